@@ -1,0 +1,75 @@
+/**
+ * The CARP groups of one interface: receives every protocol-112 datagram from the transport,
+ * runs acceptance, counts drops by reason (per group when the vhid is known, else per node) and
+ * hands accepted adverts to their group.
+ */
+import { acceptAdvert, type AcceptanceContext, type GroupAcceptance } from '../protocol/acceptance.ts';
+import { emptyDropCounts, type DropReason } from '../protocol/drop-reason.ts';
+import type { Datagram } from '../protocol/ip-packet.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { PacketTransport } from '../ports/packet-transport.ts';
+import type { GroupRunner } from './group-runner.ts';
+
+/** A node: one transport, many groups. */
+export class CarpNode {
+  /** Drops that could not be attributed to a configured group. */
+  readonly unattributedDrops: Record<DropReason, number> = emptyDropCounts();
+  private readonly groups = new Map<number, { runner: GroupRunner; acceptance: GroupAcceptance }>();
+  private readonly context: AcceptanceContext;
+
+  constructor(
+    private readonly transport: PacketTransport,
+    private readonly logger: Logger,
+  ) {
+    this.context = {
+      group: (vhid) => this.groups.get(vhid)?.acceptance,
+      isOwnAddress: (address) => this.transport.isOwnAddress(address),
+    };
+    transport.onDatagram((datagram) => this.receive(datagram));
+    transport.onMalformed(() => this.unattributedDrops['bad-ip']++);
+  }
+
+  /** Adds a group; its vhid must be unique on this node. */
+  addGroup(runner: GroupRunner): void {
+    if (this.groups.has(runner.vhid)) throw new Error(`vhid ${runner.vhid} is already configured on this interface`);
+    const peers = runner.settings.unicastPeers;
+    const acceptance: GroupAcceptance = {
+      verify: (counter, digest) => runner.verify(counter, digest),
+      requireTtl255ForUnicast: true,
+      ...(peers !== undefined && peers.length > 0 ? { allowedSources: peers } : {}),
+    };
+    this.groups.set(runner.vhid, { runner, acceptance });
+  }
+
+  /** Removes a group (after shutting it down). */
+  removeGroup(vhid: number): void {
+    this.groups.delete(vhid);
+  }
+
+  /** The groups, by vhid. */
+  get runners(): GroupRunner[] {
+    return [...this.groups.values()].map((g) => g.runner);
+  }
+
+  /** Handles one received datagram. Never throws: a bad packet is a counted drop. */
+  receive(datagram: Datagram): void {
+    try {
+      const result = acceptAdvert(datagram, this.context);
+      if (result.ok) {
+        this.groups.get(result.advert.header.vhid)?.runner.receive(result.advert);
+        return;
+      }
+      const group = result.vhid === undefined ? undefined : this.groups.get(result.vhid);
+      if (group !== undefined) group.runner.countDrop(result.reason);
+      else this.unattributedDrops[result.reason]++;
+    } catch (error) {
+      // A bug, not an input problem: keep the daemon alive and say so loudly.
+      this.logger.error('internal error while handling a datagram', { error: String(error), source: datagram.source.text });
+    }
+  }
+
+  /** Closes the transport. */
+  close(): void {
+    this.transport.close();
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * Runs one vhid's state machine on a clock: feeds it events, carries out its actions through
+ * the ports, signs outgoing adverts and replay-checks incoming ones. All decisions are in
+ * fsm/step.ts and protocol/; this file only wires them to time and I/O.
+ */
+import { advertFields, initialState, step } from '../fsm/step.ts';
+import type { MachineAction, MachineEvent, MachineState, Phase, TimerId, TransitionReason } from '../fsm/machine-types.ts';
+import type { AcceptedAdvert } from '../protocol/acceptance.ts';
+import { encodeCarpHeader } from '../protocol/carp-header.ts';
+import { CarpAuthenticator } from '../protocol/carp-hmac.ts';
+import type { DropReason } from '../protocol/drop-reason.ts';
+import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayState } from '../protocol/replay-guard.ts';
+import { initialSendCounter, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
+import type { Clock, TimerHandle } from '../ports/clock.ts';
+import type { GroupStateStore } from '../ports/group-state-store.ts';
+import type { GroupEffects } from '../ports/group-effects.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { PacketTransport } from '../ports/packet-transport.ts';
+import type { GroupSettings } from './group-settings.ts';
+import { emptyGroupStats, type GroupStats } from './group-stats.ts';
+
+/** A transition as reported to listeners (logs, demo timeline, control API events). */
+export interface TransitionEvent {
+  readonly group: string;
+  readonly vhid: number;
+  readonly from: Phase;
+  readonly to: Phase;
+  readonly reason: TransitionReason;
+  readonly at: number;
+  /** The master we last heard, when the transition was caused by an advert. */
+  readonly peer?: string;
+}
+
+/** The ports a group runs on. */
+export interface GroupPorts {
+  readonly clock: Clock;
+  readonly transport: PacketTransport;
+  readonly effects: GroupEffects;
+  readonly logger: Logger;
+  readonly stateStore: GroupStateStore;
+}
+
+/** One running virtual host. */
+export class GroupRunner {
+  readonly stats: GroupStats = emptyGroupStats();
+  private machineState: MachineState;
+  private replay: ReplayState;
+  private sendCounter: SendCounterState;
+  private readonly authenticator: CarpAuthenticator;
+  private readonly timers = new Map<TimerId, TimerHandle>();
+  private readonly transitionListeners: ((event: TransitionEvent) => void)[] = [];
+  private readonly sentListeners: ((family: IpFamily, counter: bigint, bowOut: boolean) => void)[] = [];
+
+  constructor(
+    readonly settings: GroupSettings,
+    private readonly ports: GroupPorts,
+  ) {
+    this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
+    this.machineState = initialState(ports.clock.nowMicros());
+    const persisted = ports.stateStore.load(this.storeKey());
+    const clockFloor = settings.replayMode === 'strict' ? freshnessFloor(ports.clock.wallclockMicros(), settings.replayWindowSeconds) : 0n;
+    this.replay = initialReplayState(persisted.replayHighWater > clockFloor ? persisted.replayHighWater : clockFloor);
+    this.sendCounter = initialSendCounter(persisted.sendReservation);
+  }
+
+  /** The vhid. */
+  get vhid(): number {
+    return this.settings.machine.vhid;
+  }
+
+  /** The current machine state (read-only snapshot). */
+  get state(): MachineState {
+    return this.machineState;
+  }
+
+  /** The replay high-water mark (strict mode). */
+  get replayHighWater(): bigint {
+    return this.replay.highWater;
+  }
+
+  /** Verifies digests for acceptance.ts. */
+  verify(counter: bigint, digest: Uint8Array): boolean {
+    return this.authenticator.verify(counter, digest);
+  }
+
+  /** Subscribes to transitions. */
+  onTransition(listener: (event: TransitionEvent) => void): void {
+    this.transitionListeners.push(listener);
+  }
+
+  /** Subscribes to every advert this group sends (simulator invariants, tests). */
+  onAdvertSent(listener: (family: IpFamily, counter: bigint, bowOut: boolean) => void): void {
+    this.sentListeners.push(listener);
+  }
+
+  /** Starts the group: INIT → BACKUP. */
+  start(): void {
+    this.dispatch({ type: 'start' });
+  }
+
+  /** Stops the group: bow-out if master, addresses removed, INIT. Timers are all cancelled. */
+  shutdown(): void {
+    this.dispatch({ type: 'shutdown' });
+    this.cancelAllTimers();
+  }
+
+  /** Drops every timer without any protocol action: the process is going away abruptly (simulated crash). */
+  halt(): void {
+    this.cancelAllTimers();
+  }
+
+  /** Reports the parent interface's link state. */
+  linkChanged(up: boolean): void {
+    this.dispatch({ type: up ? 'link-up' : 'link-down' });
+  }
+
+  /** Sets the demotion counter (health checks, maintenance). */
+  setDemotion(demotion: number): void {
+    this.dispatch({ type: 'set-demotion', demotion });
+  }
+
+  /** Forces a phase (operator command). */
+  force(phase: 'master' | 'backup'): void {
+    this.dispatch({ type: 'force', phase });
+  }
+
+  /** Counts a drop that acceptance attributed to this group. */
+  countDrop(reason: DropReason): void {
+    this.stats.drops[reason]++;
+  }
+
+  /** Handles an advert that passed acceptance checks 1–10: replay check, then the machine. */
+  receive(accepted: AcceptedAdvert): void {
+    const { header, datagram } = accepted;
+    const check = checkReplay(this.replay, this.settings.replayMode, datagram.source.text, header.counter);
+    if (check.state.highWater > this.replay.highWater) this.ports.stateStore.saveReplayHighWater(this.storeKey(), check.state.highWater);
+    this.replay = check.state;
+    if (check.notice !== undefined) this.reportUncheckablePeer(check.notice.sender, check.notice.previous, check.notice.counter);
+    if (check.verdict !== 'fresh') {
+      this.countDrop(check.verdict === 'loop' ? 'own-advert' : 'replay');
+      return;
+    }
+    this.stats.advertsReceived++;
+    this.dispatch({
+      type: 'advert',
+      advert: { family: datagram.family, source: datagram.source, advbase: header.advbase, advskew: header.advskew, demote: header.demote },
+    });
+  }
+
+  private reportUncheckablePeer(sender: string, previous: bigint, counter: bigint): void {
+    const fields = { group: this.settings.name, vhid: this.vhid, peer: sender, previousCounter: hex(previous), counter: hex(counter) };
+    if (this.settings.replayMode === 'strict') {
+      this.ports.logger.warn(
+        `peer ${sender} sends counters that go backwards, as ucarp, FreeBSD and OpenBSD do (or someone replays its adverts): its stale adverts are dropped as replays; set replay mode "compat" for this group to interoperate with it`,
+        fields,
+      );
+    } else {
+      this.ports.logger.warn(`peer ${sender} sends counters that go backwards: its adverts cannot be replay-checked (replay mode "compat")`, fields);
+    }
+  }
+
+  private dispatch(event: MachineEvent): void {
+    const result = step(this.settings.machine, this.machineState, event, this.ports.clock.nowMicros());
+    this.machineState = result.state;
+    for (const action of result.actions) this.execute(action);
+  }
+
+  private execute(action: MachineAction): void {
+    switch (action.type) {
+      case 'send-advert':
+        for (const family of action.families) this.sendAdvert(family, action.bowOut);
+        return;
+      case 'arm-timer':
+        this.armTimer(action.timer, action.at);
+        return;
+      case 'cancel-timer':
+        this.cancelTimer(action.timer);
+        return;
+      case 'add-addresses':
+        this.ports.effects.addAddresses();
+        return;
+      case 'remove-addresses':
+        this.ports.effects.removeAddresses();
+        return;
+      case 'announce':
+        this.ports.effects.announce();
+        return;
+      case 'run-script':
+        this.ports.effects.runScript(action.phase, action.previous);
+        return;
+      case 'transition':
+        this.reportTransition(action.from, action.to, action.reason);
+        return;
+      case 'ignored':
+        this.ports.logger.debug('event ignored', { group: this.settings.name, event: action.event, phase: action.phase, why: action.why });
+        return;
+    }
+  }
+
+  private reportTransition(from: Phase, to: Phase, reason: TransitionReason): void {
+    this.stats.transitions++;
+    const peer = this.machineState.lastHeardMaster?.address.text;
+    const event: TransitionEvent = { group: this.settings.name, vhid: this.vhid, from, to, reason, at: this.ports.clock.nowMicros(), ...(peer === undefined ? {} : { peer }) };
+    this.ports.logger.info(`${this.settings.name}: ${from.toUpperCase()} -> ${to.toUpperCase()} (${reason})`, {
+      group: this.settings.name,
+      vhid: this.vhid,
+      from,
+      to,
+      reason,
+      ...(peer === undefined ? {} : { peer }),
+    });
+    for (const listener of this.transitionListeners) listener(event);
+  }
+
+  private sendAdvert(family: IpFamily, bowOut: boolean): void {
+    const heard = this.settings.replayMode === 'strict' ? this.replay.highWater : undefined;
+    const next = nextSendCounter(this.sendCounter, this.ports.clock.wallclockMicros(), heard);
+    this.sendCounter = next.state;
+    if (next.persist !== undefined) this.ports.stateStore.saveSendReservation(this.storeKey(), next.persist);
+    const fields = advertFields(this.settings.machine, this.machineState);
+    const payload = encodeCarpHeader({
+      vhid: this.vhid,
+      advbase: bowOut ? 255 : fields.advbase,
+      advskew: bowOut ? 255 : fields.advskew,
+      demote: fields.demote,
+      counter: next.counter,
+      digest: this.authenticator.sign(next.counter),
+    });
+    this.replay = noteSent(this.replay, next.counter);
+    try {
+      for (const destination of this.destinations(family)) this.ports.transport.send(family, payload, destination);
+      this.stats.advertsSent++;
+    } catch (error) {
+      this.stats.sendErrors++;
+      this.ports.logger.warn('advert send failed', { group: this.settings.name, family, error: String(error) });
+    }
+    for (const listener of this.sentListeners) listener(family, next.counter, bowOut);
+  }
+
+  private destinations(family: IpFamily): readonly (IpAddress | undefined)[] {
+    const peers = this.settings.unicastPeers?.filter((p) => p.family === family);
+    return peers === undefined || peers.length === 0 ? [undefined] : peers;
+  }
+
+  private armTimer(timer: TimerId, at: number): void {
+    this.cancelTimer(timer);
+    const handle = this.ports.clock.setTimer(at, () => {
+      if (this.timers.get(timer) !== handle) return;
+      this.timers.delete(timer);
+      this.dispatch({ type: 'timer', timer });
+    });
+    this.timers.set(timer, handle);
+  }
+
+  private cancelTimer(timer: TimerId): void {
+    const handle = this.timers.get(timer);
+    if (handle === undefined) return;
+    this.ports.clock.clearTimer(handle);
+    this.timers.delete(timer);
+  }
+
+  private cancelAllTimers(): void {
+    for (const timer of [...this.timers.keys()]) this.cancelTimer(timer);
+  }
+
+  private storeKey(): string {
+    return this.settings.name;
+  }
+}
+
+function hex(value: bigint): string {
+  return value.toString(16).padStart(16, '0');
+}

@@ -1,0 +1,16 @@
+/** Per-group counters for status, metrics and tests. */
+import { emptyDropCounts, type DropReason } from '../protocol/drop-reason.ts';
+
+/** Counters of one group. */
+export interface GroupStats {
+  advertsSent: number;
+  advertsReceived: number;
+  sendErrors: number;
+  transitions: number;
+  drops: Record<DropReason, number>;
+}
+
+/** Zeroed counters. */
+export function emptyGroupStats(): GroupStats {
+  return { advertsSent: 0, advertsReceived: 0, sendErrors: 0, transitions: 0, drops: emptyDropCounts() };
+}

@@ -1,0 +1,118 @@
+/**
+ * The per-vhid CARP state machine's vocabulary: configuration, state, events and actions.
+ * Everything is plain data so step() stays a pure function of (state, event, now).
+ * Times are monotonic microseconds from an injected clock.
+ */
+import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { MasterDownFormula } from './intervals.ts';
+
+/** The three CARP states (INIT = 0, BACKUP = 1, MASTER = 2 in every implementation). */
+export type Phase = 'init' | 'backup' | 'master';
+
+/** Static settings of one virtual host. */
+export interface MachineConfig {
+  readonly vhid: number;
+  /** Seconds, 0..255 (not 0 together with advskew 0 on ucarp peers). */
+  readonly advbase: number;
+  /** 1/256 s, 0..254 (255 is reserved for the bow-out). */
+  readonly advskew: number;
+  /** Take over from a worse master (net.inet.carp.preempt). */
+  readonly preempt: boolean;
+  readonly masterDownFormula: MasterDownFormula;
+  /** ucarp's --deadratio; used by the 'ucarp' formula and its time-out rule. */
+  readonly deadRatio: number;
+  /** Families in which the vhid has addresses: one advert stream and one master-down timer each. */
+  readonly families: readonly IpFamily[];
+  /** Our advert source address per family, used only by the tie rule. */
+  readonly sourceAddresses: Partial<Record<IpFamily, IpAddress>>;
+}
+
+/** Why a transition happened; stable identifiers for logs, status and tests. */
+export type TransitionReason =
+  | 'started'
+  | 'master-down-timeout'
+  | 'preempting-worse-master'
+  | 'master-more-demoted'
+  | 'master-will-time-out'
+  | 'master-bowed-out'
+  | 'outranked-by-peer'
+  | 'link-down'
+  | 'link-up'
+  | 'shutdown'
+  | 'forced';
+
+/** The master as last heard by this node. */
+export interface HeardMaster {
+  readonly address: IpAddress;
+  readonly advbase: number;
+  readonly advskew: number;
+  readonly demote: number;
+  readonly at: number;
+}
+
+/** The machine's whole state. */
+export interface MachineState {
+  readonly phase: Phase;
+  readonly since: number;
+  readonly reason: TransitionReason;
+  /** False until 'start' and after 'shutdown'. */
+  readonly running: boolean;
+  readonly linkUp: boolean;
+  /** Demotion counter (health checks, maintenance, link state); raises demote byte and advskew. */
+  readonly demotion: number;
+  /** BACKUP: master-down deadline per family. */
+  readonly masterDownAt: Partial<Record<IpFamily, number>>;
+  /** MASTER: when the next advert is due. */
+  readonly advertDueAt?: number;
+  /** MASTER: adverts still to send before the repeated announcement (OpenBSD sc_delayed_arp). */
+  readonly announceAfterAdverts: number;
+  readonly lastHeardMaster?: HeardMaster;
+}
+
+/** An authenticated, replay-checked advert handed to the machine. */
+export interface AdvertReceived {
+  readonly family: IpFamily;
+  readonly source: IpAddress;
+  readonly advbase: number;
+  readonly advskew: number;
+  readonly demote: number;
+}
+
+/** Timer names: one advert timer, one master-down timer per family. */
+export type TimerId = 'advert' | 'master-down-4' | 'master-down-6';
+
+/** Inputs to the machine. */
+export type MachineEvent =
+  | { readonly type: 'start' }
+  | { readonly type: 'shutdown' }
+  | { readonly type: 'link-up' }
+  | { readonly type: 'link-down' }
+  | { readonly type: 'advert'; readonly advert: AdvertReceived }
+  | { readonly type: 'timer'; readonly timer: TimerId }
+  | { readonly type: 'set-demotion'; readonly demotion: number }
+  | { readonly type: 'force'; readonly phase: 'master' | 'backup' };
+
+/** The values to put in an outgoing advert. */
+export interface AdvertFields {
+  readonly advbase: number;
+  readonly advskew: number;
+  readonly demote: number;
+}
+
+/** Effects the engine must carry out, in order. */
+export type MachineAction =
+  | { readonly type: 'send-advert'; readonly families: readonly IpFamily[]; readonly fields: AdvertFields; readonly bowOut: boolean }
+  | { readonly type: 'arm-timer'; readonly timer: TimerId; readonly at: number }
+  | { readonly type: 'cancel-timer'; readonly timer: TimerId }
+  | { readonly type: 'add-addresses' }
+  | { readonly type: 'remove-addresses' }
+  | { readonly type: 'announce' }
+  | { readonly type: 'run-script'; readonly phase: 'master' | 'backup'; readonly previous: Phase }
+  | { readonly type: 'transition'; readonly from: Phase; readonly to: Phase; readonly reason: TransitionReason }
+  | { readonly type: 'ignored'; readonly event: MachineEvent['type']; readonly phase: Phase; readonly why: string };
+
+/** What step() returns. */
+export interface StepResult {
+  readonly state: MachineState;
+  readonly actions: readonly MachineAction[];
+}

@@ -1,0 +1,278 @@
+/**
+ * The per-vhid CARP state machine as one pure step function.
+ *
+ *   state   event                        action                                   next
+ *   init    start (link up)              arm master-down, backup script            backup
+ *   init    link-up (running)            arm master-down, backup script            backup
+ *   backup  timer master-down-N          advert, add VIPs, announce, master script master
+ *   backup  advert, bow-out              re-arm master-down to own skew time       backup
+ *   backup  advert, preempt & better     advert, add VIPs, announce, master script master
+ *   backup  advert, master more demoted  (as above)                                master
+ *   backup  advert, will time out        (as above)                                master
+ *   backup  advert, otherwise            re-arm master-down of that family         backup
+ *   master  timer advert                 advert (+ delayed announce), re-arm       master
+ *   master  advert from a better peer    remove VIPs, backup script, arm timers    backup
+ *   master  advert from a worse peer     advert at once (ends a dual master fast) master
+ *   master  set-demotion (raised)        advert at once                            master
+ *   any     link-down                    remove VIPs if master, backup script      init
+ *   any     shutdown                     bow-out advert and remove VIPs if master  init
+ *   b/m     force master|backup          as the corresponding transition           master|backup
+ *
+ * Every other (state, event) pair yields an 'ignored' action, which the engine logs at debug
+ * level, so nothing disappears silently (as ospfd's interface FSM does).
+ */
+import { compareOffers, isBowOutOffer, masterIsGuaranteedToTimeOut, masterIsMoreDemoted, peerOutranksUs, shouldPreempt, type Offer } from './election.ts';
+import { advertIntervalMicros, demotedAdvskew, demoteByte, masterDownMicros, skewMicros } from './intervals.ts';
+import type {
+  AdvertFields,
+  AdvertReceived,
+  MachineAction,
+  MachineConfig,
+  MachineEvent,
+  MachineState,
+  Phase,
+  StepResult,
+  TimerId,
+  TransitionReason,
+} from './machine-types.ts';
+import type { IpFamily } from '../protocol/ip-address.ts';
+
+/** OpenBSD repeats the gratuitous ARP after this many further adverts (sc_delayed_arp). */
+export const ANNOUNCE_REPEAT_AFTER_ADVERTS = 2;
+
+/** The state of a machine that has not been started. */
+export function initialState(now: number): MachineState {
+  return { phase: 'init', since: now, reason: 'started', running: false, linkUp: true, demotion: 0, masterDownAt: {}, announceAfterAdverts: 0 };
+}
+
+/** The fields we advertise now, demotion included. */
+export function advertFields(config: MachineConfig, state: Pick<MachineState, 'demotion'>): AdvertFields {
+  return { advbase: config.advbase, advskew: demotedAdvskew(config.advskew, state.demotion), demote: demoteByte(state.demotion) };
+}
+
+/** Our own offer in a family, for comparisons with a peer's advert. */
+export function ownOffer(config: MachineConfig, state: Pick<MachineState, 'demotion'>, family: IpFamily): Offer {
+  const address = config.sourceAddresses[family];
+  return { ...advertFields(config, state), ...(address === undefined ? {} : { address }) };
+}
+
+/** Advances the machine by one event. Pure: the same inputs always give the same outputs. */
+export function step(config: MachineConfig, state: MachineState, event: MachineEvent, now: number): StepResult {
+  switch (event.type) {
+    case 'start':
+      return onStart(config, state, now);
+    case 'shutdown':
+      return onShutdown(config, state, now);
+    case 'link-down':
+      return onLinkDown(config, state, now);
+    case 'link-up':
+      return onLinkUp(config, state, now);
+    case 'advert':
+      return onAdvert(config, state, event.advert, now);
+    case 'timer':
+      return onTimer(config, state, event.timer, now);
+    case 'set-demotion':
+      return onSetDemotion(config, state, event.demotion, now);
+    case 'force':
+      return onForce(config, state, event.phase, now);
+  }
+}
+
+function ignored(state: MachineState, event: MachineEvent['type'], why: string): StepResult {
+  return { state, actions: [{ type: 'ignored', event, phase: state.phase, why }] };
+}
+
+function onStart(config: MachineConfig, state: MachineState, now: number): StepResult {
+  if (state.running) return ignored(state, 'start', 'already running');
+  const running = { ...state, running: true };
+  if (!running.linkUp) return { state: running, actions: [] };
+  return becomeBackup(config, running, now, 'started');
+}
+
+function onShutdown(config: MachineConfig, state: MachineState, now: number): StepResult {
+  if (!state.running) return ignored(state, 'shutdown', 'not running');
+  const actions: MachineAction[] = [];
+  if (state.phase === 'master') {
+    // Bow out so backups take over at once instead of after master-down (OpenBSD carp_ioctl).
+    actions.push({ type: 'send-advert', families: config.families, fields: advertFields(config, state), bowOut: true });
+  }
+  const left = leave(config, state, now, 'shutdown', actions);
+  return { state: { ...left.state, running: false }, actions: left.actions };
+}
+
+function onLinkDown(config: MachineConfig, state: MachineState, now: number): StepResult {
+  if (!state.linkUp) return ignored(state, 'link-down', 'link already down');
+  const down = { ...state, linkUp: false };
+  if (!state.running) return { state: down, actions: [] };
+  return leave(config, down, now, 'link-down', []);
+}
+
+function onLinkUp(config: MachineConfig, state: MachineState, now: number): StepResult {
+  if (state.linkUp) return ignored(state, 'link-up', 'link already up');
+  const up = { ...state, linkUp: true };
+  if (!state.running) return { state: up, actions: [] };
+  return becomeBackup(config, up, now, 'link-up');
+}
+
+/** Goes to INIT from any phase, giving up the addresses if we held them. */
+function leave(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason, actions: MachineAction[]): StepResult {
+  const from = state.phase;
+  actions.push(...cancelAllTimers(config));
+  if (from === 'master') actions.push({ type: 'remove-addresses' }, { type: 'run-script', phase: 'backup', previous: from });
+  if (from !== 'init') actions.push({ type: 'transition', from, to: 'init', reason });
+  const next: MachineState = { ...state, phase: 'init', since: from === 'init' ? state.since : now, reason: from === 'init' ? state.reason : reason, masterDownAt: {}, announceAfterAdverts: 0 };
+  delete (next as { advertDueAt?: number }).advertDueAt;
+  return { state: next, actions };
+}
+
+function cancelAllTimers(config: MachineConfig): MachineAction[] {
+  return [{ type: 'cancel-timer', timer: 'advert' }, ...config.families.map((f): MachineAction => ({ type: 'cancel-timer', timer: masterDownTimer(f) }))];
+}
+
+/** The master-down timer of a family. */
+export function masterDownTimer(family: IpFamily): TimerId {
+  return family === 4 ? 'master-down-4' : 'master-down-6';
+}
+
+function masterDownInterval(config: MachineConfig, state: MachineState): number {
+  const fields = advertFields(config, state);
+  return masterDownMicros(config.masterDownFormula, fields.advbase, fields.advskew, config.deadRatio);
+}
+
+function becomeBackup(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason): StepResult {
+  const from = state.phase;
+  const deadline = now + masterDownInterval(config, state);
+  const masterDownAt: Partial<Record<IpFamily, number>> = {};
+  const actions: MachineAction[] = [{ type: 'cancel-timer', timer: 'advert' }];
+  for (const family of config.families) {
+    masterDownAt[family] = deadline;
+    actions.push({ type: 'arm-timer', timer: masterDownTimer(family), at: deadline });
+  }
+  if (from === 'master') actions.push({ type: 'remove-addresses' });
+  actions.push({ type: 'run-script', phase: 'backup', previous: from }, { type: 'transition', from, to: 'backup', reason });
+  const next: MachineState = { ...state, phase: 'backup', since: now, reason, masterDownAt, announceAfterAdverts: 0 };
+  delete (next as { advertDueAt?: number }).advertDueAt;
+  return { state: next, actions };
+}
+
+function becomeMaster(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason): StepResult {
+  const from = state.phase;
+  const advertDueAt = now + advertIntervalMicros(advertFields(config, state).advbase, advertFields(config, state).advskew);
+  const actions: MachineAction[] = [
+    ...config.families.map((f): MachineAction => ({ type: 'cancel-timer', timer: masterDownTimer(f) })),
+    // The advert goes first so backups hear the new master before anything slower happens.
+    { type: 'send-advert', families: config.families, fields: advertFields(config, state), bowOut: false },
+    { type: 'add-addresses' },
+    { type: 'announce' },
+    { type: 'arm-timer', timer: 'advert', at: advertDueAt },
+    { type: 'run-script', phase: 'master', previous: from },
+    { type: 'transition', from, to: 'master', reason },
+  ];
+  return {
+    state: { ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS },
+    actions,
+  };
+}
+
+function heard(advert: AdvertReceived, now: number): MachineState['lastHeardMaster'] {
+  return { address: advert.source, advbase: advert.advbase, advskew: advert.advskew, demote: advert.demote, at: now };
+}
+
+function onAdvert(config: MachineConfig, state: MachineState, advert: AdvertReceived, now: number): StepResult {
+  if (state.phase === 'init') return ignored(state, 'advert', 'adverts are ignored in INIT');
+  if (!config.families.includes(advert.family)) return ignored(state, 'advert', `no addresses in IPv${advert.family}`);
+  const own = ownOffer(config, state, advert.family);
+  const peer: Offer = { advbase: advert.advbase, advskew: advert.advskew, demote: advert.demote, address: advert.source };
+  return state.phase === 'master' ? onAdvertAsMaster(config, state, advert, own, peer, now) : onAdvertAsBackup(config, state, advert, own, peer, now);
+}
+
+function onAdvertAsMaster(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {
+  if (isBowOutOffer(peer)) return ignored(state, 'advert', 'bow-out from another node while master');
+  if (peerOutranksUs(own, peer)) {
+    return becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer');
+  }
+  // A worse node also claims mastership: answer at once so it steps down within one RTT
+  // instead of one advert interval (keepalived does the same).
+  return { state, actions: [{ type: 'send-advert', families: [advert.family], fields: advertFields(config, state), bowOut: false }] };
+}
+
+function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {
+  const withHeard: MachineState = { ...state, lastHeardMaster: heard(advert, now) };
+  if (isBowOutOffer(peer)) {
+    // Take over after our own skew time rather than at once, so that with several backups the
+    // best one (smallest skew) goes first and the others hear it before their timers expire.
+    return rearmMasterDown(config, withHeard, now + skewMicros(advertFields(config, state).advskew), config.families);
+  }
+  if (shouldPreempt(config.preempt, own, peer)) return becomeMaster(config, withHeard, now, 'preempting-worse-master');
+  if (masterIsMoreDemoted(own, peer)) return becomeMaster(config, withHeard, now, 'master-more-demoted');
+  const multiplier = config.masterDownFormula === 'ucarp' ? config.deadRatio : 3;
+  if (masterIsGuaranteedToTimeOut(own, peer, multiplier)) return becomeMaster(config, withHeard, now, 'master-will-time-out');
+  return rearmMasterDown(config, withHeard, now + masterDownInterval(config, state), [advert.family]);
+}
+
+function rearmMasterDown(config: MachineConfig, state: MachineState, at: number, families: readonly IpFamily[]): StepResult {
+  const masterDownAt = { ...state.masterDownAt };
+  const actions: MachineAction[] = [];
+  for (const family of families) {
+    if (!config.families.includes(family)) continue;
+    masterDownAt[family] = at;
+    actions.push({ type: 'arm-timer', timer: masterDownTimer(family), at });
+  }
+  return { state: { ...state, masterDownAt }, actions };
+}
+
+function onTimer(config: MachineConfig, state: MachineState, timer: TimerId, now: number): StepResult {
+  if (timer === 'advert') {
+    if (state.phase !== 'master') return ignored(state, 'timer', 'advert timer outside MASTER');
+    return sendPeriodicAdvert(config, state, now);
+  }
+  const family: IpFamily = timer === 'master-down-4' ? 4 : 6;
+  if (state.phase !== 'backup' || state.masterDownAt[family] === undefined) return ignored(state, 'timer', `${timer} not armed`);
+  return becomeMaster(config, state, now, 'master-down-timeout');
+}
+
+function sendPeriodicAdvert(config: MachineConfig, state: MachineState, now: number): StepResult {
+  const fields = advertFields(config, state);
+  const interval = advertIntervalMicros(fields.advbase, fields.advskew);
+  // Keep the cadence anchored to the schedule; after a long stall restart it from now.
+  const planned = (state.advertDueAt ?? now) + interval;
+  const advertDueAt = planned > now ? planned : now + interval;
+  const actions: MachineAction[] = [{ type: 'send-advert', families: config.families, fields, bowOut: false }];
+  let announceAfterAdverts = state.announceAfterAdverts;
+  if (announceAfterAdverts > 0) {
+    announceAfterAdverts--;
+    if (announceAfterAdverts === 0) actions.push({ type: 'announce' });
+  }
+  actions.push({ type: 'arm-timer', timer: 'advert', at: advertDueAt });
+  return { state: { ...state, advertDueAt, announceAfterAdverts }, actions };
+}
+
+function onSetDemotion(config: MachineConfig, state: MachineState, demotion: number, now: number): StepResult {
+  const clamped = Math.max(0, Math.min(255, Math.trunc(demotion)));
+  if (clamped === state.demotion) return { state, actions: [] };
+  const next = { ...state, demotion: clamped };
+  if (state.phase === 'master' && clamped > state.demotion) {
+    // Tell the backups now (OpenBSD sends at once when a demote counter rises).
+    return { state: next, actions: [{ type: 'send-advert', families: config.families, fields: advertFields(config, next), bowOut: false }] };
+  }
+  void now;
+  return { state: next, actions: [] };
+}
+
+function onForce(config: MachineConfig, state: MachineState, phase: 'master' | 'backup', now: number): StepResult {
+  if (state.phase === 'init') return ignored(state, 'force', 'cannot force a group in INIT');
+  if (state.phase === phase) return ignored(state, 'force', `already ${phase}`);
+  return phase === 'master' ? becomeMaster(config, state, now, 'forced') : becomeBackup(config, state, now, 'forced');
+}
+
+/** Our rank against the last heard master, for status displays: negative when we are better. */
+export function compareWithLastMaster(config: MachineConfig, state: MachineState): number | undefined {
+  const last = state.lastHeardMaster;
+  if (last === undefined) return undefined;
+  return compareOffers(ownOffer(config, state, last.address.family), { ...last });
+}
+
+/** The phase names as the BSDs print them. */
+export function phaseName(phase: Phase): 'INIT' | 'BACKUP' | 'MASTER' {
+  return phase === 'init' ? 'INIT' : phase === 'backup' ? 'BACKUP' : 'MASTER';
+}

@@ -1,0 +1,18 @@
+/** Time as the engine sees it: a monotonic clock in µs, the wall clock, and one-shot timers. */
+
+/** An armed timer, opaque to the engine. */
+export interface TimerHandle {
+  readonly id: number;
+}
+
+/** The clock port: real (SystemClock) or virtual (sim/VirtualClock). */
+export interface Clock {
+  /** Monotonic time in microseconds; only differences mean anything. */
+  nowMicros(): number;
+  /** Wall-clock time in microseconds since the Unix epoch (for counters). */
+  wallclockMicros(): bigint;
+  /** Calls `callback` once at (or just after) monotonic time `atMicros`. */
+  setTimer(atMicros: number, callback: () => void): TimerHandle;
+  /** Cancels a timer; a no-op when it already fired. */
+  clearTimer(handle: TimerHandle): void;
+}

@@ -1,0 +1,21 @@
+/** Sending and receiving CARP datagrams on one interface (raw sockets on Linux, a segment in the sim). */
+import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { Datagram } from '../protocol/ip-packet.ts';
+
+/** Receives every protocol-112 datagram, or a note that one could not be read. */
+export type DatagramHandler = (datagram: Datagram) => void;
+
+/** The packet port. */
+export interface PacketTransport {
+  /** Sends a 36-byte CARP payload with TTL/hop limit 255 to the destination (the CARP group by default). */
+  send(family: IpFamily, payload: Uint8Array, destination?: IpAddress): void;
+  /** Our source address in a family, if the interface has one. */
+  sourceAddress(family: IpFamily): IpAddress | undefined;
+  /** True for any address of this host (own-advert detection). */
+  isOwnAddress(address: IpAddress): boolean;
+  /** Registers the receive handler (one per transport). */
+  onDatagram(handler: DatagramHandler): void;
+  /** Registers a handler for packets that arrived but did not parse as IP. */
+  onMalformed(handler: (code: string) => void): void;
+  close(): void;
+}

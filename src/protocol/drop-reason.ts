@@ -1,0 +1,29 @@
+/**
+ * Why a received packet was dropped: a closed set, each a metric label. Listed in the order the
+ * checks run (see acceptance.ts and docs/replay-and-threat-model.md), so the first failing check
+ * names the drop, as in ip_carp.c's carpstats.
+ */
+export const DROP_REASONS = [
+  'bad-ip', // the IP header does not parse (version, lengths, header checksum)
+  'wrong-protocol', // not IP protocol 112
+  'bad-ttl', // TTL / hop limit is not 255: the packet did not originate on this link
+  'short', // fewer than 36 bytes of payload
+  'vrrp', // VRRPv2 or VRRPv3 sharing protocol 112 and the group (PROTOCOL.md §1.2, §7.9)
+  'bad-version', // CARP version nibble is not 2
+  'bad-length', // CARP-shaped but longer than 36 bytes
+  'bad-checksum', // RFC 1071 sum over the 36 header bytes is not zero
+  'bad-type', // type is not 1 (advertisement)
+  'unknown-vhid', // no group with this vhid on the receiving interface
+  'unexpected-source', // a unicast group only accepts its listed peers
+  'own-advert', // our own advert came back (source is ours, or the counter is one we sent)
+  'bad-auth', // HMAC-SHA1 does not match the key and address list
+  'replay', // authentic, but its counter is not above the group's high-water mark
+] as const;
+
+/** One drop reason. */
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/** A zeroed counter per drop reason. */
+export function emptyDropCounts(): Record<DropReason, number> {
+  return Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+}

@@ -1,0 +1,82 @@
+/**
+ * Receive-side replay protection for one vhid (PROTOCOL.md §3.3; design and threat model in
+ * docs/replay-and-threat-model.md).
+ *
+ * strict (default): one high-water mark H per vhid, shared by all senders, because the source
+ *   address is not covered by the HMAC: a per-sender mark would let a replay with a spoofed,
+ *   never-seen source through. An authentic advert is fresh only when its counter > H.
+ *   H starts at max(persisted mark, wall clock − freshness window), so a freshly started node
+ *   also refuses adverts captured long ago.
+ * compat: for peers that send random (ucarp, FreeBSD) or constant (OpenBSD) counters: the HMAC
+ *   alone decides, plus OpenBSD's loop check (a counter equal to the one we last sent).
+ * In both modes a sender whose authentic counters go backwards is reported once, by name.
+ */
+
+/** How strictly counters are checked. */
+export type ReplayMode = 'strict' | 'compat';
+
+/** Replay state of one vhid. */
+export interface ReplayState {
+  /** Highest counter accepted from anyone (strict mode's H). */
+  readonly highWater: bigint;
+  /** The last counter we sent ourselves, for loop detection. */
+  readonly lastSent?: bigint;
+  /** Last authentic counter per sender address, to notice senders that cannot be replay-checked. */
+  readonly lastBySender: Readonly<Record<string, bigint>>;
+  /** Senders already reported, so each is named once. */
+  readonly reported: readonly string[];
+}
+
+/** What checkReplay decided. */
+export type ReplayVerdict = 'fresh' | 'replay' | 'loop';
+
+/** A one-time report about a sender whose counters go backwards. */
+export interface ReplayNotice {
+  readonly sender: string;
+  readonly mode: ReplayMode;
+  readonly previous: bigint;
+  readonly counter: bigint;
+}
+
+/** The verdict, the new state, and a notice to log when one is due. */
+export interface ReplayCheck {
+  readonly verdict: ReplayVerdict;
+  readonly state: ReplayState;
+  readonly notice?: ReplayNotice;
+}
+
+/** The initial state: H at the given floor (persisted mark or clock-based freshness floor). */
+export function initialReplayState(floor: bigint): ReplayState {
+  return { highWater: floor < 0n ? 0n : floor, lastBySender: {}, reported: [] };
+}
+
+/** The freshness floor for a new receiver: wall clock minus the window, in µs. */
+export function freshnessFloor(wallclockMicros: bigint, windowSeconds: number): bigint {
+  const floor = wallclockMicros - BigInt(Math.trunc(windowSeconds)) * 1_000_000n;
+  return floor < 0n ? 0n : floor;
+}
+
+/** Records the counter of an advert we sent (loop detection). */
+export function noteSent(state: ReplayState, counter: bigint): ReplayState {
+  return { ...state, lastSent: counter };
+}
+
+/** Checks the counter of an authentic advert. Call only after the HMAC verified. */
+export function checkReplay(state: ReplayState, mode: ReplayMode, sender: string, counter: bigint): ReplayCheck {
+  if (state.lastSent !== undefined && counter === state.lastSent) return { verdict: 'loop', state };
+  const previous = state.lastBySender[sender];
+  const goesBackwards = previous !== undefined && counter <= previous;
+  const lastBySender = { ...state.lastBySender, [sender]: counter };
+  let notice: ReplayNotice | undefined;
+  let reported = state.reported;
+  if (goesBackwards && !reported.includes(sender)) {
+    notice = { sender, mode, previous: previous as bigint, counter };
+    reported = [...reported, sender];
+  }
+  const fresh = mode === 'compat' || counter > state.highWater;
+  const highWater = fresh && counter > state.highWater ? counter : state.highWater;
+  // A replayed packet must not change what we remember about its sender either.
+  const next: ReplayState = fresh ? { ...state, highWater, lastBySender, reported } : { ...state, reported };
+  const result: ReplayCheck = { verdict: fresh ? 'fresh' : 'replay', state: next };
+  return notice === undefined ? result : { ...result, notice };
+}

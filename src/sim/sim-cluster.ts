@@ -1,0 +1,182 @@
+/**
+ * A cluster of simulated CARP hosts on one SimLan: real GroupRunners and CarpNodes with sim
+ * ports. Hosts can crash (everything lost but the state store, as after a power cut), restart,
+ * lose their link, and be partitioned. Tracks who holds each group's virtual addresses.
+ */
+import { CarpNode } from '../engine/carp-node.ts';
+import { GroupRunner, type TransitionEvent } from '../engine/group-runner.ts';
+import type { GroupSettings } from '../engine/group-settings.ts';
+import type { Phase } from '../fsm/machine-types.ts';
+import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { GroupEffects } from '../ports/group-effects.ts';
+import { MemoryGroupStateStore } from '../ports/group-state-store.ts';
+import { silentLogger, type Logger } from '../ports/logger.ts';
+import type { SimLan } from './sim-lan.ts';
+import { SimTransport } from './sim-transport.ts';
+
+/** How to build one simulated host. */
+export interface SimHostSpec {
+  readonly name: string;
+  readonly addresses: readonly IpAddress[];
+  /** Group settings; each must have a distinct vhid. */
+  readonly groups: readonly GroupSettings[];
+}
+
+/** A script run or address change as the host saw it. */
+export interface SimHostEffect {
+  readonly at: number;
+  readonly vhid: number;
+  readonly effect: 'add-addresses' | 'remove-addresses' | 'announce' | 'script-master' | 'script-backup';
+}
+
+/** Something that happened in the cluster, for timelines and invariants. */
+export type ClusterEvent =
+  | ({ readonly kind: 'transition'; readonly host: string } & TransitionEvent)
+  | { readonly kind: 'advert-sent'; readonly host: string; readonly vhid: number; readonly family: IpFamily; readonly at: number; readonly bowOut: boolean };
+
+/** One simulated host. */
+export class SimHost {
+  node: CarpNode | undefined;
+  transport: SimTransport | undefined;
+  readonly runners = new Map<number, GroupRunner>();
+  /** vhids whose addresses this host currently has configured. */
+  readonly holding = new Set<number>();
+  readonly effects: SimHostEffect[] = [];
+  /** The store survives crashes: it stands for the host's disk. */
+  readonly store = new MemoryGroupStateStore();
+  readonly lastAdvertAt = new Map<number, number>();
+  /** Ids of every packet delivered to this host, across restarts (replay properties). */
+  readonly receivedPacketIds = new Set<number>();
+
+  constructor(readonly spec: SimHostSpec) {}
+
+  /** True while the host runs. */
+  get alive(): boolean {
+    return this.node !== undefined;
+  }
+
+  /** The phase of a group on this host ('init' when down). */
+  phase(vhid: number): Phase {
+    return this.runners.get(vhid)?.state.phase ?? 'init';
+  }
+}
+
+/** The cluster. */
+export class SimCluster {
+  readonly hosts = new Map<string, SimHost>();
+  private readonly listeners: ((event: ClusterEvent) => void)[] = [];
+
+  constructor(
+    readonly clock: Clock,
+    readonly lan: SimLan,
+    specs: readonly SimHostSpec[],
+    private readonly logger: Logger = silentLogger,
+  ) {
+    for (const spec of specs) this.hosts.set(spec.name, new SimHost(spec));
+  }
+
+  /** Observes transitions and adverts of every host. */
+  onEvent(listener: (event: ClusterEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** The host with this name. */
+  host(name: string): SimHost {
+    const host = this.hosts.get(name);
+    if (host === undefined) throw new Error(`no simulated host ${name}`);
+    return host;
+  }
+
+  /** Boots a host: new transport, node and runners (fresh state, persisted store), groups started. */
+  start(name: string): void {
+    const host = this.host(name);
+    if (host.alive) return;
+    const transport = new SimTransport(this.lan, name, host.spec.addresses, host.receivedPacketIds);
+    const node = new CarpNode(transport, this.logger);
+    host.transport = transport;
+    host.node = node;
+    host.runners.clear();
+    for (const settings of host.spec.groups) {
+      const vhid = settings.machine.vhid;
+      const runner = new GroupRunner(settings, {
+        clock: this.clock,
+        transport,
+        effects: this.effectsFor(host, vhid),
+        logger: this.logger,
+        stateStore: host.store,
+      });
+      runner.onTransition((event) => this.emit({ kind: 'transition', host: name, ...event }));
+      runner.onAdvertSent((family, _counter, bowOut) => {
+        host.lastAdvertAt.set(vhid, this.clock.nowMicros());
+        this.emit({ kind: 'advert-sent', host: name, vhid, family, at: this.clock.nowMicros(), bowOut });
+      });
+      node.addGroup(runner);
+      host.runners.set(vhid, runner);
+    }
+    for (const runner of host.runners.values()) runner.start();
+  }
+
+  /** Starts every host. */
+  startAll(): void {
+    for (const name of this.hosts.keys()) this.start(name);
+  }
+
+  /** Kills a host at once: no bow-out, timers gone, addresses gone with the machine. */
+  crash(name: string): void {
+    const host = this.host(name);
+    if (!host.alive) return;
+    for (const runner of host.runners.values()) runner.halt();
+    host.node?.close();
+    host.node = undefined;
+    host.transport = undefined;
+    host.holding.clear();
+  }
+
+  /** Stops a host gracefully: every group shuts down (bow-out when master), then the host leaves. */
+  stop(name: string): void {
+    const host = this.host(name);
+    if (!host.alive) return;
+    for (const runner of host.runners.values()) runner.shutdown();
+    host.node?.close();
+    host.node = undefined;
+    host.transport = undefined;
+  }
+
+  /** Sets a host's link state, telling its groups. */
+  setLink(name: string, up: boolean): void {
+    const host = this.host(name);
+    this.lan.setLinkUp(name, up);
+    for (const runner of host.runners.values()) runner.linkChanged(up);
+  }
+
+  /** The live hosts that are MASTER for a vhid. */
+  masters(vhid: number): string[] {
+    return [...this.hosts.values()].filter((h) => h.alive && h.phase(vhid) === 'master').map((h) => h.spec.name);
+  }
+
+  /** The hosts currently holding a vhid's addresses. */
+  holders(vhid: number): string[] {
+    return [...this.hosts.values()].filter((h) => h.holding.has(vhid)).map((h) => h.spec.name);
+  }
+
+  private emit(event: ClusterEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private effectsFor(host: SimHost, vhid: number): GroupEffects {
+    const record = (effect: SimHostEffect['effect']) => host.effects.push({ at: this.clock.nowMicros(), vhid, effect });
+    return {
+      addAddresses: () => {
+        host.holding.add(vhid);
+        record('add-addresses');
+      },
+      removeAddresses: () => {
+        host.holding.delete(vhid);
+        record('remove-addresses');
+      },
+      announce: () => record('announce'),
+      runScript: (phase) => record(phase === 'master' ? 'script-master' : 'script-backup'),
+    };
+  }
+}

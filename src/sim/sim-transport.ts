@@ -1,0 +1,74 @@
+/**
+ * The packet port of a simulated host: wraps CARP payloads in real IPv4/IPv6 packets (the same
+ * codecs the daemon uses) and decodes what the segment delivers, so the sim exercises the whole
+ * receive path.
+ */
+import { ipAddressEquals, parseIpAddress, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
+import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../protocol/ip-packet.ts';
+import type { DatagramHandler, PacketTransport } from '../ports/packet-transport.ts';
+import type { SimLan } from './sim-lan.ts';
+
+/** The CARP multicast groups (PROTOCOL.md §0). */
+export const CARP_GROUP_V4 = parseIpAddress('224.0.0.18');
+export const CARP_GROUP_V6 = parseIpAddress('ff02::12');
+
+/** A simulated host's transport. */
+export class SimTransport implements PacketTransport {
+  private handler: DatagramHandler = () => {};
+  private malformedHandler: (code: string) => void = () => {};
+  constructor(
+    private readonly lan: SimLan,
+    readonly host: string,
+    private readonly addresses: readonly IpAddress[],
+    /** Ids of every packet the segment delivered to this host; owned by the host, so it outlives restarts. */
+    private readonly receivedIds: Set<number> = new Set(),
+  ) {
+    lan.attach(host, (bytes, id) => this.receive(bytes, id), (destination) => addresses.some((a) => a.bytes.length === destination.length && a.bytes.every((b, i) => b === destination[i])));
+  }
+
+  send(family: IpFamily, payload: Uint8Array, destination?: IpAddress): void {
+    const source = this.sourceAddress(family);
+    if (source === undefined) throw new Error(`host ${this.host} has no IPv${family} address`);
+    const bytes =
+      family === 4
+        ? encodeIpv4Packet({ source, destination: destination ?? CARP_GROUP_V4, payload })
+        : encodeIpv6Packet({ source, destination: destination ?? CARP_GROUP_V6, payload });
+    this.lan.send(this.host, bytes);
+  }
+
+  sourceAddress(family: IpFamily): IpAddress | undefined {
+    return this.addresses.find((a) => a.family === family);
+  }
+
+  isOwnAddress(address: IpAddress): boolean {
+    return this.addresses.some((a) => ipAddressEquals(a, address));
+  }
+
+  onDatagram(handler: DatagramHandler): void {
+    this.handler = handler;
+  }
+
+  onMalformed(handler: (code: string) => void): void {
+    this.malformedHandler = handler;
+  }
+
+  close(): void {
+    this.lan.detach(this.host);
+  }
+
+  /** True when the segment delivered the packet with this id to this host (replay properties). */
+  hasReceived(packetId: number): boolean {
+    return this.receivedIds.has(packetId);
+  }
+
+  /** Delivers raw IP bytes as if they came from the wire (attacker injection in tests). */
+  receive(bytes: Uint8Array, packetId?: number): void {
+    if (packetId !== undefined) this.receivedIds.add(packetId);
+    const decoded = decodeIpPacket(bytes);
+    if (!decoded.ok) {
+      this.malformedHandler(decoded.error.code);
+      return;
+    }
+    this.handler(decoded.value);
+  }
+}
