@@ -32,6 +32,9 @@ export interface TransitionEvent {
   readonly peer?: string;
 }
 
+/** Transitions caused by a peer's advert: their log line names that peer. */
+const ADVERT_DRIVEN_REASONS: ReadonlySet<TransitionReason> = new Set(['preempting-worse-master', 'master-more-demoted', 'master-will-time-out', 'master-bowed-out', 'outranked-by-peer']);
+
 /** The ports a group runs on. */
 export interface GroupPorts {
   readonly clock: Clock;
@@ -200,7 +203,7 @@ export class GroupRunner {
 
   private reportTransition(from: Phase, to: Phase, reason: TransitionReason): void {
     this.stats.transitions++;
-    const peer = this.machineState.lastHeardMaster?.address.text;
+    const peer = ADVERT_DRIVEN_REASONS.has(reason) ? this.machineState.lastHeardMaster?.address.text : undefined;
     const event: TransitionEvent = { group: this.settings.name, vhid: this.vhid, from, to, reason, at: this.ports.clock.nowMicros(), ...(peer === undefined ? {} : { peer }) };
     this.ports.logger.info(`${this.settings.name}: ${from.toUpperCase()} -> ${to.toUpperCase()} (${reason})`, {
       group: this.settings.name,

@@ -62,6 +62,8 @@ export interface MachineState {
   readonly demotion: number;
   /** BACKUP: master-down deadline per family. */
   readonly masterDownAt: Partial<Record<IpFamily, number>>;
+  /** BACKUP: the master-down timers were shortened by a bow-out, so their expiry is reported as such. */
+  readonly bowOutHeard?: boolean;
   /** MASTER: when the next advert is due. */
   readonly advertDueAt?: number;
   /** MASTER: adverts still to send before the repeated announcement (OpenBSD sc_delayed_arp). */

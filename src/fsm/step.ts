@@ -169,7 +169,7 @@ function becomeMaster(config: MachineConfig, state: MachineState, now: number, r
     { type: 'transition', from, to: 'master', reason },
   ];
   return {
-    state: { ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS },
+    state: { ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS, bowOutHeard: false },
     actions,
   };
 }
@@ -201,13 +201,13 @@ function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: Ad
   if (isBowOutOffer(peer)) {
     // Take over after our own skew time rather than at once, so that with several backups the
     // best one (smallest skew) goes first and the others hear it before their timers expire.
-    return rearmMasterDown(config, withHeard, now + skewMicros(advertFields(config, state).advskew), config.families);
+    return rearmMasterDown(config, { ...withHeard, bowOutHeard: true }, now + skewMicros(advertFields(config, state).advskew), config.families);
   }
   if (shouldPreempt(config.preempt, own, peer)) return becomeMaster(config, withHeard, now, 'preempting-worse-master');
   if (masterIsMoreDemoted(own, peer)) return becomeMaster(config, withHeard, now, 'master-more-demoted');
   const multiplier = config.masterDownFormula === 'ucarp' ? config.deadRatio : 3;
   if (masterIsGuaranteedToTimeOut(own, peer, multiplier)) return becomeMaster(config, withHeard, now, 'master-will-time-out');
-  return rearmMasterDown(config, withHeard, now + masterDownInterval(config, state), [advert.family]);
+  return rearmMasterDown(config, { ...withHeard, bowOutHeard: false }, now + masterDownInterval(config, state), [advert.family]);
 }
 
 function rearmMasterDown(config: MachineConfig, state: MachineState, at: number, families: readonly IpFamily[]): StepResult {
@@ -228,7 +228,7 @@ function onTimer(config: MachineConfig, state: MachineState, timer: TimerId, now
   }
   const family: IpFamily = timer === 'master-down-4' ? 4 : 6;
   if (state.phase !== 'backup' || state.masterDownAt[family] === undefined) return ignored(state, 'timer', `${timer} not armed`);
-  return becomeMaster(config, state, now, 'master-down-timeout');
+  return becomeMaster(config, state, now, state.bowOutHeard === true ? 'master-bowed-out' : 'master-down-timeout');
 }
 
 function sendPeriodicAdvert(config: MachineConfig, state: MachineState, now: number): StepResult {

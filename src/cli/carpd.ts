@@ -1,0 +1,54 @@
+/**
+ * carpd's command line: dispatches to subcommands. Returns the exit status instead of exiting,
+ * so tests can call it in-process.
+ */
+import { readFile } from 'node:fs/promises';
+import { runInspect } from './inspect.ts';
+import { runDemo } from './demo.ts';
+
+const USAGE = `usage: carpd <command> [options]
+
+commands:
+  inspect [--pass SECRET] [--addr IP ...] (--hex HEX | FILE.pcap)
+                 decode and verify captured CARP advertisements (one JSON object per packet)
+  demo           run a live 3-node failover demo on a simulated LAN (about 20 s)
+
+options:
+  -h, --help     show this help
+  -V, --version  print the version
+`;
+
+/** Runs carpd with the given arguments (without "node" and the script path). */
+export async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case 'inspect':
+        return await runInspect(rest, {
+          stdout: (line) => process.stdout.write(`${line}\n`),
+          stderr: (line) => process.stderr.write(`${line}\n`),
+          readFile: async (path) => new Uint8Array(await readFile(path)),
+        });
+      case 'demo':
+        return await runDemo(rest);
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(USAGE);
+        return 0;
+      case '-V':
+      case '--version':
+        process.stdout.write('carpd 0.1.0\n');
+        return 0;
+      case undefined:
+        process.stderr.write(USAGE);
+        return 2;
+      default:
+        process.stderr.write(`carpd: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    process.stderr.write(`carpd: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The real clock: monotonic time from performance.now(), the wall clock from Date.now(), and
+ * timers from setTimeout. Timers can fire up to ~1 ms early against the monotonic clock
+ * (shared/NODE.md), which the state machine tolerates because it acts on the timer event, not
+ * on a comparison with the deadline.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Clock, TimerHandle } from '../ports/clock.ts';
+
+interface SystemTimerHandle extends TimerHandle {
+  readonly timeout: NodeJS.Timeout;
+}
+
+/** The system clock. */
+export class SystemClock implements Clock {
+  private nextId = 1;
+  /** Wall-clock time at monotonic zero: the wall clock then advances with the monotonic one, so it never steps back while we run. */
+  private readonly wallclockOrigin = BigInt(Date.now()) * 1000n - BigInt(Math.round(performance.now() * 1000));
+
+  nowMicros(): number {
+    return Math.round(performance.now() * 1000);
+  }
+
+  wallclockMicros(): bigint {
+    return this.wallclockOrigin + BigInt(this.nowMicros());
+  }
+
+  setTimer(atMicros: number, callback: () => void): TimerHandle {
+    const delayMs = Math.max(0, (atMicros - this.nowMicros()) / 1000);
+    const timeout = setTimeout(callback, delayMs);
+    const handle: SystemTimerHandle = { id: this.nextId++, timeout };
+    return handle;
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    clearTimeout((handle as SystemTimerHandle).timeout);
+  }
+}

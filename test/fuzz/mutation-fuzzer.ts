@@ -1,0 +1,233 @@
+/**
+ * A seeded mutation fuzzer for the wire decoders. It starts from the real captures (IP packets
+ * and whole pcap files), mutates them with a deterministic PRNG, and checks that decoding
+ * never throws and that whatever decodes survives decode → encode → decode unchanged.
+ *
+ * Deterministic: the same seed and case count always produce the same inputs, so any failure
+ * is reproduced by its case number (and should then become a named regression case).
+ * Run directly for long runs:  CARPD_FUZZ_CASES=1000000 node --import tsx test/fuzz/mutation-fuzzer.ts
+ */
+import { pathToFileURL } from 'node:url';
+import { ipPacketFromLinkLayer, readPcap } from '../../src/capture/pcap.ts';
+import { carpChecksumValid, decodeCarpHeader, encodeCarpHeader } from '../../src/protocol/carp-header.ts';
+import type { CarpHeader } from '../../src/protocol/carp-header.ts';
+import { CarpAuthenticator } from '../../src/protocol/carp-hmac.ts';
+import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
+import { internetChecksum } from '../../src/protocol/internet-checksum.ts';
+import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../../src/protocol/ip-packet.ts';
+import type { Datagram } from '../../src/protocol/ip-packet.ts';
+import { classifyProtocol112 } from '../../src/protocol/protocol-112.ts';
+import { fixtureBytes, fixtureIpPackets } from '../helpers/fixtures.ts';
+import { PCAPS, V1 } from '../fixtures/carp-vectors.ts';
+
+/** One starting input. */
+export interface FuzzSeed {
+  readonly name: string;
+  readonly kind: 'ip' | 'pcap';
+  readonly bytes: Uint8Array;
+}
+
+/** A failed check: enough to reproduce it and turn it into a regression case. */
+export interface FuzzFailure {
+  readonly caseNumber: number;
+  readonly seedName: string;
+  readonly inputHex: string;
+  readonly message: string;
+}
+
+/** What a run did; `failures` must be empty. */
+export interface FuzzReport {
+  readonly cases: number;
+  readonly ipDecoded: number;
+  readonly carpDecoded: number;
+  readonly pcapsRead: number;
+  readonly failures: readonly FuzzFailure[];
+}
+
+/** Options for runMutationFuzzer. */
+export interface FuzzOptions {
+  readonly cases: number;
+  readonly seed?: number; // default 0xc0ffee
+  readonly corpus?: readonly FuzzSeed[]; // default: defaultCorpus()
+  readonly maxFailures?: number; // stop collecting after this many (default 20)
+}
+
+/** mulberry32: a tiny, well-mixed 32-bit PRNG; returns uint32 values. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** Every IP packet of every capture, plus the capture files themselves. */
+export function defaultCorpus(): FuzzSeed[] {
+  const seeds: FuzzSeed[] = [];
+  for (const name of Object.values(PCAPS)) {
+    seeds.push({ name, kind: 'pcap', bytes: fixtureBytes(name) });
+    for (const { frame, ip } of fixtureIpPackets(name)) seeds.push({ name: `${name}#${frame}`, kind: 'ip', bytes: ip });
+  }
+  return seeds;
+}
+
+/** Runs `cases` mutations over the corpus and reports any throw or round-trip mismatch. */
+export function runMutationFuzzer(options: FuzzOptions): FuzzReport {
+  const corpus = options.corpus ?? defaultCorpus();
+  const random = mulberry32(options.seed ?? 0xc0ffee);
+  const maxFailures = options.maxFailures ?? 20;
+  const stats = { ipDecoded: 0, carpDecoded: 0, pcapsRead: 0 };
+  const failures: FuzzFailure[] = [];
+  for (let caseNumber = 0; caseNumber < options.cases && failures.length < maxFailures; caseNumber++) {
+    const seed = corpus[random() % corpus.length] as FuzzSeed;
+    const input = mutate(seed.bytes, random, seed.kind === 'ip');
+    try {
+      if (seed.kind === 'pcap') checkPcap(input, stats);
+      else checkIpPacket(input, stats);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.push({ caseNumber, seedName: seed.name, inputHex: Buffer.from(input).toString('hex'), message });
+    }
+  }
+  return { cases: options.cases, ...stats, failures };
+}
+
+/** 1 to 4 random edits; IP inputs are then often repaired so the mutation reaches the CARP layer. */
+export function mutate(original: Uint8Array, random: () => number, repairIp: boolean): Uint8Array {
+  let bytes = Array.from(original);
+  const edits = 1 + (random() % 4);
+  for (let i = 0; i < edits; i++) bytes = applyEdit(bytes, random);
+  const out = Uint8Array.from(bytes);
+  if (repairIp && random() % 4 !== 0) repairIpHeader(out, random() % 2 === 0);
+  return out;
+}
+
+const INTERESTING_BYTES = [0x00, 0x01, 0x07, 0x21, 0x24, 0x2c, 0x31, 0x45, 0x46, 0x60, 0x70, 0x7f, 0x80, 0xfe, 0xff];
+
+function applyEdit(bytes: number[], random: () => number): number[] {
+  const at = bytes.length === 0 ? 0 : random() % bytes.length;
+  switch (random() % 8) {
+    case 0: // flip one bit
+      if (bytes.length > 0) bytes[at] = (bytes[at] as number) ^ (1 << (random() % 8));
+      return bytes;
+    case 1: // random byte
+      if (bytes.length > 0) bytes[at] = random() & 0xff;
+      return bytes;
+    case 2: // a byte that means something to one of the decoders
+      if (bytes.length > 0) bytes[at] = INTERESTING_BYTES[random() % INTERESTING_BYTES.length] as number;
+      return bytes;
+    case 3: // insert bytes
+      return [...bytes.slice(0, at), ...randomBytes(1 + (random() % 8), random), ...bytes.slice(at)];
+    case 4: // delete bytes
+      return [...bytes.slice(0, at), ...bytes.slice(at + 1 + (random() % 8))];
+    case 5: // truncate
+      return bytes.slice(0, random() % (bytes.length + 1));
+    case 6: // append (Ethernet padding, trailing junk)
+      return [...bytes, ...randomBytes(1 + (random() % 16), random)];
+    default: // duplicate a chunk
+      return [...bytes.slice(0, at), ...bytes.slice(at, at + 1 + (random() % 16)), ...bytes.slice(at)];
+  }
+}
+
+function randomBytes(count: number, random: () => number): number[] {
+  return Array.from({ length: count }, () => random() & 0xff);
+}
+
+/** Fixes the IP length field (optionally) and the IPv4 header checksum, as a forger would. */
+function repairIpHeader(bytes: Uint8Array, fixLength: boolean): void {
+  const version = (bytes[0] ?? 0) >> 4;
+  const view = new DataView(bytes.buffer);
+  if (version === 6 && bytes.length >= 40 && fixLength) view.setUint16(4, Math.min(bytes.length - 40, 0xffff));
+  if (version !== 4) return;
+  const headerLength = ((bytes[0] as number) & 0xf) * 4;
+  if (headerLength < 20 || headerLength > bytes.length) return;
+  if (fixLength) view.setUint16(2, Math.min(bytes.length, 0xffff));
+  view.setUint16(10, 0);
+  view.setUint16(10, internetChecksum(bytes.subarray(0, headerLength)));
+}
+
+type Stats = { ipDecoded: number; carpDecoded: number; pcapsRead: number };
+
+const authenticator = new CarpAuthenticator(carpKeyFromPassphrase(V1.passphrase), V1.vhid, [
+  parseIpAddress(V1.address),
+  parseIpAddress('fe80::1'),
+]);
+
+function checkPcap(bytes: Uint8Array, stats: Stats): void {
+  const pcap = readPcap(bytes);
+  if (!pcap.ok) return;
+  stats.pcapsRead++;
+  for (const record of pcap.value) {
+    const ip = ipPacketFromLinkLayer(record.linkType, record.data);
+    if (ip !== undefined) checkIpPacket(ip, stats);
+  }
+}
+
+/** decode → encode → decode for the IP layer, then the same for the CARP header. */
+function checkIpPacket(bytes: Uint8Array, stats: Stats): void {
+  checkCarpPayload(bytes, stats); // raw bytes straight into the CARP decoder too
+  const decoded = decodeIpPacket(bytes);
+  if (!decoded.ok) return;
+  stats.ipDecoded++;
+  const again = decodeIpPacket(reencode(decoded.value));
+  if (!again.ok) throw new Error(`re-encoded packet does not decode: ${again.error.code}`);
+  expectSame(plainDatagram(again.value), plainDatagram(decoded.value), 'IP round trip');
+  classifyProtocol112(decoded.value.payload);
+  checkCarpPayload(decoded.value.payload, stats);
+}
+
+function reencode(d: Datagram): Uint8Array {
+  const common = { source: d.source, destination: d.destination, payload: d.payload };
+  return d.family === 4
+    ? encodeIpv4Packet({ ...common, ttl: d.ttl, protocol: d.protocol })
+    : encodeIpv6Packet({ ...common, hopLimit: d.ttl, nextHeader: d.protocol });
+}
+
+function checkCarpPayload(payload: Uint8Array, stats: Stats): void {
+  const decoded = decodeCarpHeader(payload);
+  if (!decoded.ok) return;
+  stats.carpDecoded++;
+  const { checksum, ...fields } = decoded.value;
+  const encoded = encodeCarpHeader(fields);
+  if (!carpChecksumValid(encoded)) throw new Error('encoded CARP header has a bad checksum');
+  const again = decodeCarpHeader(encoded);
+  if (!again.ok) throw new Error(`re-encoded CARP header does not decode: ${again.error.code}`);
+  expectSame(plainHeader(again.value, false), plainHeader(decoded.value, false), 'CARP round trip');
+  // A header whose checksum verified must come back byte for byte (0xffff is the other zero).
+  if (carpChecksumValid(payload) && checksum !== 0xffff) {
+    expectSame(Buffer.from(encoded).toString('hex'), Buffer.from(payload.subarray(0, 36)).toString('hex'), 'CARP bytes');
+  }
+  authenticator.verify(decoded.value.counter, decoded.value.digest);
+}
+
+function plainDatagram(d: Datagram): string {
+  return JSON.stringify([d.family, d.source.text, d.destination.text, d.ttl, d.protocol, Buffer.from(d.payload).toString('hex')]);
+}
+
+function plainHeader(h: CarpHeader, withChecksum: boolean): string {
+  const digest = Buffer.from(h.digest).toString('hex');
+  return JSON.stringify([h.version, h.type, h.vhid, h.advskew, h.authlen, h.demote, h.advbase, h.counter.toString(), digest, withChecksum ? h.checksum : 0]);
+}
+
+function expectSame(actual: string, expected: string, what: string): void {
+  if (actual !== expected) throw new Error(`${what} differs: ${actual} !== ${expected}`);
+}
+
+/** `node --import tsx test/fuzz/mutation-fuzzer.ts`: a long run, sized by CARPD_FUZZ_CASES. */
+function main(): void {
+  const cases = Number(process.env.CARPD_FUZZ_CASES ?? 1_000_000);
+  const seed = Number(process.env.CARPD_FUZZ_SEED ?? 0xc0ffee);
+  const started = performance.now();
+  const report = runMutationFuzzer({ cases, seed });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const { failures, ...counts } = report;
+  console.log(JSON.stringify({ seed, seconds: Number(seconds), ...counts, failures: failures.length }));
+  for (const failure of failures) console.log(JSON.stringify(failure));
+  process.exitCode = failures.length === 0 ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
