@@ -47,7 +47,7 @@ describe('compareOffers', () => {
 });
 
 describe('compareTieBreak', () => {
-  it('reverses IPv4 bytes: 1.0.0.2 beats 2.0.0.1', () => assert.ok(compareTieBreak(ip('2.0.0.1'), ip('1.0.0.2')) > 0));
+  it('reverses IPv4 bytes: 2.0.0.1 beats 1.0.0.2 (numerically higher, last octet lower)', () => assert.ok(compareTieBreak(ip('2.0.0.1'), ip('1.0.0.2')) < 0));
   it('undefined on either side is undecided', () => {
     assert.equal(compareTieBreak(undefined, ip('10.0.0.1')), 0);
     assert.equal(compareTieBreak(ip('10.0.0.1'), undefined), 0);

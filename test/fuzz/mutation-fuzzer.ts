@@ -18,7 +18,9 @@ import { parseIpAddress } from '../../src/protocol/ip-address.ts';
 import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../../src/protocol/ip-packet.ts';
 import type { Datagram } from '../../src/protocol/ip-packet.ts';
 import { classifyProtocol112 } from '../../src/protocol/protocol-112.ts';
+import { hexBytes, toHex } from '../helpers/bytes.ts';
 import { fixtureBytes, fixtureIpPackets } from '../helpers/fixtures.ts';
+import { buildPcap } from '../helpers/pcap-builder.ts';
 import { PCAPS, V1 } from '../fixtures/carp-vectors.ts';
 
 /** One starting input. */
@@ -65,14 +67,52 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Every IP packet of every capture, plus the capture files themselves. */
+/**
+ * Every IP packet of every capture and the capture files themselves, plus synthetic seeds for
+ * what the captures lack (ucarp has no IPv6): IPv6 adverts with extension headers and pcaps in
+ * the other link types and formats.
+ */
 export function defaultCorpus(): FuzzSeed[] {
   const seeds: FuzzSeed[] = [];
   for (const name of Object.values(PCAPS)) {
     seeds.push({ name, kind: 'pcap', bytes: fixtureBytes(name) });
     for (const { frame, ip } of fixtureIpPackets(name)) seeds.push({ name: `${name}#${frame}`, kind: 'ip', bytes: ip });
   }
-  return seeds;
+  return [...seeds, ...syntheticSeeds()];
+}
+
+function syntheticSeeds(): FuzzSeed[] {
+  const carp = hexBytes(V1.frame2Ip).subarray(20);
+  const ipv6 = (nextHeader: number, extensions: string) =>
+    encodeIpv6Packet({
+      source: parseIpAddress('fe80::1'),
+      destination: parseIpAddress('ff02::12'),
+      nextHeader,
+      payload: Uint8Array.from([...hexBytes(extensions), ...carp]),
+    });
+  const v6 = ipv6(112, '');
+  const ipSeeds: [string, Uint8Array][] = [
+    ['ipv6 advert', v6],
+    ['ipv6 hop-by-hop', ipv6(0, '70 00 010400000000')],
+    ['ipv6 hop-by-hop, routing, destination options', ipv6(0, '2b 00 010400000000 3c 00 010400000000 70 00 010400000000')],
+    ['ipv6 fragment', ipv6(44, '70 00 0000 00000001')],
+  ];
+  const v4Frame = fixtureIpPackets(PCAPS.ucarp)[1]?.ip ?? new Uint8Array();
+  const record = (data: Uint8Array) => [{ seconds: 1795552768, fraction: 391472, data }];
+  const pcapSeeds: [string, Uint8Array][] = [
+    ['pcap sll', buildPcap({ linkType: 113, records: record(hexBytes(`0000 0001 0006 00005e0000070000 0800 ${toHex(v4Frame)}`)) })],
+    ['pcap sll2', buildPcap({ linkType: 276, records: record(hexBytes(`86dd 0000 00000003 0001 02 06 00005e0000070000 ${toHex(v6)}`)) })],
+    ['pcap vlan, big-endian, ns', buildPcap({ littleEndian: false, nanoseconds: true, records: record(vlanFrame(v4Frame)) })],
+    ['pcap raw', buildPcap({ linkType: 101, records: [...record(v4Frame), ...record(v6)] })],
+  ];
+  return [
+    ...ipSeeds.map(([name, bytes]) => ({ name, kind: 'ip' as const, bytes })),
+    ...pcapSeeds.map(([name, bytes]) => ({ name, kind: 'pcap' as const, bytes })),
+  ];
+}
+
+function vlanFrame(ip: Uint8Array): Uint8Array {
+  return hexBytes(`01005e000012 00005e000007 88a8 00c8 8100 0064 0800 ${toHex(ip)}`);
 }
 
 /** Runs `cases` mutations over the corpus and reports any throw or round-trip mismatch. */
@@ -173,11 +213,20 @@ function checkIpPacket(bytes: Uint8Array, stats: Stats): void {
   const decoded = decodeIpPacket(bytes);
   if (!decoded.ok) return;
   stats.ipDecoded++;
+  checkDeclaredLength(bytes, decoded.value);
   const again = decodeIpPacket(reencode(decoded.value));
   if (!again.ok) throw new Error(`re-encoded packet does not decode: ${again.error.code}`);
   expectSame(plainDatagram(again.value), plainDatagram(decoded.value), 'IP round trip');
   classifyProtocol112(decoded.value.payload);
   checkCarpPayload(decoded.value.payload, stats);
+}
+
+/** The payload must end exactly where the IP length field says, never clamped to the buffer. */
+function checkDeclaredLength(bytes: Uint8Array, d: Datagram): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const end = d.family === 4 ? view.getUint16(2) : 40 + view.getUint16(4);
+  const payloadEnd = d.payload.byteOffset - bytes.byteOffset + d.payload.length;
+  if (payloadEnd !== end) throw new Error(`payload ends at ${payloadEnd}, the IP length field says ${end}`);
 }
 
 function reencode(d: Datagram): Uint8Array {

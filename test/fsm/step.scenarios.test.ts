@@ -1,0 +1,365 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { initialState, step } from '../../src/fsm/step.ts';
+import type { MachineConfig, MachineEvent, MachineState, TimerId } from '../../src/fsm/machine-types.ts';
+import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
+import {
+  S,
+  advert,
+  arms,
+  fire,
+  force,
+  linkDown,
+  linkUp,
+  makeConfig,
+  reason,
+  runScenario,
+  sends,
+  setDemotion,
+  shutdown,
+  start,
+  stateHas,
+  types,
+  type Row,
+  type Scenario,
+} from '../helpers/fsm-scenario.ts';
+
+const md = 3 * S; // master-down of the default config (openbsd, 1/0)
+const BACKUP_ENTRY = ['cancel-timer', 'arm-timer', 'run-script', 'transition'] as const;
+const MASTER_ENTRY = ['cancel-timer', 'send-advert', 'add-addresses', 'announce', 'arm-timer', 'run-script', 'transition'] as const;
+const YIELD = ['cancel-timer', 'arm-timer', 'remove-addresses', 'run-script', 'transition'] as const;
+
+/** start at 0, master-down at 3 s: the default config is MASTER from t = 3 s. */
+const toMaster: Row[] = [
+  [0, start, 'backup', [...BACKUP_ENTRY]],
+  [md, fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+];
+
+const scenarios: Scenario[] = [
+  // --- start and master-down, per formula (advbase 1, advskew 50: skew 195312 µs) ---
+  ...(
+    [
+      ['openbsd', 3, 3 * (S + 195_312)],
+      ['freebsd', 3, 3 * S + 195_312],
+      ['ucarp', 4, 4 * S + 195_312],
+    ] as const
+  ).map(([formula, deadRatio, wait]): Scenario => ({
+    name: `start (${formula}): BACKUP with master-down armed at now + ${wait} µs`,
+    config: { advskew: 50, masterDownFormula: formula, deadRatio },
+    rows: [
+      [1000, start, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 1000 + wait), reason('started')],
+      [1000 + wait, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-down-timeout')],
+    ],
+  })),
+  {
+    name: 'dual stack: two master-down timers; an IPv4 advert re-arms only master-down-4; master-down-6 makes it MASTER',
+    config: { families: [4, 6] },
+    rows: [
+      [0, start, 'backup', ['cancel-timer', 'arm-timer', 'arm-timer', 'run-script', 'transition'], arms('master-down-4', md), arms('master-down-6', md)],
+      [S, advert({ family: 4 }), 'backup', ['arm-timer'], arms('master-down-4', S + md)],
+      [2 * S, advert({ family: 4 }), 'backup', ['arm-timer'], arms('master-down-4', 2 * S + md)],
+      [md, fire('master-down-6'), 'master', ['cancel-timer', 'cancel-timer', ...MASTER_ENTRY.slice(1)], sends({ families: [4, 6] }), reason('master-down-timeout')],
+    ],
+  },
+  {
+    name: 'dual stack: an IPv6 advert re-arms only master-down-6',
+    config: { families: [4, 6] },
+    rows: [
+      [0, start, 'backup', (actions) => assert.equal(actions.length, 5)],
+      [S, advert({ family: 6 }), 'backup', ['arm-timer'], arms('master-down-6', S + md)],
+      [md, fire('master-down-4'), 'master', (actions) => assert.ok(actions.some((a) => a.type === 'send-advert'))],
+    ],
+  },
+  {
+    name: 'master-down: MASTER with advert, addresses, announce, advert timer, master script, transition in order',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [md, fire('master-down-4'), 'master', (actions) => {
+        assert.deepEqual(actions, [
+          { type: 'cancel-timer', timer: 'master-down-4' },
+          { type: 'send-advert', families: [4], fields: { advbase: 1, advskew: 0, demote: 0 }, bowOut: false },
+          { type: 'add-addresses' },
+          { type: 'announce' },
+          { type: 'arm-timer', timer: 'advert', at: md + S },
+          { type: 'run-script', phase: 'master', previous: 'backup' },
+          { type: 'transition', from: 'backup', to: 'master', reason: 'master-down-timeout' },
+        ]);
+      }],
+    ],
+  },
+  {
+    name: 'master: periodic adverts on schedule, the delayed announcement after exactly 2 further adverts',
+    config: { advskew: 128 }, // interval 1.5 s, master-down 4.5 s
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 4_500_000)],
+      [4_500_000, fire('master-down-4'), 'master', [...MASTER_ENTRY], arms('advert', 6_000_000)],
+      [6_000_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 7_500_000)],
+      [7_500_000, fire('advert'), 'master', ['send-advert', 'announce', 'arm-timer'], arms('advert', 9_000_000)],
+      [9_000_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 10_500_000)],
+      [10_500_000, fire('advert'), 'master', ['send-advert', 'arm-timer']],
+    ],
+  },
+  {
+    name: 'master: yields to a better advert (lower advskew)',
+    config: { advskew: 100 },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [3 * (S + 390_625), fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+      [4 * S, advert({ advskew: 50 }), 'backup', [...YIELD], reason('outranked-by-peer'), arms('master-down-4', 4 * S + 3 * (S + 390_625)),
+        stateHas((s) => s.lastHeardMaster?.address.text === '10.0.0.2', 'remembers the new master')],
+    ],
+  },
+  {
+    name: 'master: yields to a lower demote even with worse timing',
+    rows: [
+      ...toMaster,
+      [md + 1, setDemotion(2), 'master', ['send-advert'], sends({ demote: 2, advskew: 2 })],
+      [md + 2, advert({ advbase: 5, advskew: 200, demote: 1 }), 'backup', [...YIELD], reason('outranked-by-peer')],
+    ],
+  },
+  {
+    name: 'master: stays on a worse advert and answers at once in that family only',
+    config: { families: [4, 6] },
+    rows: [
+      [0, start, 'backup', (a) => assert.equal(a.length, 5)],
+      [md, fire('master-down-4'), 'master', (a) => assert.ok(a.some((x) => x.type === 'add-addresses'))],
+      [md + 10, advert({ family: 6, advskew: 1 }), 'master', ['send-advert'], sends({ families: [6], bowOut: false })],
+      [md + 20, advert({ family: 4, advbase: 2 }), 'master', ['send-advert'], sends({ families: [4] })],
+    ],
+  },
+  {
+    name: 'tie rule: master 10.99.1.2 yields to 10.99.2.1 (ucarp, observed on the wire)',
+    config: { sourceAddresses: { 4: parseIpAddress('10.99.1.2') } },
+    rows: [...toMaster, [md + 1, advert({ source: '10.99.2.1' }), 'backup', [...YIELD], reason('outranked-by-peer')]],
+  },
+  {
+    name: 'tie rule: master 10.99.2.1 stays against 10.99.1.2 and answers',
+    config: { sourceAddresses: { 4: parseIpAddress('10.99.2.1') } },
+    rows: [...toMaster, [md + 1, advert({ source: '10.99.1.2' }), 'master', ['send-advert']]],
+  },
+  {
+    name: 'backup, preempt on: takes over from a strictly worse master',
+    config: { preempt: true },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ advskew: 100 }), 'master', [...MASTER_ENTRY], reason('preempting-worse-master')],
+    ],
+  },
+  {
+    name: 'backup, preempt off: keeps waiting behind a worse master',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ advskew: 100 }), 'backup', ['arm-timer'], arms('master-down-4', S + md)],
+    ],
+  },
+  {
+    name: 'backup, preempt on: no takeover from a better or exactly tied master',
+    config: { preempt: true, advskew: 100, sourceAddresses: {} },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ advskew: 50 }), 'backup', ['arm-timer']],
+      [2 * S, advert({ advskew: 100 }), 'backup', ['arm-timer']],
+    ],
+  },
+  {
+    name: 'backup: takes over at once from a more demoted master, even without preempt',
+    config: { advskew: 100 },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ advskew: 0, demote: 1 }), 'master', [...MASTER_ENTRY], reason('master-more-demoted')],
+    ],
+  },
+  {
+    name: 'backup: master advbase 4 vs own advbase 1 will time out, so MASTER at once',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ advbase: 4 }), 'master', [...MASTER_ENTRY], reason('master-will-time-out')],
+    ],
+  },
+  {
+    name: 'backup: master advbase 3 vs own advbase 1 is not guaranteed to time out',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ advbase: 3 }), 'backup', ['arm-timer']],
+    ],
+  },
+  {
+    name: 'backup: bow-out re-arms master-down to own skew time, then MASTER when it fires',
+    config: { advskew: 64, families: [4, 6] }, // skew time 250 ms
+    rows: [
+      [0, start, 'backup', (a) => assert.equal(a.length, 5)],
+      [S, advert({ advbase: 255, advskew: 255 }), 'backup', ['arm-timer', 'arm-timer'], arms('master-down-4', S + 250_000), arms('master-down-6', S + 250_000)],
+      [S + 250_000, fire('master-down-4'), 'master', (a) => assert.ok(a.some((x) => x.type === 'send-advert')), reason('master-down-timeout')],
+    ],
+  },
+  {
+    name: 'backup: bow-out with own advskew 0 re-arms master-down to now',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ advbase: 255, advskew: 255 }), 'backup', ['arm-timer'], arms('master-down-4', S)],
+      [S, fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+    ],
+  },
+  {
+    name: 'master: a bow-out from another node is ignored',
+    rows: [...toMaster, [md + 1, advert({ advbase: 255, advskew: 255 }), 'master', ['ignored']]],
+  },
+  {
+    name: 'master: shutdown sends a bow-out advert, then removes addresses, backup script, INIT',
+    config: { advskew: 10 },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [3 * (S + 39_062), fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+      [4 * S, shutdown, 'init', ['send-advert', 'cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'],
+        sends({ bowOut: true, families: [4] }), reason('shutdown'), stateHas((s) => !s.running, 'not running')],
+      [5 * S, advert(), 'init', ['ignored']],
+      [6 * S, start, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 6 * S + 3 * (S + 39_062))],
+    ],
+  },
+  {
+    name: 'backup: shutdown sends no advert and runs no script',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, shutdown, 'init', ['cancel-timer', 'cancel-timer', 'transition'], reason('shutdown')],
+      [2 * S, shutdown, 'init', ['ignored']],
+    ],
+  },
+  {
+    name: 'master: link-down removes addresses and goes to INIT; link-up goes to BACKUP',
+    rows: [
+      ...toMaster,
+      [4 * S, linkDown, 'init', ['cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'], reason('link-down')],
+      [5 * S, advert(), 'init', ['ignored']],
+      [5 * S, fire('master-down-4'), 'init', ['ignored']],
+      [6 * S, linkUp, 'backup', [...BACKUP_ENTRY], reason('link-up'), arms('master-down-4', 6 * S + md)],
+    ],
+  },
+  {
+    name: 'link down before start: start stays in INIT, link-up then goes to BACKUP',
+    rows: [
+      [0, linkDown, 'init', []],
+      [S, start, 'init', []],
+      [2 * S, linkUp, 'backup', [...BACKUP_ENTRY], reason('link-up')],
+    ],
+  },
+  {
+    name: 'init: adverts, timers and force are ignored before start',
+    rows: [
+      [0, advert(), 'init', ['ignored']],
+      [0, fire('advert'), 'init', ['ignored']],
+      [0, force('master'), 'init', ['ignored']],
+    ],
+  },
+  {
+    name: 'master: raised demotion sends an advert at once and later adverts carry it',
+    config: { advskew: 10 },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [3 * (S + 39_062), fire('master-down-4'), 'master', [...MASTER_ENTRY], sends({ advskew: 10, demote: 0 })],
+      [3_500_000, setDemotion(20), 'master', ['send-advert'], sends({ advskew: 30, demote: 20 })],
+      [3 * (S + 39_062) + S + 39_062, fire('advert'), 'master', ['send-advert', 'arm-timer'], sends({ advskew: 30, demote: 20 }),
+        // The next advert uses the demoted interval (1 s + 30/256 s).
+        arms('advert', 4 * (S + 39_062) + S + 117_187)],
+      [6 * S, setDemotion(5), 'master', []],
+      [7 * S, setDemotion(5), 'master', []],
+    ],
+  },
+  {
+    name: 'backup: demotion changes send nothing',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, setDemotion(300), 'backup', [], stateHas((s) => s.demotion === 255, 'demotion clamped to 255')],
+    ],
+  },
+  {
+    name: 'force: master from BACKUP, backup from MASTER, and repeats are ignored',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, force('backup'), 'backup', ['ignored']],
+      [S, force('master'), 'master', [...MASTER_ENTRY], reason('forced')],
+      [S + 1, force('master'), 'master', ['ignored']],
+      [S + 2, force('backup'), 'backup', [...YIELD], reason('forced'), arms('master-down-4', S + 2 + md)],
+    ],
+  },
+  {
+    name: 'events with no row are ignored and leave the state unchanged',
+    rows: [
+      [0, linkUp, 'init', ['ignored']],
+      [0, shutdown, 'init', ['ignored']],
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [1, start, 'backup', ['ignored']],
+      [2, linkUp, 'backup', ['ignored']],
+      [3, advert({ family: 6 }), 'backup', ['ignored']], // no IPv6 addresses in this vhid
+    ],
+  },
+  {
+    name: 'stale timers (not armed) are ignored',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, fire('advert'), 'backup', ['ignored']],
+      [S, fire('master-down-6'), 'backup', ['ignored']],
+      [md, fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+      [md + 1, fire('master-down-4'), 'master', ['ignored']],
+    ],
+  },
+];
+
+describe('step scenarios', () => {
+  for (const s of scenarios) it(s.name, () => void runScenario(s));
+});
+
+describe('step properties', () => {
+  const family = fc.constantFrom<IpFamily>(4, 6);
+  const event: fc.Arbitrary<MachineEvent> = fc.oneof(
+    fc.constantFrom<MachineEvent>({ type: 'start' }, { type: 'shutdown' }, { type: 'link-up' }, { type: 'link-down' }),
+    fc.constantFrom<TimerId>('advert', 'master-down-4', 'master-down-6').map((timer): MachineEvent => ({ type: 'timer', timer })),
+    fc.integer({ min: -5, max: 300 }).map((demotion): MachineEvent => ({ type: 'set-demotion', demotion })),
+    fc.constantFrom<'master' | 'backup'>('master', 'backup').map((phase): MachineEvent => ({ type: 'force', phase })),
+    fc
+      .record({
+        family,
+        last: fc.integer({ min: 1, max: 3 }),
+        advbase: fc.constantFrom(0, 1, 2, 4, 255),
+        advskew: fc.constantFrom(0, 1, 100, 255),
+        demote: fc.integer({ min: 0, max: 2 }),
+      })
+      .map(({ family: f, last, ...fields }): MachineEvent => advert({ ...fields, family: f, source: f === 4 ? `10.0.0.${last}` : `fe80::${last}` })),
+  );
+  const config: fc.Arbitrary<MachineConfig> = fc
+    .record({
+      advbase: fc.integer({ min: 0, max: 3 }),
+      advskew: fc.integer({ min: 0, max: 254 }),
+      preempt: fc.boolean(),
+      masterDownFormula: fc.constantFrom('openbsd' as const, 'freebsd' as const, 'ucarp' as const),
+      deadRatio: fc.integer({ min: 1, max: 5 }),
+      families: fc.constantFrom<IpFamily[]>([4], [6], [4, 6]),
+    })
+    .map((c) => makeConfig(c));
+  const timeline = fc.array(fc.tuple(fc.integer({ min: 0, max: 5 * S }), event), { maxLength: 60 });
+
+  it('property: never throws, valid phases, MASTER entered only with an advert, addresses added and removed alternately', () => {
+    fc.assert(
+      fc.property(config, timeline, (cfg, events) => {
+        let state: MachineState = initialState(0);
+        let now = 0;
+        let holding = false;
+        for (const [dt, ev] of events) {
+          now += dt;
+          const before = state.phase;
+          const { state: next, actions } = step(cfg, state, ev, now);
+          assert.ok(['init', 'backup', 'master'].includes(next.phase));
+          if (next.phase === 'master' && before !== 'master') assert.ok(actions.some((a) => a.type === 'send-advert'), 'MASTER entered with an advert');
+          for (const a of actions) {
+            if (a.type === 'add-addresses') assert.equal(holding, false, 'two adds without a remove');
+            if (a.type === 'remove-addresses') assert.equal(holding, true, 'a remove without an add');
+            if (a.type === 'add-addresses' || a.type === 'remove-addresses') holding = a.type === 'add-addresses';
+          }
+          assert.equal(holding, next.phase === 'master', 'addresses held exactly while MASTER');
+          state = next;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
