@@ -4,7 +4,7 @@
  * fsm/step.ts and protocol/; this file only wires them to time and I/O.
  */
 import { advertFields, initialState, step } from '../fsm/step.ts';
-import type { MachineAction, MachineEvent, MachineState, Phase, TimerId, TransitionReason } from '../fsm/machine-types.ts';
+import type { MachineAction, MachineConfig, MachineEvent, MachineState, Phase, TimerId, TransitionReason } from '../fsm/machine-types.ts';
 import type { AcceptedAdvert } from '../protocol/acceptance.ts';
 import { encodeCarpHeader } from '../protocol/carp-header.ts';
 import { CarpAuthenticator } from '../protocol/carp-hmac.ts';
@@ -51,6 +51,8 @@ export class GroupRunner {
   private replay: ReplayState;
   private sendCounter: SendCounterState;
   private readonly authenticator: CarpAuthenticator;
+  /** The machine config with our advert source addresses filled in from the transport (the tie rule needs them). */
+  private readonly machine: MachineConfig;
   private readonly timers = new Map<TimerId, TimerHandle>();
   private readonly transitionListeners: ((event: TransitionEvent) => void)[] = [];
   private readonly sentListeners: ((family: IpFamily, counter: bigint, bowOut: boolean) => void)[] = [];
@@ -60,6 +62,7 @@ export class GroupRunner {
     private readonly ports: GroupPorts,
   ) {
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
+    this.machine = { ...settings.machine, sourceAddresses: { ...transportSources(ports.transport, settings.machine.families), ...settings.machine.sourceAddresses } };
     this.machineState = initialState(ports.clock.nowMicros());
     const persisted = ports.stateStore.load(this.storeKey());
     const clockFloor = settings.replayMode === 'strict' ? freshnessFloor(ports.clock.wallclockMicros(), settings.replayWindowSeconds) : 0n;
@@ -164,7 +167,7 @@ export class GroupRunner {
   }
 
   private dispatch(event: MachineEvent): void {
-    const result = step(this.settings.machine, this.machineState, event, this.ports.clock.nowMicros());
+    const result = step(this.machine, this.machineState, event, this.ports.clock.nowMicros());
     this.machineState = result.state;
     for (const action of result.actions) this.execute(action);
   }
@@ -221,7 +224,7 @@ export class GroupRunner {
     const next = nextSendCounter(this.sendCounter, this.ports.clock.wallclockMicros(), heard);
     this.sendCounter = next.state;
     if (next.persist !== undefined) this.ports.stateStore.saveSendReservation(this.storeKey(), next.persist);
-    const fields = advertFields(this.settings.machine, this.machineState);
+    const fields = advertFields(this.machine, this.machineState);
     const payload = encodeCarpHeader({
       vhid: this.vhid,
       advbase: bowOut ? 255 : fields.advbase,
@@ -270,6 +273,15 @@ export class GroupRunner {
   private storeKey(): string {
     return this.settings.name;
   }
+}
+
+function transportSources(transport: PacketTransport, families: readonly IpFamily[]): MachineConfig['sourceAddresses'] {
+  const sources: Partial<Record<IpFamily, IpAddress>> = {};
+  for (const family of families) {
+    const address = transport.sourceAddress(family);
+    if (address !== undefined) sources[family] = address;
+  }
+  return sources;
 }
 
 function hex(value: bigint): string {

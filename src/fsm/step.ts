@@ -150,7 +150,8 @@ function becomeBackup(config: MachineConfig, state: MachineState, now: number, r
   }
   if (from === 'master') actions.push({ type: 'remove-addresses' });
   actions.push({ type: 'run-script', phase: 'backup', previous: from }, { type: 'transition', from, to: 'backup', reason });
-  const next: MachineState = { ...state, phase: 'backup', since: now, reason, masterDownAt, announceAfterAdverts: 0 };
+  // A bow-out heard in an earlier BACKUP spell must not label this spell's timeout.
+  const next: MachineState = { ...state, phase: 'backup', since: now, reason, masterDownAt, announceAfterAdverts: 0, bowOutHeard: false };
   delete (next as { advertDueAt?: number }).advertDueAt;
   return { state: next, actions };
 }
@@ -191,6 +192,9 @@ function onAdvertAsMaster(config: MachineConfig, state: MachineState, advert: Ad
   if (peerOutranksUs(own, peer)) {
     return becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer');
   }
+  // An exact tie the tie rule cannot decide (an address unknown): the incumbent keeps its role,
+  // but must not answer, or two such masters would answer each other's answers without end.
+  if (compareOffers(own, peer) === 0) return ignored(state, 'advert', 'exact tie with an undecidable tie-break: staying MASTER');
   // A worse node also claims mastership: answer at once so it steps down within one RTT
   // instead of one advert interval (keepalived does the same).
   return { state, actions: [{ type: 'send-advert', families: [advert.family], fields: advertFields(config, state), bowOut: false }] };

@@ -47,9 +47,14 @@ export function nextSendCounter(state: SendCounterState, wallclockMicros: bigint
   if (highestHeard !== undefined && highestHeard < COUNTER_MAX && highestHeard + 1n > counter) counter = highestHeard + 1n;
   if (counter > COUNTER_MAX) counter = COUNTER_MAX; // 584,000 years of microseconds: not reached in practice
   const needsReservation = counter + COUNTER_RESERVE / 2n >= state.reservedUntil;
-  const reservedUntil = needsReservation ? counter + COUNTER_RESERVE : state.reservedUntil;
+  // Capped so the stored value always fits the 64-bit counter space.
+  const reservedUntil = needsReservation ? min(counter + COUNTER_RESERVE, COUNTER_MAX) : state.reservedUntil;
   const next: SendCounterState = { last: counter, reservedUntil };
   return needsReservation ? { counter, state: next, persist: reservedUntil } : { counter, state: next };
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
 }
 
 /** The time a carpd counter encodes, when it looks like one (µs since the epoch, years 2000–2200). */

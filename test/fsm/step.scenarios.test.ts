@@ -106,7 +106,7 @@ const scenarios: Scenario[] = [
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY]],
       [3 * (S + 390_625), fire('master-down-4'), 'master', [...MASTER_ENTRY]],
-      [4 * S, advert({ advskew: 50 }), 'backup', [...YIELD], reason('outranked-by-peer'), arms('master-down-4', 4 * S + 3 * (S + 390_625)),
+      [5 * S, advert({ advskew: 50 }), 'backup', [...YIELD], reason('outranked-by-peer'), arms('master-down-4', 5 * S + 3 * (S + 390_625)),
         stateHas((s) => s.lastHeardMaster?.address.text === '10.0.0.2', 'remembers the new master')],
     ],
   },
@@ -137,6 +137,11 @@ const scenarios: Scenario[] = [
     name: 'tie rule: master 10.99.2.1 stays against 10.99.1.2 and answers',
     config: { sourceAddresses: { 4: parseIpAddress('10.99.2.1') } },
     rows: [...toMaster, [md + 1, advert({ source: '10.99.1.2' }), 'master', ['send-advert']]],
+  },
+  {
+    name: 'tie rule: master with no source address stays on an exact tie without answering',
+    config: { sourceAddresses: {} },
+    rows: [...toMaster, [md + 1, advert({ source: '10.99.1.2' }), 'master', ['ignored']]],
   },
   {
     name: 'backup, preempt on: takes over from a strictly worse master',
@@ -190,7 +195,7 @@ const scenarios: Scenario[] = [
     rows: [
       [0, start, 'backup', (a) => assert.equal(a.length, 5)],
       [S, advert({ advbase: 255, advskew: 255 }), 'backup', ['arm-timer', 'arm-timer'], arms('master-down-4', S + 250_000), arms('master-down-6', S + 250_000)],
-      [S + 250_000, fire('master-down-4'), 'master', (a) => assert.ok(a.some((x) => x.type === 'send-advert')), reason('master-down-timeout')],
+      [S + 250_000, fire('master-down-4'), 'master', (a) => assert.ok(a.some((x) => x.type === 'send-advert')), reason('master-bowed-out')],
     ],
   },
   {
@@ -198,7 +203,26 @@ const scenarios: Scenario[] = [
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY]],
       [S, advert({ advbase: 255, advskew: 255 }), 'backup', ['arm-timer'], arms('master-down-4', S)],
-      [S, fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+      [S, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-bowed-out')],
+    ],
+  },
+  {
+    name: 'backup: an ordinary advert after a bow-out restores the normal master-down and its reason',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ advbase: 255, advskew: 255 }), 'backup', ['arm-timer'], arms('master-down-4', S)],
+      [S, advert(), 'backup', ['arm-timer'], arms('master-down-4', S + md)],
+      [S + md, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-down-timeout')],
+    ],
+  },
+  {
+    name: 'backup: a bow-out heard before a link flap does not label a later timeout as a bow-out',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ advbase: 255, advskew: 255 }), 'backup', ['arm-timer']],
+      [S, linkDown, 'init', ['cancel-timer', 'cancel-timer', 'transition']],
+      [2 * S, linkUp, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 2 * S + md)],
+      [2 * S + md, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-down-timeout')],
     ],
   },
   {
@@ -307,6 +331,43 @@ const scenarios: Scenario[] = [
 
 describe('step scenarios', () => {
   for (const s of scenarios) it(s.name, () => void runScenario(s));
+});
+
+describe('step: two masters', () => {
+  // Both nodes MASTER at once (a healed partition), then each advert is delivered to the other
+  // node and every advert it answers with is delivered back. A finite exchange must end it.
+  function exchange(a: MachineConfig, b: MachineConfig): { rounds: number; phases: string[] } {
+    const nodes = [a, b].map((config) => {
+      let state = step(config, initialState(0), { type: 'start' }, 0).state;
+      state = step(config, state, { type: 'force', phase: 'master' }, 0).state;
+      return { config, state };
+    });
+    let sender = 0;
+    let rounds = 0;
+    for (; rounds < 20; rounds++) {
+      const from = nodes[sender] as (typeof nodes)[number];
+      const to = nodes[1 - sender] as (typeof nodes)[number];
+      const src = from.config.sourceAddresses[4];
+      const fields = { advbase: from.config.advbase, advskew: from.config.advskew, demote: 0 };
+      const ev: MachineEvent = { type: 'advert', advert: { family: 4, source: src ?? parseIpAddress('10.0.0.9'), ...fields } };
+      const result = step(to.config, to.state, ev, 10 + rounds);
+      to.state = result.state;
+      if (!result.actions.some((x) => x.type === 'send-advert')) break;
+      sender = 1 - sender;
+    }
+    return { rounds, phases: nodes.map((n) => n.state.phase) };
+  }
+
+  it('a better and a worse master settle after one answer', () => {
+    const got = exchange(makeConfig({ advskew: 0 }), makeConfig({ advskew: 10, sourceAddresses: { 4: parseIpAddress('10.0.0.2') } }));
+    assert.deepEqual(got.phases, ['master', 'backup']);
+    assert.ok(got.rounds <= 1);
+  });
+
+  it('an exact tie with unknown addresses is not answered, so two such masters do not ping-pong', () => {
+    const got = exchange(makeConfig({ sourceAddresses: {} }), makeConfig({ sourceAddresses: {} }));
+    assert.ok(got.rounds < 20, `answered each other ${got.rounds} times`);
+  });
 });
 
 describe('step properties', () => {

@@ -1,0 +1,170 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayMode, type ReplayState } from '../../src/protocol/replay-guard.ts';
+
+// Counters of a lone ucarp master on the wire: random on every advert (PROTOCOL.md §3.1, [LAB]).
+const UCARP_COUNTERS = [0xc819695857265d17n, 0x4b7ceefca79ffcb6n, 0x25ef2de545f6163dn] as const;
+
+/** Feeds (sender, counter) pairs in order; returns every verdict, the notices and the final state. */
+function feed(mode: ReplayMode, state: ReplayState, adverts: readonly (readonly [string, bigint])[]) {
+  const verdicts: string[] = [];
+  const notices: { sender: string; previous: bigint; counter: bigint }[] = [];
+  for (const [sender, counter] of adverts) {
+    const check = checkReplay(state, mode, sender, counter);
+    verdicts.push(check.verdict);
+    if (check.notice !== undefined) {
+      assert.equal(check.notice.mode, mode);
+      notices.push({ sender: check.notice.sender, previous: check.notice.previous, counter: check.notice.counter });
+    }
+    state = check.state;
+  }
+  return { verdicts, notices, state };
+}
+
+describe('initialReplayState and freshnessFloor', () => {
+  it('starts at the floor with no senders', () => {
+    assert.deepEqual(initialReplayState(1234n), { highWater: 1234n, lastBySender: {}, reported: [] });
+  });
+  it('a negative floor becomes 0', () => assert.equal(initialReplayState(-5n).highWater, 0n));
+  it('freshnessFloor: wall clock minus the window in µs', () => assert.equal(freshnessFloor(1_767_225_600_000_000n, 60), 1_767_225_540_000_000n));
+  it('freshnessFloor: never below 0', () => assert.equal(freshnessFloor(10_000_000n, 3600), 0n));
+  it('freshnessFloor: fractional windows are truncated to whole seconds', () => assert.equal(freshnessFloor(10_000_000n, 2.9), 8_000_000n));
+});
+
+describe('checkReplay, strict', () => {
+  const cases: { name: string; floor?: bigint; adverts: [string, bigint][]; want: string[] }[] = [
+    { name: 'increasing counters are fresh', adverts: [['10.0.0.2', 1n], ['10.0.0.2', 2n], ['10.0.0.2', 10n]], want: ['fresh', 'fresh', 'fresh'] },
+    { name: 'a duplicate is a replay', adverts: [['10.0.0.2', 5n], ['10.0.0.2', 5n]], want: ['fresh', 'replay'] },
+    { name: 'an older counter is a replay', adverts: [['10.0.0.2', 5n], ['10.0.0.2', 4n]], want: ['fresh', 'replay'] },
+    {
+      name: 'the mark is shared: a replay with a spoofed, never-seen source is refused',
+      adverts: [['10.0.0.2', 5n], ['10.0.0.66', 5n], ['10.0.0.66', 3n]],
+      want: ['fresh', 'replay', 'replay'],
+    },
+    {
+      name: 'the mark is shared: a second node continuing the sequence is fresh',
+      adverts: [['10.0.0.2', 5n], ['10.0.0.3', 6n], ['10.0.0.2', 7n]],
+      want: ['fresh', 'fresh', 'fresh'],
+    },
+    { name: 'counter 0 against a zero floor is not fresh', floor: 0n, adverts: [['10.0.0.2', 0n]], want: ['replay'] },
+    {
+      name: 'floor from freshnessFloor: an advert captured before the window is refused, a current one accepted',
+      floor: freshnessFloor(1_767_225_600_000_000n, 60),
+      adverts: [['10.0.0.2', 1_767_225_500_000_000n], ['10.0.0.2', 1_767_225_540_000_000n], ['10.0.0.2', 1_767_225_599_000_000n]],
+      want: ['replay', 'replay', 'fresh'],
+    },
+    { name: 'ucarp random counters: only those above the mark get through', adverts: UCARP_COUNTERS.map((c): [string, bigint] => ['10.99.1.2', c]), want: ['fresh', 'replay', 'replay'] },
+    { name: 'the top of the counter space is fresh once', adverts: [['10.0.0.2', (1n << 64n) - 1n], ['10.0.0.2', (1n << 64n) - 1n]], want: ['fresh', 'replay'] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.deepEqual(feed('strict', initialReplayState(c.floor ?? 0n), c.adverts).verdicts, c.want));
+  }
+
+  it('a fresh advert raises the mark and records its sender', () => {
+    const { state } = feed('strict', initialReplayState(0n), [['10.0.0.2', 7n]]);
+    assert.equal(state.highWater, 7n);
+    assert.deepEqual(state.lastBySender, { '10.0.0.2': 7n });
+  });
+
+  it('a replayed packet changes neither the mark nor lastBySender', () => {
+    const before = feed('strict', initialReplayState(0n), [['10.0.0.2', 7n], ['10.0.0.3', 9n]]).state;
+    for (const [sender, counter] of [['10.0.0.2', 3n], ['10.0.0.3', 9n], ['10.0.0.66', 8n]] as const) {
+      const after = checkReplay(before, 'strict', sender, counter);
+      assert.equal(after.verdict, 'replay');
+      assert.equal(after.state.highWater, 9n);
+      assert.deepEqual(after.state.lastBySender, { '10.0.0.2': 7n, '10.0.0.3': 9n });
+    }
+  });
+
+  it('does not mutate the state it was given', () => {
+    const state = initialReplayState(0n);
+    checkReplay(state, 'strict', '10.0.0.2', 5n);
+    assert.deepEqual(state, { highWater: 0n, lastBySender: {}, reported: [] });
+  });
+});
+
+describe('checkReplay, loop detection', () => {
+  for (const mode of ['strict', 'compat'] as const) {
+    it(`${mode}: our own last counter heard back is a loop, and changes nothing`, () => {
+      const state = noteSent(initialReplayState(0n), 42n);
+      const check = checkReplay(state, mode, '10.0.0.1', 42n);
+      assert.equal(check.verdict, 'loop');
+      assert.equal(check.state, state);
+      assert.equal(check.notice, undefined);
+    });
+    it(`${mode}: a counter other than our last one is not a loop`, () => {
+      const state = noteSent(initialReplayState(0n), 42n);
+      assert.equal(checkReplay(state, mode, '10.0.0.2', 43n).verdict, 'fresh');
+    });
+  }
+  it('only the last sent counter counts (noteSent replaces it)', () => {
+    const state = noteSent(noteSent(initialReplayState(0n), 42n), 43n);
+    assert.equal(checkReplay(state, 'compat', '10.0.0.2', 42n).verdict, 'fresh');
+    assert.equal(checkReplay(state, 'compat', '10.0.0.2', 43n).verdict, 'loop');
+  });
+  it('noteSent does not touch the mark', () => assert.equal(noteSent(initialReplayState(5n), 100n).highWater, 5n));
+});
+
+describe('checkReplay, compat', () => {
+  it('accepts decreasing counters (ucarp random counters from the real capture)', () => {
+    const got = feed('compat', initialReplayState(0n), UCARP_COUNTERS.map((c) => ['10.99.1.2', c] as const));
+    assert.deepEqual(got.verdicts, ['fresh', 'fresh', 'fresh']);
+    assert.equal(got.state.lastBySender['10.99.1.2'], UCARP_COUNTERS[2]);
+    assert.equal(got.state.highWater, UCARP_COUNTERS[0], 'the mark only rises');
+  });
+  it("accepts OpenBSD's constant cookie every time", () => {
+    const cookie = 0x0123456789abcdefn;
+    assert.deepEqual(feed('compat', initialReplayState(0n), [['10.0.0.5', cookie], ['10.0.0.5', cookie], ['10.0.0.5', cookie]]).verdicts, ['fresh', 'fresh', 'fresh']);
+  });
+});
+
+describe('checkReplay, one-time notices', () => {
+  for (const mode of ['strict', 'compat'] as const) {
+    it(`${mode}: a sender whose counters go backwards is reported once, with the pair that showed it`, () => {
+      const got = feed(mode, initialReplayState(0n), UCARP_COUNTERS.map((c) => ['10.99.1.2', c] as const));
+      assert.deepEqual(got.notices, [{ sender: '10.99.1.2', previous: UCARP_COUNTERS[0], counter: UCARP_COUNTERS[1] }]);
+      assert.deepEqual(got.state.reported, ['10.99.1.2']);
+    });
+  }
+
+  it('compat: each sender is reported once, independently', () => {
+    const got = feed('compat', initialReplayState(0n), [
+      ['10.99.1.2', UCARP_COUNTERS[0]],
+      ['10.99.2.1', 5n],
+      ['10.99.1.2', UCARP_COUNTERS[1]],
+      ['10.99.2.1', 5n],
+      ['10.99.1.2', UCARP_COUNTERS[2]],
+      ['10.99.2.1', 4n],
+    ]);
+    assert.deepEqual(got.notices.map((n) => n.sender), ['10.99.1.2', '10.99.2.1']);
+  });
+
+  it('increasing counters never give a notice', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }), { maxLength: 30 }), fc.constantFrom<ReplayMode>('strict', 'compat'), (counters, mode) => {
+        const sorted = [...new Set(counters)].sort((a, b) => (a < b ? -1 : 1));
+        const got = feed(mode, initialReplayState(0n), sorted.map((c) => ['10.0.0.2', c] as const));
+        assert.deepEqual(got.notices, []);
+        assert.ok(got.verdicts.every((v) => v === 'fresh'));
+      }),
+    );
+  });
+
+  it('property, strict: every accepted counter is above all counters accepted before it, whatever the sender', () => {
+    const advert = fc.tuple(fc.constantFrom('10.0.0.2', '10.0.0.3', '10.0.0.66'), fc.bigInt({ min: 0n, max: 50n }));
+    fc.assert(
+      fc.property(fc.array(advert, { maxLength: 40 }), (adverts) => {
+        let state = initialReplayState(0n);
+        let highest = 0n;
+        for (const [sender, counter] of adverts) {
+          const check = checkReplay(state, 'strict', sender, counter);
+          assert.equal(check.verdict === 'fresh', counter > highest);
+          if (check.verdict === 'fresh') highest = counter;
+          assert.equal(check.state.highWater, highest);
+          state = check.state;
+        }
+      }),
+    );
+  });
+});
