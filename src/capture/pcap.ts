@@ -50,12 +50,13 @@ interface PcapFormat {
 
 /** Reads every record of a classic pcap file; any truncation or unknown format is a decode error. */
 export function readPcap(bytes: Uint8Array): DecodeResult<PcapRecord[]> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // The magic first, so that a small file of another kind is called that rather than "short".
+  const format = bytes.length >= 4 ? pcapFormat(view) : decodeFailed<PcapFormat>('short', 'no pcap magic number');
+  if (!format.ok) return format;
   if (bytes.length < GLOBAL_HEADER_LENGTH) {
     return decodeFailed('short', `a pcap file header is ${GLOBAL_HEADER_LENGTH} bytes, got ${bytes.length}`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const format = pcapFormat(view);
-  if (!format.ok) return format;
   const { littleEndian } = format.value;
   const major = view.getUint16(4, littleEndian);
   if (major !== 2) return decodeFailed('bad-pcap', `pcap major version ${major}, expected 2`);

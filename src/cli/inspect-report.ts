@@ -2,6 +2,7 @@
  * One IP packet → the JSON-ready object `carpd inspect` prints: a CARP advert's fields, a
  * decode error, or why it was skipped. Pure; the HMAC check comes in through AuthCheck.
  */
+import { counterAsDate } from '../protocol/send-counter.ts';
 import { carpChecksumValid, decodeCarpHeader, isBowOut } from '../protocol/carp-header.ts';
 import { decodeIpPacket, IPPROTO_CARP } from '../protocol/ip-packet.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
@@ -63,10 +64,17 @@ function describeAdvert(datagram: Datagram, auth: AuthCheck | undefined): Report
     demote: h.demote,
     advbase: h.advbase,
     counter: h.counter.toString(16).padStart(16, '0'),
+    ...counterTime(h.counter),
     digest: Buffer.from(h.digest).toString('hex'),
     checksumOk: carpChecksumValid(datagram.payload),
     auth: outcome?.auth ?? 'unchecked',
     bowOut: isBowOut(h),
     ...(outcome?.auth === 'bad' ? { hint: outcome.hint } : {}),
   };
+}
+
+/** carpd's counters are µs timestamps (send-counter.ts): show the time when the value looks like one. */
+function counterTime(counter: bigint): { counterTime?: string } {
+  const date = counterAsDate(counter);
+  return date === undefined ? {} : { counterTime: date.toISOString() };
 }

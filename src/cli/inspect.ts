@@ -4,7 +4,7 @@
  * accept us?": it shows what the wire carries, not what a configuration says.
  */
 import { parseArgs } from 'node:util';
-import { ipPacketFromLinkLayer, isSupportedLinkType, readPcap } from '../capture/pcap.ts';
+import { ipPacketFromLinkLayer, isSupportedLinkType, LINKTYPE_ETHERNET, readPcap } from '../capture/pcap.ts';
 import type { PcapRecord } from '../capture/pcap.ts';
 import { CarpAuthenticator } from '../protocol/carp-hmac.ts';
 import { carpKeyFromHex, carpKeyFromPassphrase } from '../protocol/carp-key.ts';
@@ -25,7 +25,8 @@ export const INSPECT_USAGE = `usage: carpd inspect [--pass SECRET | --key-hex HE
 
 Decodes CARP adverts and prints one JSON object per line.
   FILE.pcap        a classic pcap file (tcpdump -w); Ethernet, VLAN, Linux cooked or raw IP
-  --hex HEX        one whole IPv4 or IPv6 packet in hex (whitespace and a 0x prefix allowed)
+  --hex HEX        one whole IPv4 or IPv6 packet in hex, or an Ethernet frame carrying one
+                   (whitespace and a 0x prefix are allowed)
   --pass SECRET    check each HMAC with this passphrase (at most 19 bytes)
   --key-hex HEX40  check each HMAC with this raw 20-byte key instead
   --addr IP        an address of the vhid, as every node hashes it (repeat for several;
@@ -66,7 +67,7 @@ export async function runInspect(args: string[], io: InspectIo): Promise<number>
     const { input, auth } = parsed.options;
     if (input.kind === 'hex') {
       // A single packet: say what it was even when it is not CARP.
-      io.stdout(JSON.stringify(describeIpPacket(input.bytes, auth)));
+      io.stdout(JSON.stringify(describeIpPacket(ipFromHexInput(input.bytes), auth)));
       return 0;
     }
     return await inspectFile(input.path, auth, io);
@@ -113,26 +114,28 @@ function describeRecord(record: PcapRecord, frame: number, auth: AuthCheck | und
   return { frame, time: isoTimeMicros(record.timestampMicros), ...report };
 }
 
+/** The options `carpd inspect` accepts (node:util parseArgs); anything else is a usage error. */
+const ARG_OPTIONS = {
+  pass: { type: 'string' },
+  'key-hex': { type: 'string' },
+  addr: { type: 'string', multiple: true },
+  hex: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function readArgs(args: string[]) {
+  return parseArgs({ args, options: ARG_OPTIONS, allowPositionals: true, strict: true });
+}
+
 /** Parses and validates the command line; every failure becomes a usage error with a message. */
 function parseInspectArgs(args: string[]): ParsedArgs {
-  let values;
-  let positionals;
+  let parsed: ReturnType<typeof readArgs>;
   try {
-    ({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        pass: { type: 'string' },
-        'key-hex': { type: 'string' },
-        addr: { type: 'string', multiple: true },
-        hex: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    parsed = readArgs(args);
   } catch (error) {
-    return usageError(errorMessage(error));
+    return usageError(errorMessage(error)); // unknown option, missing value
   }
+  const { values, positionals } = parsed;
   if (values.help === true) return { kind: 'help' };
   const input = parseInput(values.hex, positionals);
   if (typeof input === 'string') return usageError(input);
@@ -151,6 +154,16 @@ function parseInput(hex: string | undefined, positionals: string[]): InspectInpu
   }
   const path = positionals[0];
   return path === undefined ? 'nothing to inspect: give a pcap file or --hex' : { kind: 'file', path };
+}
+
+/**
+ * The IP packet in --hex input. An Ethernet frame (what tcpdump -xx and shared/vectors print
+ * as "Full Ethernet frame") is unwrapped; its first nibble (a MAC byte) is rarely 4 or 6.
+ */
+function ipFromHexInput(bytes: Uint8Array): Uint8Array {
+  const version = (bytes[0] as number) >> 4;
+  if (version === 4 || version === 6) return bytes;
+  return ipPacketFromLinkLayer(LINKTYPE_ETHERNET, bytes) ?? bytes;
 }
 
 /** Hex text → bytes; undefined when empty, odd-length or not hex. */

@@ -14,6 +14,7 @@ export type DecodeErrorCode =
   | 'bad-ip-header-length'
   | 'bad-ip-total-length'
   | 'bad-ip-checksum'
+  | 'ipv4-fragment'
   | 'unsupported-ipv6-extension'
   | 'bad-pcap'
   | 'unsupported-link-type';

@@ -89,8 +89,11 @@ export function decodeIpv4Packet(bytes: Uint8Array): DecodeResult<Datagram> {
   if (internetChecksum(bytes.subarray(0, headerLength)) !== 0) {
     return decodeFailed('bad-ip-checksum', `IPv4 header checksum 0x${hex16(view.getUint16(10, false))} does not verify`);
   }
-  // Fragments are not rejected here (no code for it in DecodeErrorCode); a CARP advert is 56
-  // bytes with DF set, and a non-first fragment fails the CARP checksum or classification.
+  // A CARP advert is 56 bytes with DF set: a fragment is never one, and is not reassembled.
+  const fragment = view.getUint16(6, false);
+  if ((fragment & 0x2000) !== 0 || (fragment & 0x1fff) !== 0) {
+    return decodeFailed('ipv4-fragment', `IPv4 fragment (flags/offset 0x${hex16(fragment)}): fragments are not reassembled`);
+  }
   const datagram: Datagram = {
     family: 4,
     source: ipAddressFromBytes(bytes.subarray(12, 16)),

@@ -66,12 +66,19 @@ describe('readPcap on synthetic files', () => {
   const formats = [
     { name: 'little-endian, microseconds', littleEndian: true, nanoseconds: false, fraction: 391472, micros: 1795552768391472n },
     { name: 'big-endian, microseconds', littleEndian: false, nanoseconds: false, fraction: 391472, micros: 1795552768391472n },
-    { name: 'little-endian, nanoseconds (truncated to µs)', littleEndian: true, nanoseconds: true, fraction: 391472999, micros: 1795552768391472n },
+    {
+      name: 'little-endian, nanoseconds (truncated to µs)',
+      littleEndian: true,
+      nanoseconds: true,
+      fraction: 391472999,
+      micros: 1795552768391472n,
+    },
     { name: 'big-endian, nanoseconds', littleEndian: false, nanoseconds: true, fraction: 5000, micros: 1795552768000005n },
   ];
   for (const f of formats) {
     it(`ok, ${f.name}`, () => {
-      const bytes = buildPcap({ ...f, linkType: LINKTYPE_ETHERNET, records: [{ seconds: 1795552768, fraction: f.fraction, data: ethernetFrame }] });
+      const written = [{ seconds: 1795552768, fraction: f.fraction, data: ethernetFrame }];
+      const bytes = buildPcap({ ...f, linkType: LINKTYPE_ETHERNET, records: written });
       const records = mustRead(bytes);
       assert.equal(records.length, 1);
       assert.equal(records[0]?.timestampMicros, f.micros);
@@ -84,7 +91,8 @@ describe('readPcap on synthetic files', () => {
   });
 
   it('ok, FCS bits above the link type are masked off', () => {
-    const bytes = buildPcap({ littleEndian: true, nanoseconds: false, linkType: 0x14000000 | LINKTYPE_ETHERNET, records: [{ seconds: 0, fraction: 0, data: ethernetFrame }] });
+    const linkType = 0x14000000 | LINKTYPE_ETHERNET; // F bit set, FCS length 1 (in 16-bit words)
+    const bytes = buildPcap({ linkType, records: [{ seconds: 0, fraction: 0, data: ethernetFrame }] });
     assert.equal(mustRead(bytes)[0]?.linkType, LINKTYPE_ETHERNET);
   });
 
@@ -94,8 +102,14 @@ describe('readPcap on synthetic files', () => {
     { name: 'bad, record header cut', bytes: fixtureBytes(PCAPS.ucarp).subarray(0, 24 + 10), want: 'short' },
     { name: 'bad, record data cut', bytes: fixtureBytes(PCAPS.ucarp).subarray(0, 24 + 16 + 41), want: 'short' },
     { name: 'bad, last record cut by one byte', bytes: fixtureBytes(PCAPS.ucarp).subarray(0, -1), want: 'short' },
-    { name: 'bad, pcapng section header block', bytes: hexBytes('0a0d0d0a 1c000000 4d3c2b1a 01000000 ffffffffffffffff 1c000000'), want: 'bad-pcap' },
+    {
+      name: 'bad, pcapng section header block',
+      bytes: hexBytes('0a0d0d0a 1c000000 4d3c2b1a 01000000 ffffffffffffffff 1c000000'),
+      want: 'bad-pcap',
+    },
     { name: 'bad, unknown magic', bytes: new Uint8Array(24).fill(0x42), want: 'bad-pcap' },
+    { name: 'bad, a short file that is not a pcap', bytes: new TextEncoder().encode('hello'), want: 'bad-pcap' },
+    { name: 'bad, three bytes', bytes: hexBytes('d4c3b2'), want: 'short' },
     { name: 'bad, major version 1', bytes: hexBytes('d4c3b2a1 0100 0400 00000000 00000000 00000400 01000000'), want: 'bad-pcap' },
   ];
   for (const c of bad) it(c.name, () => assert.equal(errorCode(c.bytes), c.want));
@@ -113,10 +127,20 @@ describe('readPcap on synthetic files', () => {
 });
 
 describe('ipPacketFromLinkLayer', () => {
-  const ipv6Packet = hexBytes('6000000000087040' + 'fe80' + '00'.repeat(13) + '01' + 'ff02' + '00'.repeat(13) + '12' + '0000000000000000');
+  const ipv6Packet = hexBytes(`
+    60000000 0008 70 40               # version 6, payload length 8, next header 112, hop limit 64
+    fe800000000000000000000000000001  # fe80::1
+    ff020000000000000000000000000012  # ff02::12
+    0000000000000000                  # payload
+  `);
   const cases: { name: string; linkType: number; frame: Uint8Array; want: Uint8Array | undefined }[] = [
     { name: 'ok, Ethernet IPv4', linkType: LINKTYPE_ETHERNET, frame: ethernetFrame, want: ipv4Packet },
-    { name: 'ok, Ethernet IPv6', linkType: LINKTYPE_ETHERNET, frame: hexBytes(`333300000012 00005e000107 86dd ${toHex(ipv6Packet)}`), want: ipv6Packet },
+    {
+      name: 'ok, Ethernet IPv6',
+      linkType: LINKTYPE_ETHERNET,
+      frame: hexBytes(`333300000012 00005e000107 86dd ${toHex(ipv6Packet)}`),
+      want: ipv6Packet,
+    },
     {
       name: 'ok, Ethernet with an 802.1Q tag',
       linkType: LINKTYPE_ETHERNET,
@@ -129,10 +153,25 @@ describe('ipPacketFromLinkLayer', () => {
       frame: hexBytes(`01005e000012 00005e000007 88a8 00c8 8100 0064 0800 ${V1.frame2Ip}`),
       want: ipv4Packet,
     },
-    { name: 'ok, Ethernet ARP is not IP', linkType: LINKTYPE_ETHERNET, frame: hexBytes('ffffffffffff 9e23b2fb75d0 0806 0001 0800 0604 0001'), want: undefined },
-    { name: 'ok, VLAN-tagged ARP is not IP', linkType: LINKTYPE_ETHERNET, frame: hexBytes('ffffffffffff 9e23b2fb75d0 8100 0064 0806 0001'), want: undefined },
+    {
+      name: 'ok, Ethernet ARP is not IP',
+      linkType: LINKTYPE_ETHERNET,
+      frame: hexBytes('ffffffffffff 9e23b2fb75d0 0806 0001 0800 0604 0001'),
+      want: undefined,
+    },
+    {
+      name: 'ok, VLAN-tagged ARP is not IP',
+      linkType: LINKTYPE_ETHERNET,
+      frame: hexBytes('ffffffffffff 9e23b2fb75d0 8100 0064 0806 0001'),
+      want: undefined,
+    },
     { name: 'bad, Ethernet header cut at 13 bytes', linkType: LINKTYPE_ETHERNET, frame: ethernetFrame.subarray(0, 13), want: undefined },
-    { name: 'bad, Ethernet header with no IP bytes after it', linkType: LINKTYPE_ETHERNET, frame: ethernetFrame.subarray(0, 14), want: undefined },
+    {
+      name: 'bad, Ethernet header with no IP bytes after it',
+      linkType: LINKTYPE_ETHERNET,
+      frame: ethernetFrame.subarray(0, 14),
+      want: undefined,
+    },
     { name: 'bad, VLAN tag cut off', linkType: LINKTYPE_ETHERNET, frame: hexBytes('01005e000012 00005e000007 8100 00'), want: undefined },
     {
       name: 'ok, Linux cooked SLL',

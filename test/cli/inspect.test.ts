@@ -48,12 +48,18 @@ const fixtures: Record<string, Uint8Array> = Object.fromEntries(Object.values(PC
 const pass = ['--pass', V1.passphrase];
 const vip = ['--addr', V1.address];
 
+/** An IPv4 packet from 192.0.2.1 to the CARP group. */
+function ipv4(payload: Uint8Array, protocol = 112): Uint8Array {
+  return encodeIpv4Packet({ source: parseIpAddress('192.0.2.1'), destination: parseIpAddress('224.0.0.18'), payload, protocol });
+}
+
 /** A signed advert in an IP packet, for --hex cases. */
 function advertPacket(options: { family: 4 | 6; advbase?: number; advskew?: number; addresses: string[] }): Uint8Array {
   const addresses = options.addresses.map(parseIpAddress);
   const auth = new CarpAuthenticator(carpKeyFromPassphrase(V1.passphrase), 9, addresses);
   const counter = 0x1122334455667788n;
-  const payload = encodeCarpHeader({ vhid: 9, advbase: options.advbase ?? 1, advskew: options.advskew ?? 0, demote: 0, counter, digest: auth.sign(counter) });
+  const timing = { advbase: options.advbase ?? 1, advskew: options.advskew ?? 0 };
+  const payload = encodeCarpHeader({ vhid: 9, ...timing, demote: 0, counter, digest: auth.sign(counter) });
   return options.family === 4
     ? encodeIpv4Packet({ source: parseIpAddress('198.51.100.1'), destination: parseIpAddress('224.0.0.18'), payload })
     : encodeIpv6Packet({ source: parseIpAddress('fe80::1'), destination: parseIpAddress('ff02::12'), payload });
@@ -96,7 +102,8 @@ describe('carpd inspect on the captures', () => {
   });
 
   it('ok, --key-hex and an --addr with a prefix length work the same', async () => {
-    const run = await inspect(['--key-hex', '7365637265742d70617373000000000000000000', '--addr', '192.0.2.100/24', PCAPS.ucarp], fixtures);
+    const keyHex = '7365637265742d70617373000000000000000000'; // "secret-pass", zero padded
+    const run = await inspect(['--key-hex', keyHex, '--addr', '192.0.2.100/24', PCAPS.ucarp], fixtures);
     assert.equal(run.code, 0);
     assert.ok(run.lines.length === 11 && run.lines.every((l) => l.auth === 'ok'));
   });
@@ -131,10 +138,11 @@ describe('carpd inspect on the captures', () => {
   it('error objects, malformed protocol-112 packets in a pcap carry their frame number', async () => {
     const badChecksum = hexBytes(V1.frame2Ip);
     badChecksum[11] = 0xd7;
-    const shortPayload = encodeIpv4Packet({ source: parseIpAddress('192.0.2.1'), destination: parseIpAddress('224.0.0.18'), payload: hexBytes('21070007') });
-    const badVersion = encodeIpv4Packet({ source: parseIpAddress('192.0.2.1'), destination: parseIpAddress('224.0.0.18'), payload: hexBytes(T1.header.replace('21', '51')) });
-    const tcp = encodeIpv4Packet({ source: parseIpAddress('192.0.2.1'), destination: parseIpAddress('192.0.2.2'), payload: new Uint8Array(20), protocol: 6 });
-    const records = [badChecksum, tcp, shortPayload, badVersion, hexBytes(V1.frame2Ip)].map((ip, i) => ({ seconds: 1795552768, fraction: i, data: ethernetFrame(ip) }));
+    const shortPayload = ipv4(hexBytes('21070007'));
+    const badVersion = ipv4(hexBytes(T1.header.replace('21', '51')));
+    const tcp = ipv4(new Uint8Array(20), 6);
+    const packets = [badChecksum, tcp, shortPayload, badVersion, hexBytes(V1.frame2Ip)];
+    const records = packets.map((ip, i) => ({ seconds: 1795552768, fraction: i, data: ethernetFrame(ip) }));
     const run = await inspect(['capture.pcap'], { 'capture.pcap': buildPcap({ records }) });
     assert.equal(run.code, 0);
     assert.deepEqual(run.lines.map((l) => [l.frame, l.error ?? l.vhid]), [
@@ -149,7 +157,11 @@ describe('carpd inspect on the captures', () => {
 
 describe('carpd inspect --hex', () => {
   const cases: { name: string; args: string[]; want: Line }[] = [
-    { name: 'skipped, VRRPv3 advert (K1)', args: ['--hex', '45c0002000010000ff701899c0000201e0000012310796010064d39dc0000264'], want: { skipped: 'vrrp-v3' } },
+    {
+      name: 'skipped, VRRPv3 advert (K1)',
+      args: ['--hex', '45c0002000010000ff701899c0000201e0000012310796010064d39dc0000264'],
+      want: { skipped: 'vrrp-v3' },
+    },
     {
       name: 'skipped, VRRPv2 advert (K2)',
       args: ['--hex', '45c0002800010000ff701891c0000201e00000122107960100018691c00002640000000000000000'],
@@ -157,7 +169,7 @@ describe('carpd inspect --hex', () => {
     },
     {
       name: 'skipped, not protocol 112',
-      args: ['--hex', toHex(encodeIpv4Packet({ source: parseIpAddress('192.0.2.1'), destination: parseIpAddress('192.0.2.2'), payload: new Uint8Array(8), protocol: 17 }))],
+      args: ['--hex', toHex(ipv4(new Uint8Array(8), 17))],
       want: { skipped: 'other-protocol', protocol: 17 },
     },
   ];
@@ -174,6 +186,17 @@ describe('carpd inspect --hex', () => {
     const run = await inspect([...pass, ...vip, '--hex', spaced]);
     assert.equal(run.code, 0);
     assert.deepEqual([run.lines[0]?.counter, run.lines[0]?.auth, 'frame' in (run.lines[0] ?? {})], ['c819695857265d17', 'ok', false]);
+  });
+
+  it('ok, an Ethernet frame is unwrapped (the "Full Ethernet frame" lines of shared/vectors)', async () => {
+    const frame = toHex(ethernetFrame(hexBytes(V1.frame2Ip)));
+    const run = await inspect([...pass, ...vip, '--hex', frame]);
+    assert.deepEqual([run.lines[0]?.counter, run.lines[0]?.auth], ['c819695857265d17', 'ok']);
+  });
+
+  it('error, neither IP nor Ethernet', async () => {
+    const run = await inspect(['--hex', '00'.repeat(60)]);
+    assert.deepEqual(run.lines.map((l) => l.error), ['bad-ip-version']);
   });
 
   it('error, bad IP header checksum', async () => {
@@ -235,12 +258,14 @@ describe('carpd inspect exit codes', () => {
     });
   }
 
+  const pcapngHeader = hexBytes('0a0d0d0a 1c000000 4d3c2b1a 01000000 ffffffffffffffff 1c000000');
+  const wifiPcap = buildPcap({ linkType: 105, records: [{ seconds: 0, fraction: 0, data: new Uint8Array(30) }] });
   const unreadable: { name: string; files: Record<string, Uint8Array>; error: string }[] = [
     { name: 'missing file', files: {}, error: 'unreadable-file' },
-    { name: 'not a pcap', files: { 'x.pcap': new TextEncoder().encode('hello, this is not a capture file') }, error: 'bad-pcap' },
-    { name: 'pcapng', files: { 'x.pcap': hexBytes('0a0d0d0a 1c000000 4d3c2b1a 01000000 ffffffffffffffff 1c000000') }, error: 'bad-pcap' },
+    { name: 'not a pcap', files: { 'x.pcap': new TextEncoder().encode('hello, not a capture') }, error: 'bad-pcap' },
+    { name: 'pcapng', files: { 'x.pcap': pcapngHeader }, error: 'bad-pcap' },
     { name: 'truncated pcap', files: { 'x.pcap': fixtureBytes(PCAPS.ucarp).subarray(0, 100) }, error: 'short' },
-    { name: 'unsupported link type', files: { 'x.pcap': buildPcap({ linkType: 105, records: [{ seconds: 0, fraction: 0, data: new Uint8Array(30) }] }) }, error: 'unsupported-link-type' },
+    { name: 'unsupported link type', files: { 'x.pcap': wifiPcap }, error: 'unsupported-link-type' },
   ];
   for (const c of unreadable) {
     it(`1, ${c.name}`, async () => {
@@ -253,7 +278,8 @@ describe('carpd inspect exit codes', () => {
 
   it('1, a readFile that throws a non-Error still gives one line, no stack', async () => {
     const stderr: string[] = [];
-    const code = await runInspect(['x.pcap'], { stdout: () => undefined, stderr: (l) => stderr.push(l), readFile: () => Promise.reject('boom') });
+    const io: InspectIo = { stdout: () => undefined, stderr: (l) => stderr.push(l), readFile: () => Promise.reject('boom') };
+    const code = await runInspect(['x.pcap'], io);
     assert.equal(code, 1);
     assert.equal(stderr.length, 1);
     assert.ok(!stderr[0]?.includes('    at '));
@@ -274,7 +300,8 @@ describe('bin/carpd inspect (subprocess)', () => {
       t.skip('src/cli/carpd.ts does not dispatch "inspect" yet');
       return;
     }
-    const result = spawnSync(process.execPath, [`${root}bin/carpd`, 'inspect', ...pass, ...vip, fixturePath(PCAPS.ucarp)], { encoding: 'utf8', timeout: 30_000 });
+    const args = [`${root}bin/carpd`, 'inspect', ...pass, ...vip, fixturePath(PCAPS.ucarp)];
+    const result = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 });
     assert.equal(result.status, 0, result.stderr);
     const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
     assert.equal(lines.length, 11);

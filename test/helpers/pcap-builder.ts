@@ -41,6 +41,7 @@ export function buildPcap(options: SyntheticPcap): Uint8Array {
 
 /** An Ethernet II frame from 00:00:5e:00:00:07 to 01:00:5e:00:00:12 around an IP packet. */
 export function ethernetFrame(ip: Uint8Array, ethertype = 0x0800): Uint8Array {
-  const header = Uint8Array.of(0x01, 0x00, 0x5e, 0x00, 0x00, 0x12, 0x00, 0x00, 0x5e, 0x00, 0x00, 0x07, ethertype >> 8, ethertype & 0xff);
-  return Uint8Array.from([...header, ...ip]);
+  const destination = [0x01, 0x00, 0x5e, 0x00, 0x00, 0x12];
+  const source = [0x00, 0x00, 0x5e, 0x00, 0x00, 0x07];
+  return Uint8Array.from([...destination, ...source, ethertype >> 8, ethertype & 0xff, ...ip]);
 }

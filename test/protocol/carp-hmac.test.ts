@@ -25,9 +25,27 @@ describe('carpHmacPrefix', () => {
       variant: 'no-link-local',
       want: withoutCounter(toHex(hexBytes(T1.message))),
     },
-    { name: 'ok, T2 no-link-local (OpenBSD HMAC_NOV6LL)', vhid: 7, addrs: [...t2All.map((a) => a.text)], variant: 'no-link-local', want: withoutCounter(T2.noLinkLocal.message) },
-    { name: 'ok, T2 with-link-local (HMAC_ORIG, FreeBSD)', vhid: 7, addrs: [...t2All.map((a) => a.text)], variant: 'with-link-local', want: T2.withLinkLocal.prefix },
-    { name: 'ok, T2 IPv4 only', vhid: 7, addrs: [...T2.ipv4], variant: 'no-link-local', want: withoutCounter(T2.ipv4Only.message) },
+    {
+      name: 'ok, T2 no-link-local (OpenBSD HMAC_NOV6LL)',
+      vhid: T2.vhid,
+      addrs: [...T2.ipv4, ...T2.ipv6],
+      variant: 'no-link-local',
+      want: withoutCounter(T2.noLinkLocal.message),
+    },
+    {
+      name: 'ok, T2 with-link-local (HMAC_ORIG, FreeBSD)',
+      vhid: T2.vhid,
+      addrs: [...T2.ipv4, ...T2.ipv6],
+      variant: 'with-link-local',
+      want: T2.withLinkLocal.prefix,
+    },
+    {
+      name: 'ok, T2 IPv4 only',
+      vhid: T2.vhid,
+      addrs: [...T2.ipv4],
+      variant: 'no-link-local',
+      want: withoutCounter(T2.ipv4Only.message),
+    },
     {
       name: 'ok, IPv4 sorted numerically, not as strings (10.0.0.10 after 10.0.0.2)',
       vhid: 1,
@@ -69,9 +87,30 @@ describe('CarpAuthenticator', () => {
   const key = carpKeyFromPassphrase(T2.passphrase);
 
   const signCases: { name: string; passphrase: string; vhid: number; addrs: string[]; counter: bigint; want: string }[] = [
-    { name: 'ok, T1 (captured ucarp)', passphrase: T1.passphrase, vhid: T1.vhid, addrs: [T1.address], counter: T1.counter, want: T1.digest },
-    { name: 'ok, T2 sends no-link-local', passphrase: T2.passphrase, vhid: 7, addrs: [...T2.ipv4, ...T2.ipv6], counter: 1n, want: T2.noLinkLocal.digest },
-    { name: 'ok, T2 IPv4 only', passphrase: T2.passphrase, vhid: 7, addrs: [...T2.ipv4], counter: 1n, want: T2.ipv4Only.digest },
+    {
+      name: 'ok, T1 (captured ucarp)',
+      passphrase: T1.passphrase,
+      vhid: T1.vhid,
+      addrs: [T1.address],
+      counter: T1.counter,
+      want: T1.digest,
+    },
+    {
+      name: 'ok, T2 sends no-link-local',
+      passphrase: T2.passphrase,
+      vhid: T2.vhid,
+      addrs: [...T2.ipv4, ...T2.ipv6],
+      counter: T2.counter,
+      want: T2.noLinkLocal.digest,
+    },
+    {
+      name: 'ok, T2 IPv4 only',
+      passphrase: T2.passphrase,
+      vhid: T2.vhid,
+      addrs: [...T2.ipv4],
+      counter: T2.counter,
+      want: T2.ipv4Only.digest,
+    },
   ];
   for (const c of signCases) {
     it(`sign: ${c.name}`, () => {
@@ -125,29 +164,38 @@ describe('CarpAuthenticator', () => {
   });
 
   describe('tampering fails verification', () => {
-    const captured = { counter: T1.counter, digest: hexBytes(T1.digest) };
+    /** T1 exactly as captured; each case changes one thing. */
+    interface Input {
+      passphrase: string;
+      vhid: number;
+      addrs: string[];
+      counter: bigint;
+      digest: Uint8Array;
+    }
+    const t1: Input = { passphrase: T1.passphrase, vhid: 7, addrs: [T1.address], counter: T1.counter, digest: hexBytes(T1.digest) };
     const flipped = (bytes: Uint8Array, index: number) => {
       const copy = Uint8Array.from(bytes);
       copy[index] = (copy[index] as number) ^ 0x80;
       return copy;
     };
-    const cases: { name: string; passphrase: string; vhid: number; addrs: string[]; counter: bigint; digest: Uint8Array; want: boolean }[] = [
-      { name: 'ok, untouched T1', passphrase: T1.passphrase, vhid: 7, addrs: [T1.address], ...captured, want: true },
-      { name: 'bad, one digest bit flipped', passphrase: T1.passphrase, vhid: 7, addrs: [T1.address], counter: captured.counter, digest: flipped(captured.digest, 19), want: false },
-      { name: 'bad, counter + 1', passphrase: T1.passphrase, vhid: 7, addrs: [T1.address], counter: captured.counter + 1n, digest: captured.digest, want: false },
-      { name: 'bad, vhid 8', passphrase: T1.passphrase, vhid: 8, addrs: [T1.address], ...captured, want: false },
-      { name: 'bad, another address', passphrase: T1.passphrase, vhid: 7, addrs: ['10.99.0.101'], ...captured, want: false },
-      { name: 'bad, an extra address', passphrase: T1.passphrase, vhid: 7, addrs: [T1.address, '10.99.0.101'], ...captured, want: false },
-      { name: 'bad, no address', passphrase: T1.passphrase, vhid: 7, addrs: [], ...captured, want: false },
-      { name: 'bad, wrong passphrase', passphrase: 'secretpas', vhid: 7, addrs: [T1.address], ...captured, want: false },
-      { name: 'bad, digest of 19 bytes', passphrase: T1.passphrase, vhid: 7, addrs: [T1.address], counter: captured.counter, digest: captured.digest.subarray(0, 19), want: false },
-      { name: 'bad, empty digest', passphrase: T1.passphrase, vhid: 7, addrs: [T1.address], counter: captured.counter, digest: new Uint8Array(0), want: false },
-      { name: 'bad, counter out of range', passphrase: T1.passphrase, vhid: 7, addrs: [T1.address], counter: -1n, digest: captured.digest, want: false },
+    const cases: { name: string; input: Input; want: boolean }[] = [
+      { name: 'ok, untouched T1', input: t1, want: true },
+      { name: 'bad, one digest bit flipped', input: { ...t1, digest: flipped(t1.digest, 19) }, want: false },
+      { name: 'bad, counter + 1', input: { ...t1, counter: t1.counter + 1n }, want: false },
+      { name: 'bad, vhid 8', input: { ...t1, vhid: 8 }, want: false },
+      { name: 'bad, another address', input: { ...t1, addrs: ['10.99.0.101'] }, want: false },
+      { name: 'bad, an extra address', input: { ...t1, addrs: [T1.address, '10.99.0.101'] }, want: false },
+      { name: 'bad, no address', input: { ...t1, addrs: [] }, want: false },
+      { name: 'bad, wrong passphrase', input: { ...t1, passphrase: 'secretpas' }, want: false },
+      { name: 'bad, digest of 19 bytes', input: { ...t1, digest: t1.digest.subarray(0, 19) }, want: false },
+      { name: 'bad, empty digest', input: { ...t1, digest: new Uint8Array(0) }, want: false },
+      { name: 'bad, counter out of range', input: { ...t1, counter: -1n }, want: false },
     ];
-    for (const c of cases) {
-      it(c.name, () => {
-        const auth = new CarpAuthenticator(carpKeyFromPassphrase(c.passphrase), c.vhid, addresses(...c.addrs));
-        assert.equal(auth.verify(c.counter, c.digest), c.want);
+    for (const { name, input, want } of cases) {
+      it(name, () => {
+        const key = carpKeyFromPassphrase(input.passphrase);
+        const auth = new CarpAuthenticator(key, input.vhid, addresses(...input.addrs));
+        assert.equal(auth.verify(input.counter, input.digest), want);
       });
     }
   });

@@ -231,7 +231,11 @@ describe('IPv6', () => {
 describe('decodeIpPacket', () => {
   const cases: { name: string; bytes: Uint8Array; want: DecodeErrorCode | number }[] = [
     { name: 'ok, version 4 goes to IPv4', bytes: hexBytes(V1.frame2Ip), want: 4 },
-    { name: 'ok, version 6 goes to IPv6', bytes: encodeIpv6Packet({ source: parseIpAddress('::1'), destination: parseIpAddress('::2'), payload: carpHeader }), want: 6 },
+    {
+      name: 'ok, version 6 goes to IPv6',
+      bytes: encodeIpv6Packet({ source: parseIpAddress('::1'), destination: parseIpAddress('::2'), payload: carpHeader }),
+      want: 6,
+    },
     { name: 'bad, empty buffer', bytes: new Uint8Array(0), want: 'short' },
     { name: 'bad, version 5', bytes: new Uint8Array(60).fill(0x55), want: 'bad-ip-version' },
     { name: 'bad, version 0', bytes: new Uint8Array(60), want: 'bad-ip-version' },
@@ -247,12 +251,19 @@ describe('decodeIpPacket', () => {
 describe('encoders', () => {
   const v4 = parseIpAddress('198.51.100.1');
   const v6 = parseIpAddress('2001:db8::1');
+  const payload = carpHeader;
   const bad: { name: string; encode: () => unknown }[] = [
-    { name: 'bad, IPv6 source in an IPv4 packet', encode: () => encodeIpv4Packet({ source: v6, destination: v4, payload: carpHeader }) },
-    { name: 'bad, IPv4 destination in an IPv6 packet', encode: () => encodeIpv6Packet({ source: v6, destination: v4, payload: carpHeader }) },
-    { name: 'bad, IPv4 payload too long', encode: () => encodeIpv4Packet({ source: v4, destination: v4, payload: new Uint8Array(65516) }) },
-    { name: 'bad, TTL 256', encode: () => encodeIpv4Packet({ source: v4, destination: v4, payload: carpHeader, ttl: 256 }) },
-    { name: 'bad, flow label over 20 bits', encode: () => encodeIpv6Packet({ source: v6, destination: v6, payload: carpHeader, flowLabel: 0x100000 }) },
+    { name: 'bad, IPv6 source in an IPv4 packet', encode: () => encodeIpv4Packet({ source: v6, destination: v4, payload }) },
+    { name: 'bad, IPv4 destination in an IPv6 packet', encode: () => encodeIpv6Packet({ source: v6, destination: v4, payload }) },
+    {
+      name: 'bad, IPv4 payload too long (65516 bytes)',
+      encode: () => encodeIpv4Packet({ source: v4, destination: v4, payload: new Uint8Array(65516) }),
+    },
+    { name: 'bad, TTL 256', encode: () => encodeIpv4Packet({ source: v4, destination: v4, payload, ttl: 256 }) },
+    {
+      name: 'bad, flow label over 20 bits',
+      encode: () => encodeIpv6Packet({ source: v6, destination: v6, payload, flowLabel: 0x100000 }),
+    },
   ];
   for (const c of bad) it(c.name, () => assert.throws(c.encode, RangeError));
 
@@ -270,28 +281,47 @@ describe('encoders', () => {
 });
 
 describe('IP round trip', () => {
+  const bytesOf = (length: number) => fc.uint8Array({ minLength: length, maxLength: length });
+  const octet = fc.integer({ min: 0, max: 255 });
   const payload = fc.uint8Array({ maxLength: 200 });
+
   it('property: IPv4 encode → decode', () => {
+    const fields = fc.record({ src: bytesOf(4), dst: bytesOf(4), data: payload, ttl: octet, protocol: octet });
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), payload, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (src, dst, data, ttl, protocol) => {
+      fc.property(fields, ({ src, dst, data, ttl, protocol }) => {
         const source = ipAddressFromBytes(src);
         const destination = ipAddressFromBytes(dst);
         const bytes = encodeIpv4Packet({ source, destination, payload: data, ttl, protocol });
         assert.equal(bytes.length, encodedIpPacketLength(4, data.length));
-        assert.deepEqual(plain(mustDecode(bytes)), { family: 4, source: source.text, destination: destination.text, ttl, protocol, payload: toHex(data) });
+        assert.deepEqual(plain(mustDecode(bytes)), {
+          family: 4,
+          source: source.text,
+          destination: destination.text,
+          ttl,
+          protocol,
+          payload: toHex(data),
+        });
       }),
     );
   });
 
   it('property: IPv6 encode → decode (upper-layer next headers)', () => {
-    const upperLayer = fc.integer({ min: 0, max: 255 }).filter((n) => ![0, 43, 44, 60].includes(n));
+    const upperLayer = octet.filter((n) => ![0, 43, 44, 60].includes(n));
+    const fields = fc.record({ src: bytesOf(16), dst: bytesOf(16), data: payload, hopLimit: octet, nextHeader: upperLayer });
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), payload, fc.integer({ min: 0, max: 255 }), upperLayer, (src, dst, data, hopLimit, nextHeader) => {
+      fc.property(fields, ({ src, dst, data, hopLimit, nextHeader }) => {
         const source = ipAddressFromBytes(src);
         const destination = ipAddressFromBytes(dst);
         const bytes = encodeIpv6Packet({ source, destination, payload: data, hopLimit, nextHeader });
         assert.equal(bytes.length, encodedIpPacketLength(6, data.length));
-        assert.deepEqual(plain(mustDecode(bytes)), { family: 6, source: source.text, destination: destination.text, ttl: hopLimit, protocol: nextHeader, payload: toHex(data) });
+        assert.deepEqual(plain(mustDecode(bytes)), {
+          family: 6,
+          source: source.text,
+          destination: destination.text,
+          ttl: hopLimit,
+          protocol: nextHeader,
+          payload: toHex(data),
+        });
       }),
     );
   });
@@ -301,3 +331,32 @@ function set(bytes: Uint8Array, offset: number, value: number): Uint8Array {
   bytes[offset] = value;
   return bytes;
 }
+
+describe('IPv4 fragments', () => {
+  const whole = encodeIpv4Packet({ source: parseIpAddress('198.51.100.1'), destination: parseIpAddress('224.0.0.18'), payload: new Uint8Array(36) });
+  const withFragmentField = (value: number): Uint8Array => {
+    const bytes = Uint8Array.from(whole);
+    bytes[6] = value >> 8;
+    bytes[7] = value & 0xff;
+    bytes[10] = 0;
+    bytes[11] = 0;
+    const sum = internetChecksum(bytes.subarray(0, 20));
+    bytes[10] = sum >> 8;
+    bytes[11] = sum & 0xff;
+    return bytes;
+  };
+  for (const [name, field] of [
+    ['bad, more-fragments flag', 0x2000],
+    ['bad, non-zero fragment offset', 0x0001],
+    ['bad, last fragment (offset, DF clear)', 0x0010],
+  ] as const) {
+    it(name, () => {
+      const result = decodeIpv4Packet(withFragmentField(field));
+      assert.equal(result.ok, false);
+      assert.equal(result.ok ? undefined : result.error.code, 'ipv4-fragment');
+    });
+  }
+  it('ok, DF set and offset 0', () => {
+    assert.equal(decodeIpv4Packet(withFragmentField(0x4000)).ok, true);
+  });
+});
