@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileGroupStateStore } from '../../src/linux/file-state-store.ts';
+import { MemoryLogger } from '../../src/ports/logger.ts';
+
+function withDirectory(run: (directory: string) => void): void {
+  const directory = mkdtempSync(join(tmpdir(), 'carpd-state-'));
+  try {
+    run(directory);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+test('file state store: values survive a new store instance (a restart) and only grow', () => {
+  withDirectory((directory) => {
+    const first = new FileGroupStateStore(directory, new MemoryLogger());
+    first.saveSendReservation('eth0/vhid7', 1_800_000_000_000_000n);
+    first.saveReplayHighWater('eth0/vhid7', 42n);
+    first.saveReplayHighWater('eth0/vhid7', 41n);
+    first.flush();
+    const second = new FileGroupStateStore(directory, new MemoryLogger());
+    assert.deepEqual(second.load('eth0/vhid7'), { sendReservation: 1_800_000_000_000_000n, replayHighWater: 42n });
+    assert.deepEqual(second.load('eth0/vhid8'), { sendReservation: 0n, replayHighWater: 0n });
+  });
+});
+
+test('file state store: a damaged file is reported and read as zeros, never a crash', () => {
+  withDirectory((directory) => {
+    writeFileSync(join(directory, 'eth0_vhid7.json'), '{not json');
+    const logger = new MemoryLogger();
+    const store = new FileGroupStateStore(directory, logger);
+    assert.deepEqual(store.load('eth0/vhid7'), { sendReservation: 0n, replayHighWater: 0n });
+    assert.equal(logger.records.filter((r) => r.level === 'warn').length, 1);
+    store.saveReplayHighWater('eth0/vhid7', 5n);
+    store.flush();
+    assert.match(readFileSync(join(directory, 'eth0_vhid7.json'), 'utf8'), /"replayHighWater":"5"/);
+  });
+});
