@@ -1,0 +1,499 @@
+// carpd's raw-socket boundary: the only native code in the project (STYLE.md principle 11).
+//
+// Two socket kinds:
+//   CarpSocket   - SOCK_RAW, IP protocol 112, bound to one interface, joined to the CARP group
+//                  (224.0.0.18 / ff02::12). Receives through a libuv poll on the env's own loop
+//                  and hands every datagram to JS as a fresh Buffer with its ancillary data.
+//   PacketSocket - AF_PACKET send-only socket for raw Ethernet frames (gratuitous ARP, unsolicited NA).
+//
+// Built with NAPI_DISABLE_CPP_EXCEPTIONS: every N-API call is checked and failures become JS
+// exceptions (synchronous calls) or error callbacks (the receive path). Nothing here aborts.
+#include <napi.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr int kIpprotoCarp = 112;
+// Bounded batch per poll callback, so a flood cannot starve timers (the advert and
+// master-down timers run on the same loop).
+constexpr int kMaxBatch = 64;
+// Big enough for any IP datagram: a truncated packet would be misread, not just dropped.
+constexpr size_t kReceiveBufferSize = 65536;
+
+// An Error carrying Node's usual errno fields (code, errno, syscall), so JS can branch on code.
+Napi::Value ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& detail = "") {
+  const char* code = uv_err_name(uv_translate_sys_error(err));
+  std::string message = std::string(syscall) + " " + code + " (" + strerror(err) + ")";
+  if (!detail.empty()) message += ": " + detail;
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  error.Set("errno", Napi::Number::New(env, -err));
+  error.Set("syscall", Napi::String::New(env, syscall));
+  return error.Value();
+}
+
+// Throws an errno error into JS; callers return an empty value right after.
+void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& detail = "") {
+  Napi::Value error = ErrnoError(env, err, syscall, detail);
+  if (!error.IsEmpty()) napi_throw(env, error);
+}
+
+void ThrowType(Napi::Env env, const char* message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+}
+
+// Resolves an interface name to its index; throws (and returns 0) when it does not exist.
+unsigned ResolveInterface(Napi::Env env, Napi::Value value) {
+  if (!value.IsString()) {
+    ThrowType(env, "ifname must be a string");
+    return 0;
+  }
+  std::string name = value.As<Napi::String>().Utf8Value();
+  if (name.empty() || name.size() >= IFNAMSIZ || name.find('\0') != std::string::npos) {
+    ThrowType(env, "ifname must be 1 to 15 bytes without NUL");
+    return 0;
+  }
+  unsigned index = if_nametoindex(name.c_str());
+  if (index == 0) ThrowErrno(env, errno, "if_nametoindex", name);
+  return index;
+}
+
+// setsockopt that throws on failure; returns false so callers can unwind.
+bool SetOption(Napi::Env env, int fd, int level, int name, const void* value, socklen_t length,
+               const char* what) {
+  if (setsockopt(fd, level, name, value, length) == 0) return true;
+  ThrowErrno(env, errno, "setsockopt", what);
+  return false;
+}
+
+bool SetInt(Napi::Env env, int fd, int level, int name, int value, const char* what) {
+  return SetOption(env, fd, level, name, &value, sizeof value, what);
+}
+
+// Opens and configures the CARP socket. Returns -1 (with a JS exception pending) on failure.
+int OpenRawCarp(Napi::Env env, int family, unsigned ifindex, const std::string& ifname) {
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                  kIpprotoCarp);
+  if (fd < 0) {
+    ThrowErrno(env, errno, "socket");
+    return -1;
+  }
+  bool ok = SetOption(env, fd, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(),
+                      static_cast<socklen_t>(ifname.size()), "SO_BINDTODEVICE");
+  if (family == 4) {
+    ip_mreqn group{};
+    inet_pton(AF_INET, "224.0.0.18", &group.imr_multiaddr);
+    group.imr_ifindex = static_cast<int>(ifindex);
+    ok = ok && SetInt(env, fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO") &&
+         SetInt(env, fd, IPPROTO_IP, IP_RECVTTL, 1, "IP_RECVTTL") &&
+         SetOption(env, fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &group, sizeof group, "IP_ADD_MEMBERSHIP") &&
+         SetOption(env, fd, IPPROTO_IP, IP_MULTICAST_IF, &group, sizeof group, "IP_MULTICAST_IF") &&
+         // IP_TTL does not apply to multicast, so both TTLs are set (RFC 5798 §5.1.1.3: 255).
+         SetInt(env, fd, IPPROTO_IP, IP_MULTICAST_TTL, 255, "IP_MULTICAST_TTL") &&
+         SetInt(env, fd, IPPROTO_IP, IP_TTL, 255, "IP_TTL") &&
+         SetInt(env, fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP") &&
+         // Without this, Linux delivers groups joined by any socket on the host to this one too.
+         SetInt(env, fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL") &&
+         // IPTOS_LOWDELAY and DF, as OpenBSD, FreeBSD and ucarp send adverts.
+         SetInt(env, fd, IPPROTO_IP, IP_TOS, 0x10, "IP_TOS") &&
+         SetInt(env, fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, "IP_MTU_DISCOVER");
+  } else {
+    ipv6_mreq group{};
+    inet_pton(AF_INET6, "ff02::12", &group.ipv6mr_multiaddr);
+    group.ipv6mr_interface = ifindex;
+    int index = static_cast<int>(ifindex);
+    // IPv6 raw sockets strip the header: the hop limit and destination only arrive as cmsgs.
+    ok = ok && SetInt(env, fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO") &&
+         SetInt(env, fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT") &&
+         SetOption(env, fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &group, sizeof group, "IPV6_ADD_MEMBERSHIP") &&
+         SetInt(env, fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, index, "IPV6_MULTICAST_IF") &&
+         SetInt(env, fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255, "IPV6_MULTICAST_HOPS") &&
+         SetInt(env, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255, "IPV6_UNICAST_HOPS") &&
+         SetInt(env, fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP") &&
+         SetInt(env, fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL");
+  }
+  if (!ok) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "CarpSocket",
+                       {InstanceMethod<&CarpSocket::Send>("send"),
+                        InstanceMethod<&CarpSocket::BindSource>("bindSource"),
+                        InstanceMethod<&CarpSocket::Close>("close"),
+                        InstanceMethod<&CarpSocket::RefLoop>("ref"),
+                        InstanceMethod<&CarpSocket::UnrefLoop>("unref")});
+  }
+
+  // new CarpSocket({ family, ifname, onPacket, onError }); only openCarpSocket calls this.
+  explicit CarpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CarpSocket>(info) { Open(info); }
+
+  ~CarpSocket() override { Shutdown(); }
+
+ private:
+  // The constructor's body; on failure a JS exception is pending and the object is discarded.
+  void Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    env_ = env;
+    if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "options must be an object");
+    Napi::Object options = info[0].As<Napi::Object>();
+    Napi::Value family = options.Get("family");
+    Napi::Value onPacket = options.Get("onPacket");
+    Napi::Value onError = options.Get("onError");
+    if (env.IsExceptionPending()) return;  // a throwing getter
+    if (!family.IsNumber()) return ThrowType(env, "family must be 4 or 6");
+    family_ = family.As<Napi::Number>().Int32Value();
+    if (family_ != 4 && family_ != 6) return ThrowType(env, "family must be 4 or 6");
+    if (!onPacket.IsFunction() || !onError.IsFunction()) {
+      return ThrowType(env, "onPacket and onError must be functions");
+    }
+    Napi::Value ifname = options.Get("ifname");
+    ifindex_ = ResolveInterface(env, ifname);
+    if (ifindex_ == 0) return;
+    fd_ = OpenRawCarp(env, family_, ifindex_, ifname.As<Napi::String>().Utf8Value());
+    if (fd_ < 0) return;
+
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      Shutdown();
+      return ThrowType(env, "no libuv loop for this environment");
+    }
+    // Heap-allocated: uv_close finishes on a later loop turn, possibly after this object is
+    // collected, so the handle frees itself in its close callback.
+    poll_ = new uv_poll_t;
+    int rc = uv_poll_init(loop, poll_, fd_);
+    if (rc == 0) {
+      poll_->data = this;
+      rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
+      if (rc != 0) uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll), poll_ = nullptr;
+    } else {
+      delete poll_;
+      poll_ = nullptr;
+    }
+    if (rc != 0) {
+      Shutdown();
+      return ThrowErrno(env, -rc, "uv_poll_start");
+    }
+    onPacket_ = Napi::Persistent(onPacket.As<Napi::Function>());
+    onError_ = Napi::Persistent(onError.As<Napi::Function>());
+    // While open, JS may drop every reference and still expect packets: hold ourselves.
+    Ref();
+    // Worker threads close their loop on exit and refuse to leave open handles.
+    if (napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok) cleanupHooked_ = true;
+  }
+
+  static void FreePoll(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
+  static void CleanupHook(void* self) {
+    static_cast<CarpSocket*>(self)->cleanupHooked_ = false;
+    static_cast<CarpSocket*>(self)->Shutdown();
+  }
+
+  // Native-only teardown: safe from a finalizer, a cleanup hook or JS; idempotent.
+  void Shutdown() {
+    if (poll_ != nullptr) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll);
+      poll_ = nullptr;
+    }
+    if (fd_ >= 0) close(fd_), fd_ = -1;
+    if (cleanupHooked_) {
+      napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+      cleanupHooked_ = false;
+    }
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (fd_ >= 0) {
+      Shutdown();
+      // Fine inside onPacket: the running function stays alive on the JS stack.
+      onPacket_.Reset();
+      onError_.Reset();
+      Unref();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RefLoop(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  // Parses a textual address of this socket's family into a sockaddr with the interface scope.
+  bool ParseAddress(Napi::Env env, Napi::Value value, sockaddr_storage* out, socklen_t* length) {
+    if (!value.IsString()) {
+      ThrowType(env, "address must be a string");
+      return false;
+    }
+    std::string text = value.As<Napi::String>().Utf8Value();
+    *out = sockaddr_storage{};
+    if (family_ == 4) {
+      auto* sin = reinterpret_cast<sockaddr_in*>(out);
+      sin->sin_family = AF_INET;
+      *length = sizeof *sin;
+      if (inet_pton(AF_INET, text.c_str(), &sin->sin_addr) == 1) return true;
+    } else {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(out);
+      sin6->sin6_family = AF_INET6;
+      // Link-local and link-scoped multicast need the scope; harmless for global addresses.
+      sin6->sin6_scope_id = ifindex_;
+      *length = sizeof *sin6;
+      if (inet_pton(AF_INET6, text.c_str(), &sin6->sin6_addr) == 1) return true;
+    }
+    ThrowType(env, ("not an IPv" + std::to_string(family_) + " address: " + text).c_str());
+    return false;
+  }
+
+  // send(payload, destination): the kernel adds the IP header. Throws on failure (EAGAIN,
+  // ENETUNREACH ...); the TS adapter turns that into a reported error.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return ThrowErrno(env, EBADF, "sendmsg", "socket is closed"), env.Undefined();
+    if (info.Length() < 2 || !info[0].IsBuffer()) return ThrowType(env, "payload must be a Buffer"), env.Undefined();
+    sockaddr_storage to;
+    socklen_t toLength = 0;
+    if (!ParseAddress(env, info[1], &to, &toLength)) return env.Undefined();
+    Napi::Buffer<uint8_t> payload = info[0].As<Napi::Buffer<uint8_t>>();
+    iovec iov{payload.Data(), payload.Length()};
+    msghdr msg{};
+    msg.msg_name = &to;
+    msg.msg_namelen = toLength;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    // The chosen source rides in a PKTINFO cmsg rather than bind(): a raw socket bound to a
+    // unicast address only receives packets sent to that address, i.e. no group adverts.
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+    if (hasSource_) {
+      msg.msg_control = control;
+      cmsghdr* cmsg = reinterpret_cast<cmsghdr*>(control);
+      if (family_ == 4) {
+        in_pktinfo pktinfo{};
+        pktinfo.ipi_spec_dst = reinterpret_cast<sockaddr_in*>(&source_)->sin_addr;
+        cmsg->cmsg_level = IPPROTO_IP;
+        cmsg->cmsg_type = IP_PKTINFO;
+        cmsg->cmsg_len = CMSG_LEN(sizeof pktinfo);
+        memcpy(CMSG_DATA(cmsg), &pktinfo, sizeof pktinfo);
+        msg.msg_controllen = CMSG_SPACE(sizeof pktinfo);
+      } else {
+        in6_pktinfo pktinfo{};
+        pktinfo.ipi6_addr = reinterpret_cast<sockaddr_in6*>(&source_)->sin6_addr;
+        cmsg->cmsg_level = IPPROTO_IPV6;
+        cmsg->cmsg_type = IPV6_PKTINFO;
+        cmsg->cmsg_len = CMSG_LEN(sizeof pktinfo);
+        memcpy(CMSG_DATA(cmsg), &pktinfo, sizeof pktinfo);
+        msg.msg_controllen = CMSG_SPACE(sizeof pktinfo);
+      }
+    }
+    if (sendmsg(fd_, &msg, 0) < 0) ThrowErrno(env, errno, "sendmsg", value_text(info[1]));
+    return env.Undefined();
+  }
+
+  static std::string value_text(Napi::Value value) { return value.As<Napi::String>().Utf8Value(); }
+
+  // bindSource(address): the source address for later sends (see Send for why not bind()).
+  Napi::Value BindSource(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    socklen_t length = 0;
+    if (ParseAddress(env, info.Length() > 0 ? info[0] : env.Undefined(), &source_, &length)) hasSource_ = true;
+    return env.Undefined();
+  }
+
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    auto* self = static_cast<CarpSocket*>(handle->data);
+    if (self != nullptr) self->Drain(status);
+  }
+
+  // Reads up to kMaxBatch datagrams; the rest wait for the next loop turn.
+  void Drain(int status) {
+    Napi::Env env = env_;
+    Napi::HandleScope scope(env);
+    if (status < 0) {
+      Report(onError_, ErrnoError(env, -status, "uv_poll"));
+      return;
+    }
+    // Per thread (worker threads each have a loop); copied out before any JS runs.
+    static thread_local uint8_t buffer[kReceiveBufferSize];
+    for (int i = 0; i < kMaxBatch && fd_ >= 0; i++) {
+      sockaddr_storage from{};
+      alignas(cmsghdr) char control[256];
+      iovec iov{buffer, sizeof buffer};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      ssize_t n = recvmsg(fd_, &msg, 0);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EINTR) continue;
+        if (!Report(onError_, ErrnoError(env, errno, "recvmsg"))) return;
+        continue;
+      }
+      Napi::Object packet = Describe(env, &msg, static_cast<size_t>(n));
+      if (packet.IsEmpty() || !Report(onPacket_, packet)) return;
+    }
+  }
+
+  // Builds { data, ifindex, ttl } (IPv4) or { data, source, destination, hopLimit, ifindex } (IPv6).
+  Napi::Object Describe(Napi::Env env, msghdr* msg, size_t length) {
+    Napi::Object packet = Napi::Object::New(env);
+    if (packet.IsEmpty()) return packet;
+    auto* data = static_cast<uint8_t*>(msg->msg_iov[0].iov_base);
+    // Fresh copy per packet: JS may keep it while the next recvmsg reuses the buffer.
+    packet.Set("data", Napi::Buffer<uint8_t>::Copy(env, data, length));
+    packet.Set("truncated", Napi::Boolean::New(env, (msg->msg_flags & MSG_TRUNC) != 0));
+    for (cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        in_pktinfo info;
+        memcpy(&info, CMSG_DATA(c), sizeof info);
+        packet.Set("ifindex", Napi::Number::New(env, info.ipi_ifindex));
+      } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) {
+        int ttl;
+        memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+        packet.Set("ttl", Napi::Number::New(env, ttl));
+      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        in6_pktinfo info;
+        memcpy(&info, CMSG_DATA(c), sizeof info);
+        packet.Set("destination", Napi::Buffer<uint8_t>::Copy(env, info.ipi6_addr.s6_addr, 16));
+        packet.Set("ifindex", Napi::Number::New(env, info.ipi6_ifindex));
+      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+        int hops;
+        memcpy(&hops, CMSG_DATA(c), sizeof hops);
+        packet.Set("hopLimit", Napi::Number::New(env, hops));
+      }
+    }
+    if (family_ == 6 && msg->msg_namelen >= sizeof(sockaddr_in6)) {
+      auto* from = static_cast<sockaddr_in6*>(msg->msg_name);
+      packet.Set("source", Napi::Buffer<uint8_t>::Copy(env, from->sin6_addr.s6_addr, 16));
+    }
+    return packet;
+  }
+
+  // Calls a JS callback from the loop. A throw goes to Node's uncaught-exception path (as for
+  // any event emitter); returns false then, or when the callback closed the socket.
+  bool Report(Napi::FunctionReference& callback, Napi::Value argument) {
+    Napi::Env env = env_;
+    if (callback.IsEmpty() || argument.IsEmpty()) return false;
+    callback.MakeCallback(Value(), {argument});
+    if (env.IsExceptionPending()) {
+      Napi::Error error = env.GetAndClearPendingException();
+      napi_fatal_exception(env, error.Value());
+      return false;
+    }
+    return fd_ >= 0;
+  }
+
+  napi_env env_ = nullptr;
+  int family_ = 4;
+  unsigned ifindex_ = 0;
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;
+  bool cleanupHooked_ = false;
+  bool hasSource_ = false;
+  sockaddr_storage source_{};
+  Napi::FunctionReference onPacket_;
+  Napi::FunctionReference onError_;
+};
+
+// AF_PACKET send-only socket. Protocol 0 binds no ethertype, so the kernel queues nothing to it.
+class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PacketSocket",
+                       {InstanceMethod<&PacketSocket::SendFrame>("sendFrame"),
+                        InstanceMethod<&PacketSocket::Close>("close")});
+  }
+
+  explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) { Open(info); }
+
+  // No loop handle and no callbacks: an unreferenced socket may be collected; the fd goes with it.
+  ~PacketSocket() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  void Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    unsigned ifindex = ResolveInterface(env, info.Length() > 0 ? info[0] : env.Undefined());
+    if (ifindex == 0) return;
+    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return ThrowErrno(env, errno, "socket", "AF_PACKET");
+    sockaddr_ll address{};
+    address.sll_family = AF_PACKET;
+    address.sll_ifindex = static_cast<int>(ifindex);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      int err = errno;
+      close(fd_), fd_ = -1;
+      return ThrowErrno(env, err, "bind", "AF_PACKET");
+    }
+  }
+
+  Napi::Value SendFrame(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return ThrowErrno(env, EBADF, "send", "socket is closed"), env.Undefined();
+    if (info.Length() < 1 || !info[0].IsBuffer()) return ThrowType(env, "frame must be a Buffer"), env.Undefined();
+    Napi::Buffer<uint8_t> frame = info[0].As<Napi::Buffer<uint8_t>>();
+    if (send(fd_, frame.Data(), frame.Length(), 0) < 0) ThrowErrno(env, errno, "send", "AF_PACKET");
+    return env.Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (fd_ >= 0) close(fd_), fd_ = -1;
+    return info.Env().Undefined();
+  }
+
+  int fd_ = -1;
+};
+
+// Constructors stay private to the addon: JS gets two factory functions.
+struct AddonData {
+  Napi::FunctionReference carpSocket;
+  Napi::FunctionReference packetSocket;
+};
+
+Napi::Value Construct(const Napi::CallbackInfo& info, Napi::FunctionReference AddonData::*which) {
+  auto* data = info.Env().GetInstanceData<AddonData>();
+  std::vector<napi_value> args(info.Length());
+  for (size_t i = 0; i < info.Length(); i++) args[i] = info[i];
+  Napi::Object object = (data->*which).New(args);
+  return object.IsEmpty() ? info.Env().Undefined() : Napi::Value(object);
+}
+
+Napi::Value OpenCarpSocket(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::carpSocket); }
+Napi::Value OpenPacketSocket(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::packetSocket); }
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData{Napi::Persistent(CarpSocket::Define(env)), Napi::Persistent(PacketSocket::Define(env))};
+  env.SetInstanceData(data);  // deleted by node-addon-api when the env goes away
+  exports.Set("openCarpSocket", Napi::Function::New<OpenCarpSocket>(env, "openCarpSocket"));
+  exports.Set("openPacketSocket", Napi::Function::New<OpenPacketSocket>(env, "openPacketSocket"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(carp_socket, Init)
