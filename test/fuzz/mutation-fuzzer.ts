@@ -18,6 +18,7 @@ import { parseIpAddress } from '../../src/protocol/ip-address.ts';
 import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../../src/protocol/ip-packet.ts';
 import type { Datagram } from '../../src/protocol/ip-packet.ts';
 import { classifyProtocol112 } from '../../src/protocol/protocol-112.ts';
+import { seededUint32 } from '../../src/sim/random.ts';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 import { fixtureBytes, fixtureIpPackets } from '../helpers/fixtures.ts';
 import { buildPcap } from '../helpers/pcap-builder.ts';
@@ -55,17 +56,8 @@ export interface FuzzOptions {
   readonly maxFailures?: number; // stop collecting after this many (default 20)
 }
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; returns uint32 values. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+/** mulberry32 (shared with the simulator): a tiny, well-mixed 32-bit PRNG returning uint32 values. */
+export const mulberry32 = seededUint32;
 
 /**
  * Every IP packet of every capture and the capture files themselves, plus synthetic seeds for
