@@ -1,10 +1,12 @@
 // carpd's raw-socket boundary: the only native code in the project (STYLE.md principle 11).
 //
-// Two socket kinds:
-//   CarpSocket   - SOCK_RAW, IP protocol 112, bound to one interface, joined to the CARP group
-//                  (224.0.0.18 / ff02::12). Receives through a libuv poll on the env's own loop
-//                  and hands every datagram to JS as a fresh Buffer with its ancillary data.
-//   PacketSocket - AF_PACKET send-only socket for raw Ethernet frames (gratuitous ARP, unsolicited NA).
+// Three socket kinds:
+//   CarpSocket    - SOCK_RAW, IP protocol 112, bound to one interface, joined to the CARP group
+//                   (224.0.0.18 / ff02::12). Receives through a libuv poll on the env's own loop
+//                   and hands every datagram to JS as a fresh Buffer with its ancillary data.
+//   PacketSocket  - AF_PACKET send-only socket for raw Ethernet frames (gratuitous ARP, unsolicited NA).
+//   NetlinkSocket - AF_NETLINK datagram socket (rtnetlink requests and multicast events). Bytes
+//                   only: every netlink message is encoded and decoded in TypeScript.
 //
 // Built with NAPI_DISABLE_CPP_EXCEPTIONS: every N-API call is checked and failures become JS
 // exceptions (synchronous calls) or error callbacks (the receive path). Nothing here aborts.
@@ -14,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -129,6 +132,18 @@ int OpenRawCarp(Napi::Env env, int family, unsigned ifindex, const std::string& 
     return -1;
   }
   return fd;
+}
+
+// libuv stops a uv_poll handle for good when epoll reports EPOLLERR, and calls back with
+// UV_EBADF: that is how a pending socket error (sk_err) shows, e.g. ENOBUFS after a netlink
+// overflow or an ICMP error on a raw socket. Neither is fatal for the socket. This fetches the
+// real error (reading SO_ERROR clears it) and restarts the poll; returns the error, or 0 when
+// the poll error was something else (then the caller reports `status` and stays stopped).
+int RecoverPollError(int fd, uv_poll_t* poll, uv_poll_cb callback) {
+  int err = 0;
+  socklen_t length = sizeof err;
+  if (fd < 0 || poll == nullptr || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &length) != 0 || err == 0) return 0;
+  return uv_poll_start(poll, UV_READABLE, callback) == 0 ? err : 0;
 }
 
 class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
@@ -330,8 +345,12 @@ class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
     Napi::Env env = env_;
     Napi::HandleScope scope(env);
     if (status < 0) {
-      Report(onError_, ErrnoError(env, -status, "uv_poll"));
-      return;
+      int err = RecoverPollError(fd_, poll_, OnReadable);
+      if (err == 0) {
+        Report(onError_, ErrnoError(env, -status, "uv_poll"));
+        return;
+      }
+      if (!Report(onError_, ErrnoError(env, err, "recvmsg"))) return;
     }
     // Per thread (worker threads each have a loop); copied out before any JS runs.
     static thread_local uint8_t buffer[kReceiveBufferSize];
@@ -469,10 +488,231 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   int fd_ = -1;
 };
 
-// Constructors stay private to the addon: JS gets two factory functions.
+// Netlink socket: one datagram in, one Buffer out. Requests and events are plain bytes here.
+//
+// Overflow: when the kernel drops a multicast event because the receive queue is full, the next
+// recv fails with ENOBUFS (NETLINK_NO_ENOBUFS is kept off so that this is reported). That is
+// not fatal: it goes to onError with code 'ENOBUFS' and reading continues; the JS side then
+// re-reads the state it mirrors.
+class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NetlinkSocket",
+                       {InstanceMethod<&NetlinkSocket::Send>("send"),
+                        InstanceMethod<&NetlinkSocket::Close>("close"),
+                        InstanceMethod<&NetlinkSocket::RefLoop>("ref"),
+                        InstanceMethod<&NetlinkSocket::UnrefLoop>("unref"),
+                        InstanceMethod<&NetlinkSocket::SetReceiveBufferSize>("setReceiveBufferSize")});
+  }
+
+  // new NetlinkSocket({ protocol, groups, onMessage, onError }); only openNetlinkSocket calls this.
+  explicit NetlinkSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetlinkSocket>(info) { Open(info); }
+
+  ~NetlinkSocket() override { Shutdown(); }
+
+ private:
+  // Events can arrive in bursts (every link and address of a busy host): start big.
+  static constexpr int kDefaultReceiveBuffer = 4 * 1024 * 1024;
+
+  void Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    env_ = env;
+    if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "options must be an object");
+    Napi::Object options = info[0].As<Napi::Object>();
+    Napi::Value protocol = options.Get("protocol");
+    Napi::Value groups = options.Get("groups");
+    Napi::Value onMessage = options.Get("onMessage");
+    Napi::Value onError = options.Get("onError");
+    if (env.IsExceptionPending()) return;  // a throwing getter
+    if (!protocol.IsNumber()) return ThrowType(env, "protocol must be a number (NETLINK_ROUTE = 0)");
+    if (!groups.IsNumber() && !groups.IsUndefined()) return ThrowType(env, "groups must be a number");
+    if (!onMessage.IsFunction() || !onError.IsFunction()) {
+      return ThrowType(env, "onMessage and onError must be functions");
+    }
+    fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol.As<Napi::Number>().Int32Value());
+    if (fd_ < 0) return ThrowErrno(env, errno, "socket", "AF_NETLINK");
+    sockaddr_nl local{};
+    local.nl_family = AF_NETLINK;
+    local.nl_groups = groups.IsNumber() ? groups.As<Napi::Number>().Uint32Value() : 0;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      int err = errno;
+      Shutdown();
+      return ThrowErrno(env, err, "bind", "AF_NETLINK");
+    }
+    // Off is the kernel default; set explicitly because the overflow report is relied upon.
+    int off = 0;
+    setsockopt(fd_, SOL_NETLINK, NETLINK_NO_ENOBUFS, &off, sizeof off);
+    // Extended acks carry the kernel's error text ("Unknown device type" ...); best effort.
+    int on = 1;
+    setsockopt(fd_, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
+    if (!ApplyReceiveBufferSize(env, kDefaultReceiveBuffer)) return Shutdown();
+
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      Shutdown();
+      return ThrowType(env, "no libuv loop for this environment");
+    }
+    // Heap-allocated and freed in its close callback, as for CarpSocket.
+    poll_ = new uv_poll_t;
+    int rc = uv_poll_init(loop, poll_, fd_);
+    if (rc == 0) {
+      poll_->data = this;
+      rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
+      if (rc != 0) uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll), poll_ = nullptr;
+    } else {
+      delete poll_;
+      poll_ = nullptr;
+    }
+    if (rc != 0) {
+      Shutdown();
+      return ThrowErrno(env, -rc, "uv_poll_start");
+    }
+    onMessage_ = Napi::Persistent(onMessage.As<Napi::Function>());
+    onError_ = Napi::Persistent(onError.As<Napi::Function>());
+    Ref();  // alive while open even if JS drops every reference
+    if (napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok) cleanupHooked_ = true;
+  }
+
+  // SO_RCVBUFFORCE (CAP_NET_ADMIN) may exceed net.core.rmem_max; plain SO_RCVBUF is capped by it.
+  bool ApplyReceiveBufferSize(Napi::Env env, int bytes) {
+    if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0) return true;
+    return SetInt(env, fd_, SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
+  }
+
+  static void FreePoll(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
+  static void CleanupHook(void* self) {
+    static_cast<NetlinkSocket*>(self)->cleanupHooked_ = false;
+    static_cast<NetlinkSocket*>(self)->Shutdown();
+  }
+
+  void Shutdown() {
+    if (poll_ != nullptr) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll);
+      poll_ = nullptr;
+    }
+    if (fd_ >= 0) close(fd_), fd_ = -1;
+    if (cleanupHooked_) {
+      napi_remove_env_cleanup_hook(env_, CleanupHook, this);
+      cleanupHooked_ = false;
+    }
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (fd_ >= 0) {
+      bool held = !onMessage_.IsEmpty();
+      Shutdown();
+      onMessage_.Reset();
+      onError_.Reset();
+      if (held) Unref();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RefLoop(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetReceiveBufferSize(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return ThrowErrno(env, EBADF, "setsockopt", "socket is closed"), env.Undefined();
+    if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "bytes must be a number"), env.Undefined();
+    int64_t bytes = info[0].As<Napi::Number>().Int64Value();
+    if (bytes < 4096 || bytes > (1LL << 30)) return ThrowType(env, "bytes must be 4096 to 2^30"), env.Undefined();
+    ApplyReceiveBufferSize(env, static_cast<int>(bytes));
+    return env.Undefined();
+  }
+
+  // send(message): one datagram to the kernel (port 0). Throws NativeError (EAGAIN, ENOBUFS ...).
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return ThrowErrno(env, EBADF, "sendto", "socket is closed"), env.Undefined();
+    if (info.Length() < 1 || !info[0].IsBuffer()) return ThrowType(env, "message must be a Buffer"), env.Undefined();
+    Napi::Buffer<uint8_t> message = info[0].As<Napi::Buffer<uint8_t>>();
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    ssize_t n;
+    do {
+      n = sendto(fd_, message.Data(), message.Length(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) ThrowErrno(env, errno, "sendto", "AF_NETLINK");
+    return env.Undefined();
+  }
+
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    auto* self = static_cast<NetlinkSocket*>(handle->data);
+    if (self != nullptr) self->Drain(status);
+  }
+
+  // Reads up to kMaxBatch datagrams; the rest wait for the next loop turn.
+  void Drain(int status) {
+    Napi::Env env = env_;
+    Napi::HandleScope scope(env);
+    if (status < 0) {
+      // ENOBUFS arrives this way when the overflow is noticed by epoll before recv sees it.
+      int err = RecoverPollError(fd_, poll_, OnReadable);
+      if (err == 0) {
+        Report(onError_, ErrnoError(env, -status, "uv_poll"));
+        return;
+      }
+      if (!Report(onError_, ErrnoError(env, err, "recv", "AF_NETLINK"))) return;
+    }
+    static thread_local uint8_t buffer[kReceiveBufferSize];
+    for (int i = 0; i < kMaxBatch && fd_ >= 0; i++) {
+      // MSG_TRUNC makes recv return the datagram's real length, so truncation is detected
+      // rather than half a message handed on. The kernel builds dump datagrams of at most
+      // 32 KiB, so 64 KiB never truncates in practice.
+      ssize_t n = recv(fd_, buffer, sizeof buffer, MSG_TRUNC);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EINTR) continue;
+        // ENOBUFS included: events were lost, the socket itself is fine.
+        if (!Report(onError_, ErrnoError(env, errno, "recv", "AF_NETLINK"))) return;
+        continue;
+      }
+      if (static_cast<size_t>(n) > sizeof buffer) {
+        if (!Report(onError_, ErrnoError(env, EMSGSIZE, "recv", std::to_string(n) + " byte netlink datagram truncated"))) return;
+        continue;
+      }
+      // Fresh copy per datagram: JS may keep it while the next recv reuses the buffer.
+      Napi::Value data = Napi::Buffer<uint8_t>::Copy(env, buffer, static_cast<size_t>(n));
+      if (!Report(onMessage_, data)) return;
+    }
+  }
+
+  // As CarpSocket::Report: a throwing callback goes to Node's uncaught-exception path.
+  bool Report(Napi::FunctionReference& callback, Napi::Value argument) {
+    Napi::Env env = env_;
+    if (callback.IsEmpty() || argument.IsEmpty()) return false;
+    callback.MakeCallback(Value(), {argument});
+    if (env.IsExceptionPending()) {
+      Napi::Error error = env.GetAndClearPendingException();
+      napi_fatal_exception(env, error.Value());
+      return false;
+    }
+    return fd_ >= 0;
+  }
+
+  napi_env env_ = nullptr;
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;
+  bool cleanupHooked_ = false;
+  Napi::FunctionReference onMessage_;
+  Napi::FunctionReference onError_;
+};
+
+// Constructors stay private to the addon: JS gets factory functions.
 struct AddonData {
   Napi::FunctionReference carpSocket;
   Napi::FunctionReference packetSocket;
+  Napi::FunctionReference netlinkSocket;
 };
 
 Napi::Value Construct(const Napi::CallbackInfo& info, Napi::FunctionReference AddonData::*which) {
@@ -485,12 +725,15 @@ Napi::Value Construct(const Napi::CallbackInfo& info, Napi::FunctionReference Ad
 
 Napi::Value OpenCarpSocket(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::carpSocket); }
 Napi::Value OpenPacketSocket(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::packetSocket); }
+Napi::Value OpenNetlinkSocket(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::netlinkSocket); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  auto* data = new AddonData{Napi::Persistent(CarpSocket::Define(env)), Napi::Persistent(PacketSocket::Define(env))};
+  auto* data = new AddonData{Napi::Persistent(CarpSocket::Define(env)), Napi::Persistent(PacketSocket::Define(env)),
+                             Napi::Persistent(NetlinkSocket::Define(env))};
   env.SetInstanceData(data);  // deleted by node-addon-api when the env goes away
   exports.Set("openCarpSocket", Napi::Function::New<OpenCarpSocket>(env, "openCarpSocket"));
   exports.Set("openPacketSocket", Napi::Function::New<OpenPacketSocket>(env, "openPacketSocket"));
+  exports.Set("openNetlinkSocket", Napi::Function::New<OpenNetlinkSocket>(env, "openNetlinkSocket"));
   return exports;
 }
 

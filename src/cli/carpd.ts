@@ -5,8 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { runInspect } from './inspect.ts';
 import { runDemo } from './demo.ts';
+import { runDaemonCommand } from './daemon-command.ts';
 
-const USAGE = `usage: carpd <command> [options]
+const USAGE = `usage: carpd --interface IF --vhid N (--pass SECRET | --passfile FILE) --addr IP[/PREFIX] ...   (run the daemon; carpd --help-daemon)
+       carpd <command> [options]
 
 commands:
   inspect [--pass SECRET] [--addr IP ...] (--hex HEX | FILE.pcap)
@@ -31,6 +33,8 @@ export async function main(args: string[]): Promise<number> {
         });
       case 'demo':
         return await runDemo(rest);
+      case '--help-daemon':
+        return await runDaemonCommand(['--help']);
       case '-h':
       case '--help':
       case 'help':
@@ -44,6 +48,7 @@ export async function main(args: string[]): Promise<number> {
         process.stderr.write(USAGE);
         return 2;
       default:
+        if (command.startsWith('-')) return await runDaemonCommand(args);
         process.stderr.write(`carpd: unknown command ${JSON.stringify(command)}\n${USAGE}`);
         return 2;
     }

@@ -51,6 +51,10 @@ export class GroupRunner {
   private replay: ReplayState;
   private sendCounter: SendCounterState;
   private readonly authenticator: CarpAuthenticator;
+  /** Our counter lane: the last byte of our advert source address (send-counter.ts). */
+  private readonly lane: number;
+  /** Senders already reported for using our lane. */
+  private readonly laneReports = new Set<string>();
   /** The machine config with our advert source addresses filled in from the transport (the tie rule needs them). */
   private readonly machine: MachineConfig;
   private readonly timers = new Map<TimerId, TimerHandle>();
@@ -66,8 +70,11 @@ export class GroupRunner {
     this.machineState = initialState(ports.clock.nowMicros());
     const persisted = ports.stateStore.load(this.storeKey());
     const clockFloor = settings.replayMode === 'strict' ? freshnessFloor(ports.clock.wallclockMicros(), settings.replayWindowSeconds) : 0n;
-    this.replay = initialReplayState(persisted.replayHighWater > clockFloor ? persisted.replayHighWater : clockFloor);
+    this.lane = counterLaneFor(this.machine);
+    this.replay = initialReplayState(persisted.replayHighWater > clockFloor ? persisted.replayHighWater : clockFloor, this.lane);
     this.sendCounter = initialSendCounter(persisted.sendReservation);
+    // Everything sent before a restart is at or below the reservation: still recognised as ours.
+    if (persisted.sendReservation > 0n) this.replay = noteSent(this.replay, persisted.sendReservation);
   }
 
   /** The vhid. */
@@ -144,6 +151,7 @@ export class GroupRunner {
     this.replay = check.state;
     if (check.notice !== undefined) this.reportUncheckablePeer(check.notice.sender, check.notice.previous, check.notice.counter);
     if (check.verdict !== 'fresh') {
+      if (check.verdict === 'loop') this.reportOwnLane(datagram.source.text);
       this.countDrop(check.verdict === 'loop' ? 'own-advert' : 'replay');
       return;
     }
@@ -152,6 +160,15 @@ export class GroupRunner {
       type: 'advert',
       advert: { family: datagram.family, source: datagram.source, advbase: header.advbase, advskew: header.advskew, demote: header.demote },
     });
+  }
+
+  private reportOwnLane(sender: string): void {
+    if (this.laneReports.has(sender)) return;
+    this.laneReports.add(sender);
+    this.ports.logger.warn(
+      `adverts from ${sender} carry our own counters: someone replays our adverts, or that node's address ends in the same byte as ours (counter lane ${this.lane}); they are dropped`,
+      { group: this.settings.name, vhid: this.vhid, peer: sender, lane: this.lane },
+    );
   }
 
   private reportUncheckablePeer(sender: string, previous: bigint, counter: bigint): void {
@@ -221,7 +238,7 @@ export class GroupRunner {
 
   private sendAdvert(family: IpFamily, bowOut: boolean): void {
     const heard = this.settings.replayMode === 'strict' ? this.replay.highWater : undefined;
-    const next = nextSendCounter(this.sendCounter, this.ports.clock.wallclockMicros(), heard);
+    const next = nextSendCounter(this.sendCounter, this.ports.clock.wallclockMicros(), heard, this.lane);
     this.sendCounter = next.state;
     if (next.persist !== undefined) this.ports.stateStore.saveSendReservation(this.storeKey(), next.persist);
     const fields = advertFields(this.machine, this.machineState);
@@ -273,6 +290,11 @@ export class GroupRunner {
   private storeKey(): string {
     return this.settings.name;
   }
+}
+
+function counterLaneFor(machine: MachineConfig): number {
+  const source = machine.sourceAddresses[4] ?? machine.sourceAddresses[6];
+  return source === undefined ? 0 : (source.bytes[source.bytes.length - 1] as number);
 }
 
 function transportSources(transport: PacketTransport, families: readonly IpFamily[]): MachineConfig['sourceAddresses'] {

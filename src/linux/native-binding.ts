@@ -1,5 +1,6 @@
 /**
- * The native addon (native/carp_socket.cc, built by `npm ci` into build/Release) and its types.
+ * The native addon (native/carp_socket.cc, built by `npm ci` into build/Release) and its types:
+ * raw CARP sockets, an AF_PACKET sender and a netlink socket.
  * Loaded lazily so that modules importing the Linux adapters still load where it is not built.
  */
 import { createRequire } from 'node:module';
@@ -60,16 +61,54 @@ export interface PacketSocket {
   close(): void;
 }
 
-/** The addon's exports. */
+/** Options of openNetlinkSocket. */
+export interface NetlinkSocketOptions {
+  /** Netlink protocol family, e.g. NETLINK_ROUTE (0). */
+  readonly protocol: number;
+  /** nl_groups bitmask to bind, e.g. RTMGRP_LINK (1); 0 for a request-only socket. */
+  readonly groups: number;
+  /** Called once per received datagram (which may hold several netlink messages), with a fresh Buffer. */
+  readonly onMessage: (datagram: Buffer) => void;
+  /**
+   * Called for receive errors; the socket stays open. code 'ENOBUFS' means the kernel dropped
+   * messages because the receive queue overflowed: re-read the state. 'EMSGSIZE': a datagram
+   * larger than 64 KiB was dropped.
+   */
+  readonly onError: (error: NativeError) => void;
+}
+
+/** An AF_NETLINK raw socket: bytes in, bytes out; encoding lives in src/linux/netlink/. */
+export interface NetlinkSocket {
+  /** Sends one datagram to the kernel. Throws NativeError. */
+  send(message: Buffer): void;
+  /** Stops receiving and closes the socket; idempotent, allowed inside onMessage. */
+  close(): void;
+  /** Keeps the event loop alive while open (the default). */
+  ref(): void;
+  /** Lets the process exit even though the socket is open. */
+  unref(): void;
+  /** Sets the receive buffer (SO_RCVBUFFORCE, else SO_RCVBUF capped by rmem_max); default 4 MiB. */
+  setReceiveBufferSize(bytes: number): void;
+}
+
+/** The addon's packet-socket exports (what RawCarpTransport needs, and its fakes implement). */
 export interface CarpSocketBinding {
   openCarpSocket(options: CarpSocketOptions): CarpSocket;
   openPacketSocket(ifname: string): PacketSocket;
 }
 
-let binding: CarpSocketBinding | undefined;
+/** The netlink export (what RouteNetlink needs). */
+export interface NetlinkBinding {
+  openNetlinkSocket(options: NetlinkSocketOptions): NetlinkSocket;
+}
+
+/** All of the addon's exports. */
+export interface NativeBinding extends CarpSocketBinding, NetlinkBinding {}
+
+let binding: NativeBinding | undefined;
 
 /** Loads the addon once; throws if it was not built (run `npm ci` or `npm run install`). */
-export function loadNativeBinding(): CarpSocketBinding {
-  binding ??= createRequire(import.meta.url)('../../build/Release/carp_socket.node') as CarpSocketBinding;
+export function loadNativeBinding(): NativeBinding {
+  binding ??= createRequire(import.meta.url)('../../build/Release/carp_socket.node') as NativeBinding;
   return binding;
 }

@@ -7,6 +7,8 @@
  *   never-seen source through. An authentic advert is fresh only when its counter > H.
  *   H starts at max(persisted mark, wall clock − freshness window), so a freshly started node
  *   also refuses adverts captured long ago.
+ *   Our own adverts, replayed under any source, are recognised by their lane (send-counter.ts):
+ *   an authentic advert in our lane at or below our last counter is ours ('loop').
  * compat: for peers that send random (ucarp, FreeBSD) or constant (OpenBSD) counters: the HMAC
  *   alone decides, plus OpenBSD's loop check (a counter equal to the one we last sent).
  * In both modes a sender whose authentic counters go backwards is reported once, by name.
@@ -21,6 +23,8 @@ export interface ReplayState {
   readonly highWater: bigint;
   /** The last counter we sent ourselves, for loop detection. */
   readonly lastSent?: bigint;
+  /** Our counter lane (send-counter.ts), when we send lane-tagged counters. */
+  readonly ownLane?: number;
   /** Last authentic counter per sender address, to notice senders that cannot be replay-checked. */
   readonly lastBySender: Readonly<Record<string, bigint>>;
   /** Senders already reported, so each is named once. */
@@ -46,8 +50,8 @@ export interface ReplayCheck {
 }
 
 /** The initial state: H at the given floor (persisted mark or clock-based freshness floor). */
-export function initialReplayState(floor: bigint): ReplayState {
-  return { highWater: floor < 0n ? 0n : floor, lastBySender: {}, reported: [] };
+export function initialReplayState(floor: bigint, ownLane?: number): ReplayState {
+  return { highWater: floor < 0n ? 0n : floor, lastBySender: {}, reported: [], ...(ownLane === undefined ? {} : { ownLane }) };
 }
 
 /** The freshness floor for a new receiver: wall clock minus the window, in µs. */
@@ -63,7 +67,7 @@ export function noteSent(state: ReplayState, counter: bigint): ReplayState {
 
 /** Checks the counter of an authentic advert. Call only after the HMAC verified. */
 export function checkReplay(state: ReplayState, mode: ReplayMode, sender: string, counter: bigint): ReplayCheck {
-  if (state.lastSent !== undefined && counter === state.lastSent) return { verdict: 'loop', state };
+  if (isOwnCounter(state, mode, counter)) return { verdict: 'loop', state };
   const previous = state.lastBySender[sender];
   const goesBackwards = previous !== undefined && counter <= previous;
   const lastBySender = { ...state.lastBySender, [sender]: counter };
@@ -79,4 +83,10 @@ export function checkReplay(state: ReplayState, mode: ReplayMode, sender: string
   const next: ReplayState = fresh ? { ...state, highWater, lastBySender, reported } : { ...state, reported };
   const result: ReplayCheck = { verdict: fresh ? 'fresh' : 'replay', state: next };
   return notice === undefined ? result : { ...result, notice };
+}
+
+function isOwnCounter(state: ReplayState, mode: ReplayMode, counter: bigint): boolean {
+  if (state.lastSent === undefined) return false;
+  if (mode === 'compat' || state.ownLane === undefined) return counter === state.lastSent;
+  return Number(counter & 0xffn) === state.ownLane && counter <= state.lastSent;
 }

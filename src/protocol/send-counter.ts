@@ -1,8 +1,9 @@
 /**
  * The counter carpd sends (PROTOCOL.md §3.3): strictly increasing for the life of the group,
- * across restarts and clock steps.
+ * across restarts and clock steps, and never equal to another node's.
  *
- *   counter = max(previous + 1, wall clock in µs since the epoch, highest authentic counter heard + 1)
+ *   counter = sequence · 256 + lane
+ *   sequence = max(previous sequence + 1, wall clock in µs since the epoch, sequence of the highest authentic counter heard + 1)
  *
  * - The wall-clock term makes a restarted sender start above everything it sent before, with no
  *   state at all, as long as the clock did not step backwards.
@@ -12,12 +13,20 @@
  * - The heard term (a Lamport clock) keeps one increasing sequence per vhid across nodes, so a
  *   backup that takes over continues above its predecessor even if its clock is behind, which
  *   is what receivers with a per-vhid high-water mark need.
+ * - The lane (the low byte: a per-node id, by default the last byte of the node's address) keeps
+ *   two nodes from ever sending the same counter, even when both continue from the same heard
+ *   counter or their clocks agree to the microsecond. A node can therefore treat any authentic
+ *   advert in its own lane at or below its last counter as its own, replayed.
  */
 
 /** Counter space: 64 bits. */
 export const COUNTER_MAX = (1n << 64n) - 1n;
+/** Bits of the lane (node id) at the bottom of every counter. */
+export const COUNTER_LANE_BITS = 8n;
+const LANE_MASK = (1n << COUNTER_LANE_BITS) - 1n;
+const SEQUENCE_MAX = COUNTER_MAX >> COUNTER_LANE_BITS;
 /** How far ahead of the current counter a persisted reservation reaches: 60 s of microseconds. */
-export const COUNTER_RESERVE = 60_000_000n;
+export const COUNTER_RESERVE = 60_000_000n << COUNTER_LANE_BITS;
 
 /** The sender's counter state. */
 export interface SendCounterState {
@@ -35,30 +44,40 @@ export interface NextCounter {
   readonly persist?: bigint;
 }
 
+/** The lane (node id, 0..255) a counter was sent in. */
+export function counterLane(counter: bigint): number {
+  return Number(counter & LANE_MASK);
+}
+
+/** The sequence part of a counter (µs since the epoch for a carpd sender). */
+export function counterSequence(counter: bigint): bigint {
+  return counter >> COUNTER_LANE_BITS;
+}
+
 /** The state after a (re)start, given the reservation read from disk (0n when there is none). */
 export function initialSendCounter(persistedReservation: bigint): SendCounterState {
   return { last: persistedReservation, reservedUntil: persistedReservation };
 }
 
-/** Advances the counter for one outgoing advert. */
-export function nextSendCounter(state: SendCounterState, wallclockMicros: bigint, highestHeard: bigint | undefined): NextCounter {
-  let counter = state.last + 1n;
-  if (wallclockMicros > counter) counter = wallclockMicros;
-  if (highestHeard !== undefined && highestHeard < COUNTER_MAX && highestHeard + 1n > counter) counter = highestHeard + 1n;
-  if (counter > COUNTER_MAX) counter = COUNTER_MAX; // 584,000 years of microseconds: not reached in practice
+/** Advances the counter for one outgoing advert in the given lane (0..255). */
+export function nextSendCounter(state: SendCounterState, wallclockMicros: bigint, highestHeard: bigint | undefined, lane = 0): NextCounter {
+  let sequence = counterSequence(state.last) + 1n;
+  if (wallclockMicros > sequence) sequence = wallclockMicros;
+  if (highestHeard !== undefined && counterSequence(highestHeard) + 1n > sequence) sequence = counterSequence(highestHeard) + 1n;
+  if (sequence > SEQUENCE_MAX) sequence = SEQUENCE_MAX; // 2^56 µs is 2,283 years: not reached in practice
+  const counter = (sequence << COUNTER_LANE_BITS) | (BigInt(lane) & LANE_MASK);
   const needsReservation = counter + COUNTER_RESERVE / 2n >= state.reservedUntil;
-  // Capped so the stored value always fits the 64-bit counter space.
-  const reservedUntil = needsReservation ? min(counter + COUNTER_RESERVE, COUNTER_MAX) : state.reservedUntil;
+  const reservedUntil = needsReservation ? (counter > COUNTER_MAX - COUNTER_RESERVE ? COUNTER_MAX : counter + COUNTER_RESERVE) : state.reservedUntil;
   const next: SendCounterState = { last: counter, reservedUntil };
   return needsReservation ? { counter, state: next, persist: reservedUntil } : { counter, state: next };
 }
 
-function min(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
+/** The time a carpd counter encodes, when it looks like one (sequence in µs since the epoch, years 2000–2200). */
+export function counterAsDate(counter: bigint): Date | undefined {
+  return sequenceAsDate(counterSequence(counter));
 }
 
-/** The time a carpd counter encodes, when it looks like one (µs since the epoch, years 2000–2200). */
-export function counterAsDate(counter: bigint): Date | undefined {
+function sequenceAsDate(counter: bigint): Date | undefined {
   const from = 946_684_800_000_000n; // 2000-01-01
   const to = 7_258_118_400_000_000n; // 2200-01-01
   if (counter < from || counter > to) return undefined;

@@ -168,3 +168,26 @@ describe('checkReplay, one-time notices', () => {
     );
   });
 });
+
+describe('checkReplay: our own counters, recognised by lane (strict)', () => {
+  const lane = 11;
+  const ours = (sequence: bigint) => (sequence << 8n) | BigInt(lane);
+  const theirs = (sequence: bigint) => (sequence << 8n) | 12n;
+  const sent = noteSent(initialReplayState(0n, lane), ours(1_000n));
+  it('bad, an older advert of ours replayed under a spoofed source', () => {
+    assert.equal(checkReplay(sent, 'strict', '198.51.100.99', ours(900n)).verdict, 'loop');
+  });
+  it('bad, our latest advert replayed', () => {
+    assert.equal(checkReplay(sent, 'strict', '198.51.100.99', ours(1_000n)).verdict, 'loop');
+  });
+  it('ok, another lane at the same sequence is another node', () => {
+    assert.equal(checkReplay(sent, 'strict', '198.51.100.12', theirs(1_000n)).verdict, 'fresh');
+  });
+  it('ok, another lane below our last counter (a concurrent sender) is still fresh', () => {
+    assert.equal(checkReplay(sent, 'strict', '198.51.100.12', theirs(999n)).verdict, 'fresh');
+  });
+  it('compat keeps OpenBSD\'s exact-match loop check only', () => {
+    assert.equal(checkReplay(sent, 'compat', '198.51.100.99', ours(900n)).verdict, 'fresh');
+    assert.equal(checkReplay(sent, 'compat', '198.51.100.99', ours(1_000n)).verdict, 'loop');
+  });
+});

@@ -5,6 +5,8 @@ import {
   COUNTER_MAX,
   COUNTER_RESERVE,
   counterAsDate,
+  counterLane,
+  counterSequence,
   initialSendCounter,
   nextSendCounter,
   type SendCounterState,
@@ -12,6 +14,8 @@ import {
 
 const T0 = 1_767_225_600_000_000n; // 2026-01-01T00:00:00Z in µs
 const HOUR = 3_600_000_000n;
+/** A counter: sequence · 256 + lane. */
+const c = (sequence: bigint, lane = 0n): bigint => (sequence << 8n) | lane;
 
 /** Sends `n` adverts with the wall clock given per call; returns the counters and every persisted value. */
 function run(state: SendCounterState, clock: (i: number) => bigint, n: number, heard?: (i: number) => bigint | undefined) {
@@ -31,13 +35,24 @@ function assertStrictlyIncreasing(counters: readonly bigint[]): void {
 }
 
 describe('nextSendCounter', () => {
-  it('first counter from a fresh state is the wall clock', () => {
-    assert.equal(nextSendCounter(initialSendCounter(0n), T0, undefined).counter, T0);
+  it('first counter from a fresh state is the wall clock in the sequence, in our lane', () => {
+    const counter = nextSendCounter(initialSendCounter(0n), T0, undefined, 7).counter;
+    assert.equal(counter, c(T0, 7n));
+    assert.equal(counterSequence(counter), T0);
+    assert.equal(counterLane(counter), 7);
   });
 
   it('two adverts in the same microsecond still increase', () => {
     const { counters } = run(initialSendCounter(0n), () => T0, 3);
-    assert.deepEqual(counters, [T0, T0 + 1n, T0 + 2n]);
+    assert.deepEqual(counters, [c(T0), c(T0 + 1n), c(T0 + 2n)]);
+  });
+
+  it('two nodes continuing from the same heard counter never send the same counter', () => {
+    const heard = c(T0 + HOUR, 3n);
+    const b = nextSendCounter(initialSendCounter(0n), T0, heard, 11).counter;
+    const d = nextSendCounter(initialSendCounter(0n), T0, heard, 12).counter;
+    assert.notEqual(b, d);
+    assert.ok(b > heard && d > heard);
   });
 
   it('strictly increasing across many calls with a wall clock that jumps backwards', () => {
@@ -58,42 +73,43 @@ describe('nextSendCounter', () => {
     );
   });
 
-  it('adopts a heard counter ahead of the clock: heard + 1', () => {
-    const heard = T0 + HOUR;
-    assert.equal(nextSendCounter(initialSendCounter(0n), T0, heard).counter, heard + 1n);
+  it('adopts a heard counter ahead of the clock: the next sequence, in our lane', () => {
+    const heard = c(T0 + HOUR, 200n);
+    assert.equal(nextSendCounter(initialSendCounter(0n), T0, heard, 5).counter, c(T0 + HOUR + 1n, 5n));
   });
 
   it('a heard counter behind our own is not adopted', () => {
-    const state: SendCounterState = { last: T0 + 100n, reservedUntil: T0 + COUNTER_RESERVE };
-    assert.equal(nextSendCounter(state, T0, T0 + 5n).counter, T0 + 101n);
+    const state: SendCounterState = { last: c(T0 + 100n), reservedUntil: c(T0) + COUNTER_RESERVE };
+    assert.equal(nextSendCounter(state, T0, c(T0 + 5n)).counter, c(T0 + 101n));
   });
 
-  it('a heard counter at COUNTER_MAX is ignored rather than wrapped to 0', () => {
+  it('a heard counter at COUNTER_MAX saturates rather than wrapping to 0', () => {
     const next = nextSendCounter(initialSendCounter(0n), T0, COUNTER_MAX);
-    assert.equal(next.counter, T0);
+    assert.equal(counterSequence(next.counter), COUNTER_MAX >> 8n);
   });
 });
 
 describe('nextSendCounter, reservations', () => {
   it('the first counter after a start persists counter + RESERVE', () => {
     const next = nextSendCounter(initialSendCounter(0n), T0, undefined);
-    assert.equal(next.persist, T0 + COUNTER_RESERVE);
-    assert.equal(next.state.reservedUntil, T0 + COUNTER_RESERVE);
+    assert.equal(next.persist, c(T0) + COUNTER_RESERVE);
+    assert.equal(next.state.reservedUntil, c(T0) + COUNTER_RESERVE);
   });
 
+  const counterAt = (sequence: bigint) => c(sequence);
   const cases: { name: string; last: bigint; want: boolean }[] = [
-    { name: 'not due while more than half a reserve remains', last: T0 - COUNTER_RESERVE / 2n - 2n, want: false },
-    { name: 'due once the counter comes within half a reserve', last: T0 - COUNTER_RESERVE / 2n - 1n, want: true },
-    { name: 'due when the counter reaches the reservation', last: T0 - 1n, want: true },
+    { name: 'not due while more than half a reserve remains', last: counterAt(T0) - COUNTER_RESERVE / 2n - 512n, want: false },
+    { name: 'due once the counter comes within half a reserve', last: counterAt(T0) - COUNTER_RESERVE / 2n - 256n, want: true },
+    { name: 'due when the counter reaches the reservation', last: counterAt(T0) - 256n, want: true },
   ];
-  for (const c of cases) {
-    it(c.name, () => {
-      // The clock is far behind, so the counter is last + 1; the reservation ends at T0.
-      const next = nextSendCounter({ last: c.last, reservedUntil: T0 }, 0n, undefined);
-      assert.equal(next.counter, c.last + 1n);
-      assert.equal(next.persist !== undefined, c.want);
-      if (c.want) assert.equal(next.persist, next.counter + COUNTER_RESERVE);
-      else assert.equal(next.state.reservedUntil, T0);
+  for (const k of cases) {
+    it(k.name, () => {
+      // The clock is far behind, so the counter is the next sequence; the reservation ends at c(T0).
+      const next = nextSendCounter({ last: k.last, reservedUntil: counterAt(T0) }, 0n, undefined);
+      assert.equal(next.counter, k.last + 256n);
+      assert.equal(next.persist !== undefined, k.want);
+      if (k.want) assert.equal(next.persist, next.counter + COUNTER_RESERVE);
+      else assert.equal(next.state.reservedUntil, counterAt(T0));
     });
   }
 
@@ -135,13 +151,14 @@ describe('nextSendCounter, reservations', () => {
 describe('nextSendCounter at COUNTER_MAX', () => {
   it('COUNTER_MAX is 2^64 − 1', () => assert.equal(COUNTER_MAX, 0xffff_ffff_ffff_ffffn));
 
-  it('counts up to COUNTER_MAX and then stays there, never wrapping to 0', () => {
-    const { counters } = run({ last: COUNTER_MAX - 2n, reservedUntil: COUNTER_MAX }, () => T0, 4);
-    assert.deepEqual(counters, [COUNTER_MAX - 1n, COUNTER_MAX, COUNTER_MAX, COUNTER_MAX]);
+  it('counts up to the last sequence and then stays there, never wrapping to 0', () => {
+    const top = COUNTER_MAX >> 8n;
+    const { counters } = run({ last: c(top - 2n, 255n), reservedUntil: COUNTER_MAX }, () => T0, 4);
+    assert.deepEqual(counters, [c(top - 1n), c(top), c(top), c(top)]);
   });
 
   it('a wall clock above the counter space is clamped', () => {
-    assert.equal(nextSendCounter(initialSendCounter(0n), COUNTER_MAX + 10n, undefined).counter, COUNTER_MAX);
+    assert.equal(nextSendCounter(initialSendCounter(0n), COUNTER_MAX + 10n, undefined, 255).counter, COUNTER_MAX);
   });
 
   it('a persisted reservation never exceeds 64 bits', () => {
@@ -154,11 +171,11 @@ describe('nextSendCounter at COUNTER_MAX', () => {
 
 describe('counterAsDate', () => {
   const cases: { name: string; counter: bigint; want: string | undefined }[] = [
-    { name: 'a carpd counter decodes to its wall-clock time', counter: T0 + 123_456n, want: '2026-01-01T00:00:00.123Z' },
-    { name: 'the lower bound, 2000-01-01', counter: 946_684_800_000_000n, want: '2000-01-01T00:00:00.000Z' },
-    { name: 'just below 2000 is not a date', counter: 946_684_799_999_999n, want: undefined },
-    { name: 'the upper bound, 2200-01-01', counter: 7_258_118_400_000_000n, want: '2200-01-01T00:00:00.000Z' },
-    { name: 'just above 2200 is not a date', counter: 7_258_118_400_000_001n, want: undefined },
+    { name: 'a carpd counter decodes to its wall-clock time', counter: c(T0 + 123_456n, 9n), want: '2026-01-01T00:00:00.123Z' },
+    { name: 'the lower bound, 2000-01-01', counter: c(946_684_800_000_000n), want: '2000-01-01T00:00:00.000Z' },
+    { name: 'just below 2000 is not a date', counter: c(946_684_799_999_999n, 255n), want: undefined },
+    { name: 'the upper bound, 2200-01-01', counter: c(7_258_118_400_000_000n, 255n), want: '2200-01-01T00:00:00.000Z' },
+    { name: 'just above 2200 is not a date', counter: c(7_258_118_400_000_001n), want: undefined },
     { name: 'a small (BSD-continued) counter is not a date', counter: 42n, want: undefined },
     { name: 'a ucarp random counter is not a date', counter: 0xc819695857265d17n, want: undefined },
   ];

@@ -1,0 +1,375 @@
+/**
+ * carpd's rtnetlink adapter: links, addresses and the macvlan, through the addon's netlink socket
+ * (never by running `ip`). One request socket carries every request; replies are matched to
+ * their request by sequence number and end with an ack (NLMSG_ERROR 0), an error, or NLMSG_DONE
+ * for dumps. Each request has a deadline, so a lost reply becomes an ETIMEDOUT error rather than
+ * a hang. Link events come from a second socket per watcher, bound to RTMGRP_LINK.
+ */
+import { loadNativeBinding } from '../native-binding.ts';
+import type { NativeError, NetlinkBinding, NetlinkSocket } from '../native-binding.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { IpAddress } from '../../protocol/ip-address.ts';
+import { formatMac, parseMac } from './mac-address.ts';
+import { decodeNetlinkDone, decodeNetlinkError, decodeNetlinkMessages, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, type NetlinkMessage } from './netlink-message.ts';
+import {
+  decodeAddressMessage,
+  decodeLinkMessage,
+  encodeAddressRequest,
+  encodeCreateMacvlanRequest,
+  encodeDeleteLinkRequest,
+  encodeDisableAddrGenRequest,
+  encodeGetAddressesRequest,
+  encodeGetLinkByNameRequest,
+  encodeGetLinksRequest,
+  encodeSetLinkUpRequest,
+  IFF_RUNNING,
+  IFF_UP,
+  NETLINK_ROUTE,
+  RTM_DELLINK,
+  RTM_NEWADDR,
+  RTM_NEWLINK,
+  RTMGRP_LINK,
+  type LinkMessage,
+} from './rtnetlink-codec.ts';
+
+/** A network interface as carpd needs to know it. */
+export interface LinkInfo {
+  readonly index: number;
+  readonly name: string;
+  /** Hardware address, "aa:bb:cc:dd:ee:ff"; empty when the link has none (IFLA_ADDRESS absent). */
+  readonly mac: string;
+  /** Administratively up (IFF_UP). */
+  readonly up: boolean;
+  /** Operationally up: up with carrier (IFF_RUNNING). */
+  readonly running: boolean;
+  /** IFLA_INFO_KIND: 'macvlan', 'veth' ...; absent for physical devices. */
+  readonly kind?: string;
+  /** IFLA_LINK: a macvlan's parent (a veth's peer). */
+  readonly parentIndex?: number;
+}
+
+/** An address on an interface. */
+export interface InterfaceAddress {
+  readonly ifindex: number;
+  readonly address: IpAddress;
+  readonly prefixLength: number;
+}
+
+/** A link appeared, changed ('new') or went away ('del'). */
+export interface LinkEvent {
+  readonly type: 'new' | 'del';
+  readonly link: LinkInfo;
+}
+
+/** A failed netlink operation: `code` is the errno name (EPERM, ENODEV ...) or ETIMEDOUT. */
+export class NetlinkError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly code: string,
+    readonly kernelMessage?: string,
+  ) {
+    super(`${operation}: ${code}${kernelMessage === undefined ? '' : ` (${kernelMessage})`}`);
+    this.name = 'NetlinkError';
+  }
+}
+
+/** Options of RouteNetlink.open; the defaults are the real addon and 2 s. */
+export interface RouteNetlinkOptions {
+  readonly binding?: NetlinkBinding;
+  readonly timeoutMs?: number;
+}
+
+interface PendingRequest {
+  readonly operation: string;
+  readonly messages: NetlinkMessage[];
+  readonly resolve: (messages: NetlinkMessage[]) => void;
+  readonly reject: (error: NetlinkError) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** The rtnetlink adapter (see the file comment). */
+export class RouteNetlink {
+  private readonly socket: NetlinkSocket;
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly watchers = new Set<{ close(): void }>();
+  /** Interface names seen so far, so that error messages can name the interface. */
+  private readonly names = new Map<number, string>();
+  private seq = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly binding: NetlinkBinding,
+    private readonly logger: Logger,
+    private readonly timeoutMs: number,
+  ) {
+    this.socket = binding.openNetlinkSocket({
+      protocol: NETLINK_ROUTE,
+      groups: 0,
+      onMessage: (datagram) => this.receive(datagram),
+      onError: (error) => this.receiveFailed(error),
+    });
+    // Referenced only while a request is in flight: an idle adapter never holds the process.
+    this.socket.unref();
+  }
+
+  /** Opens the request socket (throws NativeError if the addon or the socket is unavailable). */
+  static open(logger: Logger, options: RouteNetlinkOptions = {}): RouteNetlink {
+    return new RouteNetlink(options.binding ?? loadNativeBinding(), logger, options.timeoutMs ?? 2000);
+  }
+
+  /** Every link (RTM_GETLINK dump). */
+  async listLinks(): Promise<LinkInfo[]> {
+    const replies = await this.request('list links', (seq) => encodeGetLinksRequest(seq));
+    return this.linksFrom(replies);
+  }
+
+  /** One link by name, or undefined when there is none (ENODEV). */
+  async linkByName(name: string): Promise<LinkInfo | undefined> {
+    try {
+      const replies = await this.request(`look up link ${name}`, (seq) => encodeGetLinkByNameRequest(seq, name));
+      return this.linksFrom(replies)[0];
+    } catch (error) {
+      if (error instanceof NetlinkError && error.code === 'ENODEV') return undefined;
+      throw error;
+    }
+  }
+
+  /** IPv4 and IPv6 addresses, of one interface or all (RTM_GETADDR dump). */
+  async listAddresses(ifindex?: number): Promise<InterfaceAddress[]> {
+    const replies = await this.request('list addresses', (seq) => encodeGetAddressesRequest(seq));
+    const addresses: InterfaceAddress[] = [];
+    for (const message of replies) {
+      if (message.type !== RTM_NEWADDR) continue;
+      const decoded = decodeAddressMessage(message);
+      if (!decoded.ok) {
+        if (decoded.error.code !== 'unsupported-family') this.logger.warn('undecodable address message', { ...decoded.error });
+        continue;
+      }
+      const { ifindex: index, address, prefixLength } = decoded.value;
+      if (ifindex === undefined || index === ifindex) addresses.push({ ifindex: index, address, prefixLength });
+    }
+    return addresses;
+  }
+
+  /** Adds an address; already present (EEXIST) counts as done. `nodad` applies to IPv6. */
+  async addAddress(ifindex: number, address: IpAddress, prefixLength: number, options: { nodad?: boolean } = {}): Promise<void> {
+    const spec = { ifindex, address, prefixLength, ...(options.nodad === undefined ? {} : { nodad: options.nodad }) };
+    await this.request(`add ${address.text}/${prefixLength} on ${this.nameOf(ifindex)}`, (seq) => encodeAddressRequest('add', seq, spec), ['EEXIST']);
+  }
+
+  /**
+   * Removes an address; already gone (EADDRNOTAVAIL) or interface gone (ENODEV) counts as done.
+   * The prefix length must be the one the address has: the kernel matches on it and answers
+   * EADDRNOTAVAIL otherwise, which would count as done with the address still there.
+   */
+  async removeAddress(ifindex: number, address: IpAddress, prefixLength: number): Promise<void> {
+    const spec = { ifindex, address, prefixLength };
+    await this.request(`remove ${address.text}/${prefixLength} from ${this.nameOf(ifindex)}`, (seq) => encodeAddressRequest('remove', seq, spec), [
+      'EADDRNOTAVAIL',
+      'ENODEV',
+    ]);
+  }
+
+  /**
+   * Creates a bridge-mode macvlan with the given MAC and IPv6 address generation off, left
+   * down; resolves with its ifindex. An existing link of that name fails with code EEXIST.
+   * Two steps, because the kernel refuses addrgenmode in the create message (EAFNOSUPPORT):
+   * the mode is set while the link is still down, before any link-local could be generated.
+   */
+  async createMacvlan(spec: { name: string; parentIndex: number; mac: string }): Promise<number> {
+    const operation = `create macvlan ${spec.name} (${spec.mac}) on ${this.nameOf(spec.parentIndex)}`;
+    const mac = parseMac(spec.mac);
+    await this.request(operation, (seq) => encodeCreateMacvlanRequest(seq, { name: spec.name, parentIndex: spec.parentIndex, mac }));
+    // The ack carries no index (NLM_F_ECHO for RTM_NEWLINK needs kernel 6.3+): look it up.
+    const link = await this.linkByName(spec.name);
+    if (link === undefined) throw new NetlinkError(operation, 'ENODEV', 'created, then gone before it could be looked up');
+    try {
+      await this.request(`set addrgenmode none on ${spec.name}`, (seq) => encodeDisableAddrGenRequest(seq, link.index));
+    } catch (error) {
+      // A macvlan that would announce a shared link-local is worse than none: take it away.
+      await this.deleteLink(link.index).catch(() => undefined);
+      throw error;
+    }
+    return link.index;
+  }
+
+  /** Deletes a link (a macvlan carpd created). */
+  async deleteLink(ifindex: number): Promise<void> {
+    await this.request(`delete link ${this.nameOf(ifindex)}`, (seq) => encodeDeleteLinkRequest(seq, ifindex));
+  }
+
+  /** Sets IFF_UP on or off. */
+  async setLinkUp(ifindex: number, up: boolean): Promise<void> {
+    await this.request(`set ${this.nameOf(ifindex)} ${up ? 'up' : 'down'}`, (seq) => encodeSetLinkUpRequest(seq, ifindex, up));
+  }
+
+  /**
+   * Reports link changes. If the kernel drops events (ENOBUFS, a full receive queue), the
+   * links are dumped again and each is reported as 'new', so the listener's view converges. A
+   * throwing listener is logged, never thrown into the event loop. `receiveBufferSize`
+   * overrides the addon's 4 MiB (tests use a tiny one to provoke overflow).
+   */
+  watchLinks(listener: (event: LinkEvent) => void, options: { receiveBufferSize?: number } = {}): { close(): void } {
+    const deliver = (event: LinkEvent): void => {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error('link event listener threw', { error: String(error) });
+      }
+    };
+    let resyncing = false;
+    let resyncAgain = false;
+    let watching = true;
+    const resync = (): void => {
+      if (resyncing) return void (resyncAgain = true);
+      resyncing = true;
+      this.listLinks()
+        .then((links) => links.forEach((link) => watching && deliver({ type: 'new', link })))
+        .catch((error: unknown) => this.logger.error('could not re-read links after losing events', { error: String(error) }))
+        .finally(() => {
+          resyncing = false;
+          if (resyncAgain && watching) {
+            resyncAgain = false;
+            resync();
+          }
+        });
+    };
+    const socket = this.binding.openNetlinkSocket({
+      protocol: NETLINK_ROUTE,
+      groups: RTMGRP_LINK,
+      onMessage: (datagram) => {
+        for (const message of this.decodeDatagram(datagram)) {
+          if (message.type !== RTM_NEWLINK && message.type !== RTM_DELLINK) continue;
+          const link = decodeLinkMessage(message);
+          if (!link.ok) {
+            this.logger.warn('undecodable link event', { ...link.error });
+            continue;
+          }
+          deliver({ type: message.type === RTM_NEWLINK ? 'new' : 'del', link: this.toLinkInfo(link.value) });
+        }
+      },
+      onError: (error) => {
+        if (error.code === 'ENOBUFS' || error.code === 'EMSGSIZE') {
+          this.logger.warn('link events lost, re-reading every link', { code: error.code });
+          resync();
+        } else {
+          this.logger.error('link event socket error', { code: error.code, error: error.message });
+        }
+      },
+    });
+    if (options.receiveBufferSize !== undefined) socket.setReceiveBufferSize(options.receiveBufferSize);
+    const watcher = {
+      close: (): void => {
+        watching = false;
+        socket.close();
+        this.watchers.delete(watcher);
+      },
+    };
+    this.watchers.add(watcher);
+    return watcher;
+  }
+
+  /** Closes the request socket and every watcher; pending requests fail with ECANCELED. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watcher of [...this.watchers]) watcher.close();
+    this.failAll('ECANCELED');
+    this.socket.close();
+  }
+
+  /** Sends one request and collects its replies until the ack or NLMSG_DONE. */
+  private request(operation: string, encode: (seq: number) => Uint8Array, successCodes: readonly string[] = []): Promise<NetlinkMessage[]> {
+    if (this.closed) return Promise.reject(new NetlinkError(operation, 'ECANCELED', 'netlink adapter closed'));
+    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
+    const seq = this.seq;
+    return new Promise<NetlinkMessage[]>((resolve, reject) => {
+      const timer = setTimeout(() => this.settle(seq, new NetlinkError(operation, 'ETIMEDOUT', `no reply within ${this.timeoutMs} ms`)), this.timeoutMs);
+      this.pending.set(seq, { operation, messages: [], resolve, reject, timer });
+      if (this.pending.size === 1) this.socket.ref();
+      try {
+        this.socket.send(Buffer.from(encode(seq)));
+      } catch (error) {
+        this.settle(seq, new NetlinkError(operation, (error as NativeError).code ?? 'EIO', (error as Error).message));
+      }
+    }).catch((error: unknown) => {
+      if (error instanceof NetlinkError && successCodes.includes(error.code)) return [];
+      throw error;
+    });
+  }
+
+  /** Ends a request: with its replies, or with an error. */
+  private settle(seq: number, outcome: NetlinkError | 'done'): void {
+    const request = this.pending.get(seq);
+    if (request === undefined) return;
+    this.pending.delete(seq);
+    clearTimeout(request.timer);
+    if (this.pending.size === 0) this.socket.unref();
+    if (outcome === 'done') request.resolve(request.messages);
+    else request.reject(outcome);
+  }
+
+  private receive(datagram: Buffer): void {
+    for (const message of this.decodeDatagram(datagram)) {
+      const request = this.pending.get(message.seq);
+      if (request === undefined) {
+        this.logger.debug('netlink reply for no pending request', { seq: message.seq, type: message.type });
+        continue;
+      }
+      if (message.type === NLMSG_ERROR || message.type === NLMSG_DONE) {
+        const status = message.type === NLMSG_ERROR ? decodeNetlinkError(message) : decodeNetlinkDone(message);
+        if (!status.ok) this.settle(message.seq, new NetlinkError(request.operation, 'EBADMSG', status.error.detail));
+        else if (status.value.errno === 0) this.settle(message.seq, 'done');
+        else this.settle(message.seq, new NetlinkError(request.operation, status.value.code, status.value.kernelMessage));
+      } else if (message.type !== NLMSG_NOOP) {
+        request.messages.push(message);
+      }
+    }
+  }
+
+  /** A receive error on the request socket: replies may have been lost, so fail what waits. */
+  private receiveFailed(error: NativeError): void {
+    this.logger.warn('netlink request socket error', { code: error.code, error: error.message });
+    this.failAll(error.code ?? 'EIO');
+  }
+
+  private failAll(code: string): void {
+    for (const [seq, request] of [...this.pending]) this.settle(seq, new NetlinkError(request.operation, code));
+  }
+
+  private decodeDatagram(datagram: Buffer): NetlinkMessage[] {
+    const decoded = decodeNetlinkMessages(datagram);
+    if (decoded.ok) return decoded.value;
+    this.logger.warn('undecodable netlink datagram', { ...decoded.error, bytes: datagram.length });
+    return [];
+  }
+
+  private linksFrom(replies: readonly NetlinkMessage[]): LinkInfo[] {
+    const links: LinkInfo[] = [];
+    for (const message of replies) {
+      if (message.type !== RTM_NEWLINK) continue;
+      const decoded = decodeLinkMessage(message);
+      if (decoded.ok) links.push(this.toLinkInfo(decoded.value));
+      else this.logger.warn('undecodable link message', { ...decoded.error });
+    }
+    return links;
+  }
+
+  private toLinkInfo(link: LinkMessage): LinkInfo {
+    const name = link.name ?? `ifindex ${link.index}`;
+    if (link.name !== undefined) this.names.set(link.index, link.name);
+    return {
+      index: link.index,
+      name,
+      mac: link.mac === undefined ? '' : formatMac(link.mac),
+      up: (link.flags & IFF_UP) !== 0,
+      running: (link.flags & IFF_RUNNING) !== 0,
+      ...(link.kind === undefined ? {} : { kind: link.kind }),
+      ...(link.parentIndex === undefined ? {} : { parentIndex: link.parentIndex }),
+    };
+  }
+
+  private nameOf(ifindex: number): string {
+    return this.names.get(ifindex) ?? `ifindex ${ifindex}`;
+  }
+}

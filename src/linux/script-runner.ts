@@ -1,0 +1,271 @@
+/**
+ * Runs the operator's scripts (docs/scripts.md): directly, without a shell, one at a time per
+ * group in transition order (ScriptQueue), each bounded by a timeout. The protocol never waits:
+ * run() only queues. Every outcome is logged and counted; nothing here throws at the caller.
+ */
+import { spawn as nodeSpawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import type { ScriptJob } from '../engine/script-job.ts';
+import { ScriptQueue } from '../engine/script-queue.ts';
+import type { Logger } from '../ports/logger.ts';
+
+/** The subset of child_process.spawn the runner uses (injectable for tests). */
+export type SpawnScript = (path: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
+
+/** Options of ScriptRunner. */
+export interface ScriptRunnerOptions {
+  /** After this long a script's process group gets SIGTERM (default 30000). */
+  readonly timeoutMs?: number;
+  /** After SIGTERM, this long before SIGKILL (default 2000). */
+  readonly killGraceMs?: number;
+  readonly logger: Logger;
+  readonly spawn?: SpawnScript;
+}
+
+/** Counters of one group's scripts. */
+export interface ScriptStats {
+  /** Scripts started (or attempted: a spawn error counts as a run and a failure). */
+  readonly runs: number;
+  /** Runs that did not exit 0: non-zero status, a signal, a timeout or a spawn error. */
+  readonly failures: number;
+  /** Runs killed at the timeout (also counted as failures). */
+  readonly timeouts: number;
+  /** Wall time of the last finished run; undefined before the first. */
+  readonly lastDurationMs: number | undefined;
+}
+
+/** Default timeout before SIGTERM. */
+export const DEFAULT_SCRIPT_TIMEOUT_MS = 30_000;
+/** Default grace between SIGTERM and SIGKILL. */
+export const DEFAULT_KILL_GRACE_MS = 2_000;
+/** Lines of output logged per stream and run; the rest are counted. */
+export const MAX_LOGGED_LINES = 20;
+/** Characters kept of one output line. */
+export const MAX_LINE_LENGTH = 1024;
+/**
+ * After the script exits, how long to wait for its stdout/stderr to close. A background process
+ * it started may keep them open forever; the queue must not wait for that.
+ */
+const DRAIN_MS = 200;
+/** PATH when the daemon itself has none. */
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** How a run ended. */
+type Outcome =
+  | { readonly kind: 'exited'; readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly timedOut: boolean }
+  | { readonly kind: 'spawn-error'; readonly error: Error };
+
+interface MutableStats {
+  runs: number;
+  failures: number;
+  timeouts: number;
+  lastDurationMs: number | undefined;
+}
+
+/** Serialised per-group script execution with timeouts. */
+export class ScriptRunner {
+  private readonly timeoutMs: number;
+  private readonly killGraceMs: number;
+  private readonly logger: Logger;
+  private readonly spawn: SpawnScript;
+  private readonly queue = new ScriptQueue<ScriptJob>();
+  private readonly groupStats = new Map<string, MutableStats>();
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(options: ScriptRunnerOptions) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS;
+    this.killGraceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    this.logger = options.logger;
+    this.spawn = options.spawn ?? nodeSpawn;
+  }
+
+  /** Queues a script; it starts now when its group is idle, else after the group's earlier ones. */
+  run(job: ScriptJob): void {
+    const start = this.queue.enqueue(job);
+    if (start !== undefined) {
+      this.start(start);
+    } else {
+      this.logger.debug('script queued', { group: job.group, phase: job.phase, path: job.path, waiting: this.queue.waiting(job.group) });
+    }
+  }
+
+  /** Resolves once no script is running or queued (bounded by the timeouts). */
+  whenIdle(): Promise<void> {
+    if (this.queue.idle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The counters of a group (zeros for a group never run). */
+  stats(group: string): ScriptStats {
+    return { ...this.statsOf(group) };
+  }
+
+  private statsOf(group: string): MutableStats {
+    let stats = this.groupStats.get(group);
+    if (stats === undefined) {
+      stats = { runs: 0, failures: 0, timeouts: 0, lastDurationMs: undefined };
+      this.groupStats.set(group, stats);
+    }
+    return stats;
+  }
+
+  private start(job: ScriptJob): void {
+    this.statsOf(job.group).runs++;
+    const startedAt = performance.now();
+    const fields = { group: job.group, phase: job.phase, path: job.path };
+    let child: ChildProcess;
+    try {
+      child = this.spawn(job.path, job.args, {
+        shell: false,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? DEFAULT_PATH, ...job.env },
+        cwd: '/',
+        // Its own process group, so that a timeout kills what the script started as well.
+        detached: true,
+      });
+    } catch (error) {
+      this.complete(job, startedAt, { kind: 'spawn-error', error: asError(error) });
+      return;
+    }
+    let done = false;
+    const timers: { timeout?: NodeJS.Timeout; kill?: NodeJS.Timeout; drain?: NodeJS.Timeout } = {};
+    let timedOut = false;
+    const finish = (outcome: Outcome): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timers.timeout);
+      clearTimeout(timers.kill);
+      clearTimeout(timers.drain);
+      stdout.flush();
+      stderr.flush();
+      this.complete(job, startedAt, outcome);
+    };
+    const stdout = new OutputLines(child.stdout, (line) => this.logger.info('script output', { ...fields, stream: 'stdout', line }));
+    const stderr = new OutputLines(child.stderr, (line) => this.logger.warn('script output', { ...fields, stream: 'stderr', line }));
+    child.on('error', (error) => {
+      // Without a pid the process never started (ENOENT, EACCES...); otherwise a kill failed.
+      if (child.pid === undefined) finish({ kind: 'spawn-error', error });
+      else this.logger.warn('script process error', { ...fields, error: error.message });
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timers.timeout);
+      clearTimeout(timers.kill);
+      const outcome: Outcome = { kind: 'exited', code, signal, timedOut };
+      timers.drain = setTimeout(() => {
+        stdout.destroy();
+        stderr.destroy();
+        finish(outcome);
+      }, DRAIN_MS);
+      child.on('close', () => finish(outcome));
+    });
+    if (child.pid === undefined) return; // the 'error' event follows
+    this.logger.info('script started', { ...fields, pid: child.pid, args: [...job.args] });
+    const pid = child.pid;
+    timers.timeout = setTimeout(() => {
+      timedOut = true;
+      this.logger.warn('script timed out, sending SIGTERM', { ...fields, pid, timeoutMs: this.timeoutMs });
+      killGroup(pid, 'SIGTERM');
+      timers.kill = setTimeout(() => {
+        this.logger.warn('script still running, sending SIGKILL', { ...fields, pid, killGraceMs: this.killGraceMs });
+        killGroup(pid, 'SIGKILL');
+      }, this.killGraceMs);
+    }, this.timeoutMs);
+  }
+
+  private complete(job: ScriptJob, startedAt: number, outcome: Outcome): void {
+    const stats = this.statsOf(job.group);
+    const durationMs = Math.round(performance.now() - startedAt);
+    stats.lastDurationMs = durationMs;
+    const fields = { group: job.group, phase: job.phase, path: job.path, durationMs };
+    if (outcome.kind === 'spawn-error') {
+      stats.failures++;
+      const code = (outcome.error as NodeJS.ErrnoException).code;
+      this.logger.error('script could not be started', { ...fields, error: outcome.error.message, ...(code ? { code } : {}) });
+    } else {
+      if (outcome.timedOut) stats.timeouts++;
+      const ok = outcome.code === 0 && !outcome.timedOut;
+      if (!ok) stats.failures++;
+      const result = { ...fields, exitCode: outcome.code, signal: outcome.signal, timedOut: outcome.timedOut };
+      if (ok) this.logger.info('script finished', result);
+      else this.logger.warn('script failed', result);
+    }
+    const next = this.queue.finished(job);
+    if (next !== undefined) {
+      this.start(next);
+    } else if (this.queue.idle()) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+}
+
+/** Signals a whole process group; a group already gone is fine. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: everything in the group has exited already.
+  }
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * Splits a stream into lines for the log, bounded: the first MAX_LOGGED_LINES lines of at most
+ * MAX_LINE_LENGTH characters each; the rest is read (so the script never blocks on a full pipe)
+ * and only counted.
+ */
+class OutputLines {
+  private partial = '';
+  private logged = 0;
+  private suppressed = 0;
+
+  constructor(
+    private readonly stream: Readable | null,
+    private readonly onLine: (line: string) => void,
+  ) {
+    if (stream === null) return;
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => this.push(chunk));
+    stream.on('error', () => {}); // EPIPE/destroy after exit: nothing to report
+  }
+
+  /** Logs the unterminated last line and the count of suppressed lines. */
+  flush(): void {
+    if (this.partial !== '') this.emit(this.partial);
+    this.partial = '';
+    if (this.suppressed > 0) this.onLine(`(${this.suppressed} more lines not logged)`);
+    this.suppressed = 0;
+  }
+
+  /** Stops reading (the script exited but something it started keeps the pipe open). */
+  destroy(): void {
+    this.stream?.destroy();
+  }
+
+  private push(chunk: string): void {
+    let text = chunk;
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n')) {
+      this.emit(this.partial + text.slice(0, newline));
+      this.partial = '';
+      text = text.slice(newline + 1);
+    }
+    // Keep at most one character past the limit, so a runaway line cannot grow memory.
+    this.partial = (this.partial + text).slice(0, MAX_LINE_LENGTH + 1);
+  }
+
+  private emit(raw: string): void {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (this.logged >= MAX_LOGGED_LINES) {
+      this.suppressed++;
+      return;
+    }
+    this.logged++;
+    this.onLine(line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH)}…` : line);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * RouteNetlink's request bookkeeping against a fake netlink binding (no kernel): replies matched
+ * by sequence number, codes treated as success, errors naming the operation, timeouts, closing,
+ * and the re-read of links after an overflow.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { NativeError, NetlinkBinding, NetlinkSocket, NetlinkSocketOptions } from '../../src/linux/native-binding.ts';
+import { NetlinkError, RouteNetlink, type LinkEvent } from '../../src/linux/netlink/route-netlink.ts';
+import { decodeNetlinkMessages, encodeNetlinkMessage, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, type NetlinkMessage } from '../../src/linux/netlink/netlink-message.ts';
+import { encodeAttributes, stringAttribute } from '../../src/linux/netlink/netlink-attributes.ts';
+import { IFLA_IFNAME, RTM_GETLINK, RTM_NEWLINK, RTMGRP_LINK } from '../../src/linux/netlink/rtnetlink-codec.ts';
+import { MemoryLogger } from '../../src/ports/logger.ts';
+import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+
+/** One fake socket: what was sent, and a way to answer. */
+interface FakeSocket {
+  readonly options: NetlinkSocketOptions;
+  readonly sent: NetlinkMessage[];
+  closed: boolean;
+  refs: number;
+}
+
+function fakeBinding(): { binding: NetlinkBinding; sockets: FakeSocket[] } {
+  const sockets: FakeSocket[] = [];
+  const binding: NetlinkBinding = {
+    openNetlinkSocket(options): NetlinkSocket {
+      const fake: FakeSocket = { options, sent: [], closed: false, refs: 1 };
+      sockets.push(fake);
+      return {
+        send(message) {
+          const decoded = decodeNetlinkMessages(message);
+          assert.ok(decoded.ok);
+          fake.sent.push(...decoded.value);
+        },
+        close() {
+          fake.closed = true;
+        },
+        ref() {
+          fake.refs = 1;
+        },
+        unref() {
+          fake.refs = 0;
+        },
+        setReceiveBufferSize() {},
+      };
+    },
+  };
+  return { binding, sockets };
+}
+
+function errorReply(seq: number, errno: number): Buffer {
+  const payload = new Uint8Array(20);
+  new DataView(payload.buffer).setInt32(0, -errno, true);
+  return Buffer.from(encodeNetlinkMessage({ type: NLMSG_ERROR, flags: 0x100, seq, pid: 0, payload }));
+}
+
+function linkReply(seq: number, index: number, name: string, flags = 0x41): Uint8Array {
+  const head = new Uint8Array(16);
+  const view = new DataView(head.buffer);
+  view.setInt32(4, index, true);
+  view.setUint32(8, flags, true);
+  const payload = new Uint8Array([...head, ...encodeAttributes([stringAttribute(IFLA_IFNAME, name)])]);
+  return encodeNetlinkMessage({ type: RTM_NEWLINK, flags: NLM_F_MULTI, seq, pid: 0, payload });
+}
+
+function doneReply(seq: number): Uint8Array {
+  return encodeNetlinkMessage({ type: NLMSG_DONE, flags: NLM_F_MULTI, seq, pid: 0, payload: new Uint8Array(4) });
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('requests: replies are matched by seq, and the socket is referenced only while waiting', async () => {
+  const { binding, sockets } = fakeBinding();
+  const nl = RouteNetlink.open(new MemoryLogger(), { binding });
+  const socket = sockets[0]!;
+  assert.equal(socket.refs, 0);
+  const links = nl.listLinks();
+  const add = nl.addAddress(7, parseIpAddress('198.51.100.10'), 24);
+  assert.equal(socket.refs, 1);
+  const [dump, addRequest] = socket.sent;
+  assert.equal(dump?.type, RTM_GETLINK);
+  // The add's ack first, then the dump in two datagrams, with a stray seq in between.
+  socket.options.onMessage(errorReply(addRequest!.seq, 0));
+  socket.options.onMessage(Buffer.from([...linkReply(dump!.seq, 1, 'lo'), ...linkReply(999, 5, 'stray')]));
+  socket.options.onMessage(Buffer.from([...linkReply(dump!.seq, 7, 'carp7', 0), ...doneReply(dump!.seq)]));
+  await add;
+  assert.deepEqual(
+    (await links).map((l) => [l.index, l.name, l.up, l.running]),
+    [
+      [1, 'lo', true, true],
+      [7, 'carp7', false, false],
+    ],
+  );
+  assert.equal(socket.refs, 0);
+  nl.close();
+  assert.equal(socket.closed, true);
+});
+
+test('requests: success codes, errors naming the operation and the interface', async () => {
+  const { binding, sockets } = fakeBinding();
+  const nl = RouteNetlink.open(new MemoryLogger(), { binding });
+  const socket = sockets[0]!;
+  const answer = async <T>(promise: Promise<T>, errno: number): Promise<T> => {
+    await tick();
+    socket.options.onMessage(errorReply(socket.sent.at(-1)!.seq, errno));
+    return promise;
+  };
+  // Learn the name of ifindex 7 from a dump, so errors can name it.
+  const list = nl.listLinks();
+  socket.options.onMessage(Buffer.from([...linkReply(socket.sent[0]!.seq, 7, 'carp7'), ...doneReply(socket.sent[0]!.seq)]));
+  await list;
+  const vip = parseIpAddress('198.51.100.10');
+  await answer(nl.addAddress(7, vip, 24), 17); // EEXIST
+  await answer(nl.removeAddress(7, vip, 24), 99); // EADDRNOTAVAIL
+  await answer(nl.removeAddress(7, vip, 24), 19); // ENODEV
+  await assert.rejects(answer(nl.addAddress(7, vip, 24), 1), (error: NetlinkError) => {
+    assert.equal(error.code, 'EPERM');
+    assert.equal(error.message, 'add 198.51.100.10/24 on carp7: EPERM');
+    return true;
+  });
+  assert.equal(await answer(nl.linkByName('nope0'), 19), undefined);
+  await assert.rejects(answer(nl.deleteLink(12), 1), { code: 'EPERM', message: 'delete link ifindex 12: EPERM' });
+  nl.close();
+});
+
+test('requests: a lost reply times out with ETIMEDOUT; close cancels the rest', async () => {
+  const { binding, sockets } = fakeBinding();
+  const nl = RouteNetlink.open(new MemoryLogger(), { binding, timeoutMs: 20 });
+  await assert.rejects(nl.setLinkUp(3, true), { code: 'ETIMEDOUT' });
+  const pending = nl.listLinks();
+  nl.close();
+  await assert.rejects(pending, { code: 'ECANCELED' });
+  await assert.rejects(nl.listLinks(), { code: 'ECANCELED' });
+  assert.equal(sockets[0]!.refs, 0);
+});
+
+test('requests: a receive error on the request socket fails what is waiting', async () => {
+  const { binding, sockets } = fakeBinding();
+  const nl = RouteNetlink.open(new MemoryLogger(), { binding });
+  const pending = nl.listAddresses();
+  sockets[0]!.options.onError(Object.assign(new Error('recv ENOBUFS'), { code: 'ENOBUFS' }) as NativeError);
+  await assert.rejects(pending, { code: 'ENOBUFS' });
+  nl.close();
+});
+
+test('watchLinks: events, overflow re-read, a throwing listener is logged', async () => {
+  const { binding, sockets } = fakeBinding();
+  const logger = new MemoryLogger();
+  const nl = RouteNetlink.open(logger, { binding });
+  const events: LinkEvent[] = [];
+  let throwOnce = true;
+  const watcher = nl.watchLinks((event) => {
+    events.push(event);
+    if (throwOnce) {
+      throwOnce = false;
+      throw new Error('listener bug');
+    }
+  });
+  const [requests, watch] = [sockets[0]!, sockets[1]!];
+  assert.equal(watch.options.groups, RTMGRP_LINK);
+  watch.options.onMessage(Buffer.from(linkReply(0, 4, 'eth0', 0)));
+  watch.options.onError(Object.assign(new Error('recv ENOBUFS'), { code: 'ENOBUFS' }) as NativeError);
+  watch.options.onError(Object.assign(new Error('recv ENOBUFS'), { code: 'ENOBUFS' }) as NativeError); // coalesced
+  assert.equal(requests.sent.length, 1);
+  const seq = requests.sent[0]!.seq;
+  requests.options.onMessage(Buffer.from([...linkReply(seq, 1, 'lo'), ...linkReply(seq, 4, 'eth0'), ...doneReply(seq)]));
+  await tick();
+  await tick();
+  assert.deepEqual(
+    events.map((e) => `${e.type} ${e.link.name} ${e.link.up ? 'up' : 'down'}`),
+    ['new eth0 down', 'new lo up', 'new eth0 up'],
+  );
+  assert.ok(logger.records.some((r) => r.message === 'link event listener threw'));
+  assert.ok(logger.records.some((r) => r.message.startsWith('link events lost')));
+  // The second ENOBUFS arrived during the first re-read: one more re-read follows.
+  assert.equal(requests.sent.length, 2);
+  watcher.close();
+  assert.equal(watch.closed, true);
+  nl.close();
+});

@@ -1,0 +1,134 @@
+/**
+ * RouteNetlink and the sysctl helpers against the real kernel, in a network namespace of the
+ * test's own: a veth pair is created inside it and a peer process (route-netlink-peer.ts) runs
+ * there and reports what it saw. Nothing is created or configured in the host namespace
+ * (shared/NODE.md, "Test networks"). Needs root; skips itself otherwise.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PEER = fileURLToPath(new URL('./route-netlink-peer.ts', import.meta.url));
+
+function ip(...args: string[]): string {
+  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+}
+
+/** The host's own test-range addresses, if any: then the test must not run (NODE.md). */
+function hostTestRangeAddresses(): string[] {
+  const links = JSON.parse(ip('-j', 'addr', 'show')) as { addr_info?: { local?: string }[] }[];
+  const locals = links.flatMap((link) => (link.addr_info ?? []).map((info) => info.local ?? ''));
+  return locals.filter((a) => a.startsWith('198.51.100.') || a.startsWith('203.0.113.') || /^2001:db8:/i.test(a));
+}
+
+/** Runs the peer in the namespace and resolves with its JSON report (kills it at the deadline). */
+function runPeer(ns: string, args: object, timeoutMs: number): Promise<Record<string, unknown>> {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', PEER, JSON.stringify(args)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`peer did not finish within ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('exit', () => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(stdout) as Record<string, unknown>);
+      } catch {
+        reject(new Error(`peer printed no report; stdout: ${stdout} stderr: ${stderr}`));
+      }
+    });
+  });
+}
+
+test('RouteNetlink and sysctls in a network namespace', { timeout: 90_000 }, async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root (network namespaces, netlink writes)');
+  const clashes = hostTestRangeAddresses();
+  if (clashes.length > 0) return t.skip(`refusing to run: the host holds test-range addresses ${clashes.join(', ')}`);
+  const ns = `cdn${process.pid}${randomBytes(3).toString('hex')}`;
+  try {
+    ip('netns', 'add', ns);
+  } catch (error) {
+    return t.skip(`ip netns add failed: ${String(error)}`);
+  }
+  try {
+    // "a" alone would be read by ip as an abbreviation of "address": name the ends explicitly.
+    ip('netns', 'exec', ns, 'ip', 'link', 'add', 'name', 'va', 'type', 'veth', 'peer', 'name', 'vb');
+    const r = await runPeer(ns, { veth: 'va', peer: 'vb' }, 60_000);
+    assert.equal(r.fatal, undefined, `peer failed: ${String(r.fatal)}`);
+
+    await t.test('links', () => {
+      assert.deepEqual(r.linkNames, ['lo', 'va', 'vb']);
+      assert.equal(r.vethKind, 'veth');
+      assert.equal(r.missingLink, null);
+      assert.equal(r.vethUp, true);
+    });
+
+    await t.test('addresses: add, read back, remove', () => {
+      assert.equal(r.addTwiceCode, 'resolved', 'adding a present address (EEXIST) is success');
+      const withoutLinkLocal = (list: unknown): string[] => (list as string[]).filter((a) => !a.startsWith('fe80:'));
+      assert.deepEqual(withoutLinkLocal(r.afterAdd), ['198.51.100.1/24', '2001:db8::1/64']);
+      assert.deepEqual(withoutLinkLocal(r.afterAddViaIp), ['198.51.100.1/24', '2001:db8::1/64 nodad']);
+      assert.deepEqual(withoutLinkLocal(r.afterRemove), []);
+      assert.equal(r.removeMissingCode, 'resolved', 'removing an absent IPv4 address is success');
+      assert.equal(r.removeMissing6Code, 'resolved', 'removing an absent IPv6 address is success');
+      assert.equal(r.addMissingIfCode, 'ENODEV');
+      assert.match(String(r.addMissingIfMessage), /^add 198\.51\.100\.1\/24 on ifindex 99999: ENODEV/);
+    });
+
+    await t.test('macvlan: created with kind, MAC, parent, bridge mode, no link-local', () => {
+      assert.equal(r.macvlanIndexMatches, true);
+      assert.deepEqual(r.macvlan, { name: 'carp7', mac: '00:00:5e:00:01:07', up: false, running: false, kind: 'macvlan', parentIndex: r.parentIndex });
+      assert.equal(r.createTwiceCode, 'EEXIST');
+      assert.deepEqual(r.macvlanViaIp, { mode: 'bridge', addrGenMode: 'none' });
+      assert.deepEqual((r.macvlanUp as { up: boolean }).up, true);
+      assert.deepEqual(r.macvlanAddressesAfterUp, [], 'addrgenmode none: no fe80:: from the virtual MAC');
+      assert.deepEqual(r.macvlanAddresses, ['198.51.100.7/24', '2001:db8::7/64']);
+      assert.deepEqual((r.macvlanDown as { up: boolean }).up, false);
+      // Kernel behaviour (keep_addr_on_down=0): global IPv6 addresses go with the link.
+      assert.deepEqual(r.macvlanAddressesAfterDown, ['198.51.100.7/24']);
+      assert.equal(r.macvlanAfterDelete, null);
+      assert.equal(r.deleteTwiceCode, 'ENODEV');
+    });
+
+    await t.test('sysctls inside the namespace', () => {
+      assert.deepEqual(r.sysctlChanges, [
+        'net/ipv4/conf/va/arp_ignore=1 (was 0)',
+        'net/ipv4/conf/carp7/arp_ignore=1 (was 0)',
+        'net/ipv4/conf/carp7/arp_announce=2 (was 0)',
+      ]);
+      assert.deepEqual(r.sysctlAfterPrepare, ['1', '1', '2']);
+      assert.deepEqual(r.sysctlAfterRestore, ['0', '0']);
+      assert.equal(r.sysctlWritten, '2');
+      assert.equal(r.sysctlMissing, null);
+      assert.equal(r.sysctlMissingWrite, 'ENOENT');
+    });
+
+    await t.test('link events, and recovery from overflow', () => {
+      const events = r.events as string[];
+      assert.ok(events.includes('new va down'), `events: ${events.join(', ')}`);
+      assert.ok(events.indexOf('new va up') > events.indexOf('new va down'), `events: ${events.join(', ')}`);
+      assert.ok(events.includes('new carp8 down') && events.includes('del carp8 down'), `events: ${events.join(', ')}`);
+      assert.equal(r.overflowLogged, true, 'ENOBUFS reported and logged');
+      assert.equal(r.overflowSawAllLinks, true, 'links re-dumped after the overflow');
+      assert.equal(r.eventAfterOverflow, true, 'the watcher still receives events after the overflow');
+      assert.deepEqual(r.errorsLogged, []);
+    });
+  } finally {
+    try {
+      ip('netns', 'del', ns);
+    } catch (error) {
+      process.stderr.write(`could not delete namespace ${ns}: ${String(error)}\n`);
+    }
+  }
+});
