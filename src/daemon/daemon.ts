@@ -18,6 +18,7 @@ import { RawCarpTransport } from '../linux/raw-carp-transport.ts';
 import { ScriptRunner } from '../linux/script-runner.ts';
 import { prepareVirtualMacSysctls, restoreSysctls } from '../linux/sysctl.ts';
 import { SystemClock } from '../linux/system-clock.ts';
+import { VirtualMacAdvertTransport } from '../linux/virtual-mac-advert-transport.ts';
 import { LinuxGroupEffects } from './linux-group-effects.ts';
 import { readCarpKey } from './read-passphrase.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
@@ -68,13 +69,15 @@ export async function runDaemon(options: DaemonOptions, logger: Logger): Promise
     const clock = new SystemClock();
     const store = new FileGroupStateStore(options.stateDirectory, logger);
     cleanups.unshift(() => store.flush());
-    const transport = new RawCarpTransport({
+    const rawTransport = new RawCarpTransport({
       ifname: options.interfaceName,
       families,
       addresses: ownAddresses,
       ...(options.sourceAddress === undefined ? {} : { sources: { [options.sourceAddress.family]: options.sourceAddress } }),
       onError: (error) => logger.warn('socket error', { interface: options.interfaceName, error: error.message }),
     });
+    // With --vmac, adverts carry the virtual MAC as their Ethernet source, as the BSDs send them.
+    const transport = options.vmac ? new VirtualMacAdvertTransport(rawTransport, { ifname: options.interfaceName, sourceMac: virtualMac }) : rawTransport;
     cleanups.unshift(() => transport.close());
     const scripts = new ScriptRunner({ timeoutMs: options.scriptTimeoutSeconds * 1000, logger });
     const announcer = new Announcer({ ifname: options.interfaceName, sourceMac: options.vmac ? virtualMac : parseMacAddress(parent.mac), router: false, logger });

@@ -61,14 +61,18 @@ export interface SysctlChange {
  * Makes ARP follow the virtual MAC (shared/NODE.md, "ARP replies for a VIP on a macvlan"). With
  * Linux's default arp_ignore=0 every interface answers ARP for every local address, so a request
  * for the VIP got two replies: the parent's real MAC and the virtual MAC. arp_ignore=1 on both
- * makes only the interface holding the address answer. arp_announce=2 on the macvlan makes its
- * own ARP requests use an address of that interface as source. Only these per-interface
+ * makes only the interface holding the address answer. arp_announce=2 on both makes the host's
+ * own ARP requests use an address of the sending interface as source: without it on the parent,
+ * a reply to traffic for the VIP leaves through the parent, its ARP request names the VIP as
+ * sender with the parent's real MAC, and neighbours re-point the VIP at the real MAC (seen in the
+ * lab: the client's entry flipped to the parent's MAC). Only these per-interface
  * settings change (the kernel uses the maximum of `all` and the interface for arp_ignore, so
  * `all` is left alone). Returns what was changed, for restoreSysctls.
  */
 export function prepareVirtualMacSysctls(parent: string, vif: string, logger: Logger): SysctlChange[] {
   const wanted: [string, string][] = [
     [`net/ipv4/conf/${parent}/arp_ignore`, '1'],
+    [`net/ipv4/conf/${parent}/arp_announce`, '2'],
     [`net/ipv4/conf/${vif}/arp_ignore`, '1'],
     [`net/ipv4/conf/${vif}/arp_announce`, '2'],
   ];

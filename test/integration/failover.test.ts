@@ -4,6 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { Lab } from '../lab/lab.ts';
 import { holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 
@@ -38,6 +39,12 @@ test('lab: election, VIP on the virtual MAC, crash failover within master-down +
   const before = await lab.ping('client', VIP, { intervalMs: 10, durationMs: 500 });
   assert.ok(before.received > 0, 'client reaches the VIP');
   assert.equal(await neighbourMac(lab, VIP), VMAC, 'the client sees the VIP at the virtual MAC');
+  // Adverts leave with the virtual MAC as Ethernet source, as the BSDs send them (PROTOCOL.md §5).
+  const capture = await lab.startCapture('bridge', 'ip proto 112');
+  await new Promise((r) => setTimeout(r, 1_500));
+  const pcap = await capture.stop();
+  const sources = execFileSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'eth.src'], { encoding: 'utf8' }).trim().split('\n');
+  assert.ok(sources.length >= 1 && sources.every((mac) => mac === VMAC), `advert sources: ${sources.join(' ')}`);
 
   // Crash: SIGKILL a's daemon and cut its link (a dead machine neither advertises nor answers).
   const pinging = lab.ping('client', VIP, { intervalMs: 5, durationMs: 7_000 });

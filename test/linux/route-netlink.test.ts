@@ -104,6 +104,7 @@ test('RouteNetlink and sysctls in a network namespace', { timeout: 90_000 }, asy
     await t.test('sysctls inside the namespace', () => {
       assert.deepEqual(r.sysctlChanges, [
         'net/ipv4/conf/va/arp_ignore=1 (was 0)',
+        'net/ipv4/conf/va/arp_announce=2 (was 0)',
         'net/ipv4/conf/carp7/arp_ignore=1 (was 0)',
         'net/ipv4/conf/carp7/arp_announce=2 (was 0)',
       ]);
