@@ -33,6 +33,11 @@ export async function main(args: string[]): Promise<number> {
         });
       case 'demo':
         return await runDemo(rest);
+      case '__guard': {
+        const { runGuard } = await import('../daemon/cleanup-guard.ts');
+        const { ConsoleLogger } = await import('../linux/console-logger.ts');
+        return await runGuard(rest[0], new ConsoleLogger('info'));
+      }
       case '--help-daemon':
         return await runDaemonCommand(['--help']);
       case '-h':

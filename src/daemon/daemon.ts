@@ -19,6 +19,7 @@ import { ScriptRunner } from '../linux/script-runner.ts';
 import { prepareVirtualMacSysctls, restoreSysctls } from '../linux/sysctl.ts';
 import { SystemClock } from '../linux/system-clock.ts';
 import { VirtualMacAdvertTransport } from '../linux/virtual-mac-advert-transport.ts';
+import { CleanupGuard } from './cleanup-guard.ts';
 import { LinuxGroupEffects } from './linux-group-effects.ts';
 import { readCarpKey } from './read-passphrase.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
@@ -131,6 +132,15 @@ export async function runDaemon(options: DaemonOptions, logger: Logger): Promise
       vmac: options.vmac ? `${options.virtualInterfaceName} ${virtualMac.text}` : false,
       replay: options.replayMode,
     });
+    const guard = CleanupGuard.start(
+      {
+        interfaceName: options.interfaceName,
+        ...(options.vmac ? { virtualInterface: options.virtualInterfaceName, virtualInterfaceIndex: addressInterface.index } : {}),
+        addresses: options.vmac ? [] : addresses.map((a) => `${a.address.text}/${a.prefixLength}`),
+      },
+      logger,
+    );
+    cleanups.push(() => guard.release());
     runner.start();
     const signal = await waitForStopSignal();
     logger.info(`${signal}: handing over and stopping`, { group: groupName });

@@ -80,3 +80,17 @@ test('lab: start-up reconciliation removes a VIP and a virtual interface left by
   assert.equal(await stopCarpd(b), 0);
   assert.ok(!(await holds(lab, lab.host('b'), VIP)));
 });
+
+test('lab: a SIGKILLed daemon leaves nothing behind on a host that stays up (the cleanup guard)', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  assert.ok(lab !== undefined);
+  for (const extra of [[], ['--no-vmac']]) {
+    const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 11, vip: VIP, advskew: 0, extra }));
+    await waitForPhase(a, 'master', 6_000);
+    assert.ok(await holds(lab, lab.host('a'), VIP));
+    await a.process.kill();
+    const deadline = Date.now() + 3_000;
+    while (Date.now() < deadline && (await holds(lab, lab.host('a'), VIP))) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(!(await holds(lab, lab.host('a'), VIP)), `VIP removed after SIGKILL (${extra.join(' ') || 'vmac'})`);
+    assert.ok(!(await lab.links('a')).some((l) => l.name === 'carp11'), 'carp11 deleted');
+  }
+});
