@@ -24,8 +24,8 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Lab, type LabHost, type LabProcess } from '../test/lab/lab.ts';
-import { parsePingOutput } from '../test/lab/ping.ts';
+import { Lab, type LabHost, type LabProcess } from '../src/lab/lab.ts';
+import { parsePingOutput } from '../src/lab/ping.ts';
 import { groupFlags, holds, phaseOf, startCarpd, transitions, waitForPhase, type CarpdNode } from '../test/integration/carpd-in-lab.ts';
 
 type SystemName = 'carpd' | 'ucarp';
@@ -64,6 +64,8 @@ interface RunResult {
   pingSent: number;
   pingReceived: number;
   masterExit?: string;
+  /** Crash: what the SIGKILLed master's namespace still held when the link was restored (removed first). */
+  staleAfterKill?: string[];
 }
 
 interface Anomaly {
@@ -363,7 +365,7 @@ async function oneRun(lab: Lab, config: Config, event: EventName, run: number): 
       await removeStale(lab, 'm', config);
     } else {
       result.masterExit = 'SIGKILL';
-      await removeStale(lab, 'm', config);
+      result.staleAfterKill = await removeStale(lab, 'm', config);
       await lab.restoreLink('m');
     }
     m2 = startDaemon(lab, config, 'm', MASTER_SKEW);
@@ -479,6 +481,7 @@ async function main(): Promise<number> {
     `- ucarp: ${ucarpVersion}`,
     `- command: \`${command}\``,
     `- setup: advbase ${ADVBASE}, master advskew ${MASTER_SKEW}, backup advskew ${BACKUP_SKEW}; client pings the VIP every ${PING_INTERVAL_MS} ms; trigger after a random 0–1000 ms`,
+    `- crash runs where the SIGKILLed master still held the VIP / virtual interface at restore time: ${groups.flatMap((g) => g.runs).filter((r) => (r.staleAfterKill?.length ?? 0) > 0).length} of ${groups.flatMap((g) => g.runs).filter((r) => r.masterExit === 'SIGKILL').length}`,
     `- wall time: ${((Date.now() - started) / 1000).toFixed(0)} s, anomalies: ${anomalies.length}`,
     '',
     'Cells: median (min–max) over the runs. (a) carpd: the backup\'s transition log time; ucarp: its up-script start.',

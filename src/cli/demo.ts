@@ -5,7 +5,7 @@
  */
 import { runSimDemo } from '../demo/sim-demo.ts';
 import { SystemClock } from '../linux/system-clock.ts';
-import { Lab } from '../../test/lab/lab.ts';
+import { Lab } from '../lab/lab.ts';
 
 /** Runs the demo in real time; exit status 0 when it ends with exactly one master. */
 export async function runDemo(args: string[]): Promise<number> {

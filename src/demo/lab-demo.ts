@@ -4,15 +4,15 @@
  * backup takes over; the old master comes back and preempts; then it stops gracefully (bow-out)
  * and hands over almost at once. Prints a live timeline and the outages the client measured.
  *
- * It drives the test lab (test/lab), so it needs root and iproute2/nftables/ping; `carpd demo`
+ * It drives the test lab (src/lab), so it needs root and iproute2/nftables/ping; `carpd demo`
  * falls back to the simulated LAN otherwise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { masterDownMicros } from '../fsm/intervals.ts';
-import { Lab, type LabHost, type LabProcess } from '../../test/lab/lab.ts';
-import { parsePingOutput, type PingReply } from '../../test/lab/ping.ts';
+import { Lab, type LabHost, type LabProcess } from '../lab/lab.ts';
+import { parsePingOutput, type PingReply } from '../lab/ping.ts';
 
 const VHID = 1;
 const VIP = '198.51.100.100';

@@ -1,7 +1,7 @@
 /** The namespace-lab demo end to end: real daemons, a crash failover and a graceful handover. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab } from '../lab/lab.ts';
+import { Lab } from '../../src/lab/lab.ts';
 import { runLabDemo } from '../../src/demo/lab-demo.ts';
 
 const skip = await Lab.available();

@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Lab, LabHost, LabProcess } from '../lab/lab.ts';
+import type { Lab, LabHost, LabProcess } from '../../src/lab/lab.ts';
 
 /** The carpd executable in this checkout. */
 export const CARPD = resolve(import.meta.dirname, '../../bin/carpd');

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { Lab } from '../lab/lab.ts';
+import { Lab } from '../../src/lab/lab.ts';
 import { holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 
 const VIP = '198.51.100.100';

@@ -1,7 +1,7 @@
 /** Real daemons under faults: link down/up, 30 % loss, and stale state left by a killed run. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab } from '../lab/lab.ts';
+import { Lab } from '../../src/lab/lab.ts';
 import { holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
 
 const VIP = '198.51.100.101';

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { Lab } from '../lab/lab.ts';
+import { Lab } from '../../src/lab/lab.ts';
 import { phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
 
 const VIP = '198.51.100.130';

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Lab, type LabProcess } from '../lab/lab.ts';
+import { Lab, type LabProcess } from '../../src/lab/lab.ts';
 import { holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
 
 const VIP = '198.51.100.120';

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { Lab } from './lab.ts';
-import { labRuleset } from './nft.ts';
-import { parsePingOutput } from './ping.ts';
-import { labRangeConflicts } from './ranges.ts';
+import { Lab } from '../../src/lab/lab.ts';
+import { labRuleset } from '../../src/lab/nft.ts';
+import { parsePingOutput } from '../../src/lab/ping.ts';
+import { labRangeConflicts } from '../../src/lab/ranges.ts';
 
 test('labRangeConflicts', () => {
   const cases: { name: string; addresses: string[]; conflicts: string[] }[] = [
