@@ -1,0 +1,51 @@
+/** A dual-stack group on real daemons: IPv4 and IPv6 adverts, both VIPs, failover, ND at the virtual MAC. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lab } from '../../src/lab/lab.ts';
+import { holds, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
+
+const VIP4 = '198.51.100.150';
+const VIP6 = '2001:db8::150';
+const VMAC = '00:00:5e:00:01:33';
+let lab: Lab | undefined;
+const skip = await Lab.available();
+
+before(async () => {
+  if (skip === undefined) lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: true });
+});
+after(async () => {
+  await lab?.destroy();
+});
+
+async function neighbour(labRef: Lab, address: string): Promise<string | undefined> {
+  const result = await labRef.exec('client', ['ip', '-j', 'neigh', 'show', address]);
+  return (JSON.parse(result.stdout || '[]') as { lladdr?: string }[])[0]?.lladdr;
+}
+
+test('lab: dual-stack group — both VIPs on the master, reachable at the virtual MAC, failover of both', { skip: skip ?? false, timeout: 60_000 }, async (t) => {
+  assert.ok(lab !== undefined);
+  const labRef = lab;
+  const flags = (advskew: number) => groupFlags({ vhid: 51, vip: VIP4, advskew, extra: ['--addr', `${VIP6}/64`] });
+  const a = startCarpd(labRef, labRef.host('a'), flags(0));
+  await waitForPhase(a, 'master', 6_000);
+  const b = startCarpd(labRef, labRef.host('b'), flags(100));
+  await waitForPhase(b, 'backup', 3_000);
+  // b must hear a in both families, or its IPv6 master-down timer would expire (PROTOCOL.md §1.1).
+  await new Promise((r) => setTimeout(r, 5_000));
+  assert.equal(transitions(b).length, 1, 'b stays backup: adverts arrive in both families');
+  assert.ok((await holds(labRef, labRef.host('a'), VIP4)) && (await holds(labRef, labRef.host('a'), VIP6)));
+  const v6 = await labRef.ping('client', VIP6, { intervalMs: 20, durationMs: 300, family: 6 });
+  assert.ok(v6.received > 0, 'the client reaches the IPv6 VIP');
+  assert.equal(await neighbour(labRef, VIP6), VMAC, 'ND answers with the virtual MAC');
+  const count = transitions(b).length;
+  await labRef.cutLink('a');
+  await a.process.kill();
+  await waitForPhase(b, 'master', 6_000, count);
+  const after6 = await labRef.ping('client', VIP6, { intervalMs: 20, durationMs: 300, family: 6 });
+  t.diagnostic(`after failover: ${after6.received}/${after6.sent} IPv6 replies`);
+  assert.ok(after6.received > 0, 'the IPv6 VIP answers from b');
+  assert.equal(await neighbour(labRef, VIP6), VMAC);
+  assert.ok((await holds(labRef, labRef.host('b'), VIP4)) && (await holds(labRef, labRef.host('b'), VIP6)));
+  await labRef.restoreLink('a');
+  assert.equal(await stopCarpd(b), 0);
+});
