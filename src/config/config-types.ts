@@ -1,0 +1,132 @@
+/**
+ * The validated, normalised configuration of a carpd process: what the YAML file (or the
+ * command line, or ucarp's command line) turns into. Every default is filled in; the daemon
+ * never sees raw input. Secrets stay as sources until the daemon reads them.
+ */
+import type { IpAddress } from '../protocol/ip-address.ts';
+import type { MasterDownFormula } from '../fsm/intervals.ts';
+import type { ReplayMode } from '../protocol/replay-guard.ts';
+
+/** Log levels. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Where a passphrase comes from. Only the daemon reads it; it is never logged or reported. */
+export type PassphraseSource =
+  | { readonly kind: 'inline'; readonly value: string }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'env'; readonly variable: string };
+
+/** A virtual address; without a prefix the parent subnet's prefix is used (else /32, /128). */
+export interface VirtualAddressConfig {
+  readonly address: IpAddress;
+  readonly prefixLength?: number;
+}
+
+/** How scripts are called: carpd's `<interface> <vhid> <state>` or ucarp's `<interface> <first address> [xparam]`. */
+export type ScriptStyle = 'carpd' | 'ucarp';
+
+/** Transition scripts of a group. */
+export interface ScriptsConfig {
+  readonly master?: string;
+  readonly backup?: string;
+  readonly timeoutSeconds: number;
+  readonly style: ScriptStyle;
+  /** ucarp's --xparam, passed as the third argument in the ucarp style. */
+  readonly extraParameter?: string;
+  /** ucarp's --neutral: no backup script on the first INIT → BACKUP. */
+  readonly neutral: boolean;
+}
+
+/** Gratuitous ARP / unsolicited NA. */
+export interface AnnounceConfig {
+  /** Refresh while MASTER, seconds; 0 = off. */
+  readonly intervalSeconds: number;
+  /** Set the Router flag in NAs (the host forwards). */
+  readonly router: boolean;
+}
+
+/** A tracked interface: link down adds `weight` to the group's demotion. */
+export interface TrackedInterfaceConfig {
+  readonly interface: string;
+  readonly weight: number;
+}
+
+/** Fields every health check has. */
+interface HealthCheckCommon {
+  readonly name: string;
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  /** Consecutive successes before a failed check counts as healthy again. */
+  readonly rise: number;
+  /** Consecutive failures before a healthy check counts as failed. */
+  readonly fall: number;
+  /** Demotion added while the check is failed. */
+  readonly weight: number;
+}
+
+/** A health check: a command (exit 0 = healthy, run without a shell), a TCP connect, or an HTTP GET. */
+export type HealthCheckConfig =
+  | (HealthCheckCommon & { readonly kind: 'command'; readonly command: readonly string[] })
+  | (HealthCheckCommon & { readonly kind: 'tcp'; readonly host: string; readonly port: number })
+  | (HealthCheckCommon & { readonly kind: 'http'; readonly url: string; readonly expectStatus: readonly number[] });
+
+/** One CARP group (virtual host). */
+export interface GroupConfig {
+  /** Unique name, default `<interface>/vhid<vhid>`; used by carpctl, status and metrics. */
+  readonly name: string;
+  readonly interface: string;
+  readonly vhid: number;
+  readonly addresses: readonly VirtualAddressConfig[];
+  readonly passphrase: PassphraseSource;
+  readonly advbase: number;
+  readonly advskew: number;
+  readonly preempt: boolean;
+  readonly masterDown: MasterDownFormula;
+  /** ucarp's --deadratio, for masterDown 'ucarp'. */
+  readonly deadRatio: number;
+  readonly sourceAddress?: IpAddress;
+  readonly vmac: boolean;
+  /** Default `carp<vhid>`. */
+  readonly virtualInterface: string;
+  readonly replay: { readonly mode: ReplayMode; readonly windowSeconds: number };
+  readonly scripts: ScriptsConfig;
+  readonly announce: AnnounceConfig;
+  /** Unicast peers: adverts go to each instead of the multicast group, and only they are accepted. */
+  readonly peers: readonly IpAddress[];
+  /** For unicast peers: require TTL 255 (OpenBSD) or accept any TTL (FreeBSD), PROTOCOL.md §6.2. */
+  readonly unicastTtl: 'require-255' | 'any';
+  readonly track: { readonly interfaces: readonly TrackedInterfaceConfig[]; readonly checks: readonly HealthCheckConfig[] };
+  /** Groups sharing a sync set share fate: if one must yield, all do. */
+  readonly syncSet?: string;
+}
+
+/** The whole configuration. */
+export interface CarpdConfig {
+  readonly logLevel: LogLevel;
+  readonly stateDirectory: string;
+  /** The control socket (Unix, root-only). */
+  readonly controlSocket: string;
+  /** Prometheus metrics listener `ADDR:PORT`, off when undefined. */
+  readonly metricsListen?: string;
+  readonly groups: readonly GroupConfig[];
+}
+
+/** Defaults used by every front end (YAML, flags, ucarp flags). */
+export const CONFIG_DEFAULTS = {
+  logLevel: 'info' as LogLevel,
+  stateDirectory: '/var/lib/carpd',
+  controlSocket: '/run/carpd/carpd.sock',
+  advbase: 1,
+  advskew: 0,
+  preempt: false,
+  masterDown: 'openbsd' as MasterDownFormula,
+  deadRatio: 3,
+  vmac: true,
+  replayMode: 'strict' as ReplayMode,
+  replayWindowSeconds: 300,
+  scriptTimeoutSeconds: 30,
+  announceIntervalSeconds: 60,
+  unicastTtl: 'require-255' as const,
+  check: { intervalSeconds: 2, timeoutSeconds: 1, rise: 2, fall: 3, weight: 50 },
+  trackWeight: 50,
+} as const;
