@@ -98,6 +98,11 @@ export interface GroupConfig {
   readonly track: { readonly interfaces: readonly TrackedInterfaceConfig[]; readonly checks: readonly HealthCheckConfig[] };
   /** Groups sharing a sync set share fate: if one must yield, all do. */
   readonly syncSet?: string;
+  /**
+   * Whether carpd configures the virtual addresses itself (default true). ucarp's drop-in mode
+   * sets false: there the up/down scripts add and remove them, as with ucarp.
+   */
+  readonly manageAddresses?: boolean;
 }
 
 /** The whole configuration. */
