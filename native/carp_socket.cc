@@ -7,6 +7,7 @@
 //   PacketSocket  - AF_PACKET send-only socket for raw Ethernet frames (gratuitous ARP, unsolicited NA).
 //   NetlinkSocket - AF_NETLINK datagram socket (rtnetlink requests and multicast events). Bytes
 //                   only: every netlink message is encoded and decoded in TypeScript.
+// and one function, sendUnixDatagram, for sd_notify(3): Node has no AF_UNIX SOCK_DGRAM.
 //
 // Built with NAPI_DISABLE_CPP_EXCEPTIONS: every N-API call is checked and failures become JS
 // exceptions (synchronous calls) or error callbacks (the receive path). Nothing here aborts.
@@ -21,8 +22,10 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -727,6 +730,41 @@ Napi::Value OpenCarpSocket(const Napi::CallbackInfo& info) { return Construct(in
 Napi::Value OpenPacketSocket(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::packetSocket); }
 Napi::Value OpenNetlinkSocket(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::netlinkSocket); }
 
+// sendUnixDatagram(path, data): one AF_UNIX SOCK_DGRAM sendto, as sd_notify(3) does. A path
+// starting with '@' names an abstract socket: the '@' becomes a NUL byte and the address length
+// is exact (abstract names are not NUL-terminated). Throws an errno error; never aborts.
+Napi::Value SendUnixDatagram(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsBuffer()) {
+    ThrowType(env, "sendUnixDatagram(path: string, data: Buffer)");
+    return env.Undefined();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  Napi::Buffer<char> data = info[1].As<Napi::Buffer<char>>();
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  bool abstract = !path.empty() && path[0] == '@';
+  // A filesystem path needs room for its terminating NUL; an abstract name does not.
+  if (path.empty() || path.size() > sizeof address.sun_path - (abstract ? 0 : 1) ||
+      (!abstract && path.find('\0') != std::string::npos)) {
+    ThrowErrno(env, EINVAL, "sendto", "bad AF_UNIX path");
+    return env.Undefined();
+  }
+  memcpy(address.sun_path, path.data(), path.size());
+  if (abstract) address.sun_path[0] = '\0';
+  socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ThrowErrno(env, errno, "socket", "AF_UNIX");
+    return env.Undefined();
+  }
+  ssize_t n = sendto(fd, data.Data(), data.Length(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&address), length);
+  int err = errno;
+  close(fd);
+  if (n < 0) ThrowErrno(env, err, "sendto", path);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData{Napi::Persistent(CarpSocket::Define(env)), Napi::Persistent(PacketSocket::Define(env)),
                              Napi::Persistent(NetlinkSocket::Define(env))};
@@ -734,6 +772,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openCarpSocket", Napi::Function::New<OpenCarpSocket>(env, "openCarpSocket"));
   exports.Set("openPacketSocket", Napi::Function::New<OpenPacketSocket>(env, "openPacketSocket"));
   exports.Set("openNetlinkSocket", Napi::Function::New<OpenNetlinkSocket>(env, "openNetlinkSocket"));
+  exports.Set("sendUnixDatagram", Napi::Function::New<SendUnixDatagram>(env, "sendUnixDatagram"));
   return exports;
 }
 

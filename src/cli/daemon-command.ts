@@ -1,31 +1,152 @@
-/** `carpd --interface ... --vhid ...`: validates the flags and runs the daemon. */
+/**
+ * The daemon's entry points: `carpd --config FILE`, `carpd --check --config FILE`, `carpd --init`,
+ * the one-group flags (`carpd --interface ... --vhid ...`) and `carpd ucarp <ucarp flags>`.
+ * All of them become a CarpdConfig; operator errors exit 2 with a message and no stack trace.
+ */
+import { parseArgs } from 'node:util';
+import type { CarpdConfig } from '../config/config-types.ts';
+import { loadConfigFile } from '../config/config-file.ts';
+import { renderNormalisedConfig, starterConfig } from '../config/config-render.ts';
 import { DAEMON_USAGE, parseDaemonOptions } from '../config/daemon-options.ts';
-import { runDaemon, StartupError } from '../daemon/daemon.ts';
+import { configFromDaemonOptions } from '../config/flags-to-config.ts';
+import { checkInterfaces } from '../config/interface-check.ts';
+import { parseUcarpFlags, UCARP_USAGE } from '../config/ucarp-flags.ts';
+import { StartupError } from '../daemon/daemon.ts';
+import { runDaemon, type RunOptions } from '../daemon/run-daemon.ts';
 import { ConsoleLogger } from '../linux/console-logger.ts';
+import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
+import { silentLogger } from '../ports/logger.ts';
 
-/** Exit status 2 for bad flags or a missing interface, 1 for a runtime failure, 0 after a clean stop. */
+const GLOBAL_FLAGS = {
+  config: { type: 'string', short: 'c' },
+  check: { type: 'boolean' },
+  init: { type: 'boolean' },
+  control: { type: 'string' },
+  metrics: { type: 'string' },
+} as const;
+
+/** `carpd ...` with daemon flags: exit 0 after a clean stop, 1 on a runtime failure, 2 on operator errors. */
 export async function runDaemonCommand(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(DAEMON_USAGE);
     return 0;
   }
-  const parsed = parseDaemonOptions(args);
+  const { globals, rest } = splitGlobalFlags(args);
+  if (globals.init === true) {
+    process.stdout.write(starterConfig());
+    return 0;
+  }
+  let config: CarpdConfig;
+  const runOptions: { configFile?: string; loadConfig?: RunOptions['loadConfig'] } = {};
+  if (typeof globals.config === 'string') {
+    if (rest.length > 0) return usage(`--config: other flags are not allowed with a config file (${rest.join(' ')})`);
+    const path = globals.config;
+    const loaded = await loadConfigFile(path, process.env);
+    if (!loaded.ok) return reportProblems(loaded.errors);
+    for (const warning of loaded.warnings) process.stderr.write(`carpd: warning: ${warning.message} [${warning.code}]\n`);
+    config = loaded.config;
+    runOptions.configFile = path;
+    runOptions.loadConfig = async () => {
+      const next = await loadConfigFile(path, process.env);
+      return next.ok ? { ok: true, config: withOverrides(next.config, globals) } : { ok: false, errors: next.errors.map((e) => `${e.message} [${e.code}]`) };
+    };
+  } else {
+    if (globals.check === true) return usage('--check needs --config FILE');
+    const parsed = parseDaemonOptions(rest);
+    if (!parsed.ok) {
+      for (const error of parsed.errors) process.stderr.write(`carpd: ${error}\n`);
+      process.stderr.write('carpd: see carpd --help-daemon [CARPD_USAGE]\n');
+      return 2;
+    }
+    config = configFromDaemonOptions(parsed.options);
+  }
+  config = withOverrides(config, globals);
+  if (globals.check === true) return checkOnly(config);
+  return run(config, runOptions);
+}
+
+/** `carpd ucarp <ucarp's flags>`: ucarp's command line, verbatim. */
+export async function runUcarpCommand(args: string[]): Promise<number> {
+  const parsed = parseUcarpFlags(args);
+  if (!parsed.ok && parsed.help === true) {
+    process.stdout.write(UCARP_USAGE);
+    return 0;
+  }
   if (!parsed.ok) {
-    for (const error of parsed.errors) process.stderr.write(`carpd: ${error}\n`);
-    process.stderr.write('carpd: see carpd --help-daemon\n');
+    for (const error of parsed.errors) process.stderr.write(`carpd ucarp: ${error}\n`);
     return 2;
   }
-  const logger = new ConsoleLogger(parsed.options.logLevel);
+  for (const note of parsed.notes) process.stderr.write(`carpd ucarp: note: ${note}\n`);
+  // ucarp has no flags for these; the environment can move them (several instances on one host).
+  const env = process.env;
+  const config: CarpdConfig = {
+    ...parsed.config,
+    ...(env['CARPD_CONTROL'] ? { controlSocket: env['CARPD_CONTROL'] } : {}),
+    ...(env['CARPD_STATE_DIRECTORY'] ? { stateDirectory: env['CARPD_STATE_DIRECTORY'] } : {}),
+  };
+  return run(config, {});
+}
+
+async function run(config: CarpdConfig, options: RunOptions): Promise<number> {
+  const logger = new ConsoleLogger(config.logLevel);
   try {
-    return await runDaemon(parsed.options, logger);
+    return await runDaemon(config, logger, options);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof StartupError) {
-      logger.error(message);
+      logger.error(message, { code: error.code });
       return 2;
     }
     const code = (error as NodeJS.ErrnoException).code;
-    logger.error(code === 'EPERM' || code === 'EACCES' ? `${message} (carpd needs root, or CAP_NET_RAW and CAP_NET_ADMIN)` : message);
+    logger.error(code === 'EPERM' || code === 'EACCES' ? `${message} (carpd needs root, or CAP_NET_RAW and CAP_NET_ADMIN)` : message, code === undefined ? {} : { code });
     return 1;
   }
+}
+
+async function checkOnly(config: CarpdConfig): Promise<number> {
+  let links: string[] | undefined;
+  try {
+    const netlink = RouteNetlink.open(silentLogger);
+    try {
+      links = (await netlink.listLinks()).map((l) => l.name);
+    } finally {
+      netlink.close();
+    }
+  } catch {
+    // Without netlink (not Linux, no permission) the interface check is skipped, and said so.
+  }
+  const problems = links === undefined ? [] : checkInterfaces(config, links);
+  if (problems.length > 0) return reportProblems(problems);
+  process.stdout.write(renderNormalisedConfig(config));
+  process.stderr.write(`configuration OK${links === undefined ? ' (interfaces not checked: netlink unavailable)' : ''}\n`);
+  return 0;
+}
+
+function reportProblems(problems: readonly { code: string; message: string }[]): number {
+  for (const problem of problems) process.stderr.write(`carpd: ${problem.message} [${problem.code}]\n`);
+  return 2;
+}
+
+function usage(message: string): number {
+  process.stderr.write(`carpd: ${message} [CARPD_USAGE]\n`);
+  return 2;
+}
+
+function splitGlobalFlags(args: string[]): { globals: Record<string, string | boolean | undefined>; rest: string[] } {
+  const { values, tokens } = parseArgs({ args, options: GLOBAL_FLAGS, strict: false, allowPositionals: true, tokens: true });
+  const consumed = new Set<number>();
+  for (const token of tokens ?? []) {
+    if (token.kind !== 'option' || !(token.name in GLOBAL_FLAGS)) continue;
+    consumed.add(token.index);
+    if (token.value !== undefined && !token.inlineValue) consumed.add(token.index + 1);
+  }
+  return { globals: values as Record<string, string | boolean | undefined>, rest: args.filter((_, i) => !consumed.has(i)) };
+}
+
+function withOverrides(config: CarpdConfig, globals: Record<string, string | boolean | undefined>): CarpdConfig {
+  return {
+    ...config,
+    ...(typeof globals.control === 'string' ? { controlSocket: globals.control } : {}),
+    ...(typeof globals.metrics === 'string' ? { metricsListen: globals.metrics } : {}),
+  };
 }

@@ -86,6 +86,12 @@ export interface GroupConfig {
   readonly deadRatio: number;
   readonly sourceAddress?: IpAddress;
   readonly vmac: boolean;
+  /**
+   * Does carpd add and remove the virtual addresses itself (default true)? False in ucarp mode
+   * (`carpd ucarp ...`): there the up/down scripts put the address on the interface, as with
+   * ucarp, and carpd only announces it (gratuitous ARP) and runs the scripts.
+   */
+  readonly manageAddresses: boolean;
   /** Default `carp<vhid>`. */
   readonly virtualInterface: string;
   readonly replay: { readonly mode: ReplayMode; readonly windowSeconds: number };
@@ -98,11 +104,6 @@ export interface GroupConfig {
   readonly track: { readonly interfaces: readonly TrackedInterfaceConfig[]; readonly checks: readonly HealthCheckConfig[] };
   /** Groups sharing a sync set share fate: if one must yield, all do. */
   readonly syncSet?: string;
-  /**
-   * Whether carpd configures the virtual addresses itself (default true). ucarp's drop-in mode
-   * sets false: there the up/down scripts add and remove them, as with ucarp.
-   */
-  readonly manageAddresses?: boolean;
 }
 
 /** The whole configuration. */
@@ -127,6 +128,7 @@ export const CONFIG_DEFAULTS = {
   masterDown: 'openbsd' as MasterDownFormula,
   deadRatio: 3,
   vmac: true,
+  manageAddresses: true,
   replayMode: 'strict' as ReplayMode,
   replayWindowSeconds: 300,
   scriptTimeoutSeconds: 30,

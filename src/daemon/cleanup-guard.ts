@@ -12,8 +12,13 @@ import { parseIpAddress } from '../protocol/ip-address.ts';
 import type { Logger } from '../ports/logger.ts';
 import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
 
-/** What the guard removes when the daemon dies. */
+/** What the guard removes when the daemon dies: one item per group. */
 export interface GuardSpec {
+  readonly items: readonly GuardItem[];
+}
+
+/** One group's leftovers. */
+export interface GuardItem {
   readonly interfaceName: string;
   /** With --vmac: the virtual interface to delete, and its ifindex (a restarted daemon's new one is left alone). */
   readonly virtualInterface?: string;
@@ -50,7 +55,7 @@ export class CleanupGuard {
 
 /** The guard's side (`carpd __guard SPEC`): waits for the pipe to close, then cleans up unless told "done". */
 export async function runGuard(specText: string | undefined, logger: Logger): Promise<number> {
-  const spec = JSON.parse(specText ?? '{}') as GuardSpec;
+  const spec = JSON.parse(specText ?? '{"items":[]}') as GuardSpec;
   // Our own SIGINT/SIGTERM (a terminal's Ctrl-C reaches the whole process group) must not end
   // the guard before the daemon's clean stop has said "done".
   process.on('SIGINT', () => {});
@@ -60,21 +65,33 @@ export async function runGuard(specText: string | undefined, logger: Logger): Pr
   process.stdin.on('data', (chunk: string) => (input += chunk));
   await new Promise<void>((done) => process.stdin.once('end', done).once('close', done));
   if (input.includes('done')) return 0;
-  logger.warn('carpd ended without a clean stop: removing its virtual addresses', { interface: spec.interfaceName });
+  logger.warn('carpd ended without a clean stop: removing its virtual addresses', { groups: spec.items.length });
   const netlink = RouteNetlink.open(logger);
   try {
-    if (spec.virtualInterface !== undefined) {
-      const link = await netlink.linkByName(spec.virtualInterface);
-      if (link !== undefined && (spec.virtualInterfaceIndex === undefined || link.index === spec.virtualInterfaceIndex)) await netlink.deleteLink(link.index);
-    } else {
-      const parent = await netlink.linkByName(spec.interfaceName);
-      for (const text of parent === undefined ? [] : spec.addresses) {
-        const [address, prefix] = text.split('/');
-        await netlink.removeAddress(parent!.index, parseIpAddress(address as string), Number(prefix));
+    for (const item of spec.items) {
+      try {
+        await cleanUp(netlink, item);
+      } catch (error) {
+        logger.warn('cleanup failed', { interface: item.interfaceName, error: String(error) });
       }
     }
     return 0;
   } finally {
     netlink.close();
+  }
+}
+
+async function cleanUp(netlink: RouteNetlink, item: GuardItem): Promise<void> {
+  if (item.virtualInterface !== undefined) {
+    const link = await netlink.linkByName(item.virtualInterface);
+    // Only the interface the dead daemon made: a restarted daemon's new one has another index.
+    if (link !== undefined && (item.virtualInterfaceIndex === undefined || link.index === item.virtualInterfaceIndex)) await netlink.deleteLink(link.index);
+    return;
+  }
+  const parent = await netlink.linkByName(item.interfaceName);
+  if (parent === undefined) return;
+  for (const text of item.addresses) {
+    const [address, prefix] = text.split('/');
+    await netlink.removeAddress(parent.index, parseIpAddress(address as string), Number(prefix));
   }
 }

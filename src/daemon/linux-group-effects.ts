@@ -5,6 +5,8 @@
  * one after another on a promise chain, so an add and the following remove can never race;
  * the protocol never waits for any of it.
  */
+import type { ScriptsConfig } from '../config/config-types.ts';
+import { carpdScriptArgs, scriptEnvironment, ucarpScriptArgs } from '../engine/script-job.ts';
 import type { Phase } from '../fsm/machine-types.ts';
 import type { IpAddress } from '../protocol/ip-address.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
@@ -30,7 +32,7 @@ export interface AddressAnnouncer {
 
 /** Runs scripts without blocking (ScriptRunner implements it). */
 export interface ScriptStarter {
-  run(job: { group: string; path: string; args: readonly string[]; env: Record<string, string>; phase: 'master' | 'backup' }): void;
+  run(job: { group: string; path: string; args: readonly string[]; env: Record<string, string>; phase: 'master' | 'backup'; timeoutMs?: number }): void;
 }
 
 /** Settings of LinuxGroupEffects. */
@@ -46,8 +48,9 @@ export interface LinuxGroupEffectsOptions {
   readonly netlink: AddressNetlink;
   readonly announcer: AddressAnnouncer;
   readonly scripts: ScriptStarter;
-  readonly masterScript?: string;
-  readonly backupScript?: string;
+  readonly scriptsConfig: Pick<ScriptsConfig, 'master' | 'backup' | 'style' | 'extraParameter' | 'neutral' | 'timeoutSeconds'>;
+  /** False in ucarp drop-in mode: the scripts configure the addresses, carpd only announces. */
+  readonly manageAddresses: boolean;
   readonly announceIntervalMs: number;
   readonly logger: Logger;
 }
@@ -64,7 +67,7 @@ export class LinuxGroupEffects implements GroupEffects {
   addAddresses(): void {
     this.holding = true;
     const { netlink, addressInterface, addresses, ownsInterface } = this.options;
-    this.enqueue('add addresses', async () => {
+    if (this.options.manageAddresses) this.enqueue('add addresses', async () => {
       if (ownsInterface) await netlink.setLinkUp(addressInterface.index, true);
       for (const { address, prefixLength } of addresses) {
         // No DAD: every node shares the address; DAD would only delay it and could mark it dadfailed.
@@ -78,7 +81,7 @@ export class LinuxGroupEffects implements GroupEffects {
     this.holding = false;
     this.stopRefresh();
     const { netlink, addressInterface, addresses, ownsInterface } = this.options;
-    this.enqueue('remove addresses', async () => {
+    if (this.options.manageAddresses) this.enqueue('remove addresses', async () => {
       for (const { address, prefixLength } of addresses) await netlink.removeAddress(addressInterface.index, address, prefixLength);
       if (ownsInterface) await netlink.setLinkUp(addressInterface.index, false);
     });
@@ -92,18 +95,25 @@ export class LinuxGroupEffects implements GroupEffects {
   }
 
   runScript(phase: 'master' | 'backup', previous: Phase): void {
-    const path = phase === 'master' ? this.options.masterScript : this.options.backupScript;
+    const scripts = this.options.scriptsConfig;
+    const path = phase === 'master' ? scripts.master : scripts.backup;
     if (path === undefined) return;
-    const state = phase === 'master' ? 'MASTER' : 'BACKUP';
-    const env: Record<string, string> = {
-      CARP_INTERFACE: this.options.interfaceName,
-      CARP_VHID: String(this.options.vhid),
-      CARP_STATE: state,
-      CARP_PREVIOUS_STATE: previous.toUpperCase(),
-      CARP_ADDRESSES: this.options.addresses.map((a) => `${a.address.text}/${a.prefixLength}`).join(' '),
-      ...(this.options.ownsInterface ? { CARP_VIRTUAL_INTERFACE: this.options.addressInterface.name } : {}),
-    };
-    this.options.scripts.run({ group: this.options.group, path, args: [this.options.interfaceName, String(this.options.vhid), state], env, phase });
+    // ucarp's --neutral: no down script when a node first settles as backup.
+    if (scripts.neutral && phase === 'backup' && previous === 'init') return;
+    const first = this.options.addresses[0];
+    const args =
+      scripts.style === 'ucarp' && first !== undefined
+        ? ucarpScriptArgs(this.options.interfaceName, first.address, scripts.extraParameter)
+        : carpdScriptArgs(this.options.interfaceName, this.options.vhid, phase);
+    const env = scriptEnvironment({
+      interface: this.options.interfaceName,
+      vhid: this.options.vhid,
+      state: phase,
+      previousState: previous,
+      addresses: this.options.addresses,
+      ...(this.options.ownsInterface ? { virtualInterface: this.options.addressInterface.name } : {}),
+    });
+    this.options.scripts.run({ group: this.options.group, path, args, env, phase, timeoutMs: scripts.timeoutSeconds * 1000 });
   }
 
   /** Resolves when every queued address change has been carried out. */

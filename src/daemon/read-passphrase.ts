@@ -4,13 +4,18 @@
  * never logged.
  */
 import { readFileSync, statSync } from 'node:fs';
-import type { PassphraseSource } from '../config/daemon-options.ts';
+import type { PassphraseSource } from '../config/config-types.ts';
 import { carpKeyFromPassphrase } from '../protocol/carp-key.ts';
 import type { Logger } from '../ports/logger.ts';
 
 /** Returns the 20-byte key; throws an Error with a message naming the source. */
 export function readCarpKey(source: PassphraseSource, logger: Logger): Uint8Array {
   if (source.kind === 'inline') return carpKeyFromPassphrase(source.value);
+  if (source.kind === 'env') {
+    const value = process.env[source.variable];
+    if (value === undefined || value === '') throw new Error(`passphrase_env ${source.variable}: the variable is not set`);
+    return carpKeyFromPassphrase(value);
+  }
   let text: string;
   try {
     text = readFileSync(source.path, 'utf8');

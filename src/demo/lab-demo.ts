@@ -183,7 +183,7 @@ class DemoLab {
     }
     const host = this.lab.host(name);
     const argv = [process.execPath, CARPD, '--interface', 'eth0', '--vhid', String(VHID), '--pass', PASSPHRASE, '--addr', VIP];
-    argv.push('--advskew', String(spec.advskew), '--preempt', '--state-dir', stateDir);
+    argv.push('--advskew', String(spec.advskew), '--preempt', '--state-dir', stateDir, '--control', join(stateDir, 'carpd.sock'));
     const daemon: Daemon = { name, host, process: this.lab.spawn(host, argv), seen: 0, phase: 'init', transitions: [] };
     this.daemons.set(name, daemon);
     this.timeline.follow(daemon);

@@ -30,12 +30,12 @@ export class CarpNode {
   }
 
   /** Adds a group; its vhid must be unique on this node. */
-  addGroup(runner: GroupRunner): void {
+  addGroup(runner: GroupRunner, options: { requireTtl255ForUnicast?: boolean } = {}): void {
     if (this.groups.has(runner.vhid)) throw new Error(`vhid ${runner.vhid} is already configured on this interface`);
     const peers = runner.settings.unicastPeers;
     const acceptance: GroupAcceptance = {
       verify: (counter, digest) => runner.verify(counter, digest),
-      requireTtl255ForUnicast: true,
+      requireTtl255ForUnicast: options.requireTtl255ForUnicast ?? true,
       ...(peers !== undefined && peers.length > 0 ? { allowedSources: peers } : {}),
     };
     this.groups.set(runner.vhid, { runner, acceptance });

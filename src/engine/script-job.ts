@@ -18,6 +18,8 @@ export interface ScriptJob {
   /** Added to the environment (which otherwise holds only PATH). */
   readonly env: Readonly<Record<string, string>>;
   readonly phase: ScriptPhase;
+  /** Overrides the runner's timeout for this job (the group's scripts.timeout_seconds). */
+  readonly timeoutMs?: number;
 }
 
 /** A virtual address with its prefix length, when known. */

@@ -1,6 +1,6 @@
 /**
  * The native addon (native/carp_socket.cc, built by `npm ci` into build/Release) and its types:
- * raw CARP sockets, an AF_PACKET sender and a netlink socket.
+ * raw CARP sockets, an AF_PACKET sender, a netlink socket and an AF_UNIX datagram sender.
  * Loaded lazily so that modules importing the Linux adapters still load where it is not built.
  */
 import { createRequire } from 'node:module';
@@ -102,8 +102,17 @@ export interface NetlinkBinding {
   openNetlinkSocket(options: NetlinkSocketOptions): NetlinkSocket;
 }
 
+/** The AF_UNIX datagram export (what sd-notify.ts needs). */
+export interface UnixDatagramBinding {
+  /**
+   * Sends one AF_UNIX SOCK_DGRAM datagram to `path`; a leading '@' names an abstract socket.
+   * Throws NativeError (e.g. code 'ENOENT', 'ECONNREFUSED').
+   */
+  sendUnixDatagram(path: string, data: Buffer): void;
+}
+
 /** All of the addon's exports. */
-export interface NativeBinding extends CarpSocketBinding, NetlinkBinding {}
+export interface NativeBinding extends CarpSocketBinding, NetlinkBinding, UnixDatagramBinding {}
 
 let binding: NativeBinding | undefined;
 

@@ -163,15 +163,16 @@ export class ScriptRunner {
     if (child.pid === undefined) return; // the 'error' event follows
     this.logger.info('script started', { ...fields, pid: child.pid, args: [...job.args] });
     const pid = child.pid;
+    const timeoutMs = job.timeoutMs ?? this.timeoutMs;
     timers.timeout = setTimeout(() => {
       timedOut = true;
-      this.logger.warn('script timed out, sending SIGTERM', { ...fields, pid, timeoutMs: this.timeoutMs });
+      this.logger.warn('script timed out, sending SIGTERM', { ...fields, pid, timeoutMs });
       killGroup(pid, 'SIGTERM');
       timers.kill = setTimeout(() => {
         this.logger.warn('script still running, sending SIGKILL', { ...fields, pid, killGraceMs: this.killGraceMs });
         killGroup(pid, 'SIGKILL');
       }, this.killGraceMs);
-    }, this.timeoutMs);
+    }, timeoutMs);
   }
 
   private complete(job: ScriptJob, startedAt: number, outcome: Outcome): void {

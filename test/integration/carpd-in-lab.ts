@@ -17,7 +17,7 @@ export interface CarpdNode {
 /** Starts `carpd <flags>` in a host with its own state directory and JSON logs. */
 export function startCarpd(lab: Lab, host: LabHost, flags: readonly string[], stateDirectory?: string): CarpdNode {
   const directory = stateDirectory ?? mkdtempSync(join(tmpdir(), `carpd-${host.name}-`));
-  const process = lab.spawn(host, [globalThis.process.execPath, CARPD, ...flags, '--state-dir', directory, '--log-level', 'debug']);
+  const process = lab.spawn(host, [globalThis.process.execPath, CARPD, ...flags, '--state-dir', directory, '--control', join(directory, 'carpd.sock'), '--log-level', 'debug']);
   return { host, process, stateDirectory: directory };
 }
 

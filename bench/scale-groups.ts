@@ -1,0 +1,109 @@
+/**
+ * 255 groups on one interface in one carpd process, in the namespace lab: time to bring them all
+ * to MASTER, then CPU and RSS over a steady period at advbase 1, advert rate on the wire, and a
+ * clean stop that removes all 255 virtual interfaces.
+ *   node --import tsx bench/scale-groups.ts [--seconds 60] [--groups 255]
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Lab } from '../src/lab/lab.ts';
+
+const CARPD = resolve(import.meta.dirname, '../bin/carpd');
+const CARPCTL = resolve(import.meta.dirname, '../bin/carpctl');
+
+/** What one run measured. */
+export interface ScaleResult {
+  readonly groups: number;
+  readonly allMasterAfterMs: number;
+  readonly steadySeconds: number;
+  readonly cpuPercent: number;
+  readonly rssMiB: number;
+  readonly advertsPerSecond: number;
+  readonly stopMs: number;
+  readonly leftoverLinks: number;
+  readonly exitCode: number | null;
+}
+
+function groupAddress(vhid: number): string {
+  return vhid <= 254 ? `203.0.113.${vhid}` : `198.51.100.${vhid - 4}`;
+}
+
+/** Runs the scale scenario in a fresh lab. */
+export async function runScale(groups: number, steadySeconds: number, log: (line: string) => void = () => {}): Promise<ScaleResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'carpd-scale-'));
+  const lab = await Lab.create({ hosts: ['a', 'peer'] });
+  try {
+    mkdirSync(join(dir, 'state'));
+    const lines = [`state_directory: ${join(dir, 'state')}`, `control_socket: ${join(dir, 'carpd.sock')}`, 'log_level: warn', 'defaults:', '  passphrase: scale-secret', '  advbase: 1', 'groups:'];
+    for (let vhid = 1; vhid <= groups; vhid++) lines.push(`  - { interface: eth0, vhid: ${vhid}, addresses: [${groupAddress(vhid)}/24] }`);
+    const config = join(dir, 'carpd.yaml');
+    writeFileSync(config, lines.join('\n') + '\n');
+    const started = Date.now();
+    const daemon = lab.spawn('a', [process.execPath, CARPD, '--config', config]);
+    const statusOf = async () => {
+      const result = await lab.exec('a', [process.execPath, CARPCTL, '--control', join(dir, 'carpd.sock'), 'status', '--json'], { timeoutMs: 20_000 });
+      return result.code === 0 ? (JSON.parse(result.stdout) as { pid: number; groups: { state: string }[] }) : undefined;
+    };
+    let pid = 0;
+    for (;;) {
+      if (Date.now() - started > 120_000) throw new Error(`not all masters after 120 s:\n${daemon.lines.slice(-10).join('\n')}`);
+      const status = await statusOf();
+      if (status !== undefined && status.groups.length === groups && status.groups.every((g) => g.state === 'MASTER')) {
+        pid = status.pid;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const allMasterAfterMs = Date.now() - started;
+    log(`${groups} groups MASTER after ${allMasterAfterMs} ms (pid ${pid})`);
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    const cpuTicks = () => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    const before = cpuTicks();
+    const beforeAt = performance.now();
+    const capture = await lab.startCapture('bridge', 'ip proto 112');
+    await new Promise((r) => setTimeout(r, steadySeconds * 1000));
+    const pcap = await capture.stop();
+    const elapsed = (performance.now() - beforeAt) / 1000;
+    const cpuPercent = ((cpuTicks() - before) / ticks / elapsed) * 100;
+    const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    const adverts = execFileSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n').filter((l) => l !== '').length;
+    const stopAt = Date.now();
+    daemon.signal('SIGTERM');
+    const exit = await daemon.exited;
+    const stopMs = Date.now() - stopAt;
+    const leftoverLinks = (await lab.links('a')).filter((l) => l.name.startsWith('carp')).length;
+    return { groups, allMasterAfterMs, steadySeconds: Math.round(elapsed), cpuPercent: Math.round(cpuPercent * 10) / 10, rssMiB: Math.round(rssKiB / 102.4) / 10, advertsPerSecond: Math.round(adverts / elapsed), stopMs, leftoverLinks, exitCode: exit.code };
+  } finally {
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, groups: { type: 'string', default: '255' } } });
+  const result = await runScale(Number(values.groups), Number(values.seconds), (line) => console.log(line));
+  const command = `node --import tsx bench/scale-groups.ts --seconds ${values.seconds} --groups ${values.groups}`;
+  const machine = { date: new Date().toISOString(), node: process.version, kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length };
+  console.log(JSON.stringify(result, null, 2));
+  mkdirSync(resolve(import.meta.dirname, 'results'), { recursive: true });
+  writeFileSync(resolve(import.meta.dirname, 'results/scale-groups.json'), JSON.stringify({ command, machine, result }, null, 2) + '\n');
+  const md = [
+    '# 255 groups in one carpd process',
+    '',
+    `- command: \`${command}\``,
+    `- ${machine.date}, Node ${machine.node}, kernel ${machine.kernel}, ${machine.cpu} × ${machine.cores}`,
+    '',
+    '| groups | all MASTER after | steady period | CPU | RSS | adverts on the wire | clean stop | leftover carp* links |',
+    '|---|---|---|---|---|---|---|---|',
+    `| ${result.groups} | ${result.allMasterAfterMs} ms | ${result.steadySeconds} s | ${result.cpuPercent} % of one core | ${result.rssMiB} MiB | ${result.advertsPerSecond}/s | ${result.stopMs} ms (exit ${result.exitCode}) | ${result.leftoverLinks} |`,
+    '',
+  ].join('\n');
+  writeFileSync(resolve(import.meta.dirname, 'results/scale-groups.md'), md);
+  console.log(md);
+}

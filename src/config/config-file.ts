@@ -1,0 +1,271 @@
+/**
+ * carpd's YAML configuration file: raw text in, a validated CarpdConfig (or every problem found,
+ * each with a stable code, a path and a line) out. The file's shape is in docs/configuration.md.
+ *
+ * Order: YAML syntax → shape of the top level and `defaults` (config-schema.ts) → each group
+ * with the defaults merged in → its meaning (build-group.ts) → checks across groups. Parsing the
+ * text is pure; loadConfigFile also looks at passphrase files, which the daemon reads again at
+ * start.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { CarpdConfig, GroupConfig } from './config-types.ts';
+import { CONFIG_DEFAULTS } from './config-types.ts';
+import { configProblem, type ConfigProblem, type PathSegment } from './error-codes.ts';
+import { defaultsSchema, describeInput, groupSchema, topSchema, validate, type RawTop } from './config-schema.ts';
+import { buildGroup, parseHostPort, passphraseProblem, PASSPHRASE_KEYS, type ProblemSink } from './build-group.ts';
+
+export type { ConfigProblem } from './error-codes.ts';
+
+/** The outcome of reading a configuration: the config and its warnings, or every error. */
+export type ConfigResult =
+  | { readonly ok: true; readonly config: CarpdConfig; readonly warnings: ConfigProblem[] }
+  | { readonly ok: false; readonly errors: ConfigProblem[] };
+
+/** Where the text came from, and the environment that passphrase_env reads. */
+export interface ConfigSource {
+  readonly path?: string;
+  readonly env: Record<string, string | undefined>;
+}
+
+/** Parses and validates configuration text. Never throws on any input. */
+export function parseConfigText(text: string, source: ConfigSource): ConfigResult {
+  return analyse(text, source.env).result;
+}
+
+/** Reads, parses and validates a file; passphrase files that are readable now are checked too. */
+export async function loadConfigFile(path: string, env: Record<string, string | undefined>): Promise<ConfigResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    return { ok: false, errors: [configProblem('CARPD_CONFIG_READ', [], `${path}: cannot read (${reason})`)] };
+  }
+  const { result, lineOf } = analyse(text, env);
+  if (!result.ok) return result;
+  const sink: ProblemSink = { errors: [], warnings: [] };
+  await Promise.all(result.config.groups.map((group, i) => checkPassphraseFile(group, i, sink)));
+  const withLines = (p: ConfigProblem) => withLine(p, lineOf);
+  if (sink.errors.length > 0) return { ok: false, errors: sink.errors.map(withLines) };
+  return { ok: true, config: result.config, warnings: [...result.warnings, ...sink.warnings.map(withLines)] };
+}
+
+/** Reads the passphrase file the way the daemon will (first line) to catch problems early. */
+async function checkPassphraseFile(group: GroupConfig, index: number, sink: ProblemSink): Promise<void> {
+  if (group.passphrase.kind !== 'file') return;
+  const file = group.passphrase.path;
+  const path: PathSegment[] = ['groups', index, 'passphrase_file'];
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    sink.warnings.push(configProblem('CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE', path, `${file} cannot be read now (${reason}); the daemon reads it at start`));
+    return;
+  }
+  const problem = passphraseProblem(text.split(/\r?\n/, 1)[0] ?? '');
+  if (problem !== undefined) sink.errors.push(configProblem(problem.code, path, `the first line of ${file} ${problem.detail}`));
+  try {
+    if (((await stat(file)).mode & 0o077) !== 0) sink.warnings.push(configProblem('CARPD_CONFIG_PASSPHRASE_FILE_MODE', path, `${file} is readable by group or others; chmod 600 it`));
+  } catch {
+    // The read succeeded; a failing stat changes nothing.
+  }
+}
+
+type LineOf = (path: string) => number | undefined;
+
+function analyse(text: string, env: Record<string, string | undefined>): { result: ConfigResult; lineOf: LineOf } {
+  const lineCounter = new LineCounter();
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  } catch (error) {
+    // The yaml package reports problems in doc.errors; this is a belt for the unexpected.
+    return { result: { ok: false, errors: [configProblem('CARPD_CONFIG_YAML', [], `not valid YAML: ${String(error)}`)] }, lineOf: () => undefined };
+  }
+  const lineOf: LineOf = (path) => lineOfPath(doc, lineCounter, path);
+  if (doc.errors.length > 0) {
+    const errors = doc.errors.map((e) => {
+      const position = e.linePos?.[0];
+      const line = position?.line;
+      const code = e.code === 'DUPLICATE_KEY' ? 'CARPD_CONFIG_DUPLICATE_KEY' : 'CARPD_CONFIG_YAML';
+      const where = position === undefined ? '' : `line ${position.line}, column ${position.col}: `;
+      const detail = (e.message.split('\n', 1)[0] ?? e.code).replace(/\s*at line \d+, column \d+:?$/, '');
+      return configProblem(code, [], `${where}${detail}`, line);
+    });
+    return { result: { ok: false, errors }, lineOf };
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    return { result: { ok: false, errors: [configProblem('CARPD_CONFIG_YAML', [], `not valid YAML: ${error instanceof Error ? error.message : String(error)}`)] }, lineOf };
+  }
+  const sink: ProblemSink = { errors: [], warnings: [] };
+  const config = buildConfig(value, env, sink);
+  const withLines = (p: ConfigProblem) => withLine(p, lineOf);
+  if (config === undefined || sink.errors.length > 0) {
+    return { result: { ok: false, errors: sink.errors.map(withLines) }, lineOf };
+  }
+  return { result: { ok: true, config, warnings: sink.warnings.map(withLines) }, lineOf };
+}
+
+function buildConfig(value: unknown, env: Record<string, string | undefined>, sink: ProblemSink): CarpdConfig | undefined {
+  if (value === null || value === undefined) {
+    sink.errors.push(configProblem('CARPD_CONFIG_EMPTY', [], 'the file is empty; `carpd --init` prints a starter file'));
+    return undefined;
+  }
+  if (!isPlainObject(value)) {
+    sink.errors.push(configProblem('CARPD_CONFIG_TYPE', [], `the file must be a mapping (log_level, groups, ...), not ${describeInput(value)}`));
+    return undefined;
+  }
+  const top = validate(topSchema, value, []);
+  if (!top.ok) sink.errors.push(...top.problems);
+  const topValue: RawTop = top.ok ? top.value : {};
+  const defaults = readDefaults(value['defaults'], sink);
+  const groups = readGroups(value['groups'], defaults, env, sink);
+  const metricsListen = topValue.metrics?.listen;
+  if (metricsListen !== undefined) parseHostPort(metricsListen, ['metrics', 'listen'], sink, true);
+  for (const key of ['state_directory', 'control_socket'] as const) {
+    const path = topValue[key];
+    if (path !== undefined && !path.startsWith('/')) sink.errors.push(configProblem('CARPD_CONFIG_RELATIVE_PATH', [key], `${JSON.stringify(path)} is not an absolute path`));
+  }
+  if (groups === undefined || !top.ok) return undefined;
+  checkAcrossGroups(groups, sink);
+  return {
+    logLevel: topValue.log_level ?? CONFIG_DEFAULTS.logLevel,
+    stateDirectory: topValue.state_directory ?? CONFIG_DEFAULTS.stateDirectory,
+    controlSocket: topValue.control_socket ?? CONFIG_DEFAULTS.controlSocket,
+    ...(metricsListen === undefined ? {} : { metricsListen }),
+    groups,
+  };
+}
+
+/** The defaults section, shape-checked; undefined (and errors) when it is wrong. */
+function readDefaults(value: unknown, sink: ProblemSink): Record<string, unknown> | undefined {
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) {
+    sink.errors.push(configProblem('CARPD_CONFIG_TYPE', ['defaults'], `expected a mapping of group keys, got ${describeInput(value)}`));
+    return undefined;
+  }
+  const expanded = expandShorthands(value);
+  const checked = validate(defaultsSchema, expanded, ['defaults']);
+  if (!checked.ok) {
+    sink.errors.push(...checked.problems);
+    return undefined;
+  }
+  return expanded;
+}
+
+/**
+ * Every group, built; undefined when any has errors. With a broken `defaults` section the groups
+ * are not checked at all: their errors would mostly be echoes of it.
+ */
+function readGroups(value: unknown, defaults: Record<string, unknown> | undefined, env: Record<string, string | undefined>, sink: ProblemSink): GroupConfig[] | undefined {
+  if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
+    sink.errors.push(configProblem('CARPD_CONFIG_NO_GROUPS', ['groups'], 'the file defines no groups; add a list under groups:'));
+    return undefined;
+  }
+  if (!Array.isArray(value)) {
+    sink.errors.push(configProblem('CARPD_CONFIG_TYPE', ['groups'], `expected a list of groups, got ${describeInput(value)}`));
+    return undefined;
+  }
+  if (defaults === undefined) return undefined;
+  const before = sink.errors.length;
+  const groups: GroupConfig[] = [];
+  value.forEach((entry: unknown, i) => {
+    if (!isPlainObject(entry)) {
+      sink.errors.push(configProblem('CARPD_CONFIG_TYPE', ['groups', i], `expected a mapping (interface, vhid, ...), got ${describeInput(entry)}`));
+      return;
+    }
+    const own = expandShorthands(entry);
+    const checked = validate(groupSchema, mergeDefaults(defaults, own), ['groups', i]);
+    if (!checked.ok) {
+      sink.errors.push(...checked.problems);
+      return;
+    }
+    const group = buildGroup(checked.value, own, i, env, sink);
+    if (group !== undefined) groups.push(group);
+  });
+  return sink.errors.length > before ? undefined : groups;
+}
+
+/** `replay: compat` means `replay: {mode: compat}`; a tracked interface may be a plain name. */
+function expandShorthands(group: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...group };
+  if (typeof out['replay'] === 'string') out['replay'] = { mode: out['replay'] };
+  const track = out['track'];
+  if (isPlainObject(track) && Array.isArray(track['interfaces'])) {
+    out['track'] = { ...track, interfaces: track['interfaces'].map((t: unknown) => (typeof t === 'string' ? { interface: t } : t)) };
+  }
+  return out;
+}
+
+/**
+ * A group's own keys win over `defaults`. Mappings (scripts, announce, replay, track) merge one
+ * level deep; lists replace. A group that names any passphrase source drops the defaults' one.
+ */
+export function mergeDefaults(defaults: Record<string, unknown>, group: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...defaults };
+  if (PASSPHRASE_KEYS.some((key) => group[key] !== undefined)) for (const key of PASSPHRASE_KEYS) delete out[key];
+  for (const [key, value] of Object.entries(group)) {
+    const base = out[key];
+    out[key] = isPlainObject(value) && isPlainObject(base) ? { ...base, ...value } : value;
+  }
+  return out;
+}
+
+function checkAcrossGroups(groups: readonly GroupConfig[], sink: ProblemSink): void {
+  const firstSeen = <K>(map: Map<K, number>, key: K, index: number): number | undefined => {
+    const first = map.get(key);
+    if (first === undefined) map.set(key, index);
+    return first;
+  };
+  const names = new Map<string, number>();
+  const vhids = new Map<string, number>();
+  const virtualInterfaces = new Map<string, number>();
+  const addresses = new Map<string, number>();
+  const syncSets = new Map<string, number[]>();
+  groups.forEach((group, i) => {
+    const at = (...rest: PathSegment[]) => ['groups', i, ...rest];
+    const name = firstSeen(names, group.name, i);
+    if (name !== undefined) sink.errors.push(configProblem('CARPD_CONFIG_DUPLICATE_NAME', at('name'), `${JSON.stringify(group.name)} is also the name of groups[${name}]`));
+    const vhid = firstSeen(vhids, `${group.interface}\u0000${group.vhid}`, i);
+    if (vhid !== undefined) sink.errors.push(configProblem('CARPD_CONFIG_DUPLICATE_VHID', at('vhid'), `vhid ${group.vhid} on ${group.interface} is also used by groups[${vhid}]`));
+    if (group.vmac) {
+      const vif = firstSeen(virtualInterfaces, group.virtualInterface, i);
+      if (vif !== undefined) sink.errors.push(configProblem('CARPD_CONFIG_DUPLICATE_VIRTUAL_INTERFACE', at('virtual_interface'), `${group.virtualInterface} is also the virtual interface of groups[${vif}]; set virtual_interface`));
+    }
+    group.addresses.forEach((a, k) => {
+      const other = firstSeen(addresses, a.address.text, i);
+      if (other !== undefined && other !== i) sink.errors.push(configProblem('CARPD_CONFIG_DUPLICATE_ADDRESS', at('addresses', k), `${a.address.text} is also an address of groups[${other}]`));
+    });
+    if (group.syncSet !== undefined) syncSets.set(group.syncSet, [...(syncSets.get(group.syncSet) ?? []), i]);
+  });
+  for (const [set, members] of syncSets) {
+    if (members.length === 1) sink.warnings.push(configProblem('CARPD_CONFIG_LONELY_SYNC_SET', ['groups', members[0] as number, 'sync_set'], `${JSON.stringify(set)} has only this group; a sync set ties groups together`));
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function withLine(problem: ConfigProblem, lineOf: LineOf): ConfigProblem {
+  if (problem.line !== undefined) return problem;
+  const line = lineOf(problem.path);
+  return line === undefined ? problem : { ...problem, line };
+}
+
+/** The line of the deepest node on `path` that exists in the document (keys not written fall back to their parent). */
+function lineOfPath(doc: Document.Parsed, lineCounter: LineCounter, path: string): number | undefined {
+  const segments: PathSegment[] = [];
+  for (const match of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) segments.push(match[2] !== undefined ? Number(match[2]) : (match[1] as string));
+  for (let n = segments.length; n > 0; n--) {
+    const node = doc.getIn(segments.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    const offset = node?.range?.[0];
+    if (offset !== undefined) return lineCounter.linePos(offset).line;
+  }
+  return undefined;
+}

@@ -1,0 +1,128 @@
+/**
+ * Text for people: the normalised configuration as YAML with every default filled in (what
+ * `carpd --check` prints), and the commented starter file that `carpd --init` prints. A
+ * passphrase is shown by its source only (`<inline, 11 bytes>`, the file path, the variable
+ * name), never by its value.
+ */
+import { stringify } from 'yaml';
+import type { CarpdConfig, GroupConfig, HealthCheckConfig, PassphraseSource } from './config-types.ts';
+
+/** The normalised configuration as YAML in the file's own key names; secrets are never shown. */
+export function renderNormalisedConfig(config: CarpdConfig): string {
+  const doc = {
+    log_level: config.logLevel,
+    state_directory: config.stateDirectory,
+    control_socket: config.controlSocket,
+    ...(config.metricsListen === undefined ? {} : { metrics: { listen: config.metricsListen } }),
+    groups: config.groups.map(renderGroup),
+  };
+  return stringify(doc, { lineWidth: 0 });
+}
+
+function renderGroup(group: GroupConfig): Record<string, unknown> {
+  return {
+    name: group.name,
+    interface: group.interface,
+    vhid: group.vhid,
+    addresses: group.addresses.map((a) => (a.prefixLength === undefined ? a.address.text : `${a.address.text}/${a.prefixLength}`)),
+    ...renderPassphrase(group.passphrase),
+    advbase: group.advbase,
+    advskew: group.advskew,
+    preempt: group.preempt,
+    master_down: group.masterDown,
+    dead_ratio: group.deadRatio,
+    ...(group.sourceAddress === undefined ? {} : { source_address: group.sourceAddress.text }),
+    vmac: group.vmac,
+    manage_addresses: group.manageAddresses,
+    virtual_interface: group.virtualInterface,
+    replay: { mode: group.replay.mode, window_seconds: group.replay.windowSeconds },
+    scripts: {
+      ...(group.scripts.master === undefined ? {} : { master: group.scripts.master }),
+      ...(group.scripts.backup === undefined ? {} : { backup: group.scripts.backup }),
+      timeout_seconds: group.scripts.timeoutSeconds,
+      style: group.scripts.style,
+      ...(group.scripts.extraParameter === undefined ? {} : { extra_parameter: group.scripts.extraParameter }),
+      neutral: group.scripts.neutral,
+    },
+    announce: { interval_seconds: group.announce.intervalSeconds, router: group.announce.router },
+    peers: group.peers.map((p) => p.text),
+    unicast_ttl: group.unicastTtl,
+    track: {
+      interfaces: group.track.interfaces.map((t) => ({ interface: t.interface, weight: t.weight })),
+      checks: group.track.checks.map(renderCheck),
+    },
+    ...(group.syncSet === undefined ? {} : { sync_set: group.syncSet }),
+  };
+}
+
+/** The source of a passphrase, described without its value. */
+export function describePassphrase(source: PassphraseSource): string {
+  switch (source.kind) {
+    case 'inline':
+      return `<inline, ${Buffer.byteLength(source.value, 'utf8')} bytes>`;
+    case 'file':
+      return source.path;
+    case 'env':
+      return source.variable;
+  }
+}
+
+function renderPassphrase(source: PassphraseSource): Record<string, string> {
+  const key = source.kind === 'inline' ? 'passphrase' : source.kind === 'file' ? 'passphrase_file' : 'passphrase_env';
+  return { [key]: describePassphrase(source) };
+}
+
+function renderCheck(check: HealthCheckConfig): Record<string, unknown> {
+  const target =
+    check.kind === 'command'
+      ? { command: [...check.command] }
+      : check.kind === 'tcp'
+        ? { tcp: check.host.includes(':') ? `[${check.host}]:${check.port}` : `${check.host}:${check.port}` }
+        : { http: check.url, expect_status: [...check.expectStatus] };
+  return {
+    name: check.name,
+    ...target,
+    interval_seconds: check.intervalSeconds,
+    timeout_seconds: check.timeoutSeconds,
+    rise: check.rise,
+    fall: check.fall,
+    weight: check.weight,
+  };
+}
+
+/** A commented starter file for `carpd --init`; it parses cleanly as it is (a test checks). */
+export function starterConfig(): string {
+  return `# carpd configuration. Every key is described in docs/configuration.md;
+# \`carpd --check -c FILE\` validates a file and prints it with every default filled in.
+
+log_level: info                      # debug | info | warn | error
+state_directory: /var/lib/carpd      # where advert counters are kept across restarts
+control_socket: /run/carpd/carpd.sock
+# metrics:
+#   listen: 127.0.0.1:9273           # Prometheus /metrics; off when absent
+
+# Keys here apply to every group unless the group sets them itself.
+defaults:
+  # The passphrase is shared by every node of a group: at most 19 bytes (CARP's limit).
+  # Give exactly one of passphrase, passphrase_file (first line; chmod 600) or passphrase_env.
+  passphrase_file: /etc/carpd/passphrase
+  advbase: 1                         # seconds between adverts, 0..254
+  preempt: true                      # take over from a master that advertises worse
+  # replay: compat                   # needed when peering with ucarp or BSD carp(4)
+
+groups:
+  - interface: eth0                  # the parent interface adverts go out on
+    vhid: 1                          # 1..255, the same on every node of the group
+    addresses:                       # IP or IP/PREFIX; without a prefix the parent's subnet's
+      - 192.0.2.10/24
+    advskew: 0                       # 0..254; the lowest advertises fastest and wins
+    # scripts:
+    #   master: /etc/carpd/master.sh # run as: <interface> <vhid> <state>
+    #   backup: /etc/carpd/backup.sh
+    # track:
+    #   interfaces: [eth1]           # eth1 down makes this node a worse candidate
+    #   checks:
+    #     - name: web
+    #       tcp: 127.0.0.1:80
+`;
+}

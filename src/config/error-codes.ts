@@ -1,0 +1,86 @@
+/**
+ * The catalogue of carpd's user-facing error codes (STYLE.md principle 10). Every code a front
+ * end emits is listed here and in docs/errors.md; test/config/error-codes.test.ts fails when the
+ * two disagree in either direction, or when a source file emits a code that is not listed.
+ * Codes are stable: scripts and people may match on them, so never rename one.
+ */
+
+/** Every code, with the one-line summary that docs/errors.md expands on. */
+export const CONFIG_ERROR_CODES = {
+  CARPD_USAGE: { summary: 'a command-line flag is unknown, missing or malformed' },
+  CARPD_NO_INTERFACE: { summary: 'an interface named on the command line does not exist at start' },
+  CARPD_CONFIG_READ: { summary: 'the configuration file could not be read' },
+  CARPD_CONFIG_EMPTY: { summary: 'the configuration file is empty' },
+  CARPD_CONFIG_YAML: { summary: 'the file is not valid YAML' },
+  CARPD_CONFIG_DUPLICATE_KEY: { summary: 'a key appears twice in the same YAML mapping' },
+  CARPD_CONFIG_UNKNOWN_KEY: { summary: 'a key that carpd does not know' },
+  CARPD_CONFIG_TYPE: { summary: 'a value of the wrong type (string for number, and so on)' },
+  CARPD_CONFIG_REQUIRED: { summary: 'a required key is missing' },
+  CARPD_CONFIG_ENUM: { summary: 'a value that is not one of the allowed words' },
+  CARPD_CONFIG_RANGE: { summary: 'a number outside its allowed range' },
+  CARPD_CONFIG_EMPTY_VALUE: { summary: 'an empty string or list where one is not allowed' },
+  CARPD_CONFIG_NAME: { summary: 'a group or check name with spaces or control characters' },
+  CARPD_CONFIG_INTERFACE_NAME: { summary: 'an interface name that Linux cannot have (over 15 bytes, or with / or spaces)' },
+  CARPD_CONFIG_RELATIVE_PATH: { summary: 'a file path that is not absolute' },
+  CARPD_CONFIG_NO_GROUPS: { summary: 'the file defines no groups' },
+  CARPD_CONFIG_ADVBASE_ZERO: { summary: 'advbase 0 together with advskew 0' },
+  CARPD_CONFIG_ADDRESS: { summary: 'a value that is not a usable IP address' },
+  CARPD_CONFIG_PREFIX: { summary: 'a prefix length outside /1../32 (IPv4) or /1../128 (IPv6)' },
+  CARPD_CONFIG_NO_ADDRESSES: { summary: 'a group with an empty address list' },
+  CARPD_CONFIG_DUPLICATE_ADDRESS: { summary: 'a virtual address used twice (in one group or two)' },
+  CARPD_CONFIG_PEER_FAMILY: { summary: 'a group with unicast peers has an address family none of its peers has' },
+  CARPD_CONFIG_SOURCE_FAMILY: { summary: 'source_address is of a family none of the group\'s addresses has' },
+  CARPD_CONFIG_PASSPHRASE_MISSING: { summary: 'a group with no passphrase source' },
+  CARPD_CONFIG_PASSPHRASE_CONFLICT: { summary: 'a group with more than one of passphrase, passphrase_file, passphrase_env' },
+  CARPD_CONFIG_PASSPHRASE_TOO_LONG: { summary: 'a passphrase over 19 bytes, which CARP peers cannot use' },
+  CARPD_CONFIG_PASSPHRASE_EMPTY: { summary: 'an empty passphrase' },
+  CARPD_CONFIG_PASSPHRASE_ENV_UNSET: { summary: 'passphrase_env names a variable that is not set' },
+  CARPD_CONFIG_PASSPHRASE_FILE_MODE: { summary: 'warning: the passphrase file is readable by group or others' },
+  CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE: { summary: 'warning: the passphrase file could not be read at load time' },
+  CARPD_CONFIG_DUPLICATE_VHID: { summary: 'two groups with the same vhid on the same interface' },
+  CARPD_CONFIG_DUPLICATE_NAME: { summary: 'two groups with the same name' },
+  CARPD_CONFIG_DUPLICATE_VIRTUAL_INTERFACE: { summary: 'two groups with the same virtual interface name' },
+  CARPD_CONFIG_DUPLICATE_TRACK: { summary: 'an interface tracked twice by one group' },
+  CARPD_CONFIG_DUPLICATE_CHECK: { summary: 'two health checks with the same name in one group' },
+  CARPD_CONFIG_CHECK_KIND: { summary: 'a health check without exactly one of command, tcp, http' },
+  CARPD_CONFIG_CHECK_TIMEOUT: { summary: 'a health check whose timeout is not shorter than its interval' },
+  CARPD_CONFIG_HOST_PORT: { summary: 'a value that is not HOST:PORT (or [IPv6]:PORT)' },
+  CARPD_CONFIG_URL: { summary: 'an http check URL that is not http:// or https://' },
+  CARPD_CONFIG_UNUSED_SETTING: { summary: 'warning: a setting that has no effect with the others given' },
+  CARPD_CONFIG_LONELY_SYNC_SET: { summary: 'warning: a sync set with only one group' },
+  CARPD_CONFIG_NO_INTERFACE: { summary: 'a configured or tracked interface does not exist on this system' },
+} as const satisfies Record<string, { readonly summary: string }>;
+
+/** A code from the catalogue. */
+export type ConfigErrorCode = keyof typeof CONFIG_ERROR_CODES;
+
+/** One problem found in a configuration: an error, or a warning when returned as such. */
+export interface ConfigProblem {
+  /** Stable code from CONFIG_ERROR_CODES, e.g. 'CARPD_CONFIG_RANGE'. */
+  readonly code: string;
+  /** Where, in the YAML's own names: 'groups[1].vhid'; '' for the file as a whole. */
+  readonly path: string;
+  /** `<path>: <problem and what is allowed>`, e.g. 'groups[1].vhid: 300 is outside 1..255'. */
+  readonly message: string;
+  /** 1-based line in the file, when known. */
+  readonly line?: number;
+}
+
+/** A path segment: a mapping key or a list index. */
+export type PathSegment = string | number;
+
+/** Formats path segments as `groups[1].track.checks[0].weight`. */
+export function formatPath(segments: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? segment : `.${segment}`;
+  }
+  return out;
+}
+
+/** Builds a problem whose message is `<path>: <detail>` (just the detail for the whole file). */
+export function configProblem(code: ConfigErrorCode, segments: readonly PathSegment[], detail: string, line?: number): ConfigProblem {
+  const path = formatPath(segments);
+  return { code, path, message: path === '' ? detail : `${path}: ${detail}`, ...(line === undefined ? {} : { line }) };
+}

@@ -1,0 +1,78 @@
+/**
+ * One parent interface and what its groups share: the raw CARP sockets (one per family), the
+ * demultiplexing CarpNode, one AF_PACKET socket for framed adverts and announcements, and the
+ * interface's own addresses (advert sources, own-advert detection).
+ */
+import { CarpNode } from '../engine/carp-node.ts';
+import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import { parseMacAddress, type MacAddress } from '../protocol/mac-address.ts';
+import type { Logger } from '../ports/logger.ts';
+import { loadNativeBinding, type PacketSocket } from '../linux/native-binding.ts';
+import { RawCarpTransport } from '../linux/raw-carp-transport.ts';
+import type { InterfaceAddress, LinkInfo } from '../linux/netlink/route-netlink.ts';
+
+/** The shared resources of one interface. */
+export class InterfaceHost {
+  readonly node: CarpNode;
+  readonly transport: RawCarpTransport;
+  readonly mac: MacAddress;
+  private packetSocket: PacketSocket | undefined;
+
+  constructor(
+    readonly link: LinkInfo,
+    /** The interface's own addresses (virtual addresses excluded). */
+    readonly ownAddresses: readonly IpAddress[],
+    readonly families: readonly IpFamily[],
+    sources: Partial<Record<IpFamily, IpAddress>>,
+    private readonly logger: Logger,
+  ) {
+    this.mac = parseMacAddress(link.mac);
+    this.transport = new RawCarpTransport({
+      ifname: link.name,
+      families,
+      addresses: ownAddresses,
+      sources,
+      onError: (error) => logger.warn('socket error', { interface: link.name, error: error.message }),
+    });
+    this.node = new CarpNode(this.transport, logger);
+  }
+
+  /** The interface's name. */
+  get name(): string {
+    return this.link.name;
+  }
+
+  /** One AF_PACKET socket shared by every group of the interface; groups must not close it. */
+  sharedPacketSocket(): PacketSocket {
+    const open = (): PacketSocket => {
+      this.packetSocket ??= loadNativeBinding().openPacketSocket(this.link.name);
+      return this.packetSocket;
+    };
+    return {
+      sendFrame: (frame) => {
+        try {
+          open().sendFrame(frame);
+        } catch (error) {
+          // The interface may have been re-created: one retry on a fresh socket.
+          this.packetSocket?.close();
+          this.packetSocket = undefined;
+          this.logger.debug('packet socket reopened', { interface: this.link.name, error: String(error) });
+          open().sendFrame(frame);
+        }
+      },
+      close: () => {},
+    };
+  }
+
+  /** Closes the sockets. */
+  close(): void {
+    this.packetSocket?.close();
+    this.packetSocket = undefined;
+    this.node.close();
+  }
+}
+
+/** Addresses of an interface minus the virtual ones. */
+export function ownAddressesOf(addresses: readonly InterfaceAddress[], virtual: readonly IpAddress[]): IpAddress[] {
+  return addresses.filter((a) => !virtual.some((v) => v.family === a.address.family && v.text === a.address.text)).map((a) => a.address);
+}

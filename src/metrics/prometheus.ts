@@ -1,0 +1,113 @@
+/**
+ * The Prometheus text exposition (format 0.0.4) of a StatusReport, rendered at scrape time.
+ * Hand-written rather than prom-client: the daemon already keeps every counter (GroupStatus),
+ * so a scrape is a pure function of one snapshot; prom-client wants long-lived metric objects
+ * that are incremented (counters cannot be set) and renders asynchronously.
+ * Every metric is listed in docs/metrics.md. No passphrase is in a StatusReport, so none can
+ * reach a label.
+ */
+import type { GroupStatus, StateName, StatusReport } from '../control/control-types.ts';
+import { DROP_REASONS } from '../protocol/drop-reason.ts';
+
+/** The content type of the text format. */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+const STATES: readonly StateName[] = ['INIT', 'BACKUP', 'MASTER'];
+
+type Labels = Readonly<Record<string, string>>;
+
+interface Sample {
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+/** One metric family: its HELP and TYPE once, then its samples. */
+interface Family {
+  readonly name: string;
+  readonly type: 'gauge' | 'counter';
+  readonly help: string;
+  readonly samples: readonly Sample[];
+}
+
+/** Renders the whole exposition for one status snapshot. */
+export function renderMetrics(status: StatusReport): string {
+  return metricFamilies(status).map(renderFamily).join('');
+}
+
+/** The families in exposition order; per-group families take one sample per group. */
+function metricFamilies(status: StatusReport): Family[] {
+  const groups = status.groups;
+  const perGroup = (name: string, type: Family['type'], help: string, value: (g: GroupStatus) => number | undefined): Family => ({
+    name,
+    type,
+    help,
+    samples: groups.flatMap((g) => {
+      const v = value(g);
+      return v === undefined ? [] : [{ labels: { group: g.name }, value: v }];
+    }),
+  });
+  const startedAt = Date.parse(status.startedAt);
+  return [
+    { name: 'carpd_info', type: 'gauge', help: 'Always 1; the version of the running carpd.', samples: [{ labels: { version: status.version }, value: 1 }] },
+    { name: 'carpd_start_time_seconds', type: 'gauge', help: 'When the daemon started, seconds since the Unix epoch.', samples: Number.isNaN(startedAt) ? [] : [{ labels: {}, value: startedAt / 1000 }] },
+    {
+      name: 'carpd_group_state',
+      type: 'gauge',
+      help: 'The state of each group: 1 for the current state, 0 for the others.',
+      samples: groups.flatMap((g) => STATES.map((state) => ({ labels: { group: g.name, interface: g.interface, vhid: String(g.vhid), state }, value: g.state === state ? 1 : 0 }))),
+    },
+    perGroup('carpd_group_transitions_total', 'counter', 'State transitions of each group.', (g) => g.counters.transitions),
+    perGroup('carpd_adverts_sent_total', 'counter', 'Advertisements sent by each group.', (g) => g.counters.advertsSent),
+    perGroup('carpd_adverts_received_total', 'counter', 'Valid advertisements received by each group (after every check).', (g) => g.counters.advertsReceived),
+    perGroup('carpd_advert_send_errors_total', 'counter', 'Advertisements that failed to send.', (g) => g.counters.sendErrors),
+    {
+      name: 'carpd_drops_total',
+      type: 'counter',
+      help: 'Received packets dropped, by reason; group="" for drops no group could claim on an interface.',
+      samples: [
+        ...groups.flatMap((g) => DROP_REASONS.map((reason) => ({ labels: { group: g.name, interface: g.interface, reason }, value: g.counters.drops[reason] ?? 0 }))),
+        ...Object.entries(status.unattributedDrops).flatMap(([ifname, drops]) => DROP_REASONS.map((reason) => ({ labels: { group: '', interface: ifname, reason }, value: drops[reason] ?? 0 }))),
+      ],
+    },
+    perGroup('carpd_script_runs_total', 'counter', 'Transition scripts run by each group.', (g) => g.scripts.runs),
+    perGroup('carpd_script_failures_total', 'counter', 'Transition scripts that exited non-zero or could not start.', (g) => g.scripts.failures),
+    perGroup('carpd_script_timeouts_total', 'counter', 'Transition scripts killed after the timeout.', (g) => g.scripts.timeouts),
+    perGroup('carpd_script_last_duration_seconds', 'gauge', 'How long the last transition script of each group ran.', (g) => (g.scripts.lastDurationMs === undefined ? undefined : g.scripts.lastDurationMs / 1000)),
+    {
+      name: 'carpd_check_healthy',
+      type: 'gauge',
+      help: 'Health checks and tracked interfaces after rise/fall: 1 healthy, 0 failed.',
+      samples: groups.flatMap((g) => g.checks.map((c) => ({ labels: { group: g.name, check: c.name, kind: c.kind }, value: c.healthy ? 1 : 0 }))),
+    },
+    perGroup('carpd_group_demotion', 'gauge', 'The demotion of each group (manual + health, or the sync set\'s), capped at 255.', (g) => g.demotion.total),
+    perGroup('carpd_group_advertised_advskew', 'gauge', 'The advskew each group advertises, demotion included.', (g) => g.advertisedAdvskew),
+  ];
+}
+
+function renderFamily(family: Family): string {
+  let text = `# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} ${family.type}\n`;
+  for (const sample of family.samples) text += `${family.name}${renderLabels(sample.labels)} ${formatValue(sample.value)}\n`;
+  return text;
+}
+
+function renderLabels(labels: Labels): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
+  return pairs.length === 0 ? '' : `{${pairs.join(',')}}`;
+}
+
+/** Label values escape backslash, double quote and line feed (exposition format 0.0.4). */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** HELP text escapes backslash and line feed. */
+function escapeHelp(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}

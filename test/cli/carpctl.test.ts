@@ -1,0 +1,174 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ago, formatStatus } from '../../src/cli/carpctl.ts';
+import { ControlServer } from '../../src/control/control-server.ts';
+import { silentLogger } from '../../src/ports/logger.ts';
+import { FakeDaemonControl, sampleGroup, sampleStatus, transitionEvent } from '../helpers/fake-daemon-control.ts';
+
+const CARPCTL = fileURLToPath(new URL('../../bin/carpctl', import.meta.url));
+
+/** What one carpctl process did. */
+interface Run {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs bin/carpctl as a subprocess (asynchronously: the server under test shares this event loop). */
+function carpctl(args: string[], onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CARPCTL, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      stdout += text;
+      onStdout?.(stdout, (signal) => child.kill(signal));
+    });
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+describe('carpctl against a server with a fake daemon', () => {
+  let dir: string;
+  let path: string;
+  let control: FakeDaemonControl;
+  let server: ControlServer;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'carpctl-'));
+    path = join(dir, 'carpd.sock');
+    control = new FakeDaemonControl();
+    server = await ControlServer.listen(path, control, silentLogger);
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    control.calls.length = 0;
+    control.reloadResult = { ok: true, message: 'reloaded: nothing changed' };
+  });
+
+  it('ok, status prints a table with the group, its state and non-zero drops only', async () => {
+    const run = await carpctl(['--control', path, 'status']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^GROUP\s+INTERFACE\s+VHID\s+STATE/m);
+    assert.match(run.stdout, /^web\s+eth0\s+7\s+BACKUP\s+/m);
+    assert.match(run.stdout, /drops\s+bad-auth 3\n/);
+    assert.doesNotMatch(run.stdout, /replay 0/);
+    assert.match(run.stdout, /nginx \(http\) FAILING, weight 50: HTTP 503/);
+  });
+
+  it('ok, status --json prints the StatusReport', async () => {
+    const run = await carpctl(['--control', path, 'status', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), sampleStatus());
+  });
+
+  const commands = [
+    { name: 'ok, demote with N', args: ['demote', 'web', '5'], code: 0, call: { method: 'demote', args: ['web', 5] } },
+    { name: 'ok, demote defaults to 1', args: ['demote', 'web'], code: 0, call: { method: 'demote', args: ['web', 1] } },
+    { name: 'ok, promote all', args: ['promote', 'all', '2'], code: 0, call: { method: 'promote', args: ['all', 2] } },
+    { name: 'ok, maintenance on', args: ['maintenance', 'on', 'web'], code: 0, call: { method: 'maintenance', args: ['web', true] } },
+    { name: 'ok, maintenance off', args: ['maintenance', 'off', 'web'], code: 0, call: { method: 'maintenance', args: ['web', false] } },
+    { name: 'ok, reload', args: ['reload'], code: 0, call: { method: 'reload', args: [] } },
+    { name: 'refused, demote an unknown group', args: ['demote', 'nope'], code: 1, call: { method: 'demote', args: ['nope', 1] } },
+  ];
+  for (const c of commands) {
+    it(c.name, async () => {
+      const run = await carpctl(['--control', path, ...c.args]);
+      assert.equal(run.code, c.code, run.stderr);
+      assert.deepEqual(control.calls, [c.call]);
+      if (c.code === 0) assert.notEqual(run.stdout, '');
+      else assert.match(run.stderr, /no group named "nope" \(unknown-group\)/);
+    });
+  }
+
+  it('refused, a failed reload exits 1 with its message', async () => {
+    control.reloadResult = { ok: false, code: 'config-invalid', message: 'line 3: vhid 300 must be between 1 and 255' };
+    const run = await carpctl(['--control', path, 'reload']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /line 3: vhid 300/);
+  });
+
+  const usage = [
+    { name: 'bad usage, no command', args: [] },
+    { name: 'bad usage, unknown command', args: ['shutdown'] },
+    { name: 'bad usage, unknown option', args: ['--frobnicate', 'status'] },
+    { name: 'bad usage, demote without a group', args: ['demote'] },
+    { name: 'bad usage, demote N not a number', args: ['demote', 'web', 'lots'] },
+    { name: 'bad usage, demote N out of range', args: ['demote', 'web', '256'] },
+    { name: 'bad usage, maintenance without on/off', args: ['maintenance', 'web'] },
+    { name: 'bad usage, maintenance maybe', args: ['maintenance', 'maybe', 'web'] },
+    { name: 'bad usage, --json with demote', args: ['demote', 'web', '--json'] },
+    { name: 'bad usage, status with an argument', args: ['status', 'web'] },
+  ];
+  for (const c of usage) {
+    it(c.name, async () => {
+      const run = await carpctl(['--control', path, ...c.args]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /usage: carpctl/);
+      assert.deepEqual(control.calls, []);
+    });
+  }
+
+  it('ok, --help exits 0', async () => {
+    const run = await carpctl(['--help']);
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /usage: carpctl/);
+  });
+
+  it('unreachable, no socket exits 3', async () => {
+    const missing = join(dir, 'nothing-here.sock');
+    const run = await carpctl(['--control', missing, 'status']);
+    assert.equal(run.code, 3);
+    assert.equal(run.stderr, `carpctl: is carpd running? no socket at ${missing}\n`);
+  });
+
+  it('ok, events prints streamed events until interrupted', async () => {
+    const sent = [transitionEvent(1), transitionEvent(2)];
+    const subscribed = control.subscribers(1).then(() => sent.forEach((e) => control.emit(e)));
+    const run = await carpctl(['--control', path, 'events'], (stdout, kill) => {
+      if (stdout.split('\n').length > sent.length) kill('SIGINT');
+    });
+    await subscribed;
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as unknown), sent);
+    await control.subscribers(0);
+  });
+});
+
+describe('carpctl formatting', () => {
+  const now = new Date('2024-05-01T12:03:12.000Z');
+  const cases = [
+    { name: 'seconds', iso: '2024-05-01T12:03:07.000Z', want: '5s ago' },
+    { name: 'minutes and seconds', iso: '2024-05-01T12:00:00.000Z', want: '3m12s ago' },
+    { name: 'hours and minutes', iso: '2024-05-01T10:00:00.000Z', want: '2h03m ago' },
+    { name: 'days and hours', iso: '2024-04-29T09:00:00.000Z', want: '2d3h ago' },
+    { name: 'clock skew: in the future', iso: '2024-05-01T12:03:20.000Z', want: 'in 8s' },
+    { name: 'not a date: shown as is', iso: 'whenever', want: 'whenever' },
+  ];
+  for (const c of cases) it(`ago, ${c.name}`, () => assert.equal(ago(c.iso, now), c.want));
+
+  it('status, the master as this node, demotion parts, no checks', () => {
+    const group = sampleGroup({
+      state: 'MASTER',
+      master: null,
+      checks: [],
+      demotion: { total: 240, manual: 0, maintenance: true, health: 0, syncSet: { name: 'dc1', demotion: 240 } },
+    });
+    const text = formatStatus({ ...sampleStatus(), groups: [group] }, now);
+    assert.match(text, /master\s+this node/);
+    assert.match(text, /demotion\s+240 \(manual 0, health 0, maintenance, sync set dc1 240\)/);
+    assert.match(text, /checks\s+none/);
+    assert.match(text, /drops no group claimed:\n\s+eth0\s+unknown-vhid 5/);
+  });
+});
