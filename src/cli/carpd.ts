@@ -5,13 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { runInspect } from './inspect.ts';
 import { runDemo } from './demo.ts';
-import { runDaemonCommand, runUcarpCommand } from './daemon-command.ts';
+import { runCleanupCommand, runDaemonCommand, runUcarpCommand } from './daemon-command.ts';
 
 const USAGE = `usage: carpd --config FILE [--control PATH] [--metrics ADDR:PORT]      run every group of a config file
        carpd --check --config FILE                                      validate and print the normalised config
        carpd --init                                                     print a commented starter config
        carpd --interface IF --vhid N (--pass S | --passfile F) --addr IP[/PREFIX] ...   one group from flags (carpd --help-daemon)
        carpd ucarp <ucarp's own flags>                                  ucarp 1.5.2's command line, verbatim
+       carpd cleanup (--config FILE | <flags> | ucarp <flags>)          remove what an unclean stop left (ExecStopPost)
        carpd <command> [options]
 
 commands:
@@ -39,6 +40,8 @@ export async function main(args: string[]): Promise<number> {
         return await runDemo(rest);
       case 'ucarp':
         return await runUcarpCommand(rest);
+      case 'cleanup':
+        return await runCleanupCommand(rest);
       case '__guard': {
         const { runGuard } = await import('../daemon/cleanup-guard.ts');
         const { ConsoleLogger } = await import('../linux/console-logger.ts');

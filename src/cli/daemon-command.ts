@@ -11,6 +11,7 @@ import { DAEMON_USAGE, parseDaemonOptions } from '../config/daemon-options.ts';
 import { configFromDaemonOptions } from '../config/flags-to-config.ts';
 import { checkInterfaces } from '../config/interface-check.ts';
 import { parseUcarpFlags, UCARP_USAGE } from '../config/ucarp-flags.ts';
+import { cleanUpAfter } from '../daemon/cleanup-command.ts';
 import { StartupError } from '../daemon/daemon.ts';
 import { runDaemon, type RunOptions } from '../daemon/run-daemon.ts';
 import { ConsoleLogger } from '../linux/console-logger.ts';
@@ -63,6 +64,36 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
   config = withOverrides(config, globals);
   if (globals.check === true) return checkOnly(config);
   return run(config, runOptions);
+}
+
+/** `carpd cleanup (--config FILE | <daemon flags> | ucarp <ucarp flags>)`: removes leftovers of an unclean stop. */
+export async function runCleanupCommand(args: string[]): Promise<number> {
+  let config: CarpdConfig;
+  if (args[0] === 'ucarp') {
+    const parsed = parseUcarpFlags(args.slice(1));
+    if (!parsed.ok) return reportProblems(parsed.errors.map((message) => ({ code: 'CARPD_USAGE', message })));
+    config = parsed.config;
+  } else {
+    const { globals, rest } = splitGlobalFlags(args);
+    if (typeof globals.config === 'string') {
+      const loaded = await loadConfigFile(globals.config, process.env);
+      if (!loaded.ok) return reportProblems(loaded.errors);
+      config = loaded.config;
+    } else {
+      const parsed = parseDaemonOptions(rest);
+      if (!parsed.ok) return reportProblems(parsed.errors.map((message) => ({ code: 'CARPD_USAGE', message })));
+      config = configFromDaemonOptions(parsed.options);
+    }
+  }
+  const logger = new ConsoleLogger(config.logLevel);
+  try {
+    const actions = await cleanUpAfter(config, logger);
+    if (actions === 0) logger.info('nothing to clean up');
+    return 0;
+  } catch (error) {
+    logger.error(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
 }
 
 /** `carpd ucarp <ucarp's flags>`: ucarp's command line, verbatim. */

@@ -2,7 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../../src/lab/lab.ts';
-import { holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
+import { CARPD, holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
 
 const VIP = '198.51.100.101';
 let lab: Lab | undefined;
@@ -93,4 +93,22 @@ test('lab: a SIGKILLed daemon leaves nothing behind on a host that stays up (the
     assert.ok(!(await holds(lab, lab.host('a'), VIP)), `VIP removed after SIGKILL (${extra.join(' ') || 'vmac'})`);
     assert.ok(!(await lab.links('a')).some((l) => l.name === 'carp11'), 'carp11 deleted');
   }
+});
+
+test('lab: carpd cleanup removes leftovers of an unclean stop, and nothing that is not ours', { skip: skip ?? false, timeout: 30_000 }, async () => {
+  assert.ok(lab !== undefined);
+  const flags = ['--interface', 'eth0', '--vhid', '12', '--pass', 'lab-secret', '--addr', `${VIP}/24`];
+  // Ours: carp12 with the virtual MAC of vhid 12, and the VIP on eth0 (a --no-vmac run).
+  await lab.exec('a', ['ip', 'link', 'add', 'link', 'eth0', 'name', 'carp12', 'address', '00:00:5e:00:01:0c', 'type', 'macvlan', 'mode', 'bridge']);
+  await lab.exec('a', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+  // Not ours: a carp12 with another MAC on b.
+  await lab.exec('b', ['ip', 'link', 'add', 'link', 'eth0', 'name', 'carp12', 'address', '02:00:00:00:00:12', 'type', 'macvlan', 'mode', 'bridge']);
+  for (const host of ['a', 'b']) {
+    const result = await lab.exec(host, [process.execPath, CARPD, 'cleanup', ...flags]);
+    assert.equal(result.code, 0, result.stderr);
+  }
+  assert.ok(!(await lab.links('a')).some((l) => l.name === 'carp12'), 'our carp12 removed');
+  assert.ok(!(await holds(lab, lab.host('a'), VIP)), 'the VIP removed');
+  assert.ok((await lab.links('b')).some((l) => l.name === 'carp12'), 'a foreign carp12 is left alone');
+  await lab.exec('b', ['ip', 'link', 'del', 'carp12']);
 });

@@ -1,0 +1,57 @@
+/**
+ * `carpd cleanup (--config FILE | <daemon flags> | ucarp <ucarp flags>)`: removes what a carpd
+ * that did not stop cleanly may have left on this host (systemd's ExecStopPost runs it after
+ * every stop, when the cleanup guard may have been killed with the daemon): the carp<vhid>
+ * virtual interfaces it created and virtual addresses on the parents. In ucarp mode carpd never
+ * added the address itself, so when the address is still there the down script runs, as ucarp's
+ * own --shutdown would have. Does nothing when there is nothing to clean.
+ */
+import { spawnSync } from 'node:child_process';
+import type { CarpdConfig } from '../config/config-types.ts';
+import { carpVirtualMac } from '../protocol/mac-address.ts';
+import type { Logger } from '../ports/logger.ts';
+import { ucarpScriptArgs } from '../engine/script-job.ts';
+import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
+import { resolvePrefixes } from './resolve-prefixes.ts';
+
+/** Cleans up after every group of the configuration; returns how many things were removed or run. */
+export async function cleanUpAfter(config: CarpdConfig, logger: Logger): Promise<number> {
+  const netlink = RouteNetlink.open(logger);
+  let actions = 0;
+  try {
+    for (const group of config.groups) {
+      const parent = await netlink.linkByName(group.interface);
+      if (parent === undefined) continue;
+      const present = await netlink.listAddresses();
+      if (group.manageAddresses) {
+        const vif = await netlink.linkByName(group.virtualInterface);
+        // Only a macvlan with our virtual MAC on this parent: never someone else's interface.
+        if (vif !== undefined && vif.kind === 'macvlan' && vif.parentIndex === parent.index && vif.mac === carpVirtualMac(group.vhid).text) {
+          await netlink.deleteLink(vif.index);
+          logger.info('removed a leftover virtual interface', { group: group.name, interface: vif.name });
+          actions++;
+        }
+        const resolved = resolvePrefixes(group.addresses, present.filter((a) => a.ifindex === parent.index));
+        for (const { address } of resolved) {
+          for (const leftover of present.filter((p) => p.ifindex === parent.index && p.address.text === address.text)) {
+            await netlink.removeAddress(parent.index, leftover.address, leftover.prefixLength);
+            logger.info('removed a leftover virtual address', { group: group.name, address: `${leftover.address.text}/${leftover.prefixLength}` });
+            actions++;
+          }
+        }
+      } else {
+        const first = group.addresses[0]?.address;
+        const script = group.scripts.backup;
+        if (first === undefined || script === undefined) continue;
+        if (!present.some((p) => p.ifindex === parent.index && p.address.text === first.text)) continue;
+        const args = group.scripts.style === 'ucarp' ? ucarpScriptArgs(group.interface, first, group.scripts.extraParameter) : [group.interface, String(group.vhid), 'BACKUP'];
+        const result = spawnSync(script, [...args], { stdio: 'inherit', timeout: group.scripts.timeoutSeconds * 1000 });
+        logger.info('ran the down script for an address left by a crashed run', { group: group.name, script, status: result.status, error: result.error?.message });
+        actions++;
+      }
+    }
+  } finally {
+    netlink.close();
+  }
+  return actions;
+}
