@@ -9,7 +9,7 @@ import { loadNativeBinding } from '../native-binding.ts';
 import type { NativeError, NetlinkBinding, NetlinkSocket } from '../native-binding.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { IpAddress } from '../../protocol/ip-address.ts';
-import { formatMac, parseMac } from './mac-address.ts';
+import { formatMac, parseMacAddress } from '../../protocol/mac-address.ts';
 import { decodeNetlinkDone, decodeNetlinkError, decodeNetlinkMessages, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, type NetlinkMessage } from './netlink-message.ts';
 import {
   decodeAddressMessage,
@@ -178,7 +178,7 @@ export class RouteNetlink {
    */
   async createMacvlan(spec: { name: string; parentIndex: number; mac: string }): Promise<number> {
     const operation = `create macvlan ${spec.name} (${spec.mac}) on ${this.nameOf(spec.parentIndex)}`;
-    const mac = parseMac(spec.mac);
+    const mac = parseMacAddress(spec.mac).bytes;
     await this.request(operation, (seq) => encodeCreateMacvlanRequest(seq, { name: spec.name, parentIndex: spec.parentIndex, mac }));
     // The ack carries no index (NLM_F_ECHO for RTM_NEWLINK needs kernel 6.3+): look it up.
     const link = await this.linkByName(spec.name);
