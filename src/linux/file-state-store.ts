@@ -1,11 +1,14 @@
 /**
  * The group state store on disk: one small JSON file per group under a state directory
  * (default /var/lib/carpd), written atomically (temporary file + rename). Saves are coalesced
- * so the advert path never waits for the disk: the send reservation is stored 30 s before it
+ * (once a second) and written asynchronously, so the event loop that runs the advert and
+ * master-down timers never waits for the disk (a synchronous write stalled by a busy disk could
+ * make a fast-mode backup miss its master-down deadline): the send reservation is stored 30 s before it
  * is needed (send-counter.ts), and a replay mark lost in the last coalescing window only
  * re-admits adverts younger than that window after a crash.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GroupStateStore, PersistedGroupState } from '../ports/group-state-store.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -18,11 +21,12 @@ export class FileGroupStateStore implements GroupStateStore {
   private readonly cache = new Map<string, PersistedGroupState>();
   private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
 
   constructor(
     private readonly directory: string,
     private readonly logger: Logger,
-    private readonly coalesceMs = 200,
+    private readonly coalesceMs = 1_000,
   ) {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
   }
@@ -45,7 +49,7 @@ export class FileGroupStateStore implements GroupStateStore {
     if (value > current.replayHighWater) this.update(key, { ...current, replayHighWater: value });
   }
 
-  /** Writes everything pending now (shutdown). */
+  /** Writes everything pending now, synchronously (shutdown). */
   flush(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
@@ -58,9 +62,31 @@ export class FileGroupStateStore implements GroupStateStore {
   private update(key: string, state: PersistedGroupState): void {
     this.cache.set(key, state);
     this.dirty.add(key);
-    if (this.flushTimer === undefined) {
-      this.flushTimer = setTimeout(() => this.flush(), this.coalesceMs);
-      this.flushTimer.unref();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.flushTimer !== undefined) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      // One write pass at a time; values changed meanwhile go in the next pass.
+      if (this.writing !== undefined) return this.schedule();
+      this.writing = this.flushInBackground().finally(() => (this.writing = undefined));
+    }, this.coalesceMs);
+    this.flushTimer.unref();
+  }
+
+  private async flushInBackground(): Promise<void> {
+    for (const key of [...this.dirty]) {
+      this.dirty.delete(key);
+      const state = this.cache.get(key) as PersistedGroupState;
+      const file = this.path(key);
+      try {
+        await writeFile(`${file}.tmp`, serialise(state), { mode: 0o600 });
+        await rename(`${file}.tmp`, file);
+      } catch (error) {
+        this.logger.error('could not write state file', { file, error: String(error) });
+      }
     }
   }
 
@@ -89,12 +115,16 @@ export class FileGroupStateStore implements GroupStateStore {
     const file = this.path(key);
     const temporary = `${file}.tmp`;
     try {
-      writeFileSync(temporary, JSON.stringify({ sendReservation: state.sendReservation.toString(), replayHighWater: state.replayHighWater.toString() }) + '\n', { mode: 0o600 });
+      writeFileSync(temporary, serialise(state), { mode: 0o600 });
       renameSync(temporary, file);
     } catch (error) {
       this.logger.error('could not write state file', { file, error: String(error) });
     }
   }
+}
+
+function serialise(state: PersistedGroupState): string {
+  return JSON.stringify({ sendReservation: state.sendReservation.toString(), replayHighWater: state.replayHighWater.toString() }) + '\n';
 }
 
 function toBigInt(value: unknown): bigint {

@@ -40,3 +40,18 @@ test('file state store: a damaged file is reported and read as zeros, never a cr
     assert.match(readFileSync(join(directory, 'eth0_vhid7.json'), 'utf8'), /"replayHighWater":"5"/);
   });
 });
+
+test('file state store: saves are written in the background, coalesced, without a flush', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'carpd-state-'));
+  try {
+    const store = new FileGroupStateStore(directory, new MemoryLogger(), 20);
+    for (let i = 1; i <= 50; i++) store.saveReplayHighWater('g', BigInt(i));
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && new FileGroupStateStore(directory, new MemoryLogger()).load('g').replayHighWater !== 50n) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(new FileGroupStateStore(directory, new MemoryLogger()).load('g').replayHighWater, 50n);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
