@@ -22,6 +22,8 @@ export interface ScaleResult {
   readonly cpuPercent: number;
   readonly rssMiB: number;
   readonly advertsPerSecond: number;
+  /** Per-group gaps between consecutive adverts on the wire, minus the 1 s interval, in ms. */
+  readonly jitterMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly gaps: number };
   readonly stopMs: number;
   readonly leftoverLinks: number;
   readonly exitCode: number | null;
@@ -72,17 +74,38 @@ export async function runScale(groups: number, steadySeconds: number, log: (line
     const elapsed = (performance.now() - beforeAt) / 1000;
     const cpuPercent = ((cpuTicks() - before) / ticks / elapsed) * 100;
     const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    const adverts = execFileSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n').filter((l) => l !== '').length;
+    const rows = execFileSync('tshark', ['-r', pcap, '-d', 'ip.proto==112,carp', '-T', 'fields', '-E', 'separator=,', '-e', 'frame.time_epoch', '-e', 'carp.vhid'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '');
+    const adverts = rows.length;
+    const jitterMs = advertJitter(rows);
     const stopAt = Date.now();
     daemon.signal('SIGTERM');
     const exit = await daemon.exited;
     const stopMs = Date.now() - stopAt;
     const leftoverLinks = (await lab.links('a')).filter((l) => l.name.startsWith('carp')).length;
-    return { groups, allMasterAfterMs, steadySeconds: Math.round(elapsed), cpuPercent: Math.round(cpuPercent * 10) / 10, rssMiB: Math.round(rssKiB / 102.4) / 10, advertsPerSecond: Math.round(adverts / elapsed), stopMs, leftoverLinks, exitCode: exit.code };
+    return { groups, allMasterAfterMs, steadySeconds: Math.round(elapsed), cpuPercent: Math.round(cpuPercent * 10) / 10, rssMiB: Math.round(rssKiB / 102.4) / 10, advertsPerSecond: Math.round(adverts / elapsed), jitterMs, stopMs, leftoverLinks, exitCode: exit.code };
   } finally {
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Timing jitter of each group's adverts: |gap − 1 s| over all consecutive pairs, p50/p99/max in ms. */
+function advertJitter(rows: readonly string[]): ScaleResult['jitterMs'] {
+  const last = new Map<string, number>();
+  const deviations: number[] = [];
+  for (const row of rows) {
+    const [time, vhid] = row.split(',');
+    const at = Number(time) * 1000;
+    const previous = last.get(vhid ?? '');
+    if (previous !== undefined) deviations.push(Math.abs(at - previous - 1000));
+    last.set(vhid ?? '', at);
+  }
+  deviations.sort((a, b) => a - b);
+  const pick = (q: number) => Math.round((deviations[Math.min(deviations.length - 1, Math.floor(q * deviations.length))] ?? 0) * 100) / 100;
+  return { p50: pick(0.5), p99: pick(0.99), max: Math.round((deviations.at(-1) ?? 0) * 100) / 100, gaps: deviations.length };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -99,9 +122,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     `- command: \`${command}\``,
     `- ${machine.date}, Node ${machine.node}, kernel ${machine.kernel}, ${machine.cpu} × ${machine.cores}`,
     '',
-    '| groups | all MASTER after | steady period | CPU | RSS | adverts on the wire | clean stop | leftover carp* links |',
-    '|---|---|---|---|---|---|---|---|',
-    `| ${result.groups} | ${result.allMasterAfterMs} ms | ${result.steadySeconds} s | ${result.cpuPercent} % of one core | ${result.rssMiB} MiB | ${result.advertsPerSecond}/s | ${result.stopMs} ms (exit ${result.exitCode}) | ${result.leftoverLinks} |`,
+    '| groups | all MASTER after | steady period | CPU | RSS | adverts on the wire | advert jitter p50 / p99 / max | clean stop | leftover carp* links |',
+    '|---|---|---|---|---|---|---|---|---|',
+    `| ${result.groups} | ${result.allMasterAfterMs} ms | ${result.steadySeconds} s | ${result.cpuPercent} % of one core | ${result.rssMiB} MiB | ${result.advertsPerSecond}/s | ${result.jitterMs.p50} / ${result.jitterMs.p99} / ${result.jitterMs.max} ms (${result.jitterMs.gaps} gaps) | ${result.stopMs} ms (exit ${result.exitCode}) | ${result.leftoverLinks} |`,
+    '',
+    'Jitter: for each group, |gap between consecutive adverts on the bridge − 1 s| (advbase 1, advskew 0).',
     '',
   ].join('\n');
   writeFileSync(resolve(import.meta.dirname, 'results/scale-groups.md'), md);
