@@ -4,6 +4,7 @@
  * (the netlink adapter), not from here.
  */
 import type { DatagramHandler, PacketTransport } from '../ports/packet-transport.ts';
+import { CARP_GROUP_V4, CARP_GROUP_V6 } from '../protocol/advert-frame.ts';
 import { ipAddressEquals, ipAddressFromBytes, isIpv6LinkLocal, parseIpAddress } from '../protocol/ip-address.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import { decodeIpv4Packet, IPPROTO_CARP } from '../protocol/ip-packet.ts';
@@ -13,8 +14,8 @@ import type { CarpSocket, CarpSocketBinding, NativePacket } from './native-bindi
 
 /** The CARP multicast groups (carp(4); ip_carp.c INADDR_CARP_GROUP, in6addr_linklocal_carp). */
 const CARP_GROUP: Readonly<Record<IpFamily, IpAddress>> = {
-  4: parseIpAddress('224.0.0.18'),
-  6: parseIpAddress('ff02::12'),
+  4: CARP_GROUP_V4,
+  6: CARP_GROUP_V6,
 };
 
 /** Codes passed to onMalformed besides the IPv4 DecodeErrorCodes. */

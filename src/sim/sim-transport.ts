@@ -3,14 +3,12 @@
  * codecs the daemon uses) and decodes what the segment delivers, so the sim exercises the whole
  * receive path.
  */
-import { ipAddressEquals, parseIpAddress, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
+import { CARP_GROUP_V4, CARP_GROUP_V6 } from '../protocol/advert-frame.ts';
+import { ipAddressEquals, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
 import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../protocol/ip-packet.ts';
 import type { DatagramHandler, PacketTransport } from '../ports/packet-transport.ts';
 import type { SimLan } from './sim-lan.ts';
 
-/** The CARP multicast groups (PROTOCOL.md §0). */
-export const CARP_GROUP_V4 = parseIpAddress('224.0.0.18');
-export const CARP_GROUP_V6 = parseIpAddress('ff02::12');
 
 /** A simulated host's transport. */
 export class SimTransport implements PacketTransport {
