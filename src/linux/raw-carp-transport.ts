@@ -5,7 +5,7 @@
  */
 import type { DatagramHandler, PacketTransport } from '../ports/packet-transport.ts';
 import { CARP_GROUP_V4, CARP_GROUP_V6 } from '../protocol/advert-frame.ts';
-import { ipAddressEquals, ipAddressFromBytes, isIpv6LinkLocal, parseIpAddress } from '../protocol/ip-address.ts';
+import { ipAddressEquals, ipAddressFromBytes, isIpv6LinkLocal } from '../protocol/ip-address.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import { decodeIpv4Packet, IPPROTO_CARP } from '../protocol/ip-packet.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
