@@ -35,6 +35,9 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
     ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
   });
   const closers: (() => Promise<void> | void)[] = [() => netlink.close(), () => store.flush()];
+  // Handlers go in before the groups start: a SIGTERM that arrives while they start (a node is
+  // already BACKUP and logging) must still lead to a clean stop, not the default kill.
+  const stopSignal = serveSignals(daemon, logger);
   try {
     await daemon.start();
     const control = await ControlServer.listen(config.controlSocket, daemon, logger);
@@ -45,7 +48,7 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
     }
     logger.info('carpd started', { groups: config.groups.map((g) => g.name), control: config.controlSocket, ...(config.metricsListen === undefined ? {} : { metrics: config.metricsListen }) });
     sdNotify(`READY=1\nSTATUS=${config.groups.length} group(s)`);
-    const signal = await serveSignals(daemon, logger);
+    const signal = await stopSignal;
     logger.info(`${signal}: handing over and stopping`);
     sdNotify('STOPPING=1');
     await daemon.stop();
