@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,37 @@ bool SetOption(Napi::Env env, int fd, int level, int name, const void* value, so
 
 bool SetInt(Napi::Env env, int fd, int level, int name, int value, const char* what) {
   return SetOption(env, fd, level, name, &value, sizeof value, what);
+}
+
+// Makes `data` msg's one control message, in `control` (aligned, CMSG_SPACE(sizeof data) bytes).
+template <typename T>
+void SetOnlyControlMessage(msghdr* msg, char* control, int level, int type, const T& data) {
+  msg->msg_control = control;
+  cmsghdr* cmsg = reinterpret_cast<cmsghdr*>(control);
+  cmsg->cmsg_level = level;
+  cmsg->cmsg_type = type;
+  cmsg->cmsg_len = CMSG_LEN(sizeof data);
+  memcpy(CMSG_DATA(cmsg), &data, sizeof data);
+  msg->msg_controllen = CMSG_SPACE(sizeof data);
+}
+
+// One named property of a constructor's options object, and where to put its value.
+struct Option {
+  const char* name;
+  Napi::Value* value;
+};
+
+// Reads the options object (info[0]) of a socket constructor, each property in the order given.
+// Returns false, with a JS exception pending, when there is no object or a getter throws.
+bool ReadOptions(const Napi::CallbackInfo& info, std::initializer_list<Option> wanted) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    ThrowType(env, "options must be an object");
+    return false;
+  }
+  Napi::Object options = info[0].As<Napi::Object>();
+  for (const Option& option : wanted) *option.value = options.Get(option.name);
+  return !env.IsExceptionPending();  // a throwing getter
 }
 
 // Opens and configures the CARP socket. Returns -1 (with a JS exception pending) on failure.
@@ -149,45 +181,21 @@ int RecoverPollError(int fd, uv_poll_t* poll, uv_poll_cb callback) {
   return uv_poll_start(poll, UV_READABLE, callback) == 0 ? err : 0;
 }
 
-class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
+// What CarpSocket and NetlinkSocket share: a non-blocking fd read through a libuv poll on the
+// env's own loop, one callback for what is read and one for errors, and a teardown that is safe
+// from a finalizer, a cleanup hook or JS. The derived class opens fd_, then calls StartReading,
+// and supplies Drain(status), which the poll calls whenever fd_ is readable or has failed.
+// CRTP, so that ObjectWrap wraps the derived class itself.
+template <typename Derived>
+class PolledSocket : public Napi::ObjectWrap<Derived> {
  public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "CarpSocket",
-                       {InstanceMethod<&CarpSocket::Send>("send"),
-                        InstanceMethod<&CarpSocket::BindSource>("bindSource"),
-                        InstanceMethod<&CarpSocket::Close>("close"),
-                        InstanceMethod<&CarpSocket::RefLoop>("ref"),
-                        InstanceMethod<&CarpSocket::UnrefLoop>("unref")});
-  }
+  explicit PolledSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Derived>(info), env_(info.Env()) {}
 
-  // new CarpSocket({ family, ifname, onPacket, onError }); only openCarpSocket calls this.
-  explicit CarpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CarpSocket>(info) { Open(info); }
+  ~PolledSocket() override { Shutdown(); }
 
-  ~CarpSocket() override { Shutdown(); }
-
- private:
-  // The constructor's body; on failure a JS exception is pending and the object is discarded.
-  void Open(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    env_ = env;
-    if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "options must be an object");
-    Napi::Object options = info[0].As<Napi::Object>();
-    Napi::Value family = options.Get("family");
-    Napi::Value onPacket = options.Get("onPacket");
-    Napi::Value onError = options.Get("onError");
-    if (env.IsExceptionPending()) return;  // a throwing getter
-    if (!family.IsNumber()) return ThrowType(env, "family must be 4 or 6");
-    family_ = family.As<Napi::Number>().Int32Value();
-    if (family_ != 4 && family_ != 6) return ThrowType(env, "family must be 4 or 6");
-    if (!onPacket.IsFunction() || !onError.IsFunction()) {
-      return ThrowType(env, "onPacket and onError must be functions");
-    }
-    Napi::Value ifname = options.Get("ifname");
-    ifindex_ = ResolveInterface(env, ifname);
-    if (ifindex_ == 0) return;
-    fd_ = OpenRawCarp(env, family_, ifindex_, ifname.As<Napi::String>().Utf8Value());
-    if (fd_ < 0) return;
-
+ protected:
+  // Polls fd_ and holds the callbacks; on failure tears down and throws.
+  void StartReading(Napi::Env env, Napi::Function onReceive, Napi::Function onError) {
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
       Shutdown();
@@ -198,7 +206,7 @@ class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
     poll_ = new uv_poll_t;
     int rc = uv_poll_init(loop, poll_, fd_);
     if (rc == 0) {
-      poll_->data = this;
+      poll_->data = static_cast<Derived*>(this);
       rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
       if (rc != 0) uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll), poll_ = nullptr;
     } else {
@@ -209,18 +217,12 @@ class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
       Shutdown();
       return ThrowErrno(env, -rc, "uv_poll_start");
     }
-    onPacket_ = Napi::Persistent(onPacket.As<Napi::Function>());
-    onError_ = Napi::Persistent(onError.As<Napi::Function>());
-    // While open, JS may drop every reference and still expect packets: hold ourselves.
-    Ref();
+    onReceive_ = Napi::Persistent(onReceive);
+    onError_ = Napi::Persistent(onError);
+    // While open, JS may drop every reference and still expect data: hold ourselves.
+    this->Ref();
     // Worker threads close their loop on exit and refuse to leave open handles.
     if (napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok) cleanupHooked_ = true;
-  }
-
-  static void FreePoll(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
-  static void CleanupHook(void* self) {
-    static_cast<CarpSocket*>(self)->cleanupHooked_ = false;
-    static_cast<CarpSocket*>(self)->Shutdown();
   }
 
   // Native-only teardown: safe from a finalizer, a cleanup hook or JS; idempotent.
@@ -240,11 +242,12 @@ class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (fd_ >= 0) {
+      bool held = !onReceive_.IsEmpty();
       Shutdown();
-      // Fine inside onPacket: the running function stays alive on the JS stack.
-      onPacket_.Reset();
+      // Fine inside a callback: the running function stays alive on the JS stack.
+      onReceive_.Reset();
       onError_.Reset();
-      Unref();
+      if (held) this->Unref();
     }
     return info.Env().Undefined();
   }
@@ -257,6 +260,94 @@ class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
   Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
     if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     return info.Env().Undefined();
+  }
+
+  // For Drain when the poll reports a failure (status < 0): reports the socket's pending error
+  // as coming from `syscall` and returns true when reading may go on; otherwise reports the
+  // poll's own error and returns false, the poll staying stopped (see RecoverPollError).
+  bool RecoverFromPollFailure(int status, const char* syscall, const std::string& detail = "") {
+    int err = RecoverPollError(fd_, poll_, OnReadable);
+    if (err == 0) {
+      Report(onError_, ErrnoError(env_, -status, "uv_poll"));
+      return false;
+    }
+    return Report(onError_, ErrnoError(env_, err, syscall, detail));
+  }
+
+  // Calls a JS callback from the loop. A throw goes to Node's uncaught-exception path (as for
+  // any event emitter); returns false then, or when the callback closed the socket.
+  bool Report(Napi::FunctionReference& callback, Napi::Value argument) {
+    Napi::Env env = env_;
+    if (callback.IsEmpty() || argument.IsEmpty()) return false;
+    callback.MakeCallback(this->Value(), {argument});
+    if (env.IsExceptionPending()) {
+      Napi::Error error = env.GetAndClearPendingException();
+      napi_fatal_exception(env, error.Value());
+      return false;
+    }
+    return fd_ >= 0;
+  }
+
+  napi_env env_ = nullptr;
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;
+  Napi::FunctionReference onReceive_;
+  Napi::FunctionReference onError_;
+
+ private:
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    auto* self = static_cast<Derived*>(handle->data);
+    if (self != nullptr) self->Drain(status);
+  }
+
+  static void FreePoll(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
+
+  static void CleanupHook(void* self) {
+    static_cast<PolledSocket*>(self)->cleanupHooked_ = false;
+    static_cast<PolledSocket*>(self)->Shutdown();
+  }
+
+  bool cleanupHooked_ = false;
+};
+
+class CarpSocket : public PolledSocket<CarpSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    // The methods PolledSocket supplies take the runtime form: a template argument cannot
+    // convert a base-class member pointer to a CarpSocket one.
+    return DefineClass(env, "CarpSocket",
+                       {InstanceMethod<&CarpSocket::Send>("send"),
+                        InstanceMethod<&CarpSocket::BindSource>("bindSource"),
+                        InstanceMethod("close", &CarpSocket::Close),
+                        InstanceMethod("ref", &CarpSocket::RefLoop),
+                        InstanceMethod("unref", &CarpSocket::UnrefLoop)});
+  }
+
+  // new CarpSocket({ family, ifname, onPacket, onError }); only openCarpSocket calls this.
+  explicit CarpSocket(const Napi::CallbackInfo& info) : PolledSocket<CarpSocket>(info) { Open(info); }
+
+ private:
+  friend class PolledSocket<CarpSocket>;
+
+  // The constructor's body; on failure a JS exception is pending and the object is discarded.
+  void Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Value family, onPacket, onError;
+    if (!ReadOptions(info, {{"family", &family}, {"onPacket", &onPacket}, {"onError", &onError}})) return;
+    if (!family.IsNumber()) return ThrowType(env, "family must be 4 or 6");
+    family_ = family.As<Napi::Number>().Int32Value();
+    if (family_ != 4 && family_ != 6) return ThrowType(env, "family must be 4 or 6");
+    if (!onPacket.IsFunction() || !onError.IsFunction()) {
+      return ThrowType(env, "onPacket and onError must be functions");
+    }
+    // Read after the checks above, the order in which getters have always run.
+    Napi::Value ifname;
+    if (!ReadOptions(info, {{"ifname", &ifname}})) return;
+    ifindex_ = ResolveInterface(env, ifname);
+    if (ifindex_ == 0) return;
+    fd_ = OpenRawCarp(env, family_, ifindex_, ifname.As<Napi::String>().Utf8Value());
+    if (fd_ < 0) return;
+    StartReading(env, onPacket.As<Napi::Function>(), onError.As<Napi::Function>());
   }
 
   // Parses a textual address of this socket's family into a sockaddr with the interface scope.
@@ -304,24 +395,14 @@ class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
     // unicast address only receives packets sent to that address, i.e. no group adverts.
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
     if (hasSource_) {
-      msg.msg_control = control;
-      cmsghdr* cmsg = reinterpret_cast<cmsghdr*>(control);
       if (family_ == 4) {
         in_pktinfo pktinfo{};
         pktinfo.ipi_spec_dst = reinterpret_cast<sockaddr_in*>(&source_)->sin_addr;
-        cmsg->cmsg_level = IPPROTO_IP;
-        cmsg->cmsg_type = IP_PKTINFO;
-        cmsg->cmsg_len = CMSG_LEN(sizeof pktinfo);
-        memcpy(CMSG_DATA(cmsg), &pktinfo, sizeof pktinfo);
-        msg.msg_controllen = CMSG_SPACE(sizeof pktinfo);
+        SetOnlyControlMessage(&msg, control, IPPROTO_IP, IP_PKTINFO, pktinfo);
       } else {
         in6_pktinfo pktinfo{};
         pktinfo.ipi6_addr = reinterpret_cast<sockaddr_in6*>(&source_)->sin6_addr;
-        cmsg->cmsg_level = IPPROTO_IPV6;
-        cmsg->cmsg_type = IPV6_PKTINFO;
-        cmsg->cmsg_len = CMSG_LEN(sizeof pktinfo);
-        memcpy(CMSG_DATA(cmsg), &pktinfo, sizeof pktinfo);
-        msg.msg_controllen = CMSG_SPACE(sizeof pktinfo);
+        SetOnlyControlMessage(&msg, control, IPPROTO_IPV6, IPV6_PKTINFO, pktinfo);
       }
     }
     if (sendmsg(fd_, &msg, 0) < 0) ThrowErrno(env, errno, "sendmsg", value_text(info[1]));
@@ -338,23 +419,11 @@ class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
     return env.Undefined();
   }
 
-  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<CarpSocket*>(handle->data);
-    if (self != nullptr) self->Drain(status);
-  }
-
   // Reads up to kMaxBatch datagrams; the rest wait for the next loop turn.
   void Drain(int status) {
     Napi::Env env = env_;
     Napi::HandleScope scope(env);
-    if (status < 0) {
-      int err = RecoverPollError(fd_, poll_, OnReadable);
-      if (err == 0) {
-        Report(onError_, ErrnoError(env, -status, "uv_poll"));
-        return;
-      }
-      if (!Report(onError_, ErrnoError(env, err, "recvmsg"))) return;
-    }
+    if (status < 0 && !RecoverFromPollFailure(status, "recvmsg")) return;
     // Per thread (worker threads each have a loop); copied out before any JS runs.
     static thread_local uint8_t buffer[kReceiveBufferSize];
     for (int i = 0; i < kMaxBatch && fd_ >= 0; i++) {
@@ -376,7 +445,7 @@ class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
         continue;
       }
       Napi::Object packet = Describe(env, &msg, static_cast<size_t>(n));
-      if (packet.IsEmpty() || !Report(onPacket_, packet)) return;
+      if (packet.IsEmpty() || !Report(onReceive_, packet)) return;
     }
   }
 
@@ -415,30 +484,10 @@ class CarpSocket : public Napi::ObjectWrap<CarpSocket> {
     return packet;
   }
 
-  // Calls a JS callback from the loop. A throw goes to Node's uncaught-exception path (as for
-  // any event emitter); returns false then, or when the callback closed the socket.
-  bool Report(Napi::FunctionReference& callback, Napi::Value argument) {
-    Napi::Env env = env_;
-    if (callback.IsEmpty() || argument.IsEmpty()) return false;
-    callback.MakeCallback(Value(), {argument});
-    if (env.IsExceptionPending()) {
-      Napi::Error error = env.GetAndClearPendingException();
-      napi_fatal_exception(env, error.Value());
-      return false;
-    }
-    return fd_ >= 0;
-  }
-
-  napi_env env_ = nullptr;
   int family_ = 4;
   unsigned ifindex_ = 0;
-  int fd_ = -1;
-  uv_poll_t* poll_ = nullptr;
-  bool cleanupHooked_ = false;
   bool hasSource_ = false;
   sockaddr_storage source_{};
-  Napi::FunctionReference onPacket_;
-  Napi::FunctionReference onError_;
 };
 
 // AF_PACKET send-only socket. Protocol 0 binds no ethertype, so the kernel queues nothing to it.
@@ -497,36 +546,32 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
 // recv fails with ENOBUFS (NETLINK_NO_ENOBUFS is kept off so that this is reported). That is
 // not fatal: it goes to onError with code 'ENOBUFS' and reading continues; the JS side then
 // re-reads the state it mirrors.
-class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
+class NetlinkSocket : public PolledSocket<NetlinkSocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NetlinkSocket",
                        {InstanceMethod<&NetlinkSocket::Send>("send"),
-                        InstanceMethod<&NetlinkSocket::Close>("close"),
-                        InstanceMethod<&NetlinkSocket::RefLoop>("ref"),
-                        InstanceMethod<&NetlinkSocket::UnrefLoop>("unref"),
+                        InstanceMethod("close", &NetlinkSocket::Close),
+                        InstanceMethod("ref", &NetlinkSocket::RefLoop),
+                        InstanceMethod("unref", &NetlinkSocket::UnrefLoop),
                         InstanceMethod<&NetlinkSocket::SetReceiveBufferSize>("setReceiveBufferSize")});
   }
 
   // new NetlinkSocket({ protocol, groups, onMessage, onError }); only openNetlinkSocket calls this.
-  explicit NetlinkSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetlinkSocket>(info) { Open(info); }
-
-  ~NetlinkSocket() override { Shutdown(); }
+  explicit NetlinkSocket(const Napi::CallbackInfo& info) : PolledSocket<NetlinkSocket>(info) { Open(info); }
 
  private:
+  friend class PolledSocket<NetlinkSocket>;
+
   // Events can arrive in bursts (every link and address of a busy host): start big.
   static constexpr int kDefaultReceiveBuffer = 4 * 1024 * 1024;
 
   void Open(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    env_ = env;
-    if (info.Length() < 1 || !info[0].IsObject()) return ThrowType(env, "options must be an object");
-    Napi::Object options = info[0].As<Napi::Object>();
-    Napi::Value protocol = options.Get("protocol");
-    Napi::Value groups = options.Get("groups");
-    Napi::Value onMessage = options.Get("onMessage");
-    Napi::Value onError = options.Get("onError");
-    if (env.IsExceptionPending()) return;  // a throwing getter
+    Napi::Value protocol, groups, onMessage, onError;
+    if (!ReadOptions(info, {{"protocol", &protocol}, {"groups", &groups}, {"onMessage", &onMessage}, {"onError", &onError}})) {
+      return;
+    }
     if (!protocol.IsNumber()) return ThrowType(env, "protocol must be a number (NETLINK_ROUTE = 0)");
     if (!groups.IsNumber() && !groups.IsUndefined()) return ThrowType(env, "groups must be a number");
     if (!onMessage.IsFunction() || !onError.IsFunction()) {
@@ -549,78 +594,13 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     int on = 1;
     setsockopt(fd_, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof on);
     if (!ApplyReceiveBufferSize(env, kDefaultReceiveBuffer)) return Shutdown();
-
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      Shutdown();
-      return ThrowType(env, "no libuv loop for this environment");
-    }
-    // Heap-allocated and freed in its close callback, as for CarpSocket.
-    poll_ = new uv_poll_t;
-    int rc = uv_poll_init(loop, poll_, fd_);
-    if (rc == 0) {
-      poll_->data = this;
-      rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
-      if (rc != 0) uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll), poll_ = nullptr;
-    } else {
-      delete poll_;
-      poll_ = nullptr;
-    }
-    if (rc != 0) {
-      Shutdown();
-      return ThrowErrno(env, -rc, "uv_poll_start");
-    }
-    onMessage_ = Napi::Persistent(onMessage.As<Napi::Function>());
-    onError_ = Napi::Persistent(onError.As<Napi::Function>());
-    Ref();  // alive while open even if JS drops every reference
-    if (napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok) cleanupHooked_ = true;
+    StartReading(env, onMessage.As<Napi::Function>(), onError.As<Napi::Function>());
   }
 
   // SO_RCVBUFFORCE (CAP_NET_ADMIN) may exceed net.core.rmem_max; plain SO_RCVBUF is capped by it.
   bool ApplyReceiveBufferSize(Napi::Env env, int bytes) {
     if (setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0) return true;
     return SetInt(env, fd_, SOL_SOCKET, SO_RCVBUF, bytes, "SO_RCVBUF");
-  }
-
-  static void FreePoll(uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); }
-  static void CleanupHook(void* self) {
-    static_cast<NetlinkSocket*>(self)->cleanupHooked_ = false;
-    static_cast<NetlinkSocket*>(self)->Shutdown();
-  }
-
-  void Shutdown() {
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), FreePoll);
-      poll_ = nullptr;
-    }
-    if (fd_ >= 0) close(fd_), fd_ = -1;
-    if (cleanupHooked_) {
-      napi_remove_env_cleanup_hook(env_, CleanupHook, this);
-      cleanupHooked_ = false;
-    }
-  }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (fd_ >= 0) {
-      bool held = !onMessage_.IsEmpty();
-      Shutdown();
-      onMessage_.Reset();
-      onError_.Reset();
-      if (held) Unref();
-    }
-    return info.Env().Undefined();
-  }
-
-  Napi::Value RefLoop(const Napi::CallbackInfo& info) {
-    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
-    return info.Env().Undefined();
-  }
-
-  Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
-    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
-    return info.Env().Undefined();
   }
 
   Napi::Value SetReceiveBufferSize(const Napi::CallbackInfo& info) {
@@ -649,24 +629,12 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
     return env.Undefined();
   }
 
-  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
-    auto* self = static_cast<NetlinkSocket*>(handle->data);
-    if (self != nullptr) self->Drain(status);
-  }
-
   // Reads up to kMaxBatch datagrams; the rest wait for the next loop turn.
   void Drain(int status) {
     Napi::Env env = env_;
     Napi::HandleScope scope(env);
-    if (status < 0) {
-      // ENOBUFS arrives this way when the overflow is noticed by epoll before recv sees it.
-      int err = RecoverPollError(fd_, poll_, OnReadable);
-      if (err == 0) {
-        Report(onError_, ErrnoError(env, -status, "uv_poll"));
-        return;
-      }
-      if (!Report(onError_, ErrnoError(env, err, "recv", "AF_NETLINK"))) return;
-    }
+    // ENOBUFS arrives this way when the overflow is noticed by epoll before recv sees it.
+    if (status < 0 && !RecoverFromPollFailure(status, "recv", "AF_NETLINK")) return;
     static thread_local uint8_t buffer[kReceiveBufferSize];
     for (int i = 0; i < kMaxBatch && fd_ >= 0; i++) {
       // MSG_TRUNC makes recv return the datagram's real length, so truncation is detected
@@ -686,29 +654,9 @@ class NetlinkSocket : public Napi::ObjectWrap<NetlinkSocket> {
       }
       // Fresh copy per datagram: JS may keep it while the next recv reuses the buffer.
       Napi::Value data = Napi::Buffer<uint8_t>::Copy(env, buffer, static_cast<size_t>(n));
-      if (!Report(onMessage_, data)) return;
+      if (!Report(onReceive_, data)) return;
     }
   }
-
-  // As CarpSocket::Report: a throwing callback goes to Node's uncaught-exception path.
-  bool Report(Napi::FunctionReference& callback, Napi::Value argument) {
-    Napi::Env env = env_;
-    if (callback.IsEmpty() || argument.IsEmpty()) return false;
-    callback.MakeCallback(Value(), {argument});
-    if (env.IsExceptionPending()) {
-      Napi::Error error = env.GetAndClearPendingException();
-      napi_fatal_exception(env, error.Value());
-      return false;
-    }
-    return fd_ >= 0;
-  }
-
-  napi_env env_ = nullptr;
-  int fd_ = -1;
-  uv_poll_t* poll_ = nullptr;
-  bool cleanupHooked_ = false;
-  Napi::FunctionReference onMessage_;
-  Napi::FunctionReference onError_;
 };
 
 // Constructors stay private to the addon: JS gets factory functions.

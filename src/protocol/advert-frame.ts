@@ -10,7 +10,7 @@ import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from './ip-packet.
 import type { EthernetFrame } from './ethernet-frame.ts';
 import { decodeEthernetFrame, encodeEthernetFrame, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './ethernet-frame.ts';
 import type { Layer2DecodeResult } from './layer2-decode-result.ts';
-import { layer2Decoded, layer2DecodeFailed } from './layer2-decode-result.ts';
+import { decoded, decodeFailed } from './decode-result.ts';
 import type { MacAddress } from './mac-address.ts';
 import { ipv4MulticastMac, ipv6MulticastMac } from './mac-address.ts';
 
@@ -83,12 +83,12 @@ export function decodeAdvertFrame(bytes: Uint8Array): Layer2DecodeResult<Decoded
   const frame: EthernetFrame = ethernet.value;
   const expectedVersion = frame.etherType === ETHERTYPE_IPV4 ? 4 : frame.etherType === ETHERTYPE_IPV6 ? 6 : undefined;
   if (expectedVersion === undefined) {
-    return layer2DecodeFailed('bad-ip-version', `EtherType 0x${frame.etherType.toString(16)} carries no IP`);
+    return decodeFailed('bad-ip-version', `EtherType 0x${frame.etherType.toString(16)} carries no IP`);
   }
   const ip = decodeIpPacket(frame.payload);
   if (!ip.ok) return ip;
   if (ip.value.family !== expectedVersion) {
-    return layer2DecodeFailed('bad-ip-version', `EtherType says IPv${expectedVersion}, the packet is IPv${ip.value.family}`);
+    return decodeFailed('bad-ip-version', `EtherType says IPv${expectedVersion}, the packet is IPv${ip.value.family}`);
   }
-  return layer2Decoded({ destinationMac: frame.destination, sourceMac: frame.source, datagram: ip.value });
+  return decoded({ destinationMac: frame.destination, sourceMac: frame.source, datagram: ip.value });
 }

@@ -5,7 +5,7 @@
 import type { IpAddress } from './ip-address.ts';
 import { ipAddressFromBytes } from './ip-address.ts';
 import type { Layer2DecodeResult } from './layer2-decode-result.ts';
-import { layer2Decoded, layer2DecodeFailed } from './layer2-decode-result.ts';
+import { decoded, decodeFailed } from './decode-result.ts';
 import type { MacAddress } from './mac-address.ts';
 import { BROADCAST_MAC, ZERO_MAC, macAddressFromBytes } from './mac-address.ts';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, encodeEthernetFrame } from './ethernet-frame.ts';
@@ -60,7 +60,7 @@ export function encodeArpPacket(packet: ArpPacket): Uint8Array {
 /** Decodes an Ethernet/IPv4 ARP packet; bytes after the 28 (Ethernet padding) are ignored. */
 export function decodeArpPacket(bytes: Uint8Array): Layer2DecodeResult<ArpPacket> {
   if (bytes.length < ARP_PACKET_LENGTH) {
-    return layer2DecodeFailed('short', `an Ethernet/IPv4 ARP packet is ${ARP_PACKET_LENGTH} bytes, got ${bytes.length}`);
+    return decodeFailed('short', `an Ethernet/IPv4 ARP packet is ${ARP_PACKET_LENGTH} bytes, got ${bytes.length}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hardware = view.getUint16(0, false);
@@ -68,7 +68,7 @@ export function decodeArpPacket(bytes: Uint8Array): Layer2DecodeResult<ArpPacket
   const hardwareLength = view.getUint8(4);
   const protocolLength = view.getUint8(5);
   if (hardware !== HARDWARE_ETHERNET || protocol !== ETHERTYPE_IPV4 || hardwareLength !== 6 || protocolLength !== 4) {
-    return layer2DecodeFailed(
+    return decodeFailed(
       'unsupported-arp-format',
       `hardware ${hardware}/${hardwareLength} bytes, protocol 0x${protocol.toString(16)}/${protocolLength} bytes: only Ethernet/IPv4 is supported`,
     );
@@ -80,7 +80,7 @@ export function decodeArpPacket(bytes: Uint8Array): Layer2DecodeResult<ArpPacket
     targetMac: macAddressFromBytes(bytes.subarray(18, 24)),
     targetIp: ipAddressFromBytes(bytes.subarray(24, 28)),
   };
-  return layer2Decoded(packet);
+  return decoded(packet);
 }
 
 /**

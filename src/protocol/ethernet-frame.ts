@@ -4,7 +4,7 @@
  * pad short frames on transmit, and ucarp's 42-byte gratuitous ARP goes out unpadded as well.
  */
 import type { Layer2DecodeResult } from './layer2-decode-result.ts';
-import { layer2Decoded, layer2DecodeFailed } from './layer2-decode-result.ts';
+import { decoded, decodeFailed } from './decode-result.ts';
 import type { MacAddress } from './mac-address.ts';
 import { MAC_ADDRESS_LENGTH, macAddressFromBytes } from './mac-address.ts';
 
@@ -52,11 +52,11 @@ export function encodeEthernetFrame(frame: EthernetFrame): Uint8Array {
 /** Decodes an Ethernet II frame; the payload is a view into `bytes`. */
 export function decodeEthernetFrame(bytes: Uint8Array): Layer2DecodeResult<EthernetFrame> {
   if (bytes.length < ETHERNET_HEADER_LENGTH) {
-    return layer2DecodeFailed('short', `an Ethernet header is ${ETHERNET_HEADER_LENGTH} bytes, got ${bytes.length}`);
+    return decodeFailed('short', `an Ethernet header is ${ETHERNET_HEADER_LENGTH} bytes, got ${bytes.length}`);
   }
   const etherType = ((bytes[12] as number) << 8) | (bytes[13] as number);
   if (etherType < MIN_ETHERTYPE) {
-    return layer2DecodeFailed('not-ethernet-ii', `type/length field ${etherType} is an 802.3 length, not an EtherType`);
+    return decodeFailed('not-ethernet-ii', `type/length field ${etherType} is an 802.3 length, not an EtherType`);
   }
   const frame: EthernetFrame = {
     destination: macAddressFromBytes(bytes.subarray(0, 6)),
@@ -64,5 +64,5 @@ export function decodeEthernetFrame(bytes: Uint8Array): Layer2DecodeResult<Ether
     etherType,
     payload: bytes.subarray(ETHERNET_HEADER_LENGTH),
   };
-  return layer2Decoded(frame);
+  return decoded(frame);
 }

@@ -1,9 +1,9 @@
 /**
- * Decode results of the layer-2 codecs (Ethernet, ARP, Neighbor Advertisement). They share the
+ * Decode results of the layer-2 codecs (Ethernet, ARP, Neighbor Advertisement). They have the
  * shape of DecodeResult but add their own failure codes, kept here so that the codes of the
  * advert path (decode-result.ts) stay a closed set of their own.
  */
-import type { DecodeErrorCode } from './decode-result.ts';
+import type { DecodeError, DecodeErrorCode, DecodeResult } from './decode-result.ts';
 
 /** Failure codes of the layer-2 codecs; IP-level codes pass through from decodeIpv6Packet. */
 export type Layer2DecodeErrorCode =
@@ -22,23 +22,8 @@ export type Layer2DecodeErrorCode =
   /** A multicast target address (RFC 4861 §7.1.2). */
   | 'bad-nd-target';
 
-/** Why a layer-2 decode failed; `code` for counters and tests, `detail` for humans. */
-export interface Layer2DecodeError {
-  readonly code: Layer2DecodeErrorCode;
-  readonly detail: string;
-}
+/** Why a layer-2 decode failed. */
+export type Layer2DecodeError = DecodeError<Layer2DecodeErrorCode>;
 
-/** The value, or a typed error. */
-export type Layer2DecodeResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: Layer2DecodeError };
-
-/** Builds a successful result. */
-export function layer2Decoded<T>(value: T): Layer2DecodeResult<T> {
-  return { ok: true, value };
-}
-
-/** Builds a failed result. */
-export function layer2DecodeFailed<T>(code: Layer2DecodeErrorCode, detail: string): Layer2DecodeResult<T> {
-  return { ok: false, error: { code, detail } };
-}
+/** The value, or a typed layer-2 error. */
+export type Layer2DecodeResult<T> = DecodeResult<T, Layer2DecodeErrorCode>;

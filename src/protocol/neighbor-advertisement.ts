@@ -8,7 +8,7 @@ import { ipAddressFromBytes, isMulticast, parseIpAddress } from './ip-address.ts
 import { decodeIpv6Packet, encodeIpv6Packet, IPV6_HEADER_LENGTH } from './ip-packet.ts';
 import { internetChecksum } from './internet-checksum.ts';
 import type { Layer2DecodeResult } from './layer2-decode-result.ts';
-import { layer2Decoded, layer2DecodeFailed } from './layer2-decode-result.ts';
+import { decoded, decodeFailed } from './decode-result.ts';
 import type { MacAddress } from './mac-address.ts';
 import { ipv6MulticastMac, macAddressFromBytes } from './mac-address.ts';
 import { ETHERTYPE_IPV6, encodeEthernetFrame } from './ethernet-frame.ts';
@@ -93,19 +93,19 @@ export function decodeNeighborAdvertisement(bytes: Uint8Array): Layer2DecodeResu
   const ip = decodeIpv6Packet(bytes);
   if (!ip.ok) return ip;
   const { payload: message, protocol } = ip.value;
-  if (protocol !== IPPROTO_ICMPV6) return layer2DecodeFailed('not-icmpv6', `next header ${protocol} is not ICMPv6 (58)`);
-  if (message.length < 2) return layer2DecodeFailed('short', `an ICMPv6 message of ${message.length} bytes`);
+  if (protocol !== IPPROTO_ICMPV6) return decodeFailed('not-icmpv6', `next header ${protocol} is not ICMPv6 (58)`);
+  if (message.length < 2) return decodeFailed('short', `an ICMPv6 message of ${message.length} bytes`);
   if (message[0] !== ICMPV6_NEIGHBOR_ADVERTISEMENT || message[1] !== 0) {
-    return layer2DecodeFailed('not-neighbor-advertisement', `ICMPv6 type ${message[0]} code ${message[1]}`);
+    return decodeFailed('not-neighbor-advertisement', `ICMPv6 type ${message[0]} code ${message[1]}`);
   }
   if (message.length < NA_FIXED_LENGTH) {
-    return layer2DecodeFailed('short', `a Neighbor Advertisement is at least ${NA_FIXED_LENGTH} bytes, got ${message.length}`);
+    return decodeFailed('short', `a Neighbor Advertisement is at least ${NA_FIXED_LENGTH} bytes, got ${message.length}`);
   }
   if (icmpv6Checksum(ip.value.source, ip.value.destination, message) !== 0) {
-    return layer2DecodeFailed('bad-icmpv6-checksum', 'the ICMPv6 checksum does not verify');
+    return decodeFailed('bad-icmpv6-checksum', 'the ICMPv6 checksum does not verify');
   }
   const target = ipAddressFromBytes(message.subarray(8, 24));
-  if (isMulticast(target)) return layer2DecodeFailed('bad-nd-target', `target ${target.text} is multicast`);
+  if (isMulticast(target)) return decodeFailed('bad-nd-target', `target ${target.text} is multicast`);
   const targetMac = findTargetMac(message.subarray(NA_FIXED_LENGTH));
   if (!targetMac.ok) return targetMac;
   const flags = message[4] as number;
@@ -119,7 +119,7 @@ export function decodeNeighborAdvertisement(bytes: Uint8Array): Layer2DecodeResu
     target,
     ...(targetMac.value === undefined ? {} : { targetMac: targetMac.value }),
   };
-  return layer2Decoded(na);
+  return decoded(na);
 }
 
 /** Walks the ND options (type, length in 8-byte units, data) and returns the first Ethernet TLLA. */
@@ -127,19 +127,19 @@ function findTargetMac(options: Uint8Array): Layer2DecodeResult<MacAddress | und
   let found: MacAddress | undefined;
   let offset = 0;
   while (offset < options.length) {
-    if (offset + 2 > options.length) return layer2DecodeFailed('bad-nd-option', `option at ${offset} is cut off`);
+    if (offset + 2 > options.length) return decodeFailed('bad-nd-option', `option at ${offset} is cut off`);
     const type = options[offset] as number;
     const length = (options[offset + 1] as number) * 8;
-    if (length === 0) return layer2DecodeFailed('bad-nd-option', `option ${type} at ${offset} has length 0`);
+    if (length === 0) return decodeFailed('bad-nd-option', `option ${type} at ${offset} has length 0`);
     if (offset + length > options.length) {
-      return layer2DecodeFailed('bad-nd-option', `option ${type} at ${offset} needs ${length} bytes`);
+      return decodeFailed('bad-nd-option', `option ${type} at ${offset} needs ${length} bytes`);
     }
     if (type === ND_OPTION_TARGET_LINK_LAYER_ADDRESS && length === TLLA_OPTION_LENGTH && found === undefined) {
       found = macAddressFromBytes(options.subarray(offset + 2, offset + 8));
     }
     offset += length;
   }
-  return layer2Decoded(found);
+  return decoded(found);
 }
 
 /** Inputs of unsolicitedNeighborAdvertisement. */

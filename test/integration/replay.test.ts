@@ -2,25 +2,18 @@
  * The seed's promise on real daemons: adverts captured from a carpd master and re-injected after
  * it dies do not keep it "alive": the backup takes over on time and stays master.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
-import { Lab } from '../../src/lab/lab.ts';
+import { labForThisFile } from '../helpers/file-lab.ts';
 import { phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
 
 const VIP = '198.51.100.130';
-let lab: Lab | undefined;
-const skip = await Lab.available();
-
-before(async () => {
-  if (skip === undefined) lab = await Lab.create({ hosts: ['a', 'b', 'attacker'] });
-});
-after(async () => {
-  await lab?.destroy();
-});
+const fileLab = await labForThisFile({ hosts: ['a', 'b', 'attacker'] });
+const skip = fileLab.skip;
 
 test('lab: replayed adverts of a dead master are refused; the backup takes over on time and stays master', { skip: skip ?? false, timeout: 60_000 }, async (t) => {
-  assert.ok(lab !== undefined);
+  const lab = fileLab.lab();
   const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 31, vip: VIP, advskew: 0 }));
   await waitForPhase(a, 'master', 6_000);
   const b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: 31, vip: VIP, advskew: 100 }));

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { ip, TestNamespaces } from '../helpers/netns.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HELPER = fileURLToPath(new URL('./announce-once.ts', import.meta.url));
@@ -16,10 +17,6 @@ const VMAC = '00:00:5e:00:01:07';
 const STALE_MAC = '02:00:00:00:00:99';
 const VIP4 = '198.51.100.7';
 const VIP6 = '2001:db8::7';
-
-function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-}
 
 /** Polls until `ready` holds, or fails after `timeoutMs`. */
 async function waitFor(ready: () => boolean, timeoutMs: number): Promise<void> {
@@ -42,16 +39,10 @@ test('Announcer: gratuitous ARP and unsolicited NA update a neighbour table acro
   const suffix = `${process.pid}-${randomBytes(3).toString('hex')}`;
   const nsA = `carpd-ann-a-${suffix}`;
   const nsB = `carpd-ann-b-${suffix}`;
-  const created: string[] = [];
+  const namespaces = new TestNamespaces();
   try {
-    try {
-      ip('netns', 'add', nsA);
-      created.push(nsA);
-      ip('netns', 'add', nsB);
-      created.push(nsB);
-    } catch (error) {
-      return t.skip(`ip netns add failed: ${(error as Error).message.split('\n')[0]}`);
-    }
+    const failure = namespaces.tryAdd(nsA, nsB);
+    if (failure !== undefined) return t.skip(failure);
     ip('-n', nsA, 'link', 'add', 'carp0', 'type', 'veth', 'peer', 'name', 'carp0', 'netns', nsB);
     for (const [ns, v4, v6] of [
       [nsA, '198.51.100.1', '2001:db8::1'],
@@ -91,12 +82,6 @@ test('Announcer: gratuitous ARP and unsolicited NA update a neighbour table acro
     assert.equal(v6?.lladdr, VMAC, JSON.stringify(neighbours));
     assert.ok(v6?.router !== undefined, `the NA's Router flag reached the neighbour entry: ${JSON.stringify(v6)}`);
   } finally {
-    for (const ns of created) {
-      try {
-        ip('netns', 'del', ns);
-      } catch {
-        // already gone
-      }
-    }
+    namespaces.deleteAll(t);
   }
 });

@@ -27,6 +27,9 @@ const badOpenCalls: [string, unknown[], RegExp | { name: string }][] = [
   ['bad, ifname too long', [{ family: 6, ifname: 'x'.repeat(16), onPacket: noop, onError: noop }], { name: 'TypeError' }],
   ['bad, ifname empty', [{ family: 6, ifname: '', onPacket: noop, onError: noop }], { name: 'TypeError' }],
   ['bad, throwing getter', [{ get family(): number { throw new RangeError('getter'); } }], { name: 'RangeError' }],
+  // Aborted the process before the options were read through one helper: ifname is read last,
+  // and the addon then threw its TypeError on top of the getter's pending exception.
+  ['bad, throwing ifname getter', [{ family: 4, onPacket: noop, onError: noop, get ifname(): string { throw new RangeError('getter'); } }], { name: 'RangeError' }],
 ];
 
 for (const [name, args, expected] of badOpenCalls) {

@@ -6,9 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { hostTestRangeAddresses, ip, TestNamespaces } from '../helpers/netns.ts';
 import { testAdvert } from './carp-advert-fixture.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,17 +29,6 @@ interface PeerLine {
   readonly tos?: number;
   readonly flags?: number;
   readonly ifindex?: number;
-}
-
-function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-}
-
-/** The host's own test-range addresses, if any: then the test must not run (NODE.md). */
-function hostTestRangeAddresses(): string[] {
-  const links = JSON.parse(ip('-j', 'addr', 'show')) as { addr_info?: { local?: string }[] }[];
-  const locals = links.flatMap((link) => (link.addr_info ?? []).map((info) => info.local ?? ''));
-  return locals.filter((a) => a.startsWith('198.51.100.') || a.startsWith('203.0.113.') || /^2001:db8:/i.test(a));
 }
 
 /** Runs a peer inside a namespace; resolves with its JSON lines when it exits (or kills it at the deadline). */
@@ -80,16 +70,10 @@ test('raw CARP transport between two network namespaces', async (t) => {
   if (clashes.length > 0) return t.skip(`refusing to run: the host holds test-range addresses ${clashes.join(', ')}`);
   const tag = `cdt${process.pid}${randomBytes(3).toString('hex')}`;
   const [nsA, nsB] = [`${tag}a`, `${tag}b`];
-  const created: string[] = [];
+  const namespaces = new TestNamespaces();
   try {
-    try {
-      ip('netns', 'add', nsA);
-      created.push(nsA);
-      ip('netns', 'add', nsB);
-      created.push(nsB);
-    } catch (error) {
-      return t.skip(`ip netns add failed: ${(error as Error).message.split('\n')[0]}`);
-    }
+    const failure = namespaces.tryAdd(nsA, nsB);
+    if (failure !== undefined) return t.skip(failure);
     // Created inside A with the peer end moved into B at once: never a link in the host namespace.
     ip('-n', nsA, 'link', 'add', 'carp0', 'type', 'veth', 'peer', 'name', 'carp0', 'netns', nsB);
     const plan = [
@@ -148,13 +132,7 @@ test('raw CARP transport between two network namespaces', async (t) => {
     // Loop off: the sender never sees its own adverts.
     assert.deepEqual(senderLines.filter((l) => l.event === 'datagram' || l.event === 'error'), []);
   } finally {
-    for (const ns of created) {
-      try {
-        ip('netns', 'del', ns);
-      } catch (error) {
-        t.diagnostic(`could not delete namespace ${ns}: ${(error as Error).message}`);
-      }
-    }
+    namespaces.deleteAll(t);
   }
 });
 

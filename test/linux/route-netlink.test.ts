@@ -6,23 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { hostTestRangeAddresses, ip, TestNamespaces } from '../helpers/netns.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PEER = fileURLToPath(new URL('./route-netlink-peer.ts', import.meta.url));
-
-function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-}
-
-/** The host's own test-range addresses, if any: then the test must not run (NODE.md). */
-function hostTestRangeAddresses(): string[] {
-  const links = JSON.parse(ip('-j', 'addr', 'show')) as { addr_info?: { local?: string }[] }[];
-  const locals = links.flatMap((link) => (link.addr_info ?? []).map((info) => info.local ?? ''));
-  return locals.filter((a) => a.startsWith('198.51.100.') || a.startsWith('203.0.113.') || /^2001:db8:/i.test(a));
-}
 
 /** Runs the peer in the namespace and resolves with its JSON report (kills it at the deadline). */
 function runPeer(ns: string, args: object, timeoutMs: number): Promise<Record<string, unknown>> {
@@ -56,11 +46,9 @@ test('RouteNetlink and sysctls in a network namespace', { timeout: 90_000 }, asy
   const clashes = hostTestRangeAddresses();
   if (clashes.length > 0) return t.skip(`refusing to run: the host holds test-range addresses ${clashes.join(', ')}`);
   const ns = `cdn${process.pid}${randomBytes(3).toString('hex')}`;
-  try {
-    ip('netns', 'add', ns);
-  } catch (error) {
-    return t.skip(`ip netns add failed: ${String(error)}`);
-  }
+  const namespaces = new TestNamespaces();
+  const failure = namespaces.tryAdd(ns);
+  if (failure !== undefined) return t.skip(failure);
   try {
     // "a" alone would be read by ip as an abbreviation of "address": name the ends explicitly.
     ip('netns', 'exec', ns, 'ip', 'link', 'add', 'name', 'va', 'type', 'veth', 'peer', 'name', 'vb');
@@ -126,10 +114,6 @@ test('RouteNetlink and sysctls in a network namespace', { timeout: 90_000 }, asy
       assert.deepEqual(r.errorsLogged, []);
     });
   } finally {
-    try {
-      ip('netns', 'del', ns);
-    } catch (error) {
-      process.stderr.write(`could not delete namespace ${ns}: ${String(error)}\n`);
-    }
+    namespaces.deleteAll(t);
   }
 });

@@ -10,24 +10,16 @@ import { emptyDropCounts } from '../../src/protocol/drop-reason.ts';
 import { escapeLabelValue, renderMetrics } from '../../src/metrics/prometheus.ts';
 import { parseListenAddress, startMetricsServer } from '../../src/metrics/metrics-server.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
+import { sampleGroup } from '../helpers/fake-daemon-control.ts';
 
+/** sampleGroup as a MASTER with this file's counters and checks: the expected lines below use both. */
 function group(overrides: Partial<GroupStatus> = {}): GroupStatus {
-  return {
+  return sampleGroup({
     name: 'eth0/vhid7',
-    interface: 'eth0',
-    vhid: 7,
     state: 'MASTER',
     since: '2026-01-01T00:00:00.000Z',
     reason: 'master-down-timeout',
     addresses: ['192.0.2.100'],
-    advbase: 1,
-    advskew: 0,
-    advertisedAdvskew: 50,
-    demoteByte: 50,
-    demotion: { total: 50, manual: 0, maintenance: false, health: 50 },
-    preempt: true,
-    replayMode: 'strict',
-    peers: [],
     master: null,
     counters: { advertsSent: 120, advertsReceived: 3, sendErrors: 1, transitions: 2, drops: { ...emptyDropCounts(), 'bad-auth': 4 } },
     scripts: { runs: 2, failures: 1, timeouts: 0, lastDurationMs: 250 },
@@ -36,7 +28,7 @@ function group(overrides: Partial<GroupStatus> = {}): GroupStatus {
       { name: 'uplink', kind: 'interface', healthy: true, weight: 50, lastResult: 'link up' },
     ],
     ...overrides,
-  };
+  });
 }
 
 const STATUS: StatusReport = {

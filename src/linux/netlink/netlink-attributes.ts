@@ -3,7 +3,8 @@
  * { u16 length including the header, u16 type } followed by the value, each attribute padded to
  * a multiple of 4 bytes. Integers are in host order (little-endian on every target carpd runs on).
  */
-import { failed, ok, type NetlinkDecodeResult } from './netlink-decode.ts';
+import { decoded, decodeFailed } from '../../protocol/decode-result.ts';
+import type { NetlinkDecodeResult } from './netlink-decode.ts';
 
 /** Every netlink structure is aligned to 4 bytes (NLMSG_ALIGNTO, RTA_ALIGNTO). */
 export const NETLINK_ALIGN = 4;
@@ -97,12 +98,12 @@ export function decodeAttributes(bytes: Uint8Array): NetlinkDecodeResult<Netlink
   let offset = 0;
   while (offset < bytes.length) {
     if (bytes.length - offset < ATTRIBUTE_HEADER_LENGTH) {
-      return failed('bad-attribute', `${bytes.length - offset} stray bytes after attribute ${attributes.length}`);
+      return decodeFailed('bad-attribute', `${bytes.length - offset} stray bytes after attribute ${attributes.length}`);
     }
     const length = view.getUint16(offset, true);
     const rawType = view.getUint16(offset + 2, true);
     if (length < ATTRIBUTE_HEADER_LENGTH || offset + length > bytes.length) {
-      return failed('bad-attribute', `attribute ${rawType & NLA_TYPE_MASK} at ${offset} claims ${length} bytes, ${bytes.length - offset} left`);
+      return decodeFailed('bad-attribute', `attribute ${rawType & NLA_TYPE_MASK} at ${offset} claims ${length} bytes, ${bytes.length - offset} left`);
     }
     attributes.push({
       type: rawType & NLA_TYPE_MASK,
@@ -111,7 +112,7 @@ export function decodeAttributes(bytes: Uint8Array): NetlinkDecodeResult<Netlink
     });
     offset += align(length);
   }
-  return ok(attributes);
+  return decoded(attributes);
 }
 
 /** The first attribute of a type, if any. */

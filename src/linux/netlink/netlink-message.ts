@@ -5,7 +5,8 @@
  * when its error is 0) and NLMSG_DONE (the end of a dump).
  */
 import { align, decodeAttributes, findAttribute, readString } from './netlink-attributes.ts';
-import { failed, ok, type NetlinkDecodeResult } from './netlink-decode.ts';
+import { decoded, decodeFailed } from '../../protocol/decode-result.ts';
+import type { NetlinkDecodeResult } from './netlink-decode.ts';
 import { errnoName } from './errno-names.ts';
 
 /** Size of struct nlmsghdr. */
@@ -71,11 +72,11 @@ export function decodeNetlinkMessages(datagram: Uint8Array): NetlinkDecodeResult
   let offset = 0;
   while (offset < datagram.length) {
     if (datagram.length - offset < NLMSG_HDRLEN) {
-      return failed('short', `${datagram.length - offset} bytes left at ${offset}, a header needs ${NLMSG_HDRLEN}`);
+      return decodeFailed('short', `${datagram.length - offset} bytes left at ${offset}, a header needs ${NLMSG_HDRLEN}`);
     }
     const length = view.getUint32(offset, true);
     if (length < NLMSG_HDRLEN || length > datagram.length - offset) {
-      return failed('bad-message-length', `message at ${offset} claims ${length} bytes, ${datagram.length - offset} left`);
+      return decodeFailed('bad-message-length', `message at ${offset} claims ${length} bytes, ${datagram.length - offset} left`);
     }
     messages.push({
       type: view.getUint16(offset + 4, true),
@@ -86,7 +87,7 @@ export function decodeNetlinkMessages(datagram: Uint8Array): NetlinkDecodeResult
     });
     offset += align(length);
   }
-  return ok(messages);
+  return decoded(messages);
 }
 
 /** A decoded NLMSG_ERROR or NLMSG_DONE: errno 0 is success (an ack, or a clean end of dump). */
@@ -106,7 +107,7 @@ export interface NetlinkStatus {
 export function decodeNetlinkError(message: NetlinkMessage): NetlinkDecodeResult<NetlinkStatus> {
   const { payload } = message;
   if (payload.length < 4 + NLMSG_HDRLEN) {
-    return failed('short', `NLMSG_ERROR payload of ${payload.length} bytes, needs ${4 + NLMSG_HDRLEN}`);
+    return decodeFailed('short', `NLMSG_ERROR payload of ${payload.length} bytes, needs ${4 + NLMSG_HDRLEN}`);
   }
   const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   const errno = positiveErrno(view.getInt32(0, true));
@@ -117,15 +118,15 @@ export function decodeNetlinkError(message: NetlinkMessage): NetlinkDecodeResult
     const tlvs = start <= payload.length ? decodeAttributes(payload.subarray(start)) : undefined;
     if (tlvs?.ok === true) kernelMessage = readString(findAttribute(tlvs.value, NLMSGERR_ATTR_MSG));
   }
-  return ok(statusOf(errno, kernelMessage));
+  return decoded(statusOf(errno, kernelMessage));
 }
 
 /** Decodes an NLMSG_DONE payload: an int error (0, or a negative errno when a dump failed). */
 export function decodeNetlinkDone(message: NetlinkMessage): NetlinkDecodeResult<NetlinkStatus> {
   // Some old kernels sent NLMSG_DONE without a payload: treat that as success.
-  if (message.payload.length < 4) return ok(statusOf(0, undefined));
+  if (message.payload.length < 4) return decoded(statusOf(0, undefined));
   const view = new DataView(message.payload.buffer, message.payload.byteOffset, 4);
-  return ok(statusOf(positiveErrno(view.getInt32(0, true)), undefined));
+  return decoded(statusOf(positiveErrno(view.getInt32(0, true)), undefined));
 }
 
 function statusOf(errno: number, kernelMessage: string | undefined): NetlinkStatus {

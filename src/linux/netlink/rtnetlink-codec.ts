@@ -16,7 +16,8 @@ import {
   type AttributeInput,
   type NetlinkAttribute,
 } from './netlink-attributes.ts';
-import { failed, ok, type NetlinkDecodeResult } from './netlink-decode.ts';
+import { decoded, decodeFailed } from '../../protocol/decode-result.ts';
+import type { NetlinkDecodeResult } from './netlink-decode.ts';
 import {
   encodeNetlinkMessage,
   NLM_F_ACK,
@@ -245,7 +246,7 @@ function payloadView(payload: Uint8Array): DataView {
 /** Decodes an RTM_NEWLINK / RTM_DELLINK payload. */
 export function decodeLinkMessage(message: NetlinkMessage): NetlinkDecodeResult<LinkMessage> {
   const { payload } = message;
-  if (payload.length < IFINFOMSG_LENGTH) return failed('short', `ifinfomsg of ${payload.length} bytes, needs ${IFINFOMSG_LENGTH}`);
+  if (payload.length < IFINFOMSG_LENGTH) return decodeFailed('short', `ifinfomsg of ${payload.length} bytes, needs ${IFINFOMSG_LENGTH}`);
   const view = payloadView(payload);
   const attributes = decodeAttributes(payload.subarray(IFINFOMSG_LENGTH));
   if (!attributes.ok) return attributes;
@@ -265,23 +266,23 @@ export function decodeLinkMessage(message: NetlinkMessage): NetlinkDecodeResult<
       kind: readString(findAttribute(linkInfo, IFLA_INFO_KIND)),
     }),
   };
-  return ok(link);
+  return decoded(link);
 }
 
 /** Decodes an RTM_NEWADDR / RTM_DELADDR payload; families other than IPv4/IPv6 are refused. */
 export function decodeAddressMessage(message: NetlinkMessage): NetlinkDecodeResult<AddressMessage> {
   const { payload } = message;
-  if (payload.length < IFADDRMSG_LENGTH) return failed('short', `ifaddrmsg of ${payload.length} bytes, needs ${IFADDRMSG_LENGTH}`);
+  if (payload.length < IFADDRMSG_LENGTH) return decodeFailed('short', `ifaddrmsg of ${payload.length} bytes, needs ${IFADDRMSG_LENGTH}`);
   const view = payloadView(payload);
   const family = view.getUint8(0);
   const size = family === AF_INET ? 4 : family === AF_INET6 ? 16 : 0;
-  if (size === 0) return failed('unsupported-family', `address family ${family}`);
+  if (size === 0) return decodeFailed('unsupported-family', `address family ${family}`);
   const attributes = decodeAttributes(payload.subarray(IFADDRMSG_LENGTH));
   if (!attributes.ok) return attributes;
   const raw = findAttribute(attributes.value, IFA_LOCAL) ?? findAttribute(attributes.value, IFA_ADDRESS);
-  if (raw === undefined) return failed('bad-address', 'no IFA_LOCAL or IFA_ADDRESS');
-  if (raw.value.length !== size) return failed('bad-address', `IPv${size === 4 ? 4 : 6} address of ${raw.value.length} bytes`);
-  return ok({
+  if (raw === undefined) return decodeFailed('bad-address', 'no IFA_LOCAL or IFA_ADDRESS');
+  if (raw.value.length !== size) return decodeFailed('bad-address', `IPv${size === 4 ? 4 : 6} address of ${raw.value.length} bytes`);
+  return decoded({
     ifindex: view.getUint32(4, true),
     address: ipAddressFromBytes(raw.value),
     prefixLength: view.getUint8(1),
