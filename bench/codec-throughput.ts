@@ -7,7 +7,6 @@
  * feeds a sink so nothing is optimised away. A failed verification aborts the run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { carpChecksumValid, decodeCarpHeader, encodeCarpHeader } from '../src/protocol/carp-header.ts';
 import { CarpAuthenticator } from '../src/protocol/carp-hmac.ts';
@@ -15,6 +14,8 @@ import { carpKeyFromPassphrase } from '../src/protocol/carp-key.ts';
 import { parseIpAddress } from '../src/protocol/ip-address.ts';
 import { decodeIpPacket, encodeIpv4Packet } from '../src/protocol/ip-packet.ts';
 import { classifyProtocol112 } from '../src/protocol/protocol-112.ts';
+import { describeMachine } from './machine-description.ts';
+import { median } from './summary-statistics.ts';
 
 const ROUNDS = Number(process.env.CARPD_BENCH_ROUNDS ?? 5);
 const ROUND_MS = Number(process.env.CARPD_BENCH_MS ?? 2000);
@@ -55,12 +56,6 @@ function measure(ms: number, step: (i: number) => void): number {
     elapsed = performance.now() - started;
   }
   return (calls / elapsed) * 1000;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 interface Result {
@@ -106,9 +101,8 @@ function writeResults(results: Result[]): void {
   const report = {
     benchmark: 'codec-throughput',
     date: new Date().toISOString(),
-    node: process.version,
+    machine: describeMachine(),
     platform: `${process.platform} ${process.arch}`,
-    cpu: cpus()[0]?.model ?? 'unknown',
     rounds: ROUNDS,
     roundMs: ROUND_MS,
     results,

@@ -22,11 +22,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab } from '../src/lab/lab.ts';
 import { groupFlags, startCarpd, stopCarpd, transitions, type CarpdNode } from '../test/integration/carpd-in-lab.ts';
+import { describeMachine, machineLine } from './machine-description.ts';
+import { summarize } from './summary-statistics.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '2,4,8,16' }, runs: { type: 'string', default: '3' } } });
 const RUNS = Number(values.runs);
@@ -206,14 +207,6 @@ async function oneRun(lab: Lab, n: number, run: number): Promise<RunResult> {
   return result;
 }
 
-function stats(xs: (number | null)[]): { median: number; min: number; max: number } | null {
-  const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = Math.floor(v.length / 2);
-  const median = v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
-  return { median, min: v[0]!, max: v.at(-1)! };
-}
-
 const fmt = (s: { median: number; min: number; max: number } | null): string =>
   s === null ? '—' : `${(s.median / 1000).toFixed(2)} (${(s.min / 1000).toFixed(2)}–${(s.max / 1000).toFixed(2)})`;
 
@@ -224,8 +217,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const command = ['node', ...process.execArgv, 'bench/convergence.ts', ...process.argv.slice(2)].join(' ');
-  const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
-  const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown';
+  const machine = describeMachine();
   const results: RunResult[] = [];
   const began = Date.now();
   for (const n of SIZES) {
@@ -253,14 +245,14 @@ async function main(): Promise<number> {
       n,
       runs: rs.length,
       failed: rs.length - ok.length,
-      allBackupMs: stats(rs.map((r) => r.allBackupMs)),
-      startFromSpawnMs: stats(rs.map((r) => r.startFromSpawnMs)),
-      startFromAllBackupMs: stats(rs.map((r) => r.startFromAllBackupMs)),
-      startConfirmedMs: stats(rs.map((r) => r.startConfirmedMs)),
-      bestWaitMs: stats(rs.map((r) => r.bestWaitMs)),
+      allBackupMs: summarize(rs.map((r) => r.allBackupMs)),
+      startFromSpawnMs: summarize(rs.map((r) => r.startFromSpawnMs)),
+      startFromAllBackupMs: summarize(rs.map((r) => r.startFromAllBackupMs)),
+      startConfirmedMs: summarize(rs.map((r) => r.startConfirmedMs)),
+      bestWaitMs: summarize(rs.map((r) => r.bestWaitMs)),
       transientMasters: rs.map((r) => r.transientMasters),
-      crashMs: stats(rs.map((r) => r.crashMs)),
-      crashConfirmedMs: stats(rs.map((r) => r.crashConfirmedMs)),
+      crashMs: summarize(rs.map((r) => r.crashMs)),
+      crashConfirmedMs: summarize(rs.map((r) => r.crashConfirmedMs)),
       crashTransientMasters: rs.map((r) => r.crashTransientMasters),
       expectedStartMasterDownMs: masterDownMs(skewOf(0)),
       expectedCrashMasterDownMs: expectedCrashMs,
@@ -271,7 +263,7 @@ async function main(): Promise<number> {
   const lines = [
     '# carpd convergence on one segment (netns lab)',
     '',
-    `- date: ${date}; kernel ${kernel}; ${cpu}, ${cpus().length} CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; node ${process.version}`,
+    `- date: ${date}; ${machineLine(machine)}`,
     `- command: \`${command}\` (wall time ${((Date.now() - began) / 1000).toFixed(0)} s)`,
     `- setup: one lab of N hosts per size; advbase ${ADVBASE}, node i advskew 10·i (n1 = 10 is the best), --preempt, vmac mode; ${RUNS} run(s) per size`,
     '- times in seconds, median (min–max). "from spawn": spawn of all daemons → the log time of the last transition completing the state',
@@ -299,7 +291,7 @@ async function main(): Promise<number> {
   writeFileSync(join(out, 'convergence.md'), md);
   writeFileSync(
     join(out, 'convergence.json'),
-    `${JSON.stringify({ benchmark: 'convergence', date, kernel, cpu, cpus: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, command, runsPerSize: RUNS, sizes: SIZES, advbase: ADVBASE, advskews: '10·i', preempt: true, vmac: true, summary, results }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'convergence', date, machine, command, runsPerSize: RUNS, sizes: SIZES, advbase: ADVBASE, advskews: '10·i', preempt: true, vmac: true, summary, results }, null, 2)}\n`,
   );
   return failures.length > 0 ? 1 : 0;
 }

@@ -1,12 +1,18 @@
 /**
- * Failover comparison in one network-namespace lab: carpd (advbase 1 with vmac, and the fast mode
- * advbase 0), Debian's ucarp (advbase 1) and Debian's keepalived (VRRPv3, advert_int 1 and 0.01),
- * for a crash of the master (link cut + SIGKILL of its process group) and a graceful stop (SIGTERM).
- * Run as root: `node --import tsx bench/failover.ts [--runs N] [--quick]` (default 5 runs per case;
- * --quick: 2 runs, carpd and keepalived 0.01 only, for CI).
+ * Failover comparison in one network-namespace lab: carpd (advbase 1 with and without vmac, and
+ * the fast mode advbase 0), Debian's ucarp (advbase 1) and Debian's keepalived (VRRPv3,
+ * advert_int 1 and 0.01), for a crash of the master (link cut + SIGKILL of its process group) and
+ * a graceful stop (SIGTERM).
  *
- * The structure follows bench/lab-failover.ts (which runs its own main on import, so it is copied,
- * not imported). Per run, with the pair stable (m master, b backup) and a client pinging the VIP
+ * Run as root: `node --import tsx bench/failover.ts [--runs N] [--quick] [--configs ID,...]
+ * [--out DIR] [--name NAME]`. Default: every configuration, 5 runs per case, results in
+ * bench/results/failover.{json,md}. --quick (the CI smoke form): 2 runs of carpd-1, carpd-fast and
+ * keepalived-fast. --configs picks configurations by id (carpd-1, carpd-1-novmac, carpd-fast,
+ * ucarp-1, keepalived-1, keepalived-fast); `npm run bench:lab` is carpd-1, carpd-1-novmac and
+ * ucarp-1 under the name lab-failover. --out/--name choose where the JSON and markdown go, so a
+ * smoke run does not overwrite the committed results.
+ *
+ * Per run, with the pair stable (m master, b backup) and a client pinging the VIP
  * every 5 ms, after a random phase (0–1000 ms for the 1 s timers, 0–100 ms for the fast ones) the
  * trigger fires and we measure from the trigger's wall-clock time:
  *   (a) the backup's first transition to MASTER: carpd's transition log record `time`; ucarp's
@@ -16,8 +22,9 @@
  * Then both daemons are stopped (SIGTERM) and whatever a SIGKILLed master left is removed.
  *
  * Anomalies (pair not stable, VIP on two hosts, a failover slower than the expected time + 100 ms,
- * no notification, unclean exits) are recorded with log tails and printed.
- * Results go to bench/results/failover.{json,md}.
+ * no notification, unclean exits, leftovers after a clean stop) are recorded with log tails and
+ * printed. Exit status: 0 when every run completed, 1 when an anomaly concerns carpd (the peers'
+ * anomalies are reported, not failed on), 2 when the lab or a peer is not available.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -27,6 +34,8 @@ import { parseArgs } from 'node:util';
 import { Lab, type LabHost, type LabProcess } from '../src/lab/lab.ts';
 import { parsePingOutput } from '../src/lab/ping.ts';
 import { groupFlags, holds, phaseOf, startCarpd, transitions, waitForPhase, type CarpdNode } from '../test/integration/carpd-in-lab.ts';
+import { describeMachine, machineLine } from './machine-description.ts';
+import { summarize, type Summary } from './summary-statistics.ts';
 
 type SystemName = 'carpd' | 'ucarp' | 'keepalived';
 type EventName = 'crash' | 'graceful';
@@ -90,10 +99,21 @@ interface Anomaly {
   logs?: Record<string, string[]>;
 }
 
-const { values } = parseArgs({ options: { runs: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    configs: { type: 'string' },
+    out: { type: 'string' },
+    name: { type: 'string', default: 'failover' },
+  },
+});
 const QUICK = values.quick === true;
 const RUNS = Number(values.runs ?? (QUICK ? '2' : '5'));
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
+const OUT_DIR = resolve(values.out ?? resolve(import.meta.dirname, 'results'));
+const NAME = values.name ?? 'failover';
+if (!/^[\w.-]+$/.test(NAME)) throw new Error(`--name must be a plain file name stem, got ${NAME}`);
 
 const PASS = 'lab-secret';
 const PING_INTERVAL_MS = 5;
@@ -109,6 +129,10 @@ const ALL_CONFIGS: Config[] = [
   {
     id: 'carpd-1', system: 'carpd', setting: 'advbase 1, vmac (skew 0/100)', timer: '1 s', vhid: 41, vip: '198.51.100.141', interval: 1,
     masterSkew: 0, backupSkew: 100, vmac: true, masterDownMs: carpdDown(1, 100), gracefulMs: (100 / 256) * 1000, slackMs: 0, phaseMaxMs: 1000,
+  },
+  {
+    id: 'carpd-1-novmac', system: 'carpd', setting: 'advbase 1, no-vmac (skew 0/100)', timer: '1 s', vhid: 46, vip: '198.51.100.146', interval: 1,
+    masterSkew: 0, backupSkew: 100, vmac: false, masterDownMs: carpdDown(1, 100), gracefulMs: (100 / 256) * 1000, slackMs: 0, phaseMaxMs: 1000,
   },
   {
     id: 'carpd-fast', system: 'carpd', setting: 'advbase 0, vmac (skew 1/10)', timer: 'fast', vhid: 42, vip: '198.51.100.142', interval: 0,
@@ -127,7 +151,12 @@ const ALL_CONFIGS: Config[] = [
     masterSkew: 0, backupSkew: 0, priorities: [150, 100], masterDownMs: 30 + vrrpSkew(0.01, 100), gracefulMs: vrrpSkew(0.01, 100), slackMs: 0, phaseMaxMs: 100,
   },
 ];
-const CONFIGS = QUICK ? ALL_CONFIGS.filter((c) => c.system === 'carpd' || c.id === 'keepalived-fast') : ALL_CONFIGS;
+const QUICK_CONFIGS = ['carpd-1', 'carpd-fast', 'keepalived-fast'];
+const DEFAULT_CONFIGS = ALL_CONFIGS.filter((c) => c.id !== 'carpd-1-novmac').map((c) => c.id);
+const SELECTED = values.configs !== undefined ? values.configs.split(',').map((x) => x.trim()) : QUICK ? QUICK_CONFIGS : DEFAULT_CONFIGS;
+const unknownConfigs = SELECTED.filter((id) => !ALL_CONFIGS.some((c) => c.id === id));
+if (unknownConfigs.length > 0) throw new Error(`--configs: unknown ${unknownConfigs.join(', ')} (known: ${ALL_CONFIGS.map((c) => c.id).join(', ')})`);
+const CONFIGS = ALL_CONFIGS.filter((c) => SELECTED.includes(c.id));
 const EVENTS: EventName[] = ['crash', 'graceful'];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -455,15 +484,8 @@ async function oneRun(lab: Lab, config: Config, event: EventName, run: number): 
   }
 }
 
-type Stats = { median: number; min: number; max: number; n: number } | null;
-
-function stats(xs: (number | null)[]): Stats {
-  const v = xs.filter((x): x is number => x !== null).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = Math.floor(v.length / 2);
-  const median = v.length % 2 === 1 ? (v[mid] ?? 0) : ((v[mid - 1] ?? 0) + (v[mid] ?? 0)) / 2;
-  return { median, min: v[0] ?? 0, max: v.at(-1) ?? 0, n: v.length };
-}
+type Stats = Summary | null;
+const stats = summarize;
 
 const num = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const fmt = (s: Stats): string => (s === null ? 'n/a' : `${num(s.median)} (${num(s.min)}–${num(s.max)})`);
@@ -496,8 +518,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const command = ['node', ...process.execArgv, 'bench/failover.ts', ...process.argv.slice(2)].join(' ');
-  const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
-  const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? 'unknown';
+  const machine = describeMachine();
   const versions = { ucarp: version('ucarp'), keepalived: version('keepalived') };
   const started = Date.now();
   const groups: { id: string; system: SystemName; setting: string; timer: Timer; event: EventName; expectedMs: number; runs: RunResult[] }[] = [];
@@ -580,9 +601,7 @@ async function main(): Promise<number> {
     '# Failover: carpd vs ucarp vs keepalived',
     '',
     `- date: ${date}`,
-    `- kernel: ${kernel}`,
-    `- node: ${process.version}`,
-    `- cpu: ${cpu}`,
+    `- machine: ${machineLine(machine)}`,
     `- ucarp: ${versions.ucarp}; keepalived: ${versions.keepalived}`,
     `- command: \`${command}\``,
     `- setup: one namespace lab (m, b, client on a bridge); client pings the VIP every ${PING_INTERVAL_MS} ms; trigger after a random phase (0–1000 ms for the 1 s timers, 0–100 ms for the fast ones); crash = bridge port of m down + SIGKILL of m's process group; graceful = SIGTERM`,
@@ -609,15 +628,14 @@ async function main(): Promise<number> {
     ...perRun,
   ].join('\n');
 
-  const outDir = resolve(import.meta.dirname, 'results');
-  mkdirSync(outDir, { recursive: true });
+  mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(
-    join(outDir, 'failover.json'),
-    `${JSON.stringify({ benchmark: 'failover', date, kernel, node: process.version, cpu, versions, command, runsPerCase: RUNS, quick: QUICK, pingIntervalMs: PING_INTERVAL_MS, toleranceMs: TOLERANCE_MS, configs: CONFIGS, summary, ratios, groups, anomalies }, null, 2)}\n`,
+    join(OUT_DIR, `${NAME}.json`),
+    `${JSON.stringify({ benchmark: NAME, date, machine, versions, command, runsPerCase: RUNS, quick: QUICK, pingIntervalMs: PING_INTERVAL_MS, toleranceMs: TOLERANCE_MS, configs: CONFIGS, summary, ratios, groups, anomalies }, null, 2)}\n`,
   );
-  writeFileSync(join(outDir, 'failover.md'), md);
-  process.stdout.write(`${table}\n\n${ratioTable}\n\n${expectations}\n\nanomalies: ${anomalies.length}\n${anomalies.length > 0 ? `${anomalyLines.join('\n')}\n` : ''}`);
-  return 0;
+  writeFileSync(join(OUT_DIR, `${NAME}.md`), md);
+  process.stdout.write(`${table}\n\n${ratioTable}\n\n${expectations}\n\nanomalies: ${anomalies.length}\n${anomalies.length > 0 ? `${anomalyLines.join('\n')}\n` : ''}results: ${join(OUT_DIR, NAME)}.{json,md}\n`);
+  return anomalies.some((a) => a.config.startsWith('carpd')) ? 1 : 0;
 }
 
 process.exitCode = await main();

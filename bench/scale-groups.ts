@@ -6,10 +6,11 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab } from '../src/lab/lab.ts';
+import { describeMachine, machineLine } from './machine-description.ts';
 
 const CARPD = resolve(import.meta.dirname, '../bin/carpd');
 const CARPCTL = resolve(import.meta.dirname, '../bin/carpctl');
@@ -112,7 +113,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, groups: { type: 'string', default: '255' } } });
   const result = await runScale(Number(values.groups), Number(values.seconds), (line) => console.log(line));
   const command = `node --import tsx bench/scale-groups.ts --seconds ${values.seconds} --groups ${values.groups}`;
-  const machine = { date: new Date().toISOString(), node: process.version, kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length };
+  const machine = { date: new Date().toISOString(), ...describeMachine() };
   console.log(JSON.stringify(result, null, 2));
   mkdirSync(resolve(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(resolve(import.meta.dirname, 'results/scale-groups.json'), JSON.stringify({ command, machine, result }, null, 2) + '\n');
@@ -120,7 +121,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     '# 255 groups in one carpd process',
     '',
     `- command: \`${command}\``,
-    `- ${machine.date}, Node ${machine.node}, kernel ${machine.kernel}, ${machine.cpu} × ${machine.cores}`,
+    `- ${machine.date}, ${machineLine(machine)}`,
     '',
     '| groups | all MASTER after | steady period | CPU | RSS | adverts on the wire | advert jitter p50 / p99 / max | clean stop | leftover carp* links |',
     '|---|---|---|---|---|---|---|---|---|',

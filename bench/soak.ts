@@ -30,12 +30,13 @@
  * Results: bench/results/soak.json and bench/results/soak.md (when run as a script).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Lab } from '../src/lab/lab.ts';
+import { seededRandom } from '../src/sim/random.ts';
 import { groupFlags, startCarpd, type CarpdNode } from '../test/integration/carpd-in-lab.ts';
+import { describeMachine, machineLine } from './machine-description.ts';
 
 const CARPCTL = resolve(import.meta.dirname, '../bin/carpctl');
 const VIP = '198.51.100.107';
@@ -90,18 +91,6 @@ export interface SoakResult {
   logTails?: Record<string, string[]>;
 }
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** A daemon slot: the running node and an incremental reader of its transitions. */
@@ -144,7 +133,7 @@ function refreshPhase(slot: Slot): string {
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const between = (lo: number, hi: number): number => lo + random() * (hi - lo);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 
@@ -407,17 +396,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   }
 }
 
-function machine(): Record<string, unknown> {
-  return { hostname: hostname(), kernel: release(), cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version };
-}
-
 function markdown(result: SoakResult, command: string): string {
   const lines = [
     '# Soak test',
     '',
     `Command: \`${command}\``,
     '',
-    `Machine: ${Object.entries(machine()).map(([k, v]) => `${k} ${String(v)}`).join(', ')}`,
+    `Machine: ${machineLine()}`,
     '',
     `Duration ${(result.durationMs / 1000).toFixed(0)} s, seed ${result.seed}; 3 nodes (advskew 0/50/100, preempt, advbase 1) and a client pinging the VIP every 20 ms.`,
     '',
@@ -429,7 +414,7 @@ function markdown(result: SoakResult, command: string): string {
     `| VIP on two hosts > 500 ms (outside partition/loss) | ${result.dualVipEpisodes} |`,
     `| two VIP holders during partition/loss (expected; informative) | ${result.dualVipDuringFaults.count} episodes, longest ${result.dualVipDuringFaults.longestMs} ms |`,
     `| invariant samples (checked after grace) | ${result.samples} (${result.checkedSamples}) |`,
-    `| VIP availability (client) | ${(result.availability.fraction * 100).toFixed(2)} % (${result.availability.received}/${result.availability.sent}), longest gap ${result.availability.longestGapMs} ms |`,
+    `| VIP availability (client) | ${(result.availability.fraction * 100).toFixed(2)} % (${result.availability.received}/${result.availability.sent}), longest gap ${result.availability.longestGapMs.toFixed(0)} ms |`,
     `| transitions per node | ${Object.entries(result.transitions).map(([k, v]) => `${k} ${v}`).join(', ')} |`,
     '',
     '## Faults',
@@ -456,7 +441,7 @@ async function main(): Promise<void> {
   const result = await runSoak({ durationMs: minutes * 60_000, seed });
   const out = resolve(import.meta.dirname, 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'soak.json'), `${JSON.stringify({ command, machine: machine(), ...result }, null, 2)}\n`);
+  writeFileSync(join(out, 'soak.json'), `${JSON.stringify({ command, machine: describeMachine(), ...result }, null, 2)}\n`);
   const md = markdown(result, command);
   writeFileSync(join(out, 'soak.md'), md);
   console.log(md);

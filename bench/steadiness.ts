@@ -24,12 +24,12 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Lab, type LabCapture, type LabProcess } from '../src/lab/lab.ts';
 import { groupFlags, phaseOf, startCarpd, stopCarpd, waitForPhase, type CarpdNode } from '../test/integration/carpd-in-lab.ts';
+import { describeMachine, machineLine, type MachineDescription } from './machine-description.ts';
 
 const CARPCTL = resolve(import.meta.dirname, '../bin/carpctl');
 const RESULTS = resolve(import.meta.dirname, 'results');
@@ -397,13 +397,13 @@ function lossOnlyExpectation(lossPercent: number, durationS: number): { advertsI
 }
 
 function markdown(result: Record<string, unknown>, phases: PhaseResult[]): string {
-  const m = result['machine'] as Record<string, unknown>;
+  const m = result['machine'] as MachineDescription;
   const lines: string[] = [
     '# Steadiness: false failovers of a fast-mode carpd pair under CPU hog and frame loss',
     '',
     `Run ${String(result['date'])} — \`${String(result['command'])}\``,
     '',
-    `Machine: ${String(m['cpu'])}, ${String(m['cores'])} cores, kernel ${String(m['kernel'])}, Node ${String(m['node'])}, ${String(m['memoryGiB'])} GiB.`,
+    `Machine: ${machineLine(m)}.`,
     '',
     `Pair: m \`--advbase 0 --advskew ${MASTER_SKEW}\` (advert every ${MASTER_INTERVAL_MS.toFixed(2)} ms), b \`--advbase 0 --advskew ${BACKUP_SKEW}\` (master-down ${MASTER_DOWN_MS.toFixed(1)} ms), vhid ${VHID}, --no-vmac, in the netns lab. Hogs: \`node -e 'for(;;){}'\` processes. Loss: nftables random drop in the bridge.`,
     '',
@@ -462,14 +462,7 @@ function markdown(result: Record<string, unknown>, phases: PhaseResult[]): strin
 async function main(): Promise<void> {
   const reason = await Lab.available();
   if (reason !== undefined) throw new Error(`lab unavailable: ${reason}`);
-  const machine = {
-    hostname: hostname(),
-    kernel: release(),
-    node: process.version,
-    cpu: cpus()[0]?.model.trim() ?? 'unknown',
-    cores: cpus().length,
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-  };
+  const machine = describeMachine();
   const command = `node --import tsx bench/steadiness.ts --minutes ${MINUTES} --loss ${LOSS} --hog ${HOGS} --baseline-minutes ${BASELINE_MINUTES}`;
   const lab = await Lab.create({ hosts: ['m', 'b'] });
   const phases: PhaseResult[] = [];
