@@ -1,6 +1,6 @@
 /**
  * Convergence of N carpd nodes on one segment, in the network-namespace lab.
- * Run as root: `node --import tsx bench/convergence.ts [--sizes 2,4,8,16] [--runs 3]`.
+ * Run as root: `node --import tsx bench/convergence.ts [--sizes 2,4,8,16] [--runs 3] [--out DIR]`.
  *
  * Per size N (one lab of N hosts n1..nN, reused by every run of that size), per run:
  *   (1) start: all N daemons are spawned at once (advbase 1, node i with advskew 10·i, preempt on,
@@ -18,7 +18,8 @@
  *       timer was last re-armed by n1's last advert before the cut, the expected value lies in
  *       [master-down − (1 + 10/256) s, master-down].
  * Between runs all daemons are stopped (SIGTERM), the killed node's leftovers removed and its link
- * restored. Results go to bench/results/convergence.{json,md}.
+ * restored. Results go to bench/results/convergence.{json,md} (or --out DIR). Exit status 1 when a
+ * run did not converge.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,9 @@ import { groupFlags, startCarpd, stopCarpd, transitions, type CarpdNode } from '
 import { describeMachine, machineLine } from './machine-description.ts';
 import { summarize } from './summary-statistics.ts';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '2,4,8,16' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '2,4,8,16' }, runs: { type: 'string', default: '3' }, out: { type: 'string' } } });
+/** Where convergence.{json,md} go (a smoke run must not overwrite the committed results). */
+const OUT_DIR = resolve(values.out ?? resolve(import.meta.dirname, 'results'));
 const RUNS = Number(values.runs);
 if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 50) throw new Error(`--runs must be an integer in 1..50, got ${values.runs}`);
 const SIZES = values.sizes.split(',').map((s) => Number(s.trim()));
@@ -286,7 +289,7 @@ async function main(): Promise<number> {
   }
   const md = lines.join('\n');
   process.stdout.write(`\n${md}\n`);
-  const out = resolve(import.meta.dirname, 'results');
+  const out = OUT_DIR;
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'convergence.md'), md);
   writeFileSync(

@@ -1,7 +1,7 @@
 /**
  * Steadiness under stress: does a stable carpd pair in fast mode stay put (no false failovers)
  * while the machine is CPU-starved and the segment loses frames?
- * Run as root: `node --import tsx bench/steadiness.ts [--minutes 10] [--loss 10] [--hog 2] [--baseline-minutes 1]`.
+ * Run as root: `node --import tsx bench/steadiness.ts [--minutes 10] [--loss 10] [--hog 2] [--baseline-minutes 1] [--no-capture] [--out DIR]`.
  *
  * Setup (network-namespace lab, hosts m and b, vhid 41, VIP 198.51.100.141, --no-vmac):
  *   m: --advbase 0 --advskew 1   (advert every 1/256 s = 3.9 ms)
@@ -20,7 +20,8 @@
  * m's adverts as they arrive, and the gaps between arrivals are summarized per phase (the
  * backup takes over only after a gap longer than master-down, or after its own timer outran
  * adverts that had arrived but were not yet read).
- * Results: bench/results/steadiness.{json,md}.
+ * Results: bench/results/steadiness.{json,md} (or --out DIR). Exit status 1 when the pair could not
+ * be set up or a phase had a false failover.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,7 +33,6 @@ import { groupFlags, phaseOf, startCarpd, stopCarpd, waitForPhase, type CarpdNod
 import { describeMachine, machineLine, type MachineDescription } from './machine-description.ts';
 
 const CARPCTL = resolve(import.meta.dirname, '../bin/carpctl');
-const RESULTS = resolve(import.meta.dirname, 'results');
 
 const { values } = parseArgs({
   options: {
@@ -41,8 +41,11 @@ const { values } = parseArgs({
     hog: { type: 'string', default: '2' },
     'baseline-minutes': { type: 'string', default: '1' },
     'no-capture': { type: 'boolean', default: false },
+    out: { type: 'string' },
   },
 });
+/** Where steadiness.{json,md} go (a smoke run must not overwrite the committed results). */
+const RESULTS = resolve(values.out ?? resolve(import.meta.dirname, 'results'));
 const MINUTES = Number(values.minutes);
 const LOSS = Number(values.loss);
 const HOGS = Number(values.hog);
@@ -519,7 +522,7 @@ async function main(): Promise<void> {
   writeFileSync(join(RESULTS, 'steadiness.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(RESULTS, 'steadiness.md'), markdown(result, phases));
   for (const p of phases) process.stdout.write(`${p.name}: ${p.falseFailovers} false failover(s); b/m advert ratio ${p.backupReceiveRatio}; ${JSON.stringify(p.transitions)}\n`);
-  if (setupError !== undefined) process.exitCode = 1;
+  if (setupError !== undefined || phases.some((p) => p.falseFailovers > 0)) process.exitCode = 1;
 }
 
 await main();

@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc --noEmit -p .
-# The benchmark smoke tests (test/bench/) run first and alone: their timing checks (fast mode's
-# 117 ms master-down) must not share the two CPUs with other namespace labs.
+# The benchmarks' short forms (test/bench/) run first, one at a time: their timing checks (fast
+# mode's 117 ms master-down, no false failover under load) must not share the two CPUs with
+# other namespace labs.
 mapfile -t smoke < <(find test/bench -name '*.test.ts' | sort)
 mapfile -t files < <(find src test -name '*.test.ts' -not -path 'test/bench/*' | sort)
 node --import tsx --test --test-concurrency=1 "${smoke[@]}"

@@ -10,13 +10,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { Lab } from '../../src/lab/lab.ts';
+import { runBench } from './run-bench.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const MARGIN_MS = 100;
 
 function missingPeers(): string | undefined {
@@ -54,20 +51,14 @@ interface ConfigRow {
 }
 
 test('bench/failover.ts --quick: carpd fails over within its protocol intervals, keepalived measured beside it', { skip: skip ?? false, timeout: 600_000 }, async (t) => {
-  const out = mkdtempSync(join(tmpdir(), 'carpd-failover-smoke-'));
+  const run = await runBench('bench/failover.ts', ['--quick', '--name', 'smoke'], 540_000);
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/failover.ts', '--quick', '--out', out, '--name', 'smoke'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const killer = setTimeout(() => child.kill('SIGINT'), 540_000);
-    const code = await new Promise<number | null>((done) => child.on('close', done));
-    clearTimeout(killer);
+    const { code, output } = run;
     for (const line of output.trim().split('\n')) if (line.startsWith('|') || line.startsWith('ANOMALY')) t.diagnostic(line);
     assert.equal(code, 0, `the benchmark exits 0 (1 = an anomaly concerning carpd):\n${output.slice(-6000)}`);
 
-    const report = JSON.parse(readFileSync(join(out, 'smoke.json'), 'utf8')) as { summary: SummaryRow[]; configs: ConfigRow[]; anomalies: { config: string; what: string }[]; runsPerCase: number };
-    assert.ok(readFileSync(join(out, 'smoke.md'), 'utf8').includes('| system | setting | event |'), 'the markdown table is written');
+    const report = run.readJson<{ summary: SummaryRow[]; configs: ConfigRow[]; anomalies: { config: string; what: string }[]; runsPerCase: number }>('smoke.json');
+    assert.ok(run.readText('smoke.md').includes('| system | setting | event |'), 'the markdown table is written');
     assert.equal(report.runsPerCase, 2);
     assert.deepEqual(report.configs.map((c) => c.id).sort(), ['carpd-1', 'carpd-fast', 'keepalived-fast']);
     for (const a of report.anomalies) t.diagnostic(`peer anomaly (reported, not failed on): ${a.config}: ${a.what}`);
@@ -90,6 +81,6 @@ test('bench/failover.ts --quick: carpd fails over within its protocol intervals,
       assert.ok(vip.max <= row.expectedMs + MARGIN_MS, `${label}: VIP after ${vip.max} ms, expected ≤ ${row.expectedMs} + ${MARGIN_MS} ms`);
     }
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    run.cleanup();
   }
 });

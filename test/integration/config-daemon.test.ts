@@ -3,24 +3,21 @@
  * and events against the live daemon, metrics scraped from it, reload without disturbing
  * unchanged groups, an invalid reload refused, health-check demotion handing over and back.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, existsSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Lab, type LabHost, type LabProcess } from '../../src/lab/lab.ts';
 import { CARPD, transitions, type CarpdNode } from './carpd-in-lab.ts';
+import { labForThisFile } from '../helpers/file-lab.ts';
 
 const CARPCTL = resolve(import.meta.dirname, '../../bin/carpctl');
-let lab: Lab | undefined;
-const skip = await Lab.available();
 const dir = mkdtempSync(join(tmpdir(), 'carpd-config-'));
 
-before(async () => {
-  if (skip === undefined) lab = await Lab.create({ hosts: ['a', 'b'] });
-});
-after(async () => {
-  await lab?.destroy();
+const fileLab = await labForThisFile({ hosts: ['a', 'b'] });
+const skip = fileLab.skip;
+after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -96,8 +93,7 @@ function scriptLog(): string[] {
 }
 
 test('lab: config file with groups, carpctl status/events, metrics, reload without flap, invalid reload refused', { skip: skip ?? false, timeout: 120_000 }, async () => {
-  assert.ok(lab !== undefined);
-  const labRef = lab;
+  const labRef = fileLab.lab();
   for (const h of ['a', 'b']) {
     await labRef.exec(h, ['mkdir', '-p', join(dir, h, 'state')]);
   }
@@ -170,8 +166,7 @@ test('lab: config file with groups, carpctl status/events, metrics, reload witho
 });
 
 test('lab: a failing health check demotes the master; the backup takes over; recovery hands back', { skip: skip ?? false, timeout: 90_000 }, async (t) => {
-  assert.ok(lab !== undefined);
-  const labRef = lab;
+  const labRef = fileLab.lab();
   const flag = join(dir, 'healthy-a');
   writeFileSync(flag, 'ok');
   const check = `track:\n  checks:\n    - name: service\n      command: [/usr/bin/test, -f, ${flag}]\n      interval_seconds: 1\n      timeout_seconds: 0.5\n      rise: 2\n      fall: 2\n      weight: 100`;

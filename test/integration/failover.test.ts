@@ -2,23 +2,18 @@
  * Real carpd daemons in network namespaces: election, crash failover, graceful handover, the
  * virtual MAC as seen by a third host, and client pings across a failover.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Lab } from '../../src/lab/lab.ts';
 import { holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
+import { labForThisFile } from '../helpers/file-lab.ts';
 
 const VIP = '198.51.100.100';
 const VMAC = '00:00:5e:00:01:07';
-let lab: Lab | undefined;
-const skip = await Lab.available();
 
-before(async () => {
-  if (skip === undefined) lab = await Lab.create({ hosts: ['a', 'b', 'client'] });
-});
-after(async () => {
-  await lab?.destroy();
-});
+const fileLab = await labForThisFile({ hosts: ['a', 'b', 'client'] });
+const skip = fileLab.skip;
 
 async function neighbourMac(lab: Lab, address: string): Promise<string | undefined> {
   const result = await lab.exec('client', ['ip', '-j', 'neigh', 'show', address]);
@@ -27,7 +22,7 @@ async function neighbourMac(lab: Lab, address: string): Promise<string | undefin
 }
 
 test('lab: election, VIP on the virtual MAC, crash failover within master-down + 50 ms, graceful handover', { skip: skip ?? false, timeout: 90_000 }, async (t) => {
-  assert.ok(lab !== undefined);
+  const lab = fileLab.lab();
   const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 7, vip: VIP, advskew: 0 }));
   await waitForPhase(a, 'master', 6_000);
   const b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: 7, vip: VIP, advskew: 100 }));

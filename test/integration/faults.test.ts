@@ -1,22 +1,16 @@
 /** Real daemons under faults: link down/up, 30 % loss, and stale state left by a killed run. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab } from '../../src/lab/lab.ts';
 import { CARPD, holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
+import { labForThisFile } from '../helpers/file-lab.ts';
 
 const VIP = '198.51.100.101';
-let lab: Lab | undefined;
-const skip = await Lab.available();
 
-before(async () => {
-  if (skip === undefined) lab = await Lab.create({ hosts: ['a', 'b'] });
-});
-after(async () => {
-  await lab?.destroy();
-});
+const fileLab = await labForThisFile({ hosts: ['a', 'b'] });
+const skip = fileLab.skip;
 
 test('lab: master link down → the backup takes over and the old master goes to INIT; link up → it rejoins as backup', { skip: skip ?? false, timeout: 60_000 }, async () => {
-  assert.ok(lab !== undefined);
+  const lab = fileLab.lab();
   const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 8, vip: VIP, advskew: 0 }));
   await waitForPhase(a, 'master', 6_000);
   const b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: 8, vip: VIP, advskew: 50 }));
@@ -38,7 +32,7 @@ test('lab: master link down → the backup takes over and the old master goes to
 });
 
 test('lab: 30 % loss on the segment for 20 s causes no flapping (advbase 1)', { skip: skip ?? false, timeout: 60_000 }, async (t) => {
-  assert.ok(lab !== undefined);
+  const lab = fileLab.lab();
   const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 9, vip: VIP, advskew: 0 }));
   await waitForPhase(a, 'master', 6_000);
   const b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: 9, vip: VIP, advskew: 100 }));
@@ -62,7 +56,7 @@ test('lab: 30 % loss on the segment for 20 s causes no flapping (advbase 1)', { 
 });
 
 test('lab: start-up reconciliation removes a VIP and a virtual interface left by a killed run', { skip: skip ?? false, timeout: 60_000 }, async () => {
-  assert.ok(lab !== undefined);
+  const lab = fileLab.lab();
   // Without --vmac the VIP lives on eth0, as with ucarp: leave it there as if a run was SIGKILLed.
   await lab.exec('a', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
   // With --vmac: a leftover carp10 holding the VIP.
@@ -82,7 +76,7 @@ test('lab: start-up reconciliation removes a VIP and a virtual interface left by
 });
 
 test('lab: a SIGKILLed daemon leaves nothing behind on a host that stays up (the cleanup guard)', { skip: skip ?? false, timeout: 60_000 }, async () => {
-  assert.ok(lab !== undefined);
+  const lab = fileLab.lab();
   for (const extra of [[], ['--no-vmac']]) {
     const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 11, vip: VIP, advskew: 0, extra }));
     await waitForPhase(a, 'master', 6_000);
@@ -96,7 +90,7 @@ test('lab: a SIGKILLed daemon leaves nothing behind on a host that stays up (the
 });
 
 test('lab: carpd cleanup removes leftovers of an unclean stop, and nothing that is not ours', { skip: skip ?? false, timeout: 30_000 }, async () => {
-  assert.ok(lab !== undefined);
+  const lab = fileLab.lab();
   const flags = ['--interface', 'eth0', '--vhid', '12', '--pass', 'lab-secret', '--addr', `${VIP}/24`];
   // Ours: carp12 with the virtual MAC of vhid 12, and the VIP on eth0 (a --no-vmac run).
   await lab.exec('a', ['ip', 'link', 'add', 'link', 'eth0', 'name', 'carp12', 'address', '00:00:5e:00:01:0c', 'type', 'macvlan', 'mode', 'bridge']);

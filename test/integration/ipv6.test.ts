@@ -1,21 +1,16 @@
 /** A dual-stack group on real daemons: IPv4 and IPv6 adverts, both VIPs, failover, ND at the virtual MAC. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../../src/lab/lab.ts';
 import { holds, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
+import { labForThisFile } from '../helpers/file-lab.ts';
 
 const VIP4 = '198.51.100.150';
 const VIP6 = '2001:db8::150';
 const VMAC = '00:00:5e:00:01:33';
-let lab: Lab | undefined;
-const skip = await Lab.available();
 
-before(async () => {
-  if (skip === undefined) lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: true });
-});
-after(async () => {
-  await lab?.destroy();
-});
+const fileLab = await labForThisFile({ hosts: ['a', 'b', 'client'], ipv6: true });
+const skip = fileLab.skip;
 
 async function neighbour(labRef: Lab, address: string): Promise<string | undefined> {
   const result = await labRef.exec('client', ['ip', '-j', 'neigh', 'show', address]);
@@ -23,8 +18,7 @@ async function neighbour(labRef: Lab, address: string): Promise<string | undefin
 }
 
 test('lab: dual-stack group — both VIPs on the master, reachable at the virtual MAC, failover of both', { skip: skip ?? false, timeout: 60_000 }, async (t) => {
-  assert.ok(lab !== undefined);
-  const labRef = lab;
+  const labRef = fileLab.lab();
   const flags = (advskew: number) => groupFlags({ vhid: 51, vip: VIP4, advskew, extra: ['--addr', `${VIP6}/64`] });
   const a = startCarpd(labRef, labRef.host('a'), flags(0));
   await waitForPhase(a, 'master', 6_000);

@@ -3,25 +3,19 @@
  * transition order, never two at once for the group; a hung script is killed at the timeout
  * and the protocol never waits for it.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Lab } from '../../src/lab/lab.ts';
 import { phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
+import { labForThisFile } from '../helpers/file-lab.ts';
 
 const VIP = '198.51.100.140';
-let lab: Lab | undefined;
-const skip = await Lab.available();
 const dir = mkdtempSync(join(tmpdir(), 'carpd-scripts-'));
 
-before(async () => {
-  if (skip === undefined) lab = await Lab.create({ hosts: ['a', 'b'] });
-});
-after(async () => {
-  await lab?.destroy();
-});
+const fileLab = await labForThisFile({ hosts: ['a', 'b'] });
+const skip = fileLab.skip;
 
 function script(name: string, body: string): string {
   const path = join(dir, name);
@@ -35,7 +29,7 @@ function readLines(path: string): string[] {
 }
 
 test('lab: scripts run once per transition, in order, one at a time, with CARP_* variables', { skip: skip ?? false, timeout: 60_000 }, async () => {
-  assert.ok(lab !== undefined);
+  const lab = fileLab.lab();
   const log = join(dir, 'a.log');
   const body = `echo "start $CARP_STATE $CARP_PREVIOUS_STATE $CARP_VHID $CARP_INTERFACE $CARP_ADDRESSES args=$*" >> ${log}; sleep 0.3; echo "end $CARP_STATE" >> ${log}`;
   const master = script('master.sh', body);
@@ -65,7 +59,7 @@ test('lab: scripts run once per transition, in order, one at a time, with CARP_*
 });
 
 test('lab: a hung script is killed at --script-timeout; the protocol does not wait; the next script runs', { skip: skip ?? false, timeout: 60_000 }, async () => {
-  assert.ok(lab !== undefined);
+  const lab = fileLab.lab();
   const log = join(dir, 'hung.log');
   const master = script('hung-master.sh', `echo "master $$" >> ${log}; sleep 300`);
   const backup = script('hung-backup.sh', `echo "backup" >> ${log}`);
