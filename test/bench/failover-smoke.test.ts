@@ -42,6 +42,7 @@ interface SummaryRow {
   expectedMs: number;
   toMasterMs: Stat | null;
   vipOnBackupMs: Stat | null;
+  firstReplyMs: Stat | null;
   outageMs: Stat | null;
 }
 interface ConfigRow {
@@ -66,7 +67,7 @@ test('bench/failover.ts --quick: carpd fails over within its protocol intervals,
     for (const row of report.summary) {
       const label = `${row.id} ${row.event}`;
       assert.equal(row.runs, 2, `${label}: both runs completed`);
-      for (const key of ['toMasterMs', 'vipOnBackupMs', 'outageMs'] as const) assert.ok(row[key] !== null, `${label}: ${key} measured`);
+      for (const key of ['toMasterMs', 'vipOnBackupMs', 'firstReplyMs', 'outageMs'] as const) assert.ok(row[key] !== null, `${label}: ${key} measured`);
       if (!row.id.startsWith('carpd')) continue;
       const config = report.configs.find((c) => c.id === row.id);
       assert.ok(config !== undefined);
@@ -79,6 +80,9 @@ test('bench/failover.ts --quick: carpd fails over within its protocol intervals,
       }
       assert.ok(toMaster.max <= row.expectedMs + MARGIN_MS, `${label}: MASTER after ${toMaster.max} ms, expected ≤ ${row.expectedMs} + ${MARGIN_MS} ms`);
       assert.ok(vip.max <= row.expectedMs + MARGIN_MS, `${label}: VIP after ${vip.max} ms, expected ≤ ${row.expectedMs} + ${MARGIN_MS} ms`);
+      // The client's first answer from the new master: one 5 ms probe interval later at most.
+      const reply = row.firstReplyMs as Stat;
+      assert.ok(reply.max <= row.expectedMs + MARGIN_MS + 10, `${label}: client answered ${reply.max} ms after the trigger, expected ≤ ${row.expectedMs} + ${MARGIN_MS + 10} ms`);
     }
   } finally {
     run.cleanup();

@@ -66,7 +66,7 @@ describe('decoders on random bytes', () => {
 
 describe('seeded mutation fuzzer over the captures', () => {
   const cases = Number(process.env.CARPD_FUZZ_CASES ?? 20_000);
-  it(`${cases} mutated packets and pcaps: no throw, decode → encode → decode round trips`, () => {
+  it(`${cases} mutated packets and pcaps: no throw, decode → encode → decode round trips, acceptance typed, no forgery accepted`, () => {
     const report = runMutationFuzzer({ cases });
     assert.deepEqual(report.failures, []);
     // The mutations must reach every layer, or the run proves little.
@@ -74,6 +74,10 @@ describe('seeded mutation fuzzer over the captures', () => {
       assert.ok(report.ipDecoded > cases / 10, `only ${report.ipDecoded} IP packets decoded`);
       assert.ok(report.carpDecoded > cases / 10, `only ${report.carpDecoded} CARP headers decoded`);
       assert.ok(report.pcapsRead > 0, 'no mutated pcap was readable');
+      // ... including the acceptance path's later checks: the vhid lookup and the HMAC.
+      for (const outcome of ['accepted', 'bad-auth', 'unknown-vhid', 'bad-checksum', 'bad-ttl', 'vrrp']) {
+        assert.ok((report.acceptance[outcome] ?? 0) > 0, `no mutant ended as '${outcome}': ${JSON.stringify(report.acceptance)}`);
+      }
     }
   });
 });

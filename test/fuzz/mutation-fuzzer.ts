@@ -1,18 +1,30 @@
 /**
- * A seeded mutation fuzzer for the wire decoders. It starts from the real captures (IP packets
- * and whole pcap files), mutates them with a deterministic PRNG, and checks that decoding
- * never throws and that whatever decodes survives decode → encode → decode unchanged.
+ * A seeded mutation fuzzer for the wire decoders and the acceptance path. It starts from the
+ * real captures (IP packets and whole pcap files), mutates them with a deterministic PRNG, and
+ * checks that decoding never throws, that whatever decodes survives decode → encode → decode
+ * unchanged, and that every decoded datagram goes through acceptance (acceptAdvert, checks
+ * 1–10, for a node holding the capture's vhid 7 with its real key) and the replay guard
+ * without throwing, with an outcome from the closed drop-reason set. No forgery: an accepted
+ * mutant must carry an authentic (vhid, counter, digest) triple of one of the original
+ * adverts — mutations may only change what the CARP HMAC does not cover.
  *
  * Deterministic: the same seed and case count always produce the same inputs, so any failure
  * is reproduced by its case number (and should then become a named regression case).
- * Run directly for long runs:  CARPD_FUZZ_CASES=1000000 node --import tsx test/fuzz/mutation-fuzzer.ts
+ * Run directly for long runs (`npm run fuzz`, 1,000,000 cases by default; CARPD_FUZZ_CASES,
+ * CARPD_FUZZ_SEED; results to bench/results/fuzz.{json,md}, or the directory in CARPD_FUZZ_OUT).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeMachine, machineLine } from '../../bench/machine-description.ts';
 import { ipPacketFromLinkLayer, readPcap } from '../../src/capture/pcap.ts';
 import { carpChecksumValid, decodeCarpHeader, encodeCarpHeader } from '../../src/protocol/carp-header.ts';
 import type { CarpHeader } from '../../src/protocol/carp-header.ts';
 import { CarpAuthenticator } from '../../src/protocol/carp-hmac.ts';
 import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
+import { acceptAdvert, type AcceptanceContext } from '../../src/protocol/acceptance.ts';
+import { DROP_REASONS } from '../../src/protocol/drop-reason.ts';
+import { checkReplay, initialReplayState, type ReplayMode } from '../../src/protocol/replay-guard.ts';
 import { internetChecksum } from '../../src/protocol/internet-checksum.ts';
 import { parseIpAddress } from '../../src/protocol/ip-address.ts';
 import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../../src/protocol/ip-packet.ts';
@@ -45,6 +57,8 @@ export interface FuzzReport {
   readonly ipDecoded: number;
   readonly carpDecoded: number;
   readonly pcapsRead: number;
+  /** Datagrams through acceptance, and their outcomes ('accepted' or a drop reason). */
+  readonly acceptance: Readonly<Record<string, number>>;
   readonly failures: readonly FuzzFailure[];
 }
 
@@ -114,7 +128,7 @@ export function runMutationFuzzer(options: FuzzOptions): FuzzReport {
   const corpus = options.corpus ?? defaultCorpus();
   const random = mulberry32(options.seed ?? 0xc0ffee);
   const maxFailures = options.maxFailures ?? 20;
-  const stats = { ipDecoded: 0, carpDecoded: 0, pcapsRead: 0 };
+  const stats: Stats = { ipDecoded: 0, carpDecoded: 0, pcapsRead: 0, acceptance: {} };
   const failures: FuzzFailure[] = [];
   for (let caseNumber = 0; caseNumber < options.cases && failures.length < maxFailures; caseNumber++) {
     const seed = corpus[random() % corpus.length] as FuzzSeed;
@@ -136,7 +150,12 @@ export function mutate(original: Uint8Array, random: () => number, repairIp: boo
   const edits = 1 + (random() % 4);
   for (let i = 0; i < edits; i++) bytes = applyEdit(bytes, random);
   const out = Uint8Array.from(bytes);
-  if (repairIp && random() % 4 !== 0) repairIpHeader(out, random() % 2 === 0);
+  if (repairIp && random() % 4 !== 0) {
+    // Half of the repaired packets get a valid CARP checksum too, so that mutations of the vhid,
+    // counter and digest reach the vhid and HMAC checks instead of stopping at the checksum.
+    if (random() % 2 === 0) repairCarpChecksum(out);
+    repairIpHeader(out, random() % 2 === 0);
+  }
   return out;
 }
 
@@ -171,6 +190,19 @@ function randomBytes(count: number, random: () => number): number[] {
   return Array.from({ length: count }, () => random() & 0xff);
 }
 
+/** Recomputes the checksum of a 36-byte CARP header after a plain IPv4 or IPv6 header. */
+function repairCarpChecksum(bytes: Uint8Array): void {
+  const version = (bytes[0] ?? 0) >> 4;
+  const start = version === 4 ? ((bytes[0] as number) & 0xf) * 4 : version === 6 ? 40 : -1;
+  if (start < 20 || bytes.length < start + 36) return;
+  const header = bytes.subarray(start, start + 36);
+  header[6] = 0;
+  header[7] = 0;
+  const sum = internetChecksum(header);
+  header[6] = sum >> 8;
+  header[7] = sum & 0xff;
+}
+
 /** Fixes the IP length field (optionally) and the IPv4 header checksum, as a forger would. */
 function repairIpHeader(bytes: Uint8Array, fixLength: boolean): void {
   const version = (bytes[0] ?? 0) >> 4;
@@ -184,7 +216,7 @@ function repairIpHeader(bytes: Uint8Array, fixLength: boolean): void {
   view.setUint16(10, internetChecksum(bytes.subarray(0, headerLength)));
 }
 
-type Stats = { ipDecoded: number; carpDecoded: number; pcapsRead: number };
+type Stats = { ipDecoded: number; carpDecoded: number; pcapsRead: number; acceptance: Record<string, number> };
 
 const authenticator = new CarpAuthenticator(carpKeyFromPassphrase(V1.passphrase), V1.vhid, [
   parseIpAddress(V1.address),
@@ -213,6 +245,52 @@ function checkIpPacket(bytes: Uint8Array, stats: Stats): void {
   expectSame(plainDatagram(again.value), plainDatagram(decoded.value), 'IP round trip');
   classifyProtocol112(decoded.value.payload);
   checkCarpPayload(decoded.value.payload, stats);
+  checkAcceptance(decoded.value, stats);
+}
+
+/** The node the acceptance path runs for: vhid 7 with the capture's key and VIP, not our address. */
+const ACCEPTING_NODE: AcceptanceContext = {
+  group: (vhid) => (vhid === V1.vhid ? { verify: (counter, digest) => authenticator.verify(counter, digest), requireTtl255ForUnicast: true } : undefined),
+  isOwnAddress: () => false,
+};
+const DROP_REASON_SET = new Set<string>(DROP_REASONS);
+/** (vhid, counter, digest) of every authentic advert in the corpus, filled by defaultCorpus's captures. */
+let authenticTriples: Set<string> | undefined;
+
+function triple(vhid: number, counter: bigint, digest: Uint8Array): string {
+  return `${vhid}/${counter.toString(16)}/${toHex(digest)}`;
+}
+
+function authenticAdverts(): Set<string> {
+  if (authenticTriples !== undefined) return authenticTriples;
+  authenticTriples = new Set();
+  for (const name of Object.values(PCAPS)) {
+    for (const { ip } of fixtureIpPackets(name)) {
+      const d = decodeIpPacket(ip);
+      if (!d.ok) continue;
+      const h = decodeCarpHeader(d.value.payload);
+      if (h.ok && h.value.vhid === V1.vhid && authenticator.verify(h.value.counter, h.value.digest)) authenticTriples.add(triple(h.value.vhid, h.value.counter, h.value.digest));
+    }
+  }
+  return authenticTriples;
+}
+
+/** acceptAdvert then, on ok, the replay guard in both modes, as the engine runs them. */
+function checkAcceptance(datagram: Datagram, stats: Stats): void {
+  const result = acceptAdvert(datagram, ACCEPTING_NODE);
+  const outcome = result.ok ? 'accepted' : result.reason;
+  if (!result.ok && !DROP_REASON_SET.has(result.reason)) throw new Error(`acceptance returned an unknown reason ${result.reason}`);
+  stats.acceptance[outcome] = (stats.acceptance[outcome] ?? 0) + 1;
+  if (!result.ok) return;
+  const { header } = result.advert;
+  if (!authenticAdverts().has(triple(header.vhid, header.counter, header.digest))) {
+    throw new Error(`forgery accepted: vhid ${header.vhid}, counter ${header.counter.toString(16)} is not an authentic advert of the corpus`);
+  }
+  for (const mode of ['strict', 'compat'] as ReplayMode[]) {
+    const verdict = checkReplay(initialReplayState(header.counter, 1), mode, datagram.source.text, header.counter).verdict;
+    if (verdict === 'fresh' && mode === 'strict') throw new Error('strict replay guard took a counter equal to its high-water mark as fresh');
+    if (!['fresh', 'replay', 'loop'].includes(verdict)) throw new Error(`replay guard verdict ${String(verdict)}`);
+  }
 }
 
 /** The payload must end exactly where the IP length field says, never clamped to the buffer. */
@@ -261,16 +339,39 @@ function expectSame(actual: string, expected: string, what: string): void {
   if (actual !== expected) throw new Error(`${what} differs: ${actual} !== ${expected}`);
 }
 
-/** `node --import tsx test/fuzz/mutation-fuzzer.ts`: a long run, sized by CARPD_FUZZ_CASES. */
+/** `npm run fuzz`: a long run, sized by CARPD_FUZZ_CASES, with its results written down. */
 function main(): void {
   const cases = Number(process.env.CARPD_FUZZ_CASES ?? 1_000_000);
   const seed = Number(process.env.CARPD_FUZZ_SEED ?? 0xc0ffee);
   const started = performance.now();
   const report = runMutationFuzzer({ cases, seed });
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
   const { failures, ...counts } = report;
-  console.log(JSON.stringify({ seed, seconds: Number(seconds), ...counts, failures: failures.length }));
+  const command = `CARPD_FUZZ_CASES=${cases} CARPD_FUZZ_SEED=${seed} npm run fuzz`;
+  const summary = { benchmark: 'fuzz', date: new Date().toISOString(), command, machine: describeMachine(), seed, seconds, ...counts, failures: failures.length };
+  console.log(JSON.stringify(summary));
   for (const failure of failures) console.log(JSON.stringify(failure));
+  const out = resolve(process.env.CARPD_FUZZ_OUT ?? resolve(import.meta.dirname, '../../bench/results'));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'fuzz.json'), `${JSON.stringify({ ...summary, failureCases: failures }, null, 2)}\n`);
+  const outcomes = Object.entries(counts.acceptance).sort(([, a], [, b]) => b - a);
+  const md = [
+    '# Mutation fuzzer: decoders and the acceptance path',
+    '',
+    `- command: \`${command}\``,
+    `- date: ${summary.date}; machine: ${machineLine(summary.machine)}`,
+    `- ${cases.toLocaleString('en')} cases in ${seconds} s: ${counts.pcapsRead.toLocaleString('en')} pcaps read, ${counts.ipDecoded.toLocaleString('en')} IP packets decoded, ${counts.carpDecoded.toLocaleString('en')} CARP headers decoded`,
+    `- failures (a throw, a round-trip mismatch, an unknown drop reason, an accepted forgery): **${failures.length}**`,
+    '',
+    'Acceptance outcomes of the decoded datagrams (node holding vhid 7 with the capture\'s key; "accepted" mutants all carried an authentic vhid/counter/digest):',
+    '',
+    '| outcome | datagrams |',
+    '|---|---|',
+    ...outcomes.map(([outcome, n]) => `| ${outcome} | ${n.toLocaleString('en')} |`),
+    '',
+    ...(failures.length === 0 ? [] : ['## Failures', '', ...failures.map((f) => `- case ${f.caseNumber} (${f.seedName}): ${f.message} — input ${f.inputHex}`), '']),
+  ].join('\n');
+  writeFileSync(join(out, 'fuzz.md'), md);
   process.exitCode = failures.length === 0 ? 0 : 1;
 }
 
