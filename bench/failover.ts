@@ -8,7 +8,8 @@
  * [--out DIR] [--name NAME]`. Default: every configuration, 5 runs per case, results in
  * bench/results/failover.{json,md}. --quick (the CI smoke form): 2 runs of carpd-1, carpd-fast and
  * keepalived-fast. --configs picks configurations by id (carpd-1, carpd-1-novmac, carpd-fast,
- * ucarp-1, keepalived-1, keepalived-fast); `npm run bench:lab` is carpd-1, carpd-1-novmac and
+ * carpd-floor, ucarp-1, keepalived-1, keepalived-fast; carpd-floor is the protocol's floor: the
+ * master advertises every 1/256 s and the backup declares it dead after 3 × 2/256 s = 23.4 ms); `npm run bench:lab` is carpd-1, carpd-1-novmac and
  * ucarp-1 under the name lab-failover. --out/--name choose where the JSON and markdown go, so a
  * smoke run does not overwrite the committed results.
  *
@@ -139,6 +140,10 @@ const ALL_CONFIGS: Config[] = [
   {
     id: 'carpd-fast', system: 'carpd', setting: 'advbase 0, vmac (skew 1/10)', timer: 'fast', vhid: 42, vip: '198.51.100.142', interval: 0,
     masterSkew: 1, backupSkew: 10, vmac: true, masterDownMs: carpdDown(0, 10), gracefulMs: (10 / 256) * 1000, slackMs: 0, phaseMaxMs: 100,
+  },
+  {
+    id: 'carpd-floor', system: 'carpd', setting: 'advbase 0, vmac (skew 1/2)', timer: 'fast', vhid: 47, vip: '198.51.100.147', interval: 0,
+    masterSkew: 1, backupSkew: 2, vmac: true, masterDownMs: carpdDown(0, 2), gracefulMs: (2 / 256) * 1000, slackMs: 0, phaseMaxMs: 100,
   },
   {
     id: 'ucarp-1', system: 'ucarp', setting: 'advbase 1 (skew 0/100)', timer: '1 s', vhid: 43, vip: '198.51.100.143', interval: 1,
@@ -587,10 +592,10 @@ async function main(): Promise<number> {
     }),
   ].join('\n');
   const expectations = [
-    'Expected (column "expected"): crash = the backup\'s master-down: carpd 3 × (advbase + advskew/256) s (advbase 1, skew 100: 4172 ms; advbase 0, skew 10: 117 ms);',
+    'Expected (column "expected"): crash = the backup\'s master-down: carpd 3 × (advbase + advskew/256) s (advbase 1, skew 100: 4172 ms; advbase 0, skew 10: 117 ms; skew 2: 23.4 ms);',
     'ucarp 3 × advbase + advskew/256 s = 3391 ms (+ up to 1000 ms pcap delivery delay); keepalived VRRPv3 3 × advert_int + (256 − 100)/256 × advert_int',
     '(advert_int 1: 3609 ms; 0.01: 36.1 ms). Graceful: carpd bows out (advbase 255 advert), the backup takes over after its own advert interval',
-    '(advskew/256 s: 391 ms, 39 ms); keepalived sends priority 0, the backup takes over after its skew time (609 ms, 6.1 ms); ucarp sends no leave',
+    '(advskew/256 s: 391 ms, 39 ms, 7.8 ms); keepalived sends priority 0, the backup takes over after its skew time (609 ms, 6.1 ms); ucarp sends no leave',
     'advert, so its graceful stop behaves like a crash. Anomaly limit: expected + 100 ms (+ 1000 ms for ucarp).',
   ].join('\n');
   const anomalyLines = anomalies.length === 0 ? ['none'] : anomalies.map((a) => `- ${a.config} ${a.event} run ${a.run}: ${a.what}`);
