@@ -21,8 +21,7 @@
  * restored. Results go to bench/results/convergence.{json,md} (or --out DIR). Exit status 1 when a
  * run did not converge.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab } from '../src/lab/lab.ts';

@@ -494,7 +494,6 @@ async function oneRun(lab: Lab, config: Config, event: EventName, run: number): 
 }
 
 type Stats = Summary | null;
-const stats = summarize;
 
 const num = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const fmt = (s: Stats): string => (s === null ? 'n/a' : `${num(s.median)} (${num(s.min)}–${num(s.max)})`);
@@ -559,10 +558,10 @@ async function main(): Promise<number> {
     event: g.event,
     expectedMs: g.expectedMs,
     runs: g.runs.length,
-    toMasterMs: stats(g.runs.map((r) => r.toMasterMs)),
-    vipOnBackupMs: stats(g.runs.map((r) => r.vipOnBackupMs)),
-    firstReplyMs: stats(g.runs.map((r) => r.outageEndMs)),
-    outageMs: stats(g.runs.map((r) => r.outageMs)),
+    toMasterMs: summarize(g.runs.map((r) => r.toMasterMs)),
+    vipOnBackupMs: summarize(g.runs.map((r) => r.vipOnBackupMs)),
+    firstReplyMs: summarize(g.runs.map((r) => r.outageEndMs)),
+    outageMs: summarize(g.runs.map((r) => r.outageMs)),
   }));
   const find = (id: string, event: EventName): (typeof summary)[number] | undefined => summary.find((s) => s.id === id && s.event === event);
   const ratios = summary.map((s) => {

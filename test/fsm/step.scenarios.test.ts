@@ -20,7 +20,6 @@ import {
   shutdown,
   start,
   stateHas,
-  types,
   type Row,
   type Scenario,
 } from '../helpers/fsm-scenario.ts';

@@ -19,7 +19,7 @@ import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
 import { encodeEthernetFrame, ETHERTYPE_IPV4 } from '../../src/protocol/ethernet-frame.ts';
 import { internetChecksum } from '../../src/protocol/internet-checksum.ts';
 import { parseIpAddress, type IpAddress } from '../../src/protocol/ip-address.ts';
-import { encodeIpv4Packet, IPV4_HEADER_LENGTH } from '../../src/protocol/ip-packet.ts';
+import { encodeIpv4Packet } from '../../src/protocol/ip-packet.ts';
 import { ipv4MulticastMac, parseMacAddress, type MacAddress } from '../../src/protocol/mac-address.ts';
 
 /** What to attack. */
