@@ -8,7 +8,7 @@
  * [--out DIR] [--name NAME]`. Default: every configuration, 5 runs per case, results in
  * bench/results/failover.{json,md}. --quick (the CI smoke form): 2 runs of carpd-1, carpd-fast and
  * keepalived-fast. --configs picks configurations by id (carpd-1, carpd-1-novmac, carpd-fast,
- * carpd-floor, ucarp-1, keepalived-1, keepalived-fast; carpd-floor is the protocol's floor: the
+ * carpd-floor, carpd-floor-novmac, ucarp-1, keepalived-1, keepalived-fast; carpd-floor is the protocol's floor: the
  * master advertises every 1/256 s and the backup declares it dead after 3 × 2/256 s = 23.4 ms); `npm run bench:lab` is carpd-1, carpd-1-novmac and
  * ucarp-1 under the name lab-failover. --out/--name choose where the JSON and markdown go, so a
  * smoke run does not overwrite the committed results.
@@ -146,6 +146,10 @@ const ALL_CONFIGS: Config[] = [
     masterSkew: 1, backupSkew: 2, vmac: true, masterDownMs: carpdDown(0, 2), gracefulMs: (2 / 256) * 1000, slackMs: 0, phaseMaxMs: 100,
   },
   {
+    id: 'carpd-floor-novmac', system: 'carpd', setting: 'advbase 0, no-vmac (skew 1/2)', timer: 'fast', vhid: 48, vip: '198.51.100.148', interval: 0,
+    masterSkew: 1, backupSkew: 2, vmac: false, masterDownMs: carpdDown(0, 2), gracefulMs: (2 / 256) * 1000, slackMs: 0, phaseMaxMs: 100,
+  },
+  {
     id: 'ucarp-1', system: 'ucarp', setting: 'advbase 1 (skew 0/100)', timer: '1 s', vhid: 43, vip: '198.51.100.143', interval: 1,
     masterSkew: 0, backupSkew: 100, masterDownMs: (3 + 100 / 256) * 1000, gracefulMs: (3 + 100 / 256) * 1000, slackMs: UCARP_PCAP_SLACK_MS, phaseMaxMs: 1000,
   },
@@ -159,7 +163,7 @@ const ALL_CONFIGS: Config[] = [
   },
 ];
 const QUICK_CONFIGS = ['carpd-1', 'carpd-fast', 'keepalived-fast'];
-const DEFAULT_CONFIGS = ALL_CONFIGS.filter((c) => c.id !== 'carpd-1-novmac').map((c) => c.id);
+const DEFAULT_CONFIGS = ALL_CONFIGS.filter((c) => !c.id.endsWith('-novmac')).map((c) => c.id);
 const SELECTED = values.configs !== undefined ? values.configs.split(',').map((x) => x.trim()) : QUICK ? QUICK_CONFIGS : DEFAULT_CONFIGS;
 const unknownConfigs = SELECTED.filter((id) => !ALL_CONFIGS.some((c) => c.id === id));
 if (unknownConfigs.length > 0) throw new Error(`--configs: unknown ${unknownConfigs.join(', ')} (known: ${ALL_CONFIGS.map((c) => c.id).join(', ')})`);

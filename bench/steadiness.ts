@@ -1,7 +1,9 @@
 /**
  * Steadiness under stress: does a stable carpd pair in fast mode stay put (no false failovers)
  * while the machine is CPU-starved and the segment loses frames?
- * Run as root: `node --import tsx bench/steadiness.ts [--minutes 10] [--loss 10] [--hog 2] [--baseline-minutes 1] [--no-capture] [--out DIR]`.
+ * Run as root: `node --import tsx bench/steadiness.ts [--minutes 10] [--loss 10] [--hog 2] [--baseline-minutes 1] [--no-capture]
+ * [--master-skew 1] [--backup-skew 10] [--nice=N] [--name steadiness] [--out DIR]`. --nice=N (with "=", N may be negative) starts both daemons under
+ * `nice -n N` (what systemd's Nice= does); --name names the result files (NAME.json, NAME.md).
  *
  * Setup (network-namespace lab, hosts m and b, vhid 41, VIP 198.51.100.141, --no-vmac):
  *   m: --advbase 0 --advskew 1   (advert every 1/256 s = 3.9 ms)
@@ -20,7 +22,7 @@
  * m's adverts as they arrive, and the gaps between arrivals are summarized per phase (the
  * backup takes over only after a gap longer than master-down, or after its own timer outran
  * adverts that had arrived but were not yet read).
- * Results: bench/results/steadiness.{json,md} (or --out DIR). Exit status 1 when the pair could not
+ * Results: bench/results/NAME.{json,md} (or --out DIR). Exit status 1 when the pair could not
  * be set up or a phase had a false failover.
  */
 import { execFile } from 'node:child_process';
@@ -41,6 +43,10 @@ const { values } = parseArgs({
     hog: { type: 'string', default: '2' },
     'baseline-minutes': { type: 'string', default: '1' },
     'no-capture': { type: 'boolean', default: false },
+    'master-skew': { type: 'string', default: '1' },
+    'backup-skew': { type: 'string', default: '10' },
+    nice: { type: 'string' },
+    name: { type: 'string', default: 'steadiness' },
     out: { type: 'string' },
   },
 });
@@ -55,11 +61,21 @@ if (!(MINUTES > 0 && MINUTES <= 120)) throw new Error(`--minutes must be in (0, 
 if (!(LOSS >= 0 && LOSS <= 100)) throw new Error(`--loss must be in [0, 100], got ${values.loss}`);
 if (!(Number.isInteger(HOGS) && HOGS >= 0 && HOGS <= 64)) throw new Error(`--hog must be an integer in [0, 64], got ${values.hog}`);
 if (!(BASELINE_MINUTES >= 0 && BASELINE_MINUTES <= 60)) throw new Error(`--baseline-minutes must be in [0, 60]`);
+for (const option of ['master-skew', 'backup-skew'] as const) {
+  const skew = Number(values[option]);
+  if (!(Number.isInteger(skew) && skew >= 1 && skew <= 254)) throw new Error(`--${option} must be an integer in [1, 254], got ${values[option]}`);
+}
+if (Number(values['master-skew']) >= Number(values['backup-skew'])) throw new Error('--master-skew must be below --backup-skew');
+if (values.nice !== undefined && !(Number.isInteger(Number(values.nice)) && Number(values.nice) >= -20 && Number(values.nice) <= 19)) throw new Error(`--nice must be an integer in [-20, 19], got ${values.nice}`);
+if (!/^[a-z0-9-]+$/.test(values.name)) throw new Error(`--name must be lowercase letters, digits and dashes, got ${values.name}`);
 
 const VHID = 41;
 const VIP = '198.51.100.141';
-const MASTER_SKEW = 1;
-const BACKUP_SKEW = 10;
+const MASTER_SKEW = Number(values['master-skew']);
+const BACKUP_SKEW = Number(values['backup-skew']);
+/** The daemons' nice value (`nice -n N` before Node starts, like systemd's Nice=); undefined = the bench's own. */
+const NICE = values.nice === undefined ? undefined : Number(values.nice);
+const LAUNCHER = NICE === undefined ? [] : ['nice', '-n', String(NICE)];
 const MASTER_INTERVAL_MS = (MASTER_SKEW / 256) * 1000;
 const BACKUP_INTERVAL_MS = (BACKUP_SKEW / 256) * 1000;
 const MASTER_DOWN_MS = 3 * BACKUP_INTERVAL_MS;
@@ -408,7 +424,7 @@ function markdown(result: Record<string, unknown>, phases: PhaseResult[]): strin
     '',
     `Machine: ${machineLine(m)}.`,
     '',
-    `Pair: m \`--advbase 0 --advskew ${MASTER_SKEW}\` (advert every ${MASTER_INTERVAL_MS.toFixed(2)} ms), b \`--advbase 0 --advskew ${BACKUP_SKEW}\` (master-down ${MASTER_DOWN_MS.toFixed(1)} ms), vhid ${VHID}, --no-vmac, in the netns lab. Hogs: \`node -e 'for(;;){}'\` processes. Loss: nftables random drop in the bridge.`,
+    `Pair: m \`--advbase 0 --advskew ${MASTER_SKEW}\` (advert every ${MASTER_INTERVAL_MS.toFixed(2)} ms), b \`--advbase 0 --advskew ${BACKUP_SKEW}\` (master-down ${MASTER_DOWN_MS.toFixed(1)} ms), vhid ${VHID}, --no-vmac, in the netns lab, daemons ${NICE === undefined ? 'at the default priority' : `under \`nice -n ${NICE}\``}. Hogs: \`node -e 'for(;;){}'\` processes. Loss: nftables random drop in the bridge.`,
     '',
     '| phase | duration | hogs | loss | false failovers | m adverts sent | b adverts received | b/m ratio | b drops | bench loop delay p99 / max | ticks >50 ms / >100 ms late |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -466,7 +482,12 @@ async function main(): Promise<void> {
   const reason = await Lab.available();
   if (reason !== undefined) throw new Error(`lab unavailable: ${reason}`);
   const machine = describeMachine();
-  const command = `node --import tsx bench/steadiness.ts --minutes ${MINUTES} --loss ${LOSS} --hog ${HOGS} --baseline-minutes ${BASELINE_MINUTES}`;
+  const optional = [
+    MASTER_SKEW !== 1 || BACKUP_SKEW !== 10 ? ` --master-skew ${MASTER_SKEW} --backup-skew ${BACKUP_SKEW}` : '',
+    NICE === undefined ? '' : ` --nice ${NICE}`,
+    values.name === 'steadiness' ? '' : ` --name ${values.name}`,
+  ].join('');
+  const command = `node --import tsx bench/steadiness.ts --minutes ${MINUTES} --loss ${LOSS} --hog ${HOGS} --baseline-minutes ${BASELINE_MINUTES}${optional}`;
   const lab = await Lab.create({ hosts: ['m', 'b'] });
   const phases: PhaseResult[] = [];
   let setupError: string | undefined;
@@ -474,9 +495,9 @@ async function main(): Promise<void> {
   let b: CarpdNode | undefined;
   try {
     const extra = ['--advbase', '0', '--no-vmac'];
-    m = startCarpd(lab, lab.host('m'), groupFlags({ vhid: VHID, vip: VIP, advskew: MASTER_SKEW, extra }));
+    m = startCarpd(lab, lab.host('m'), groupFlags({ vhid: VHID, vip: VIP, advskew: MASTER_SKEW, extra }), undefined, LAUNCHER);
     await waitForPhase(m, 'master', 10_000);
-    b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: VHID, vip: VIP, advskew: BACKUP_SKEW, extra }));
+    b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: VHID, vip: VIP, advskew: BACKUP_SKEW, extra }), undefined, LAUNCHER);
     await waitForPhase(b, 'backup', 10_000);
     await sleep(3000);
     if (phaseOf(m) !== 'master' || phaseOf(b) !== 'backup') throw new Error(`pair not stable: m ${phaseOf(m)}, b ${phaseOf(b)}`);
@@ -512,6 +533,7 @@ async function main(): Promise<void> {
       master: { advbase: 0, advskew: MASTER_SKEW, intervalMs: MASTER_INTERVAL_MS },
       backup: { advbase: 0, advskew: BACKUP_SKEW, intervalMs: BACKUP_INTERVAL_MS, masterDownMs: MASTER_DOWN_MS },
       flags: ['--advbase 0', '--no-vmac', '--log-level debug'],
+      daemonNice: NICE ?? null,
       capture: CAPTURE,
     },
     lossOnlyExpectation: lossOnlyExpectation(LOSS, stress?.durationS ?? MINUTES * 60),
@@ -519,8 +541,8 @@ async function main(): Promise<void> {
     ...(setupError === undefined ? {} : { error: setupError }),
   };
   mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(join(RESULTS, 'steadiness.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(RESULTS, 'steadiness.md'), markdown(result, phases));
+  writeFileSync(join(RESULTS, `${values.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(RESULTS, `${values.name}.md`), markdown(result, phases));
   for (const p of phases) process.stdout.write(`${p.name}: ${p.falseFailovers} false failover(s); b/m advert ratio ${p.backupReceiveRatio}; ${JSON.stringify(p.transitions)}\n`);
   if (setupError !== undefined || phases.some((p) => p.falseFailovers > 0)) process.exitCode = 1;
 }

@@ -15,9 +15,10 @@ export interface CarpdNode {
 }
 
 /** Starts `carpd <flags>` in a host with its own state directory and JSON logs. */
-export function startCarpd(lab: Lab, host: LabHost, flags: readonly string[], stateDirectory?: string): CarpdNode {
+export function startCarpd(lab: Lab, host: LabHost, flags: readonly string[], stateDirectory?: string, launcher: readonly string[] = []): CarpdNode {
   const directory = stateDirectory ?? mkdtempSync(join(tmpdir(), `carpd-${host.name}-`));
-  const process = lab.spawn(host, [globalThis.process.execPath, CARPD, ...flags, '--state-dir', directory, '--control', join(directory, 'carpd.sock'), '--log-level', 'debug']);
+  // launcher, e.g. ['nice', '-n', '-10']: applied before Node starts, so every thread inherits it, as with systemd's Nice=.
+  const process = lab.spawn(host, [...launcher, globalThis.process.execPath, CARPD, ...flags, '--state-dir', directory, '--control', join(directory, 'carpd.sock'), '--log-level', 'debug']);
   return { host, process, stateDirectory: directory };
 }
 
