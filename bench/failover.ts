@@ -37,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { Lab, type LabHost, type LabProcess } from '../src/lab/lab.ts';
 import { parsePingOutput } from '../src/lab/ping.ts';
 import { groupFlags, holds, phaseOf, startCarpd, transitions, waitForPhase, type CarpdNode } from '../test/integration/carpd-in-lab.ts';
+import { parseIpMonitorLine } from './ip-monitor-line.ts';
 import { describeMachine, machineLine } from './machine-description.ts';
 import { summarize, type Summary } from './summary-statistics.ts';
 
@@ -303,13 +304,9 @@ async function waitBackup(d: Daemon, timeoutMs: number): Promise<void> {
 function monitorEvents(lines: readonly string[], vip: string): { atMs: number; deleted: boolean }[] {
   const out: { atMs: number; deleted: boolean }[] = [];
   for (const line of lines) {
-    const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d+)\]\s*(.*)$/.exec(line);
-    if (m === null) continue;
-    const rest = m[3] ?? '';
-    if (!rest.includes(` ${vip}/`)) continue;
-    const base = new Date(m[1] ?? '').getTime(); // no zone suffix: local time, as ip prints it
-    const frac = Number(`0.${m[2] ?? '0'}`) * 1000;
-    out.push({ atMs: base + frac, deleted: rest.startsWith('Deleted') });
+    const parsed = parseIpMonitorLine(line);
+    if (parsed === undefined || !parsed.event.includes(` ${vip}/`)) continue;
+    out.push({ atMs: parsed.atMs, deleted: parsed.event.startsWith('Deleted') });
   }
   return out;
 }

@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab } from '../src/lab/lab.ts';
 import { groupFlags, startCarpd, stopCarpd, transitions, waitForPhase, type CarpdNode } from '../test/integration/carpd-in-lab.ts';
+import { parseIpMonitorLine } from './ip-monitor-line.ts';
 import { describeMachine, machineLine } from './machine-description.ts';
 import { summarize } from './summary-statistics.ts';
 
@@ -52,10 +53,8 @@ interface TraceRun {
 function monitorEvents(lines: readonly string[], host: 'm' | 'b', t0: number): TraceEvent[] {
   const out: TraceEvent[] = [];
   for (const line of lines) {
-    const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d+)\]\s*(.*)$/.exec(line);
-    if (m === null) continue;
-    const atMs = new Date(m[1] ?? '').getTime() + Number(`0.${m[2] ?? '0'}`) * 1000 - t0;
-    out.push({ atMs, host, what: describe(m[3] ?? '') });
+    const parsed = parseIpMonitorLine(line);
+    if (parsed !== undefined) out.push({ atMs: parsed.atMs - t0, host, what: describe(parsed.event) });
   }
   return out;
 }
