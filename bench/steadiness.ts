@@ -484,7 +484,8 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   const optional = [
     MASTER_SKEW !== 1 || BACKUP_SKEW !== 10 ? ` --master-skew ${MASTER_SKEW} --backup-skew ${BACKUP_SKEW}` : '',
-    NICE === undefined ? '' : ` --nice ${NICE}`,
+    // With "=": parseArgs refuses `--nice -10` (a value that looks like an option).
+    NICE === undefined ? '' : ` --nice=${NICE}`,
     values.name === 'steadiness' ? '' : ` --name ${values.name}`,
   ].join('');
   const command = `node --import tsx bench/steadiness.ts --minutes ${MINUTES} --loss ${LOSS} --hog ${HOGS} --baseline-minutes ${BASELINE_MINUTES}${optional}`;
