@@ -16,6 +16,7 @@ import { labRuleset } from './nft.ts';
 import { parsePingOutput, type PingResult } from './ping.ts';
 import { LabProcess } from './process.ts';
 import { labRangeConflicts } from './ranges.ts';
+import { tearDownOnSignal } from './teardown-on-signal.ts';
 import { hostNamespaceAddresses, must, namespaces, parseAddresses, run, sleep, type ExecResult, type IpAddrJson } from './run.ts';
 
 export { LabProcess } from './process.ts';
@@ -87,6 +88,7 @@ export class Lab {
   private captureDir: string | undefined;
   private destroyed = false;
   private readonly onExit = (): void => this.destroySync();
+  private forgetSignals: (() => void) | undefined;
 
   private constructor(prefix: string) {
     this.prefix = prefix;
@@ -147,6 +149,7 @@ export class Lab {
 
     const lab = new Lab(prefix);
     process.on('exit', lab.onExit);
+    lab.forgetSignals = tearDownOnSignal(lab.onExit);
     try {
       await lab.build(options.hosts, options.ipv6 === true);
     } catch (error) {
@@ -384,6 +387,7 @@ export class Lab {
     if (this.destroyed) return;
     this.destroyed = true;
     process.removeListener('exit', this.onExit);
+    this.forgetSignals?.();
     await Promise.all([...this.processes].map((child) => child.kill()));
     this.processes.clear();
     const errors: string[] = [];
@@ -398,10 +402,11 @@ export class Lab {
     }
   }
 
-  /** Best-effort synchronous teardown for process 'exit'. */
+  /** Best-effort synchronous teardown for process 'exit' and fatal signals. */
   private destroySync(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.forgetSignals?.();
     for (const child of this.processes) child.killSync();
     for (const netns of [...this.createdNetns].reverse()) {
       try {
