@@ -35,6 +35,9 @@ export interface TransitionEvent {
 /** Transitions caused by a peer's advert: their log line names that peer. */
 const ADVERT_DRIVEN_REASONS: ReadonlySet<TransitionReason> = new Set(['preempting-worse-master', 'master-more-demoted', 'master-will-time-out', 'master-bowed-out', 'outranked-by-peer']);
 
+/** Send failures are logged at most this often (µs); every one is counted. */
+const SEND_ERROR_LOG_INTERVAL_US = 10_000_000;
+
 /** The ports a group runs on. */
 export interface GroupPorts {
   readonly clock: Clock;
@@ -60,6 +63,8 @@ export class GroupRunner {
   private readonly timers = new Map<TimerId, TimerHandle>();
   private readonly transitionListeners: ((event: TransitionEvent) => void)[] = [];
   private readonly sentListeners: ((family: IpFamily, counter: bigint, bowOut: boolean) => void)[] = [];
+  private lastSendErrorLogAt: number | undefined;
+  private sendErrorsUnlogged = 0;
 
   constructor(
     readonly settings: GroupSettings,
@@ -251,14 +256,34 @@ export class GroupRunner {
       digest: this.authenticator.sign(next.counter),
     });
     this.replay = noteSent(this.replay, next.counter);
-    try {
-      for (const destination of this.destinations(family)) this.ports.transport.send(family, payload, destination);
-      this.stats.advertsSent++;
-    } catch (error) {
-      this.stats.sendErrors++;
-      this.ports.logger.warn('advert send failed', { group: this.settings.name, family, error: String(error) });
+    let failed = 0;
+    let lastError: unknown;
+    for (const destination of this.destinations(family)) {
+      try {
+        this.ports.transport.send(family, payload, destination);
+      } catch (error) {
+        failed++;
+        lastError = error;
+      }
     }
+    if (failed === 0) this.stats.advertsSent++;
+    else this.reportSendError(family, lastError);
     for (const listener of this.sentListeners) listener(family, next.counter, bowOut);
+  }
+
+  /**
+   * Counts a failed advert (any destination failed) and logs it: the first failure at once,
+   * later ones at most every SEND_ERROR_LOG_INTERVAL_US with the number since, so a link that
+   * is down in fast mode (256 adverts/s) does not flood the log.
+   */
+  private reportSendError(family: IpFamily, error: unknown): void {
+    this.stats.sendErrors++;
+    this.sendErrorsUnlogged++;
+    const now = this.ports.clock.nowMicros();
+    if (this.lastSendErrorLogAt !== undefined && now - this.lastSendErrorLogAt < SEND_ERROR_LOG_INTERVAL_US) return;
+    this.ports.logger.warn('advert send failed', { group: this.settings.name, family, error: String(error), failuresSinceLastReport: this.sendErrorsUnlogged, sendErrors: this.stats.sendErrors });
+    this.lastSendErrorLogAt = now;
+    this.sendErrorsUnlogged = 0;
   }
 
   private destinations(family: IpFamily): readonly (IpAddress | undefined)[] {

@@ -31,7 +31,7 @@ export interface RawCarpTransportOptions {
   readonly addresses: readonly IpAddress[];
   /** Explicit advert sources (--srcip); otherwise IPv4 uses the first address, IPv6 the link-local one. */
   readonly sources?: Partial<Record<IpFamily, IpAddress>>;
-  /** Receives socket errors (recvmsg failures, failed sends); the transport keeps running. */
+  /** Receives socket errors (recvmsg failures, receive-handler failures); the transport keeps running. Failed sends throw. */
   readonly onError: (error: Error) => void;
   /** The addon; tests may pass a fake. */
   readonly binding?: CarpSocketBinding;
@@ -73,13 +73,10 @@ export class RawCarpTransport implements PacketTransport {
     const socket = this.sockets.get(family);
     if (socket === undefined) throw new Error(`no IPv${family} socket on ${this.options.ifname}`);
     const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    try {
-      socket.send(bytes, destination.text);
-    } catch (error) {
-      // Transient kernel errors (ENOBUFS, ENETDOWN while the link is down) must not escape
-      // into the engine's timer callbacks; the next advert tries again.
-      this.report(error);
-    }
+    // A kernel error (ENOBUFS, ENETDOWN while the link is down) propagates: the engine counts
+    // it in advert_send_errors_total and tries again with the next advert. Swallowing it here
+    // counted failed sends as sent.
+    socket.send(bytes, destination.text);
   }
 
   sourceAddress(family: IpFamily): IpAddress | undefined {

@@ -14,6 +14,8 @@
  * In both modes a sender whose authentic counters go backwards is reported once, by name.
  */
 
+import { COUNTER_LANE_BITS } from './send-counter.ts';
+
 /** How strictly counters are checked. */
 export type ReplayMode = 'strict' | 'compat';
 
@@ -54,10 +56,15 @@ export function initialReplayState(floor: bigint, ownLane?: number): ReplayState
   return { highWater: floor < 0n ? 0n : floor, lastBySender: {}, reported: [], ...(ownLane === undefined ? {} : { ownLane }) };
 }
 
-/** The freshness floor for a new receiver: wall clock minus the window, in µs. */
+/**
+ * The freshness floor for a new receiver, in the counter's own unit: the wall clock minus the
+ * window, in µs, shifted above the lane byte (a carpd counter is µs · 256 + lane, send-counter.ts).
+ * Comparing µs with µs · 256 (as an earlier version did) let every carpd counter since 1970
+ * through, so a receiver with no saved state accepted captured adverts of any age.
+ */
 export function freshnessFloor(wallclockMicros: bigint, windowSeconds: number): bigint {
-  const floor = wallclockMicros - BigInt(Math.trunc(windowSeconds)) * 1_000_000n;
-  return floor < 0n ? 0n : floor;
+  const floorMicros = wallclockMicros - BigInt(Math.trunc(windowSeconds)) * 1_000_000n;
+  return floorMicros <= 0n ? 0n : floorMicros << COUNTER_LANE_BITS;
 }
 
 /** Records the counter of an advert we sent (loop detection). */

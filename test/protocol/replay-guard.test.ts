@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { initialSendCounter, nextSendCounter } from '../../src/protocol/send-counter.ts';
 import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayMode, type ReplayState } from '../../src/protocol/replay-guard.ts';
 
 // Counters of a lone ucarp master on the wire: random on every advert (PROTOCOL.md §3.1, [LAB]).
@@ -27,9 +28,17 @@ describe('initialReplayState and freshnessFloor', () => {
     assert.deepEqual(initialReplayState(1234n), { highWater: 1234n, lastBySender: {}, reported: [] });
   });
   it('a negative floor becomes 0', () => assert.equal(initialReplayState(-5n).highWater, 0n));
-  it('freshnessFloor: wall clock minus the window in µs', () => assert.equal(freshnessFloor(1_767_225_600_000_000n, 60), 1_767_225_540_000_000n));
+  it('freshnessFloor: wall clock minus the window, in counter units (µs · 256)', () => assert.equal(freshnessFloor(1_767_225_600_000_000n, 60), 1_767_225_540_000_000n << 8n));
   it('freshnessFloor: never below 0', () => assert.equal(freshnessFloor(10_000_000n, 3600), 0n));
-  it('freshnessFloor: fractional windows are truncated to whole seconds', () => assert.equal(freshnessFloor(10_000_000n, 2.9), 8_000_000n));
+  it('freshnessFloor: fractional windows are truncated to whole seconds', () => assert.equal(freshnessFloor(10_000_000n, 2.9), 8_000_000n << 8n));
+  it('freshnessFloor: a real carpd counter sent an hour ago is below the floor of a fresh receiver', () => {
+    const now = 1_767_225_600_000_000n;
+    const hourAgo = nextSendCounter(initialSendCounter(0n), now - 3_600_000_000n, undefined, 12).counter;
+    const live = nextSendCounter(initialSendCounter(0n), now, undefined, 12).counter;
+    const state = initialReplayState(freshnessFloor(now, 60));
+    assert.equal(checkReplay(state, 'strict', '198.51.100.12', hourAgo).verdict, 'replay');
+    assert.equal(checkReplay(state, 'strict', '198.51.100.12', live).verdict, 'fresh');
+  });
 });
 
 describe('checkReplay, strict', () => {
@@ -51,7 +60,7 @@ describe('checkReplay, strict', () => {
     {
       name: 'floor from freshnessFloor: an advert captured before the window is refused, a current one accepted',
       floor: freshnessFloor(1_767_225_600_000_000n, 60),
-      adverts: [['10.0.0.2', 1_767_225_500_000_000n], ['10.0.0.2', 1_767_225_540_000_000n], ['10.0.0.2', 1_767_225_599_000_000n]],
+      adverts: [['10.0.0.2', (1_767_225_500_000_000n << 8n) | 2n], ['10.0.0.2', 1_767_225_540_000_000n << 8n], ['10.0.0.2', (1_767_225_599_000_000n << 8n) | 2n]],
       want: ['replay', 'replay', 'fresh'],
     },
     { name: 'ucarp random counters: only those above the mark get through', adverts: UCARP_COUNTERS.map((c): [string, bigint] => ['10.99.1.2', c]), want: ['fresh', 'replay', 'replay'] },
