@@ -121,17 +121,27 @@ export async function runUcarpCommand(args: string[]): Promise<number> {
 async function run(config: CarpdConfig, options: RunOptions): Promise<number> {
   const logger = new ConsoleLogger(config.logLevel);
   try {
-    return await runDaemon(config, logger, options);
+    return exitSoon(await runDaemon(config, logger, options));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof StartupError) {
       logger.error(message, { code: error.code });
-      return 2;
+      return exitSoon(2);
     }
     const code = (error as NodeJS.ErrnoException).code;
     logger.error(code === 'EPERM' || code === 'EACCES' ? `${message} (carpd needs root, or CAP_NET_RAW and CAP_NET_ADMIN)` : message, code === undefined ? {} : { code });
-    return 1;
+    return exitSoon(1);
   }
+}
+
+/**
+ * The daemon has stopped (or never started): whatever handle might still be open (a socket of
+ * a half-built interface, a script's pipe) must not keep a process alive that answers nothing.
+ * The timer is unref'd, so a clean exit comes first.
+ */
+function exitSoon(status: number): number {
+  setTimeout(() => process.exit(status), 1_000).unref();
+  return status;
 }
 
 async function checkOnly(config: CarpdConfig): Promise<number> {

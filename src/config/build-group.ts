@@ -92,6 +92,7 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
     unicastTtl: raw.unicast_ttl ?? CONFIG_DEFAULTS.unicastTtl,
     track,
     ...(raw.sync_set === undefined ? {} : { syncSet: raw.sync_set }),
+    ...(raw.key_change_window === undefined ? {} : { keyChangeWindowSeconds: raw.key_change_window }),
   };
 }
 

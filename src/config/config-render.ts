@@ -36,6 +36,7 @@ function renderGroup(group: GroupConfig): Record<string, unknown> {
     manage_addresses: group.manageAddresses,
     virtual_interface: group.virtualInterface,
     replay: { mode: group.replay.mode, window_seconds: group.replay.windowSeconds },
+    ...(group.keyChangeWindowSeconds === undefined ? {} : { key_change_window: group.keyChangeWindowSeconds }),
     scripts: {
       ...(group.scripts.master === undefined ? {} : { master: group.scripts.master }),
       ...(group.scripts.backup === undefined ? {} : { backup: group.scripts.backup }),

@@ -31,6 +31,7 @@ export const RANGES = {
   deadRatio: [1, 100],
   weight: [0, 255],
   replayWindowSeconds: [1, 86_400],
+  keyChangeWindowSeconds: [0, 86_400],
   scriptTimeoutSeconds: [1, 3_600],
   announceIntervalSeconds: [0, 86_400],
   checkIntervalSeconds: [0.1, 3_600],
@@ -109,6 +110,7 @@ export const groupSchema = z.strictObject({
   unicast_ttl: z.enum(['require-255', 'any']).optional(),
   track: trackSchema.optional(),
   sync_set: z.string().optional(),
+  key_change_window: r(RANGES.keyChangeWindowSeconds).optional(),
 });
 
 /** The `defaults` section: any group key, none required. */

@@ -104,6 +104,11 @@ export interface GroupConfig {
   readonly track: { readonly interfaces: readonly TrackedInterfaceConfig[]; readonly checks: readonly HealthCheckConfig[] };
   /** Groups sharing a sync set share fate: if one must yield, all do. */
   readonly syncSet?: string;
+  /**
+   * After a reload changes the address list or the key, how long (seconds) the old ones are still
+   * signed with and accepted, so the nodes can be reloaded one by one (default 600; 0 = at once).
+   */
+  readonly keyChangeWindowSeconds?: number;
 }
 
 /** The whole configuration. */

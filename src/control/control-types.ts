@@ -31,6 +31,8 @@ export interface DemotionStatus {
   readonly health: number;
   /** The demotion taken from the group's sync set (shared fate), when it is higher than ours. */
   readonly syncSet?: { readonly name: string; readonly demotion: number };
+  /** True while the group is held fully demoted after a failed claim (see GroupStatus.fault). */
+  readonly fault?: boolean;
 }
 
 /** One group in `carpctl status`. */
@@ -65,6 +67,15 @@ export interface GroupStatus {
   };
   readonly scripts: { readonly runs: number; readonly failures: number; readonly timeouts: number; readonly lastDurationMs?: number };
   readonly checks: readonly CheckStatus[];
+  /**
+   * Set while the group could not configure its addresses and left mastership: it advertises
+   * fully demoted until `until`, then competes again (docs/fail-safe.md).
+   */
+  readonly fault?: { readonly reason: string; readonly since: string; readonly until: string; readonly failures: number } | null;
+  /** Claims that failed after every retry, and drift repairs (addresses or carp<vhid> put back). */
+  readonly effects?: { readonly claimFailures: number; readonly repairs: number; readonly conflicts: number };
+  /** While a reload's key or address-list change is rolled out: the old list is still signed and accepted until `until`. */
+  readonly keyChange?: { readonly previousAddresses: readonly string[]; readonly until: string };
 }
 
 /** The whole status. */

@@ -1,58 +1,83 @@
 /**
  * The daemon: every configured group on every interface in one process. Builds the shared
- * per-interface resources, starts and stops groups, applies a new configuration as a difference
- * (unchanged groups are not touched: no flap, no script), routes link events and demotions, and
- * serves the control API's model (DaemonControl).
+ * per-interface resources, starts and stops groups, applies a new configuration as a
+ * transaction (reload.ts decides what changes and how), watches links and addresses and routes
+ * them to the groups (drift repair), and serves the control API's model (DaemonControl).
+ *
+ * Everything it does to the host goes through two ports, HostNetlink and DaemonPlatform, so the
+ * whole composition runs in unit tests on FakeHostNetlink and a fake platform.
  */
 import type { CarpdConfig, GroupConfig } from '../config/config-types.ts';
 import type { CommandResult, ControlEvent, DaemonControl, GroupStatus, StatusReport } from '../control/control-types.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
+import type { AddressEvent, HostNetlink, LinkEvent, Subscription } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { LinkEvent, RouteNetlink } from '../linux/netlink/route-netlink.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
-import { prepareVirtualMacSysctls, restoreSysctls, type SysctlChange } from '../linux/sysctl.ts';
+import type { SysctlChange } from '../linux/sysctl.ts';
 import { HealthMonitor } from '../health/health-monitor.ts';
-import { CleanupGuard } from './cleanup-guard.ts';
+import type { GuardSpec } from './cleanup-guard.ts';
+import type { DaemonPlatform, GuardHandle } from './daemon-platform.ts';
 import { GroupInstance } from './group-instance.ts';
+import type { InstanceLocks } from './instance-lock.ts';
 import { InterfaceHost, ownAddressesOf } from './interface-host.ts';
-import { readCarpKey } from './read-passphrase.ts';
+import type { ResolvedAddress } from './linux-group-effects.ts';
+import { planReload, sameTrack, type GroupChange } from './reload-plan.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
+import { StartupError } from './startup-error.ts';
+
+export { StartupError } from './startup-error.ts';
 
 /** carpd's version, reported by status and metrics. */
 export const CARPD_VERSION = '0.2.0';
 
-/** An error the operator must fix (exit status 2): bad input, missing interface. */
-export class StartupError extends Error {
-  override name = 'StartupError';
-  constructor(
-    message: string,
-    readonly code = 'CARPD_STARTUP',
-  ) {
-    super(message);
-  }
+/** A group ready to start: its configuration and its key, read and checked. */
+export interface PreparedGroup {
+  readonly config: GroupConfig;
+  readonly key: Uint8Array;
 }
 
 /** What the daemon is built from. */
 export interface DaemonDependencies {
   readonly logger: Logger;
-  readonly netlink: RouteNetlink;
+  readonly netlink: HostNetlink;
+  readonly platform: DaemonPlatform;
   readonly clock: Clock;
   readonly store: GroupStateStore;
-  readonly scripts: ScriptRunner;
+  readonly scripts: Pick<ScriptRunner, 'run' | 'whenIdle' | 'stats'>;
   /** Re-reads the configuration for a reload; undefined when it came from flags. */
   readonly loadConfig?: () => Promise<{ ok: true; config: CarpdConfig } | { ok: false; errors: readonly string[] }>;
   readonly configFile?: string;
-  /** Start a SIGKILL cleanup guard (default true). */
+  /** Start the SIGKILL cleanup guard (default true). */
   readonly guard?: boolean;
+  /** The instance locks; a reload takes those of new groups through them. */
+  readonly locks?: Pick<InstanceLocks, 'hold' | 'keepOnly'>;
+  /** Delays between claim attempts (tests use zeros). */
+  readonly claimRetryDelaysMs?: readonly number[];
+  /** Fault hold-downs (tests use short ones). */
+  readonly faultHoldDownsMs?: readonly number[];
 }
 
 /** Result of applying a configuration. */
 export interface ApplyResult {
   readonly added: string[];
   readonly removed: string[];
+  /** Groups changed: restarted or updated in place. */
   readonly changed: string[];
+  /** Of `changed`, those updated in place (no restart, no transition). */
+  readonly inPlace: string[];
+}
+
+/** Reads and checks every group's key before anything is touched (CARPD_PASSPHRASE). */
+export function prepareGroups(groups: readonly GroupConfig[], platform: Pick<DaemonPlatform, 'readKey'>, logger: Logger): PreparedGroup[] {
+  return groups.map((config) => {
+    try {
+      return { config, key: platform.readKey(config.passphrase, logger) };
+    } catch (error) {
+      throw new StartupError(`group ${config.name}: ${error instanceof Error ? error.message : String(error)}`, 'CARPD_PASSPHRASE');
+    }
+  });
 }
 
 /** The running daemon. */
@@ -65,19 +90,22 @@ export class Daemon implements DaemonControl {
   private readonly monitors = new Map<string, HealthMonitor>();
   /** Last known link state by interface name, for tracked interfaces. */
   private readonly linkStates = new Map<string, boolean>();
+  /** Interfaces being rebuilt after their parent was re-created. */
+  private readonly rebuilding = new Set<string>();
   private readonly startedAt = new Date();
-  private watcher: { close(): void } | undefined;
-  private guard: CleanupGuard | undefined;
+  private watchers: Subscription[] = [];
+  private guard: GuardHandle | undefined;
   private reloading: Promise<CommandResult> | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(
     private config: CarpdConfig,
     private readonly deps: DaemonDependencies,
   ) {}
 
-  /** The configuration in force. */
+  /** The configuration in force: the global settings, and the groups as they run. */
   get currentConfig(): CarpdConfig {
-    return this.config;
+    return { ...this.config, groups: this.groupInstances.map((g) => g.config) };
   }
 
   /** The running groups. */
@@ -85,40 +113,132 @@ export class Daemon implements DaemonControl {
     return [...this.groups.values()];
   }
 
-  /** Checks interfaces, starts every group and watches links. */
-  async start(): Promise<void> {
-    await this.checkInterfaces(this.config.groups);
+  /**
+   * Starts every group. Read-only checks come first (keys, interfaces); then the guard and the
+   * watchers; then each group (leftovers of an earlier run removed, carp<vhid> created, BACKUP).
+   * If any group fails, every group already started is stopped the graceful way and the error
+   * is rethrown: the daemon never runs half-started. `abort` (a SIGTERM during start-up) stops
+   * between groups the same way.
+   */
+  async start(prepared?: readonly PreparedGroup[], abort?: AbortSignal): Promise<void> {
+    const groups = prepared ?? prepareGroups(this.config.groups, this.deps.platform, this.deps.logger);
+    await this.checkInterfaces(groups.map((g) => g.config));
     for (const link of await this.deps.netlink.listLinks()) this.linkStates.set(link.name, link.up && link.running);
-    for (const group of this.config.groups) await this.addGroup(group);
-    this.watcher = this.deps.netlink.watchLinks((event) => this.onLinkEvent(event));
-    this.refreshGuard();
+    if (this.deps.guard !== false) this.guard = this.deps.platform.startGuard({ items: [] }, this.deps.logger);
+    this.watchers.push(this.deps.netlink.watchLinks((event) => this.onLinkEvent(event)));
+    this.watchers.push(
+      this.deps.netlink.watchAddresses(
+        (event) => this.onAddressEvent(event),
+        () => this.groupInstances.forEach((g) => g.resync()),
+      ),
+    );
+    try {
+      for (const group of groups) {
+        if (abort?.aborted === true) throw new StartupError('stopped during start-up', 'CARPD_STOPPED');
+        await this.addGroup(group, groups.map((g) => g.config));
+      }
+    } catch (error) {
+      this.deps.logger.error('start-up failed: stopping the groups already started', { error: error instanceof Error ? error.message : String(error) });
+      await this.stop();
+      throw error;
+    }
   }
 
-  /** Stops every group gracefully (bow-outs first, in parallel), then releases everything. */
-  async stop(): Promise<void> {
-    this.watcher?.close();
-    await Promise.all([...this.groups.keys()].map((name) => this.removeGroup(name)));
+  /** Stops every group gracefully (bow-outs first, in parallel), then releases everything. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    for (const watcher of this.watchers.splice(0)) watcher.close();
+    await Promise.all(
+      [...this.groups.keys()].map((name) =>
+        this.removeGroup(name).catch((error: unknown) => this.deps.logger.error('could not stop a group cleanly', { group: name, error: String(error) })),
+      ),
+    );
     await withTimeout(this.deps.scripts.whenIdle(), 60_000);
     this.guard?.release();
+    this.guard = undefined;
   }
 
-  /** Applies a new configuration: groups whose settings did not change are left alone. */
+  /**
+   * Applies a new configuration as a transaction: everything that can fail without touching the
+   * host is done first (keys, interfaces, prefixes, locks); then removals, restarts, additions
+   * and in-place updates, each with its undo. If a step fails, the undos run in reverse and the
+   * running groups are as before; the error is rethrown.
+   */
   async apply(next: CarpdConfig): Promise<ApplyResult> {
-    const current = new Map(this.config.groups.map((g) => [g.name, g]));
-    const wanted = new Map(next.groups.map((g) => [g.name, g]));
-    const removed = [...current.keys()].filter((name) => !wanted.has(name));
-    const changed = [...wanted.keys()].filter((name) => current.has(name) && !sameGroup(current.get(name) as GroupConfig, wanted.get(name) as GroupConfig));
-    const added = [...wanted.keys()].filter((name) => !current.has(name));
-    await this.checkInterfaces([...added, ...changed].map((name) => wanted.get(name) as GroupConfig));
-    // Removals first, so a vhid or address moving between groups is free when the new group starts.
-    await Promise.all([...removed, ...changed].map((name) => this.removeGroup(name)));
-    this.config = next;
-    for (const name of [...changed, ...added]) await this.addGroup(wanted.get(name) as GroupConfig);
+    const wanted = prepareGroups(next.groups, this.deps.platform, this.deps.logger);
+    const plan = planReload(
+      this.groupInstances.map((g) => ({ config: g.config, key: g.currentKey })),
+      wanted,
+    );
+    const byName = new Map(wanted.map((g) => [g.config.name, g] as const));
+    const starting = [...plan.added, ...plan.restarted].map((name) => byName.get(name) as PreparedGroup);
+    await this.checkInterfaces(starting.map((g) => g.config));
+    const inPlace: { instance: GroupInstance; group: PreparedGroup; addresses: ResolvedAddress[] }[] = [];
+    for (const change of plan.inPlace) {
+      const instance = this.groups.get(change.name) as GroupInstance;
+      const group = byName.get(change.name) as PreparedGroup;
+      inPlace.push({ instance, group, addresses: await this.resolveAddresses(group.config, instance.config.interface) });
+    }
+    const allGroups = [...this.groupInstances.map((g) => g.config), ...wanted.map((g) => g.config)];
+    this.deps.locks?.hold(wanted.map((g) => g.config));
+    const undo: (() => Promise<void>)[] = [];
+    try {
+      for (const name of plan.removed) {
+        const old = this.prepared(name);
+        await this.removeGroup(name);
+        undo.push(() => this.addGroup(old, allGroups));
+      }
+      for (const name of plan.restarted) {
+        const old = this.prepared(name);
+        await this.removeGroup(name);
+        undo.push(() => this.addGroup(old, allGroups));
+        await this.addGroup(byName.get(name) as PreparedGroup, allGroups);
+        undo.push(() => this.removeGroup(name));
+      }
+      for (const name of plan.added) {
+        await this.addGroup(byName.get(name) as PreparedGroup, allGroups);
+        undo.push(() => this.removeGroup(name));
+      }
+    } catch (error) {
+      this.deps.logger.error('reload failed part way: putting back the groups as they were', { error: error instanceof Error ? error.message : String(error) });
+      for (const step of undo.reverse()) {
+        await step().catch((undoError: unknown) => this.deps.logger.error('could not put a group back', { error: String(undoError) }));
+      }
+      this.deps.locks?.keepOnly(this.groupInstances.map((g) => g.config));
+      this.refreshGuard();
+      throw error;
+    }
+    // In place last: nothing after them can fail, so they never need undoing.
+    for (const { instance, group, addresses } of inPlace) this.reconfigureInPlace(instance, group, addresses, plan.inPlace.find((c) => c.name === group.config.name) as GroupChange);
     if (next.controlSocket !== this.config.controlSocket || next.metricsListen !== this.config.metricsListen) {
       this.deps.logger.warn('control_socket and metrics changes take effect at the next restart');
     }
+    this.config = next;
+    this.deps.locks?.keepOnly(this.groupInstances.map((g) => g.config));
+    this.updateSyncSets();
     this.refreshGuard();
-    return { added, removed, changed };
+    return { added: plan.added, removed: plan.removed, changed: [...plan.restarted, ...plan.inPlace.map((c) => c.name)], inPlace: plan.inPlace.map((c) => c.name) };
+  }
+
+  private reconfigureInPlace(instance: GroupInstance, group: PreparedGroup, addresses: ResolvedAddress[], change: GroupChange): void {
+    const before = instance.config;
+    instance.reconfigure(group.config, group.key, addresses);
+    if (!sameTrack(before, group.config)) {
+      this.monitors.get(group.config.name)?.stop();
+      this.monitors.delete(group.config.name);
+      instance.setHealth(0, []);
+      this.startHealth(group.config);
+    }
+    this.deps.logger.info(`${group.config.name}: updated in place`, { group: group.config.name, fields: change.fields });
+  }
+
+  private prepared(name: string): PreparedGroup {
+    const instance = this.groups.get(name) as GroupInstance;
+    return { config: instance.config, key: instance.currentKey };
   }
 
   private async checkInterfaces(groups: readonly GroupConfig[]): Promise<void> {
@@ -128,35 +248,62 @@ export class Daemon implements DaemonControl {
     }
   }
 
-  private async addGroup(config: GroupConfig): Promise<void> {
+  private async resolveAddresses(config: GroupConfig, interfaceName: string): Promise<ResolvedAddress[]> {
+    const link = await this.deps.netlink.linkByName(interfaceName);
+    if (link === undefined) throw new StartupError(`group ${config.name}: interface ${interfaceName} does not exist`, 'CARPD_NO_INTERFACE');
+    return resolvePrefixes(config.addresses, await this.deps.netlink.listAddresses(link.index));
+  }
+
+  private async addGroup(group: PreparedGroup, allGroups: readonly GroupConfig[]): Promise<void> {
     const { netlink, logger } = this.deps;
-    let key: Uint8Array;
+    const config = group.config;
+    const host = await this.interfaceHost(config, allGroups);
     try {
-      key = readCarpKey(config.passphrase, logger);
-    } catch (error) {
-      throw new StartupError(`group ${config.name}: ${error instanceof Error ? error.message : String(error)}`, 'CARPD_PASSPHRASE');
-    }
-    const host = await this.interfaceHost(config);
-    const parentAddresses = await netlink.listAddresses(host.link.index);
-    const addresses = resolvePrefixes(config.addresses, parentAddresses);
-    if (config.manageAddresses !== false) {
-      // A VIP left on the parent by a killed run would be on two machines once another node is master.
-      for (const stale of parentAddresses.filter((p) => addresses.some((a) => a.address.text === p.address.text))) {
-        logger.warn('removing a virtual address left on the interface by a previous run', { group: config.name, address: `${stale.address.text}/${stale.prefixLength}` });
-        await netlink.removeAddress(host.link.index, stale.address, stale.prefixLength);
+      const parentAddresses = await netlink.listAddresses(host.link.index);
+      const addresses = resolvePrefixes(config.addresses, parentAddresses);
+      if (config.manageAddresses !== false) {
+        // A VIP left on the parent by a killed run would be on two machines once another node is
+        // master. Safe only because the instance lock is held: no other carpd runs this group.
+        for (const stale of parentAddresses.filter((p) => addresses.some((a) => a.address.text === p.address.text))) {
+          logger.warn('removing a virtual address left on the interface by a previous run', { group: config.name, address: `${stale.address.text}/${stale.prefixLength}` });
+          await netlink.removeAddress(host.link.index, stale.address, stale.prefixLength);
+        }
       }
+      const instance = new GroupInstance(config, {
+        host,
+        netlink,
+        clock: this.deps.clock,
+        store: this.deps.store,
+        scripts: this.deps.scripts,
+        logger,
+        key: group.key,
+        addresses,
+        onInterfaceChanged: () => this.refreshGuard(),
+        ...(this.deps.claimRetryDelaysMs === undefined ? {} : { claimRetryDelaysMs: this.deps.claimRetryDelaysMs }),
+        ...(this.deps.faultHoldDownsMs === undefined ? {} : { faultHoldDownsMs: this.deps.faultHoldDownsMs }),
+      });
+      instance.onTransition((event) =>
+        this.emit({ type: 'transition', at: new Date().toISOString(), group: config.name, interface: host.name, vhid: event.vhid, from: stateName(event.from), to: stateName(event.to), reason: event.reason, ...(event.peer === undefined ? {} : { peer: event.peer }) }),
+      );
+      this.groups.set(config.name, instance);
+      try {
+        await instance.start();
+      } catch (error) {
+        // Take back whatever start() did (the macvlan), so a failed group leaves nothing behind.
+        await instance.stop().catch(() => undefined);
+        this.groups.delete(config.name);
+        throw error;
+      }
+      this.startHealth(config);
+      const sysctlKey = `${host.name}/${config.virtualInterface}`;
+      if (config.vmac && config.manageAddresses !== false && !this.sysctls.has(sysctlKey)) {
+        this.sysctls.set(sysctlKey, this.deps.platform.prepareSysctls(host.name, config.virtualInterface, logger));
+      }
+      this.updateSyncSets();
+      this.refreshGuard();
+    } finally {
+      this.closeUnusedInterface(host.name);
     }
-    const instance = new GroupInstance(config, { host, netlink, clock: this.deps.clock, store: this.deps.store, scripts: this.deps.scripts, logger, key, addresses });
-    instance.onTransition((event) =>
-      this.emit({ type: 'transition', at: new Date().toISOString(), group: config.name, interface: host.name, vhid: event.vhid, from: stateName(event.from), to: stateName(event.to), reason: event.reason, ...(event.peer === undefined ? {} : { peer: event.peer }) }),
-    );
-    this.groups.set(config.name, instance);
-    await instance.start();
-    this.startHealth(config);
-    if (config.vmac && config.manageAddresses !== false && !this.sysctls.has(host.name + '/' + config.virtualInterface)) {
-      this.sysctls.set(host.name + '/' + config.virtualInterface, prepareVirtualMacSysctls(host.name, config.virtualInterface, logger));
-    }
-    this.updateSyncSets();
   }
 
   private async removeGroup(name: string): Promise<void> {
@@ -164,42 +311,54 @@ export class Daemon implements DaemonControl {
     if (instance === undefined) return;
     this.monitors.get(name)?.stop();
     this.monitors.delete(name);
-    await instance.stop();
-    this.groups.delete(name);
-    const key = `${instance.config.interface}/${instance.config.virtualInterface}`;
-    const changes = this.sysctls.get(key);
-    if (changes !== undefined) {
-      this.sysctls.delete(key);
-      // The macvlan's own settings went with it; put the parent's back once no group needs them.
-      const parentStillNeeded = [...this.sysctls.keys()].some((k) => k.startsWith(`${instance.config.interface}/`));
-      if (!parentStillNeeded) restoreSysctls(changes.filter((c) => c.path.includes(`/conf/${instance.config.interface}/`)), this.deps.logger);
+    try {
+      await instance.stop();
+    } finally {
+      this.groups.delete(name);
+      const key = `${instance.config.interface}/${instance.config.virtualInterface}`;
+      const changes = this.sysctls.get(key);
+      if (changes !== undefined) {
+        this.sysctls.delete(key);
+        // The macvlan's own settings went with it; put the parent's back once no group needs them.
+        const parentStillNeeded = [...this.sysctls.keys()].some((k) => k.startsWith(`${instance.config.interface}/`));
+        if (!parentStillNeeded) this.deps.platform.restoreSysctls(changes.filter((c) => c.path.includes(`/conf/${instance.config.interface}/`)), this.deps.logger);
+      }
+      this.closeUnusedInterface(instance.config.interface);
+      this.updateSyncSets();
+      this.refreshGuard();
     }
-    const host = this.interfaces.get(instance.config.interface);
+  }
+
+  private closeUnusedInterface(name: string): void {
+    const host = this.interfaces.get(name);
     if (host !== undefined && ![...this.groups.values()].some((g) => g.config.interface === host.name)) {
       host.close();
       this.interfaces.delete(host.name);
     }
-    this.updateSyncSets();
   }
 
-  private async interfaceHost(config: GroupConfig): Promise<InterfaceHost> {
+  private async interfaceHost(config: GroupConfig, allGroups: readonly GroupConfig[]): Promise<InterfaceHost> {
     const existing = this.interfaces.get(config.interface);
     if (existing !== undefined) return existing;
     const { netlink, logger } = this.deps;
     const link = await netlink.linkByName(config.interface);
     if (link === undefined) throw new StartupError(`group ${config.name}: interface ${config.interface} does not exist`, 'CARPD_NO_INTERFACE');
-    const virtual: IpAddress[] = this.config.groups.filter((g) => g.interface === config.interface).flatMap((g) => g.addresses.map((a) => a.address));
-    const own = ownAddressesOf(await netlink.listAddresses(link.index), virtual);
+    const onInterface = allGroups.filter((g) => g.interface === config.interface);
+    const virtual: IpAddress[] = onInterface.flatMap((g) => g.addresses.map((a) => a.address));
+    const ownAddresses = ownAddressesOf(await netlink.listAddresses(link.index), virtual);
     const sources: Partial<Record<IpFamily, IpAddress>> = {};
-    for (const g of this.config.groups) if (g.interface === config.interface && g.sourceAddress !== undefined) sources[g.sourceAddress.family] ??= g.sourceAddress;
-    let host: InterfaceHost;
+    for (const g of onInterface) if (g.sourceAddress !== undefined) sources[g.sourceAddress.family] ??= g.sourceAddress;
+    let families: IpFamily[] = [4, 6];
+    let sockets;
     try {
-      host = new InterfaceHost(link, own, [4, 6], sources, logger);
+      sockets = this.deps.platform.openInterface({ link, families, ownAddresses, sources, logger });
     } catch (error) {
       // No IPv6 on this interface (disabled): IPv4 only.
       logger.info('IPv6 CARP socket unavailable; IPv4 only', { interface: link.name, error: String(error) });
-      host = new InterfaceHost(link, own, [4], sources, logger);
+      families = [4];
+      sockets = this.deps.platform.openInterface({ link, families, ownAddresses, sources, logger });
     }
+    const host = new InterfaceHost(link, ownAddresses, families, sockets, logger);
     this.interfaces.set(link.name, host);
     return host;
   }
@@ -224,9 +383,38 @@ export class Daemon implements DaemonControl {
       this.linkStates.set(event.link.name, up);
       for (const monitor of this.monitors.values()) monitor.setInterfaceState(event.link.name, up);
     }
+    for (const group of this.groups.values()) group.hostChanged({ kind: 'link', event });
     const host = this.interfaces.get(event.link.name);
-    if (host === undefined || event.link.index !== host.link.index) return;
+    if (host === undefined) return;
+    if (event.link.index !== host.link.index) {
+      // Same name, new ifindex: the parent was deleted and re-created. Its sockets and macvlans
+      // went with the old one: rebuild the interface's groups (they are in INIT, so no flap).
+      if (event.type === 'new') void this.rebuildInterface(host.name);
+      return;
+    }
     for (const group of this.groups.values()) if (group.config.interface === host.name) group.linkChanged(up);
+  }
+
+  private onAddressEvent(event: AddressEvent): void {
+    for (const group of this.groups.values()) group.hostChanged({ kind: 'address', event });
+  }
+
+  private async rebuildInterface(name: string): Promise<void> {
+    if (this.rebuilding.has(name) || this.stopping !== undefined) return;
+    this.rebuilding.add(name);
+    try {
+      const affected = this.groupInstances.filter((g) => g.config.interface === name).map((g) => ({ config: g.config, key: g.currentKey }));
+      this.deps.logger.warn(`interface ${name} was re-created: restarting its groups on the new one`, { interface: name, groups: affected.map((g) => g.config.name) });
+      for (const group of affected) await this.removeGroup(group.config.name);
+      const allGroups = [...this.groupInstances.map((g) => g.config), ...affected.map((g) => g.config)];
+      for (const group of affected) {
+        await this.addGroup(group, allGroups).catch((error: unknown) =>
+          this.deps.logger.error(`group ${group.config.name}: could not start on the re-created ${name}`, { group: group.config.name, error: String(error) }),
+        );
+      }
+    } finally {
+      this.rebuilding.delete(name);
+    }
   }
 
   /** Shared fate: every member of a sync set advertises at least the highest demotion of any member. */
@@ -244,21 +432,21 @@ export class Daemon implements DaemonControl {
     }
   }
 
+  /** What the cleanup guard must remove if the daemon dies now. */
+  guardSpec(): GuardSpec {
+    return {
+      items: this.groupInstances
+        .filter((g) => g.config.manageAddresses !== false)
+        .map((g) => ({
+          interfaceName: g.config.interface,
+          ...(g.virtualInterface === undefined ? {} : { virtualInterface: g.virtualInterface.name, virtualInterfaceIndex: g.virtualInterface.index }),
+          addresses: g.virtualInterface === undefined ? g.addresses.map((a) => `${a.address.text}/${a.prefixLength}`) : [],
+        })),
+    };
+  }
+
   private refreshGuard(): void {
-    if (this.deps.guard === false) return;
-    this.guard?.release();
-    this.guard = CleanupGuard.start(
-      {
-        items: this.groupInstances
-          .filter((g) => g.config.manageAddresses !== false)
-          .map((g) => ({
-            interfaceName: g.config.interface,
-            ...(g.virtualInterface === undefined ? {} : { virtualInterface: g.virtualInterface.name, virtualInterfaceIndex: g.virtualInterface.index }),
-            addresses: g.virtualInterface === undefined ? g.status(emptyScripts, this.now()).addresses : [],
-          })),
-      },
-      this.deps.logger,
-    );
+    this.guard?.update(this.guardSpec());
   }
 
   private emit(event: ControlEvent): void {
@@ -347,6 +535,7 @@ export class Daemon implements DaemonControl {
   private async doReload(): Promise<CommandResult> {
     const load = this.deps.loadConfig;
     if (load === undefined) return { ok: false, code: 'CARPD_NO_CONFIG_FILE', message: 'carpd was started from flags: there is no file to reload' };
+    if (this.stopping !== undefined) return { ok: false, code: 'CARPD_RELOAD_FAILED', message: 'carpd is stopping' };
     const loaded = await load();
     if (!loaded.ok) {
       this.deps.logger.error('reload refused: the new configuration is invalid; the running one stays', { errors: loaded.errors });
@@ -356,12 +545,17 @@ export class Daemon implements DaemonControl {
     try {
       const result = await this.apply(loaded.config);
       this.deps.logger.info('configuration reloaded', { ...result });
-      this.emit({ type: 'reload', at: new Date().toISOString(), ok: true, ...result });
-      return { ok: true, message: `reloaded: ${result.added.length} added, ${result.removed.length} removed, ${result.changed.length} changed, ${this.groups.size - result.added.length - result.changed.length} unchanged` };
+      this.emit({ type: 'reload', at: new Date().toISOString(), ok: true, added: result.added, removed: result.removed, changed: result.changed });
+      const unchanged = this.groups.size - result.added.length - result.changed.length;
+      return {
+        ok: true,
+        message: `reloaded: ${result.added.length} added, ${result.removed.length} removed, ${result.changed.length} changed (${result.inPlace.length} in place), ${unchanged} unchanged`,
+      };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.deps.logger.error('reload failed part way', { error: message });
-      return { ok: false, code: error instanceof StartupError ? error.code : 'CARPD_RELOAD_FAILED', message };
+      this.deps.logger.error('reload failed; the running groups are as before', { error: message });
+      this.emit({ type: 'reload', at: new Date().toISOString(), ok: false, added: [], removed: [], changed: [], errors: [message] });
+      return { ok: false, code: error instanceof StartupError ? error.code : 'CARPD_RELOAD_FAILED', message: `reload failed, nothing changed: ${message}` };
     }
   }
 
@@ -371,19 +565,8 @@ export class Daemon implements DaemonControl {
   }
 }
 
-const emptyScripts: GroupStatus['scripts'] = { runs: 0, failures: 0, timeouts: 0 };
-
 function stateName(phase: string): 'INIT' | 'BACKUP' | 'MASTER' {
   return phase === 'master' ? 'MASTER' : phase === 'backup' ? 'BACKUP' : 'INIT';
-}
-
-/** Two group configurations are the same when every setting is (passphrase source included). */
-export function sameGroup(a: GroupConfig, b: GroupConfig): boolean {
-  return JSON.stringify(a, replacer) === JSON.stringify(b, replacer);
-}
-
-function replacer(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? Array.from(value) : value;
 }
 
 async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {

@@ -1,18 +1,24 @@
 /**
  * One configured group on a Linux host: its virtual interface, effects and engine, its demotion
- * parts (manual, maintenance, health, sync set), and its status for carpctl and metrics.
+ * parts (manual, maintenance, health, sync set, fault), and its status for carpctl and metrics.
+ *
+ * Fault policy (docs/fail-safe.md): when the addresses cannot be configured after the effects'
+ * retries, the group raises its demotion to 255 and resigns (a bow-out, so the best backup takes
+ * over at once). It stays fully demoted for a hold-down (10 s, doubling to 5 min while claims
+ * keep failing); a node alone on the segment takes over again after its master-down interval
+ * and so keeps retrying. A successful claim clears the fault.
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import type { CheckStatus, DemotionStatus, GroupStatus, StateName } from '../control/control-types.ts';
 import { GroupRunner, type TransitionEvent } from '../engine/group-runner.ts';
-import { makeGroupSettings } from '../engine/group-settings.ts';
+import { makeGroupSettings, type GroupSettings } from '../engine/group-settings.ts';
 import { advertFields } from '../fsm/step.ts';
 import { carpVirtualMac } from '../protocol/mac-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
+import type { AddressEvent, HostNetlink, LinkEvent } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 import { Announcer } from '../linux/announcer.ts';
-import type { RouteNetlink } from '../linux/netlink/route-netlink.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
 import { VirtualMacAdvertTransport } from '../linux/virtual-mac-advert-transport.ts';
 import type { InterfaceHost } from './interface-host.ts';
@@ -21,14 +27,29 @@ import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.t
 /** What a group needs from the daemon. */
 export interface GroupDependencies {
   readonly host: InterfaceHost;
-  readonly netlink: RouteNetlink;
+  readonly netlink: HostNetlink;
   readonly clock: Clock;
   readonly store: GroupStateStore;
-  readonly scripts: ScriptRunner;
+  readonly scripts: Pick<ScriptRunner, 'run'>;
   readonly logger: Logger;
   readonly key: Uint8Array;
   readonly addresses: readonly ResolvedAddress[];
+  /** carp<vhid> was created or re-created (the cleanup guard must learn its ifindex). */
+  readonly onInterfaceChanged?: () => void;
+  /** Delays between claim attempts (tests use zeros). */
+  readonly claimRetryDelaysMs?: readonly number[];
+  /** Hold-downs after failed claims, ms (tests use short ones). */
+  readonly faultHoldDownsMs?: readonly number[];
 }
+
+/** Hold-down after the 1st, 2nd, ... failed claim in a row; the last repeats. */
+export const FAULT_HOLD_DOWNS_MS: readonly number[] = [10_000, 20_000, 40_000, 80_000, 160_000, 300_000];
+
+/** The fault demotion: the worst a node can advertise. */
+const FAULT_DEMOTION = 255;
+
+/** How long a reload's old key or address list stays valid (signed and accepted). */
+export const DEFAULT_KEY_CHANGE_WINDOW_SECONDS = 600;
 
 /** A running group. */
 export class GroupInstance {
@@ -36,26 +57,55 @@ export class GroupInstance {
   private effects: LinuxGroupEffects | undefined;
   private announcer: Announcer | undefined;
   private virtualInterfaceIndex: number | undefined;
+  private currentConfig: GroupConfig;
+  private key: Uint8Array;
   private manual = 0;
   private maintenanceOn = false;
   private health = 0;
   private checks: readonly CheckStatus[] = [];
   private syncSetDemotion: { name: string; demotion: number } | undefined;
+  private fault: { reason: string; since: number; until: number; failures: number; timer: NodeJS.Timeout } | undefined;
+  /** Failed claims in a row (the hold-down doubles with each); reset by a successful claim. */
+  private failuresInARow = 0;
+  private readonly counts = { claimFailures: 0, repairs: 0, conflicts: 0 };
   private readonly transitionListeners: ((event: TransitionEvent) => void)[] = [];
 
   constructor(
-    readonly config: GroupConfig,
+    config: GroupConfig,
     private readonly deps: GroupDependencies,
-  ) {}
+  ) {
+    this.currentConfig = config;
+    this.key = deps.key;
+  }
+
+  /** The configuration in force (reconfigure() replaces it). */
+  get config(): GroupConfig {
+    return this.currentConfig;
+  }
+
+  /** The key in force. */
+  get currentKey(): Uint8Array {
+    return this.key;
+  }
 
   /** The group's name. */
   get name(): string {
-    return this.config.name;
+    return this.currentConfig.name;
   }
 
   /** The ifindex of our carp<vhid>, when we made one. */
   get virtualInterface(): { name: string; index: number } | undefined {
-    return this.virtualInterfaceIndex === undefined ? undefined : { name: this.config.virtualInterface, index: this.virtualInterfaceIndex };
+    return this.virtualInterfaceIndex === undefined ? undefined : { name: this.currentConfig.virtualInterface, index: this.virtualInterfaceIndex };
+  }
+
+  /** The virtual addresses in force. */
+  get addresses(): readonly ResolvedAddress[] {
+    return this.effects?.currentAddresses ?? this.deps.addresses;
+  }
+
+  /** True while MASTER. */
+  get isMaster(): boolean {
+    return this.runner?.state.phase === 'master';
   }
 
   /** Subscribes to transitions. */
@@ -66,21 +116,19 @@ export class GroupInstance {
   /** Creates the virtual interface, wires the engine and starts in BACKUP. */
   async start(): Promise<void> {
     const { host, netlink, logger, addresses } = this.deps;
-    const config = this.config;
+    const config = this.currentConfig;
     const virtualMac = carpVirtualMac(config.vhid);
     const manageAddresses = config.manageAddresses !== false;
-    let addressInterface = { index: host.link.index, name: host.name };
-    if (config.vmac && manageAddresses) {
+    const useVirtualMac = config.vmac && manageAddresses;
+    if (useVirtualMac) {
       const leftover = await netlink.linkByName(config.virtualInterface);
       if (leftover !== undefined) {
         logger.warn('deleting a virtual interface left by a previous run', { group: config.name, interface: leftover.name });
         await netlink.deleteLink(leftover.index);
       }
-      const index = await netlink.createMacvlan({ name: config.virtualInterface, parentIndex: host.link.index, mac: virtualMac.text });
-      this.virtualInterfaceIndex = index;
-      addressInterface = { index, name: config.virtualInterface };
+      this.virtualInterfaceIndex = await netlink.createMacvlan({ name: config.virtualInterface, parentIndex: host.link.index, mac: virtualMac.text });
+      this.deps.onInterfaceChanged?.();
     }
-    const useVirtualMac = config.vmac && manageAddresses;
     this.announcer = new Announcer({
       ifname: host.name,
       sourceMac: useVirtualMac ? virtualMac : host.mac,
@@ -92,7 +140,9 @@ export class GroupInstance {
       group: config.name,
       vhid: config.vhid,
       interfaceName: host.name,
-      addressInterface,
+      target: useVirtualMac
+        ? { name: config.virtualInterface, index: () => this.virtualInterfaceIndex ?? -1, ensure: () => this.ensureVirtualInterface() }
+        : { name: host.name, index: () => host.link.index, ensure: async () => false },
       ownsInterface: useVirtualMac,
       addresses,
       netlink,
@@ -102,26 +152,14 @@ export class GroupInstance {
       manageAddresses,
       announceIntervalMs: config.announce.intervalSeconds * 1000,
       logger,
+      onClaimFailed: (error) => this.claimFailed(error),
+      onClaimed: () => this.claimSucceeded(),
+      ...(this.deps.claimRetryDelaysMs === undefined ? {} : { retryDelaysMs: this.deps.claimRetryDelaysMs }),
     });
     const transport = useVirtualMac
       ? new VirtualMacAdvertTransport(host.transport, { ifname: host.name, sourceMac: virtualMac, openPacketSocket: () => host.sharedPacketSocket() })
       : host.transport;
-    const settings = makeGroupSettings({
-      name: config.name,
-      vhid: config.vhid,
-      key: this.deps.key,
-      addresses: addresses.map((a) => a.address),
-      advbase: config.advbase,
-      advskew: config.advskew,
-      preempt: config.preempt,
-      masterDownFormula: config.masterDown,
-      deadRatio: config.deadRatio,
-      replayMode: config.replay.mode,
-      replayWindowSeconds: config.replay.windowSeconds,
-      ...(config.peers.length > 0 ? { unicastPeers: config.peers } : {}),
-      ...(config.sourceAddress === undefined ? {} : { sourceAddresses: { [config.sourceAddress.family]: config.sourceAddress } }),
-    });
-    const runner = new GroupRunner(settings, { clock: this.deps.clock, transport, effects: this.effects, logger, stateStore: this.deps.store });
+    const runner = new GroupRunner(this.settingsFor(config, this.key, addresses), { clock: this.deps.clock, transport, effects: this.effects, logger, stateStore: this.deps.store });
     runner.onTransition((event) => {
       for (const listener of this.transitionListeners) listener(event);
     });
@@ -132,15 +170,32 @@ export class GroupInstance {
     runner.start();
   }
 
+  /**
+   * Applies a reload's changes that need no restart: addresses, key, advbase, advskew, preempt,
+   * scripts, announcements, replay window. The phase is kept; a MASTER adds and removes the
+   * changed addresses without a transition.
+   */
+  reconfigure(config: GroupConfig, key: Uint8Array, addresses: readonly ResolvedAddress[]): void {
+    this.currentConfig = config;
+    this.key = key;
+    this.effects?.updateSettings({ scriptsConfig: config.scripts, announceIntervalMs: config.announce.intervalSeconds * 1000 });
+    this.effects?.setAddresses(addresses);
+    this.runner?.reconfigure(this.settingsFor(config, key, addresses), (config.keyChangeWindowSeconds ?? DEFAULT_KEY_CHANGE_WINDOW_SECONDS) * 1_000_000);
+    this.applyDemotion();
+  }
+
   /** Graceful stop: bow-out when master, addresses removed, scripts queued, virtual interface deleted. */
   async stop(): Promise<void> {
     const { netlink, logger, host } = this.deps;
+    this.clearFault();
     this.runner?.shutdown();
     this.effects?.close();
     await withTimeout(this.effects?.idle() ?? Promise.resolve(), 5_000);
     if (this.runner !== undefined) host.node.removeGroup(this.runner.vhid);
     if (this.virtualInterfaceIndex !== undefined) {
-      await netlink.deleteLink(this.virtualInterfaceIndex).catch((error: unknown) => logger.warn('could not delete the virtual interface', { group: this.name, error: String(error) }));
+      await netlink.deleteLink(this.virtualInterfaceIndex).catch((error: unknown) => {
+        if ((error as { code?: string }).code !== 'ENODEV') logger.warn('could not delete the virtual interface', { group: this.name, error: String(error) });
+      });
       this.virtualInterfaceIndex = undefined;
     }
   }
@@ -148,6 +203,98 @@ export class GroupInstance {
   /** The parent's link state changed. */
   linkChanged(up: boolean): void {
     this.runner?.linkChanged(up);
+  }
+
+  /**
+   * A netlink event about one of our interfaces or addresses: while MASTER, anything missing is
+   * put back; a virtual address appearing while not MASTER is a conflict (someone else put it
+   * here, or another daemon runs), logged and counted.
+   */
+  hostChanged(event: { kind: 'address'; event: AddressEvent } | { kind: 'link'; event: LinkEvent }): void {
+    const effects = this.effects;
+    if (effects === undefined || this.currentConfig.manageAddresses === false) return;
+    if (event.kind === 'address') {
+      if (!this.addresses.some((a) => a.address.text === event.event.address.address.text)) return;
+      if (event.event.type === 'del' && effects.holdingAddresses) return this.requestRepair();
+      if (event.event.type === 'new' && !effects.holdingAddresses && !effects.busy) {
+        this.counts.conflicts++;
+        this.deps.logger.warn(`${this.name}: conflict: virtual address ${event.event.address.address.text} appeared on this host while ${this.runner?.state.phase.toUpperCase() ?? 'INIT'}; carpd did not put it there`, {
+          group: this.name,
+          address: event.event.address.address.text,
+          ifindex: event.event.address.ifindex,
+        });
+      }
+      return;
+    }
+    const link = event.event.link;
+    const ours = this.virtualInterfaceIndex !== undefined && (link.index === this.virtualInterfaceIndex || link.name === this.currentConfig.virtualInterface);
+    if (!ours || !effects.holdingAddresses) return;
+    if (event.event.type === 'del' || !link.up) this.requestRepair();
+  }
+
+  /** After lost netlink events: check everything while MASTER. */
+  resync(): void {
+    if (this.effects?.holdingAddresses === true) this.requestRepair();
+  }
+
+  private requestRepair(): void {
+    this.counts.repairs++;
+    this.effects?.repair();
+  }
+
+  /** Makes sure carp<vhid> exists; re-creates it (new ifindex) when it was deleted. */
+  private async ensureVirtualInterface(): Promise<boolean> {
+    const { netlink, host, logger } = this.deps;
+    const name = this.currentConfig.virtualInterface;
+    const link = await netlink.linkByName(name);
+    if (link !== undefined && link.index === this.virtualInterfaceIndex) return false;
+    const mac = carpVirtualMac(this.currentConfig.vhid).text;
+    if (link !== undefined) {
+      // Someone made an interface of that name; take it over only if it is exactly ours.
+      if (link.kind !== 'macvlan' || link.parentIndex !== host.link.index || link.mac !== mac) {
+        throw Object.assign(new Error(`${name} exists and is not carpd's macvlan (${mac} on ${host.name})`), { code: 'EEXIST' });
+      }
+      this.virtualInterfaceIndex = link.index;
+    } else {
+      logger.warn(`${this.name}: ${name} was deleted; re-creating it`, { group: this.name, interface: name });
+      this.virtualInterfaceIndex = await netlink.createMacvlan({ name, parentIndex: host.link.index, mac });
+    }
+    this.deps.onInterfaceChanged?.();
+    return true;
+  }
+
+  private claimFailed(error: Error): void {
+    this.counts.claimFailures++;
+    this.failuresInARow++;
+    const holdDowns = this.deps.faultHoldDownsMs ?? FAULT_HOLD_DOWNS_MS;
+    const holdDown = holdDowns[Math.min(this.failuresInARow, holdDowns.length) - 1] ?? 10_000;
+    this.clearFault();
+    const now = Date.now();
+    const timer = setTimeout(() => {
+      this.fault = undefined;
+      this.deps.logger.info(`${this.name}: fault hold-down over: competing for mastership again`, { group: this.name });
+      this.applyDemotion();
+    }, holdDown);
+    timer.unref();
+    this.fault = { reason: `could not configure the addresses: ${error.message}`, since: now, until: now + holdDown, failures: this.failuresInARow, timer };
+    this.deps.logger.error(`${this.name}: could not configure the virtual addresses; leaving mastership (fully demoted for ${Math.round(holdDown / 1000)} s)`, {
+      group: this.name,
+      error: error.message,
+      code: (error as { code?: string }).code,
+      failuresInARow: this.failuresInARow,
+    });
+    this.applyDemotion();
+    this.runner?.resign();
+  }
+
+  private claimSucceeded(): void {
+    if (this.failuresInARow > 0) this.deps.logger.info(`${this.name}: virtual addresses configured again`, { group: this.name });
+    this.failuresInARow = 0;
+  }
+
+  private clearFault(): void {
+    if (this.fault !== undefined) clearTimeout(this.fault.timer);
+    this.fault = undefined;
   }
 
   /** Manual demotion (carpctl demote/promote). */
@@ -172,7 +319,7 @@ export class GroupInstance {
 
   /** The group's own demotion before sync-set sharing. */
   get ownDemotion(): number {
-    return this.maintenanceOn ? 255 : Math.min(255, this.manual + this.health);
+    return this.maintenanceOn || this.fault !== undefined ? FAULT_DEMOTION : Math.min(255, this.manual + this.health);
   }
 
   /** The sync set's demotion, when higher than ours (shared fate). */
@@ -190,12 +337,31 @@ export class GroupInstance {
     this.runner?.setDemotion(this.totalDemotion);
   }
 
+  private settingsFor(config: GroupConfig, key: Uint8Array, addresses: readonly ResolvedAddress[]): GroupSettings {
+    return makeGroupSettings({
+      name: config.name,
+      vhid: config.vhid,
+      key,
+      addresses: addresses.map((a) => a.address),
+      advbase: config.advbase,
+      advskew: config.advskew,
+      preempt: config.preempt,
+      masterDownFormula: config.masterDown,
+      deadRatio: config.deadRatio,
+      replayMode: config.replay.mode,
+      replayWindowSeconds: config.replay.windowSeconds,
+      ...(config.peers.length > 0 ? { unicastPeers: config.peers } : {}),
+      ...(config.sourceAddress === undefined ? {} : { sourceAddresses: { [config.sourceAddress.family]: config.sourceAddress } }),
+    });
+  }
+
   /** Status for carpctl and metrics. */
   status(scriptStats: GroupStatus['scripts'], now: { monotonicMicros: number; wallclockMs: number }): GroupStatus {
     const runner = this.runner;
+    const config = this.currentConfig;
     const state = runner?.state;
     const toIso = (micros: number) => new Date(now.wallclockMs - (now.monotonicMicros - micros) / 1000).toISOString();
-    const fields = runner === undefined ? { advbase: this.config.advbase, advskew: this.config.advskew, demote: 0 } : advertFields(runner.settings.machine, runner.state);
+    const fields = runner === undefined ? { advbase: config.advbase, advskew: config.advskew, demote: 0 } : advertFields(runner.settings.machine, runner.state);
     const heard = state?.lastHeardMaster;
     const demotion: DemotionStatus = {
       total: this.totalDemotion,
@@ -203,24 +369,26 @@ export class GroupInstance {
       maintenance: this.maintenanceOn,
       health: this.health,
       ...(this.syncSetDemotion !== undefined && this.syncSetDemotion.demotion > this.ownDemotion ? { syncSet: this.syncSetDemotion } : {}),
+      fault: this.fault !== undefined,
     };
+    const keyChange = runner?.keyChange;
     return {
       name: this.name,
       interface: this.deps.host.name,
-      vhid: this.config.vhid,
+      vhid: config.vhid,
       state: (state?.phase.toUpperCase() ?? 'INIT') as StateName,
       since: toIso(state?.since ?? now.monotonicMicros),
       reason: state?.reason ?? 'started',
-      addresses: this.deps.addresses.map((a) => `${a.address.text}/${a.prefixLength}`),
-      advbase: this.config.advbase,
-      advskew: this.config.advskew,
+      addresses: this.addresses.map((a) => `${a.address.text}/${a.prefixLength}`),
+      advbase: config.advbase,
+      advskew: config.advskew,
       advertisedAdvskew: fields.advskew,
       demoteByte: fields.demote,
       demotion,
-      preempt: this.config.preempt,
-      ...(this.virtualInterfaceIndex === undefined ? {} : { vmac: `${this.config.virtualInterface} ${carpVirtualMac(this.config.vhid).text}` }),
-      replayMode: this.config.replay.mode,
-      peers: this.config.peers.map((p) => p.text),
+      preempt: config.preempt,
+      ...(this.virtualInterfaceIndex === undefined ? {} : { vmac: `${config.virtualInterface} ${carpVirtualMac(config.vhid).text}` }),
+      replayMode: config.replay.mode,
+      peers: config.peers.map((p) => p.text),
       master:
         heard === undefined || state?.phase === 'master'
           ? null
@@ -234,6 +402,12 @@ export class GroupInstance {
       },
       scripts: scriptStats,
       checks: this.checks,
+      fault:
+        this.fault === undefined
+          ? null
+          : { reason: this.fault.reason, since: new Date(this.fault.since).toISOString(), until: new Date(this.fault.until).toISOString(), failures: this.fault.failures },
+      effects: { ...this.counts },
+      ...(keyChange === undefined ? {} : { keyChange: { previousAddresses: keyChange.previousAddresses.map((a) => a.text), until: toIso(keyChange.until) } }),
     };
   }
 }

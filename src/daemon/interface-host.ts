@@ -7,14 +7,15 @@ import { CarpNode } from '../engine/carp-node.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import { parseMacAddress, type MacAddress } from '../protocol/mac-address.ts';
 import type { Logger } from '../ports/logger.ts';
-import { loadNativeBinding, type PacketSocket } from '../linux/native-binding.ts';
-import { RawCarpTransport } from '../linux/raw-carp-transport.ts';
-import type { InterfaceAddress, LinkInfo } from '../linux/netlink/route-netlink.ts';
+import type { PacketTransport } from '../ports/packet-transport.ts';
+import type { InterfaceAddress, LinkInfo } from '../ports/host-netlink.ts';
+import type { PacketSocket } from '../linux/native-binding.ts';
+import type { InterfaceSockets } from './daemon-platform.ts';
 
 /** The shared resources of one interface. */
 export class InterfaceHost {
   readonly node: CarpNode;
-  readonly transport: RawCarpTransport;
+  readonly transport: PacketTransport;
   readonly mac: MacAddress;
   private packetSocket: PacketSocket | undefined;
 
@@ -23,17 +24,11 @@ export class InterfaceHost {
     /** The interface's own addresses (virtual addresses excluded). */
     readonly ownAddresses: readonly IpAddress[],
     readonly families: readonly IpFamily[],
-    sources: Partial<Record<IpFamily, IpAddress>>,
+    private readonly sockets: InterfaceSockets,
     private readonly logger: Logger,
   ) {
     this.mac = parseMacAddress(link.mac);
-    this.transport = new RawCarpTransport({
-      ifname: link.name,
-      families,
-      addresses: ownAddresses,
-      sources,
-      onError: (error) => logger.warn('socket error', { interface: link.name, error: error.message }),
-    });
+    this.transport = sockets.transport;
     this.node = new CarpNode(this.transport, logger);
   }
 
@@ -45,7 +40,7 @@ export class InterfaceHost {
   /** One AF_PACKET socket shared by every group of the interface; groups must not close it. */
   sharedPacketSocket(): PacketSocket {
     const open = (): PacketSocket => {
-      this.packetSocket ??= loadNativeBinding().openPacketSocket(this.link.name);
+      this.packetSocket ??= this.sockets.openPacketSocket();
       return this.packetSocket;
     };
     return {

@@ -4,12 +4,19 @@
  * periodic announcement refresh while MASTER, and the operator's scripts. Address changes run
  * one after another on a promise chain, so an add and the following remove can never race;
  * the protocol never waits for any of it.
+ *
+ * Effects are confirmed (issue 9): a claim (addresses up when becoming MASTER) that still fails
+ * after CLAIM_RETRY_DELAYS_MS is reported through onClaimFailed, and the group leaves
+ * mastership rather than advertise as a master without its addresses. While MASTER, repair()
+ * (called on netlink events: an address deleted, carp<vhid> downed or deleted) puts back what
+ * is missing and reports what it fixed; a repair that fails is a failed claim.
  */
 import type { ScriptsConfig } from '../config/config-types.ts';
 import { carpdScriptArgs, scriptEnvironment, ucarpScriptArgs } from '../engine/script-job.ts';
 import type { Phase } from '../fsm/machine-types.ts';
 import type { IpAddress } from '../protocol/ip-address.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
+import type { InterfaceAddress } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 
 /** A virtual address with its resolved prefix length. */
@@ -18,11 +25,12 @@ export interface ResolvedAddress {
   readonly prefixLength: number;
 }
 
-/** The netlink operations the effects need (RouteNetlink implements them). */
+/** The netlink operations the effects need (RouteNetlink and FakeHostNetlink implement them). */
 export interface AddressNetlink {
   addAddress(ifindex: number, address: IpAddress, prefixLength: number, options?: { nodad?: boolean }): Promise<void>;
   removeAddress(ifindex: number, address: IpAddress, prefixLength: number): Promise<void>;
   setLinkUp(ifindex: number, up: boolean): Promise<void>;
+  listAddresses(ifindex?: number): Promise<InterfaceAddress[]>;
 }
 
 /** Sends the announcements (Announcer implements it). */
@@ -35,14 +43,22 @@ export interface ScriptStarter {
   run(job: { group: string; path: string; args: readonly string[]; env: Record<string, string>; phase: 'master' | 'backup'; timeoutMs?: number }): void;
 }
 
+/** Where the addresses go: the macvlan (which may have to be re-created) or the parent. */
+export interface AddressTarget {
+  readonly name: string;
+  /** The current ifindex (changes when the macvlan is re-created). */
+  index(): number;
+  /** Makes sure the interface exists (re-creates a deleted carp<vhid>); resolves true when it had to. */
+  ensure(): Promise<boolean>;
+}
+
 /** Settings of LinuxGroupEffects. */
 export interface LinuxGroupEffectsOptions {
   readonly group: string;
   readonly vhid: number;
   readonly interfaceName: string;
-  /** Where the addresses go: the macvlan with --vmac, else the parent. */
-  readonly addressInterface: { readonly index: number; readonly name: string };
-  /** True when addressInterface is our macvlan: it is brought up with the addresses and down without them. */
+  readonly target: AddressTarget;
+  /** True when the target is our macvlan: it is brought up with the addresses and down without them. */
   readonly ownsInterface: boolean;
   readonly addresses: readonly ResolvedAddress[];
   readonly netlink: AddressNetlink;
@@ -53,54 +69,119 @@ export interface LinuxGroupEffectsOptions {
   readonly manageAddresses: boolean;
   readonly announceIntervalMs: number;
   readonly logger: Logger;
+  /** The addresses could not be configured after every retry: leave mastership. */
+  readonly onClaimFailed?: (error: Error) => void;
+  /** The addresses are configured (a claim or a repair succeeded). */
+  readonly onClaimed?: () => void;
+  /** Delays between claim attempts (default CLAIM_RETRY_DELAYS_MS). */
+  readonly retryDelaysMs?: readonly number[];
 }
+
+/** Retries of a failed claim: three more attempts within about half a second. */
+export const CLAIM_RETRY_DELAYS_MS: readonly number[] = [50, 150, 300];
 
 /** The Linux implementation of a group's effects. */
 export class LinuxGroupEffects implements GroupEffects {
   private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
   private refreshTimer: NodeJS.Timeout | undefined;
   /** Whether the addresses are (being) configured, as last requested. */
   private holding = false;
+  private repairQueued = false;
+  private closed = false;
+  private addresses: readonly ResolvedAddress[];
+  private settings: Pick<LinuxGroupEffectsOptions, 'scriptsConfig' | 'announceIntervalMs'>;
 
-  constructor(private readonly options: LinuxGroupEffectsOptions) {}
+  constructor(private readonly options: LinuxGroupEffectsOptions) {
+    this.addresses = options.addresses;
+    this.settings = { scriptsConfig: options.scriptsConfig, announceIntervalMs: options.announceIntervalMs };
+  }
+
+  /** True while MASTER (the addresses are, or are being, configured). */
+  get holdingAddresses(): boolean {
+    return this.holding;
+  }
+
+  /** True while address work is queued or running (its netlink events are our own). */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  /** The virtual addresses. */
+  get currentAddresses(): readonly ResolvedAddress[] {
+    return this.addresses;
+  }
 
   addAddresses(): void {
     this.holding = true;
-    const { netlink, addressInterface, addresses, ownsInterface } = this.options;
-    if (this.options.manageAddresses) this.enqueue('add addresses', async () => {
-      if (ownsInterface) await netlink.setLinkUp(addressInterface.index, true);
-      for (const { address, prefixLength } of addresses) {
-        // No DAD: every node shares the address; DAD would only delay it and could mark it dadfailed.
-        await netlink.addAddress(addressInterface.index, address, prefixLength, { nodad: address.family === 6 });
-      }
-    });
+    if (this.options.manageAddresses) this.enqueue('add addresses', () => this.claim('claim'));
     this.startRefresh();
   }
 
   removeAddresses(): void {
     this.holding = false;
     this.stopRefresh();
-    const { netlink, addressInterface, addresses, ownsInterface } = this.options;
-    if (this.options.manageAddresses) this.enqueue('remove addresses', async () => {
-      for (const { address, prefixLength } of addresses) await netlink.removeAddress(addressInterface.index, address, prefixLength);
-      if (ownsInterface) await netlink.setLinkUp(addressInterface.index, false);
-    });
+    const { netlink, target, ownsInterface } = this.options;
+    if (this.options.manageAddresses)
+      this.enqueue('remove addresses', async () => {
+        for (const { address, prefixLength } of this.addresses) await netlink.removeAddress(target.index(), address, prefixLength);
+        if (ownsInterface) await netlink.setLinkUp(target.index(), false).catch((error: unknown) => ignoreGone(error));
+      });
   }
 
   announce(): void {
     // After the queued address change, so neighbours learn the MAC once it can answer.
     this.enqueue('announce', async () => {
-      if (this.holding) this.options.announcer.announce(this.options.addresses.map((a) => a.address));
+      if (this.holding) this.options.announcer.announce(this.addresses.map((a) => a.address));
     });
   }
 
+  /**
+   * Drift repair: while MASTER, puts back whatever is missing (the interface, its up flag, an
+   * address). Calls coalesce: one check runs after the address work already queued.
+   */
+  repair(): void {
+    if (!this.holding || !this.options.manageAddresses || this.repairQueued || this.closed) return;
+    this.repairQueued = true;
+    this.enqueue('repair addresses', async () => {
+      this.repairQueued = false;
+      if (this.holding) await this.claim('repair');
+    });
+  }
+
+  /**
+   * A reload changed the address list in place: while MASTER the new addresses are added and
+   * announced and the dropped ones removed, with no transition.
+   */
+  setAddresses(next: readonly ResolvedAddress[]): void {
+    const previous = this.addresses;
+    this.addresses = next;
+    const key = (a: ResolvedAddress): string => `${a.address.text}/${a.prefixLength}`;
+    const dropped = previous.filter((p) => !next.some((n) => key(n) === key(p)));
+    const added = next.filter((n) => !previous.some((p) => key(p) === key(n)));
+    if (!this.holding || !this.options.manageAddresses) return;
+    const { netlink, target } = this.options;
+    this.enqueue('change addresses', async () => {
+      for (const { address, prefixLength } of dropped) await netlink.removeAddress(target.index(), address, prefixLength);
+      await this.claim('claim');
+      if (this.holding && added.length > 0) this.options.announcer.announce(added.map((a) => a.address));
+    });
+  }
+
+  /** A reload changed the scripts or the announce interval. */
+  updateSettings(settings: Pick<LinuxGroupEffectsOptions, 'scriptsConfig' | 'announceIntervalMs'>): void {
+    const intervalChanged = settings.announceIntervalMs !== this.settings.announceIntervalMs;
+    this.settings = settings;
+    if (intervalChanged && this.holding) this.startRefresh();
+  }
+
   runScript(phase: 'master' | 'backup', previous: Phase): void {
-    const scripts = this.options.scriptsConfig;
+    const scripts = this.settings.scriptsConfig;
     const path = phase === 'master' ? scripts.master : scripts.backup;
     if (path === undefined) return;
     // ucarp's --neutral: no down script when a node first settles as backup.
     if (scripts.neutral && phase === 'backup' && previous === 'init') return;
-    const first = this.options.addresses[0];
+    const first = this.addresses[0];
     const args =
       scripts.style === 'ucarp' && first !== undefined
         ? ucarpScriptArgs(this.options.interfaceName, first.address, scripts.extraParameter)
@@ -110,8 +191,8 @@ export class LinuxGroupEffects implements GroupEffects {
       vhid: this.options.vhid,
       state: phase,
       previousState: previous,
-      addresses: this.options.addresses,
-      ...(this.options.ownsInterface ? { virtualInterface: this.options.addressInterface.name } : {}),
+      addresses: this.addresses,
+      ...(this.options.ownsInterface ? { virtualInterface: this.options.target.name } : {}),
     });
     this.options.scripts.run({ group: this.options.group, path, args, env, phase, timeoutMs: scripts.timeoutSeconds * 1000 });
   }
@@ -121,22 +202,76 @@ export class LinuxGroupEffects implements GroupEffects {
     return this.chain;
   }
 
-  /** Stops the refresh timer (shutdown). */
+  /** Stops the refresh timer and any retries (shutdown). */
   close(): void {
+    this.closed = true;
     this.stopRefresh();
   }
 
+  /**
+   * Configures the interface and every address, retrying; on final failure while still MASTER
+   * reports onClaimFailed. In 'repair' mode only what is missing is put back, and logged.
+   */
+  private async claim(mode: 'claim' | 'repair'): Promise<void> {
+    const delays = this.options.retryDelaysMs ?? CLAIM_RETRY_DELAYS_MS;
+    let lastError: Error | undefined;
+    for (let attempt = 0; attempt <= delays.length; attempt++) {
+      if (!this.holding || this.closed) return;
+      try {
+        const fixed = await this.configure(mode);
+        if (fixed.length > 0) this.options.logger.warn(`${this.options.group}: repaired: ${fixed.join(', ')}`, { group: this.options.group, repaired: fixed });
+        this.options.onClaimed?.();
+        return;
+      } catch (error) {
+        lastError = error instanceof Error ? error : new Error(String(error));
+        this.options.logger.warn(`${this.options.group}: could not configure the virtual addresses (attempt ${attempt + 1} of ${delays.length + 1})`, {
+          group: this.options.group,
+          error: lastError.message,
+          code: (lastError as { code?: string }).code,
+        });
+      }
+      const delay = delays[attempt];
+      if (delay !== undefined) await sleep(delay);
+    }
+    if (this.holding && !this.closed && lastError !== undefined) this.options.onClaimFailed?.(lastError);
+  }
+
+  /** One attempt; returns what was missing (repair mode) so the caller can log it. */
+  private async configure(mode: 'claim' | 'repair'): Promise<string[]> {
+    const { netlink, target, ownsInterface } = this.options;
+    const fixed: string[] = [];
+    if (ownsInterface) {
+      if (await target.ensure()) fixed.push(`${target.name} re-created`);
+      await netlink.setLinkUp(target.index(), true);
+    }
+    const present = mode === 'repair' ? new Set((await netlink.listAddresses(target.index())).map((a) => a.address.text)) : undefined;
+    for (const { address, prefixLength } of this.addresses) {
+      if (present?.has(address.text) === true) continue;
+      // No DAD: every node shares the address; DAD would only delay it and could mark it dadfailed.
+      await netlink.addAddress(target.index(), address, prefixLength, { nodad: address.family === 6 });
+      if (present !== undefined) fixed.push(`${address.text}/${prefixLength} added back on ${target.name}`);
+    }
+    // Neighbours may have learnt another MAC meanwhile.
+    if (mode === 'repair' && fixed.length > 0) this.options.announcer.announce(this.addresses.map((a) => a.address));
+    return fixed;
+  }
+
   private enqueue(what: string, work: () => Promise<void>): void {
-    this.chain = this.chain.then(work).catch((error: unknown) => {
-      this.options.logger.error(`${this.options.group}: ${what} failed`, { group: this.options.group, error: error instanceof Error ? error.message : String(error) });
-    });
+    this.pending++;
+    this.chain = this.chain
+      .then(work)
+      .catch((error: unknown) => {
+        this.options.logger.error(`${this.options.group}: ${what} failed`, { group: this.options.group, error: error instanceof Error ? error.message : String(error) });
+      })
+      .finally(() => this.pending--);
   }
 
   private startRefresh(): void {
     this.stopRefresh();
-    if (this.options.announceIntervalMs <= 0) return;
+    const interval = this.settings.announceIntervalMs;
+    if (interval <= 0) return;
     // Switches with short MAC tables forget a silent MAC; a periodic announcement keeps the VIP reachable.
-    this.refreshTimer = setInterval(() => this.announce(), this.options.announceIntervalMs);
+    this.refreshTimer = setInterval(() => this.announce(), interval);
     this.refreshTimer.unref();
   }
 
@@ -144,4 +279,13 @@ export class LinuxGroupEffects implements GroupEffects {
     if (this.refreshTimer !== undefined) clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
   }
+}
+
+/** Setting a deleted interface down is done already. */
+function ignoreGone(error: unknown): void {
+  if ((error as { code?: string }).code !== 'ENODEV') throw error;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

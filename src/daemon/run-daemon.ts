@@ -1,6 +1,17 @@
 /**
- * The composition root: builds the real adapters around a Daemon, serves the control socket and
- * metrics, talks to systemd, and maps signals: SIGHUP reloads, SIGTERM/SIGINT hand over and stop.
+ * The composition root: builds the real adapters around a Daemon and runs its lifecycle as a
+ * transaction (STYLE.md 11b, docs/fail-safe.md):
+ *
+ *   1. validate    every passphrase source read, the metrics address parsed      (nothing touched)
+ *   2. lock        flock per group in the state directory (instance-lock.ts)     (a second carpd stops here)
+ *   3. listen      control socket, metrics listener; the netlink socket opened   (no interface, address, sysctl)
+ *   4. start       leftovers of an earlier run removed, carp<vhid>, groups BACKUP
+ *   5. READY=1
+ *
+ * Every step registers its undo; a failure runs them in reverse and the error (with its code)
+ * ends the process. A failure in step 4 stops the groups already started the graceful way. A
+ * SIGTERM at any moment stops cleanly; an uncaught error after start is fatal: every group is
+ * stopped gracefully (bow-out when MASTER) and carpd exits 1.
  */
 import type { CarpdConfig } from '../config/config-types.ts';
 import { ControlServer } from '../control/control-server.ts';
@@ -10,81 +21,180 @@ import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
 import { ScriptRunner } from '../linux/script-runner.ts';
 import { sdNotify } from '../linux/sd-notify.ts';
 import { SystemClock } from '../linux/system-clock.ts';
-import { startMetricsServer } from '../metrics/metrics-server.ts';
-import { Daemon, type DaemonDependencies } from './daemon.ts';
+import { parseListenAddress, startMetricsServer } from '../metrics/metrics-server.ts';
+import { Daemon, prepareGroups, type DaemonDependencies } from './daemon.ts';
+import { linuxPlatform, type DaemonPlatform } from './daemon-platform.ts';
+import { InstanceLocks, realCause } from './instance-lock.ts';
+import { describeErrno, StartupError } from './startup-error.ts';
+import { dirname } from 'node:path';
 
 /** How the configuration was obtained, for reloads. */
 export interface RunOptions {
   readonly configFile?: string;
   readonly loadConfig?: DaemonDependencies['loadConfig'];
+  /** The host side (default: the real Linux one). */
+  readonly platform?: DaemonPlatform;
 }
+
+/** How long a fatal error's graceful stop may take before the process exits regardless. */
+const FATAL_STOP_LIMIT_MS = 15_000;
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit status. Throws StartupError for operator errors. */
 export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, options: RunOptions = {}): Promise<number> {
-  const netlink = RouteNetlink.open(logger);
-  const clock = new SystemClock();
-  const store = new FileGroupStateStore(config.stateDirectory, logger);
-  const scripts = new ScriptRunner({ logger });
-  const daemon = new Daemon(config, {
-    logger,
-    netlink,
-    clock,
-    store,
-    scripts,
-    ...(options.loadConfig === undefined ? {} : { loadConfig: options.loadConfig }),
-    ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
-  });
-  const closers: (() => Promise<void> | void)[] = [() => netlink.close(), () => store.flush()];
-  // Handlers go in before the groups start: a SIGTERM that arrives while they start (a node is
-  // already BACKUP and logging) must still lead to a clean stop, not the default kill.
-  const stopSignal = serveSignals(daemon, logger);
+  // Handlers go in first: a SIGTERM at any moment of start-up must lead to a clean stop.
+  const lifecycle = new Lifecycle(logger);
+  const undo: (() => Promise<void> | void)[] = [];
   try {
-    await daemon.start();
-    const control = await ControlServer.listen(config.controlSocket, daemon, logger);
-    closers.unshift(() => control.close());
-    if (config.metricsListen !== undefined) {
-      const metrics = await startMetricsServer(config.metricsListen, () => daemon.status(), logger);
-      closers.unshift(() => metrics.close());
+    // 1. Validate: nothing on the host is touched, so a failure here has changed nothing.
+    const platform = options.platform ?? linuxPlatform();
+    const prepared = prepareGroups(config.groups, platform, logger);
+    if (config.metricsListen !== undefined && parseListenAddress(config.metricsListen) === undefined) {
+      throw new StartupError(`metrics listen address ${JSON.stringify(config.metricsListen)} is not IP:PORT or [IPv6]:PORT`, 'CARPD_METRICS_LISTEN');
     }
+    // 2. Lock, before anything that could disturb another instance's groups.
+    const locks = new InstanceLocks(config.stateDirectory);
+    locks.hold(config.groups);
+    undo.push(() => locks.releaseAll());
+    const store = new FileGroupStateStore(config.stateDirectory, logger);
+    undo.push(() => store.flush());
+    // 3. Listeners and sockets. Opening a netlink socket changes nothing on the host.
+    const netlink = RouteNetlink.open(logger);
+    undo.push(() => netlink.close());
+    const scripts = new ScriptRunner({ logger });
+    const daemon = new Daemon(config, {
+      logger,
+      netlink,
+      platform,
+      clock: new SystemClock(),
+      store,
+      scripts,
+      locks,
+      ...(options.loadConfig === undefined ? {} : { loadConfig: options.loadConfig }),
+      ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+    });
+    const control = await listenControl(config.controlSocket, daemon, logger);
+    undo.push(() => control.close());
+    if (config.metricsListen !== undefined) {
+      const metrics = startMetricsServer(config.metricsListen, () => daemon.status(), logger);
+      undo.push(() => metrics.close());
+      await metrics.listening.catch((error: unknown) => {
+        throw new StartupError(`metrics listener ${config.metricsListen}: ${describeErrno(error)}`, 'CARPD_METRICS_LISTEN');
+      });
+    }
+    if (lifecycle.stopRequested !== undefined) return 0;
+    // 4. Groups. On failure the daemon has already stopped what it started.
+    lifecycle.serveReloads(daemon);
+    try {
+      await daemon.start(prepared, lifecycle.abort.signal);
+    } catch (error) {
+      if (lifecycle.stopRequested !== undefined) return 0;
+      throw error;
+    }
+    lifecycle.catchFatalErrors();
     logger.info('carpd started', { groups: config.groups.map((g) => g.name), control: config.controlSocket, ...(config.metricsListen === undefined ? {} : { metrics: config.metricsListen }) });
     sdNotify(`READY=1\nSTATUS=${config.groups.length} group(s)`);
-    const signal = await stopSignal;
-    logger.info(`${signal}: handing over and stopping`);
+    const reason = await lifecycle.stopped;
     sdNotify('STOPPING=1');
+    if (reason.kind === 'fatal') {
+      logger.error('fatal error: handing over and stopping', { error: reason.error instanceof Error ? (reason.error.stack ?? reason.error.message) : String(reason.error) });
+      setTimeout(() => process.exit(1), FATAL_STOP_LIMIT_MS).unref();
+    } else {
+      logger.info(`${reason.signal}: handing over and stopping`);
+    }
     await daemon.stop();
-    return 0;
+    return reason.kind === 'fatal' ? 1 : 0;
   } finally {
-    for (const close of closers) {
+    for (const step of undo.reverse()) {
       try {
-        await close();
+        await step();
       } catch (error) {
         logger.warn('cleanup step failed', { error: String(error) });
       }
     }
+    lifecycle.dispose();
   }
 }
 
-/** Reloads on SIGHUP until SIGTERM or SIGINT arrives; resolves with that signal's name. */
-function serveSignals(daemon: Daemon, logger: ConsoleLogger): Promise<string> {
-  return new Promise((resolve) => {
-    const onHangup = () => {
+/** Binds the control socket, naming the real cause of a failure. */
+async function listenControl(path: string, daemon: Daemon, logger: ConsoleLogger): Promise<ControlServer> {
+  try {
+    return await ControlServer.listen(path, daemon, logger);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new StartupError(`control socket ${path}: another carpd is running and answering on it`, 'CARPD_ALREADY_RUNNING');
+    if (code === 'EEXIST') throw new StartupError(`control socket ${path}: exists and is not a socket; not removing it`, 'CARPD_CONTROL_SOCKET');
+    const cause = code === 'ENOENT' || code === 'EEXIST' || code === 'ENOTDIR' ? realCause(dirname(path), error) : error;
+    throw new StartupError(`control socket ${path}: ${describeErrno(cause)}`, 'CARPD_CONTROL_SOCKET');
+  }
+}
+
+/** Why the daemon stops. */
+type StopReason = { readonly kind: 'signal'; readonly signal: string } | { readonly kind: 'fatal'; readonly error: unknown };
+
+/** Signals and fatal errors, from the first line of start-up to the end. */
+class Lifecycle {
+  readonly abort = new AbortController();
+  readonly stopped: Promise<StopReason>;
+  stopRequested: StopReason | undefined;
+  private resolveStopped!: (reason: StopReason) => void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- process.on's own listener type
+  private readonly handlers: [string, (...args: any[]) => void][] = [];
+
+  constructor(private readonly logger: ConsoleLogger) {
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    const onStop = (signal: NodeJS.Signals): void => {
+      if (this.stopRequested !== undefined) {
+        // A second signal during the handover ends the process at once.
+        process.exit(1);
+      }
+      this.request({ kind: 'signal', signal });
+    };
+    this.on('SIGTERM', onStop);
+    this.on('SIGINT', onStop);
+    // Until the groups run there is nothing to reload: a SIGHUP must not kill start-up either.
+    this.on('SIGHUP', () => this.logger.info('SIGHUP during start-up: nothing to reload yet'));
+  }
+
+  /** SIGHUP reloads from now on. */
+  serveReloads(daemon: Daemon): void {
+    this.off('SIGHUP');
+    this.on('SIGHUP', () => {
       sdNotify(`RELOADING=1\nMONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`);
       void daemon.reload().then((result) => {
-        if (result.ok) logger.info(result.message);
+        if (result.ok) this.logger.info(result.message);
         sdNotify('READY=1');
       });
+    });
+  }
+
+  /** After start, an uncaught error stops the daemon the graceful way instead of killing it. */
+  catchFatalErrors(): void {
+    const fatal = (error: unknown): void => {
+      if (this.stopRequested === undefined) this.request({ kind: 'fatal', error });
+      else this.logger.error('error while stopping', { error: String(error) });
     };
-    const onStop = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', onStop);
-      process.off('SIGINT', onStop);
-      process.off('SIGHUP', onHangup);
-      // A second signal during the handover ends the process at once.
-      process.once('SIGTERM', () => process.exit(1));
-      process.once('SIGINT', () => process.exit(1));
-      resolve(signal);
-    };
-    process.on('SIGHUP', onHangup);
-    process.on('SIGTERM', onStop);
-    process.on('SIGINT', onStop);
-  });
+    this.on('uncaughtException', fatal);
+    this.on('unhandledRejection', fatal);
+  }
+
+  dispose(): void {
+    for (const [event, handler] of this.handlers.splice(0)) process.off(event, handler);
+  }
+
+  private request(reason: StopReason): void {
+    this.stopRequested = reason;
+    this.abort.abort();
+    this.resolveStopped(reason);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- process.on's own listener type
+  private on(event: string, handler: (...args: any[]) => void): void {
+    this.handlers.push([event, handler]);
+    process.on(event, handler);
+  }
+
+  private off(event: string): void {
+    for (const [name, handler] of this.handlers.filter(([name]) => name === event)) process.off(name, handler);
+    this.handlers.splice(0, this.handlers.length, ...this.handlers.filter(([name]) => name !== event));
+  }
 }

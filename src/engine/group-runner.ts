@@ -53,13 +53,20 @@ export class GroupRunner {
   private machineState: MachineState;
   private replay: ReplayState;
   private sendCounter: SendCounterState;
-  private readonly authenticator: CarpAuthenticator;
+  private authenticator: CarpAuthenticator;
+  /**
+   * After a reload changed the key or the address list (both are in the HMAC): the previous
+   * authenticator, accepted and also signed with until `until` (monotonic µs), so nodes
+   * reloaded one by one keep hearing each other (docs/reload.md, rolling changes).
+   */
+  private previousKey: { readonly authenticator: CarpAuthenticator; readonly until: number; readonly addresses: readonly IpAddress[] } | undefined;
+  private currentSettings: GroupSettings;
   /** Our counter lane: the last byte of our advert source address (send-counter.ts). */
   private readonly lane: number;
   /** Senders already reported for using our lane. */
   private readonly laneReports = new Set<string>();
   /** The machine config with our advert source addresses filled in from the transport (the tie rule needs them). */
-  private readonly machine: MachineConfig;
+  private machine: MachineConfig;
   private readonly timers = new Map<TimerId, TimerHandle>();
   private readonly transitionListeners: ((event: TransitionEvent) => void)[] = [];
   private readonly sentListeners: ((family: IpFamily, counter: bigint, bowOut: boolean) => void)[] = [];
@@ -67,9 +74,10 @@ export class GroupRunner {
   private sendErrorsUnlogged = 0;
 
   constructor(
-    readonly settings: GroupSettings,
+    settings: GroupSettings,
     private readonly ports: GroupPorts,
   ) {
+    this.currentSettings = settings;
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
     this.machine = { ...settings.machine, sourceAddresses: { ...transportSources(ports.transport, settings.machine.families), ...settings.machine.sourceAddresses } };
     this.machineState = initialState(ports.clock.nowMicros());
@@ -80,6 +88,54 @@ export class GroupRunner {
     this.sendCounter = initialSendCounter(persisted.sendReservation);
     // Everything sent before a restart is at or below the reservation: still recognised as ours.
     if (persisted.sendReservation > 0n) this.replay = noteSent(this.replay, persisted.sendReservation);
+  }
+
+  /** The settings in force (reconfigure() replaces them). */
+  get settings(): GroupSettings {
+    return this.currentSettings;
+  }
+
+  /** While a key change is being rolled out: the previous address list and when its window ends (monotonic µs). */
+  get keyChange(): { readonly previousAddresses: readonly IpAddress[]; readonly until: number } | undefined {
+    this.expirePreviousKey();
+    return this.previousKey === undefined ? undefined : { previousAddresses: this.previousKey.addresses, until: this.previousKey.until };
+  }
+
+  /**
+   * Applies new settings in place, keeping the phase, timers and counters: advbase, advskew,
+   * preempt and the replay window take effect with the next advert or election. When the key or
+   * the address list changed, the old ones stay valid (accepted, and signed with as well) for
+   * `keyChangeWindowMicros`, so the nodes of a cluster can be reloaded one at a time in any order.
+   * The vhid and the address families must not change (the caller restarts the group for that).
+   */
+  reconfigure(settings: GroupSettings, keyChangeWindowMicros: number): void {
+    const before = this.currentSettings;
+    const keyChanged = !sameBytes(before.key, settings.key) || before.addresses.map((a) => a.text).join(',') !== settings.addresses.map((a) => a.text).join(',');
+    this.currentSettings = settings;
+    this.machine = { ...settings.machine, sourceAddresses: { ...this.machine.sourceAddresses, ...settings.machine.sourceAddresses } };
+    if (!keyChanged) return;
+    const now = this.ports.clock.nowMicros();
+    this.previousKey = keyChangeWindowMicros > 0 ? { authenticator: this.authenticator, until: now + keyChangeWindowMicros, addresses: before.addresses } : undefined;
+    this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
+    if (this.previousKey !== undefined) {
+      this.ports.logger.info(`${settings.name}: key or address list changed: signing with both the old and the new one for ${Math.round(keyChangeWindowMicros / 1e6)} s, accepting either`, {
+        group: settings.name,
+        vhid: this.vhid,
+        previousAddresses: before.addresses.map((a) => a.text),
+        addresses: settings.addresses.map((a) => a.text),
+      });
+    }
+  }
+
+  /** Leaves mastership because the addresses could not be configured (see fsm/step.ts onResign). */
+  resign(): void {
+    this.dispatch({ type: 'resign', reason: 'claim-failed' });
+  }
+
+  private expirePreviousKey(): void {
+    if (this.previousKey === undefined || this.ports.clock.nowMicros() < this.previousKey.until) return;
+    this.previousKey = undefined;
+    this.ports.logger.info(`${this.settings.name}: key change complete: signing and accepting the new key and address list only`, { group: this.settings.name, vhid: this.vhid });
   }
 
   /** The vhid. */
@@ -99,7 +155,9 @@ export class GroupRunner {
 
   /** Verifies digests for acceptance.ts. */
   verify(counter: bigint, digest: Uint8Array): boolean {
-    return this.authenticator.verify(counter, digest);
+    if (this.authenticator.verify(counter, digest)) return true;
+    this.expirePreviousKey();
+    return this.previousKey?.authenticator.verify(counter, digest) ?? false;
   }
 
   /** Subscribes to transitions. */
@@ -242,6 +300,13 @@ export class GroupRunner {
   }
 
   private sendAdvert(family: IpFamily, bowOut: boolean): void {
+    this.expirePreviousKey();
+    // During a key change the old-key copy goes first: nodes not yet reloaded only accept it.
+    if (this.previousKey !== undefined) this.sendSignedAdvert(family, bowOut, this.previousKey.authenticator);
+    this.sendSignedAdvert(family, bowOut, this.authenticator);
+  }
+
+  private sendSignedAdvert(family: IpFamily, bowOut: boolean, authenticator: CarpAuthenticator): void {
     const heard = this.settings.replayMode === 'strict' ? this.replay.highWater : undefined;
     const next = nextSendCounter(this.sendCounter, this.ports.clock.wallclockMicros(), heard, this.lane);
     this.sendCounter = next.state;
@@ -253,7 +318,7 @@ export class GroupRunner {
       advskew: bowOut ? 255 : fields.advskew,
       demote: fields.demote,
       counter: next.counter,
-      digest: this.authenticator.sign(next.counter),
+      digest: authenticator.sign(next.counter),
     });
     this.replay = noteSent(this.replay, next.counter);
     let failed = 0;
@@ -329,6 +394,10 @@ function transportSources(transport: PacketTransport, families: readonly IpFamil
     if (address !== undefined) sources[family] = address;
   }
   return sources;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 function hex(value: bigint): string {

@@ -39,7 +39,9 @@ export type TransitionReason =
   | 'link-down'
   | 'link-up'
   | 'shutdown'
-  | 'forced';
+  | 'forced'
+  /** The host could not take the addresses (netlink failed after retries): mastership left. */
+  | 'claim-failed';
 
 /** The master as last heard by this node. */
 export interface HeardMaster {
@@ -92,7 +94,9 @@ export type MachineEvent =
   | { readonly type: 'advert'; readonly advert: AdvertReceived }
   | { readonly type: 'timer'; readonly timer: TimerId }
   | { readonly type: 'set-demotion'; readonly demotion: number }
-  | { readonly type: 'force'; readonly phase: 'master' | 'backup' };
+  | { readonly type: 'force'; readonly phase: 'master' | 'backup' }
+  /** Leave mastership because the addresses could not be configured (effects confirmed failure). */
+  | { readonly type: 'resign'; readonly reason: 'claim-failed' };
 
 /** The values to put in an outgoing advert. */
 export interface AdvertFields {

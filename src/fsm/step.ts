@@ -17,6 +17,7 @@
  *   any     link-down                    remove VIPs if master, backup script      init
  *   any     shutdown                     bow-out advert and remove VIPs if master  init
  *   b/m     force master|backup          as the corresponding transition           master|backup
+ *   master  resign (claim failed)        bow-out advert, remove VIPs, backup script backup
  *
  * Every other (state, event) pair yields an 'ignored' action, which the engine logs at debug
  * level, so nothing disappears silently (as ospfd's interface FSM does).
@@ -75,6 +76,8 @@ export function step(config: MachineConfig, state: MachineState, event: MachineE
       return onSetDemotion(config, state, event.demotion, now);
     case 'force':
       return onForce(config, state, event.phase, now);
+    case 'resign':
+      return onResign(config, state, event.reason, now);
   }
 }
 
@@ -267,6 +270,19 @@ function onForce(config: MachineConfig, state: MachineState, phase: 'master' | '
   if (state.phase === 'init') return ignored(state, 'force', 'cannot force a group in INIT');
   if (state.phase === phase) return ignored(state, 'force', `already ${phase}`);
   return phase === 'master' ? becomeMaster(config, state, now, 'forced') : becomeBackup(config, state, now, 'forced');
+}
+
+/**
+ * A MASTER whose addresses could not be configured must not stay a silent master that backups
+ * defer to: it bows out (the best backup takes over after its own skew time, as on shutdown)
+ * and waits as BACKUP. The caller raises the demotion first, so it advertises as the worst
+ * node should it take over again while no other node is there.
+ */
+function onResign(config: MachineConfig, state: MachineState, reason: 'claim-failed', now: number): StepResult {
+  if (state.phase !== 'master') return ignored(state, 'resign', 'not master');
+  const bowOut: MachineAction = { type: 'send-advert', families: config.families, fields: advertFields(config, state), bowOut: true };
+  const backup = becomeBackup(config, state, now, reason);
+  return { state: backup.state, actions: [bowOut, ...backup.actions] };
 }
 
 /** Our rank against the last heard master, for status displays: negative when we are better. */

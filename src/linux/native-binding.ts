@@ -111,8 +111,14 @@ export interface UnixDatagramBinding {
   sendUnixDatagram(path: string, data: Buffer): void;
 }
 
+/** The file-lock export (what instance-lock.ts needs). */
+export interface FileLockBinding {
+  /** flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another holder has it; throws NativeError otherwise. */
+  flockExclusive(fd: number): boolean;
+}
+
 /** All of the addon's exports. */
-export interface NativeBinding extends CarpSocketBinding, NetlinkBinding, UnixDatagramBinding {}
+export interface NativeBinding extends CarpSocketBinding, NetlinkBinding, UnixDatagramBinding, FileLockBinding {}
 
 let binding: NativeBinding | undefined;
 

@@ -111,68 +111,34 @@ export class ScriptRunner {
     return stats;
   }
 
+  /**
+   * Starts one job. Never throws and never leaves an 'error' event unhandled: out of descriptors
+   * (EMFILE, ENFILE) or memory (ENOMEM, EAGAIN), spawn() either throws or returns a child with
+   * no pid and no stdio (undefined in Node 20, not null) whose 'error' follows on a later tick.
+   * Either way the run is a counted failure and the group's queue moves on; a daemon that cannot
+   * run a script must keep running.
+   */
   private start(job: ScriptJob): void {
     this.statsOf(job.group).runs++;
     const startedAt = performance.now();
-    const fields = { group: job.group, phase: job.phase, path: job.path };
-    let child: ChildProcess;
+    let run: ScriptRun | undefined;
     try {
-      child = this.spawn(job.path, job.args, {
+      const child = this.spawn(job.path, job.args, {
         shell: false,
+        // No stdin: nothing to write, and one descriptor fewer when they are scarce.
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { PATH: process.env.PATH ?? DEFAULT_PATH, ...job.env },
         cwd: '/',
         // Its own process group, so that a timeout kills what the script started as well.
         detached: true,
       });
+      run = new ScriptRun(job, child, this.logger, (outcome) => this.complete(job, startedAt, outcome));
+      run.supervise(job.timeoutMs ?? this.timeoutMs, this.killGraceMs);
     } catch (error) {
-      this.complete(job, startedAt, { kind: 'spawn-error', error: asError(error) });
-      return;
+      // Nothing in this block reports an outcome synchronously, so this is the run's only one.
+      if (run === undefined) this.complete(job, startedAt, { kind: 'spawn-error', error: asError(error) });
+      else run.abandon(asError(error));
     }
-    let done = false;
-    const timers: { timeout?: NodeJS.Timeout; kill?: NodeJS.Timeout; drain?: NodeJS.Timeout } = {};
-    let timedOut = false;
-    const finish = (outcome: Outcome): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timers.timeout);
-      clearTimeout(timers.kill);
-      clearTimeout(timers.drain);
-      stdout.flush();
-      stderr.flush();
-      this.complete(job, startedAt, outcome);
-    };
-    const stdout = new OutputLines(child.stdout, (line) => this.logger.info('script output', { ...fields, stream: 'stdout', line }));
-    const stderr = new OutputLines(child.stderr, (line) => this.logger.warn('script output', { ...fields, stream: 'stderr', line }));
-    child.on('error', (error) => {
-      // Without a pid the process never started (ENOENT, EACCES...); otherwise a kill failed.
-      if (child.pid === undefined) finish({ kind: 'spawn-error', error });
-      else this.logger.warn('script process error', { ...fields, error: error.message });
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timers.timeout);
-      clearTimeout(timers.kill);
-      const outcome: Outcome = { kind: 'exited', code, signal, timedOut };
-      timers.drain = setTimeout(() => {
-        stdout.destroy();
-        stderr.destroy();
-        finish(outcome);
-      }, DRAIN_MS);
-      child.on('close', () => finish(outcome));
-    });
-    if (child.pid === undefined) return; // the 'error' event follows
-    this.logger.info('script started', { ...fields, pid: child.pid, args: [...job.args] });
-    const pid = child.pid;
-    const timeoutMs = job.timeoutMs ?? this.timeoutMs;
-    timers.timeout = setTimeout(() => {
-      timedOut = true;
-      this.logger.warn('script timed out, sending SIGTERM', { ...fields, pid, timeoutMs });
-      killGroup(pid, 'SIGTERM');
-      timers.kill = setTimeout(() => {
-        this.logger.warn('script still running, sending SIGKILL', { ...fields, pid, killGraceMs: this.killGraceMs });
-        killGroup(pid, 'SIGKILL');
-      }, this.killGraceMs);
-    }, timeoutMs);
   }
 
   private complete(job: ScriptJob, startedAt: number, outcome: Outcome): void {
@@ -203,6 +169,96 @@ export class ScriptRunner {
   }
 }
 
+/**
+ * One started child: its output, its timeout, and the single outcome it reports. The 'error'
+ * listener is attached in the constructor, before anything that could throw, and stays for the
+ * child's life (a failed kill after the exit emits 'error' too).
+ */
+class ScriptRun {
+  private done = false;
+  private timedOut = false;
+  private readonly timers: { timeout?: NodeJS.Timeout; kill?: NodeJS.Timeout; drain?: NodeJS.Timeout } = {};
+  private stdout: OutputLines | undefined;
+  private stderr: OutputLines | undefined;
+
+  constructor(
+    private readonly job: ScriptJob,
+    private readonly child: ChildProcess,
+    private readonly logger: Logger,
+    private readonly onOutcome: (outcome: Outcome) => void,
+  ) {
+    child.on('error', (error: Error) => {
+      // Without a pid the process never started (ENOENT, EACCES, EMFILE...); otherwise a kill failed.
+      if (child.pid === undefined) this.finish({ kind: 'spawn-error', error });
+      else this.logger.warn('script process error', { ...this.fields(), error: error.message });
+    });
+  }
+
+  /** Reads the output, waits for the exit, and arms the timeout. */
+  supervise(timeoutMs: number, killGraceMs: number): void {
+    const logger = this.logger;
+    const fields = this.fields();
+    const child = this.child;
+    // A child that never started has no stdio streams; OutputLines reads nothing from a missing one.
+    this.stdout = new OutputLines(child.stdout, (line) => logger.info('script output', { ...fields, stream: 'stdout', line }));
+    this.stderr = new OutputLines(child.stderr, (line) => logger.warn('script output', { ...fields, stream: 'stderr', line }));
+    child.on('exit', (code, signal) => {
+      clearTimeout(this.timers.timeout);
+      clearTimeout(this.timers.kill);
+      const outcome: Outcome = { kind: 'exited', code, signal, timedOut: this.timedOut };
+      this.timers.drain = setTimeout(() => {
+        this.stdout?.destroy();
+        this.stderr?.destroy();
+        this.finish(outcome);
+      }, DRAIN_MS);
+      child.on('close', () => this.finish(outcome));
+    });
+    const pid = child.pid;
+    if (pid === undefined) {
+      // The 'error' event follows. Should it never come (a broken spawn), the timeout still
+      // ends the run, so the group's queue cannot stall.
+      this.timers.timeout = setTimeout(() => this.finish({ kind: 'spawn-error', error: new Error('no process and no spawn error') }), timeoutMs);
+      return;
+    }
+    logger.info('script started', { ...fields, pid, args: [...this.job.args] });
+    this.timers.timeout = setTimeout(() => {
+      this.timedOut = true;
+      logger.warn('script timed out, sending SIGTERM', { ...fields, pid, timeoutMs });
+      killGroup(pid, 'SIGTERM');
+      this.timers.kill = setTimeout(() => {
+        logger.warn('script still running, sending SIGKILL', { ...fields, pid, killGraceMs });
+        killGroup(pid, 'SIGKILL');
+      }, killGraceMs);
+    }, timeoutMs);
+  }
+
+  /**
+   * Setting up supervision failed: a process nobody watches would break one-at-a-time and the
+   * timeout, so it is killed, and the run ends as one that could not be started.
+   */
+  abandon(error: Error): void {
+    if (this.child.pid !== undefined) killGroup(this.child.pid, 'SIGKILL');
+    this.stdout?.destroy();
+    this.stderr?.destroy();
+    this.finish({ kind: 'spawn-error', error });
+  }
+
+  private finish(outcome: Outcome): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timers.timeout);
+    clearTimeout(this.timers.kill);
+    clearTimeout(this.timers.drain);
+    this.stdout?.flush();
+    this.stderr?.flush();
+    this.onOutcome(outcome);
+  }
+
+  private fields(): { group: string; phase: string; path: string } {
+    return { group: this.job.group, phase: this.job.phase, path: this.job.path };
+  }
+}
+
 /** Signals a whole process group; a group already gone is fine. */
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -227,10 +283,10 @@ class OutputLines {
   private suppressed = 0;
 
   constructor(
-    private readonly stream: Readable | null,
+    private readonly stream: Readable | null | undefined,
     private readonly onLine: (line: string) => void,
   ) {
-    if (stream === null) return;
+    if (stream == null) return;
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => this.push(chunk));
     stream.on('error', () => {}); // EPIPE/destroy after exit: nothing to report

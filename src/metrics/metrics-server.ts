@@ -2,12 +2,40 @@
  * The Prometheus endpoint: GET (or HEAD) /metrics on `ADDR:PORT` (IPv6 in brackets), rendered
  * from a fresh StatusReport per scrape. Any other path is 404, any other method on /metrics 405.
  * No TLS or authentication: bind it to loopback or a management address (docs/metrics.md).
+ * Connections are capped and timed out, so that idle or slow clients cannot exhaust descriptors.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StatusReport } from '../control/control-types.ts';
 import type { Logger } from '../ports/logger.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './prometheus.ts';
+
+/**
+ * Concurrent connections accepted; Node closes any beyond at once. Scrapers need one or two, and
+ * anyone who can reach the port must not be able to use up the daemon's descriptors (the
+ * control socket has the same cap).
+ */
+export const METRICS_MAX_CONNECTIONS = 64;
+/** Time a client has to send a whole request, headers included; then 408 and close. */
+export const METRICS_REQUEST_TIMEOUT_MS = 5_000;
+/** An idle keep-alive connection between two scrapes is closed after this. */
+export const METRICS_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** A connection with no traffic at all for this long is destroyed, whatever state it is in. */
+export const METRICS_IDLE_TIMEOUT_MS = 10_000;
+/** The longest gap between Node's checks of the request timeout (it checks on an interval). */
+const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+/** Limits; the defaults are the constants above, tests shrink them. */
+export interface MetricsServerOptions {
+  /** Concurrent connections (default METRICS_MAX_CONNECTIONS). */
+  readonly maxConnections?: number;
+  /** Time for headers and body of a request (default METRICS_REQUEST_TIMEOUT_MS). */
+  readonly requestTimeoutMs?: number;
+  /** Idle time between requests on a kept-alive connection (default METRICS_KEEP_ALIVE_TIMEOUT_MS). */
+  readonly keepAliveTimeoutMs?: number;
+  /** Socket inactivity before it is destroyed (default METRICS_IDLE_TIMEOUT_MS). */
+  readonly idleTimeoutMs?: number;
+}
 
 /** A running metrics server. */
 export interface MetricsServer {
@@ -28,16 +56,31 @@ export function parseListenAddress(text: string): { host: string; port: number }
 }
 
 /** Starts the server; throws RangeError for a malformed `listen`. */
-export function startMetricsServer(listen: string, getStatus: () => StatusReport, logger: Logger): MetricsServer {
+export function startMetricsServer(listen: string, getStatus: () => StatusReport, logger: Logger, options: MetricsServerOptions = {}): MetricsServer {
   const address = parseListenAddress(listen);
   if (address === undefined) throw new RangeError(`metrics listen address ${JSON.stringify(listen)} is not ADDR:PORT or [IPV6]:PORT`);
-  const server = createServer((request, response) => handle(request, response, getStatus, logger));
+  const server = createLimitedServer(options, (request, response) => handle(request, response, getStatus, logger));
+  // One warning per burst: a flood of refused connections must not flood the log as well.
+  let warnedDrop = false;
+  server.on('connection', () => {
+    warnedDrop = false;
+  });
+  server.on('drop', (drop) => {
+    if (warnedDrop) return;
+    warnedDrop = true;
+    logger.warn('metrics connection limit reached, closing new connections', { maxConnections: server.maxConnections, remote: drop?.remoteAddress });
+  });
   const listening = new Promise<AddressInfo>((resolve, reject) => {
-    server.once('error', (error) => {
+    const onListenError = (error: Error): void => {
       logger.error('metrics server failed to listen', { listen, error: error.message });
       reject(error);
-    });
+    };
+    server.once('error', onListenError);
     server.listen(address.port, address.host, () => {
+      server.off('error', onListenError);
+      // Later errors (accept() failing with EMFILE when libuv cannot shed it) are logged: an
+      // 'error' with no listener would end the daemon.
+      server.on('error', (error) => logger.error('metrics server error', { error: error.message }));
       const bound = server.address() as AddressInfo;
       logger.info('metrics server listening', { address: bound.address, port: bound.port });
       resolve(bound);
@@ -53,6 +96,26 @@ export function startMetricsServer(listen: string, getStatus: () => StatusReport
         server.closeIdleConnections();
       }),
   };
+}
+
+/** An HTTP server with the connection cap and the timeouts applied. */
+function createLimitedServer(options: MetricsServerOptions, handler: (request: IncomingMessage, response: ServerResponse) => void): Server {
+  const requestTimeoutMs = options.requestTimeoutMs ?? METRICS_REQUEST_TIMEOUT_MS;
+  const server = createServer(
+    {
+      // Headers and the whole request share one limit (Node requires headers <= request).
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs,
+      // Node enforces those two only when it checks, every 30 s by default.
+      connectionsCheckingInterval: Math.max(10, Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, Math.floor(requestTimeoutMs / 4))),
+    },
+    handler,
+  );
+  server.maxConnections = options.maxConnections ?? METRICS_MAX_CONNECTIONS;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? METRICS_KEEP_ALIVE_TIMEOUT_MS;
+  // With no 'timeout' listener, Node destroys a socket once it has been inactive this long.
+  server.setTimeout(options.idleTimeoutMs ?? METRICS_IDLE_TIMEOUT_MS);
+  return server;
 }
 
 function handle(request: IncomingMessage, response: ServerResponse, getStatus: () => StatusReport, logger: Logger): void {

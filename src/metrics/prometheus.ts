@@ -81,6 +81,10 @@ function metricFamilies(status: StatusReport): Family[] {
     },
     perGroup('carpd_group_demotion', 'gauge', 'The demotion of each group (manual + health, or the sync set\'s), capped at 255.', (g) => g.demotion.total),
     perGroup('carpd_group_advertised_advskew', 'gauge', 'The advskew each group advertises, demotion included.', (g) => g.advertisedAdvskew),
+    perGroup('carpd_group_fault', 'gauge', '1 while the group is held fully demoted after it could not configure its addresses.', (g) => (g.fault === undefined ? undefined : g.fault === null ? 0 : 1)),
+    perGroup('carpd_claim_failures_total', 'counter', 'Times a group could not configure its addresses after every retry and left mastership.', (g) => g.effects?.claimFailures),
+    perGroup('carpd_drift_repairs_total', 'counter', 'Times a MASTER put back a removed address or a downed or deleted virtual interface.', (g) => g.effects?.repairs),
+    perGroup('carpd_address_conflicts_total', 'counter', 'Times a virtual address appeared on this host while the group was not MASTER.', (g) => g.effects?.conflicts),
   ];
 }
 

@@ -113,7 +113,7 @@ test('replay: a sender whose counters go backwards (ucarp-style random counters)
     const base = clock.wallclockMicros();
     for (let i = 0; i < 10; i++) {
       clock.advanceBy(SECOND);
-      const counter = i === 0 ? base + 10n ** 12n : BigInt(Math.floor(random() * 2 ** 50)) // below the first: random, like ucarp's;
+      const counter = i === 0 ? (base << 8n) + 10n ** 12n : BigInt(Math.floor(random() * 2 ** 50)) // below the first: random, like ucarp's;
       const payload = encodeCarpHeader({ vhid: 7, advbase: 1, advskew: 0, demote: 0, counter, digest: auth.sign(counter) });
       transport.receive(encodeIpv4Packet({ source: peer, destination: parseIpAddress('224.0.0.18'), payload }));
     }

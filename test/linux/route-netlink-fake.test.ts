@@ -1,15 +1,15 @@
 /**
  * RouteNetlink's request bookkeeping against a fake netlink binding (no kernel): replies matched
  * by sequence number, codes treated as success, errors naming the operation, timeouts, closing,
- * and the re-read of links after an overflow.
+ * the re-read of links after an overflow, and address events.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NativeError, NetlinkBinding, NetlinkSocket, NetlinkSocketOptions } from '../../src/linux/native-binding.ts';
-import { NetlinkError, RouteNetlink, type LinkEvent } from '../../src/linux/netlink/route-netlink.ts';
+import { NetlinkError, RouteNetlink, type AddressEvent, type LinkEvent } from '../../src/linux/netlink/route-netlink.ts';
 import { decodeNetlinkMessages, encodeNetlinkMessage, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, type NetlinkMessage } from '../../src/linux/netlink/netlink-message.ts';
 import { encodeAttributes, stringAttribute } from '../../src/linux/netlink/netlink-attributes.ts';
-import { IFLA_IFNAME, RTM_GETLINK, RTM_NEWLINK, RTMGRP_LINK } from '../../src/linux/netlink/rtnetlink-codec.ts';
+import { encodeAddressRequest, IFADDRMSG_LENGTH, IFLA_IFNAME, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK } from '../../src/linux/netlink/rtnetlink-codec.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { parseIpAddress } from '../../src/protocol/ip-address.ts';
 
@@ -177,5 +177,71 @@ test('watchLinks: events, overflow re-read, a throwing listener is logged', asyn
   assert.equal(requests.sent.length, 2);
   watcher.close();
   assert.equal(watch.closed, true);
+  nl.close();
+});
+
+const enobufs = (): NativeError => Object.assign(new Error('recv ENOBUFS'), { code: 'ENOBUFS' }) as NativeError;
+
+test('watchAddresses: new and del events, skipped families, overflow, closing', () => {
+  const { binding, sockets } = fakeBinding();
+  const logger = new MemoryLogger();
+  const nl = RouteNetlink.open(logger, { binding });
+  const events: AddressEvent[] = [];
+  let resyncs = 0;
+  let throwOnce = true;
+  const watcher = nl.watchAddresses(
+    (event) => {
+      events.push(event);
+      if (throwOnce) {
+        throwOnce = false;
+        throw new Error('listener bug');
+      }
+    },
+    () => resyncs++,
+  );
+  const watch = sockets[1]!;
+  assert.equal(watch.options.groups, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR);
+  // The kernel's events have the request's layout: ifaddrmsg and IFA_LOCAL / IFA_ADDRESS.
+  const event = (action: 'add' | 'remove', text: string, prefixLength: number): Uint8Array =>
+    encodeAddressRequest(action, 0, { ifindex: 4, address: parseIpAddress(text), prefixLength });
+  // AF_PACKET-like family 17: decodes as unsupported, skipped without a warning.
+  const otherFamily = encodeNetlinkMessage({ type: RTM_NEWADDR, flags: 0, seq: 0, pid: 0, payload: new Uint8Array([17, ...new Uint8Array(IFADDRMSG_LENGTH - 1)]) });
+  const noAddress = encodeNetlinkMessage({ type: RTM_NEWADDR, flags: 0, seq: 0, pid: 0, payload: new Uint8Array([2, 24, 0, 0, 4, 0, 0, 0]) });
+  watch.options.onMessage(Buffer.from([...event('add', '198.51.100.7', 24), ...otherFamily, ...noAddress, ...event('add', '2001:db8::7', 64)]));
+  watch.options.onMessage(Buffer.from(event('remove', '198.51.100.7', 24)));
+  assert.deepEqual(
+    events.map((e) => `${e.type} ${e.address.ifindex} ${e.address.address.text}/${e.address.prefixLength}`),
+    ['new 4 198.51.100.7/24', 'new 4 2001:db8::7/64', 'del 4 198.51.100.7/24'],
+  );
+  assert.deepEqual(
+    logger.records.filter((r) => r.level !== 'debug').map((r) => r.message),
+    ['address event listener threw', 'undecodable address event'],
+  );
+  watch.options.onError(enobufs());
+  assert.equal(resyncs, 1);
+  assert.ok(logger.records.some((r) => r.message.startsWith('address events lost') && r.fields.code === 'ENOBUFS'));
+  assert.equal(sockets[0]!.sent.length, 0, 'no dump: the caller re-reads what it cares about');
+  nl.close();
+  assert.equal(watch.closed, true, 'close() of the adapter closes its watchers');
+  watcher.close(); // a second close is harmless
+  watch.options.onMessage(Buffer.from(event('add', '198.51.100.8', 24)));
+  assert.equal(events.length, 3, 'nothing is delivered after close');
+  assert.throws(() => nl.watchAddresses(() => undefined), { code: 'ECANCELED' });
+});
+
+test('watchAddresses: a missing resynced callback and a throwing one are both harmless', () => {
+  const { binding, sockets } = fakeBinding();
+  const logger = new MemoryLogger();
+  const nl = RouteNetlink.open(logger, { binding });
+  nl.watchAddresses(() => undefined);
+  nl.watchAddresses(
+    () => undefined,
+    () => {
+      throw new Error('resync bug');
+    },
+  );
+  sockets[1]!.options.onError(enobufs());
+  sockets[2]!.options.onError(enobufs());
+  assert.ok(logger.records.some((r) => r.message === 'address resync callback threw'));
   nl.close();
 });

@@ -108,10 +108,22 @@ test('RouteNetlink and sysctls in a network namespace', { timeout: 90_000 }, asy
       assert.ok(events.includes('new va down'), `events: ${events.join(', ')}`);
       assert.ok(events.indexOf('new va up') > events.indexOf('new va down'), `events: ${events.join(', ')}`);
       assert.ok(events.includes('new carp8 down') && events.includes('del carp8 down'), `events: ${events.join(', ')}`);
+      assert.deepEqual(r.macvlanDelEvent, { indexMatches: true, kind: 'macvlan', parentMatches: true }, 'the del event describes the deleted macvlan');
       assert.equal(r.overflowLogged, true, 'ENOBUFS reported and logged');
       assert.equal(r.overflowSawAllLinks, true, 'links re-dumped after the overflow');
       assert.equal(r.eventAfterOverflow, true, 'the watcher still receives events after the overflow');
       assert.deepEqual(r.errorsLogged, []);
+    });
+
+    await t.test('address events, and recovery from overflow', () => {
+      // In order within a family only: the kernel announces an IPv6 address from its addrconf
+      // work queue (even with nodad), so it may come after a later IPv4 change.
+      const events = r.addressEvents as string[];
+      assert.deepEqual(events.filter((e) => !e.includes(':')), ['new 198.51.100.1/24', 'del 198.51.100.1/24']);
+      assert.deepEqual(events.filter((e) => e.includes(':')), ['new 2001:db8::1/64', 'del 2001:db8::1/64']);
+      assert.equal(r.addressResyncsWithoutOverflow, 0);
+      assert.equal(r.addressOverflowResynced, true, 'resynced() called after ENOBUFS');
+      assert.equal(r.addressOverflowLogged, true, 'ENOBUFS reported and logged');
     });
   } finally {
     namespaces.deleteAll(t);

@@ -1,12 +1,17 @@
 /**
  * ScriptRunner against real bash scripts in a temp dir: ordering, exactly-once, timeouts,
- * spawn failures, environment and arguments, and groups in parallel. Sleeps are sub-second.
+ * spawn failures (descriptor exhaustion included), environment and arguments, and groups in
+ * parallel. Sleeps are sub-second.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { carpdScriptArgs, scriptEnvironment, ucarpScriptArgs } from '../../src/engine/script-job.ts';
 import type { ScriptJob, ScriptPhase } from '../../src/engine/script-job.ts';
@@ -247,6 +252,97 @@ describe('ScriptRunner', () => {
     assert.doesNotThrow(() => scripts.run(job('g', '/bin/true', 'master', {})));
     await scripts.whenIdle();
     assert.equal(scripts.stats('g').failures, 1);
+  });
+
+  /** An errno error as libuv reports it. */
+  function errno(code: string): NodeJS.ErrnoException {
+    return Object.assign(new Error(`spawn ${code}`), { code, errno: -24, syscall: 'spawn' });
+  }
+
+  it('bad, spawn throws EMFILE: a counted failure with its code, and the next queued job runs', async () => {
+    const logger = new MemoryLogger();
+    const LOG = logFile();
+    const later = loggingScript(0);
+    let calls = 0;
+    const scripts = new ScriptRunner({
+      logger,
+      timeoutMs: 5000,
+      spawn: (path, args, options) => {
+        calls++;
+        if (calls === 1) throw errno('EMFILE');
+        return spawn(path, args, options);
+      },
+    });
+    assert.doesNotThrow(() => scripts.run(job('g', '/bin/true', 'master', {})));
+    scripts.run(job('g', later, 'backup', { LOG }));
+    await scripts.whenIdle();
+    assert.deepEqual(assertSerial(readLog(LOG)), ['eth0 7 BACKUP']);
+    assert.deepEqual(scripts.stats('g'), { ...scripts.stats('g'), runs: 2, failures: 1, timeouts: 0 });
+    const record = logger.records.find((r) => r.message === 'script could not be started');
+    assert.equal(record?.level, 'error');
+    assert.equal(record?.fields.code, 'EMFILE');
+  });
+
+  // What Node's spawn() does on EMFILE/ENFILE: a child without pid or stdio, 'error' a tick later.
+  const deadChildren: ReadonlyArray<[string, () => unknown]> = [
+    ['stdio null', () => null],
+    ['stdio undefined', () => undefined],
+  ];
+  for (const [name, stdio] of deadChildren) {
+    it(`bad, spawn returns a child with no pid and ${name} that emits EMFILE: a counted failure, no crash`, async () => {
+      const logger = new MemoryLogger();
+      const LOG = logFile();
+      let calls = 0;
+      const scripts = new ScriptRunner({
+        logger,
+        timeoutMs: 5000,
+        spawn: (path, args, options) => {
+          calls++;
+          if (calls > 1) return spawn(path, args, options);
+          const child = Object.assign(new EventEmitter(), { pid: undefined, stdin: stdio(), stdout: stdio(), stderr: stdio(), stdio: [] });
+          process.nextTick(() => child.emit('error', errno('EMFILE')));
+          return child as unknown as ChildProcess;
+        },
+      });
+      assert.doesNotThrow(() => scripts.run(job('g', '/bin/true', 'master', {})));
+      scripts.run(job('g', loggingScript(0), 'backup', { LOG }));
+      await scripts.whenIdle();
+      assert.deepEqual(assertSerial(readLog(LOG)), ['eth0 7 BACKUP']);
+      assert.deepEqual(scripts.stats('g'), { ...scripts.stats('g'), runs: 2, failures: 1, timeouts: 0 });
+      assert.equal(logger.records.find((r) => r.message === 'script could not be started')?.fields.code, 'EMFILE');
+    });
+  }
+
+  it('bad, a child with no pid that never reports an error still ends at the timeout', async () => {
+    const logger = new MemoryLogger();
+    const scripts = new ScriptRunner({ logger, timeoutMs: 100, spawn: () => Object.assign(new EventEmitter(), { pid: undefined, stdout: null, stderr: null }) as unknown as ChildProcess });
+    scripts.run(job('g', '/bin/true', 'master', {}));
+    await scripts.whenIdle();
+    assert.deepEqual(scripts.stats('g'), { ...scripts.stats('g'), runs: 1, failures: 1 });
+    assert.ok(logger.records.some((r) => r.message === 'script could not be started'));
+  });
+
+  it('bad, really out of descriptors (ulimit -n 128): a counted EMFILE failure, the process survives, the next run works', () => {
+    const helper = fileURLToPath(new URL('../helpers/script-runner-emfile.ts', import.meta.url));
+    // A separate process: exhausting this test runner's own descriptors would break it.
+    const result = spawnSync('bash', ['-c', 'ulimit -n 128 && exec "$0" --import tsx "$1" /bin/true', process.execPath, helper], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)), // where --import tsx resolves
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(result.status, 0, `helper failed: ${result.stderr}`);
+    const report = JSON.parse(result.stdout.trim()) as {
+      openError: string;
+      whileExhausted: { runs: number; failures: number };
+      after: { runs: number; failures: number };
+      codes: string[];
+      finished: number;
+    };
+    assert.equal(report.openError, 'EMFILE', 'the helper reached the descriptor limit');
+    assert.deepEqual({ runs: report.whileExhausted.runs, failures: report.whileExhausted.failures }, { runs: 1, failures: 1 });
+    assert.deepEqual({ runs: report.after.runs, failures: report.after.failures }, { runs: 2, failures: 1 });
+    assert.deepEqual(report.codes, ['EMFILE']);
+    assert.equal(report.finished, 1);
   });
 
   it('ok, output is logged line by line, bounded in lines and length', async () => {

@@ -109,7 +109,7 @@ test('format sanity, as promtool check metrics: HELP and TYPE once per family, b
   }
   for (const [name, count] of help) assert.equal(count, 1, `HELP ${count} times for ${name}`);
   assert.deepEqual([...help.keys()].sort(), [...type.keys()].sort());
-  assert.equal(type.size, 15);
+  assert.equal(type.size, 19);
 });
 
 test('parseListenAddress: IPv4, IPv6 in brackets, names; malformed is undefined', () => {

@@ -3,10 +3,12 @@
  * (never by running `ip`). One request socket carries every request; replies are matched to
  * their request by sequence number and end with an ack (NLMSG_ERROR 0), an error, or NLMSG_DONE
  * for dumps. Each request has a deadline, so a lost reply becomes an ETIMEDOUT error rather than
- * a hang. Link events come from a second socket per watcher, bound to RTMGRP_LINK.
+ * a hang. Events come from a socket of their own per watcher, bound to RTMGRP_LINK or to
+ * RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR.
  */
 import { loadNativeBinding } from '../native-binding.ts';
 import type { NativeError, NetlinkBinding, NetlinkSocket } from '../native-binding.ts';
+import type { AddressEvent, HostNetlink, InterfaceAddress, LinkEvent, LinkInfo, Subscription } from '../../ports/host-netlink.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { IpAddress } from '../../protocol/ip-address.ts';
 import { formatMac, parseMacAddress } from '../../protocol/mac-address.ts';
@@ -25,41 +27,18 @@ import {
   IFF_RUNNING,
   IFF_UP,
   NETLINK_ROUTE,
+  RTM_DELADDR,
   RTM_DELLINK,
   RTM_NEWADDR,
   RTM_NEWLINK,
   RTMGRP_LINK,
+  RTMGRP_IPV4_IFADDR,
+  RTMGRP_IPV6_IFADDR,
   type LinkMessage,
 } from './rtnetlink-codec.ts';
 
-/** A network interface as carpd needs to know it. */
-export interface LinkInfo {
-  readonly index: number;
-  readonly name: string;
-  /** Hardware address, "aa:bb:cc:dd:ee:ff"; empty when the link has none (IFLA_ADDRESS absent). */
-  readonly mac: string;
-  /** Administratively up (IFF_UP). */
-  readonly up: boolean;
-  /** Operationally up: up with carrier (IFF_RUNNING). */
-  readonly running: boolean;
-  /** IFLA_INFO_KIND: 'macvlan', 'veth' ...; absent for physical devices. */
-  readonly kind?: string;
-  /** IFLA_LINK: a macvlan's parent (a veth's peer). */
-  readonly parentIndex?: number;
-}
-
-/** An address on an interface. */
-export interface InterfaceAddress {
-  readonly ifindex: number;
-  readonly address: IpAddress;
-  readonly prefixLength: number;
-}
-
-/** A link appeared, changed ('new') or went away ('del'). */
-export interface LinkEvent {
-  readonly type: 'new' | 'del';
-  readonly link: LinkInfo;
-}
+// The port owns these types; re-exported so that imports from this module keep working.
+export type { AddressEvent, InterfaceAddress, LinkEvent, LinkInfo, Subscription } from '../../ports/host-netlink.ts';
 
 /** A failed netlink operation: `code` is the errno name (EPERM, ENODEV ...) or ETIMEDOUT. */
 export class NetlinkError extends Error {
@@ -87,11 +66,23 @@ interface PendingRequest {
   readonly timer: NodeJS.Timeout;
 }
 
+/** What an event socket needs from its watcher (see openEventSocket). */
+interface EventSocketSpec {
+  /** 'link' or 'address', for log messages. */
+  readonly what: string;
+  readonly groups: number;
+  readonly receiveBufferSize: number | undefined;
+  readonly onMessage: (message: NetlinkMessage) => void;
+  /** The kernel dropped events (ENOBUFS: receive queue full; EMSGSIZE: datagram too big). */
+  readonly onLost: (code: string) => void;
+  readonly onClose: () => void;
+}
+
 /** The rtnetlink adapter (see the file comment). */
-export class RouteNetlink {
+export class RouteNetlink implements HostNetlink {
   private readonly socket: NetlinkSocket;
   private readonly pending = new Map<number, PendingRequest>();
-  private readonly watchers = new Set<{ close(): void }>();
+  private readonly watchers = new Set<Subscription>();
   /** Interface names seen so far, so that error messages can name the interface. */
   private readonly names = new Map<number, string>();
   private seq = 0;
@@ -209,14 +200,8 @@ export class RouteNetlink {
    * throwing listener is logged, never thrown into the event loop. `receiveBufferSize`
    * overrides the addon's 4 MiB (tests use a tiny one to provoke overflow).
    */
-  watchLinks(listener: (event: LinkEvent) => void, options: { receiveBufferSize?: number } = {}): { close(): void } {
-    const deliver = (event: LinkEvent): void => {
-      try {
-        listener(event);
-      } catch (error) {
-        this.logger.error('link event listener threw', { error: String(error) });
-      }
-    };
+  watchLinks(listener: (event: LinkEvent) => void, options: { receiveBufferSize?: number } = {}): Subscription {
+    const deliver = this.guarded('link event listener threw', listener);
     let resyncing = false;
     let resyncAgain = false;
     let watching = true;
@@ -234,39 +219,52 @@ export class RouteNetlink {
           }
         });
     };
-    const socket = this.binding.openNetlinkSocket({
-      protocol: NETLINK_ROUTE,
+    return this.openEventSocket({
+      what: 'link',
       groups: RTMGRP_LINK,
-      onMessage: (datagram) => {
-        for (const message of this.decodeDatagram(datagram)) {
-          if (message.type !== RTM_NEWLINK && message.type !== RTM_DELLINK) continue;
-          const link = decodeLinkMessage(message);
-          if (!link.ok) {
-            this.logger.warn('undecodable link event', { ...link.error });
-            continue;
-          }
-          deliver({ type: message.type === RTM_NEWLINK ? 'new' : 'del', link: this.toLinkInfo(link.value) });
-        }
+      receiveBufferSize: options.receiveBufferSize,
+      onMessage: (message) => {
+        if (message.type !== RTM_NEWLINK && message.type !== RTM_DELLINK) return;
+        const link = decodeLinkMessage(message);
+        if (!link.ok) return this.logger.warn('undecodable link event', { ...link.error });
+        deliver({ type: message.type === RTM_NEWLINK ? 'new' : 'del', link: this.toLinkInfo(link.value) });
       },
-      onError: (error) => {
-        if (error.code === 'ENOBUFS' || error.code === 'EMSGSIZE') {
-          this.logger.warn('link events lost, re-reading every link', { code: error.code });
-          resync();
-        } else {
-          this.logger.error('link event socket error', { code: error.code, error: error.message });
-        }
+      onLost: (code) => {
+        this.logger.warn('link events lost, re-reading every link', { code });
+        resync();
       },
+      onClose: () => (watching = false),
     });
-    if (options.receiveBufferSize !== undefined) socket.setReceiveBufferSize(options.receiveBufferSize);
-    const watcher = {
-      close: (): void => {
-        watching = false;
-        socket.close();
-        this.watchers.delete(watcher);
+  }
+
+  /**
+   * Reports IPv4 and IPv6 address changes. If the kernel drops events, `resynced` is called
+   * and the caller re-reads the addresses it cares about (a full re-dump would report every
+   * address of the host, most of them no business of carpd's). Throwing callbacks are logged.
+   */
+  watchAddresses(listener: (event: AddressEvent) => void, resynced?: () => void, options: { receiveBufferSize?: number } = {}): Subscription {
+    const deliver = this.guarded('address event listener threw', listener);
+    const resync = this.guarded('address resync callback threw', () => resynced?.());
+    return this.openEventSocket({
+      what: 'address',
+      groups: RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+      receiveBufferSize: options.receiveBufferSize,
+      onMessage: (message) => {
+        if (message.type !== RTM_NEWADDR && message.type !== RTM_DELADDR) return;
+        const decoded = decodeAddressMessage(message);
+        if (!decoded.ok) {
+          if (decoded.error.code !== 'unsupported-family') this.logger.warn('undecodable address event', { ...decoded.error });
+          return;
+        }
+        const { ifindex, address, prefixLength } = decoded.value;
+        deliver({ type: message.type === RTM_NEWADDR ? 'new' : 'del', address: { ifindex, address, prefixLength } });
       },
-    };
-    this.watchers.add(watcher);
-    return watcher;
+      onLost: (code) => {
+        this.logger.warn('address events lost, asking the listener to re-read', { code });
+        resync();
+      },
+      onClose: () => undefined,
+    });
   }
 
   /** Closes the request socket and every watcher; pending requests fail with ECANCELED. */
@@ -276,6 +274,50 @@ export class RouteNetlink {
     for (const watcher of [...this.watchers]) watcher.close();
     this.failAll('ECANCELED');
     this.socket.close();
+  }
+
+  /**
+   * Opens a socket bound to event groups and registers it for close(). Events stop at
+   * close(): the flag guards against a datagram the addon had already read.
+   */
+  private openEventSocket(spec: EventSocketSpec): Subscription {
+    if (this.closed) throw new NetlinkError(`watch ${spec.what} events`, 'ECANCELED', 'netlink adapter closed');
+    let watching = true;
+    const socket = this.binding.openNetlinkSocket({
+      protocol: NETLINK_ROUTE,
+      groups: spec.groups,
+      onMessage: (datagram) => {
+        for (const message of this.decodeDatagram(datagram)) if (watching) spec.onMessage(message);
+      },
+      onError: (error) => {
+        if (!watching) return;
+        if (error.code === 'ENOBUFS' || error.code === 'EMSGSIZE') spec.onLost(error.code);
+        else this.logger.error(`${spec.what} event socket error`, { code: error.code, error: error.message });
+      },
+    });
+    if (spec.receiveBufferSize !== undefined) socket.setReceiveBufferSize(spec.receiveBufferSize);
+    const watcher: Subscription = {
+      close: (): void => {
+        if (!watching) return;
+        watching = false;
+        spec.onClose();
+        socket.close();
+        this.watchers.delete(watcher);
+      },
+    };
+    this.watchers.add(watcher);
+    return watcher;
+  }
+
+  /** Wraps a listener so that a throw is logged, never thrown into the event loop. */
+  private guarded<A extends unknown[]>(message: string, listener: (...args: A) => void): (...args: A) => void {
+    return (...args) => {
+      try {
+        listener(...args);
+      } catch (error) {
+        this.logger.error(message, { error: String(error) });
+      }
+    };
   }
 
   /** Sends one request and collects its replies until the ack or NLMSG_DONE. */

@@ -1,0 +1,102 @@
+/**
+ * What a reload changes, decided purely from the groups that run and the groups wanted, with
+ * their keys (a rotated passphrase file is a change even when its path is not). A changed group
+ * is updated in place when every changed setting can be applied to a running group without a
+ * state transition (addresses, key, timing, preempt, scripts, checks, announcements, sync set);
+ * otherwise it is restarted (a new interface, vhid, vmac, replay mode, peers, address families).
+ */
+import type { GroupConfig } from '../config/config-types.ts';
+
+/** A group with its key. */
+export interface KeyedGroup {
+  readonly config: GroupConfig;
+  readonly key: Uint8Array;
+}
+
+/** A group that changes, and the settings that do. */
+export interface GroupChange {
+  readonly name: string;
+  readonly fields: readonly string[];
+}
+
+/** The plan of a reload. */
+export interface ReloadPlan {
+  readonly added: string[];
+  readonly removed: string[];
+  /** Stopped and started again (a bow-out on the master). */
+  readonly restarted: string[];
+  /** Updated in place: no transition. */
+  readonly inPlace: GroupChange[];
+  readonly unchanged: string[];
+}
+
+/** Settings a running group can take in place. */
+const IN_PLACE_FIELDS: ReadonlySet<string> = new Set([
+  'addresses',
+  'passphrase',
+  'key',
+  'advbase',
+  'advskew',
+  'preempt',
+  'scripts',
+  'announce',
+  'track',
+  'syncSet',
+  'replay.windowSeconds',
+  'keyChangeWindowSeconds',
+]);
+
+/** Compares what runs with what is wanted. */
+export function planReload(running: readonly KeyedGroup[], wanted: readonly KeyedGroup[]): ReloadPlan {
+  const current = new Map(running.map((g) => [g.config.name, g]));
+  const next = new Map(wanted.map((g) => [g.config.name, g]));
+  const plan: ReloadPlan = { added: [], removed: [], restarted: [], inPlace: [], unchanged: [] };
+  for (const name of current.keys()) if (!next.has(name)) plan.removed.push(name);
+  for (const [name, group] of next) {
+    const old = current.get(name);
+    if (old === undefined) {
+      plan.added.push(name);
+      continue;
+    }
+    const fields = changedFields(old, group);
+    if (fields.length === 0) plan.unchanged.push(name);
+    else if (fields.every((f) => IN_PLACE_FIELDS.has(f)) && sameFamilies(old.config, group.config)) plan.inPlace.push({ name, fields });
+    else plan.restarted.push(name);
+  }
+  return plan;
+}
+
+/** The top-level settings (and replay's two) that differ, plus 'key' when the key bytes do. */
+export function changedFields(a: KeyedGroup, b: KeyedGroup): string[] {
+  const fields: string[] = [];
+  const keys = new Set([...Object.keys(a.config), ...Object.keys(b.config)]) as Set<keyof GroupConfig>;
+  for (const key of keys) {
+    if (key === 'replay') {
+      if (a.config.replay.mode !== b.config.replay.mode) fields.push('replay.mode');
+      if (a.config.replay.windowSeconds !== b.config.replay.windowSeconds) fields.push('replay.windowSeconds');
+      continue;
+    }
+    if (json(a.config[key]) !== json(b.config[key])) fields.push(key);
+  }
+  if (!sameBytes(a.key, b.key)) fields.push('key');
+  return fields;
+}
+
+/** Do two configurations track the same interfaces and run the same checks? */
+export function sameTrack(a: GroupConfig, b: GroupConfig): boolean {
+  return json(a.track) === json(b.track);
+}
+
+/** One advert stream and timer per family: adding the first IPv6 address needs a restart. */
+function sameFamilies(a: GroupConfig, b: GroupConfig): boolean {
+  const families = (g: GroupConfig): string => [...new Set(g.addresses.map((x) => x.address.family))].sort().join(',');
+  return families(a) === families(b);
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? Array.from(v) : v)) ?? 'undefined';
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
