@@ -1,14 +1,16 @@
 /**
- * The catalogue of carpd's user-facing error codes (STYLE.md principle 10). Every code a front
- * end emits is listed here and in docs/errors.md; test/config/error-codes.test.ts fails when the
- * two disagree in either direction, or when a source file emits a code that is not listed.
+ * The catalogue of carpd's user-facing error codes (STYLE.md principle 10): the configuration's,
+ * the daemon's start-up and reload errors, and the daemon's answers on the control socket. Every
+ * code a source file under src/ emits is listed here and in docs/errors.md;
+ * test/config/error-codes.test.ts fails when the two disagree in either direction, when a source
+ * file emits a code that is not listed, or when a listed code is emitted nowhere.
  * Codes are stable: scripts and people may match on them, so never rename one.
  */
 
 /** Every code, with the one-line summary that docs/errors.md expands on. */
 export const CONFIG_ERROR_CODES = {
   CARPD_USAGE: { summary: 'a command-line flag is unknown, missing or malformed' },
-  CARPD_NO_INTERFACE: { summary: 'an interface named on the command line does not exist at start' },
+  CARPD_NO_INTERFACE: { summary: 'a group\'s interface does not exist when the daemon (or a reload) starts the group' },
   CARPD_CONFIG_READ: { summary: 'the configuration file could not be read' },
   CARPD_CONFIG_EMPTY: { summary: 'the configuration file is empty' },
   CARPD_CONFIG_YAML: { summary: 'the file is not valid YAML' },
@@ -49,6 +51,18 @@ export const CONFIG_ERROR_CODES = {
   CARPD_CONFIG_UNUSED_SETTING: { summary: 'warning: a setting that has no effect with the others given' },
   CARPD_CONFIG_LONELY_SYNC_SET: { summary: 'warning: a sync set with only one group' },
   CARPD_CONFIG_NO_INTERFACE: { summary: 'a configured or tracked interface does not exist on this system' },
+  // The daemon: start-up (exit status 2), reload, and answers on the control socket.
+  CARPD_STARTUP: { summary: 'the daemon could not start, for a reason without a more specific code' },
+  CARPD_PASSPHRASE: { summary: 'a group\'s passphrase could not be read or is not usable when the daemon starts or reloads' },
+  CARPD_METRICS_LISTEN: { summary: 'the metrics listen address is malformed, or the listener could not be bound' },
+  CARPD_ALREADY_RUNNING: { summary: 'another carpd runs one of the groups, or answers on the control socket' },
+  CARPD_STATE_DIRECTORY: { summary: 'the state directory or a group\'s lock file in it could not be created or written' },
+  CARPD_CONTROL_SOCKET: { summary: 'the control socket could not be created' },
+  CARPD_STOPPED: { summary: 'a SIGTERM or SIGINT arrived during start-up; what was started has been stopped' },
+  CARPD_NO_GROUP: { summary: 'a control command names a group that does not run' },
+  CARPD_NO_CONFIG_FILE: { summary: 'reload asked of a daemon started from flags, which has no file to re-read' },
+  CARPD_RELOAD_INVALID: { summary: 'reload refused: the new configuration file does not validate; nothing changed' },
+  CARPD_RELOAD_FAILED: { summary: 'reload failed while being applied; the running groups are as before' },
 } as const satisfies Record<string, { readonly summary: string }>;
 
 /** A code from the catalogue. */

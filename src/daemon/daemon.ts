@@ -184,7 +184,7 @@ export class Daemon implements DaemonControl {
       inPlace.push({ instance, group, addresses: await this.resolveAddresses(group.config, instance.config.interface) });
     }
     const allGroups = [...this.groupInstances.map((g) => g.config), ...wanted.map((g) => g.config)];
-    this.deps.locks?.hold(wanted.map((g) => g.config));
+    await this.deps.locks?.hold(wanted.map((g) => g.config));
     const undo: (() => Promise<void>)[] = [];
     try {
       for (const name of plan.removed) {
@@ -320,8 +320,12 @@ export class Daemon implements DaemonControl {
       if (changes !== undefined) {
         this.sysctls.delete(key);
         // The macvlan's own settings went with it; put the parent's back once no group needs them.
-        const parentStillNeeded = [...this.sysctls.keys()].some((k) => k.startsWith(`${instance.config.interface}/`));
-        if (!parentStillNeeded) this.deps.platform.restoreSysctls(changes.filter((c) => c.path.includes(`/conf/${instance.config.interface}/`)), this.deps.logger);
+        // Only the first group on a parent changed (and so can restore) the parent's settings:
+        // while another group still needs them, hand them over to it.
+        const parentChanges = changes.filter((c) => c.path.includes(`/conf/${instance.config.interface}/`));
+        const heir = [...this.sysctls.keys()].find((k) => k.startsWith(`${instance.config.interface}/`));
+        if (heir === undefined) this.deps.platform.restoreSysctls(parentChanges, this.deps.logger);
+        else this.sysctls.set(heir, [...parentChanges, ...(this.sysctls.get(heir) ?? [])]);
       }
       this.closeUnusedInterface(instance.config.interface);
       this.updateSyncSets();

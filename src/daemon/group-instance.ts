@@ -141,8 +141,13 @@ export class GroupInstance {
       vhid: config.vhid,
       interfaceName: host.name,
       target: useVirtualMac
-        ? { name: config.virtualInterface, index: () => this.virtualInterfaceIndex ?? -1, ensure: () => this.ensureVirtualInterface() }
-        : { name: host.name, index: () => host.link.index, ensure: async () => false },
+        ? {
+            name: config.virtualInterface,
+            index: () => this.virtualInterfaceIndex ?? -1,
+            ensure: () => this.ensureVirtualInterface(),
+            isUp: async () => (await netlink.linkByName(config.virtualInterface))?.up === true,
+          }
+        : { name: host.name, index: () => host.link.index, ensure: async () => false, isUp: async () => true },
       ownsInterface: useVirtualMac,
       addresses,
       netlink,

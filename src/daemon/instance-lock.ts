@@ -1,13 +1,19 @@
 /**
- * The instance lock: before carpd touches an interface, it takes an exclusive flock(2) per group
- * on `<state directory>/lock.<interface>.vhid<N>`. A second carpd for the same interface and
- * vhid with the same state directory (a second `carpd --config` on the host, a unit started
- * twice) fails here, before its start-up reconciliation could delete the first one's carp<vhid>
- * and VIPs. The lock is per group rather than per directory so that several ucarp-style
- * instances (one vhid each, `carpd ucarp ...`) can share the default state directory. A flock
- * goes with the process, SIGKILL included: a crashed carpd never leaves a stale lock.
+ * The instance lock: before carpd touches an interface, it takes two locks per group, both
+ * released by the kernel when the process ends (SIGKILL included), so a crash never leaves a
+ * stale one:
+ *  - an exclusive flock(2) on `<state directory>/lock.<interface>.vhid<N>`: a second carpd with
+ *    the same state directory (a second `carpd --config` on the host, a unit started twice)
+ *    stops before it could overwrite the first one's counters;
+ *  - an abstract Unix socket `@carpd/<interface>/vhid<N>`: abstract names are per network
+ *    namespace, exactly the scope of an interface, so a second carpd for the same interface
+ *    and vhid stops even with another state directory and control socket — before its start-up
+ *    reconciliation could delete the first one's carp<vhid> and VIPs.
+ * The locks are per group rather than per process so that several ucarp-style instances (one
+ * vhid each, `carpd ucarp ...`) can share the default state directory.
  */
 import { closeSync, mkdirSync, openSync, accessSync, constants, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { loadNativeBinding, type FileLockBinding } from '../linux/native-binding.ts';
 import { describeErrno, StartupError } from './startup-error.ts';
@@ -23,9 +29,15 @@ export function lockPath(stateDirectory: string, target: LockTarget): string {
   return join(stateDirectory, `lock.${target.interface}.vhid${target.vhid}`);
 }
 
+/** The abstract socket name of a group's interface lock. */
+export function interfaceLockName(target: LockTarget): string {
+  return `\0carpd/${target.interface}/vhid${target.vhid}`;
+}
+
 /** The group locks this process holds in one state directory. */
 export class InstanceLocks {
   private readonly held = new Map<string, number>();
+  private readonly sockets = new Map<string, Server>();
 
   constructor(
     readonly stateDirectory: string,
@@ -42,7 +54,7 @@ export class InstanceLocks {
    * this call are released and a StartupError names the cause (CARPD_ALREADY_RUNNING, or
    * CARPD_STATE_DIRECTORY with the errno of the failing step). Creates the directory if needed.
    */
-  hold(targets: readonly LockTarget[]): void {
+  async hold(targets: readonly LockTarget[]): Promise<void> {
     ensureStateDirectory(this.stateDirectory);
     const taken: string[] = [];
     try {
@@ -63,6 +75,7 @@ export class InstanceLocks {
             'CARPD_ALREADY_RUNNING',
           );
         }
+        this.sockets.set(path, await bindAbstract(target));
       }
     } catch (error) {
       for (const path of taken) this.release(path);
@@ -82,6 +95,8 @@ export class InstanceLocks {
   }
 
   private release(path: string): void {
+    this.sockets.get(path)?.close();
+    this.sockets.delete(path);
     const fd = this.held.get(path);
     this.held.delete(path);
     if (fd === undefined) return;
@@ -91,6 +106,26 @@ export class InstanceLocks {
       // Already closed.
     }
   }
+}
+
+/** Binds the group's abstract socket; EADDRINUSE means another carpd runs the group in this network namespace. */
+function bindAbstract(target: LockTarget): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((connection) => connection.destroy());
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      server.close();
+      if (error.code === 'EADDRINUSE') {
+        reject(new StartupError(`another carpd is running for ${target.interface} vhid ${target.vhid} in this network namespace (it holds @carpd/${target.interface}/vhid${target.vhid}); stop it first`, 'CARPD_ALREADY_RUNNING'));
+      } else {
+        reject(new StartupError(`cannot take the interface lock of ${target.interface} vhid ${target.vhid}: ${describeErrno(error)}`, 'CARPD_STARTUP'));
+      }
+    });
+    server.listen(interfaceLockName(target), () => {
+      // A lock, not a service: it must never keep the process alive.
+      server.unref();
+      resolve(server);
+    });
+  });
 }
 
 /** mkdir -p with the real cause on failure (Node's recursive mkdir reports EEXIST for ENOTDIR). */

@@ -50,6 +50,8 @@ export interface AddressTarget {
   index(): number;
   /** Makes sure the interface exists (re-creates a deleted carp<vhid>); resolves true when it had to. */
   ensure(): Promise<boolean>;
+  /** Whether the interface is administratively up now (drift repair reports a downed one). */
+  isUp(): Promise<boolean>;
 }
 
 /** Settings of LinuxGroupEffects. */
@@ -242,6 +244,7 @@ export class LinuxGroupEffects implements GroupEffects {
     const fixed: string[] = [];
     if (ownsInterface) {
       if (await target.ensure()) fixed.push(`${target.name} re-created`);
+      else if (mode === 'repair' && !(await target.isUp())) fixed.push(`${target.name} set up again`);
       await netlink.setLinkUp(target.index(), true);
     }
     const present = mode === 'repair' ? new Set((await netlink.listAddresses(target.index())).map((a) => a.address.text)) : undefined;

@@ -53,7 +53,7 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
     }
     // 2. Lock, before anything that could disturb another instance's groups.
     const locks = new InstanceLocks(config.stateDirectory);
-    locks.hold(config.groups);
+    await locks.hold(config.groups);
     undo.push(() => locks.releaseAll());
     const store = new FileGroupStateStore(config.stateDirectory, logger);
     undo.push(() => store.flush());

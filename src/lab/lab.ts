@@ -176,7 +176,6 @@ export class Lab {
 
     for (const [i, name] of names.entries()) {
       const netns = `${this.prefix}-${name}`;
-      const port = `${this.prefix}${i}`;
       // Set before eth0 exists so that `default` applies to it: no DAD delay for any address.
       await this.addNetns(netns, [
         'net.ipv6.conf.all.accept_dad=0',
@@ -184,22 +183,35 @@ export class Lab {
         // Lets `ping 224.0.0.1` reach every host (a multicast smoke test).
         'net.ipv4.icmp_echo_ignore_broadcasts=0',
       ]);
-      await must(['ip', '-n', br, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
-      await must(['ip', '-n', br, 'link', 'set', port, 'master', this.bridge, 'up']);
-      const ipv4 = `198.51.100.${10 + i}`;
-      await must(['ip', '-n', netns, 'addr', 'add', `${ipv4}/24`, 'dev', 'eth0']);
-      const host: LabHost = { name, netns, ifname: 'eth0', ipv4, mac: '' };
-      if (ipv6) {
-        host.ipv6 = `2001:db8::${10 + i}`;
-        await must(['ip', '-n', netns, 'addr', 'add', `${host.ipv6}/64`, 'dev', 'eth0', 'nodad']);
-      }
-      await must(['ip', '-n', netns, 'link', 'set', 'eth0', 'up']);
-      const link = (await this.links(host)).find((l) => l.name === 'eth0');
-      host.mac = link?.mac ?? '';
+      const host: LabHost = { name, netns, ifname: 'eth0', ipv4: `198.51.100.${10 + i}`, mac: '', ...(ipv6 ? { ipv6: `2001:db8::${10 + i}` } : {}) };
+      this.ports.set(name, `${this.prefix}${i}`);
       this.hosts.set(name, host);
-      this.ports.set(name, port);
+      await this.attachHost(host);
     }
     await this.waitReady(ipv6);
+  }
+
+  /** Creates the host's veth pair (eth0 in the host, its port on the bridge) with its addresses, up. */
+  private async attachHost(host: LabHost): Promise<void> {
+    const br = this.bridgeNetns;
+    const port = this.port(host.name);
+    await must(['ip', '-n', br, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host.netns]);
+    await must(['ip', '-n', br, 'link', 'set', port, 'master', this.bridge, 'up']);
+    await must(['ip', '-n', host.netns, 'addr', 'add', `${host.ipv4}/24`, 'dev', 'eth0']);
+    if (host.ipv6 !== undefined) await must(['ip', '-n', host.netns, 'addr', 'add', `${host.ipv6}/64`, 'dev', 'eth0', 'nodad']);
+    await must(['ip', '-n', host.netns, 'link', 'set', 'eth0', 'up']);
+    const link = (await this.links(host)).find((l) => l.name === 'eth0');
+    host.mac = link?.mac ?? '';
+  }
+
+  /** Deletes the host's eth0 (and with it its bridge port and any macvlan on it), as a removed NIC. */
+  async deleteHostLink(name: string): Promise<void> {
+    await must(['ip', '-n', this.host(name).netns, 'link', 'del', 'eth0']);
+  }
+
+  /** Creates the host's eth0 again: same name, addresses and bridge port, a new ifindex and MAC. */
+  async recreateHostLink(name: string): Promise<void> {
+    await this.attachHost(this.host(name));
   }
 
   /** Bounded wait: every eth0 operationally up and, with IPv6, the ff00::/8 route present. */

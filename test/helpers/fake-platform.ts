@@ -1,0 +1,408 @@
+/**
+ * A fake DaemonPlatform and a test rig for the Daemon's composition: start-up, rollback, drift
+ * repair and reload run on FakeHostNetlink (an in-memory kernel), a VirtualClock for the
+ * protocol's timers and a SimLan for the wire, with no root and no namespace.
+ *
+ * What the daemon sends reaches the SimLan: IP packets through the interface's SimTransport,
+ * and with --vmac the framed adverts and announcements through the fake packet socket (frames
+ * are recorded; IP frames are also put on the segment), so a test can decode every advert, or
+ * attach a simulated peer to the same segment.
+ *
+ * The daemon also uses real timers in a few places (the claim retries' sleeps, the fault
+ * hold-down, stop()'s timeouts): the rig passes zero retry delays and short hold-downs, and
+ * settle() waits for the queued work and the fake kernel's events to run out.
+ */
+import type { CarpdConfig, GroupConfig, PassphraseSource } from '../../src/config/config-types.ts';
+import { CONFIG_DEFAULTS } from '../../src/config/config-types.ts';
+import type { ControlEvent } from '../../src/control/control-types.ts';
+import type { GuardSpec } from '../../src/daemon/cleanup-guard.ts';
+import { Daemon, type DaemonDependencies } from '../../src/daemon/daemon.ts';
+import { CarpNode } from '../../src/engine/carp-node.ts';
+import { GroupRunner } from '../../src/engine/group-runner.ts';
+import { makeGroupSettings } from '../../src/engine/group-settings.ts';
+import type { DaemonPlatform, GuardHandle, InterfaceSockets } from '../../src/daemon/daemon-platform.ts';
+import type { ScriptJob } from '../../src/engine/script-job.ts';
+import type { PacketSocket } from '../../src/linux/native-binding.ts';
+import { FakeHostNetlink } from '../../src/linux/netlink/fake-host-netlink.ts';
+import type { SysctlChange } from '../../src/linux/sysctl.ts';
+import type { LinkInfo } from '../../src/ports/host-netlink.ts';
+import { noGroupEffects } from '../../src/ports/group-effects.ts';
+import { MemoryGroupStateStore } from '../../src/ports/group-state-store.ts';
+import type { Logger } from '../../src/ports/logger.ts';
+import { MemoryLogger } from '../../src/ports/logger.ts';
+import { decodeCarpHeader, type CarpHeader } from '../../src/protocol/carp-header.ts';
+import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
+import { decodeEthernetFrame, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../../src/protocol/ethernet-frame.ts';
+import { parseIpAddress, type IpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
+import { decodeIpPacket, IPPROTO_CARP } from '../../src/protocol/ip-packet.ts';
+import { SimLan, type TappedPacket } from '../../src/sim/sim-lan.ts';
+import { SimTransport } from '../../src/sim/sim-transport.ts';
+import { VirtualClock } from '../../src/sim/virtual-clock.ts';
+
+/** One openInterface call. */
+export interface OpenedInterface {
+  readonly link: LinkInfo;
+  readonly families: readonly IpFamily[];
+  readonly ownAddresses: readonly IpAddress[];
+  /** The segment host name of its transport. */
+  readonly lanHost: string;
+}
+
+/** A frame written to a fake AF_PACKET socket. */
+export interface SentFrame {
+  readonly interface: string;
+  readonly bytes: Uint8Array;
+}
+
+/** A cleanup guard as the daemon drove it. */
+export class FakeGuard implements GuardHandle {
+  /** Every spec, the one it was started with first. */
+  readonly specs: GuardSpec[];
+  released = false;
+
+  constructor(spec: GuardSpec) {
+    this.specs = [spec];
+  }
+
+  /** The spec in force. */
+  get spec(): GuardSpec {
+    return this.specs[this.specs.length - 1] as GuardSpec;
+  }
+
+  update(spec: GuardSpec): void {
+    this.specs.push(spec);
+  }
+
+  release(): void {
+    this.released = true;
+  }
+}
+
+/** The fake platform: sockets on a SimLan, recorded sysctls and guards, passphrases in memory. */
+export class FakePlatform implements DaemonPlatform {
+  /** Passphrase files by path (first line is the passphrase); absent means ENOENT. */
+  readonly files = new Map<string, string>();
+  /** Environment variables for passphrase_env. */
+  readonly env = new Map<string, string>();
+  readonly opened: OpenedInterface[] = [];
+  readonly frames: SentFrame[] = [];
+  /** Every IP packet on the segment, from any host. */
+  readonly packets: TappedPacket[] = [];
+  readonly sysctlsPrepared: { parent: string; virtualInterface: string; changes: SysctlChange[] }[] = [];
+  readonly sysctlsRestored: SysctlChange[][] = [];
+  /** Kernel settings carpd changed, by path; unset ones read '0'. */
+  readonly sysctls = new Map<string, string>();
+  readonly guards: FakeGuard[] = [];
+  private opens = 0;
+
+  constructor(readonly lan: SimLan) {
+    lan.tap((packet) => this.packets.push(packet));
+  }
+
+  openInterface(spec: { link: LinkInfo; families: readonly IpFamily[]; ownAddresses: readonly IpAddress[] }): InterfaceSockets {
+    const lanHost = `carpd:${spec.link.name}#${++this.opens}`;
+    const transport = new SimTransport(this.lan, lanHost, spec.ownAddresses);
+    this.opened.push({ link: spec.link, families: spec.families, ownAddresses: spec.ownAddresses, lanHost });
+    const ifname = spec.link.name;
+    return { transport, openPacketSocket: () => this.packetSocket(ifname, lanHost) };
+  }
+
+  /**
+   * As prepareVirtualMacSysctls: sets arp_ignore=1 and arp_announce=2 on the parent and the
+   * macvlan, and returns only what it changed (a setting already at its value is not returned).
+   */
+  prepareSysctls(parent: string, virtualInterface: string, _logger: Logger): SysctlChange[] {
+    const wanted: [string, string][] = [
+      [`net/ipv4/conf/${parent}/arp_ignore`, '1'],
+      [`net/ipv4/conf/${parent}/arp_announce`, '2'],
+      [`net/ipv4/conf/${virtualInterface}/arp_ignore`, '1'],
+      [`net/ipv4/conf/${virtualInterface}/arp_announce`, '2'],
+    ];
+    const changes: SysctlChange[] = [];
+    for (const [path, value] of wanted) {
+      const previous = this.sysctl(path);
+      if (previous === value) continue;
+      this.sysctls.set(path, value);
+      changes.push({ path, previous, value });
+    }
+    this.sysctlsPrepared.push({ parent, virtualInterface, changes });
+    return changes;
+  }
+
+  /** As restoreSysctls: puts the previous values back, last change first. */
+  restoreSysctls(changes: readonly SysctlChange[], _logger: Logger): void {
+    this.sysctlsRestored.push([...changes]);
+    for (const { path, previous } of [...changes].reverse()) if (previous !== undefined) this.sysctls.set(path, previous);
+  }
+
+  /** A kernel setting's value: as set, else the default '0'. */
+  sysctl(path: string): string {
+    return this.sysctls.get(path) ?? '0';
+  }
+
+  startGuard(spec: GuardSpec, _logger: Logger): GuardHandle {
+    const guard = new FakeGuard(spec);
+    this.guards.push(guard);
+    return guard;
+  }
+
+  readKey(source: PassphraseSource, _logger: Logger): Uint8Array {
+    if (source.kind === 'inline') return carpKeyFromPassphrase(source.value);
+    if (source.kind === 'env') {
+      const value = this.env.get(source.variable);
+      if (value === undefined) throw new Error(`passphrase_env ${source.variable}: the variable is not set`);
+      return carpKeyFromPassphrase(value);
+    }
+    const text = this.files.get(source.path);
+    if (text === undefined) throw Object.assign(new Error(`--passfile ${source.path}: ENOENT`), { code: 'ENOENT' });
+    return carpKeyFromPassphrase(text.split(/\r?\n/, 1)[0] ?? '');
+  }
+
+  /** The sysctl paths restored so far, in order. */
+  get restoredPaths(): string[] {
+    return this.sysctlsRestored.flat().map((c) => c.path);
+  }
+
+  /** Every CARP advert on the segment (IPv4 and IPv6), decoded, oldest first. */
+  adverts(): (CarpHeader & { readonly from: string })[] {
+    const out: (CarpHeader & { readonly from: string })[] = [];
+    for (const packet of this.packets) {
+      const ip = decodeIpPacket(packet.bytes);
+      if (!ip.ok || ip.value.protocol !== IPPROTO_CARP) continue;
+      const header = decodeCarpHeader(ip.value.payload);
+      if (header.ok) out.push({ ...header.value, from: packet.from });
+    }
+    return out;
+  }
+
+  private packetSocket(ifname: string, lanHost: string): PacketSocket {
+    return {
+      sendFrame: (frame) => {
+        const bytes = Uint8Array.from(frame);
+        this.frames.push({ interface: ifname, bytes });
+        const ethernet = decodeEthernetFrame(bytes);
+        // Framed adverts (--vmac) go on the wire like the kernel's; ARP and NA are only recorded.
+        if (ethernet.ok && (ethernet.value.etherType === ETHERTYPE_IPV4 || ethernet.value.etherType === ETHERTYPE_IPV6)) {
+          const ip = decodeIpPacket(ethernet.value.payload);
+          if (ip.ok && ip.value.protocol === IPPROTO_CARP) this.lan.send(lanHost, ethernet.value.payload);
+        }
+      },
+      close: () => {},
+    };
+  }
+}
+
+/** Parent interface and address every rig starts with. */
+export const PARENT = { name: 'eth0', mac: '52:54:00:12:34:56', address: '198.51.100.10', prefixLength: 24 } as const;
+
+/** The options of groupConfig: any GroupConfig field, addresses as text ("IP" or "IP/PREFIX"). */
+export type GroupOptions = Partial<Omit<GroupConfig, 'addresses'>> & { readonly addresses?: readonly string[] };
+
+/**
+ * A GroupConfig with every default filled in as build-group.ts fills it: eth0, vhid 7, VIP
+ * 198.51.100.7, inline passphrase, --vmac with carp<vhid>, name `<interface>/vhid<vhid>`.
+ */
+export function groupConfig(options: GroupOptions = {}): GroupConfig {
+  const { addresses: texts, ...rest } = options;
+  const vhid = rest.vhid ?? 7;
+  const iface = rest.interface ?? PARENT.name;
+  const addresses = (texts ?? [`198.51.100.${vhid}`]).map((text) => {
+    const [ip, prefix] = text.split('/');
+    return prefix === undefined ? { address: parseIpAddress(ip as string) } : { address: parseIpAddress(ip as string), prefixLength: Number(prefix) };
+  });
+  return {
+    name: `${iface}/vhid${vhid}`,
+    interface: iface,
+    vhid,
+    passphrase: { kind: 'inline', value: 'secret' },
+    advbase: CONFIG_DEFAULTS.advbase,
+    advskew: CONFIG_DEFAULTS.advskew,
+    preempt: CONFIG_DEFAULTS.preempt,
+    masterDown: CONFIG_DEFAULTS.masterDown,
+    deadRatio: CONFIG_DEFAULTS.deadRatio,
+    vmac: CONFIG_DEFAULTS.vmac,
+    manageAddresses: CONFIG_DEFAULTS.manageAddresses,
+    virtualInterface: `carp${vhid}`,
+    replay: { mode: CONFIG_DEFAULTS.replayMode, windowSeconds: CONFIG_DEFAULTS.replayWindowSeconds },
+    scripts: { timeoutSeconds: CONFIG_DEFAULTS.scriptTimeoutSeconds, style: 'carpd', neutral: false },
+    announce: { intervalSeconds: CONFIG_DEFAULTS.announceIntervalSeconds, router: false },
+    peers: [],
+    unicastTtl: CONFIG_DEFAULTS.unicastTtl,
+    track: { interfaces: [], checks: [] },
+    ...rest,
+    addresses,
+  };
+}
+
+/** A whole configuration holding these groups, the global settings at their defaults. */
+export function carpdConfig(groups: readonly GroupConfig[]): CarpdConfig {
+  return { logLevel: CONFIG_DEFAULTS.logLevel, stateDirectory: CONFIG_DEFAULTS.stateDirectory, controlSocket: CONFIG_DEFAULTS.controlSocket, groups };
+}
+
+/** The scripts fake: records jobs, always idle. */
+export interface FakeScripts {
+  readonly jobs: ScriptJob[];
+  run(job: ScriptJob): void;
+  whenIdle(): Promise<void>;
+  stats(group: string): { runs: number; failures: number; timeouts: number; lastDurationMs: number | undefined };
+}
+
+/** Everything a daemon test works with. */
+export interface DaemonRig {
+  readonly daemon: Daemon;
+  readonly netlink: FakeHostNetlink;
+  readonly platform: FakePlatform;
+  readonly clock: VirtualClock;
+  readonly lan: SimLan;
+  readonly logger: MemoryLogger;
+  readonly store: MemoryGroupStateStore;
+  readonly scripts: FakeScripts;
+  /** eth0 as created (re-read it with netlink.linkByName after re-creating it). */
+  readonly eth0: LinkInfo;
+  /** Every control event the daemon emitted. */
+  readonly events: ControlEvent[];
+  /** What the next reload() loads; tests replace it. */
+  next: CarpdConfig | { readonly errors: readonly string[] };
+  /** Waits until queued address work, retries and the kernel's events have all run. */
+  settle(): Promise<void>;
+  /** Advances the virtual clock (µs), then settles. */
+  advance(micros: number): Promise<void>;
+  /** Advances past the master-down interval of a lone node (3 s at advbase 1) and settles. */
+  becomeMaster(): Promise<void>;
+  /** Addresses in the kernel as "ifname ip/prefix", sorted, eth0's own left out: the VIPs wherever they are. */
+  vips(): string[];
+  /** A link of the fake kernel by name. */
+  link(name: string): LinkInfo | undefined;
+}
+
+/** Options of makeDaemon. */
+export interface RigOptions {
+  readonly groups: readonly GroupConfig[];
+  /** Passphrase files present at start. */
+  readonly files?: Readonly<Record<string, string>>;
+  readonly guard?: boolean;
+  readonly faultHoldDownsMs?: readonly number[];
+  readonly claimRetryDelaysMs?: readonly number[];
+  /** More addresses of eth0's own, as "IP/PREFIX" (vips() leaves them out like 198.51.100.10). */
+  readonly parentAddresses?: readonly string[];
+  /** Called with the fake kernel before the daemon is built (extra links, injected failures). */
+  readonly prepare?: (netlink: FakeHostNetlink) => void;
+}
+
+/**
+ * A Daemon on fakes: FakeHostNetlink with eth0 (up, running, 198.51.100.10/24), a VirtualClock,
+ * a SimLan, MemoryLogger, MemoryGroupStateStore, recorded scripts, no claim retry delays and a
+ * 200 ms fault hold-down (long enough that settle() never outlasts it). Not started: call
+ * daemon.start().
+ */
+export function makeDaemon(options: RigOptions): DaemonRig {
+  const netlink = new FakeHostNetlink();
+  const eth0 = netlink.addLink({ name: PARENT.name, mac: PARENT.mac, up: true, running: true });
+  netlink.addHostAddress(eth0.index, PARENT.address, PARENT.prefixLength);
+  const own = new Set<string>([PARENT.address]);
+  for (const text of options.parentAddresses ?? []) {
+    const [ip, prefix] = text.split('/');
+    netlink.addHostAddress(eth0.index, ip as string, Number(prefix));
+    own.add(parseIpAddress(ip as string).text);
+  }
+  options.prepare?.(netlink);
+  const clock = new VirtualClock();
+  const lan = new SimLan(clock, () => 0, { delayMicros: 100, jitterMicros: 0 });
+  const platform = new FakePlatform(lan);
+  for (const [path, text] of Object.entries(options.files ?? {})) platform.files.set(path, text);
+  const logger = new MemoryLogger();
+  const store = new MemoryGroupStateStore();
+  const jobs: ScriptJob[] = [];
+  const scripts: FakeScripts = {
+    jobs,
+    run: (job) => void jobs.push(job),
+    whenIdle: () => Promise.resolve(),
+    stats: () => ({ runs: 0, failures: 0, timeouts: 0, lastDurationMs: undefined }),
+  };
+  const config = carpdConfig(options.groups);
+  let next: DaemonRig['next'] = config;
+  const deps: DaemonDependencies = {
+    logger,
+    netlink,
+    platform,
+    clock,
+    store,
+    scripts,
+    loadConfig: async () => ('errors' in next ? { ok: false, errors: next.errors } : { ok: true, config: next }),
+    configFile: '/etc/carpd/carpd.yaml',
+    ...(options.guard === undefined ? {} : { guard: options.guard }),
+    claimRetryDelaysMs: options.claimRetryDelaysMs ?? [0, 0],
+    faultHoldDownsMs: options.faultHoldDownsMs ?? [200],
+  };
+  const daemon = new Daemon(config, deps);
+  const events: ControlEvent[] = [];
+  daemon.onEvent((event) => events.push(event));
+  const settle = async (): Promise<void> => {
+    // Quiet means: nothing called the kernel and no event was pending over two rounds, each
+    // round letting timers (retry sleeps of 0 ms) and immediates (event delivery) run.
+    let quiet = 0;
+    for (let round = 0; round < 200 && quiet < 2; round++) {
+      const before = netlink.calls.length;
+      await netlink.settled();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await netlink.settled();
+      quiet = netlink.calls.length === before ? quiet + 1 : 0;
+    }
+  };
+  const advance = async (micros: number): Promise<void> => {
+    await settle();
+    clock.advanceBy(micros);
+    await settle();
+  };
+  return {
+    daemon,
+    netlink,
+    platform,
+    clock,
+    lan,
+    logger,
+    store,
+    scripts,
+    eth0,
+    events,
+    get next() {
+      return next;
+    },
+    set next(value) {
+      next = value;
+    },
+    settle,
+    advance,
+    becomeMaster: () => advance(3_100_000),
+    vips: () => {
+      const names = new Map(netlink.links().map((l) => [l.index, l.name]));
+      return netlink
+        .addresses()
+        .filter((a) => !own.has(a.address.text))
+        .map((a) => `${names.get(a.ifindex) ?? `#${a.ifindex}`} ${a.address.text}/${a.prefixLength}`)
+        .sort();
+    },
+    link: (name: string) => netlink.links().find((l) => l.name === name),
+  };
+}
+
+/**
+ * Another CARP node on the rig's segment: one group's engine (the same code as carpd's) on a
+ * SimTransport, without host effects. Same passphrase and vhid as groupConfig()'s by default.
+ */
+export function simPeer(rig: Pick<DaemonRig, 'lan' | 'clock'>, options: { address: string; advskew: number; vhid?: number; addresses?: readonly string[]; passphrase?: string }): GroupRunner {
+  const logger = new MemoryLogger();
+  const transport = new SimTransport(rig.lan, `peer:${options.address}`, [parseIpAddress(options.address)]);
+  const vhid = options.vhid ?? 7;
+  const settings = makeGroupSettings({
+    name: `peer/vhid${vhid}`,
+    vhid,
+    key: carpKeyFromPassphrase(options.passphrase ?? 'secret'),
+    addresses: (options.addresses ?? [`198.51.100.${vhid}`]).map((a) => parseIpAddress(a)),
+    advskew: options.advskew,
+  });
+  const runner = new GroupRunner(settings, { clock: rig.clock, transport, effects: noGroupEffects, logger, stateStore: new MemoryGroupStateStore() });
+  new CarpNode(transport, logger).addGroup(runner);
+  runner.start();
+  return runner;
+}
