@@ -208,6 +208,7 @@ function formatGroup(g: GroupStatus, now: Date): string {
   const parts = [`manual ${d.manual}`, `health ${d.health}`];
   if (d.maintenance) parts.push('maintenance');
   if (d.syncSet !== undefined) parts.push(`sync set ${d.syncSet.name} ${d.syncSet.demotion}`);
+  if (d.fault === true) parts.push('fault');
   const master =
     g.master === null
       ? g.state === 'MASTER'
@@ -223,6 +224,13 @@ function formatGroup(g: GroupStatus, now: Date): string {
     ['counters', `adverts sent ${c.advertsSent}, received ${c.advertsReceived}, send errors ${c.sendErrors}, transitions ${c.transitions}`],
     ['drops', nonZero(c.drops)],
   ];
+  if (g.fault !== undefined && g.fault !== null) {
+    rows.push(['FAULT', `${g.fault.reason}; fully demoted until ${g.fault.until} (${g.fault.failures} failed claim(s) in a row)`]);
+  }
+  if (g.effects !== undefined && (g.effects.claimFailures > 0 || g.effects.repairs > 0 || g.effects.conflicts > 0)) {
+    rows.push(['effects', `failed claims ${g.effects.claimFailures}, repairs ${g.effects.repairs}, address conflicts ${g.effects.conflicts}`]);
+  }
+  if (g.keyChange !== undefined) rows.push(['key change', `also signing with the previous key and addresses (${g.keyChange.previousAddresses.join(' ')}) until ${g.keyChange.until}`]);
   if (g.peers.length > 0) rows.push(['peers', g.peers.join(' ')]);
   if (g.vmac !== undefined) rows.push(['vmac', g.vmac]);
   rows.push(['scripts', `runs ${g.scripts.runs}, failures ${g.scripts.failures}, timeouts ${g.scripts.timeouts}${g.scripts.lastDurationMs === undefined ? '' : `, last ${g.scripts.lastDurationMs} ms`}`]);

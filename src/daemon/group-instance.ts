@@ -159,6 +159,7 @@ export class GroupInstance {
       logger,
       onClaimFailed: (error) => this.claimFailed(error),
       onClaimed: () => this.claimSucceeded(),
+      onRepaired: () => this.counts.repairs++,
       ...(this.deps.claimRetryDelaysMs === undefined ? {} : { retryDelaysMs: this.deps.claimRetryDelaysMs }),
     });
     const transport = useVirtualMac
@@ -243,7 +244,6 @@ export class GroupInstance {
   }
 
   private requestRepair(): void {
-    this.counts.repairs++;
     this.effects?.repair();
   }
 

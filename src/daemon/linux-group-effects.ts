@@ -75,6 +75,8 @@ export interface LinuxGroupEffectsOptions {
   readonly onClaimFailed?: (error: Error) => void;
   /** The addresses are configured (a claim or a repair succeeded). */
   readonly onClaimed?: () => void;
+  /** A repair found something missing and put it back (what, for the counters). */
+  readonly onRepaired?: (fixed: readonly string[]) => void;
   /** Delays between claim attempts (default CLAIM_RETRY_DELAYS_MS). */
   readonly retryDelaysMs?: readonly number[];
 }
@@ -221,7 +223,10 @@ export class LinuxGroupEffects implements GroupEffects {
       if (!this.holding || this.closed) return;
       try {
         const fixed = await this.configure(mode);
-        if (fixed.length > 0) this.options.logger.warn(`${this.options.group}: repaired: ${fixed.join(', ')}`, { group: this.options.group, repaired: fixed });
+        if (fixed.length > 0) {
+          this.options.logger.warn(`${this.options.group}: repaired: ${fixed.join(', ')}`, { group: this.options.group, repaired: fixed });
+          this.options.onRepaired?.(fixed);
+        }
         this.options.onClaimed?.();
         return;
       } catch (error) {

@@ -25,6 +25,7 @@ import { parseListenAddress, startMetricsServer } from '../metrics/metrics-serve
 import { Daemon, prepareGroups, type DaemonDependencies } from './daemon.ts';
 import { linuxPlatform, type DaemonPlatform } from './daemon-platform.ts';
 import { InstanceLocks, realCause } from './instance-lock.ts';
+import { Lifecycle } from './lifecycle.ts';
 import { describeErrno, StartupError } from './startup-error.ts';
 import { dirname } from 'node:path';
 
@@ -42,7 +43,7 @@ const FATAL_STOP_LIMIT_MS = 15_000;
 /** Runs until SIGTERM/SIGINT; resolves with the exit status. Throws StartupError for operator errors. */
 export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, options: RunOptions = {}): Promise<number> {
   // Handlers go in first: a SIGTERM at any moment of start-up must lead to a clean stop.
-  const lifecycle = new Lifecycle(logger);
+  const lifecycle = new Lifecycle(logger, { onReload: sdNotifyReload });
   const undo: (() => Promise<void> | void)[] = [];
   try {
     // 1. Validate: nothing on the host is touched, so a failure here has changed nothing.
@@ -115,6 +116,12 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
   }
 }
 
+/** systemd's view of a reload (Type=notify-reload): RELOADING=1 before, READY=1 after. */
+const sdNotifyReload = {
+  started: (): void => void sdNotify(`RELOADING=1\nMONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`),
+  finished: (): void => void sdNotify('READY=1'),
+};
+
 /** Binds the control socket, naming the real cause of a failure. */
 async function listenControl(path: string, daemon: Daemon, logger: ConsoleLogger): Promise<ControlServer> {
   try {
@@ -125,76 +132,5 @@ async function listenControl(path: string, daemon: Daemon, logger: ConsoleLogger
     if (code === 'EEXIST') throw new StartupError(`control socket ${path}: exists and is not a socket; not removing it`, 'CARPD_CONTROL_SOCKET');
     const cause = code === 'ENOENT' || code === 'EEXIST' || code === 'ENOTDIR' ? realCause(dirname(path), error) : error;
     throw new StartupError(`control socket ${path}: ${describeErrno(cause)}`, 'CARPD_CONTROL_SOCKET');
-  }
-}
-
-/** Why the daemon stops. */
-type StopReason = { readonly kind: 'signal'; readonly signal: string } | { readonly kind: 'fatal'; readonly error: unknown };
-
-/** Signals and fatal errors, from the first line of start-up to the end. */
-class Lifecycle {
-  readonly abort = new AbortController();
-  readonly stopped: Promise<StopReason>;
-  stopRequested: StopReason | undefined;
-  private resolveStopped!: (reason: StopReason) => void;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- process.on's own listener type
-  private readonly handlers: [string, (...args: any[]) => void][] = [];
-
-  constructor(private readonly logger: ConsoleLogger) {
-    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
-    const onStop = (signal: NodeJS.Signals): void => {
-      if (this.stopRequested !== undefined) {
-        // A second signal during the handover ends the process at once.
-        process.exit(1);
-      }
-      this.request({ kind: 'signal', signal });
-    };
-    this.on('SIGTERM', onStop);
-    this.on('SIGINT', onStop);
-    // Until the groups run there is nothing to reload: a SIGHUP must not kill start-up either.
-    this.on('SIGHUP', () => this.logger.info('SIGHUP during start-up: nothing to reload yet'));
-  }
-
-  /** SIGHUP reloads from now on. */
-  serveReloads(daemon: Daemon): void {
-    this.off('SIGHUP');
-    this.on('SIGHUP', () => {
-      sdNotify(`RELOADING=1\nMONOTONIC_USEC=${process.hrtime.bigint() / 1000n}`);
-      void daemon.reload().then((result) => {
-        if (result.ok) this.logger.info(result.message);
-        sdNotify('READY=1');
-      });
-    });
-  }
-
-  /** After start, an uncaught error stops the daemon the graceful way instead of killing it. */
-  catchFatalErrors(): void {
-    const fatal = (error: unknown): void => {
-      if (this.stopRequested === undefined) this.request({ kind: 'fatal', error });
-      else this.logger.error('error while stopping', { error: String(error) });
-    };
-    this.on('uncaughtException', fatal);
-    this.on('unhandledRejection', fatal);
-  }
-
-  dispose(): void {
-    for (const [event, handler] of this.handlers.splice(0)) process.off(event, handler);
-  }
-
-  private request(reason: StopReason): void {
-    this.stopRequested = reason;
-    this.abort.abort();
-    this.resolveStopped(reason);
-  }
-
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- process.on's own listener type
-  private on(event: string, handler: (...args: any[]) => void): void {
-    this.handlers.push([event, handler]);
-    process.on(event, handler);
-  }
-
-  private off(event: string): void {
-    for (const [name, handler] of this.handlers.filter(([name]) => name === event)) process.off(name, handler);
-    this.handlers.splice(0, this.handlers.length, ...this.handlers.filter(([name]) => name !== event));
   }
 }

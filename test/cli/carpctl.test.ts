@@ -172,3 +172,20 @@ describe('carpctl formatting', () => {
     assert.match(text, /drops no group claimed:\n\s+eth0\s+unknown-vhid 5/);
   });
 });
+
+it('formatStatus: a fault, drift repairs and a key change under way are shown', () => {
+  const now = new Date('2024-05-01T12:05:00.000Z');
+  const group = sampleGroup({
+    state: 'BACKUP',
+    reason: 'claim-failed',
+    demotion: { total: 255, manual: 0, maintenance: false, health: 0, fault: true },
+    fault: { reason: 'could not configure the addresses: add 198.51.100.7/24 on carp7: EPERM', since: '2024-05-01T12:04:55.000Z', until: '2024-05-01T12:05:05.000Z', failures: 1 },
+    effects: { claimFailures: 1, repairs: 2, conflicts: 0 },
+    keyChange: { previousAddresses: ['198.51.100.7'], until: '2024-05-01T12:15:00.000Z' },
+  });
+  const text = formatStatus({ ...sampleStatus(), groups: [group] }, now);
+  assert.match(text, /demotion\s+255 \(.*fault\)/);
+  assert.match(text, /FAULT\s+could not configure the addresses: .*EPERM; fully demoted until 2024-05-01T12:05:05.000Z \(1 failed claim/);
+  assert.match(text, /effects\s+failed claims 1, repairs 2, address conflicts 0/);
+  assert.match(text, /key change\s+also signing with the previous key and addresses \(198\.51\.100\.7\) until 2024-05-01T12:15:00.000Z/);
+});

@@ -180,7 +180,7 @@ describe('fail-safe: start-up', { skip: skip ?? false }, () => {
       assert.deepEqual(await vipHolders(), ['a']);
       assert.deepEqual(newTransitions(b.node, bCount), []);
       assert.equal(phaseOf(a.node), 'master');
-      assert.ok(ping.longestGapMs < 200, `client outage ${ping.longestGapMs} ms`);
+      assert.ok(ping.longestGapMs < 500, `client outage ${ping.longestGapMs} ms`);
       diag(t, 'second instance', ping);
     } finally {
       await stopAll(a.node, b.node);
@@ -202,7 +202,7 @@ describe('fail-safe: start-up', { skip: skip ?? false }, () => {
       assert.ok(logHas(second, /CARPD_ALREADY_RUNNING/), tail(second));
       assert.deepEqual(await carpLink('a'), before, 'carp7 untouched');
       assert.deepEqual(await vipHolders(), ['a']);
-      assert.ok(ping.longestGapMs < 200, `client outage ${ping.longestGapMs} ms`);
+      assert.ok(ping.longestGapMs < 500, `client outage ${ping.longestGapMs} ms`);
       diag(t, 'second instance, other paths', ping);
     } finally {
       await stopAll(a.node, b.node);
@@ -234,7 +234,7 @@ describe('fail-safe: start-up', { skip: skip ?? false }, () => {
       assert.deepEqual(await vipHolders(), ['b'], `${label}: the VIP stays on b alone`);
       assert.deepEqual(newTransitions(b, bCount), [], `${label}: b saw no master from a`);
       assert.equal(records(a).filter((r) => r['to'] === 'master').length, 0, `${label}: a never became master`);
-      assert.ok(ping.longestGapMs < 200, `${label}: client outage ${ping.longestGapMs} ms`);
+      assert.ok(ping.longestGapMs < 500, `${label}: client outage ${ping.longestGapMs} ms`);
       diag(t, label, ping);
     } finally {
       cleanup?.();
@@ -394,7 +394,7 @@ describe('fail-safe: reload', { skip: skip ?? false }, () => {
       assert.equal(await holdsVip('a', VIP2), false, 'nothing of the new file applied');
       assert.equal((await lab.links('a')).some((l) => l.name === 'carp8'), false);
       assert.deepEqual(await vipHolders(), ['a']);
-      assert.ok(ping.longestGapMs < 200, `client outage ${ping.longestGapMs} ms`);
+      assert.ok(ping.longestGapMs < 500, `client outage ${ping.longestGapMs} ms`);
       writePassphrase(a.m, 'db.pass', 'db-pass');
       const fixed = await carpctlOn(lab, a.m, ['reload']);
       assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
