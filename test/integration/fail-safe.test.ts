@@ -29,7 +29,7 @@ const cleanups: (() => void)[] = [];
 
 before(async () => {
   if (skip !== undefined) return;
-  lab = await Lab.create({ hosts: ['a', 'b', 'c'] });
+  lab = await Lab.create({ hosts: ['a', 'b', 'c'], ipv6: true });
 });
 after(async () => {
   try {
@@ -231,6 +231,8 @@ describe('fail-safe: start-up', { skip: skip ?? false }, () => {
       assert.ok(logHas(a, code), `${label}: expected ${code}:\n${tail(a)}`);
       if (message !== undefined) assert.ok(logHas(a, message), `${label}: expected the real cause ${message}:\n${tail(a)}`);
       assert.equal(await carpLink('a'), undefined, `${label}: no carp7 left on a`);
+      const arpIgnore = await lab!.exec('a', ['sysctl', '-n', 'net.ipv4.conf.eth0.arp_ignore']);
+      assert.equal(arpIgnore.stdout.trim(), '0', `${label}: no sysctl changed`);
       assert.deepEqual(await vipHolders(), ['b'], `${label}: the VIP stays on b alone`);
       assert.deepEqual(newTransitions(b, bCount), [], `${label}: b saw no master from a`);
       assert.equal(records(a).filter((r) => r['to'] === 'master').length, 0, `${label}: a never became master`);
@@ -471,6 +473,44 @@ describe('fail-safe: reload', { skip: skip ?? false }, () => {
       b.node = restarted;
     } finally {
       await stopAll(a.node, b.node);
+    }
+  });
+});
+
+describe('fail-safe: effects confirmed', { skip: skip ?? false }, () => {
+  test('claim failure (IPv6 disabled on the new carp7): a leaves mastership fully demoted and b holds every VIP', { timeout: 90_000 }, async (t) => {
+    assert.ok(lab !== undefined);
+    const VIP6 = '2001:db8::107';
+    const { a: ma, b: mb } = machines();
+    const addresses = [`${VIP}/24`, `${VIP6}/64`];
+    const b = start(mb, config(mb, 100, { addresses }));
+    let a: CarpdNode | undefined;
+    // Every interface created from now on in a's namespace has IPv6 off: carp7's IPv6 VIP cannot be added.
+    await lab.exec('a', ['sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+    try {
+      await waitForPhase(b, 'master', 8_000);
+      await eventually('both VIPs on b', 3_000, async () => (await holdsVip('b')) && (await holdsVip('b', VIP6)));
+      const ping = await pingDuring(6_000, async () => {
+        a = start(ma, config(ma, 0, { addresses }));
+        await waitForPhase(a, 'master', 8_000);
+        await waitForPhase(a, 'backup', 3_000, webTransitions(a).findIndex((x) => x.to === 'master') + 1);
+        await eventually('b master again with both VIPs', 3_000, async () => phaseOf(b) === 'master' && (await holdsVip('b')) && (await holdsVip('b', VIP6)));
+      });
+      assert.ok(a !== undefined);
+      const left = webTransitions(a).find((x) => x.reason === 'claim-failed');
+      assert.ok(left !== undefined, `a left mastership as claim-failed:\n${tail(a)}`);
+      assert.ok(logHas(a, /leaving mastership/), tail(a));
+      assert.equal(await holdsVip('a'), false, 'a keeps none of the VIPs');
+      assert.equal(await holdsVip('a', VIP6), false);
+      const s = (await status(ma)).groups[0] as unknown as { fault: unknown; demotion: { total: number } };
+      assert.notEqual(s.fault, null, 'status shows the fault');
+      assert.equal(s.demotion.total, 255);
+      const after = await lab.ping('c', VIP, { intervalMs: 10, durationMs: 500 });
+      assert.ok(after.received > 40, `the client reaches b: ${after.received}/${after.sent}`);
+      diag(t, 'failed claim and hand-back', ping);
+    } finally {
+      await lab.exec('a', ['sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=0']);
+      await stopAll(a, b);
     }
   });
 });
