@@ -228,10 +228,11 @@ export class Daemon implements DaemonControl {
     const before = instance.config;
     instance.reconfigure(group.config, group.key, addresses);
     if (!sameTrack(before, group.config)) {
-      this.monitors.get(group.config.name)?.stop();
+      const previous = this.monitors.get(group.config.name);
+      previous?.stop();
       this.monitors.delete(group.config.name);
-      instance.setHealth(0, []);
-      this.startHealth(group.config);
+      if (group.config.track.checks.length === 0 && group.config.track.interfaces.length === 0) instance.setHealth(0, []);
+      this.startHealth(group.config, previous);
     }
     this.deps.logger.info(`${group.config.name}: updated in place`, { group: group.config.name, fields: change.fields });
   }
@@ -367,9 +368,10 @@ export class Daemon implements DaemonControl {
     return host;
   }
 
-  private startHealth(config: GroupConfig): void {
+  private startHealth(config: GroupConfig, carryOver?: HealthMonitor): void {
     if (config.track.checks.length === 0 && config.track.interfaces.length === 0) return;
     const monitor = new HealthMonitor({
+      ...(carryOver === undefined ? {} : { carryOver }),
       groups: [{ group: config.name, checks: config.track.checks, interfaces: config.track.interfaces }],
       logger: this.deps.logger,
       clock: this.deps.clock,

@@ -45,6 +45,12 @@ export interface HealthMonitorOptions {
   readonly onCheckChange?: (group: string, check: CheckStatus) => void;
   /** The probes; the real ones by default. */
   readonly probe?: ProbeFunction;
+  /**
+   * The monitor this one replaces (a reload changed the group's checks): a check that probes the
+   * same thing keeps its verdict, and a tracked interface its known state, so a reload that
+   * only changes a weight does not make every check "pending" (unhealthy) and the master yield.
+   */
+  readonly carryOver?: HealthMonitor;
 }
 
 /** Per-check counters, for metrics. */
@@ -119,6 +125,8 @@ export class HealthMonitor {
         interfaces: group.interfaces.map((config) => ({ config, up: false, known: false, lastResult: 'link state unknown' })),
         health: 0,
       };
+      const previous = options.carryOver?.groups.get(group.group);
+      if (previous !== undefined) carryOver(previous, runtime);
       runtime.health = healthOf(runtime);
       this.groups.set(group.group, runtime);
     }
@@ -290,6 +298,29 @@ export class HealthMonitor {
 }
 
 /** The summed weights of a group's failed checks and down interfaces. */
+/** Copies verdicts from the checks and interfaces of a replaced monitor that probe the same thing. */
+function carryOver(previous: GroupRuntime, next: GroupRuntime): void {
+  const probeOf = (config: HealthCheckConfig): string => {
+    const { weight: _weight, rise: _rise, fall: _fall, intervalSeconds: _interval, ...probe } = config;
+    return JSON.stringify(probe);
+  };
+  for (const check of next.checks) {
+    const same = previous.checks.find((old) => probeOf(old.config) === probeOf(check.config));
+    if (same === undefined) continue;
+    check.filter = same.filter;
+    check.lastResult = same.lastResult;
+    if (same.lastChangeAt !== undefined) check.lastChangeAt = same.lastChangeAt;
+  }
+  for (const tracked of next.interfaces) {
+    const same = previous.interfaces.find((old) => old.config.interface === tracked.config.interface);
+    if (same === undefined) continue;
+    tracked.up = same.up;
+    tracked.known = same.known;
+    tracked.lastResult = same.lastResult;
+    if (same.lastChangeAt !== undefined) tracked.lastChangeAt = same.lastChangeAt;
+  }
+}
+
 function healthOf(group: GroupRuntime): number {
   let health = 0;
   for (const check of group.checks) if (!check.filter.healthy) health += Math.max(0, check.config.weight);

@@ -262,3 +262,28 @@ describe('HealthMonitor', () => {
     assert.deepEqual(t.history('g'), [[0, 50]]);
   });
 });
+
+describe('HealthMonitor carry-over (reload)', () => {
+  it('a replacement monitor keeps the verdicts of checks that probe the same thing; a new probe starts pending', async () => {
+    const t = setup([{ group: 'g', checks: [check('web', { weight: 40 }), check('db', { weight: 10 })], interfaces: [{ interface: 'eth1', weight: 5 }] }]);
+    t.monitor.start();
+    t.monitor.setInterfaceState('eth1', true);
+    await t.advance(3); // both healthy at t=2
+    assert.equal(t.monitor.health('g'), 0);
+    t.monitor.stop();
+    const reported: number[] = [];
+    const next = new HealthMonitor({
+      groups: [{ group: 'g', checks: [check('web', { weight: 90 }), { ...check('db'), kind: 'command', command: ['/bin/other'] } as HealthCheckConfig], interfaces: [{ interface: 'eth1', weight: 7 }] }],
+      logger: t.logger,
+      clock: t.clock,
+      probe: t.probes.probe,
+      onChange: (_group, health) => reported.push(health),
+      carryOver: t.monitor,
+    });
+    next.start();
+    // web (new weight, same probe) stays healthy, eth1 stays up; db probes something else: pending.
+    assert.deepEqual(reported, [50]);
+    assert.equal(next.status('g').find((c) => c.name === 'web')?.healthy, true);
+    next.stop();
+  });
+});

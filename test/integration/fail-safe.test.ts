@@ -354,6 +354,24 @@ describe('fail-safe: drift under a master', { skip: skip ?? false }, () => {
     );
   });
 
+  test('a VIP added by hand on the backup: logged and counted as a conflict, left to the operator', { timeout: 60_000 }, async (t) => {
+    assert.ok(lab !== undefined);
+    const { a, b } = await cluster();
+    try {
+      const counts = { a: webTransitions(a.node).length, b: webTransitions(b.node).length };
+      await lab.exec('b', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+      await eventually('b reports the conflict', 3_000, () => logHas(b.node, /conflict: virtual address 198\.51\.100\.107 appeared on this host while BACKUP/));
+      const s = (await status(b.m)).groups[0] as unknown as { effects: { conflicts: number } };
+      assert.equal(s.effects.conflicts, 1);
+      assert.deepEqual(newTransitions(a.node, counts.a), []);
+      assert.deepEqual(newTransitions(b.node, counts.b), []);
+      await lab.exec('b', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+      t.diagnostic('conflict logged; carpd left the operator\'s address alone');
+    } finally {
+      await stopAll(a.node, b.node);
+    }
+  });
+
   test('parent interface deleted and re-created: b takes over, then a picks up the new eth0 and preempts', { timeout: 90_000 }, async (t) => {
     assert.ok(lab !== undefined);
     const { a, b } = await cluster();
