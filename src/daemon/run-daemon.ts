@@ -129,8 +129,9 @@ async function listenControl(path: string, daemon: Daemon, logger: ConsoleLogger
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new StartupError(`control socket ${path}: another carpd is running and answering on it`, 'CARPD_ALREADY_RUNNING');
-    if (code === 'EEXIST') throw new StartupError(`control socket ${path}: exists and is not a socket; not removing it`, 'CARPD_CONTROL_SOCKET');
+    // Node's recursive mkdir says EEXIST where a path component is a regular file: find the real cause.
     const cause = code === 'ENOENT' || code === 'EEXIST' || code === 'ENOTDIR' ? realCause(dirname(path), error) : error;
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') throw new StartupError(`control socket ${path}: exists and is not a socket; not removing it`, 'CARPD_CONTROL_SOCKET');
     throw new StartupError(`control socket ${path}: ${describeErrno(cause)}`, 'CARPD_CONTROL_SOCKET');
   }
 }
