@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CleanupGuard, type GuardSpawn } from '../../src/daemon/cleanup-guard.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
+import { runGuardProcess } from '../helpers/guard-process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CARPD = fileURLToPath(new URL('../../bin/carpd', import.meta.url));
@@ -24,30 +25,15 @@ interface GuardRun {
   readonly logs: { level: string; msg: string; [field: string]: unknown }[];
 }
 
-/** Runs the guard, writes these lines, then ends stdin if asked; resolves when it exits (killed after 20 s). */
-function runGuardProcess(spec: string, lines: readonly string[], endStdin: boolean): Promise<GuardRun> {
-  const child = spawn(process.execPath, [CARPD, '__guard', spec], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  for (const line of lines) child.stdin.write(`${line}\n`);
-  if (endStdin) child.stdin.end();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the guard did not exit within 20 s; stderr: ${stderr}`));
-    }, 20_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      child.stdin.destroy();
-      try {
-        const logs = stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as GuardRun['logs'][number]);
-        resolve({ code, signal, logs });
-      } catch {
-        reject(new Error(`unexpected stderr: ${stderr}`));
-      }
-    });
-  });
+/** Runs the guard, writes these lines, then ends stdin if asked; resolves with its parsed logs when it exits. */
+async function runGuard(spec: string, lines: readonly string[], endStdin: boolean): Promise<GuardRun> {
+  const { code, signal, stderr } = await runGuardProcess(spec, lines, { endStdin });
+  try {
+    const logs = stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as GuardRun['logs'][number]);
+    return { code, signal, logs };
+  } catch {
+    throw new Error(`unexpected stderr: ${stderr}`);
+  }
 }
 
 /** Waits for a promise, at most ms; the referenced timer also keeps the test alive while the unref'd guards run. */
@@ -65,20 +51,20 @@ const cleanupLog = (run: GuardRun) => run.logs.find((l) => l.msg === 'carpd ende
 const twoGroups = JSON.stringify({ items: [NO_SUCH_INTERFACE, NO_SUCH_INTERFACE].map((interfaceName) => ({ interfaceName, addresses: [] })) });
 
 test('guard process: an update, then "done" with the pipe still open: exits 0 without cleaning', { timeout: 30_000 }, async () => {
-  const run = await runGuardProcess('{"items":[]}', [twoGroups, 'done'], false);
+  const run = await runGuard('{"items":[]}', [twoGroups, 'done'], false);
   assert.equal(run.code, 0);
   assert.equal(cleanupLog(run), undefined);
   assert.deepEqual(run.logs, []);
 });
 
 test('guard process: the pipe closed without "done": cleans up (nothing, for no items) and exits 0', { timeout: 30_000 }, async () => {
-  const run = await runGuardProcess('{"items":[]}', [], true);
+  const run = await runGuard('{"items":[]}', [], true);
   assert.equal(run.code, 0);
   assert.equal(cleanupLog(run)?.groups, 0);
 });
 
 test('guard process: cleans up with the latest well-formed spec; a malformed line is ignored', { timeout: 30_000 }, async () => {
-  const run = await runGuardProcess('{"items":[]}', [twoGroups, '{"items":[{"interfaceName":'], true);
+  const run = await runGuard('{"items":[]}', [twoGroups, '{"items":[{"interfaceName":'], true);
   assert.equal(run.code, 0);
   assert.ok(run.logs.some((l) => l.level === 'warn' && l.msg === 'ignoring a malformed guard spec line'));
   assert.equal(cleanupLog(run)?.groups, 2);

@@ -7,33 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { GuardSpec } from '../../src/daemon/cleanup-guard.ts';
+import { runGuardProcess } from '../helpers/guard-process.ts';
 import { hostTestRangeAddresses, ip, TestNamespaces } from '../helpers/netns.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CARPD = fileURLToPath(new URL('../../bin/carpd', import.meta.url));
 
-/** Runs the guard in the namespace, writes the lines, closes stdin; resolves with its exit code (killed after 20 s). */
-function runGuardIn(ns: string, spec: GuardSpec, lines: readonly string[]): Promise<number | null> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CARPD, '__guard', JSON.stringify(spec)], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  for (const line of lines) child.stdin.write(`${line}\n`);
-  child.stdin.end();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the guard did not exit within 20 s; stderr: ${stderr}`));
-    }, 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
+/** Runs the guard in the namespace, writes the lines, closes stdin; resolves with its exit code. */
+async function runGuardIn(ns: string, spec: GuardSpec, lines: readonly string[]): Promise<number | null> {
+  return (await runGuardProcess(JSON.stringify(spec), lines, { endStdin: true, netns: ns })).code;
 }
 
 /** The IPv4 addresses on a link in the namespace, as "IP/prefix". */
