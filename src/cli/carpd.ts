@@ -1,11 +1,9 @@
 /**
  * carpd's command line: dispatches to subcommands. Returns the exit status instead of exiting,
- * so tests can call it in-process.
+ * so tests can call it in-process. Each command's code is imported only when that command runs:
+ * `carpd --version` or `--help` loads nothing else, `inspect` no daemon, the daemon no demo.
  */
-import { readFile } from 'node:fs/promises';
-import { runInspect } from './inspect.ts';
-import { runDemo } from './demo.ts';
-import { runCleanupCommand, runDaemonCommand, runUcarpCommand } from './daemon-command.ts';
+import { CARPD_VERSION } from '../version.ts';
 
 const USAGE = `usage: carpd --config FILE [--control PATH] [--metrics ADDR:PORT]      run every group of a config file
        carpd --check --config FILE                                      validate and print the normalised config
@@ -30,25 +28,27 @@ export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
   try {
     switch (command) {
-      case 'inspect':
+      case 'inspect': {
+        const [{ runInspect }, { readFile }] = await Promise.all([import('./inspect.ts'), import('node:fs/promises')]);
         return await runInspect(rest, {
           stdout: (line) => process.stdout.write(`${line}\n`),
           stderr: (line) => process.stderr.write(`${line}\n`),
           readFile: async (path) => new Uint8Array(await readFile(path)),
         });
+      }
       case 'demo':
-        return await runDemo(rest);
+        return await (await import('./demo.ts')).runDemo(rest);
       case 'ucarp':
-        return await runUcarpCommand(rest);
+        return await (await import('./daemon-command.ts')).runUcarpCommand(rest);
       case 'cleanup':
-        return await runCleanupCommand(rest);
+        return await (await import('./daemon-command.ts')).runCleanupCommand(rest);
       case '__guard': {
         const { runGuard } = await import('../daemon/cleanup-guard.ts');
         const { ConsoleLogger } = await import('../linux/console-logger.ts');
         return await runGuard(rest[0], new ConsoleLogger('info'));
       }
       case '--help-daemon':
-        return await runDaemonCommand(['--help']);
+        return await (await import('./daemon-command.ts')).runDaemonCommand(['--help']);
       case '-h':
       case '--help':
       case 'help':
@@ -56,13 +56,13 @@ export async function main(args: string[]): Promise<number> {
         return 0;
       case '-V':
       case '--version':
-        process.stdout.write('carpd 0.1.0\n');
+        process.stdout.write(`carpd ${CARPD_VERSION}\n`);
         return 0;
       case undefined:
         process.stderr.write(USAGE);
         return 2;
       default:
-        if (command.startsWith('-')) return await runDaemonCommand(args);
+        if (command.startsWith('-')) return await (await import('./daemon-command.ts')).runDaemonCommand(args);
         process.stderr.write(`carpd: unknown command ${JSON.stringify(command)}\n${USAGE}`);
         return 2;
     }

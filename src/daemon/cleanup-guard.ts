@@ -14,7 +14,8 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.ts';
 import { performance } from 'node:perf_hooks';
 import { parseIpAddress, tryParseIpAddress } from '../protocol/ip-address.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -120,7 +121,7 @@ export class CleanupGuard {
   }
 
   private launch(): void {
-    const carpd = resolve(import.meta.dirname, '../../bin/carpd');
+    const carpd = join(packageRoot(), 'bin', 'carpd');
     let child: GuardChild;
     try {
       // Its own session: a signal to the daemon's process group (a shell's kill -9 -PGID) must not take the guard too.

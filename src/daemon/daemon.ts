@@ -26,11 +26,11 @@ import type { ResolvedAddress } from './linux-group-effects.ts';
 import { planReload, sameTrack, type GroupChange } from './reload-plan.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
 import { StartupError } from './startup-error.ts';
+import { CARPD_VERSION } from '../version.ts';
 
 export { StartupError } from './startup-error.ts';
 
-/** carpd's version, reported by status and metrics. */
-export const CARPD_VERSION = '0.2.0';
+export { CARPD_VERSION } from '../version.ts';
 
 /** A group ready to start: its configuration and its key, read and checked. */
 export interface PreparedGroup {

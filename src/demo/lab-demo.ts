@@ -9,7 +9,8 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.ts';
 import { masterDownMicros } from '../fsm/intervals.ts';
 import { Lab, type LabHost, type LabProcess } from '../lab/lab.ts';
 import { parsePingOutput, type PingReply } from '../lab/ping.ts';
@@ -23,7 +24,7 @@ const SERVERS = [
   { name: 'bravo', advskew: 50 },
   { name: 'charlie', advskew: 100 },
 ] as const;
-const CARPD = resolve(import.meta.dirname, '../../bin/carpd');
+const CARPD = join(packageRoot(), 'bin', 'carpd');
 /** A gap between two client replies longer than this is reported as an outage (pings are 10 ms apart). */
 const OUTAGE_MS = 50;
 

@@ -4,6 +4,8 @@
  * Loaded lazily so that modules importing the Linux adapters still load where it is not built.
  */
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.ts';
 
 /** What the addon hands to onPacket for each datagram. */
 export interface NativePacket {
@@ -124,6 +126,6 @@ let binding: NativeBinding | undefined;
 
 /** Loads the addon once; throws if it was not built (run `npm ci` or `npm run install`). */
 export function loadNativeBinding(): NativeBinding {
-  binding ??= createRequire(import.meta.url)('../../build/Release/carp_socket.node') as NativeBinding;
+  binding ??= createRequire(import.meta.url)(join(packageRoot(), 'build', 'Release', 'carp_socket.node')) as NativeBinding;
   return binding;
 }

@@ -1,0 +1,52 @@
+/**
+ * The installed entry points (bin/carpd, bin/carpctl) run the build in dist/, never TypeScript;
+ * their first load holds only the command line: every subcommand's code is a chunk loaded on
+ * first use (dist/meta.json, esbuild's metafile, says what each output statically imports).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CARPD_VERSION } from '../../src/version.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const built = existsSync(join(ROOT, 'dist', 'meta.json'));
+const skip = built ? false : 'dist/ not built (npm run build)';
+
+interface Meta {
+  readonly outputs: Record<string, { readonly imports: readonly { readonly path: string; readonly kind: string }[]; readonly inputs: Record<string, unknown> }>;
+}
+
+/** The sources an output loads before its code runs: its own and those of its static imports, transitively. */
+function staticInputs(meta: Meta, output: string, seen = new Set<string>()): string[] {
+  if (seen.has(output)) return [];
+  seen.add(output);
+  const entry = meta.outputs[output];
+  assert.ok(entry !== undefined, `no ${output} in dist/meta.json`);
+  return [...Object.keys(entry.inputs), ...entry.imports.filter((i) => i.kind === 'import-statement' && meta.outputs[i.path] !== undefined).flatMap((i) => staticInputs(meta, i.path, seen))];
+}
+
+test('bin/carpd and bin/carpctl load dist/, not TypeScript', () => {
+  for (const name of ['carpd', 'carpctl']) {
+    const launcher = readFileSync(join(ROOT, 'bin', name), 'utf8');
+    assert.match(launcher, new RegExp(`\\.\\./dist/${name}\\.js`));
+    assert.doesNotMatch(launcher, /tsx|\.ts['"]/);
+  }
+});
+
+test('carpd --version prints the package version; package.json agrees', { skip }, () => {
+  const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'carpd'), '--version'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, `carpd ${CARPD_VERSION}\n`);
+  assert.equal((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version, CARPD_VERSION);
+});
+
+test('lazy entry points: --version, --help and carpctl load no daemon, inspect, demo or config code', { skip }, () => {
+  const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'meta.json'), 'utf8')) as Meta;
+  for (const output of ['dist/carpd.js', 'dist/carpctl.js']) {
+    const inputs = staticInputs(meta, output);
+    const heavy = inputs.filter((f) => /src\/(daemon|demo|config|engine|linux|sim|protocol)\/|src\/cli\/(inspect|daemon-command|demo)\.ts|node_modules\/(yaml|zod)/.test(f));
+    assert.deepEqual(heavy, [], `${output} loads at start: ${heavy.join(', ')}`);
+  }
+});
