@@ -42,11 +42,6 @@ export async function main(args: string[]): Promise<number> {
         return await (await import('./daemon-command.ts')).runUcarpCommand(rest);
       case 'cleanup':
         return await (await import('./daemon-command.ts')).runCleanupCommand(rest);
-      case '__guard': {
-        const { runGuard } = await import('../daemon/cleanup-guard.ts');
-        const { ConsoleLogger } = await import('../linux/console-logger.ts');
-        return await runGuard(rest[0], new ConsoleLogger('info'));
-      }
       case '--help-daemon':
         return await (await import('./daemon-command.ts')).runDaemonCommand(['--help']);
       case '-h':

@@ -44,7 +44,7 @@ export interface DaemonPlatform {
   readKey(source: PassphraseSource, logger: Logger): Uint8Array;
 }
 
-/** The real platform: raw sockets and AF_PACKET through the addon, /proc/sys, `carpd __guard`. */
+/** The real platform: raw sockets and AF_PACKET through the addon, /proc/sys, the native carpd-guard. */
 export function linuxPlatform(): DaemonPlatform {
   return {
     openInterface: ({ link, families, ownAddresses, sources, logger }) => {

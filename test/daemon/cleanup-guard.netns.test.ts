@@ -8,14 +8,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { GuardSpec } from '../../src/daemon/cleanup-guard.ts';
+import { encodeGuardSpec, type GuardSpec } from '../../src/daemon/cleanup-guard.ts';
 import { runGuardProcess } from '../helpers/guard-process.ts';
 import { hostTestRangeAddresses, ip, TestNamespaces } from '../helpers/netns.ts';
 
 
 /** Runs the guard in the namespace, writes the lines, closes stdin; resolves with its exit code. */
 async function runGuardIn(ns: string, spec: GuardSpec, lines: readonly string[]): Promise<number | null> {
-  return (await runGuardProcess(JSON.stringify(spec), lines, { endStdin: true, netns: ns })).code;
+  return (await runGuardProcess(`${encodeGuardSpec(spec)}${lines.map((l) => `${l}\n`).join('')}`, { endStdin: true, netns: ns })).code;
 }
 
 /** The IPv4 addresses on a link in the namespace, as "IP/prefix". */
@@ -64,7 +64,7 @@ test('cleanup guard in a network namespace', { timeout: 90_000 }, async (t) => {
           { interfaceName: 'eth0', virtualInterface: 'carp8', virtualInterfaceIndex: ifindex(ns, 'carp8') + 100, addresses: [] },
         ],
       };
-      assert.equal(await runGuardIn(ns, initial, [JSON.stringify(updated)]), 0);
+      assert.equal(await runGuardIn(ns, initial, [encodeGuardSpec(updated).trimEnd()]), 0);
       assert.deepEqual(addresses(ns, 'eth0'), ['198.51.100.10/24', '198.51.100.12/24']);
       assert.deepEqual(links(ns), ['carp8', 'eth0', 'lo', 'peer0']);
     });

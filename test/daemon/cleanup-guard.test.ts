@@ -1,14 +1,15 @@
 /**
- * CleanupGuard's supervision, with a fake spawn: the guard gets every update as a JSON line, is
- * started again (with the latest spec) when it dies unless released, backs off, and a broken
- * pipe never throws. The guard process itself is tested in cleanup-guard-process.test.ts.
+ * CleanupGuard's supervision, with a fake spawn: the guard gets its spec and every update as one
+ * block of lines, is started again (with the latest spec) when it dies unless released, backs
+ * off, and a broken pipe never throws. The guard process itself (native/carpd_guard.c) is tested
+ * in cleanup-guard-process.test.ts and cleanup-guard.netns.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import type { SpawnOptions } from 'node:child_process';
-import { CleanupGuard, parseGuardSpec, type GuardChild, type GuardSpawn, type GuardSpec } from '../../src/daemon/cleanup-guard.ts';
+import { CleanupGuard, encodeGuardSpec, type GuardChild, type GuardSpawn, type GuardSpec } from '../../src/daemon/cleanup-guard.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 
 /** A guard process that records what is written to it; `breakPipe` makes writes fail with EPIPE. */
@@ -43,9 +44,9 @@ class FakeGuardChild extends EventEmitter {
     this.unrefs += 1;
   }
 
-  /** The spec in argv. */
-  get argvSpec(): unknown {
-    return JSON.parse(this.args[2] as string);
+  /** The spec the guard was given when it started (its first block on the pipe). */
+  get startSpec(): string | undefined {
+    return this.writes[0];
   }
 
   breakPipe(): void {
@@ -84,15 +85,14 @@ const specB: GuardSpec = { items: [{ interfaceName: 'eth0', addresses: ['198.51.
 const specC: GuardSpec = { items: [{ interfaceName: 'eth1', virtualInterface: 'carp7', virtualInterfaceIndex: 9, addresses: [] }] };
 const deaths = (logger: MemoryLogger) => logger.records.filter((r) => r.level === 'error' && r.message === 'the cleanup guard died; restarting it');
 
-test('start: spawns carpd __guard SPEC detached, with a pipe on stdin, unref\'d', () => {
+test('start: spawns carpd-guard detached, with a pipe on stdin, unref\'d, and gives it the spec', () => {
   const { spawn, children } = fakeSpawner();
   const guard = CleanupGuard.start(specA, new MemoryLogger(), { spawn });
   const [child] = children;
   assert.ok(child);
-  assert.equal(child.command, process.execPath);
-  assert.match(child.args[0] as string, /bin\/carpd$/);
-  assert.equal(child.args[1], '__guard');
-  assert.deepEqual(child.argvSpec, specA);
+  assert.match(child.command, /build\/Release\/carpd-guard$/);
+  assert.deepEqual(child.args, []);
+  assert.deepEqual(child.startSpec, encodeGuardSpec(specA));
   assert.equal(child.options.detached, true);
   assert.deepEqual(child.options.stdio, ['pipe', 'ignore', 'inherit']);
   assert.equal(child.unrefs, 1);
@@ -101,17 +101,17 @@ test('start: spawns carpd __guard SPEC detached, with a pipe on stdin, unref\'d'
   guard.release();
 });
 
-test('update: each spec goes to the running guard as one JSON line', () => {
+test('update: each spec goes to the running guard as one block', () => {
   const { spawn, children } = fakeSpawner();
   const guard = CleanupGuard.start(specA, new MemoryLogger(), { spawn });
   guard.update(specB);
   guard.update(specC);
-  assert.deepEqual(children[0]?.writes, [`${JSON.stringify(specB)}\n`, `${JSON.stringify(specC)}\n`]);
+  assert.deepEqual(children[0]?.writes, [encodeGuardSpec(specA), encodeGuardSpec(specB), encodeGuardSpec(specC)]);
   assert.equal(children.length, 1);
   guard.release();
 });
 
-test('a guard that exits unreleased is restarted after the delay, with the latest spec in argv', async () => {
+test('a guard that exits unreleased is restarted after the delay, and given the latest spec', async () => {
   const { spawn, children, nextSpawn } = fakeSpawner();
   const logger = new MemoryLogger();
   const guard = CleanupGuard.start(specA, logger, { spawn, restartDelaysMs: [20] });
@@ -121,13 +121,13 @@ test('a guard that exits unreleased is restarted after the delay, with the lates
   assert.deepEqual(deaths(logger).map((r) => r.fields), [{ code: null, signal: 'SIGKILL', restartInMs: 20, restarts: 0 }]);
   // Between restarts: kept for the next guard, written to no one.
   guard.update(specC);
-  assert.deepEqual(children[0]?.writes, [`${JSON.stringify(specB)}\n`]);
+  assert.deepEqual(children[0]?.writes, [encodeGuardSpec(specA), encodeGuardSpec(specB)]);
   const second = await nextSpawn(2);
-  assert.deepEqual(second.argvSpec, specC);
+  assert.deepEqual(second.startSpec, encodeGuardSpec(specC));
   assert.equal(guard.alive, true);
   assert.equal(guard.restarts, 1);
   guard.update(specA);
-  assert.deepEqual(second.writes, [`${JSON.stringify(specA)}\n`]);
+  assert.deepEqual(second.writes, [encodeGuardSpec(specC), encodeGuardSpec(specA)]);
   guard.release();
 });
 
@@ -139,7 +139,7 @@ test('release: "done" and the end of the pipe, then no restart and no more updat
   guard.update(specB);
   await sleep(5); // the stream's final() runs after a tick
   const [child] = children;
-  assert.deepEqual(child?.writes, ['done\n']);
+  assert.deepEqual(child?.writes, [encodeGuardSpec(specA), 'done\n']);
   assert.equal(child?.ended, true);
   child?.exit(0);
   await sleep(30);
@@ -188,7 +188,7 @@ test('writes to a broken pipe do not throw, and the death that follows restarts 
   first.stdin.destroy();
   guard.update(specC); // a destroyed stream: not writable, skipped
   first.exit(null, 'SIGKILL');
-  assert.deepEqual((await nextSpawn(2)).argvSpec, specC);
+  assert.deepEqual((await nextSpawn(2)).startSpec, encodeGuardSpec(specC));
   guard.release();
 });
 
@@ -214,18 +214,16 @@ test('a spawn failure (error, then maybe exit) restarts once; a throwing spawn i
   guard.release();
 });
 
-test('parseGuardSpec: table', () => {
-  const cases: { name: string; text: string; ok: boolean }[] = [
-    { name: 'ok, empty', text: '{"items":[]}', ok: true },
-    { name: 'ok, addresses', text: JSON.stringify(specB), ok: true },
-    { name: 'ok, virtual interface', text: JSON.stringify(specC), ok: true },
-    { name: 'bad, not JSON', text: '{"items":[', ok: false },
-    { name: 'bad, no items', text: '{}', ok: false },
-    { name: 'bad, items not an array', text: '{"items":{}}', ok: false },
-    { name: 'bad, item without interfaceName', text: '{"items":[{"addresses":[]}]}', ok: false },
-    { name: 'bad, address without prefix', text: '{"items":[{"interfaceName":"eth0","addresses":["198.51.100.1"]}]}', ok: false },
-    { name: 'bad, address not an IP', text: '{"items":[{"interfaceName":"eth0","addresses":["eth0/24"]}]}', ok: false },
-    { name: 'bad, index not an integer', text: '{"items":[{"interfaceName":"eth0","virtualInterfaceIndex":"9","addresses":[]}]}', ok: false },
-  ];
-  for (const c of cases) assert.equal(parseGuardSpec(c.text) !== undefined, c.ok, c.name);
+test('encodeGuardSpec: one block per spec; only items the guard can act on safely', () => {
+  assert.equal(encodeGuardSpec({ items: [] }), 'spec\nend\n');
+  assert.equal(encodeGuardSpec(specB), 'spec\naddr eth0 198.51.100.11 24\naddr eth0 2001:db8::11 64\nend\n');
+  assert.equal(encodeGuardSpec(specC), 'spec\nlink 9 carp7\nend\n');
+  const unsafe: GuardSpec = {
+    items: [
+      { interfaceName: 'eth0', addresses: ['198.51.100.1', 'eth0/24', '198.51.100.2/24/x'] },
+      { interfaceName: 'bad name', addresses: ['198.51.100.3/24'] },
+      { interfaceName: 'eth0', virtualInterface: 'carp7', addresses: [] },
+    ],
+  };
+  assert.equal(encodeGuardSpec(unsafe), 'spec\nend\n');
 });

@@ -540,7 +540,7 @@ describe('fail-safe: helpers and resources', { skip: skip ?? false }, () => {
     try {
       const guardOf = (): number[] => {
         try {
-          return execFileSync('pgrep', ['-P', String(a.node.process.pid), '-f', '__guard'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+          return execFileSync('pgrep', ['-P', String(a.node.process.pid), '-x', 'carpd-guard'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
         } catch {
           return [];
         }

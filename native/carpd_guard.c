@@ -1,0 +1,183 @@
+/*
+ * carpd-guard: carpd's cleanup guard as a small C program instead of a second Node runtime
+ * (src/daemon/cleanup-guard.ts starts and supervises it). It waits on its stdin, a pipe from the
+ * daemon. If the pipe closes without "done" (the daemon was SIGKILLed, OOM-killed, crashed), it
+ * removes what the daemon had put on the host, by rtnetlink, within milliseconds: carp<vhid>
+ * macvlans (only the one with the ifindex the daemon created, so a restarted daemon's new one
+ * is left alone) and virtual addresses on parents (without --vmac).
+ *
+ * The pipe carries lines (the latest committed spec wins; a spec cut off by the daemon's death
+ * is never committed):
+ *   spec                     begin a new spec
+ *   link IFINDEX NAME        delete link IFINDEX if it is still called NAME
+ *   addr IFNAME IP PREFIX    remove IP/PREFIX from IFNAME (IPv4 or IPv6)
+ *   end                      commit the spec begun
+ *   done                     clean stop: exit 0 touching nothing
+ * Signals the daemon's terminal or process group may send (SIGINT, SIGTERM, SIGHUP) are
+ * ignored: only the pipe ends the guard. Exit status 0, or 1 when a cleanup step failed.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_ITEMS 1024
+#define LINE_MAX_LEN 512
+
+struct item {
+  int is_link;
+  int ifindex;             /* link: the macvlan's ifindex */
+  char name[IF_NAMESIZE];  /* link: its name; addr: the parent's name */
+  int family;              /* addr */
+  unsigned char address[16];
+  int prefix;
+};
+
+static struct item committed[MAX_ITEMS], pending[MAX_ITEMS];
+static int committed_count, pending_count, in_spec;
+
+static void take(char *line) {
+  char name[LINE_MAX_LEN], ip[LINE_MAX_LEN];
+  int index, prefix;
+  struct item it;
+  memset(&it, 0, sizeof it);
+  if (strcmp(line, "spec") == 0) {
+    in_spec = 1;
+    pending_count = 0;
+  } else if (strcmp(line, "end") == 0) {
+    if (!in_spec) return;
+    memcpy(committed, pending, sizeof(struct item) * (size_t)pending_count);
+    committed_count = pending_count;
+    in_spec = 0;
+  } else if (in_spec && sscanf(line, "link %d %511s", &index, name) == 2) {
+    if (pending_count >= MAX_ITEMS || strlen(name) >= IF_NAMESIZE) return;
+    it.is_link = 1;
+    it.ifindex = index;
+    strcpy(it.name, name);
+    pending[pending_count++] = it;
+  } else if (in_spec && sscanf(line, "addr %511s %511s %d", name, ip, &prefix) == 3) {
+    if (pending_count >= MAX_ITEMS || strlen(name) >= IF_NAMESIZE) return;
+    strcpy(it.name, name);
+    it.prefix = prefix;
+    if (inet_pton(AF_INET, ip, it.address) == 1) it.family = AF_INET;
+    else if (inet_pton(AF_INET6, ip, it.address) == 1) it.family = AF_INET6;
+    else return;
+    pending[pending_count++] = it;
+  } else {
+    fprintf(stderr, "carpd-guard: ignoring an unknown line\n");
+  }
+}
+
+/* Sends one request and waits for its ack; returns 0 or a positive errno. */
+static int request(int fd, struct nlmsghdr *message, unsigned seq) {
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  message->nlmsg_seq = seq;
+  message->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+  if (sendto(fd, message, message->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return errno;
+  char reply[8192];
+  for (int tries = 0; tries < 16; tries++) {
+    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    if (n < 0) return errno == EINTR ? EINTR : errno;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR) continue;
+      int error = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+      return error < 0 ? -error : 0;
+    }
+  }
+  return ETIMEDOUT;
+}
+
+static void add_attribute(struct nlmsghdr *message, unsigned short type, const void *data, unsigned short length) {
+  struct rtattr *attribute = (struct rtattr *)((char *)message + NLMSG_ALIGN(message->nlmsg_len));
+  attribute->rta_type = type;
+  attribute->rta_len = (unsigned short)RTA_LENGTH(length);
+  memcpy(RTA_DATA(attribute), data, length);
+  message->nlmsg_len = NLMSG_ALIGN(message->nlmsg_len) + RTA_ALIGN(attribute->rta_len);
+}
+
+static int delete_link(int fd, const struct item *it, unsigned seq) {
+  char name[IF_NAMESIZE];
+  /* Only the interface the dead daemon made: same index, still the same name. */
+  if (if_indextoname((unsigned)it->ifindex, name) == NULL || strcmp(name, it->name) != 0) return 0;
+  struct {
+    struct nlmsghdr header;
+    struct ifinfomsg info;
+  } message;
+  memset(&message, 0, sizeof message);
+  message.header.nlmsg_len = NLMSG_LENGTH(sizeof message.info);
+  message.header.nlmsg_type = RTM_DELLINK;
+  message.info.ifi_family = AF_UNSPEC;
+  message.info.ifi_index = it->ifindex;
+  int error = request(fd, &message.header, seq);
+  return error == ENODEV ? 0 : error;
+}
+
+static int delete_address(int fd, const struct item *it, unsigned seq) {
+  unsigned index = if_nametoindex(it->name);
+  if (index == 0) return 0; /* the parent is gone, and its addresses with it */
+  struct {
+    struct nlmsghdr header;
+    struct ifaddrmsg info;
+    char attributes[64];
+  } message;
+  memset(&message, 0, sizeof message);
+  message.header.nlmsg_len = NLMSG_LENGTH(sizeof message.info);
+  message.header.nlmsg_type = RTM_DELADDR;
+  message.info.ifa_family = (unsigned char)it->family;
+  message.info.ifa_prefixlen = (unsigned char)it->prefix;
+  message.info.ifa_index = index;
+  unsigned short length = it->family == AF_INET ? 4 : 16;
+  add_attribute(&message.header, IFA_LOCAL, it->address, length);
+  add_attribute(&message.header, IFA_ADDRESS, it->address, length);
+  int error = request(fd, &message.header, seq);
+  return error == EADDRNOTAVAIL || error == ENODEV ? 0 : error;
+}
+
+static int clean_up(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) {
+    fprintf(stderr, "carpd-guard: netlink socket: %s\n", strerror(errno));
+    return 1;
+  }
+  struct timeval timeout = {.tv_sec = 2, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  int failed = 0;
+  for (int i = 0; i < committed_count; i++) {
+    const struct item *it = &committed[i];
+    int error = it->is_link ? delete_link(fd, it, (unsigned)i + 1) : delete_address(fd, it, (unsigned)i + 1);
+    if (error != 0) {
+      failed = 1;
+      fprintf(stderr, "carpd-guard: could not remove %s %s: %s\n", it->is_link ? "link" : "an address from", it->name, strerror(error));
+    }
+  }
+  close(fd);
+  fprintf(stderr, "carpd-guard: carpd ended without a clean stop: removed what it had configured (%d item(s))\n", committed_count);
+  return failed;
+}
+
+int main(void) {
+  signal(SIGINT, SIG_IGN);
+  signal(SIGTERM, SIG_IGN);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  char *line = NULL;
+  size_t capacity = 0;
+  ssize_t length;
+  while ((length = getline(&line, &capacity, stdin)) > 0) {
+    /* Only EOF ends a line without its newline: one torn by the daemon's death, not taken. */
+    if (line[length - 1] != '\n') break;
+    line[length - 1] = '\0';
+    if (strcmp(line, "done") == 0) return 0;
+    if (length < LINE_MAX_LEN) take(line);
+  }
+  free(line);
+  return clean_up();
+}
