@@ -4,10 +4,11 @@
  *  - memory (VmRSS) of every process of a node after it settled: 1 group (carpd: the daemon and
  *    its cleanup guard; keepalived: its parent and VRRP child; ucarp), 255 groups (carpd,
  *    keepalived); a bare idle `node` is the yardstick for the ratios;
+ *  - CPU: 255 MASTER groups at advbase 1 (carpd) beside keepalived with 255 VRRPv3 instances;
  *  - start-up: exec → BACKUP (every system started the same way, through `ip netns exec`, until
  *    its first BACKUP line), `carpd --version`, `carpctl --help`, `carpctl status`, each against
  *    `node -e 0` started the same way.
- *   node --import tsx bench/footprint.ts [--runs 7] [--out bench/results] [--name footprint]
+ *   node --import tsx bench/footprint.ts [--runs 7] [--cpu-seconds 30] [--out bench/results] [--name footprint]
  * carpd runs from its build (bin/carpd → dist/): `npm run build` first.
  */
 import { execFileSync } from 'node:child_process';
@@ -23,8 +24,14 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CARPD = join(ROOT, 'bin', 'carpd');
 const CARPCTL = join(ROOT, 'bin', 'carpctl');
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, out: { type: 'string', default: join(ROOT, 'bench', 'results') }, name: { type: 'string', default: 'footprint' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, 'cpu-seconds': { type: 'string', default: '30' }, out: { type: 'string', default: join(ROOT, 'bench', 'results') }, name: { type: 'string', default: 'footprint' } } });
 const RUNS = Math.max(1, Math.min(50, Number(values.runs)));
+const CPU_SECONDS = Math.max(5, Math.min(300, Number(values['cpu-seconds'])));
+/**
+ * Before measuring CPU: every group MASTER (≤ 3.4 s), and past the transition's extra
+ * announcements (keepalived repeats its gratuitous ARPs garp_master_delay = 5 s later).
+ */
+const STEADY_AFTER_MS = 10_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]): number => {
@@ -51,6 +58,47 @@ function treeRssKiB(pid: number): { kib: number; processes: number } {
   };
   visit(pid);
   return { kib, processes };
+}
+
+/** Every pid of a process tree. */
+function treePids(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number): void => {
+    out.push(p);
+    try {
+      for (const task of readdirSync(`/proc/${p}/task`)) {
+        const children = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
+        for (const child of children === '' ? [] : children.split(/\s+/)) visit(Number(child));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+/** utime + stime of a process tree, in clock ticks (1/100 s). */
+function treeTicks(pid: number): number {
+  let ticks = 0;
+  for (const p of treePids(pid)) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return ticks;
+}
+
+/** CPU of a process tree over `seconds`, in % of one core. */
+async function cpuPercent(pid: number, seconds: number): Promise<number> {
+  const before = treeTicks(pid);
+  const started = performance.now();
+  await sleep(seconds * 1000);
+  const elapsed = (performance.now() - started) / 1000;
+  return ((treeTicks(pid) - before) / 100 / elapsed) * 100;
 }
 
 async function stop(process: LabProcess): Promise<void> {
@@ -171,17 +219,29 @@ async function main(): Promise<number> {
     const nodeIdle = treeRssKiB(idle.pid);
     await stop(idle);
     const memory: Record<string, { kib: number; processes: number } | null> = { nodeIdle };
+    const cpu: Record<string, number | null> = {};
     for (const groups of [1, 255]) {
       const carpd = await startUntil(lab, [process.execPath, CARPD, '--config', carpdConfig(dir, groups)], /carpd started/, 120_000);
       await sleep(settle);
       memory[`carpd${groups}`] = treeRssKiB(carpd.process.pid);
+      // Alone on the segment every group is MASTER after its master-down interval (≤ 3.4 s):
+      // the steady state of 255 masters advertising every second.
+      if (groups === 255) {
+        await sleep(STEADY_AFTER_MS);
+        cpu.carpd255Masters = await cpuPercent(carpd.process.pid, CPU_SECONDS);
+      }
       await stop(carpd.process);
       if (!missing.includes('keepalived')) {
         const conf = keepalivedConfig(dir, groups);
-        const keepalived = lab.spawn('a', ['keepalived', '-n', '-l', '-D', '-f', conf, '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')]);
+        // Without -D: its per-address gratuitous ARP lines would be CPU spent on our log pipe.
+        const keepalived = lab.spawn('a', ['keepalived', '-n', '-l', '-f', conf, '-p', join(dir, 'k.pid'), '-r', join(dir, 'v.pid'), '-c', join(dir, 'c.pid')]);
         await keepalived.waitForLine(/Entering BACKUP STATE/, 60_000);
         await sleep(settle);
         memory[`keepalived${groups}`] = treeRssKiB(keepalived.pid);
+        if (groups === 255) {
+          await sleep(STEADY_AFTER_MS);
+          cpu.keepalived255Masters = await cpuPercent(keepalived.pid, CPU_SECONDS);
+        }
         await stop(keepalived);
       } else memory[`keepalived${groups}`] = null;
     }
@@ -192,12 +252,15 @@ async function main(): Promise<number> {
       await stop(ucarp.process);
     }
     results.memory = memory;
+    results.cpu = cpu;
   } finally {
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
   const startup = results.startup as Record<string, number | null>;
   const memory = results.memory as Record<string, { kib: number; processes: number } | null>;
+  const cpu = results.cpu as Record<string, number | null | undefined>;
+  const cpuText = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : v.toFixed(2));
   const mib = (k: { kib: number } | null | undefined): string => (k === null || k === undefined ? '–' : (k.kib / 1024).toFixed(1));
   const ratio = (a: number | null | undefined, b: number): string => (a === null || a === undefined ? '–' : `${(a / b).toFixed(2)}×`);
   const base = startup.nodeMinusE0Ms as number;
@@ -222,6 +285,11 @@ async function main(): Promise<number> {
     '|---|---|---|---|',
     `| idle \`node\` | ${mib(memory.nodeIdle)} | 1 | 1.00× |`,
     ...['carpd1', 'carpd255', 'keepalived1', 'keepalived255', 'ucarp1'].map((key) => `| ${key.replace(/(\d+)$/, ' $1 group(s)')} | ${mib(memory[key])} | ${memory[key]?.processes ?? '–'} | ${ratio(memory[key]?.kib, idleKib)} |`),
+    '',
+    `| CPU, 255 MASTER groups at advbase 1 / advert_int 1, over ${CPU_SECONDS} s | % of a core | vs keepalived |`,
+    '|---|---|---|',
+    `| carpd (255 CARP groups) | ${cpuText(cpu.carpd255Masters)} | ${cpu.keepalived255Masters ? ratio(cpu.carpd255Masters, cpu.keepalived255Masters) : '–'} |`,
+    `| keepalived (255 VRRPv3 instances) | ${cpuText(cpu.keepalived255Masters)} | 1.00× |`,
     '',
   ].join('\n');
   const out = values.out as string;
