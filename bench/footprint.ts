@@ -39,27 +39,6 @@ const median = (xs: number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
-/** VmRSS in KiB of a process and every descendant. */
-function treeRssKiB(pid: number): { kib: number; processes: number } {
-  let kib = 0;
-  let processes = 0;
-  const visit = (p: number): void => {
-    try {
-      const status = readFileSync(`/proc/${p}/status`, 'utf8');
-      kib += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      processes++;
-      for (const task of readdirSync(`/proc/${p}/task`)) {
-        const children = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
-        for (const child of children === '' ? [] : children.split(/\s+/)) visit(Number(child));
-      }
-    } catch {
-      // Gone meanwhile.
-    }
-  };
-  visit(pid);
-  return { kib, processes };
-}
-
 /** Every pid of a process tree. */
 function treePids(pid: number): number[] {
   const out: number[] = [];
@@ -76,6 +55,21 @@ function treePids(pid: number): number[] {
   };
   visit(pid);
   return out;
+}
+
+/** VmRSS in KiB of a process and every descendant. */
+function treeRssKiB(pid: number): { kib: number; processes: number } {
+  let kib = 0;
+  let processes = 0;
+  for (const p of treePids(pid)) {
+    try {
+      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      processes++;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return { kib, processes };
 }
 
 /** utime + stime of a process tree, in clock ticks (1/100 s). */
