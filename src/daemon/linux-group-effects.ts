@@ -127,10 +127,40 @@ export class LinuxGroupEffects implements GroupEffects {
     this.stopRefresh();
     const { netlink, target, ownsInterface } = this.options;
     if (this.options.manageAddresses)
-      this.enqueue('remove addresses', async () => {
-        for (const { address, prefixLength } of this.addresses) await netlink.removeAddress(target.index(), address, prefixLength);
-        if (ownsInterface) await netlink.setLinkUp(target.index(), false).catch((error: unknown) => ignoreGone(error));
-      });
+      this.enqueue('remove addresses', () => this.release(netlink, target, ownsInterface));
+  }
+
+  /**
+   * Leaving MASTER: every address removed and carp<vhid> set down, each step tried even when an
+   * earlier one failed (a down macvlan no longer answers ARP for an address that stayed on it),
+   * and the failed ones retried like a claim. A VIP left behind would be on two hosts once a
+   * backup takes over; if it still fails the error is thrown and logged.
+   */
+  private async release(netlink: AddressNetlink, target: AddressTarget, ownsInterface: boolean): Promise<void> {
+    const delays = this.options.retryDelaysMs ?? CLAIM_RETRY_DELAYS_MS;
+    let pending: (() => Promise<void>)[] = [
+      ...this.addresses.map(({ address, prefixLength }) => () => netlink.removeAddress(target.index(), address, prefixLength)),
+      ...(ownsInterface ? [() => netlink.setLinkUp(target.index(), false).catch((error: unknown) => ignoreGone(error))] : []),
+    ];
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const failed: (() => Promise<void>)[] = [];
+      let lastError: unknown;
+      for (const step of pending) {
+        try {
+          await step();
+        } catch (error) {
+          failed.push(step);
+          lastError = error;
+        }
+      }
+      pending = failed;
+      // Mastership regained meanwhile: the claim queued behind us configures everything again.
+      if (pending.length === 0 || this.holding) return;
+      const delay = delays[attempt];
+      if (delay === undefined) throw lastError;
+      this.options.logger.warn(`${this.options.group}: could not remove the virtual addresses (attempt ${attempt + 1} of ${delays.length + 1})`, { group: this.options.group, error: String(lastError) });
+      await sleep(delay);
+    }
   }
 
   announce(): void {
