@@ -6,13 +6,18 @@
 // faster at every start: exec → BACKUP 191 → 178 ms here); names are kept, so stack traces stay
 // readable. The native addon stays a separate file, found at run time
 // from the package root (src/package-root.ts).
+// `--outdir DIR` builds elsewhere than dist/ and `--no-maps` leaves out the source maps (they
+// name src/ paths): scripts/package.mjs builds into its staging tree that way, so packaging
+// never replaces the dist/ that running tests and daemons use.
 import { build } from 'esbuild';
 import { rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'dist');
+const { values: flags } = parseArgs({ options: { outdir: { type: 'string' }, 'no-maps': { type: 'boolean' } } });
+const outdir = flags.outdir === undefined ? join(root, 'dist') : resolve(flags.outdir);
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
@@ -23,7 +28,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  sourcemap: 'linked',
+  sourcemap: flags['no-maps'] === true ? false : 'linked',
   minifySyntax: true,
   minifyWhitespace: true,
   chunkNames: 'chunks/[name]-[hash]',
@@ -38,4 +43,5 @@ const result = await build({
 // checks from it that `carpd --version` and carpctl load no daemon code.
 writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
 const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
-process.stdout.write(`built ${outputs.length} files into dist/\n`);
+const shown = relative(root, outdir).startsWith('..') ? outdir : relative(root, outdir);
+process.stdout.write(`built ${outputs.length} files into ${shown}/\n`);

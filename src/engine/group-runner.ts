@@ -258,7 +258,7 @@ export class GroupRunner {
         for (const family of action.families) this.sendAdvert(family, action.bowOut);
         return;
       case 'arm-timer':
-        this.armTimer(action.timer, action.at);
+        this.armTimer(action.timer, action.at, action.earliest);
         return;
       case 'cancel-timer':
         this.cancelTimer(action.timer);
@@ -356,13 +356,17 @@ export class GroupRunner {
     return peers === undefined || peers.length === 0 ? [undefined] : peers;
   }
 
-  private armTimer(timer: TimerId, at: number): void {
+  private armTimer(timer: TimerId, at: number, earliest: number | undefined): void {
     this.cancelTimer(timer);
-    const handle = this.ports.clock.setTimer(at, () => {
-      if (this.timers.get(timer) !== handle) return;
-      this.timers.delete(timer);
-      this.dispatch({ type: 'timer', timer });
-    });
+    const handle = this.ports.clock.setTimer(
+      at,
+      () => {
+        if (this.timers.get(timer) !== handle) return;
+        this.timers.delete(timer);
+        this.dispatch({ type: 'timer', timer });
+      },
+      earliest,
+    );
     this.timers.set(timer, handle);
   }
 

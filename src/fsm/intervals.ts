@@ -24,6 +24,29 @@ export function advertIntervalMicros(advbase: number, advskew: number): number {
   return interval === 0 ? MIN_ADVERT_INTERVAL_MICROS : interval;
 }
 
+/** The most a periodic advert goes early (advertSlackMicros). */
+export const MAX_ADVERT_SLACK_MICROS = 10_000;
+
+/**
+ * How early a MASTER's periodic advert may go when the process is awake anyway (another group's
+ * timer, a packet), so that the adverts of many groups share one wakeup (engine/timer-queue.ts):
+ * 1/64 of the interval, at most 10 ms (1 % of a one-second interval; 61 µs in fast mode). An
+ * advert sent early is harmless: backups wait three intervals for one.
+ */
+export function advertSlackMicros(intervalMicros: number): number {
+  return Math.min(MAX_ADVERT_SLACK_MICROS, Math.floor(intervalMicros / 64));
+}
+
+/**
+ * How early the first periodic advert after becoming MASTER may go: 1/8 of the interval. A new
+ * master joins the phase of a wakeup already happening (the adverts of groups that became MASTER
+ * a little earlier) and keeps it (sendPeriodicAdvert re-anchors an early advert), so groups that
+ * take over together, as at start-up, advertise together rather than at 255 distinct moments.
+ */
+export function firstAdvertSlackMicros(intervalMicros: number): number {
+  return Math.floor(intervalMicros / 8);
+}
+
 /** The comparable "timeval" of an advert: advbase·256 + advskew (smaller advertises more often and wins). */
 export function timevalue(advbase: number, advskew: number): number {
   return advbase * 256 + advskew;

@@ -108,7 +108,13 @@ export interface AdvertFields {
 /** Effects the engine must carry out, in order. */
 export type MachineAction =
   | { readonly type: 'send-advert'; readonly families: readonly IpFamily[]; readonly fields: AdvertFields; readonly bowOut: boolean }
-  | { readonly type: 'arm-timer'; readonly timer: TimerId; readonly at: number }
+  | {
+      readonly type: 'arm-timer';
+      readonly timer: TimerId;
+      readonly at: number;
+      /** The timer may fire from then on (periodic adverts only: advertSlackMicros). */
+      readonly earliest?: number;
+    }
   | { readonly type: 'cancel-timer'; readonly timer: TimerId }
   | { readonly type: 'add-addresses' }
   | { readonly type: 'remove-addresses' }

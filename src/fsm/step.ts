@@ -23,7 +23,7 @@
  * level, so nothing disappears silently (as ospfd's interface FSM does).
  */
 import { compareOffers, isBowOutOffer, masterIsGuaranteedToTimeOut, masterIsMoreDemoted, peerOutranksUs, shouldPreempt, type Offer } from './election.ts';
-import { advertIntervalMicros, demotedAdvskew, demoteByte, masterDownMicros, skewMicros } from './intervals.ts';
+import { advertIntervalMicros, advertSlackMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, masterDownMicros, skewMicros } from './intervals.ts';
 import type {
   AdvertFields,
   AdvertReceived,
@@ -161,14 +161,15 @@ function becomeBackup(config: MachineConfig, state: MachineState, now: number, r
 
 function becomeMaster(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason): StepResult {
   const from = state.phase;
-  const advertDueAt = now + advertIntervalMicros(advertFields(config, state).advbase, advertFields(config, state).advskew);
+  const interval = advertIntervalMicros(advertFields(config, state).advbase, advertFields(config, state).advskew);
+  const advertDueAt = now + interval;
   const actions: MachineAction[] = [
     ...config.families.map((f): MachineAction => ({ type: 'cancel-timer', timer: masterDownTimer(f) })),
     // The advert goes first so backups hear the new master before anything slower happens.
     { type: 'send-advert', families: config.families, fields: advertFields(config, state), bowOut: false },
     { type: 'add-addresses' },
     { type: 'announce' },
-    { type: 'arm-timer', timer: 'advert', at: advertDueAt },
+    { type: 'arm-timer', timer: 'advert', at: advertDueAt, earliest: advertDueAt - firstAdvertSlackMicros(interval) },
     { type: 'run-script', phase: 'master', previous: from },
     { type: 'transition', from, to: 'master', reason },
   ];
@@ -241,16 +242,19 @@ function onTimer(config: MachineConfig, state: MachineState, timer: TimerId, now
 function sendPeriodicAdvert(config: MachineConfig, state: MachineState, now: number): StepResult {
   const fields = advertFields(config, state);
   const interval = advertIntervalMicros(fields.advbase, fields.advskew);
-  // Keep the cadence anchored to the schedule; after a long stall restart it from now.
-  const planned = (state.advertDueAt ?? now) + interval;
-  const advertDueAt = planned > now ? planned : now + interval;
+  // Sent on time or late: keep the cadence anchored to the schedule (timer latency does not
+  // accumulate); after a long stall restart it from now. Sent early (the timer ran in another
+  // group's wakeup): continue from now, so the groups that shared this wakeup share the next.
+  const due = state.advertDueAt ?? now;
+  const planned = due + interval;
+  const advertDueAt = now < due || planned <= now ? now + interval : planned;
   const actions: MachineAction[] = [{ type: 'send-advert', families: config.families, fields, bowOut: false }];
   let announceAfterAdverts = state.announceAfterAdverts;
   if (announceAfterAdverts > 0) {
     announceAfterAdverts--;
     if (announceAfterAdverts === 0) actions.push({ type: 'announce' });
   }
-  actions.push({ type: 'arm-timer', timer: 'advert', at: advertDueAt });
+  actions.push({ type: 'arm-timer', timer: 'advert', at: advertDueAt, earliest: advertDueAt - advertSlackMicros(interval) });
   return { state: { ...state, advertDueAt, announceAfterAdverts }, actions };
 }
 

@@ -11,8 +11,12 @@ export interface Clock {
   nowMicros(): number;
   /** Wall-clock time in microseconds since the Unix epoch (for counters). */
   wallclockMicros(): bigint;
-  /** Calls `callback` once at (or just after) monotonic time `atMicros`. */
-  setTimer(atMicros: number, callback: () => void): TimerHandle;
+  /**
+   * Calls `callback` once at (or just after) monotonic time `atMicros`. With `earliestMicros`
+   * (≤ atMicros) the clock may call it from then on, so that timers due close together share one
+   * wakeup of the process (SystemClock does; VirtualClock keeps the exact deadline).
+   */
+  setTimer(atMicros: number, callback: () => void, earliestMicros?: number): TimerHandle;
   /** Cancels a timer; a no-op when it already fired. */
   clearTimer(handle: TimerHandle): void;
 }

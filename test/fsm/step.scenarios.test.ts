@@ -80,7 +80,8 @@ const scenarios: Scenario[] = [
           { type: 'send-advert', families: [4], fields: { advbase: 1, advskew: 0, demote: 0 }, bowOut: false },
           { type: 'add-addresses' },
           { type: 'announce' },
-          { type: 'arm-timer', timer: 'advert', at: md + S },
+          // The first may go up to 1/8 interval early (firstAdvertSlackMicros) to join a wakeup.
+          { type: 'arm-timer', timer: 'advert', at: md + S, earliest: md + S - 125_000 },
           { type: 'run-script', phase: 'master', previous: 'backup' },
           { type: 'transition', from: 'backup', to: 'master', reason: 'master-down-timeout' },
         ]);
@@ -93,7 +94,7 @@ const scenarios: Scenario[] = [
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 4_500_000)],
       [4_500_000, fire('master-down-4'), 'master', [...MASTER_ENTRY], arms('advert', 6_000_000)],
-      [6_000_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 7_500_000)],
+      [6_000_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 7_500_000, 7_490_000)],
       [7_500_000, fire('advert'), 'master', ['send-advert', 'announce', 'arm-timer'], arms('advert', 9_000_000)],
       [9_000_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 10_500_000)],
       [10_500_000, fire('advert'), 'master', ['send-advert', 'arm-timer']],
@@ -272,6 +273,29 @@ const scenarios: Scenario[] = [
       [0, advert(), 'init', ['ignored']],
       [0, fire('advert'), 'init', ['ignored']],
       [0, force('master'), 'init', ['ignored']],
+    ],
+  },
+  {
+    name: 'master: an advert fired early (sharing a wakeup) continues from when it went; one on time or late keeps the schedule',
+    config: { advskew: 128 }, // interval 1.5 s
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      // The first periodic advert may join a wakeup up to 1/8 interval (187.5 ms) early.
+      [4_500_000, fire('master-down-4'), 'master', [...MASTER_ENTRY], arms('advert', 6_000_000, 5_812_500)],
+      // Fired 150 ms early: the cadence continues from then (the phase of the wakeup it joined).
+      [5_850_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 7_350_000, 7_340_000)],
+      // Fired 0.8 ms late: anchored to the schedule, the latency does not accumulate.
+      [7_350_800, fire('advert'), 'master', ['send-advert', 'announce', 'arm-timer'], arms('advert', 8_850_000, 8_840_000)],
+      [8_850_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 10_350_000, 10_340_000)],
+    ],
+  },
+  {
+    name: 'master: fast mode (advbase 0) gets 1/64 of its 3.9 ms interval as slack, 61 µs (1/8, 488 µs, for the first)',
+    config: { advbase: 0, advskew: 1 },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [3 * 3_906, fire('master-down-4'), 'master', [...MASTER_ENTRY], arms('advert', 4 * 3_906, 4 * 3_906 - 488)],
+      [4 * 3_906, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 5 * 3_906, 5 * 3_906 - 61)],
     ],
   },
   {

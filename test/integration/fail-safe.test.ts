@@ -597,8 +597,23 @@ describe('fail-safe: helpers and resources', { skip: skip ?? false }, () => {
       execFileSync('prlimit', ['--pid', String(a.process.pid), `--nofile=${soft}:`]);
       const s = await status(ma);
       assert.ok((s.groups[0]?.scripts.failures ?? 0) >= 1, JSON.stringify(s.groups[0]?.scripts));
-      const after = await lab.ping('c', VIP, { intervalMs: 10, durationMs: 500 });
+      // Pings come back and keep coming back. One CI run saw 13/50 replies here once (not
+      // reproduced locally): a short window is retried (at most 3, bounded), and what the client
+      // and a looked like at the bad window is printed so the next occurrence can be explained.
+      let after = await lab.ping('c', VIP, { intervalMs: 10, durationMs: 500 });
+      for (let attempt = 1; attempt < 3 && after.received <= 40; attempt++) {
+        const neigh = await lab.exec('c', ['ip', 'neigh', 'show']);
+        const addrs = await lab.exec('a', ['ip', '-br', 'addr', 'show']);
+        t.diagnostic(
+          `client window ${attempt}: ${after.received}/${after.sent} replies, longest gap ${Math.round(after.longestGapMs)} ms; ` +
+            `c neigh: ${neigh.stdout.trim().replace(/\n/g, ' | ')}; a addrs: ${addrs.stdout.trim().replace(/\n/g, ' | ')}; ` +
+            `holders ${(await vipHolders()).join(',')}; a log tail:\n${tail(a)}`,
+        );
+        await sleep(500);
+        after = await lab.ping('c', VIP, { intervalMs: 10, durationMs: 500 });
+      }
       assert.ok(after.received > 40, `client pings the new master: ${after.received}/${after.sent}`);
+      assert.deepEqual(await vipHolders(), ['a']);
       t.diagnostic(`a master ${takeover} ms after b's stop with no descriptor to spare; client outage ${Math.round(ping.longestGapMs)} ms`);
     } finally {
       await stopAll(a, b);

@@ -49,18 +49,29 @@ export function onMachine(m: Machine, argv: readonly string[], options: MountOpt
   return ['sh', '-c', script, m.root, ...argv];
 }
 
+/** Which carpd (or carpctl) runs: this checkout's under this Node by default. */
+export interface ProgramOptions {
+  /**
+   * An installed launcher to execute as it is, e.g. /usr/bin/carpd from the Debian package
+   * (test/package/deb.test.ts): its `#!/usr/bin/env node` line picks the Node, as under systemd.
+   */
+  readonly program?: string;
+}
+
 /** Starts `carpd ARGS` on the machine with the default paths (JSON logs at debug level). */
-export function startCarpdOn(lab: Lab, m: Machine, args: readonly string[], options: MountOptions & { env?: Record<string, string>; launcher?: readonly string[] } = {}): CarpdNode {
+export function startCarpdOn(lab: Lab, m: Machine, args: readonly string[], options: MountOptions & ProgramOptions & { env?: Record<string, string>; launcher?: readonly string[] } = {}): CarpdNode {
   // With --config the file sets the log level (writeConfig: debug); flags would be refused.
   const logLevel = args.includes('--config') ? [] : ['--log-level', 'debug'];
-  const argv = onMachine(m, [...(options.launcher ?? []), process.execPath, CARPD, ...args, ...logLevel], options);
+  const carpd = options.program === undefined ? [process.execPath, CARPD] : [options.program];
+  const argv = onMachine(m, [...(options.launcher ?? []), ...carpd, ...args, ...logLevel], options);
   const child = lab.spawn(m.host, argv, options.env === undefined ? {} : { env: options.env });
   return { host: m.host, process: child, stateDirectory: join(m.root, 'lib') };
 }
 
 /** Runs `carpctl ARGS` on the machine (default control socket). */
-export function carpctlOn(lab: Lab, m: Machine, args: readonly string[]): Promise<ExecResult> {
-  return lab.exec(m.host, onMachine(m, [process.execPath, CARPCTL, ...args]), { timeoutMs: 10_000 });
+export function carpctlOn(lab: Lab, m: Machine, args: readonly string[], options: ProgramOptions = {}): Promise<ExecResult> {
+  const carpctl = options.program === undefined ? [process.execPath, CARPCTL] : [options.program];
+  return lab.exec(m.host, onMachine(m, [...carpctl, ...args]), { timeoutMs: 10_000 });
 }
 
 /** A group of the lab's config files. */

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NativeError, NetlinkBinding, NetlinkSocket, NetlinkSocketOptions } from '../../src/linux/native-binding.ts';
-import { NetlinkError, RouteNetlink, type AddressEvent, type LinkEvent } from '../../src/linux/netlink/route-netlink.ts';
+import { NETLINK_MAX_IN_FLIGHT, NetlinkError, RouteNetlink, type AddressEvent, type LinkEvent } from '../../src/linux/netlink/route-netlink.ts';
 import { decodeNetlinkMessages, encodeNetlinkMessage, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, type NetlinkMessage } from '../../src/linux/netlink/netlink-message.ts';
 import { encodeAttributes, stringAttribute } from '../../src/linux/netlink/netlink-attributes.ts';
 import { encodeAddressRequest, IFADDRMSG_LENGTH, IFLA_IFNAME, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK } from '../../src/linux/netlink/rtnetlink-codec.ts';
@@ -133,6 +133,50 @@ test('requests: a lost reply times out with ETIMEDOUT; close cancels the rest', 
   await assert.rejects(pending, { code: 'ECANCELED' });
   await assert.rejects(nl.listLinks(), { code: 'ECANCELED' });
   assert.equal(sockets[0]!.refs, 0);
+});
+
+test('requests: at most NETLINK_MAX_IN_FLIGHT on the wire, the rest sent in order as replies come', async () => {
+  const { binding, sockets } = fakeBinding();
+  const nl = RouteNetlink.open(new MemoryLogger(), { binding });
+  const socket = sockets[0]!;
+  const total = NETLINK_MAX_IN_FLIGHT * 2 + 3;
+  const results = Array.from({ length: total }, (_, i) => nl.setLinkUp(100 + i, true));
+  assert.equal(socket.sent.length, NETLINK_MAX_IN_FLIGHT);
+  // Answer whatever is on the wire until everything was sent and answered (bounded).
+  for (let answered = 0, round = 0; answered < total && round < total; round++) {
+    const next = socket.sent[answered]!;
+    socket.options.onMessage(errorReply(next.seq, 0));
+    answered++;
+    assert.ok(socket.sent.length - answered <= NETLINK_MAX_IN_FLIGHT);
+  }
+  await Promise.all(results);
+  assert.equal(socket.sent.length, total);
+  // Sent in the order asked: interface indexes 100, 101, ... (ifinfomsg index at offset 4).
+  const indexes = socket.sent.map((m) => new DataView(m.payload.buffer, m.payload.byteOffset).getInt32(4, true));
+  assert.deepEqual(indexes, Array.from({ length: total }, (_, i) => 100 + i));
+  assert.equal(socket.refs, 0);
+  nl.close();
+});
+
+test('requests: a deadline that passes while the reply is ready still takes the reply; queued ones fail on close', async () => {
+  const { binding, sockets } = fakeBinding();
+  const nl = RouteNetlink.open(new MemoryLogger(), { binding, timeoutMs: 5 });
+  const socket = sockets[0]!;
+  const answered = nl.setLinkUp(3, true);
+  // The event loop is busy past the deadline; the reply arrives in the poll phase that follows
+  // the timers phase in which the deadline fired.
+  const until = Date.now() + 20;
+  while (Date.now() < until) {
+    // Busy: the timer cannot run yet.
+  }
+  setTimeout(() => socket.options.onMessage(errorReply(socket.sent[0]!.seq, 0)), 0);
+  await answered;
+  // Close with requests both on the wire and waiting for the window: all fail, none hangs.
+  const many = Array.from({ length: NETLINK_MAX_IN_FLIGHT + 4 }, (_, i) => nl.setLinkUp(200 + i, true));
+  nl.close();
+  const outcomes = await Promise.allSettled(many);
+  assert.ok(outcomes.every((o) => o.status === 'rejected' && (o.reason as NetlinkError).code === 'ECANCELED'));
+  assert.equal(socket.sent.length, 1 + NETLINK_MAX_IN_FLIGHT);
 });
 
 test('requests: a receive error on the request socket fails what is waiting', async () => {

@@ -60,3 +60,37 @@ test('after a stall, data that arrived meanwhile is read before a due timer acts
     server.close();
   }
 });
+
+test('timers whose window has opened run in the wakeup of the first deadline, in deadline order', async () => {
+  const clock = new SystemClock();
+  const now = clock.nowMicros();
+  const ran: { name: string; at: number }[] = [];
+  const push = (name: string) => () => ran.push({ name, at: clock.nowMicros() });
+  // Due at +20, +25, +28 and +29 ms, each allowed 10 ms early; +60 ms is not open at +20 ms.
+  clock.setTimer(now + 25_000, push('b'), now + 15_000);
+  clock.setTimer(now + 20_000, push('a'), now + 10_000);
+  clock.setTimer(now + 28_000, push('c'), now + 18_000);
+  clock.setTimer(now + 29_000, push('d'), now + 19_000);
+  clock.setTimer(now + 60_000, push('late'), now + 50_000);
+  await new Promise((r) => setTimeout(r, 45));
+  assert.deepEqual(ran.map((r) => r.name), ['a', 'b', 'c', 'd']);
+  // One wakeup: all four ran in the same check phase, before c's and d's own deadlines.
+  assert.ok(ran.every((r) => r.at - (ran[0] as { at: number }).at < 2_000), JSON.stringify(ran.map((r) => r.at - now)));
+  assert.ok((ran[0] as { at: number }).at < now + 28_000, 'the batch ran at the first deadline');
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(ran.map((r) => r.name), ['a', 'b', 'c', 'd', 'late']);
+});
+
+test('a timer cleared after its batch was taken (waiting for the check phase) does not run', async () => {
+  const clock = new SystemClock();
+  const now = clock.nowMicros();
+  const ran: string[] = [];
+  let second: ReturnType<SystemClock['setTimer']> | undefined;
+  clock.setTimer(now + 5_000, () => {
+    ran.push('first');
+    if (second !== undefined) clock.clearTimer(second);
+  });
+  second = clock.setTimer(now + 5_000, () => ran.push('second'));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(ran, ['first']);
+});

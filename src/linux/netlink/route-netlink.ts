@@ -58,13 +58,27 @@ export interface RouteNetlinkOptions {
   readonly timeoutMs?: number;
 }
 
-interface PendingRequest {
+interface QueuedRequest {
   readonly operation: string;
-  readonly messages: NetlinkMessage[];
+  readonly encode: (seq: number) => Uint8Array;
   readonly resolve: (messages: NetlinkMessage[]) => void;
   readonly reject: (error: NetlinkError) => void;
+}
+
+interface PendingRequest extends QueuedRequest {
+  readonly messages: NetlinkMessage[];
   readonly timer: NodeJS.Timeout;
 }
+
+/**
+ * Requests on the wire at once; the rest wait in order. The kernel handles an rtnetlink request
+ * inside sendmsg(), so 255 groups releasing at once (3 requests each) would otherwise send ~765
+ * requests in one turn of the event loop: a long stretch of blocking sends, replies that could
+ * overflow the socket's receive buffer (ENOBUFS), and deadlines expiring before a single reply
+ * is read. Seen before the window: 255 masters stopping at once logged "set carpN down:
+ * ETIMEDOUT (no reply within 2000 ms)" for their releases (retried, so they still completed).
+ */
+export const NETLINK_MAX_IN_FLIGHT = 16;
 
 /** What an event socket needs from its watcher (see openEventSocket). */
 interface EventSocketSpec {
@@ -82,6 +96,8 @@ interface EventSocketSpec {
 export class RouteNetlink implements HostNetlink {
   private readonly socket: NetlinkSocket;
   private readonly pending = new Map<number, PendingRequest>();
+  /** Requests waiting for a place in the window (NETLINK_MAX_IN_FLIGHT). */
+  private readonly queued: QueuedRequest[] = [];
   private readonly watchers = new Set<Subscription>();
   /** Interface names seen so far, so that error messages can name the interface. */
   private readonly names = new Map<number, string>();
@@ -323,32 +339,56 @@ export class RouteNetlink implements HostNetlink {
   /** Sends one request and collects its replies until the ack or NLMSG_DONE. */
   private request(operation: string, encode: (seq: number) => Uint8Array, successCodes: readonly string[] = []): Promise<NetlinkMessage[]> {
     if (this.closed) return Promise.reject(new NetlinkError(operation, 'ECANCELED', 'netlink adapter closed'));
-    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
-    const seq = this.seq;
     return new Promise<NetlinkMessage[]>((resolve, reject) => {
-      const timer = setTimeout(() => this.settle(seq, new NetlinkError(operation, 'ETIMEDOUT', `no reply within ${this.timeoutMs} ms`)), this.timeoutMs);
-      this.pending.set(seq, { operation, messages: [], resolve, reject, timer });
-      if (this.pending.size === 1) this.socket.ref();
-      try {
-        this.socket.send(Buffer.from(encode(seq)));
-      } catch (error) {
-        this.settle(seq, new NetlinkError(operation, (error as NativeError).code ?? 'EIO', (error as Error).message));
-      }
+      this.queued.push({ operation, encode, resolve, reject });
+      this.dispatch();
     }).catch((error: unknown) => {
       if (error instanceof NetlinkError && successCodes.includes(error.code)) return [];
       throw error;
     });
   }
 
-  /** Ends a request: with its replies, or with an error. */
+  /** Sends queued requests while the window has room; each deadline starts at its send. */
+  private dispatch(): void {
+    while (!this.closed && this.pending.size < NETLINK_MAX_IN_FLIGHT) {
+      const next = this.queued.shift();
+      if (next === undefined) return;
+      this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
+      const seq = this.seq;
+      const timer = setTimeout(() => this.expire(seq), this.timeoutMs);
+      this.pending.set(seq, { ...next, messages: [], timer });
+      if (this.pending.size === 1) this.socket.ref();
+      try {
+        this.socket.send(Buffer.from(next.encode(seq)));
+      } catch (error) {
+        this.settle(seq, new NetlinkError(next.operation, (error as NativeError).code ?? 'EIO', (error as Error).message));
+      }
+    }
+  }
+
+  /**
+   * A deadline passed. Node runs expired timers before it polls for I/O, so after a long busy
+   * stretch the reply may already be waiting in the socket: the verdict waits for the poll phase
+   * (setImmediate runs after it), and only a request still unanswered then fails.
+   */
+  private expire(seq: number): void {
+    const request = this.pending.get(seq);
+    if (request === undefined) return;
+    setImmediate(() => {
+      if (this.pending.get(seq) === request) this.settle(seq, new NetlinkError(request.operation, 'ETIMEDOUT', `no reply within ${this.timeoutMs} ms`));
+    });
+  }
+
+  /** Ends a request: with its replies, or with an error; then lets the next one on the wire. */
   private settle(seq: number, outcome: NetlinkError | 'done'): void {
     const request = this.pending.get(seq);
     if (request === undefined) return;
     this.pending.delete(seq);
     clearTimeout(request.timer);
-    if (this.pending.size === 0) this.socket.unref();
     if (outcome === 'done') request.resolve(request.messages);
     else request.reject(outcome);
+    this.dispatch();
+    if (this.pending.size === 0) this.socket.unref();
   }
 
   private receive(datagram: Buffer): void {
@@ -375,8 +415,10 @@ export class RouteNetlink implements HostNetlink {
     this.failAll(error.code ?? 'EIO');
   }
 
+  /** Fails every request in flight and, once closed, every queued one (never sent). */
   private failAll(code: string): void {
     for (const [seq, request] of [...this.pending]) this.settle(seq, new NetlinkError(request.operation, code));
+    if (this.closed) for (const request of this.queued.splice(0)) request.reject(new NetlinkError(request.operation, code, 'netlink adapter closed'));
   }
 
   private decodeDatagram(datagram: Buffer): NetlinkMessage[] {

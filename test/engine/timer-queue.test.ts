@@ -1,0 +1,66 @@
+/** TimerQueue: (deadline, id) order, windows that open early, removal. Pure: no clock. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { TimerQueue } from '../../src/engine/timer-queue.ts';
+
+const noop = (): void => {};
+
+test('ordered by deadline, then arming order; takeDue takes exactly the timers whose window opened', () => {
+  const queue = new TimerQueue();
+  queue.add(1, 100, 100, noop);
+  queue.add(2, 50, 40, noop);
+  queue.add(3, 100, 90, noop);
+  queue.add(4, 200, 60, noop);
+  queue.add(5, 300, 300, noop);
+  assert.equal(queue.nextDeadline(), 50);
+  assert.deepEqual(queue.takeDue(39).map((t) => t.id), []);
+  // At 60: 2 (window 40..50) and 4 (window 60..200) are open; 1 and 3 are not yet.
+  assert.deepEqual(queue.takeDue(60).map((t) => t.id), [2, 4]);
+  assert.equal(queue.nextDeadline(), 100);
+  assert.deepEqual(queue.takeDue(95).map((t) => t.id), [3]);
+  assert.equal(queue.remove(1), true);
+  assert.equal(queue.remove(1), false);
+  assert.deepEqual(queue.takeDue(1_000).map((t) => t.id), [5]);
+  assert.equal(queue.size, 0);
+  assert.equal(queue.nextDeadline(), undefined);
+});
+
+test('an earliest past the deadline is clamped to the deadline', () => {
+  const queue = new TimerQueue();
+  queue.add(1, 100, 500, noop);
+  assert.deepEqual(queue.takeDue(99).map((t) => t.id), []);
+  assert.deepEqual(queue.takeDue(100).map((t) => t.id), [1]);
+});
+
+test('property: takeDue(now) returns every open timer once, in (deadline, id) order, and keeps the rest', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ at: fc.integer({ min: 0, max: 1_000 }), early: fc.integer({ min: 0, max: 100 }) }), { maxLength: 60 }),
+      fc.array(fc.integer({ min: 0, max: 1_200 }), { maxLength: 8 }),
+      (timers, nows) => {
+        const queue = new TimerQueue();
+        timers.forEach((t, id) => queue.add(id, t.at, t.at - t.early, noop));
+        const taken = new Set<number>();
+        for (const now of [...nows].sort((a, b) => a - b)) {
+          const due = queue.takeDue(now);
+          for (let i = 1; i < due.length; i++) {
+            const [a, b] = [due[i - 1]!, due[i]!];
+            assert.ok(a.at < b.at || (a.at === b.at && a.id < b.id), 'ordered');
+          }
+          for (const timer of due) {
+            assert.ok(timer.earliest <= now, 'window open');
+            assert.ok(!taken.has(timer.id), 'taken once');
+            taken.add(timer.id);
+          }
+        }
+        const last = nows.length === 0 ? -Infinity : Math.max(...nows);
+        timers.forEach((t, id) => {
+          if (t.at - t.early <= last) assert.ok(taken.has(id), `timer ${id} open by ${last} was taken`);
+          else assert.ok(!taken.has(id));
+        });
+        assert.equal(queue.size, timers.length - taken.size);
+      },
+    ),
+  );
+});

@@ -1,0 +1,406 @@
+/**
+ * The Debian package (issue 10): `npm run package` builds carpd_VERSION_ARCH.deb and prints its
+ * path last; its contents and control fields; the tree unpacked anywhere runs (relocatable),
+ * the daemon included, with its guard from that tree; the man pages render. Then, on CI
+ * (CI=true) or when asked (CARPD_TEST_INSTALL=1), as root: installed with apt-get (a
+ * policy-rc.d forbids starting services meanwhile), nothing started or enabled, a two-node
+ * failover with the installed /usr/bin/carpd in the namespace lab, and removed again (purge)
+ * whatever happens.
+ */
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { Lab } from '../../src/lab/lab.ts';
+import { holds, stopCarpd, transitions, waitForPhase, type CarpdNode } from '../integration/carpd-in-lab.ts';
+import { carpctlOn, machine, startCarpdOn, writeConfig, writePassphrase, type Machine } from '../integration/machine.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const VIP = '198.51.100.100';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command without a shell, bounded by timeoutMs (SIGKILL). Never rejects. */
+function sh(argv: readonly string[], options: { timeoutMs?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+  const [command, ...args] = argv;
+  return new Promise((resolvePromise) => {
+    execFile(
+      command ?? 'false',
+      args,
+      { timeout: options.timeoutMs ?? 30_000, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', cwd: options.cwd ?? ROOT, env: options.env ?? process.env },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolvePromise({ code, stdout, stderr: error !== null && code === null ? `${stderr}${error.message}\n` : stderr });
+      },
+    );
+  });
+}
+
+function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore', timeout: 5_000 }).status === 0;
+}
+
+function explain(result: Result): string {
+  return `exit ${result.code}\n${result.stdout}${result.stderr}`;
+}
+
+const noDpkg = hasCommand('dpkg-deb') && hasCommand('dpkg') ? undefined : 'dpkg-deb is not installed (Debian\'s dpkg package)';
+const isRoot = process.getuid?.() === 0;
+
+/** Why the install test does not run here, or undefined when it does. */
+function installSkip(): string | undefined {
+  if (noDpkg !== undefined) return noDpkg;
+  if (process.env['CI'] !== 'true' && process.env['CARPD_TEST_INSTALL'] !== '1') return 'installs on the machine: only with CI=true or CARPD_TEST_INSTALL=1';
+  if (!isRoot) return 'installing needs root';
+  if (!hasCommand('apt-get')) return 'apt-get is not installed';
+  const installed = spawnSync('dpkg-query', ['-W', '-f=${Status}', 'carpd'], { encoding: 'utf8', timeout: 10_000 });
+  if (installed.status === 0 && / installed$/.test(installed.stdout)) return 'a carpd package is already installed here: not touching it';
+  if (existsSync('/etc/carpd/carpd.yaml')) return '/etc/carpd/carpd.yaml exists: the package would take it over, and a purge remove it';
+  if (existsSync('/usr/bin/carpd') || existsSync('/usr/bin/carpctl')) return '/usr/bin/carpd or /usr/bin/carpctl exists outside the package';
+  const node = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'nodejs'], { encoding: 'utf8', timeout: 10_000 });
+  if (node.status !== 0 || spawnSync('dpkg', ['--compare-versions', node.stdout, 'ge', '20'], { timeout: 10_000 }).status !== 0) {
+    return 'no nodejs (>= 20) Debian package installed: the package depends on one';
+  }
+  return undefined;
+}
+
+// `npm run package` once for the file; every test uses its output.
+let deb = '';
+let packageOutput: Result | undefined;
+let packageMs = 0;
+const work = mkdtempSync(join(tmpdir(), 'carpd-deb-test-'));
+const unpacked = join(work, 'unpacked', 'some where');
+
+before(async () => {
+  if (noDpkg !== undefined) return;
+  const started = Date.now();
+  packageOutput = await sh(['npm', 'run', 'package'], { timeoutMs: 180_000 });
+  packageMs = Date.now() - started;
+  deb = packageOutput.stdout.trimEnd().split('\n').at(-1) ?? '';
+  if (packageOutput.code === 0 && existsSync(deb)) {
+    mkdirSync(unpacked, { recursive: true });
+    const extracted = await sh(['dpkg-deb', '-x', deb, unpacked]);
+    assert.equal(extracted.code, 0, explain(extracted));
+  }
+});
+
+after(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+function requirePackage(t: TestContext): void {
+  assert.ok(packageOutput !== undefined);
+  assert.equal(packageOutput.code, 0, `npm run package failed: ${explain(packageOutput)}`);
+  t.diagnostic(`npm run package: ${packageMs} ms`);
+}
+
+/** `dpkg-deb -c`: path (without ./) → its mode string, owner and link target. */
+async function contents(): Promise<Map<string, { mode: string; owner: string; target?: string }>> {
+  const listed = await sh(['dpkg-deb', '-c', deb]);
+  assert.equal(listed.code, 0, explain(listed));
+  const entries = new Map<string, { mode: string; owner: string; target?: string }>();
+  for (const line of listed.stdout.trim().split('\n')) {
+    const [mode = '', owner = '', , , , path = '', arrow, target] = line.split(/\s+/);
+    const name = path.replace(/^\.\//, '').replace(/\/$/, '');
+    if (name === '') continue;
+    entries.set(name, { mode, owner, ...(arrow === '->' && target !== undefined ? { target } : {}) });
+  }
+  return entries;
+}
+
+test('npm run package: carpd_VERSION_ARCH.deb in the project root, its path the last line', { skip: noDpkg ?? false, timeout: 200_000 }, async (t) => {
+  requirePackage(t);
+  const arch = (await sh(['dpkg', '--print-architecture'])).stdout.trim();
+  assert.equal(deb, join(ROOT, `carpd_${VERSION}_${arch}.deb`));
+  assert.ok(lstatSync(deb).isFile());
+  t.diagnostic(`${deb}: ${lstatSync(deb).size} bytes`);
+});
+
+test('the package holds the program, units, sample config, docs and man pages, and nothing of the build', { skip: noDpkg ?? false, timeout: 60_000 }, async (t) => {
+  requirePackage(t);
+  const entries = await contents();
+  const required = [
+    'usr/bin/carpd',
+    'usr/bin/carpctl',
+    'usr/lib/carpd/bin/carpd',
+    'usr/lib/carpd/bin/carpctl',
+    'usr/lib/carpd/dist/carpd.js',
+    'usr/lib/carpd/dist/carpctl.js',
+    'usr/lib/carpd/build/Release/carp_socket.node',
+    'usr/lib/carpd/build/Release/carpd-guard',
+    'usr/lib/carpd/package.json',
+    'lib/systemd/system/carpd.service',
+    'lib/systemd/system/carpd-ucarp@.service',
+    'etc/carpd/carpd.yaml',
+    'usr/share/doc/carpd/copyright',
+    'usr/share/doc/carpd/README.md',
+    'usr/share/doc/carpd/configuration.md',
+    'usr/share/doc/carpd/systemd.md',
+    'usr/share/doc/carpd/examples/carpd.yaml',
+    'usr/share/man/man8/carpd.8.gz',
+    'usr/share/man/man8/carpctl.8.gz',
+    'usr/share/man/man5/carpd.yaml.5.gz',
+  ];
+  for (const path of required) assert.ok(entries.has(path), `the package has ${path}`);
+  assert.ok([...entries.keys()].some((p) => p.startsWith('usr/lib/carpd/dist/chunks/') && p.endsWith('.js')), 'the code-split chunks');
+  const forbidden = /(^|\/)node_modules(\/|$)|(^|\/)(typescript|tsx|esbuild|fast-check|@types|marked|marked-man)(\/|$)|\.ts$|\.map$|(^|\/)src(\/|$)|meta\.json$/;
+  const bad = [...entries.keys()].filter((p) => forbidden.test(p));
+  assert.deepEqual(bad, [], 'no node_modules, build tools, TypeScript sources or source maps');
+
+  assert.equal(entries.get('usr/bin/carpd')?.target, '../lib/carpd/bin/carpd', 'a relative link: the tree is relocatable');
+  assert.equal(entries.get('usr/bin/carpctl')?.target, '../lib/carpd/bin/carpctl');
+  for (const [path, entry] of entries) {
+    assert.equal(entry.owner, 'root/root', `${path} is owned by root`);
+    if (entry.mode.startsWith('l')) continue;
+    if (entry.mode.startsWith('d')) assert.match(entry.mode, path === 'etc/carpd' ? /^drwxr-x---$/ : /^drwxr-xr-x$/, path);
+  }
+  for (const path of ['usr/lib/carpd/bin/carpd', 'usr/lib/carpd/bin/carpctl', 'usr/lib/carpd/build/Release/carpd-guard']) {
+    assert.equal(entries.get(path)?.mode, '-rwxr-xr-x', `${path} is 0755`);
+  }
+  assert.equal(entries.get('etc/carpd/carpd.yaml')?.mode, '-rw-------', 'the sample config is 0600 (it names the passphrase file)');
+  const others = [...entries].filter(([p, e]) => e.mode.startsWith('-') && !['usr/lib/carpd/bin/carpd', 'usr/lib/carpd/bin/carpctl', 'usr/lib/carpd/build/Release/carpd-guard', 'etc/carpd/carpd.yaml'].includes(p));
+  for (const [path, entry] of others) assert.equal(entry.mode, '-rw-r--r--', `${path} is 0644`);
+});
+
+test('control fields: Version from package.json, Depends on nodejs (>= 20), the sample a conffile, scripts that start nothing', { skip: noDpkg ?? false, timeout: 60_000 }, async (t) => {
+  requirePackage(t);
+  const field = async (name: string): Promise<string> => (await sh(['dpkg-deb', '-f', deb, name])).stdout.trim();
+  assert.equal(await field('Package'), 'carpd');
+  assert.equal(await field('Version'), VERSION);
+  assert.equal(await field('Architecture'), (await sh(['dpkg', '--print-architecture'])).stdout.trim());
+  const depends = (await field('Depends')).split(',').map((d) => d.trim());
+  assert.ok(depends.includes('nodejs (>= 20)'), `Depends: ${depends.join(', ')}`);
+  assert.equal(await field('Section'), 'net');
+  assert.match(await field('Maintainer'), /^.+ <[^@\s]+@[^@\s]+>$/);
+  const control = join(work, 'control');
+  const extracted = await sh(['dpkg-deb', '-e', deb, control]);
+  assert.equal(extracted.code, 0, explain(extracted));
+  assert.equal(readFileSync(join(control, 'conffiles'), 'utf8'), '/etc/carpd/carpd.yaml\n');
+  for (const script of readdirSync(control).filter((f) => ['preinst', 'postinst', 'prerm', 'postrm'].includes(f))) {
+    const text = readFileSync(join(control, script), 'utf8');
+    const code = text.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+    assert.doesNotMatch(code, /\b(start|restart|enable|try-restart|reload-or-restart)\b|deb-systemd-helper/, `${script} never starts or enables a service`);
+  }
+});
+
+test('unpacked anywhere with dpkg-deb -x, usr/bin/carpd and carpctl run from there', { skip: noDpkg ?? false, timeout: 60_000 }, async (t) => {
+  requirePackage(t);
+  const carpd = join(unpacked, 'usr', 'bin', 'carpd');
+  const carpctl = join(unpacked, 'usr', 'bin', 'carpctl');
+  // From another directory, through the link, with this checkout nowhere on the path.
+  const version = await sh([carpd, '--version'], { cwd: '/' });
+  assert.equal(version.code, 0, explain(version));
+  assert.equal(version.stdout.trim(), `carpd ${VERSION}`);
+  const help = await sh([carpctl, '--help'], { cwd: '/' });
+  assert.equal(help.code, 0, explain(help));
+  assert.match(help.stdout, /^usage: carpctl /);
+  const down = await sh([carpctl, '--control', join(work, 'no.sock'), 'status'], { cwd: '/' });
+  assert.equal(down.code, 3, `carpctl without a daemon exits 3: ${explain(down)}`);
+
+  // The packaged sample, on an interface every machine has and with a passphrase of its own.
+  const sample = readFileSync(join(unpacked, 'etc', 'carpd', 'carpd.yaml'), 'utf8');
+  assert.match(sample, /passphrase_file: \/etc\/carpd\/passphrase/, 'the sample names a passphrase file the package does not ship');
+  const config = join(work, 'sample.yaml');
+  writeFileSync(config, sample.replace(/interface: eth0\b/, 'interface: lo').replace('passphrase_file: /etc/carpd/passphrase', 'passphrase: sample-pass'));
+  const check = await sh([carpd, '--check', '--config', config], { cwd: '/' });
+  assert.equal(check.code, 0, explain(check));
+  assert.match(check.stdout, /^log_level: info$/m);
+  const init = await sh([carpd, '--init'], { cwd: '/' });
+  assert.equal(sample.endsWith(init.stdout.replace('Every key is described in docs/configuration.md;', 'Every key is described in carpd.yaml(5);')), true, 'the sample is carpd --init');
+});
+
+test('the man pages render and document every flag the programs print', { skip: noDpkg ?? false, timeout: 60_000 }, async (t) => {
+  requirePackage(t);
+  const pages = [
+    { file: 'usr/share/man/man8/carpd.8.gz', name: 'carpd', title: 'CARPD(8)' },
+    { file: 'usr/share/man/man8/carpctl.8.gz', name: 'carpctl', title: 'CARPCTL(8)' },
+    { file: 'usr/share/man/man5/carpd.yaml.5.gz', name: 'carpd.yaml', title: 'CARPD.YAML(5)' },
+  ];
+  const man = hasCommand('man');
+  if (!man) t.diagnostic('man is not installed: checking the roff source only');
+  // The flags are looked up in the roff text (rendered, a long one may be hyphenated).
+  const sources = new Map<string, string>();
+  for (const page of pages) {
+    const path = join(unpacked, page.file);
+    const roff = gunzipSync(readFileSync(path)).toString('utf8');
+    assert.match(roff, /^\.TH "[A-Z\\.]+" "[58]" /m, `${page.file} has a .TH line`);
+    assert.match(roff, /^\.SH "NAME"$/m);
+    sources.set(page.name, roff.replace(/\\f[BIRP]/g, '').replace(/\\-/g, '-').replace(/\\\./g, '.'));
+    if (!man) continue;
+    const out = await sh(['man', '--warnings', '-l', path], { env: { ...process.env, MANWIDTH: '80', MANPAGER: 'cat', PAGER: 'cat', LANG: 'C.UTF-8' } });
+    assert.equal(out.code, 0, explain(out));
+    assert.equal(out.stderr.trim(), '', `${page.file} renders without warnings`);
+    assert.ok(out.stdout.startsWith(page.title), `${page.file} starts with its title: ${out.stdout.slice(0, 80)}`);
+    assert.match(out.stdout, new RegExp(`^NAME\\n\\s+${page.name.replace('.', '\\.')} - `, 'm'));
+    assert.match(out.stdout, /^SEE ALSO$/m);
+  }
+  // Every long option the help texts print is in the page (the help comes from the package).
+  const carpd = join(unpacked, 'usr', 'bin', 'carpd');
+  const helps = [
+    { page: 'carpd', argv: [carpd, '--help'] },
+    { page: 'carpd', argv: [carpd, '--help-daemon'] },
+    { page: 'carpctl', argv: [join(unpacked, 'usr', 'bin', 'carpctl'), '--help'] },
+  ];
+  for (const help of helps) {
+    const out = await sh(help.argv, { cwd: '/' });
+    assert.equal(out.code, 0, explain(out));
+    const flags = new Set(out.stdout.match(/--[a-z][a-z-]+/g) ?? []);
+    assert.ok(flags.size > 0);
+    const text = sources.get(help.page) ?? '';
+    const missing = [...flags].filter((flag) => !text.includes(flag));
+    assert.deepEqual(missing, [], `${help.argv.slice(1).join(' ')}: flags missing from ${help.page}(8)`);
+  }
+  const yaml = sources.get('carpd.yaml') ?? '';
+  for (const key of ['state_directory', 'passphrase_file', 'advskew', 'track.checks', 'key_change_window', 'interval_seconds']) assert.ok(yaml.includes(key), `carpd.yaml(5) has ${key}`);
+});
+
+/** Pids of the `carpd-guard` children of pid. */
+async function guardsOf(pid: number): Promise<number[]> {
+  const out = await sh(['pgrep', '-P', String(pid), '-x', 'carpd-guard']);
+  return out.stdout.trim().split('\n').filter(Boolean).map(Number);
+}
+
+function machineWithConfig(lab: Lab, host: string, advskew: number): { m: Machine; config: string } {
+  const m = machine(lab.host(host));
+  const passphraseFile = writePassphrase(m, 'vhid7.pass', 'package-secret');
+  const config = writeConfig(m, 'carpd.yaml', [{ addresses: [`${VIP}/24`], advskew, passphraseFile }]);
+  return { m, config };
+}
+
+const labSkip = noDpkg ?? (await Lab.available());
+
+test('the unpacked tree runs the daemon: title carpd, its guard from that tree, a clean stop', { skip: labSkip ?? false, timeout: 60_000 }, async (t) => {
+  requirePackage(t);
+  const lab = await Lab.create({ hosts: ['a'] });
+  const machines: Machine[] = [];
+  try {
+    const { m, config } = machineWithConfig(lab, 'a', 0);
+    machines.push(m);
+    const node = startCarpdOn(lab, m, ['--config', config], { program: join(unpacked, 'usr', 'bin', 'carpd') });
+    await waitForPhase(node, 'master', 8_000);
+    assert.ok(await holds(lab, lab.host('a'), VIP), 'the master holds the VIP');
+    assert.equal(readFileSync(`/proc/${node.process.pid}/comm`, 'utf8').trim(), 'carpd', 'the process title is carpd');
+    const guards = await guardsOf(node.process.pid);
+    assert.equal(guards.length, 1, 'one cleanup guard');
+    assert.equal(readlinkSync(`/proc/${guards[0]}/exe`), join(unpacked, 'usr', 'lib', 'carpd', 'build', 'Release', 'carpd-guard'), 'the guard of the unpacked tree');
+    assert.equal(await stopCarpd(node), 0, 'SIGTERM: exit 0');
+    assert.ok(!(await holds(lab, lab.host('a'), VIP)), 'the VIP is removed on stop');
+  } finally {
+    await lab.destroy();
+    for (const m of machines) rmSync(m.root, { recursive: true, force: true });
+  }
+});
+
+const POLICY = '/usr/sbin/policy-rc.d';
+
+test('installed with apt-get: nothing started or enabled, a lab failover with /usr/bin/carpd, then purged', { skip: installSkip() ?? labSkip ?? false, timeout: 400_000 }, async (t) => {
+  requirePackage(t);
+  const apt = { timeoutMs: 300_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  const aptOptions = ['-o', 'DPkg::Lock::Timeout=120', '-o', 'Dpkg::Use-Pty=0'];
+  // Keep apt from starting anything (exit 101: action forbidden), and put back what was there.
+  const savedPolicy = existsSync(POLICY) ? { copy: join(work, 'policy-rc.d.saved'), mode: statSync(POLICY).mode & 0o7777 } : undefined;
+  if (savedPolicy !== undefined) copyFileSync(POLICY, savedPolicy.copy);
+  writeFileSync(POLICY, '#!/bin/sh\nexit 101\n');
+  chmodSync(POLICY, 0o755);
+  let lab: Lab | undefined;
+  const machines: Machine[] = [];
+  const nodes: CarpdNode[] = [];
+  try {
+    const started = Date.now();
+    const installed = await sh(['apt-get', 'install', '-y', '--no-install-recommends', ...aptOptions, deb], apt);
+    assert.equal(installed.code, 0, `apt-get install: ${explain(installed)}`);
+    t.diagnostic(`apt-get install: ${Date.now() - started} ms`);
+    assert.match((await sh(['dpkg-query', '-W', '-f=${Status} ${Version}', 'carpd'])).stdout, new RegExp(`install ok installed ${VERSION.replace(/\./g, '\\.')}$`));
+
+    const version = await sh(['/usr/bin/carpd', '--version'], { cwd: '/' });
+    assert.equal(version.stdout.trim(), `carpd ${VERSION}`, explain(version));
+    assert.equal(readlinkSync('/usr/bin/carpd'), '../lib/carpd/bin/carpd');
+    const unit = readFileSync('/lib/systemd/system/carpd.service', 'utf8');
+    assert.match(unit, /^ExecStart=\/usr\/bin\/carpd --config \/etc\/carpd\/carpd\.yaml$/m);
+    assert.match(unit, /^ExecStopPost=\/usr\/bin\/carpd cleanup --config \/etc\/carpd\/carpd\.yaml$/m);
+    assert.match(unit, /^Documentation=.*man:carpd\(8\)/m);
+    assert.doesNotMatch(unit, /\/usr\/local\//);
+    assert.match(readFileSync('/lib/systemd/system/carpd-ucarp@.service', 'utf8'), /^ExecStart=\/usr\/bin\/carpd ucarp \$UCARP_OPTS$/m);
+    assert.ok(existsSync('/etc/carpd/carpd.yaml'), 'the sample config is installed');
+    if (hasCommand('systemd-analyze')) {
+      for (const file of ['/lib/systemd/system/carpd.service', '/lib/systemd/system/carpd-ucarp@.service']) {
+        const verified = await sh(['systemd-analyze', 'verify', file]);
+        assert.equal(verified.code, 0, `systemd-analyze verify ${file}: ${explain(verified)}`);
+        assert.equal(verified.stderr.trim(), '', `systemd-analyze verify ${file} warns`);
+      }
+    } else t.diagnostic('systemd-analyze is not installed: the units are not verified');
+
+    // Nothing started or enabled: no enablement link, no process started by a maintainer script
+    // (it would carry dpkg's environment), and systemd (if it runs) agrees.
+    for (const wants of ['/etc/systemd/system/multi-user.target.wants/carpd.service', '/etc/systemd/system/multi-user.target.wants/carpd-ucarp@.service']) {
+      assert.ok(!existsSync(wants), `${wants} is not there`);
+    }
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      let environ = '';
+      try {
+        environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      assert.ok(!environ.split('\0').includes('DPKG_MAINTSCRIPT_PACKAGE=carpd'), `process ${pid} was started by carpd's maintainer scripts`);
+    }
+    if (existsSync('/run/systemd/system')) {
+      assert.notEqual((await sh(['systemctl', 'is-active', 'carpd.service'])).stdout.trim(), 'active');
+      assert.notEqual((await sh(['systemctl', 'is-enabled', 'carpd.service'])).stdout.trim(), 'enabled');
+    }
+
+    // The lab smoke test with the installed program: a becomes master and holds the VIP, b is
+    // backup; SIGTERM to a hands over to b at once (bow-out).
+    lab = await Lab.create({ hosts: ['a', 'b'] });
+    const a = machineWithConfig(lab, 'a', 0);
+    const b = machineWithConfig(lab, 'b', 100);
+    machines.push(a.m, b.m);
+    const nodeA = startCarpdOn(lab, a.m, ['--config', a.config], { program: '/usr/bin/carpd' });
+    nodes.push(nodeA);
+    await waitForPhase(nodeA, 'master', 8_000);
+    const nodeB = startCarpdOn(lab, b.m, ['--config', b.config], { program: '/usr/bin/carpd' });
+    nodes.push(nodeB);
+    await waitForPhase(nodeB, 'backup', 5_000);
+    assert.ok(await holds(lab, lab.host('a'), VIP), 'a holds the VIP');
+    assert.ok(!(await holds(lab, lab.host('b'), VIP)), 'b does not');
+    assert.equal(readFileSync(`/proc/${nodeA.process.pid}/comm`, 'utf8').trim(), 'carpd', 'pidof carpd finds it');
+    const [guard] = await guardsOf(nodeA.process.pid);
+    assert.ok(guard !== undefined, 'a runs its cleanup guard');
+    assert.equal(readlinkSync(`/proc/${guard}/exe`), '/usr/lib/carpd/build/Release/carpd-guard');
+    const status = await carpctlOn(lab, a.m, ['status'], { program: '/usr/bin/carpctl' });
+    assert.equal(status.code, 0, explain(status));
+    assert.match(status.stdout, /web \(eth0 vhid 7\): MASTER/);
+
+    const before = transitions(nodeB).length;
+    const stoppedAt = Date.now();
+    assert.equal(await stopCarpd(nodeA), 0, 'a exits 0 after SIGTERM');
+    await waitForPhase(nodeB, 'master', 3_000, before);
+    t.diagnostic(`handover to b ${Date.now() - stoppedAt} ms after SIGTERM`);
+    assert.ok(await holds(lab, lab.host('b'), VIP), 'b holds the VIP');
+    assert.ok(!(await holds(lab, lab.host('a'), VIP)), 'a removed it');
+    assert.equal(await stopCarpd(nodeB), 0);
+  } finally {
+    for (const node of nodes) if (!node.process.done) await node.process.kill();
+    await lab?.destroy();
+    for (const m of machines) rmSync(m.root, { recursive: true, force: true });
+    const removed = await sh(['apt-get', 'remove', '--purge', '-y', ...aptOptions, 'carpd'], apt);
+    if (savedPolicy !== undefined) {
+      copyFileSync(savedPolicy.copy, POLICY);
+      chmodSync(POLICY, savedPolicy.mode);
+    } else rmSync(POLICY, { force: true });
+    assert.equal(removed.code, 0, `apt-get remove --purge: ${explain(removed)}`);
+  }
+  assert.ok(!existsSync('/usr/bin/carpd') && !existsSync('/usr/bin/carpctl'), 'the programs are gone');
+  assert.ok(!existsSync('/usr/lib/carpd') && !existsSync('/lib/systemd/system/carpd.service'), 'the tree and the units are gone');
+  assert.ok(!existsSync('/etc/carpd/carpd.yaml'), 'purge removed the conffile');
+  const status = await sh(['dpkg-query', '-W', '-f=${Status}', 'carpd']);
+  assert.ok(!/ installed$/.test(status.stdout), `carpd is no longer installed: ${status.stdout}`);
+});
