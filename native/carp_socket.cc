@@ -131,6 +131,15 @@ int OpenRawCarp(Napi::Env env, int family, unsigned ifindex, const std::string& 
   }
   bool ok = SetOption(env, fd, SOL_SOCKET, SO_BINDTODEVICE, ifname.c_str(),
                       static_cast<socklen_t>(ifname.size()), "SO_BINDTODEVICE");
+  // Every group of the interface receives on this one socket. Masters that send their groups'
+  // adverts in one wakeup (carpd does, to save CPU; so does keepalived) deliver them back to
+  // back: 255 adverts are ~230 KB of socket buffers, past the default rmem (208 KiB), and the
+  // tail of every burst would be dropped, the same groups each time. 1 MiB, best effort:
+  // SO_RCVBUFFORCE needs CAP_NET_ADMIN, plain SO_RCVBUF is capped by net.core.rmem_max.
+  int receiveBuffer = 1 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &receiveBuffer, sizeof receiveBuffer) != 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
+  }
   if (family == 4) {
     ip_mreqn group{};
     inet_pton(AF_INET, "224.0.0.18", &group.imr_multiaddr);

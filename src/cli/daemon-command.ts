@@ -4,6 +4,7 @@
  * All of them become a CarpdConfig; operator errors exit 2 with a message and no stack trace.
  */
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import type { CarpdConfig } from '../config/config-types.ts';
 import { loadConfigFile } from '../config/config-file.ts';
 import { renderNormalisedConfig, starterConfig } from '../config/config-render.ts';
@@ -26,8 +27,19 @@ const GLOBAL_FLAGS = {
   metrics: { type: 'string' },
 } as const;
 
+/**
+ * V8's young generation starts at 1 MiB per semi-space and doubles, up to 16 MiB, while a
+ * process allocates steadily; a daemon's short-lived garbage (adverts, log lines) never needs
+ * more. Kept at its start size, 255 groups take 70 MiB of RSS rather than 81 (bench/footprint.ts),
+ * for scavenges that are more frequent but as cheap (few objects survive one). The growth factor
+ * is read whenever the space would grow, so setting it now (rather than a flag on node's command
+ * line, which `node bin/carpd` would not have) takes effect.
+ */
+const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
+
 /** `carpd ...` with daemon flags: exit 0 after a clean stop, 1 on a runtime failure, 2 on operator errors. */
 export async function runDaemonCommand(args: string[]): Promise<number> {
+  setFlagsFromString(YOUNG_GENERATION_FLAG);
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(DAEMON_USAGE);
     return 0;
@@ -117,6 +129,7 @@ export async function runUcarpCommand(args: string[]): Promise<number> {
   };
   return run(config, {});
 }
+
 
 async function run(config: CarpdConfig, options: RunOptions): Promise<number> {
   const logger = new ConsoleLogger(config.logLevel);

@@ -47,6 +47,20 @@ export function firstAdvertSlackMicros(intervalMicros: number): number {
   return Math.floor(intervalMicros / 8);
 }
 
+/**
+ * How long a backup waits before taking over from a master that got worse than it (demoted, in
+ * maintenance, failing a check): its own skew time, as after a bow-out, so that of several
+ * backups the best goes first and the others hear it in time; plus one second when it is
+ * demoted itself. The election compares the demote byte before advbase/advskew, so a demoted
+ * backup with a small skew must still wait for an undemoted one with a larger skew (skew times
+ * are below one second). Among demoted backups the skew decides the order, which matches the
+ * election's when their demote bytes are equal or ordered like their skews (carpd raises the
+ * advertised advskew by the demotion too).
+ */
+export function takeoverDelayMicros(fields: { readonly advskew: number; readonly demote: number }): number {
+  return skewMicros(fields.advskew) + (fields.demote > 0 ? MICROS_PER_SECOND : 0);
+}
+
 /** The comparable "timeval" of an advert: advbase·256 + advskew (smaller advertises more often and wins). */
 export function timevalue(advbase: number, advskew: number): number {
   return advbase * 256 + advskew;

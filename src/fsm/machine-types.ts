@@ -66,6 +66,12 @@ export interface MachineState {
   readonly masterDownAt: Partial<Record<IpFamily, number>>;
   /** BACKUP: the master-down timers were shortened by a bow-out, so their expiry is reported as such. */
   readonly bowOutHeard?: boolean;
+  /**
+   * BACKUP: a worse master was heard and this node takes over when its own skew time has passed
+   * (the master-down timers were shortened to then), unless a better master is heard first:
+   * the transition's reason, and the deadline, which later worse adverts never push back.
+   */
+  readonly takeover?: { readonly reason: TransitionReason; readonly at: number };
   /** MASTER: when the next advert is due. */
   readonly advertDueAt?: number;
   /** MASTER: adverts still to send before the repeated announcement (OpenBSD sc_delayed_arp). */

@@ -5,11 +5,12 @@
  *   init    start (link up)              arm master-down, backup script            backup
  *   init    link-up (running)            arm master-down, backup script            backup
  *   backup  timer master-down-N          advert, add VIPs, announce, master script master
- *   backup  advert, bow-out              re-arm master-down to own skew time       backup
- *   backup  advert, preempt & better     advert, add VIPs, announce, master script master
- *   backup  advert, master more demoted  (as above)                                master
- *   backup  advert, will time out        (as above)                                master
+ *   backup  advert, bow-out              re-arm master-down to own takeover delay  backup
+ *   backup  advert, preempt & better     master-down to own takeover delay (0: now) backup (master then)
+ *   backup  advert, master more demoted  (as above)                                backup (master then)
+ *   backup  advert, will time out        (as above)                                backup (master then)
  *   backup  advert, otherwise            re-arm master-down of that family         backup
+ *           (a takeover pending, every family's: the better master was heard first)
  *   master  timer advert                 advert (+ delayed announce), re-arm       master
  *   master  advert from a better peer    remove VIPs, backup script, arm timers    backup
  *   master  advert from a worse peer     advert at once (ends a dual master fast) master
@@ -23,7 +24,7 @@
  * level, so nothing disappears silently (as ospfd's interface FSM does).
  */
 import { compareOffers, isBowOutOffer, masterIsGuaranteedToTimeOut, masterIsMoreDemoted, peerOutranksUs, shouldPreempt, type Offer } from './election.ts';
-import { advertIntervalMicros, advertSlackMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, masterDownMicros, skewMicros } from './intervals.ts';
+import { advertIntervalMicros, advertSlackMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, masterDownMicros, takeoverDelayMicros } from './intervals.ts';
 import type {
   AdvertFields,
   AdvertReceived,
@@ -125,6 +126,7 @@ function leave(config: MachineConfig, state: MachineState, now: number, reason: 
   if (from !== 'init') actions.push({ type: 'transition', from, to: 'init', reason });
   const next: MachineState = { ...state, phase: 'init', since: from === 'init' ? state.since : now, reason: from === 'init' ? state.reason : reason, masterDownAt: {}, announceAfterAdverts: 0 };
   delete (next as { advertDueAt?: number }).advertDueAt;
+  delete (next as { takeover?: unknown }).takeover;
   return { state: next, actions };
 }
 
@@ -156,6 +158,7 @@ function becomeBackup(config: MachineConfig, state: MachineState, now: number, r
   // A bow-out heard in an earlier BACKUP spell must not label this spell's timeout.
   const next: MachineState = { ...state, phase: 'backup', since: now, reason, masterDownAt, announceAfterAdverts: 0, bowOutHeard: false };
   delete (next as { advertDueAt?: number }).advertDueAt;
+  delete (next as { takeover?: unknown }).takeover;
   return { state: next, actions };
 }
 
@@ -174,9 +177,14 @@ function becomeMaster(config: MachineConfig, state: MachineState, now: number, r
     { type: 'transition', from, to: 'master', reason },
   ];
   return {
-    state: { ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS, bowOutHeard: false },
+    state: withoutTakeover({ ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS, bowOutHeard: false }),
     actions,
   };
+}
+
+function withoutTakeover(state: MachineState): MachineState {
+  const { takeover: _, ...rest } = state;
+  return rest;
 }
 
 function heard(advert: AdvertReceived, now: number): MachineState['lastHeardMaster'] {
@@ -209,13 +217,34 @@ function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: Ad
   if (isBowOutOffer(peer)) {
     // Take over after our own skew time rather than at once, so that with several backups the
     // best one (smallest skew) goes first and the others hear it before their timers expire.
-    return rearmMasterDown(config, { ...withHeard, bowOutHeard: true }, now + skewMicros(advertFields(config, state).advskew), config.families);
+    const at = Math.min(now + takeoverDelayMicros(advertFields(config, state)), state.takeover?.at ?? Infinity);
+    return rearmMasterDown(config, { ...withHeard, bowOutHeard: true }, at, config.families);
   }
-  if (shouldPreempt(config.preempt, own, peer)) return becomeMaster(config, withHeard, now, 'preempting-worse-master');
-  if (masterIsMoreDemoted(own, peer)) return becomeMaster(config, withHeard, now, 'master-more-demoted');
+  if (shouldPreempt(config.preempt, own, peer)) return takeOverAfterSkew(config, withHeard, now, 'preempting-worse-master');
+  if (masterIsMoreDemoted(own, peer)) return takeOverAfterSkew(config, withHeard, now, 'master-more-demoted');
   const multiplier = config.masterDownFormula === 'ucarp' ? config.deadRatio : 3;
-  if (masterIsGuaranteedToTimeOut(own, peer, multiplier)) return becomeMaster(config, withHeard, now, 'master-will-time-out');
-  return rearmMasterDown(config, { ...withHeard, bowOutHeard: false }, now + masterDownInterval(config, state), [advert.family]);
+  if (masterIsGuaranteedToTimeOut(own, peer, multiplier)) return takeOverAfterSkew(config, withHeard, now, 'master-will-time-out');
+  // A master at least as good as us: a pending takeover is off, on every family it was armed on.
+  const { takeover, ...rest } = withHeard;
+  const families = takeover === undefined ? [advert.family] : config.families;
+  return rearmMasterDown(config, { ...rest, bowOutHeard: false }, now + masterDownInterval(config, state), families);
+}
+
+/**
+ * The master got worse than us (demoted, in maintenance, failing a check): take over after our
+ * own skew time, as after a bow-out, not at once. Every backup that outranks the master sees the
+ * same advert; graded by skew, the best one goes first (skew 0: at once) and the others hear its
+ * advert before their own time comes, so they never enter MASTER or run a script. The master's
+ * later adverts, still worse, keep the first deadline (with a skew time longer than the master's
+ * interval they would otherwise postpone it for ever).
+ */
+function takeOverAfterSkew(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason): StepResult {
+  const wait = takeoverDelayMicros(advertFields(config, state));
+  if (wait === 0) return becomeMaster(config, state, now, reason);
+  const pending = state.takeover;
+  if (pending !== undefined) return { state, actions: [] };
+  const at = now + wait;
+  return rearmMasterDown(config, { ...state, takeover: { reason, at } }, at, config.families);
 }
 
 function rearmMasterDown(config: MachineConfig, state: MachineState, at: number, families: readonly IpFamily[]): StepResult {
@@ -236,7 +265,7 @@ function onTimer(config: MachineConfig, state: MachineState, timer: TimerId, now
   }
   const family: IpFamily = timer === 'master-down-4' ? 4 : 6;
   if (state.phase !== 'backup' || state.masterDownAt[family] === undefined) return ignored(state, 'timer', `${timer} not armed`);
-  return becomeMaster(config, state, now, state.bowOutHeard === true ? 'master-bowed-out' : 'master-down-timeout');
+  return becomeMaster(config, state, now, state.takeover?.reason ?? (state.bowOutHeard === true ? 'master-bowed-out' : 'master-down-timeout'));
 }
 
 function sendPeriodicAdvert(config: MachineConfig, state: MachineState, now: number): StepResult {

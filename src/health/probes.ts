@@ -5,8 +5,7 @@
  * "HTTP 503", "timeout after 1000 ms"), which status and the check events show as is.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as http from 'node:http';
-import * as https from 'node:https';
+import { httpModule, httpsModule } from '../lazy-builtins.ts';
 import * as net from 'node:net';
 import type { HealthCheckConfig } from '../config/config-types.ts';
 
@@ -123,7 +122,7 @@ export function httpProbe(url: string, expectStatus: readonly number[], timeoutM
       resolve({ ok: false, result: 'invalid URL' });
       return;
     }
-    const client = parsed.protocol === 'http:' ? http : parsed.protocol === 'https:' ? https : undefined;
+    const client = parsed.protocol === 'http:' ? httpModule() : parsed.protocol === 'https:' ? httpsModule() : undefined;
     if (client === undefined) {
       resolve({ ok: false, result: `unsupported protocol ${parsed.protocol}` });
       return;

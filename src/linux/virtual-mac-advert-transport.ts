@@ -47,7 +47,8 @@ export class VirtualMacAdvertTransport implements PacketTransport {
       payload,
       ipId: (this.options.randomId ?? (() => Math.floor(Math.random() * 0x10000)))(),
     });
-    this.sendFrame(Buffer.from(frame));
+    // A view, not a copy: the frame is ours and the addon copies it into the kernel.
+    this.sendFrame(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
   }
 
   sourceAddress(family: IpFamily): IpAddress | undefined {

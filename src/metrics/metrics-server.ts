@@ -4,7 +4,8 @@
  * No TLS or authentication: bind it to loopback or a management address (docs/metrics.md).
  * Connections are capped and timed out, so that idle or slow clients cannot exhaust descriptors.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { httpModule } from '../lazy-builtins.ts';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StatusReport } from '../control/control-types.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -101,7 +102,7 @@ export function startMetricsServer(listen: string, getStatus: () => StatusReport
 /** An HTTP server with the connection cap and the timeouts applied. */
 function createLimitedServer(options: MetricsServerOptions, handler: (request: IncomingMessage, response: ServerResponse) => void): Server {
   const requestTimeoutMs = options.requestTimeoutMs ?? METRICS_REQUEST_TIMEOUT_MS;
-  const server = createServer(
+  const server = httpModule().createServer(
     {
       // Headers and the whole request share one limit (Node requires headers <= request).
       requestTimeout: requestTimeoutMs,

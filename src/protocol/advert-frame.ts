@@ -63,7 +63,13 @@ export function advertFrame(options: AdvertFrameOptions): Uint8Array {
   });
 }
 
+/** The groups' MACs, derived once: every advert goes to one of them (the derivation formats text). */
+const CARP_GROUP_MAC_V4 = ipv4MulticastMac(CARP_GROUP_V4);
+const CARP_GROUP_MAC_V6 = ipv6MulticastMac(CARP_GROUP_V6);
+
 function destinationMacFor(destination: IpAddress, unicastMac: MacAddress | undefined): MacAddress {
+  if (destination === CARP_GROUP_V4) return CARP_GROUP_MAC_V4;
+  if (destination === CARP_GROUP_V6) return CARP_GROUP_MAC_V6;
   if (isMulticast(destination)) return destination.family === 4 ? ipv4MulticastMac(destination) : ipv6MulticastMac(destination);
   if (unicastMac === undefined) throw new RangeError(`unicast destination ${destination.text} needs a destinationMac`);
   return unicastMac;

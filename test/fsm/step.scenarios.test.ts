@@ -168,11 +168,27 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'backup: takes over at once from a more demoted master, even without preempt',
+    name: 'backup: takes over from a more demoted master, even without preempt, after its own skew time',
     config: { advskew: 100 },
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY]],
-      [S, advert({ advskew: 0, demote: 1 }), 'master', [...MASTER_ENTRY], reason('master-more-demoted')],
+      // skew 100: 100/256 s = 390.625 ms, so that a better backup (smaller skew) goes first.
+      [S, advert({ advskew: 0, demote: 1 }), 'backup', ['arm-timer'], arms('master-down-4', S + 390_625)],
+      [S + 390_625, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-more-demoted')],
+    ],
+  },
+  {
+    name: 'backup: a pending takeover is called off by a better master heard first, on every family',
+    config: { advskew: 100, families: [4, 6], preempt: true },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY.slice(0, 1), 'arm-timer', 'arm-timer', ...BACKUP_ENTRY.slice(2)]],
+      // The master (skew 0) is demoted to skew 150: worse than our 100.
+      [S, advert({ advskew: 150, family: 4 }), 'backup', ['arm-timer', 'arm-timer'], arms('master-down-4', S + 390_625), arms('master-down-6', S + 390_625)],
+      // Its next worse advert does not push the deadline back.
+      [S + 100_000, advert({ advskew: 150, family: 4 }), 'backup', []],
+      // A better backup (skew 50) took over first: its IPv4 advert calls ours off on both families.
+      [S + 200_000, advert({ advskew: 50, family: 4 }), 'backup', ['arm-timer', 'arm-timer'],
+        stateHas((st) => st.takeover === undefined, 'no takeover pending')],
     ],
   },
   {
