@@ -93,6 +93,7 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
     track,
     ...(raw.sync_set === undefined ? {} : { syncSet: raw.sync_set }),
     ...(raw.key_change_window === undefined ? {} : { keyChangeWindowSeconds: raw.key_change_window }),
+    ...(raw.preempt_delay === undefined ? {} : { preemptDelaySeconds: raw.preempt_delay }),
   };
 }
 

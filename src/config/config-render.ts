@@ -37,6 +37,7 @@ function renderGroup(group: GroupConfig): Record<string, unknown> {
     virtual_interface: group.virtualInterface,
     replay: { mode: group.replay.mode, window_seconds: group.replay.windowSeconds },
     ...(group.keyChangeWindowSeconds === undefined ? {} : { key_change_window: group.keyChangeWindowSeconds }),
+    ...(group.preemptDelaySeconds === undefined ? {} : { preempt_delay: group.preemptDelaySeconds }),
     scripts: {
       ...(group.scripts.master === undefined ? {} : { master: group.scripts.master }),
       ...(group.scripts.backup === undefined ? {} : { backup: group.scripts.backup }),
@@ -109,6 +110,7 @@ defaults:
   passphrase_file: /etc/carpd/passphrase
   advbase: 1                         # seconds between adverts, 0..254
   preempt: true                      # take over from a master that advertises worse
+  # preempt_delay: 30                # ...but not within 30 s of start-up or the link coming back
   # replay: compat                   # needed when peering with ucarp or BSD carp(4)
 
 groups:

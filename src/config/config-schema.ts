@@ -32,6 +32,7 @@ export const RANGES = {
   weight: [0, 255],
   replayWindowSeconds: [1, 86_400],
   keyChangeWindowSeconds: [0, 86_400],
+  preemptDelaySeconds: [0, 3_600],
   scriptTimeoutSeconds: [1, 3_600],
   announceIntervalSeconds: [0, 86_400],
   checkIntervalSeconds: [0.1, 3_600],
@@ -111,6 +112,7 @@ export const groupSchema = z.strictObject({
   track: trackSchema.optional(),
   sync_set: z.string().optional(),
   key_change_window: r(RANGES.keyChangeWindowSeconds).optional(),
+  preempt_delay: r(RANGES.preemptDelaySeconds).optional(),
 });
 
 /** The `defaults` section: any group key, none required. */

@@ -109,6 +109,8 @@ export interface GroupConfig {
    * signed with and accepted, so the nodes can be reloaded one by one (default 600; 0 = at once).
    */
   readonly keyChangeWindowSeconds?: number;
+  /** keepalived's preempt_delay: no preemption for this long (seconds) after start-up or link-up. */
+  readonly preemptDelaySeconds?: number;
 }
 
 /** The whole configuration. */

@@ -32,6 +32,8 @@ export interface DaemonOptions {
   readonly advbase: number;
   readonly advskew: number;
   readonly preempt: boolean;
+  /** keepalived's preempt_delay: no preemption for this long after start-up or link-up (0 = none). */
+  readonly preemptDelaySeconds: number;
   readonly masterScript?: string;
   readonly backupScript?: string;
   readonly vmac: boolean;
@@ -58,9 +60,10 @@ export const DAEMON_USAGE = `usage: carpd --interface IF --vhid N (--pass SECRET
       --passfile FILE       read the passphrase from the first line of FILE
   -a, --addr IP[/PREFIX]    virtual address (repeatable); without /PREFIX the parent's subnet is used
   -s, --srcip IP            source address of adverts (default: the interface's first address)
-      --advbase N           advertisement base interval in seconds, 0..255 (default 1)
+      --advbase N           advertisement base interval in seconds, 0..254 (default 1)
   -k, --advskew N           skew in 1/256 s, 0..254 (default 0); lower wins
   -P, --preempt             take over from a worse master
+      --preempt-delay S     with --preempt: not within S seconds of start-up or link-up, 0..3600 (default 0)
   -m, --master-script PATH  run on becoming MASTER (also --upscript)
   -b, --backup-script PATH  run on becoming BACKUP (also --downscript)
       --vmac / --no-vmac    virtual interface carp<vhid> with MAC 00:00:5e:00:01:<vhid> (default on)
@@ -83,6 +86,7 @@ const FLAGS = {
   advbase: { type: 'string' },
   advskew: { type: 'string', short: 'k' },
   preempt: { type: 'boolean', short: 'P' },
+  'preempt-delay': { type: 'string' },
   'master-script': { type: 'string', short: 'm' },
   'backup-script': { type: 'string', short: 'b' },
   upscript: { type: 'string' },
@@ -139,6 +143,7 @@ export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult
   const logLevel = oneOf(str('log-level'), ['debug', 'info', 'warn', 'error'] as const, 'info', '--log-level', errors);
   const announceIntervalSeconds = int('announce-interval', 0, 86_400, 60);
   const scriptTimeoutSeconds = int('script-timeout', 1, 3_600, 30);
+  const preemptDelaySeconds = int('preempt-delay', 0, 3_600, 0);
   const virtualInterfaceName = str('vif-name') ?? `carp${vhid}`;
   if (virtualInterfaceName.length > 15) errors.push(`--vif-name: ${JSON.stringify(virtualInterfaceName)} is longer than 15 characters`);
   if (errors.length > 0 || interfaceName === undefined || passphrase === undefined) return { ok: false, errors };
@@ -153,6 +158,7 @@ export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult
       advbase,
       advskew,
       preempt: values['preempt'] === true,
+      preemptDelaySeconds,
       ...(masterScript === undefined ? {} : { masterScript }),
       ...(backupScript === undefined ? {} : { backupScript }),
       vmac: values['no-vmac'] !== true,

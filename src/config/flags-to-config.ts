@@ -21,6 +21,7 @@ export function configFromDaemonOptions(options: DaemonOptions): CarpdConfig {
         advbase: options.advbase,
         advskew: options.advskew,
         preempt: options.preempt,
+        ...(options.preemptDelaySeconds > 0 ? { preemptDelaySeconds: options.preemptDelaySeconds } : {}),
         masterDown: options.masterDownFormula,
         deadRatio: CONFIG_DEFAULTS.deadRatio,
         ...(options.sourceAddress === undefined ? {} : { sourceAddress: options.sourceAddress }),

@@ -351,6 +351,7 @@ export class GroupInstance {
       advbase: config.advbase,
       advskew: config.advskew,
       preempt: config.preempt,
+      preemptDelayMicros: Math.round((config.preemptDelaySeconds ?? 0) * 1_000_000),
       masterDownFormula: config.masterDown,
       deadRatio: config.deadRatio,
       replayMode: config.replay.mode,

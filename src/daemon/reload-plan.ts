@@ -44,6 +44,7 @@ const IN_PLACE_FIELDS: ReadonlySet<string> = new Set([
   'syncSet',
   'replay.windowSeconds',
   'keyChangeWindowSeconds',
+  'preemptDelaySeconds',
 ]);
 
 /** Compares what runs with what is wanted. */

@@ -60,7 +60,10 @@ export class CarpNode {
         return;
       }
       const group = result.vhid === undefined ? undefined : this.groups.get(result.vhid);
-      if (group !== undefined) group.runner.countDrop(result.reason);
+      if (group !== undefined) {
+        group.runner.countDrop(result.reason);
+        if (result.reason === 'bad-auth') group.runner.noteAuthFailure(datagram.source.text);
+      }
       else this.unattributedDrops[result.reason]++;
     } catch (error) {
       // A bug, not an input problem: keep the daemon alive and say so loudly.

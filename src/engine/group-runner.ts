@@ -7,7 +7,7 @@ import { advertFields, initialState, step } from '../fsm/step.ts';
 import type { MachineAction, MachineConfig, MachineEvent, MachineState, Phase, TimerId, TransitionReason } from '../fsm/machine-types.ts';
 import type { AcceptedAdvert } from '../protocol/acceptance.ts';
 import { encodeCarpHeader } from '../protocol/carp-header.ts';
-import { CarpAuthenticator } from '../protocol/carp-hmac.ts';
+import { CarpAuthenticator, carpHmacAddresses } from '../protocol/carp-hmac.ts';
 import type { DropReason } from '../protocol/drop-reason.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayState } from '../protocol/replay-guard.ts';
@@ -19,6 +19,10 @@ import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import type { GroupSettings } from './group-settings.ts';
 import { emptyGroupStats, type GroupStats } from './group-stats.ts';
+import { WarningLimiter } from './warning-limiter.ts';
+
+/** Authentication failures of one peer are logged at once, then at most once a minute. */
+export const AUTH_WARNING_INTERVAL_MICROS = 60_000_000;
 
 /** A transition as reported to listeners (logs, demo timeline, control API events). */
 export interface TransitionEvent {
@@ -65,6 +69,7 @@ export class GroupRunner {
   private readonly lane: number;
   /** Senders already reported for using our lane. */
   private readonly laneReports = new Set<string>();
+  private readonly authWarnings = new WarningLimiter(AUTH_WARNING_INTERVAL_MICROS);
   /** The machine config with our advert source addresses filled in from the transport (the tie rule needs them). */
   private machine: MachineConfig;
   private readonly timers = new Map<TimerId, TimerHandle>();
@@ -199,6 +204,25 @@ export class GroupRunner {
   /** Forces a phase (operator command). */
   force(phase: 'master' | 'backup'): void {
     this.dispatch({ type: 'force', phase });
+  }
+
+  /**
+   * An advert for our vhid that fails authentication (already counted as a bad-auth drop): named
+   * at warn level, once per peer a minute, with the likely causes. A node that is MASTER while it
+   * hears them may share the addresses with that peer (split brain): it says so.
+   */
+  noteAuthFailure(sender: string): void {
+    const master = this.machineState.phase === 'master';
+    // Limited per peer and per role: becoming MASTER while they keep coming is news (split brain).
+    const decision = this.authWarnings.note(`${sender} ${master ? 'master' : 'backup'}`, this.ports.clock.nowMicros());
+    if (!decision.report) return;
+    const hashed = carpHmacAddresses(this.settings.addresses).map((a) => a.text);
+    const times = decision.count > 1 ? ` (${decision.count} adverts since the last warning)` : '';
+    this.ports.logger.warn(
+      `${this.settings.name}: adverts for vhid ${this.vhid} from ${sender} fail authentication${times}: its passphrase differs from ours, or its address list does (this node hashes ${hashed.join(' ')}); they are dropped` +
+        (master ? `. This node is MASTER and ${sender} advertises too: possible split brain, both may hold the addresses` : ''),
+      { group: this.settings.name, vhid: this.vhid, peer: sender, count: decision.count, hashedAddresses: hashed, splitBrain: master },
+    );
   }
 
   /** Counts a drop that acceptance attributed to this group. */

@@ -31,6 +31,7 @@ export interface GroupSettingsInput {
   readonly advbase?: number;
   readonly advskew?: number;
   readonly preempt?: boolean;
+  readonly preemptDelayMicros?: number;
   readonly masterDownFormula?: MachineConfig['masterDownFormula'];
   readonly deadRatio?: number;
   readonly sourceAddresses?: MachineConfig['sourceAddresses'];
@@ -49,6 +50,7 @@ export function makeGroupSettings(input: GroupSettingsInput): GroupSettings {
       advbase: input.advbase ?? 1,
       advskew: input.advskew ?? 0,
       preempt: input.preempt ?? false,
+      preemptDelayMicros: input.preemptDelayMicros ?? 0,
       masterDownFormula: input.masterDownFormula ?? 'openbsd',
       deadRatio: input.deadRatio ?? 3,
       families,

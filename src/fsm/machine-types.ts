@@ -18,6 +18,11 @@ export interface MachineConfig {
   readonly advskew: number;
   /** Take over from a worse master (net.inet.carp.preempt). */
   readonly preempt: boolean;
+  /**
+   * keepalived's preempt_delay, in µs: after start-up or the link coming back, no preemption for
+   * this long (the node's services may not be ready); a missing master is still replaced. 0: none.
+   */
+  readonly preemptDelayMicros?: number;
   readonly masterDownFormula: MasterDownFormula;
   /** ucarp's --deadratio; used by the 'ucarp' formula and its time-out rule. */
   readonly deadRatio: number;
@@ -64,6 +69,8 @@ export interface MachineState {
   readonly demotion: number;
   /** BACKUP: master-down deadline per family. */
   readonly masterDownAt: Partial<Record<IpFamily, number>>;
+  /** BACKUP after start-up or link-up: no preemption before this time (preemptDelayMicros). */
+  readonly preemptAfter?: number;
   /** BACKUP: the master-down timers were shortened by a bow-out, so their expiry is reported as such. */
   readonly bowOutHeard?: boolean;
   /**

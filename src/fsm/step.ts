@@ -7,6 +7,7 @@
  *   backup  timer master-down-N          advert, add VIPs, announce, master script master
  *   backup  advert, bow-out              re-arm master-down to own takeover delay  backup
  *   backup  advert, preempt & better     master-down to own takeover delay (0: now) backup (master then)
+ *           (not within preempt_delay of start-up or link-up)
  *   backup  advert, master more demoted  (as above)                                backup (master then)
  *   backup  advert, will time out        (as above)                                backup (master then)
  *   backup  advert, otherwise            re-arm master-down of that family         backup
@@ -159,6 +160,9 @@ function becomeBackup(config: MachineConfig, state: MachineState, now: number, r
   const next: MachineState = { ...state, phase: 'backup', since: now, reason, masterDownAt, announceAfterAdverts: 0, bowOutHeard: false };
   delete (next as { advertDueAt?: number }).advertDueAt;
   delete (next as { takeover?: unknown }).takeover;
+  // preempt_delay counts from start-up and from the link coming back, not from other spells.
+  const delay = config.preemptDelayMicros ?? 0;
+  if ((reason === 'started' || reason === 'link-up') && delay > 0) (next as { preemptAfter?: number }).preemptAfter = now + delay;
   return { state: next, actions };
 }
 
@@ -220,7 +224,8 @@ function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: Ad
     const at = Math.min(now + takeoverDelayMicros(advertFields(config, state)), state.takeover?.at ?? Infinity);
     return rearmMasterDown(config, { ...withHeard, bowOutHeard: true }, at, config.families);
   }
-  if (shouldPreempt(config.preempt, own, peer)) return takeOverAfterSkew(config, withHeard, now, 'preempting-worse-master');
+  const preemptAllowed = config.preempt && (state.preemptAfter === undefined || now >= state.preemptAfter);
+  if (shouldPreempt(preemptAllowed, own, peer)) return takeOverAfterSkew(config, withHeard, now, 'preempting-worse-master');
   if (masterIsMoreDemoted(own, peer)) return takeOverAfterSkew(config, withHeard, now, 'master-more-demoted');
   const multiplier = config.masterDownFormula === 'ucarp' ? config.deadRatio : 3;
   if (masterIsGuaranteedToTimeOut(own, peer, multiplier)) return takeOverAfterSkew(config, withHeard, now, 'master-will-time-out');

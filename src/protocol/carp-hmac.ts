@@ -38,6 +38,14 @@ export function carpHmacPrefix(vhid: number, addresses: readonly IpAddress[], va
   return prefix;
 }
 
+/** The addresses in the order and variant the HMAC hashes them (for diagnostics: what a peer must list alike). */
+export function carpHmacAddresses(addresses: readonly IpAddress[], variant: HmacVariant = 'no-link-local'): IpAddress[] {
+  return [
+    ...sortedUnique(addresses.filter((a) => a.family === 4)),
+    ...sortedUnique(addresses.filter((a) => a.family === 6 && (variant === 'with-link-local' || !isIpv6LinkLocal(a)))),
+  ];
+}
+
 /**
  * Ascending memcmp order with duplicates collapsed. For IPv4 memcmp order is numeric order,
  * which is what the kernels' "next strictly greater" scan produces (§2.3); a string sort is not.

@@ -20,6 +20,8 @@ export interface SimNodeDescription {
   readonly advbase?: number;
   readonly advskew?: number;
   readonly preempt?: boolean;
+  /** This node's own passphrase (a misconfigured node); default the cluster's. */
+  readonly passphrase?: string;
 }
 
 /** A whole simulated cluster. */
@@ -47,7 +49,7 @@ export function buildSimCluster(description: SimClusterDescription, clock: Clock
         makeGroupSettings({
           name: `${node.name}/vhid${description.vhid}`,
           vhid: description.vhid,
-          key,
+          key: node.passphrase === undefined ? key : carpKeyFromPassphrase(node.passphrase),
           addresses: virtualAddresses,
           advbase: node.advbase ?? 1,
           advskew: node.advskew ?? 0,

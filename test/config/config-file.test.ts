@@ -100,6 +100,7 @@ const errorCases: ErrorCase[] = [
   { name: 'metrics listen on a host name', text: file({ metrics: { listen: 'localhost:9273' }, groups: [group()] }), code: 'CARPD_CONFIG_HOST_PORT', path: 'metrics.listen' },
   { name: 'http check with ftp URL', text: groups(group({ track: { checks: [{ name: 'c', http: 'ftp://example.org/' }] } })), code: 'CARPD_CONFIG_URL', path: 'groups[0].track.checks[0].http' },
   { name: 'empty command', text: groups(group({ track: { checks: [{ name: 'c', command: [] }] } })), code: 'CARPD_CONFIG_EMPTY_VALUE', path: 'groups[0].track.checks[0].command' },
+  { name: 'preempt_delay over an hour', text: groups(group({ preempt_delay: 3601 })), code: 'CARPD_CONFIG_RANGE', path: 'groups[0].preempt_delay' },
   { name: 'empty group name', text: groups(group({ name: '' })), code: 'CARPD_CONFIG_EMPTY_VALUE', path: 'groups[0].name' },
   { name: 'name with a space', text: groups(group({ name: 'web vip' })), code: 'CARPD_CONFIG_NAME', path: 'groups[0].name' },
   { name: 'interface tracked twice', text: groups(group({ track: { interfaces: ['eth1', { interface: 'eth1' }] } })), code: 'CARPD_CONFIG_DUPLICATE_TRACK', path: 'groups[0].track.interfaces[1].interface' },
@@ -362,6 +363,17 @@ test('configFromDaemonOptions: the one-group command line as a config equal to t
   const fromFlags = configFromDaemonOptions(parsed.options);
   const fromYaml = ok(parseConfigText(groups(group()), { env }));
   assert.deepEqual(fromFlags, fromYaml);
+});
+
+test('preempt_delay: from the file and from --preempt-delay alike; a range error from the flag', () => {
+  const fromYaml = ok(parseConfigText(groups(group({ preempt: true, preempt_delay: 30 })), { env }));
+  assert.equal(fromYaml.groups[0]?.preemptDelaySeconds, 30);
+  const parsed = parseDaemonOptions(['-i', 'eth0', '-v', '1', '-p', 'secret', '-a', '192.0.2.10/24', '--preempt', '--preempt-delay', '30']);
+  assert.ok(parsed.ok);
+  assert.deepEqual(configFromDaemonOptions(parsed.options), fromYaml);
+  const bad = parseDaemonOptions(['-i', 'eth0', '-v', '1', '-p', 'secret', '-a', '192.0.2.10/24', '--preempt-delay', '4000']);
+  assert.equal(bad.ok, false);
+  assert.ok(!bad.ok && bad.errors.some((e) => e.includes('--preempt-delay')), JSON.stringify(bad));
 });
 
 test('the full example in docs/configuration.md parses cleanly', () => {

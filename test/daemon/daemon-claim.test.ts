@@ -121,18 +121,20 @@ test('bad, the first claim attempt fails, a retry succeeds: MASTER with the VIP,
   await rig.daemon.stop();
 });
 
-test('bad, a failed claim bows out: a backup peer on the segment takes over at once, and the group stays BACKUP', async () => {
+test('bad, a failed claim bows out: a backup peer on the segment takes over after its own skew time, and the group stays BACKUP', async () => {
   const rig = makeDaemon({ groups: [groupConfig()] });
   await rig.daemon.start();
   const peer = simPeer(rig, { address: '198.51.100.11', advskew: 100 });
   rig.netlink.failWhen((op) => (op === 'addAddress' ? 'EPERM' : undefined));
   await rig.becomeMaster(); // 3.1 s: ours is the shorter master-down; the peer's is 3 × (1 + 100/256) s
   assert.equal(rig.daemon.status().groups[0]?.reason, 'claim-failed');
-  await rig.advance(10_000); // the bow-out reaches the peer
-  assert.equal(peer.state.phase, 'master', 'long before its own master-down (4.17 s)');
+  await rig.advance(10_000); // the bow-out reaches the peer, which waits its takeover delay
+  assert.equal(peer.state.phase, 'backup', 'graded: a better backup, if any, would go first');
+  await rig.advance(390_625); // skew 100: 100/256 s
+  assert.equal(peer.state.phase, 'master', 'after its skew time, long before its own master-down (4.17 s)');
   // The bow-out also carries the fault's demote byte 255, which the election looks at first.
   assert.equal(peer.state.reason, 'master-more-demoted');
-  assert.ok(rig.clock.nowMicros() < 3_200_000);
+  assert.ok(rig.clock.nowMicros() < 3_600_000);
   await rig.advance(5_000_000);
   const status = rig.daemon.status().groups[0];
   assert.equal(status?.state, 'BACKUP');

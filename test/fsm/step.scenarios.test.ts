@@ -178,6 +178,26 @@ const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'backup: preempt_delay: no preemption within the delay of start-up, then as usual; a missing master is still replaced',
+    config: { preempt: true, preemptDelayMicros: 30 * S },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY], stateHas((st) => st.preemptAfter === 30 * S, 'preemption allowed from 30 s')],
+      // A worse master (skew 100 vs our 0) within the delay: followed, not preempted.
+      [S, advert({ advskew: 100 }), 'backup', ['arm-timer']],
+      [29 * S, advert({ advskew: 100 }), 'backup', ['arm-timer']],
+      // After the delay the next worse advert preempts (skew 0: at once).
+      [30 * S, advert({ advskew: 100 }), 'master', [...MASTER_ENTRY], reason('preempting-worse-master')],
+    ],
+  },
+  {
+    name: 'backup: preempt_delay does not hold back a takeover when the master goes silent',
+    config: { preempt: true, preemptDelayMicros: 30 * S },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [md, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-down-timeout')],
+    ],
+  },
+  {
     name: 'backup: a pending takeover is called off by a better master heard first, on every family',
     config: { advskew: 100, families: [4, 6], preempt: true },
     rows: [
