@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ControlClientError, isUnreachable, request, streamEvents } from '../control/control-client.ts';
 import type { CommandResult, ControlRequest, GroupStatus, StatusReport } from '../control/control-types.ts';
+import { HANDOVER_DEFAULT_TIMEOUT_SECONDS, runHandover } from './handover.ts';
 
 /** Where carpd listens unless --control says otherwise. */
 export const DEFAULT_CONTROL_PATH = '/run/carpd/carpd.sock';
@@ -20,6 +21,9 @@ commands:
   demote GROUP|all [N]     add N (default 1) to a group's manual demotion
   promote GROUP|all [N]    take N (default 1) off a group's manual demotion
   maintenance on|off GROUP demote a group fully for maintenance, or end it
+  handover GROUP [--timeout S]
+                           maintenance on, then wait (default 30 s) until another node is
+                           master: exit 0; else maintenance off again and exit 1
   reload                   re-read the configuration (as SIGHUP)
   events                   stream events as JSON lines until Ctrl-C
 
@@ -38,6 +42,8 @@ export interface CarpctlIo {
   readonly now: () => Date;
   /** Aborted on Ctrl-C: ends `events`. */
   readonly interrupt?: AbortSignal;
+  /** Waits between polls (handover); default setTimeout. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** Timeout for one-shot requests; reload waits longer (it may resolve names, restart checks). */
@@ -61,6 +67,15 @@ export async function runCarpctl(args: string[], io: CarpctlIo): Promise<number>
   }
   const { path, json, req } = parsed;
   try {
+    if (parsed.handover !== undefined) {
+      const { group, timeoutMs } = parsed.handover;
+      return await runHandover(path, group, timeoutMs, {
+        stdout: io.stdout,
+        stderr: io.stderr,
+        sleep: io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+        nowMs: () => io.now().getTime(),
+      });
+    }
     if (req.command === 'events') {
       await streamEvents(path, (event) => io.stdout(`${JSON.stringify(event)}\n`), io.interrupt);
       if (io.interrupt?.aborted) return EXIT.ok;
@@ -97,13 +112,14 @@ export async function runCarpctl(args: string[], io: CarpctlIo): Promise<number>
 }
 
 /** Turns the command line into a request, or throws UsageError. */
-function parse(args: string[]): 'help' | { path: string; json: boolean; req: ControlRequest } {
+function parse(args: string[]): 'help' | { path: string; json: boolean; req: ControlRequest; handover?: { group: string; timeoutMs: number } } {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
       control: { type: 'string' },
       json: { type: 'boolean' },
+      timeout: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -113,6 +129,7 @@ function parse(args: string[]): 'help' | { path: string; json: boolean; req: Con
   const json = values.json === true;
   const [command, ...rest] = positionals;
   if (json && command !== 'status') throw new UsageError('--json goes with status only');
+  if (values.timeout !== undefined && command !== 'handover') throw new UsageError('--timeout goes with handover only');
   const arity = (min: number, max: number): void => {
     if (rest.length < min || rest.length > max) throw new UsageError(`wrong number of arguments for ${command}`);
   };
@@ -136,6 +153,13 @@ function parse(args: string[]): 'help' | { path: string; json: boolean; req: Con
       const [mode, group = ''] = rest;
       if (mode !== 'on' && mode !== 'off') throw new UsageError(`maintenance: expected on or off, not ${JSON.stringify(mode)}`);
       return { path, json, req: { command, group, on: mode === 'on' } };
+    }
+    case 'handover': {
+      arity(1, 1);
+      const [group = ''] = rest;
+      const seconds = values.timeout === undefined ? HANDOVER_DEFAULT_TIMEOUT_SECONDS : Number(values.timeout);
+      if (!/^[0-9]+(\.[0-9]+)?$/.test(values.timeout ?? '30') || !(seconds > 0 && seconds <= 3600)) throw new UsageError(`handover: --timeout must be seconds from 0 to 3600, not ${JSON.stringify(values.timeout)}`);
+      return { path, json, req: { command: 'status' }, handover: { group, timeoutMs: Math.round(seconds * 1000) } };
     }
     case undefined:
       throw new UsageError('missing command');

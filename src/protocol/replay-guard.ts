@@ -4,9 +4,17 @@
  *
  * strict (default): one high-water mark H per vhid, shared by all senders, because the source
  *   address is not covered by the HMAC: a per-sender mark would let a replay with a spoofed,
- *   never-seen source through. An authentic advert is fresh only when its counter > H.
+ *   never-seen source through. Above it, a sliding anti-replay window as IPsec ESP's (RFC 4303
+ *   §3.4.3), per vhid: an authentic advert is fresh when its counter > H, or when it is within
+ *   the window below H (REPLAY_WINDOW: 5 s of counter), above the last one accepted from the same
+ *   source (a sender's own adverts never go back), and was not accepted before (the window
+ *   remembers the counters it accepted, at most REPLAY_WINDOW_ENTRIES; one pushed out raises the
+ *   floor past it). So the adverts of an old and a new master that cross during a handover are
+ *   both accepted once, and an exact replay or anything older than the window is refused. The
+ *   bound: a captured advert this node never received can be played to it at most 5 s of
+ *   counter after the newest it accepted, once; it carries what its sender really advertised.
  *   H starts at max(persisted mark, wall clock − freshness window), so a freshly started node
- *   also refuses adverts captured long ago.
+ *   also refuses adverts captured long ago; the window never reaches below that start.
  *   Our own adverts, replayed under any source, are recognised by their lane (send-counter.ts):
  *   an authentic advert in our lane at or below our last counter is ours ('loop').
  * compat: for peers that send random (ucarp, FreeBSD) or constant (OpenBSD) counters: the HMAC
@@ -16,6 +24,11 @@
 
 import { COUNTER_LANE_BITS } from './send-counter.ts';
 
+/** How far below the high-water mark an authentic, not yet seen counter is still accepted: 5 s. */
+export const REPLAY_WINDOW = 5_000_000n << COUNTER_LANE_BITS;
+/** How many accepted counters the window remembers; one pushed out raises its floor. */
+export const REPLAY_WINDOW_ENTRIES = 64;
+
 /** How strictly counters are checked. */
 export type ReplayMode = 'strict' | 'compat';
 
@@ -23,6 +36,10 @@ export type ReplayMode = 'strict' | 'compat';
 export interface ReplayState {
   /** Highest counter accepted from anyone (strict mode's H). */
   readonly highWater: bigint;
+  /** strict: nothing at or below this is accepted (the start floor, H − window, or a pushed-out entry). */
+  readonly windowFloor: bigint;
+  /** strict: the counters accepted above windowFloor, ascending (H among them once one was accepted). */
+  readonly recent: readonly bigint[];
   /** The last counter we sent ourselves, for loop detection. */
   readonly lastSent?: bigint;
   /** Our counter lane (send-counter.ts), when we send lane-tagged counters. */
@@ -53,7 +70,8 @@ export interface ReplayCheck {
 
 /** The initial state: H at the given floor (persisted mark or clock-based freshness floor). */
 export function initialReplayState(floor: bigint, ownLane?: number): ReplayState {
-  return { highWater: floor < 0n ? 0n : floor, lastBySender: {}, reported: [], ...(ownLane === undefined ? {} : { ownLane }) };
+  const start = floor < 0n ? 0n : floor;
+  return { highWater: start, windowFloor: start, recent: [], lastBySender: {}, reported: [], ...(ownLane === undefined ? {} : { ownLane }) };
 }
 
 /**
@@ -84,12 +102,24 @@ export function checkReplay(state: ReplayState, mode: ReplayMode, sender: string
     notice = { sender, mode, previous: previous as bigint, counter };
     reported = [...reported, sender];
   }
-  const fresh = mode === 'compat' || counter > state.highWater;
+  // Below the mark: within the window, never accepted, and newer than what this sender last got
+  // accepted (its own older advert arriving late, say just after its bow-out, is stale news).
+  const inWindow = counter > state.windowFloor && !state.recent.includes(counter) && (previous === undefined || counter > previous);
+  const fresh = mode === 'compat' || counter > state.highWater || inWindow;
   const highWater = fresh && counter > state.highWater ? counter : state.highWater;
   // A replayed packet must not change what we remember about its sender either.
-  const next: ReplayState = fresh ? { ...state, highWater, lastBySender, reported } : { ...state, reported };
+  const next: ReplayState = fresh ? { ...state, highWater, lastBySender, reported, ...(mode === 'strict' ? slideWindow(state, counter, highWater) : {}) } : { ...state, reported };
   const result: ReplayCheck = { verdict: fresh ? 'fresh' : 'replay', state: next };
   return notice === undefined ? result : { ...result, notice };
+}
+
+/** The window after accepting `counter`: remembered, the floor raised to H − window, the oldest pushed out past the cap. */
+function slideWindow(state: ReplayState, counter: bigint, highWater: bigint): Pick<ReplayState, 'windowFloor' | 'recent'> {
+  let floor = state.windowFloor;
+  if (highWater - REPLAY_WINDOW > floor) floor = highWater - REPLAY_WINDOW;
+  const recent = [...state.recent, counter].filter((c) => c > floor).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  while (recent.length > REPLAY_WINDOW_ENTRIES) floor = recent.shift() as bigint;
+  return { windowFloor: floor, recent };
 }
 
 function isOwnCounter(state: ReplayState, mode: ReplayMode, counter: bigint): boolean {

@@ -97,6 +97,9 @@ export class SimLan {
     this.deliver(packet, (host) => to === undefined || to.includes(host));
   }
 
+  /** When the last packet on each sender>receiver path is delivered (order per path). */
+  private readonly lastDeliveryOnPath = new Map<string, number>();
+
   private reachable(a: string, b: string): boolean {
     if (this.partitionOf === undefined) return true;
     const sideA = this.partitionOf.get(a);
@@ -111,7 +114,13 @@ export class SimLan {
       if (!multicast && !attachment.owns(destination as Uint8Array)) continue;
       if (this.options.lossRate > 0 && this.random() < this.options.lossRate) continue;
       const delay = this.options.delayMicros + this.random() * this.options.jitterMicros;
-      this.clock.setTimer(this.clock.nowMicros() + delay, () => {
+      // One path keeps its order, as a switched segment does: jitter never delivers a host's
+      // later packet to a receiver before its earlier one (packets of different senders still
+      // interleave freely).
+      const path = `${packet.from}>${host}`;
+      const at = Math.max(this.clock.nowMicros() + delay, this.lastDeliveryOnPath.get(path) ?? -Infinity);
+      this.lastDeliveryOnPath.set(path, at);
+      this.clock.setTimer(at, () => {
         const current = this.hosts.get(host);
         if (current === attachment && current.linkUp) current.receive(packet.bytes, packet.id);
       });

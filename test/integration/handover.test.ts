@@ -149,3 +149,38 @@ test('a wrong passphrase: both nodes name each other at warn level within 10 s a
     for (const h of [a, b]) if (!h.node.process.done) h.node.process.signal('SIGKILL');
   }
 });
+
+test('carpctl handover: maintenance on, exit 0 once the backup is master; on a lone node, exit 1 after --timeout with the maintenance undone', { skip: skip ?? false, timeout: 90_000 }, async () => {
+  assert.ok(lab !== undefined);
+  const a = startHost('a', 0);
+  try {
+    await waitForPhase(a.node, 'master', 8_000);
+    // Alone: nobody can take over; the demotion is undone and a stays MASTER with the VIP.
+    const lone = await carpctlOn(lab, a.m, ['handover', 'web', '--timeout', '2']);
+    assert.equal(lone.code, 1, lone.stdout + lone.stderr);
+    assert.match(lone.stderr, /no other node took over within 2 s; maintenance ended again/);
+    const status = JSON.parse((await carpctlOn(lab, a.m, ['status', '--json'])).stdout) as { groups: { state: string; demotion: { total: number; maintenance: boolean } }[] };
+    assert.equal(status.groups[0]?.state, 'MASTER');
+    assert.equal(status.groups[0]?.demotion.total, 0);
+    assert.equal(status.groups[0]?.demotion.maintenance, false);
+    assert.deepEqual(await vipHolders([a]), ['a']);
+    // With a backup: make-before-break.
+    const b = startHost('b', 100);
+    try {
+      await waitForPhase(b.node, 'backup', 8_000);
+      await sleep(1_500);
+      const handed = await carpctlOn(lab, a.m, ['handover', 'web']);
+      assert.equal(handed.code, 0, handed.stdout + handed.stderr);
+      assert.match(handed.stdout, new RegExp(`web: handed over to ${(lab.host('b').ipv4 as string).replace(/\./g, '\\.')} in \\d+ ms; this node stays in maintenance`));
+      assert.deepEqual(await vipHolders([a, b]), ['b']);
+      assert.equal((await carpctlOn(lab, a.m, ['maintenance', 'off', 'web'])).code, 0);
+      await eventually('a master again', 5_000, async () => (await vipHolders([a, b])).join() === 'a');
+    } finally {
+      b.node.process.signal('SIGTERM');
+      await Promise.race([b.node.process.exited, sleep(10_000)]);
+    }
+  } finally {
+    a.node.process.signal('SIGTERM');
+    await Promise.race([a.node.process.exited, sleep(10_000)]);
+  }
+});

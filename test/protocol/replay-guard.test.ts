@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { initialSendCounter, nextSendCounter } from '../../src/protocol/send-counter.ts';
-import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayMode, type ReplayState } from '../../src/protocol/replay-guard.ts';
+import { checkReplay, freshnessFloor, initialReplayState, noteSent, REPLAY_WINDOW, REPLAY_WINDOW_ENTRIES, type ReplayMode, type ReplayState } from '../../src/protocol/replay-guard.ts';
 
 // Counters of a lone ucarp master on the wire: random on every advert (PROTOCOL.md §3.1, [LAB]).
 const UCARP_COUNTERS = [0xc819695857265d17n, 0x4b7ceefca79ffcb6n, 0x25ef2de545f6163dn] as const;
@@ -25,7 +25,7 @@ function feed(mode: ReplayMode, state: ReplayState, adverts: readonly (readonly 
 
 describe('initialReplayState and freshnessFloor', () => {
   it('starts at the floor with no senders', () => {
-    assert.deepEqual(initialReplayState(1234n), { highWater: 1234n, lastBySender: {}, reported: [] });
+    assert.deepEqual(initialReplayState(1234n), { highWater: 1234n, windowFloor: 1234n, recent: [], lastBySender: {}, reported: [] });
   });
   it('a negative floor becomes 0', () => assert.equal(initialReplayState(-5n).highWater, 0n));
   it('freshnessFloor: wall clock minus the window, in counter units (µs · 256)', () => assert.equal(freshnessFloor(1_767_225_600_000_000n, 60), 1_767_225_540_000_000n << 8n));
@@ -45,10 +45,30 @@ describe('checkReplay, strict', () => {
   const cases: { name: string; floor?: bigint; adverts: [string, bigint][]; want: string[] }[] = [
     { name: 'increasing counters are fresh', adverts: [['10.0.0.2', 1n], ['10.0.0.2', 2n], ['10.0.0.2', 10n]], want: ['fresh', 'fresh', 'fresh'] },
     { name: 'a duplicate is a replay', adverts: [['10.0.0.2', 5n], ['10.0.0.2', 5n]], want: ['fresh', 'replay'] },
-    { name: 'an older counter is a replay', adverts: [['10.0.0.2', 5n], ['10.0.0.2', 4n]], want: ['fresh', 'replay'] },
+    {
+      name: 'the window: an older counter not seen before is accepted once (crossing adverts of two masters); exact replays are refused',
+      adverts: [['10.0.0.2', 5n], ['10.0.0.3', 4n], ['10.0.0.3', 4n], ['10.0.0.2', 5n]],
+      want: ['fresh', 'fresh', 'replay', 'replay'],
+    },
+    {
+      name: 'the window: a sender\'s own older advert arriving after its newer one is stale (e.g. just after its bow-out)',
+      adverts: [['10.0.0.2', 9n], ['10.0.0.2', 8n], ['10.0.0.3', 7n]],
+      want: ['fresh', 'replay', 'fresh'],
+    },
+    {
+      name: 'the window: a counter more than REPLAY_WINDOW below the mark is a replay',
+      adverts: [['10.0.0.2', REPLAY_WINDOW + 10n], ['10.0.0.3', 10n], ['10.0.0.3', 11n]],
+      want: ['fresh', 'replay', 'fresh'],
+    },
     {
       name: 'the mark is shared: a replay with a spoofed, never-seen source is refused',
-      adverts: [['10.0.0.2', 5n], ['10.0.0.66', 5n], ['10.0.0.66', 3n]],
+      adverts: [['10.0.0.2', 5n], ['10.0.0.66', 5n], ['10.0.0.66', 3n], ['10.0.0.7', 3n]],
+      want: ['fresh', 'replay', 'fresh', 'replay'],
+    },
+    {
+      name: 'the window never reaches below the start floor (the freshness floor or the persisted mark)',
+      floor: 1_000n,
+      adverts: [['10.0.0.2', 1_001n], ['10.0.0.2', 999n], ['10.0.0.2', 1_000n]],
       want: ['fresh', 'replay', 'replay'],
     },
     {
@@ -78,7 +98,7 @@ describe('checkReplay, strict', () => {
 
   it('a replayed packet changes neither the mark nor lastBySender', () => {
     const before = feed('strict', initialReplayState(0n), [['10.0.0.2', 7n], ['10.0.0.3', 9n]]).state;
-    for (const [sender, counter] of [['10.0.0.2', 3n], ['10.0.0.3', 9n], ['10.0.0.66', 8n]] as const) {
+    for (const [sender, counter] of [['10.0.0.2', 7n], ['10.0.0.3', 9n], ['10.0.0.66', 9n], ['10.0.0.66', 0n]] as const) {
       const after = checkReplay(before, 'strict', sender, counter);
       assert.equal(after.verdict, 'replay');
       assert.equal(after.state.highWater, 9n);
@@ -89,7 +109,7 @@ describe('checkReplay, strict', () => {
   it('does not mutate the state it was given', () => {
     const state = initialReplayState(0n);
     checkReplay(state, 'strict', '10.0.0.2', 5n);
-    assert.deepEqual(state, { highWater: 0n, lastBySender: {}, reported: [] });
+    assert.deepEqual(state, { highWater: 0n, windowFloor: 0n, recent: [], lastBySender: {}, reported: [] });
   });
 });
 
@@ -160,16 +180,25 @@ describe('checkReplay, one-time notices', () => {
     );
   });
 
-  it('property, strict: every accepted counter is above all counters accepted before it, whatever the sender', () => {
-    const advert = fc.tuple(fc.constantFrom('10.0.0.2', '10.0.0.3', '10.0.0.66'), fc.bigInt({ min: 0n, max: 50n }));
+  it('property, strict: a counter is accepted when above all accepted before it, or unseen and within the window below; once, whatever the sender', () => {
+    const advert = fc.tuple(fc.constantFrom('10.0.0.2', '10.0.0.3', '10.0.0.66'), fc.oneof(fc.bigInt({ min: 0n, max: 50n }), fc.bigInt({ min: REPLAY_WINDOW, max: REPLAY_WINDOW + 50n })));
     fc.assert(
       fc.property(fc.array(advert, { maxLength: 40 }), (adverts) => {
         let state = initialReplayState(0n);
         let highest = 0n;
+        const accepted = new Set<bigint>();
+        const lastBySender = new Map<string, bigint>();
         for (const [sender, counter] of adverts) {
           const check = checkReplay(state, 'strict', sender, counter);
-          assert.equal(check.verdict === 'fresh', counter > highest);
-          if (check.verdict === 'fresh') highest = counter;
+          // Fewer than REPLAY_WINDOW_ENTRIES accepted here, so only H − window bounds the window.
+          const last = lastBySender.get(sender);
+          const expected = counter > highest || (!accepted.has(counter) && counter > 0n && counter > highest - REPLAY_WINDOW && (last === undefined || counter > last));
+          assert.equal(check.verdict === 'fresh', expected, `counter ${counter} after ${[...accepted].join(',')}`);
+          if (check.verdict === 'fresh') {
+            accepted.add(counter);
+            lastBySender.set(sender, counter);
+            if (counter > highest) highest = counter;
+          }
           assert.equal(check.state.highWater, highest);
           state = check.state;
         }
@@ -198,5 +227,49 @@ describe('checkReplay: our own counters, recognised by lane (strict)', () => {
   it('compat keeps OpenBSD\'s exact-match loop check only', () => {
     assert.equal(checkReplay(sent, 'compat', '198.51.100.99', ours(900n)).verdict, 'fresh');
     assert.equal(checkReplay(sent, 'compat', '198.51.100.99', ours(1_000n)).verdict, 'loop');
+  });
+});
+
+describe('the anti-replay window', () => {
+  it(`remembers at most ${REPLAY_WINDOW_ENTRIES} counters; one pushed out raises the floor past it`, () => {
+    let state = initialReplayState(0n);
+    const top = 10_000n;
+    state = checkReplay(state, 'strict', '10.0.0.2', top).state;
+    // Older, unseen counters below the mark, as crossing adverts would be: each accepted once.
+    for (let i = 1; i <= REPLAY_WINDOW_ENTRIES; i++) {
+      // From different senders: one sender's own counters never go back.
+      const check = checkReplay(state, 'strict', `10.0.${i}.3`, top - BigInt(i) * 10n);
+      assert.equal(check.verdict, 'fresh', `counter ${i}`);
+      state = check.state;
+    }
+    assert.equal(state.recent.length, REPLAY_WINDOW_ENTRIES);
+    // The oldest accepted one was pushed out: the floor is now at it, so it and anything below are refused.
+    const oldest = top - BigInt(REPLAY_WINDOW_ENTRIES) * 10n;
+    assert.equal(state.windowFloor, oldest);
+    assert.equal(checkReplay(state, 'strict', '10.0.0.9', oldest).verdict, 'replay');
+    assert.equal(checkReplay(state, 'strict', '10.0.0.9', oldest - 1n).verdict, 'replay');
+    // Every remembered one is still refused as an exact replay.
+    for (const c of state.recent) assert.equal(checkReplay(state, 'strict', '10.0.0.9', c).verdict, 'replay');
+  });
+
+  it('property: every counter is accepted at most once, and nothing at or below the floor ever', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: REPLAY_WINDOW * 3n }), { maxLength: 200 }), (counters) => {
+        let state = initialReplayState(REPLAY_WINDOW / 2n);
+        const accepted = new Set<bigint>();
+        for (const c of counters) {
+          const floorBefore = state.windowFloor;
+          const check = checkReplay(state, 'strict', '10.0.0.2', c);
+          if (check.verdict === 'fresh') {
+            assert.ok(!accepted.has(c), `counter ${c} accepted twice`);
+            assert.ok(c > floorBefore, `counter ${c} at or below the floor ${floorBefore}`);
+            accepted.add(c);
+          }
+          assert.ok(check.state.windowFloor >= floorBefore, 'the floor never goes down');
+          assert.ok(check.state.windowFloor >= REPLAY_WINDOW / 2n, 'never below the start floor');
+          state = check.state;
+        }
+      }),
+    );
   });
 });

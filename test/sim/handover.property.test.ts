@@ -106,6 +106,8 @@ test('property: over random demotions, bow-outs and restarts with 2–6 nodes, o
           assert.deepEqual(scripts, [], `${n.name} ran a master script`);
         }
       }
+      // A healthy LAN through any sequence of handovers: no advert refused as a replay.
+      for (const n of nodes) assert.equal(cluster.host(n.name).runners.get(VHID)?.stats.drops.replay ?? 0, 0, `${n.name} counted replay drops`);
     }),
     { numRuns: 150 },
   );
