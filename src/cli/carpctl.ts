@@ -58,7 +58,7 @@ export async function runCarpctl(args: string[], io: CarpctlIo): Promise<number>
   try {
     parsed = parse(args);
   } catch (error) {
-    io.stderr(`carpctl: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    io.stderr(`carpctl: ${usageMessage(error)}; see carpctl --help\n`);
     return EXIT.usage;
   }
   if (parsed === 'help') {
@@ -168,6 +168,16 @@ function parse(args: string[]): 'help' | { path: string; json: boolean; req: Con
   }
 }
 
+/** A usage error in carpctl's own words: Node's parseArgs messages are long and about Node. */
+function usageMessage(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(-[^']*)'/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option ?? message}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `${option?.split(' ')[0] ?? 'an option'} needs a value`;
+  return message.split('\n')[0] ?? message;
+}
+
 function isStatusAnswer(value: unknown): value is { ok: true; status: StatusReport } {
   const fields = value as Record<string, unknown> | null;
   return typeof fields === 'object' && fields !== null && fields['ok'] === true && typeof fields['status'] === 'object' && fields['status'] !== null;
@@ -248,6 +258,13 @@ function formatGroup(g: GroupStatus, now: Date): string {
     ['counters', `adverts sent ${c.advertsSent}, received ${c.advertsReceived}, send errors ${c.sendErrors}, transitions ${c.transitions}`],
     ['drops', nonZero(c.drops)],
   ];
+  // One line per node heard: a node that does not authenticate stands out by name.
+  (g.heard ?? []).forEach((p, i) => {
+    const fields = p.advbase === null ? 'never authenticated' : `advbase ${p.advbase} advskew ${p.advskew} demote ${p.demote}`;
+    const auth = p.authenticates ? 'authenticates' : 'FAILS AUTHENTICATION (passphrase or address list differs)';
+    const counts = [`ok ${p.ok}`, ...(p.badAuth > 0 ? [`bad-auth ${p.badAuth}`] : []), ...(p.replay > 0 ? [`replay ${p.replay}`] : [])].join(', ');
+    rows.push([i === 0 ? 'heard' : '', `${p.address} ${fields}, ${auth}; ${counts}; last ${ago(p.lastHeard, now)}`]);
+  });
   if (g.fault !== undefined && g.fault !== null) {
     rows.push(['FAULT', `${g.fault.reason}; fully demoted until ${g.fault.until} (${g.fault.failures} failed claim(s) in a row)`]);
   }

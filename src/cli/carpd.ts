@@ -26,6 +26,12 @@ options:
 /** Runs carpd with the given arguments (without "node" and the script path). */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  // `carpd inspect FILE | head -1`: a reader that went away ends the output quietly (the daemon
+  // itself never writes to stdout; it logs to stderr).
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`carpd: stdout: ${error.message}\n`);
+  });
   try {
     switch (command) {
       case 'inspect': {
@@ -58,7 +64,7 @@ export async function main(args: string[]): Promise<number> {
         return 2;
       default:
         if (command.startsWith('-')) return await (await import('./daemon-command.ts')).runDaemonCommand(args);
-        process.stderr.write(`carpd: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+        process.stderr.write(`carpd: unknown command ${JSON.stringify(command)}; see carpd --help\n`);
         return 2;
     }
   } catch (error) {

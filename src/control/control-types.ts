@@ -58,6 +58,21 @@ export interface GroupStatus {
   readonly peers: readonly string[];
   /** The master as last heard (null when never heard or we are it). */
   readonly master: { readonly address: string; readonly advbase: number; readonly advskew: number; readonly demote: number; readonly heardAt: string } | null;
+  /**
+   * Every node heard for this vhid (at most 32, most recent first): what its last authentic advert
+   * carried, whether its last advert authenticated, and its accepted / bad-auth / replay counts.
+   */
+  readonly heard: readonly {
+    readonly address: string;
+    readonly advbase: number | null;
+    readonly advskew: number | null;
+    readonly demote: number | null;
+    readonly authenticates: boolean;
+    readonly ok: number;
+    readonly badAuth: number;
+    readonly replay: number;
+    readonly lastHeard: string;
+  }[];
   readonly counters: {
     readonly advertsSent: number;
     readonly advertsReceived: number;

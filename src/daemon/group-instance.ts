@@ -399,6 +399,17 @@ export class GroupInstance {
         heard === undefined || state?.phase === 'master'
           ? null
           : { address: heard.address.text, advbase: heard.advbase, advskew: heard.advskew, demote: heard.demote, heardAt: toIso(heard.at) },
+      heard: (runner?.peers.entries() ?? []).map((p) => ({
+        address: p.address,
+        advbase: p.advbase ?? null,
+        advskew: p.advskew ?? null,
+        demote: p.demote ?? null,
+        authenticates: p.authenticates,
+        ok: p.ok,
+        badAuth: p.badAuth,
+        replay: p.replay,
+        lastHeard: toIso(p.lastHeardAt),
+      })),
       counters: {
         advertsSent: runner?.stats.advertsSent ?? 0,
         advertsReceived: runner?.stats.advertsReceived ?? 0,

@@ -20,6 +20,7 @@ import type { PacketTransport } from '../ports/packet-transport.ts';
 import type { GroupSettings } from './group-settings.ts';
 import { emptyGroupStats, type GroupStats } from './group-stats.ts';
 import { WarningLimiter } from './warning-limiter.ts';
+import { PeerTable } from './peer-table.ts';
 
 /** Authentication failures of one peer are logged at once, then at most once a minute. */
 export const AUTH_WARNING_INTERVAL_MICROS = 60_000_000;
@@ -70,6 +71,8 @@ export class GroupRunner {
   /** Senders already reported for using our lane. */
   private readonly laneReports = new Set<string>();
   private readonly authWarnings = new WarningLimiter(AUTH_WARNING_INTERVAL_MICROS);
+  /** The peers heard (status). */
+  readonly peers = new PeerTable();
   /** The machine config with our advert source addresses filled in from the transport (the tie rule needs them). */
   private machine: MachineConfig;
   private readonly timers = new Map<TimerId, TimerHandle>();
@@ -212,6 +215,7 @@ export class GroupRunner {
    * hears them may share the addresses with that peer (split brain): it says so.
    */
   noteAuthFailure(sender: string): void {
+    this.peers.badAuth(sender, this.ports.clock.nowMicros());
     const master = this.machineState.phase === 'master';
     // Limited per peer and per role: becoming MASTER while they keep coming is news (split brain).
     const decision = this.authWarnings.note(`${sender} ${master ? 'master' : 'backup'}`, this.ports.clock.nowMicros());
@@ -239,9 +243,11 @@ export class GroupRunner {
     if (check.notice !== undefined) this.reportUncheckablePeer(check.notice.sender, check.notice.previous, check.notice.counter);
     if (check.verdict !== 'fresh') {
       if (check.verdict === 'loop') this.reportOwnLane(datagram.source.text);
+      else this.peers.replay(datagram.source.text, this.ports.clock.nowMicros());
       this.countDrop(check.verdict === 'loop' ? 'own-advert' : 'replay');
       return;
     }
+    this.peers.accepted(datagram.source.text, header, this.ports.clock.nowMicros());
     this.stats.advertsReceived++;
     this.dispatch({
       type: 'advert',

@@ -110,12 +110,18 @@ describe('carpctl against a server with a fake daemon', () => {
     { name: 'bad usage, maintenance maybe', args: ['maintenance', 'maybe', 'web'] },
     { name: 'bad usage, --json with demote', args: ['demote', 'web', '--json'] },
     { name: 'bad usage, status with an argument', args: ['status', 'web'] },
+    { name: 'bad usage, handover without a group', args: ['handover'] },
+    { name: 'bad usage, --timeout with status', args: ['status', '--timeout', '5'] },
+    { name: 'bad usage, --timeout not a number', args: ['handover', 'web', '--timeout', 'soon'] },
+    { name: 'bad usage, --control without a value', args: ['status', '--control'] },
   ];
   for (const c of usage) {
     it(c.name, async () => {
       const run = await carpctl(['--control', path, ...c.args]);
       assert.equal(run.code, 2, run.stderr);
-      assert.match(run.stderr, /usage: carpctl/);
+      // One line: what is wrong, in carpctl's words, and where to look.
+      assert.match(run.stderr, /^carpctl: [^\n]+; see carpctl --help\n$/);
+      assert.doesNotMatch(run.stderr, /positional|ERR_PARSE_ARGS/);
       assert.deepEqual(control.calls, []);
     });
   }
@@ -171,6 +177,13 @@ describe('carpctl formatting', () => {
     assert.match(text, /checks\s+none/);
     assert.match(text, /drops no group claimed:\n\s+eth0\s+unknown-vhid 5/);
   });
+});
+
+it('formatStatus: every node heard, one line each; one that fails authentication stands out', () => {
+  const now = new Date('2024-05-01T12:03:12.000Z');
+  const text = formatStatus(sampleStatus(), now);
+  assert.match(text, /heard\s+192\.0\.2\.2 advbase 1 advskew 0 demote 0, authenticates; ok 812; last 1s ago/);
+  assert.match(text, /\n\s+192\.0\.2\.9 never authenticated, FAILS AUTHENTICATION \(passphrase or address list differs\); ok 0, bad-auth 14; last 2s ago/);
 });
 
 it('formatStatus: a fault, drift repairs and a key change under way are shown', () => {

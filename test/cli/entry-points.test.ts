@@ -50,3 +50,19 @@ test('lazy entry points: --version, --help and carpctl load no daemon, inspect, 
     assert.deepEqual(heavy, [], `${output} loads at start: ${heavy.join(', ')}`);
   }
 });
+
+test('a closed pipe ends the output quietly: carpd inspect FILE | head -1, exit 0, nothing on stderr', { skip }, () => {
+  const fixture = join(ROOT, 'test/fixtures/ucarp-vhid7-secret-pass.pcap');
+  const run = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${join(ROOT, 'bin/carpd')}" inspect --pass secret-pass --addr 192.0.2.100 "${fixture}" | head -1 >/dev/null`], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stderr, '');
+});
+
+test('usage errors are one line with a pointer to --help', { skip }, () => {
+  const carpd = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), 'frobnicate'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(carpd.status, 2);
+  assert.equal(carpd.stderr, 'carpd: unknown command "frobnicate"; see carpd --help\n');
+  const carpctl = spawnSync(process.execPath, [join(ROOT, 'bin/carpctl'), '--frobnicate', 'status'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(carpctl.status, 2);
+  assert.equal(carpctl.stderr, 'carpctl: unknown option --frobnicate; see carpctl --help\n');
+});

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WarningLimiter } from '../../src/engine/warning-limiter.ts';
+import { PeerTable } from '../../src/engine/peer-table.ts';
 import { buildSimCluster } from '../../src/sim/cluster-builder.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
@@ -59,4 +60,44 @@ test('a wrong passphrase: both nodes MASTER, each names the other within 10 s, s
   assert.equal(about('198.51.100.2').length, 2);
   assert.ok(Number(about('198.51.100.2')[1]?.fields?.['count']) > 30, JSON.stringify(about('198.51.100.2')[1]?.fields));
   assert.ok((cluster.host('good').runners.get(12)?.stats.drops['bad-auth'] ?? 0) > 30, 'and counted as bad-auth drops');
+});
+
+test('PeerTable: counts per peer, the last authentic fields, most recent first, bounded', () => {
+  const table = new PeerTable(2);
+  table.accepted('198.51.100.2', { advbase: 1, advskew: 50, demote: 0 }, 1);
+  table.badAuth('198.51.100.9', 2);
+  table.replay('198.51.100.2', 3);
+  assert.deepEqual(table.entries().map((p) => [p.address, p.ok, p.badAuth, p.replay, p.authenticates, p.advskew]), [
+    ['198.51.100.2', 1, 0, 1, true, 50],
+    ['198.51.100.9', 0, 1, 0, false, undefined],
+  ]);
+  // A third source pushes out the least recently heard (.9).
+  table.badAuth('198.51.100.66', 4);
+  assert.deepEqual(table.entries().map((p) => p.address), ['198.51.100.66', '198.51.100.2']);
+});
+
+test('the heard table names the node with the wrong passphrase on both sides', () => {
+  const clock = new VirtualClock();
+  const cluster = buildSimCluster(
+    {
+      vhid: 13,
+      passphrase: 'right-pass',
+      virtualAddresses: ['198.51.100.213'],
+      nodes: [
+        { name: 'good', address: '198.51.100.1' },
+        { name: 'other', address: '198.51.100.3', advskew: 50 },
+        { name: 'wrong', address: '198.51.100.2', advskew: 100, passphrase: 'wrong-pass' },
+      ],
+    },
+    clock,
+  );
+  cluster.startAll();
+  clock.advanceTo(10 * SECOND);
+  const heard = (host: string) => Object.fromEntries((cluster.host(host).runners.get(13)?.peers.entries() ?? []).map((p) => [p.address, p]));
+  const atOther = heard('other');
+  assert.equal(atOther['198.51.100.1']?.authenticates, true);
+  assert.ok((atOther['198.51.100.1']?.ok ?? 0) > 3);
+  assert.equal(atOther['198.51.100.2']?.authenticates, false);
+  assert.ok((atOther['198.51.100.2']?.badAuth ?? 0) > 3);
+  assert.equal(heard('wrong')['198.51.100.1']?.authenticates, false);
 });

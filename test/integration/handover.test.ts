@@ -9,6 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.ts';
 import { holds, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
@@ -49,7 +50,7 @@ interface Host {
   readonly scriptLog: string;
 }
 
-function startHost(name: string, advskew: number, passphrase = 'handover-pass'): Host {
+function startHost(name: string, advskew: number, passphrase = 'handover-pass', extra: Record<string, unknown> = {}): Host {
   assert.ok(lab !== undefined);
   const m = machine(lab.host(name));
   roots.push(m.root);
@@ -58,7 +59,7 @@ function startHost(name: string, advskew: number, passphrase = 'handover-pass'):
   // One line per run: the state it was run for.
   writeFileSync(script, `#!/bin/sh\necho "$CARP_STATE" >> ${scriptLog}\n`, { mode: 0o755 });
   const passphraseFile = writePassphrase(m, 'web.pass', passphrase);
-  const config = writeConfig(m, 'carpd.yaml', [{ addresses: [`${VIP}/24`], advskew, passphraseFile, extra: { scripts: { master: script, backup: script } } }]);
+  const config = writeConfig(m, 'carpd.yaml', [{ addresses: [`${VIP}/24`], advskew, passphraseFile, extra: { scripts: { master: script, backup: script }, ...extra } }]);
   return { name, m, node: startCarpdOn(lab, m, ['--config', config]), scriptLog };
 }
 
@@ -74,9 +75,13 @@ async function vipHolders(hosts: readonly Host[]): Promise<string[]> {
   return out;
 }
 
-test('3 nodes: demotions and maintenance of the master hand over to the best backup only; the third never MASTER, no script on it', { skip: skip ?? false, timeout: 150_000 }, async (t) => {
+test('3 nodes: demotions, maintenance and failing health checks of the master hand over to the best backup only; the third never MASTER, no script on it, 0 replay drops', { skip: skip ?? false, timeout: 180_000 }, async (t) => {
   assert.ok(lab !== undefined);
-  const a = startHost('a', 0);
+  // a's health check: healthy while the file exists (checked every 0.2 s; fall 1, rise 1).
+  const healthy = join(tmpdir(), `carpd-handover-healthy-${process.pid}`);
+  writeFileSync(healthy, '');
+  roots.push(healthy);
+  const a = startHost('a', 0, 'handover-pass', { track: { checks: [{ name: 'svc', command: ['/usr/bin/test', '-e', healthy], interval_seconds: 0.2, timeout_seconds: 0.1, fall: 1, rise: 1, weight: 100 }] } });
   await waitForPhase(a.node, 'master', 8_000);
   const b = startHost('b', 50);
   const c = startHost('c', 100);
@@ -88,29 +93,38 @@ test('3 nodes: demotions and maintenance of the master hand over to the best bac
     const cMastersBefore = transitions(c.node).filter((x) => x.to === 'master').length;
     const cScriptsBefore = masterScriptRuns(c);
     const costs: number[] = [];
-    const cycles: [string[], string[]][] = [
+    const cycles: [string[] | 'check-fails', string[] | 'check-recovers'][] = [
       [['demote', 'web', '100'], ['promote', 'web', '100']],
       [['demote', 'web', '100'], ['promote', 'web', '100']],
       [['demote', 'web', '100'], ['promote', 'web', '100']],
       [['maintenance', 'on', 'web'], ['maintenance', 'off', 'web']],
       [['maintenance', 'on', 'web'], ['maintenance', 'off', 'web']],
       [['maintenance', 'on', 'web'], ['maintenance', 'off', 'web']],
+      ['check-fails', 'check-recovers'],
+      ['check-fails', 'check-recovers'],
+      ['check-fails', 'check-recovers'],
     ];
     for (const [down, up] of cycles) {
       const bSeen = transitions(b.node).length;
-      const result = await carpctlOn(lab, a.m, down);
-      // carpctl answers once a's daemon applied the demotion (and sent its worse advert).
-      const appliedAt = Date.now();
-      assert.equal(result.code, 0, `carpctl ${down.join(' ')}: ${result.stderr}`);
+      if (down === 'check-fails') {
+        rmSync(healthy);
+      } else {
+        const result = await carpctlOn(lab, a.m, down);
+        assert.equal(result.code, 0, `carpctl ${down.join(' ')}: ${result.stderr}`);
+        // carpctl answers once a's daemon applied the demotion (and sent its worse advert).
+        const appliedAt = Date.now();
+        await waitForPhase(b.node, 'master', 5_000, bSeen);
+        const bMaster = transitions(b.node).slice(bSeen).find((x) => x.to === 'master');
+        assert.ok(bMaster !== undefined);
+        costs.push(Date.parse(bMaster.time) - appliedAt);
+      }
       await waitForPhase(b.node, 'master', 5_000, bSeen);
-      const bMaster = transitions(b.node).slice(bSeen).find((x) => x.to === 'master');
-      assert.ok(bMaster !== undefined);
-      costs.push(Date.parse(bMaster.time) - appliedAt);
       await eventually('the VIP on b alone', 3_000, async () => (await vipHolders(hosts)).join() === 'b');
       const ping = await lab.ping('client', VIP, { intervalMs: 10, durationMs: 300 });
       assert.ok(ping.received >= 25, `client pings b: ${ping.received}/${ping.sent}`);
       const aSeen = transitions(a.node).length;
-      assert.equal((await carpctlOn(lab, a.m, up)).code, 0);
+      if (up === 'check-recovers') writeFileSync(healthy, '');
+      else assert.equal((await carpctlOn(lab, a.m, up)).code, 0);
       // a preempts back (skew 0: at once).
       await waitForPhase(a.node, 'master', 5_000, aSeen);
       await eventually('the VIP on a alone', 3_000, async () => (await vipHolders(hosts)).join() === 'a');
@@ -118,6 +132,11 @@ test('3 nodes: demotions and maintenance of the master hand over to the best bac
     }
     assert.equal(transitions(c.node).filter((x) => x.to === 'master').length, cMastersBefore, `c entered MASTER: ${JSON.stringify(transitions(c.node))}`);
     assert.equal(masterScriptRuns(c), cScriptsBefore, 'no master script ran on c');
+    // Nine handovers there and back: no advert refused as a replay on any node.
+    for (const h of hosts) {
+      const status = JSON.parse((await carpctlOn(lab, h.m, ['status', '--json'])).stdout) as { groups: { counters: { drops: Record<string, number> } }[] };
+      assert.equal(status.groups[0]?.counters.drops['replay'], 0, `${h.name} counted replay drops`);
+    }
     const sorted = [...costs].sort((x, y) => x - y);
     t.diagnostic(`carpctl demote/maintenance answered → b MASTER: median ${sorted[sorted.length >> 1]} ms (min ${sorted[0]}, max ${sorted[sorted.length - 1]}; b's skew time is 195 ms)`);
     // The grading is what hands over: b waits its skew time (less the carpctl answer's trip).
@@ -143,6 +162,11 @@ test('a wrong passphrase: both nodes name each other at warn level within 10 s a
     assert.ok(Date.now() - started < 10_000);
     // Both hold the VIP: what the warning is about.
     assert.deepEqual((await vipHolders([a, b])).sort(), ['a', 'b']);
+    // And carpctl status names b as the node that does not authenticate.
+    const status = JSON.parse((await carpctlOn(lab, a.m, ['status', '--json'])).stdout) as { groups: { heard: { address: string; authenticates: boolean; badAuth: number }[] }[] };
+    const b2 = status.groups[0]?.heard.find((p) => p.address === bAddress);
+    assert.ok(b2 !== undefined && !b2.authenticates && b2.badAuth > 0, JSON.stringify(status.groups[0]?.heard));
+    assert.match((await carpctlOn(lab, a.m, ['status'])).stdout, new RegExp(`${bAddress.replace(/\./g, '\\.')} never authenticated, FAILS AUTHENTICATION`));
   } finally {
     for (const h of [a, b]) h.node.process.signal('SIGTERM');
     await Promise.all([a, b].map((h) => Promise.race([h.node.process.exited, sleep(10_000)])));

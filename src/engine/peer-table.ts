@@ -1,0 +1,81 @@
+/**
+ * The peers a group has heard, for `carpctl status`: per source address, what it last advertised
+ * (when it authenticated), and how many of its adverts were accepted, failed authentication or
+ * were refused as replays. An operator sees at once which node has the wrong passphrase, or which
+ * one the split brain is with. Bounded: a sender forging many source addresses pushes out the
+ * least recently heard entries, never grows the table. Pure: the caller passes the time.
+ */
+
+/** One heard peer. */
+export interface HeardPeer {
+  readonly address: string;
+  /** What its last authentic advert carried (absent while none authenticated). */
+  readonly advbase?: number;
+  readonly advskew?: number;
+  readonly demote?: number;
+  readonly ok: number;
+  readonly badAuth: number;
+  readonly replay: number;
+  /** Monotonic µs of the last advert of any kind, and of the last authentic one. */
+  readonly lastHeardAt: number;
+  readonly lastOkAt?: number;
+  /** Whether its last advert authenticated. */
+  readonly authenticates: boolean;
+}
+
+/** How many peers a group remembers. */
+export const MAX_HEARD_PEERS = 32;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The table of one group. */
+export class PeerTable {
+  private readonly peers = new Map<string, Mutable<HeardPeer>>();
+
+  constructor(private readonly max = MAX_HEARD_PEERS) {}
+
+  /** An authentic, fresh advert. */
+  accepted(address: string, fields: { advbase: number; advskew: number; demote: number }, now: number): void {
+    const peer = this.touch(address, now);
+    peer.ok++;
+    peer.advbase = fields.advbase;
+    peer.advskew = fields.advskew;
+    peer.demote = fields.demote;
+    peer.lastOkAt = now;
+    peer.authenticates = true;
+  }
+
+  /** An advert that failed authentication. */
+  badAuth(address: string, now: number): void {
+    const peer = this.touch(address, now);
+    peer.badAuth++;
+    peer.authenticates = false;
+  }
+
+  /** An authentic advert refused as a replay. */
+  replay(address: string, now: number): void {
+    this.touch(address, now).replay++;
+  }
+
+  /** Every remembered peer, most recently heard first. */
+  entries(): HeardPeer[] {
+    return [...this.peers.values()].map((p) => ({ ...p })).reverse();
+  }
+
+  private touch(address: string, now: number): Mutable<HeardPeer> {
+    let peer = this.peers.get(address);
+    if (peer === undefined) {
+      if (this.peers.size >= this.max) {
+        const oldest = this.peers.keys().next().value;
+        if (oldest !== undefined) this.peers.delete(oldest);
+      }
+      peer = { address, ok: 0, badAuth: 0, replay: 0, lastHeardAt: now, authenticates: false };
+    } else {
+      this.peers.delete(address);
+    }
+    peer.lastHeardAt = now;
+    // Map order is insertion order: re-inserting keeps it least recently heard first.
+    this.peers.set(address, peer);
+    return peer;
+  }
+}
