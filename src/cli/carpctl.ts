@@ -237,6 +237,13 @@ export function formatStatus(report: StatusReport, now: Date): string {
   return `${out.join('\n')}\n`;
 }
 
+/** The master's address, with its other family's in brackets: "198.51.100.2 (IPv6 fe80::2)". */
+function masterAddresses(master: NonNullable<GroupStatus['master']>): string {
+  const { ipv4, ipv6 } = master.addresses ?? {};
+  if (ipv4 !== undefined && ipv6 !== undefined) return `${ipv4} (IPv6 ${ipv6})`;
+  return ipv4 ?? ipv6 ?? master.address;
+}
+
 function formatGroup(g: GroupStatus, now: Date): string {
   const d = g.demotion;
   const parts = [`manual ${d.manual}`, `health ${d.health}`];
@@ -248,7 +255,7 @@ function formatGroup(g: GroupStatus, now: Date): string {
       ? g.state === 'MASTER'
         ? 'this node'
         : 'not heard'
-      : `${g.master.address} advbase ${g.master.advbase} advskew ${g.master.advskew} demote ${g.master.demote}, heard ${ago(g.master.heardAt, now)}`;
+      : `${masterAddresses(g.master)} advbase ${g.master.advbase} advskew ${g.master.advskew} demote ${g.master.demote}, heard ${ago(g.master.heardAt, now)}`;
   const c = g.counters;
   const rows: string[][] = [
     ['addresses', g.addresses.length === 0 ? '-' : g.addresses.join(' ')],

@@ -11,6 +11,7 @@ import { renderNormalisedConfig, starterConfig } from '../config/config-render.t
 import { DAEMON_USAGE, parseDaemonOptions } from '../config/daemon-options.ts';
 import { configFromDaemonOptions } from '../config/flags-to-config.ts';
 import { checkInterfaces } from '../config/interface-check.ts';
+import { parseHostPort, type ProblemSink } from '../config/build-group.ts';
 import { parseUcarpFlags, UCARP_USAGE } from '../config/ucarp-flags.ts';
 import { cleanUpAfter } from '../daemon/cleanup-command.ts';
 import { StartupError } from '../daemon/daemon.ts';
@@ -45,6 +46,12 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     return 0;
   }
   const { globals, rest } = splitGlobalFlags(args);
+  if (typeof globals.metrics === 'string') {
+    // The same rule as the file's metrics.listen: an IP address and a port, nothing to resolve.
+    const sink: ProblemSink = { errors: [], warnings: [] };
+    parseHostPort(globals.metrics, ['--metrics'], sink, true);
+    if (sink.errors.length > 0) return reportProblems(sink.errors);
+  }
   if (globals.init === true) {
     process.stdout.write(starterConfig());
     return 0;
@@ -54,8 +61,8 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
   if (typeof globals.config === 'string') {
     if (rest.length > 0) return usage(`--config: other flags are not allowed with a config file (${rest.join(' ')})`);
     const path = globals.config;
-    const loaded = await loadConfigFile(path, process.env);
-    if (!loaded.ok) return reportProblems(loaded.errors);
+    const loaded = await loadConfigFile(path, process.env, { missingPassphraseFileIsError: globals.check === true });
+    if (!loaded.ok) return reportProblems(loaded.errors, path);
     for (const warning of loaded.warnings) process.stderr.write(`carpd: warning: ${warning.message} [${warning.code}]\n`);
     config = loaded.config;
     runOptions.configFile = path;
@@ -176,8 +183,12 @@ async function checkOnly(config: CarpdConfig): Promise<number> {
   return 0;
 }
 
-function reportProblems(problems: readonly { code: string; message: string }[]): number {
-  for (const problem of problems) process.stderr.write(`carpd: ${problem.message} [${problem.code}]\n`);
+/** Every problem, one line each, with FILE:LINE in front when the line is known (as compilers do). */
+function reportProblems(problems: readonly { code: string; message: string; line?: number }[], file?: string): number {
+  for (const problem of problems) {
+    const where = file !== undefined && problem.line !== undefined ? `${file}:${problem.line}: ` : '';
+    process.stderr.write(`carpd: ${where}${problem.message} [${problem.code}]\n`);
+  }
   return 2;
 }
 

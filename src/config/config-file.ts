@@ -34,7 +34,16 @@ export function parseConfigText(text: string, source: ConfigSource): ConfigResul
 }
 
 /** Reads, parses and validates a file; passphrase files that are readable now are checked too. */
-export async function loadConfigFile(path: string, env: Record<string, string | undefined>): Promise<ConfigResult> {
+export async function loadConfigFile(
+  path: string,
+  env: Record<string, string | undefined>,
+  /**
+   * `carpd --check`: a passphrase file that does not exist (ENOENT, ENOTDIR, EISDIR) is an error,
+   * since the daemon could not start with it; one this user may not read (EACCES) stays a warning.
+   * At start the daemon's own read decides (CARPD_PASSPHRASE).
+   */
+  options: { readonly missingPassphraseFileIsError?: boolean } = {},
+): Promise<ConfigResult> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -45,14 +54,14 @@ export async function loadConfigFile(path: string, env: Record<string, string | 
   const { result, lineOf } = analyse(text, env);
   if (!result.ok) return result;
   const sink: ProblemSink = { errors: [], warnings: [] };
-  await Promise.all(result.config.groups.map((group, i) => checkPassphraseFile(group, i, sink)));
+  await Promise.all(result.config.groups.map((group, i) => checkPassphraseFile(group, i, sink, options.missingPassphraseFileIsError === true)));
   const withLines = (p: ConfigProblem) => withLine(p, lineOf);
   if (sink.errors.length > 0) return { ok: false, errors: sink.errors.map(withLines) };
   return { ok: true, config: result.config, warnings: [...result.warnings, ...sink.warnings.map(withLines)] };
 }
 
 /** Reads the passphrase file the way the daemon will (first line) to catch problems early. */
-async function checkPassphraseFile(group: GroupConfig, index: number, sink: ProblemSink): Promise<void> {
+async function checkPassphraseFile(group: GroupConfig, index: number, sink: ProblemSink, missingIsError: boolean): Promise<void> {
   if (group.passphrase.kind !== 'file') return;
   const file = group.passphrase.path;
   const path: PathSegment[] = ['groups', index, 'passphrase_file'];
@@ -61,6 +70,10 @@ async function checkPassphraseFile(group: GroupConfig, index: number, sink: Prob
     text = await readFile(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    if (missingIsError && ['ENOENT', 'ENOTDIR', 'EISDIR'].includes(reason)) {
+      sink.errors.push(configProblem('CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE', path, `${file} cannot be read (${reason}): the daemon could not start`));
+      return;
+    }
     sink.warnings.push(configProblem('CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE', path, `${file} cannot be read now (${reason}); the daemon reads it at start`));
     return;
   }

@@ -38,7 +38,7 @@ export const CONFIG_ERROR_CODES = {
   CARPD_CONFIG_PASSPHRASE_EMPTY: { summary: 'an empty passphrase' },
   CARPD_CONFIG_PASSPHRASE_ENV_UNSET: { summary: 'passphrase_env names a variable that is not set' },
   CARPD_CONFIG_PASSPHRASE_FILE_MODE: { summary: 'warning: the passphrase file is readable by group or others' },
-  CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE: { summary: 'warning: the passphrase file could not be read at load time' },
+  CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE: { summary: 'the passphrase file could not be read at load time (an error for carpd --check when it does not exist)' },
   CARPD_CONFIG_DUPLICATE_VHID: { summary: 'two groups with the same vhid on the same interface' },
   CARPD_CONFIG_DUPLICATE_NAME: { summary: 'two groups with the same name' },
   CARPD_CONFIG_DUPLICATE_VIRTUAL_INTERFACE: { summary: 'two groups with the same virtual interface name' },

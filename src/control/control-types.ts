@@ -57,7 +57,15 @@ export interface GroupStatus {
   readonly replayMode: 'strict' | 'compat';
   readonly peers: readonly string[];
   /** The master as last heard (null when never heard or we are it). */
-  readonly master: { readonly address: string; readonly advbase: number; readonly advskew: number; readonly demote: number; readonly heardAt: string } | null;
+  readonly master: {
+    readonly address: string;
+    readonly advbase: number;
+    readonly advskew: number;
+    readonly demote: number;
+    readonly heardAt: string;
+    /** The master's source address per family (a dual-stack master: its IPv4 and its IPv6 link-local). */
+    readonly addresses?: { readonly ipv4?: string; readonly ipv6?: string };
+  } | null;
   /**
    * Every node heard for this vhid (at most 32, most recent first): what its last authentic advert
    * carried, whether its last advert authenticated, and its accepted / bad-auth / replay counts.

@@ -398,7 +398,17 @@ export class GroupInstance {
       master:
         heard === undefined || state?.phase === 'master'
           ? null
-          : { address: heard.address.text, advbase: heard.advbase, advskew: heard.advskew, demote: heard.demote, heardAt: toIso(heard.at) },
+          : {
+              address: heard.address.text,
+              advbase: heard.advbase,
+              advskew: heard.advskew,
+              demote: heard.demote,
+              heardAt: toIso(heard.at),
+              addresses: {
+                ...(runner?.masterSources[4] === undefined ? {} : { ipv4: runner.masterSources[4] }),
+                ...(runner?.masterSources[6] === undefined ? {} : { ipv6: runner.masterSources[6] }),
+              },
+            },
       heard: (runner?.peers.entries() ?? []).map((p) => ({
         address: p.address,
         advbase: p.advbase ?? null,

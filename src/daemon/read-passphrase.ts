@@ -20,7 +20,7 @@ export function readCarpKey(source: PassphraseSource, logger: Logger): Uint8Arra
   try {
     text = readFileSync(source.path, 'utf8');
   } catch (error) {
-    throw new Error(`--passfile ${source.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new Error(`passphrase_file ${source.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   try {
     if ((statSync(source.path).mode & 0o077) !== 0) logger.warn('passphrase file is readable by group or others; chmod 600 it', { file: source.path });
@@ -28,10 +28,10 @@ export function readCarpKey(source: PassphraseSource, logger: Logger): Uint8Arra
     // The read above succeeded; a failing stat changes nothing.
   }
   const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
-  if (firstLine === '') throw new Error(`--passfile ${source.path}: the first line is empty`);
+  if (firstLine === '') throw new Error(`passphrase_file ${source.path}: the first line is empty`);
   try {
     return carpKeyFromPassphrase(firstLine);
   } catch (error) {
-    throw new Error(`--passfile ${source.path}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`passphrase_file ${source.path}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

@@ -9,6 +9,12 @@ import type { Datagram } from '../protocol/ip-packet.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import type { GroupRunner } from './group-runner.ts';
+import { decodeCarpHeader } from '../protocol/carp-header.ts';
+import { CarpAuthenticator } from '../protocol/carp-hmac.ts';
+import { WarningLimiter } from './warning-limiter.ts';
+
+/** A vhid mismatch with one peer is logged at once, then at most once a minute. */
+const VHID_MISMATCH_WARNING_INTERVAL_MICROS = 60_000_000;
 
 /** A node: one transport, many groups. */
 export class CarpNode {
@@ -16,10 +22,13 @@ export class CarpNode {
   readonly unattributedDrops: Record<DropReason, number> = emptyDropCounts();
   private readonly groups = new Map<number, { runner: GroupRunner; acceptance: GroupAcceptance }>();
   private readonly context: AcceptanceContext;
+  private readonly mismatchWarnings = new WarningLimiter(VHID_MISMATCH_WARNING_INTERVAL_MICROS);
 
   constructor(
     private readonly transport: PacketTransport,
     private readonly logger: Logger,
+    /** Monotonic µs, for rate-limiting warnings (default: performance.now). */
+    private readonly nowMicros: () => number = () => Math.round(performance.now() * 1000),
   ) {
     this.context = {
       group: (vhid) => this.groups.get(vhid)?.acceptance,
@@ -60,6 +69,7 @@ export class CarpNode {
         return;
       }
       const group = result.vhid === undefined ? undefined : this.groups.get(result.vhid);
+      if (result.reason === 'unknown-vhid' && result.vhid !== undefined) this.checkVhidMismatch(datagram, result.vhid);
       if (group !== undefined) {
         group.runner.countDrop(result.reason);
         if (result.reason === 'bad-auth') group.runner.noteAuthFailure(datagram.source.text);
@@ -68,6 +78,28 @@ export class CarpNode {
     } catch (error) {
       // A bug, not an input problem: keep the daemon alive and say so loudly.
       this.logger.error('internal error while handling a datagram', { error: String(error), source: datagram.source.text });
+    }
+  }
+
+  /**
+   * An advert for a vhid no group here has: if it authenticates with one of our groups' key and
+   * address list under its own vhid, it comes from our cluster and only the vhid differs (changed
+   * on one side): both sides may be MASTER. Said by name, once per peer and vhid a minute, so a
+   * segment shared with other clusters costs a few HMACs a minute and no noise.
+   */
+  private checkVhidMismatch(datagram: Datagram, vhid: number): void {
+    const decision = this.mismatchWarnings.note(`${datagram.source.text} ${vhid}`, this.nowMicros());
+    if (!decision.report || this.groups.size === 0) return;
+    const decoded = decodeCarpHeader(datagram.payload);
+    if (!decoded.ok) return;
+    for (const { runner } of this.groups.values()) {
+      const { key, addresses, name } = runner.settings;
+      if (!new CarpAuthenticator(key, vhid, addresses).verify(decoded.value.counter, decoded.value.digest)) continue;
+      this.logger.warn(
+        `${name}: adverts for vhid ${vhid} from ${datagram.source.text} authenticate with this group's passphrase and addresses, but this group is vhid ${runner.vhid} here: the vhid was changed on one side? Both may be MASTER and hold the addresses`,
+        { group: name, vhid: runner.vhid, peerVhid: vhid, peer: datagram.source.text, phase: runner.state.phase },
+      );
+      return;
     }
   }
 

@@ -73,6 +73,11 @@ export class GroupRunner {
   private readonly authWarnings = new WarningLimiter(AUTH_WARNING_INTERVAL_MICROS);
   /** The peers heard (status). */
   readonly peers = new PeerTable();
+  /**
+   * The master's source address per family, as last heard while BACKUP (status): a dual-stack
+   * master advertises from its IPv4 address and its IPv6 link-local one.
+   */
+  readonly masterSources: Partial<Record<IpFamily, string>> = {};
   /** The machine config with our advert source addresses filled in from the transport (the tie rule needs them). */
   private machine: MachineConfig;
   private readonly timers = new Map<TimerId, TimerHandle>();
@@ -253,6 +258,8 @@ export class GroupRunner {
       type: 'advert',
       advert: { family: datagram.family, source: datagram.source, advbase: header.advbase, advskew: header.advskew, demote: header.demote },
     });
+    // Followed as the master (BACKUP, and the machine took it as the master it heard).
+    if (this.machineState.phase === 'backup' && this.machineState.lastHeardMaster?.address.text === datagram.source.text) this.masterSources[datagram.family] = datagram.source.text;
   }
 
   private reportOwnLane(sender: string): void {

@@ -179,6 +179,13 @@ describe('carpctl formatting', () => {
   });
 });
 
+it('formatStatus: a dual-stack master by both its addresses', () => {
+  const now = new Date('2024-05-01T12:03:12.000Z');
+  const master = { address: 'fe80::2', advbase: 1, advskew: 0, demote: 0, heardAt: '2024-05-01T12:03:11.000Z', addresses: { ipv4: '198.51.100.2', ipv6: 'fe80::2' } };
+  const text = formatStatus({ ...sampleStatus(), groups: [sampleGroup({ master })] }, now);
+  assert.match(text, /master\s+198\.51\.100\.2 \(IPv6 fe80::2\) advbase 1 advskew 0 demote 0, heard 1s ago/);
+});
+
 it('formatStatus: every node heard, one line each; one that fails authentication stands out', () => {
   const now = new Date('2024-05-01T12:03:12.000Z');
   const text = formatStatus(sampleStatus(), now);

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CARPD_VERSION } from '../../src/version.ts';
 
@@ -65,4 +66,33 @@ test('usage errors are one line with a pointer to --help', { skip }, () => {
   const carpctl = spawnSync(process.execPath, [join(ROOT, 'bin/carpctl'), '--frobnicate', 'status'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(carpctl.status, 2);
   assert.equal(carpctl.stderr, 'carpctl: unknown option --frobnicate; see carpctl --help\n');
+});
+
+test('carpd --check: a passphrase file that does not exist is an error in the file\'s own terms, every problem with its line', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carpd-check-'));
+  try {
+    const file = join(dir, 'carpd.yaml');
+    writeFileSync(
+      file,
+      ['groups:', '  - interface: lo', '    vhid: 7', '    addresses: [198.51.100.7/24]', `    passphrase_file: ${join(dir, 'missing.pass')}`, ''].join('\n'),
+    );
+    const run = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), '--check', '--config', file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 2, run.stdout + run.stderr);
+    assert.equal(run.stderr, `carpd: ${file}:5: groups[0].passphrase_file: ${join(dir, 'missing.pass')} cannot be read (ENOENT): the daemon could not start [CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE]\n`);
+    writeFileSync(file, ['groups:', '  - interface: lo', '    vhid: 300', '    addresses: [198.51.100.7/24]', '    passphrase: x', '    advskew: 999', ''].join('\n'));
+    const two = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), '--check', '--config', file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(two.status, 2);
+    assert.deepEqual(two.stderr.trim().split('\n'), [
+      `carpd: ${file}:3: groups[0].vhid: 300 is outside 1..255 [CARPD_CONFIG_RANGE]`,
+      `carpd: ${file}:6: groups[0].advskew: 999 is outside 0..254 [CARPD_CONFIG_RANGE]`,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--metrics is validated as metrics.listen is in the file: an IP address and a port', { skip }, () => {
+  const run = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), '--metrics', 'localhost:9273', '--check', '--config', '/nonexistent.yaml'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(run.status, 2);
+  assert.equal(run.stderr, 'carpd: --metrics: "localhost:9273" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT) [CARPD_CONFIG_HOST_PORT]\n');
 });

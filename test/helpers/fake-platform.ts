@@ -154,7 +154,7 @@ export class FakePlatform implements DaemonPlatform {
       return carpKeyFromPassphrase(value);
     }
     const text = this.files.get(source.path);
-    if (text === undefined) throw Object.assign(new Error(`--passfile ${source.path}: ENOENT`), { code: 'ENOENT' });
+    if (text === undefined) throw Object.assign(new Error(`passphrase_file ${source.path}: ENOENT`), { code: 'ENOENT' });
     return carpKeyFromPassphrase(text.split(/\r?\n/, 1)[0] ?? '');
   }
 

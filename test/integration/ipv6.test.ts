@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { Lab } from '../../src/lab/lab.ts';
 import { holds, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
+import { join, resolve } from 'node:path';
+
+const CARPCTL = resolve(import.meta.dirname, '../../bin/carpctl');
 
 const VIP4 = '198.51.100.150';
 const VIP6 = '2001:db8::150';
@@ -27,6 +30,11 @@ test('lab: dual-stack group — both VIPs on the master, reachable at the virtua
   // b must hear a in both families, or its IPv6 master-down timer would expire (PROTOCOL.md §1.1).
   await new Promise((r) => setTimeout(r, 5_000));
   assert.equal(transitions(b).length, 1, 'b stays backup: adverts arrive in both families');
+  // b's status names the master by both its addresses (its IPv4 one, not only its link-local).
+  const status = await labRef.exec('b', [process.execPath, CARPCTL, '--control', join(b.stateDirectory, 'carpd.sock'), 'status', '--json']);
+  const master = (JSON.parse(status.stdout) as { groups: { master: { addresses?: { ipv4?: string; ipv6?: string } } | null }[] }).groups[0]?.master;
+  assert.equal(master?.addresses?.ipv4, labRef.host('a').ipv4, status.stdout);
+  assert.match(master?.addresses?.ipv6 ?? '', /^fe80::/, status.stdout);
   assert.ok((await holds(labRef, labRef.host('a'), VIP4)) && (await holds(labRef, labRef.host('a'), VIP6)));
   const v6 = await labRef.ping('client', VIP6, { intervalMs: 20, durationMs: 300, family: 6 });
   assert.ok(v6.received > 0, 'the client reaches the IPv6 VIP');
