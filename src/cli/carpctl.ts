@@ -74,6 +74,7 @@ export async function runCarpctl(args: string[], io: CarpctlIo): Promise<number>
         stderr: io.stderr,
         sleep: io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
         nowMs: () => io.now().getTime(),
+        ...(io.interrupt === undefined ? {} : { interrupt: io.interrupt }),
       });
     }
     if (req.command === 'events') {

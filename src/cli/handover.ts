@@ -15,6 +15,8 @@ export interface HandoverIo {
   readonly stderr: (text: string) => void;
   readonly sleep: (ms: number) => Promise<void>;
   readonly nowMs: () => number;
+  /** Ctrl-C / SIGTERM: stop waiting and end the maintenance again, as on a timeout. */
+  readonly interrupt?: AbortSignal;
 }
 
 /** Default --timeout, seconds. */
@@ -36,7 +38,7 @@ export async function runHandover(path: string, group: string, timeoutMs: number
     return 1;
   }
   const deadline = startedAt + timeoutMs;
-  for (let i = 0; i < 100_000 && io.nowMs() < deadline; i++) {
+  for (let i = 0; i < 100_000 && io.nowMs() < deadline && io.interrupt?.aborted !== true; i++) {
     const now = await groupStatus(path, group);
     const master = now?.master;
     // Heard after the demotion: an older "master" entry (ourselves earlier, or a stale peer) does not count.
@@ -48,7 +50,8 @@ export async function runHandover(path: string, group: string, timeoutMs: number
   }
   const off = (await request(path, { command: 'maintenance', group, on: false }, REQUEST_TIMEOUT_MS)) as CommandResult;
   const undone = off.ok ? 'maintenance ended again' : `and ending the maintenance failed: ${off.message} (${off.code})`;
-  io.stderr(`carpctl: ${group}: no other node took over within ${Math.round(timeoutMs / 1000)} s; ${undone}\n`);
+  const why = io.interrupt?.aborted === true ? 'interrupted before another node took over' : `no other node took over within ${Math.round(timeoutMs / 1000)} s`;
+  io.stderr(`carpctl: ${group}: ${why}; ${undone}\n`);
   return 1;
 }
 

@@ -363,7 +363,7 @@ export class Daemon implements DaemonControl {
       families = [4];
       sockets = this.deps.platform.openInterface({ link, families, ownAddresses, sources, logger });
     }
-    const host = new InterfaceHost(link, ownAddresses, families, sockets, logger);
+    const host = new InterfaceHost(link, ownAddresses, families, sockets, logger, this.deps.clock);
     this.interfaces.set(link.name, host);
     return host;
   }

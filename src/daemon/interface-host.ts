@@ -7,6 +7,7 @@ import { CarpNode } from '../engine/carp-node.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import { parseMacAddress, type MacAddress } from '../protocol/mac-address.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import type { InterfaceAddress, LinkInfo } from '../ports/host-netlink.ts';
 import type { PacketSocket } from '../linux/native-binding.ts';
@@ -26,10 +27,11 @@ export class InterfaceHost {
     readonly families: readonly IpFamily[],
     private readonly sockets: InterfaceSockets,
     private readonly logger: Logger,
+    clock: Clock,
   ) {
     this.mac = parseMacAddress(link.mac);
     this.transport = sockets.transport;
-    this.node = new CarpNode(this.transport, logger);
+    this.node = new CarpNode(this.transport, logger, clock);
   }
 
   /** The interface's name. */

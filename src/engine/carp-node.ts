@@ -6,6 +6,7 @@
 import { acceptAdvert, type AcceptanceContext, type GroupAcceptance } from '../protocol/acceptance.ts';
 import { emptyDropCounts, type DropReason } from '../protocol/drop-reason.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import type { GroupRunner } from './group-runner.ts';
@@ -27,8 +28,8 @@ export class CarpNode {
   constructor(
     private readonly transport: PacketTransport,
     private readonly logger: Logger,
-    /** Monotonic µs, for rate-limiting warnings (default: performance.now). */
-    private readonly nowMicros: () => number = () => Math.round(performance.now() * 1000),
+    /** The engine's clock, for rate-limiting warnings. */
+    private readonly clock: Pick<Clock, 'nowMicros'>,
   ) {
     this.context = {
       group: (vhid) => this.groups.get(vhid)?.acceptance,
@@ -88,7 +89,7 @@ export class CarpNode {
    * segment shared with other clusters costs a few HMACs a minute and no noise.
    */
   private checkVhidMismatch(datagram: Datagram, vhid: number): void {
-    const decision = this.mismatchWarnings.note(`${datagram.source.text} ${vhid}`, this.nowMicros());
+    const decision = this.mismatchWarnings.note(`${datagram.source.text} ${vhid}`, this.clock.nowMicros());
     if (!decision.report || this.groups.size === 0) return;
     const decoded = decodeCarpHeader(datagram.payload);
     if (!decoded.ok) return;

@@ -127,8 +127,7 @@ function leave(config: MachineConfig, state: MachineState, now: number, reason: 
   if (from !== 'init') actions.push({ type: 'transition', from, to: 'init', reason });
   const next: MachineState = { ...state, phase: 'init', since: from === 'init' ? state.since : now, reason: from === 'init' ? state.reason : reason, masterDownAt: {}, announceAfterAdverts: 0 };
   delete (next as { advertDueAt?: number }).advertDueAt;
-  delete (next as { takeover?: unknown }).takeover;
-  return { state: next, actions };
+  return { state: withoutTakeover(next), actions };
 }
 
 function cancelAllTimers(config: MachineConfig): MachineAction[] {
@@ -159,11 +158,10 @@ function becomeBackup(config: MachineConfig, state: MachineState, now: number, r
   // A bow-out heard in an earlier BACKUP spell must not label this spell's timeout.
   const next: MachineState = { ...state, phase: 'backup', since: now, reason, masterDownAt, announceAfterAdverts: 0, bowOutHeard: false };
   delete (next as { advertDueAt?: number }).advertDueAt;
-  delete (next as { takeover?: unknown }).takeover;
   // preempt_delay counts from start-up and from the link coming back, not from other spells.
   const delay = config.preemptDelayMicros ?? 0;
   if ((reason === 'started' || reason === 'link-up') && delay > 0) (next as { preemptAfter?: number }).preemptAfter = now + delay;
-  return { state: next, actions };
+  return { state: withoutTakeover(next), actions };
 }
 
 function becomeMaster(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason): StepResult {
@@ -230,9 +228,8 @@ function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: Ad
   const multiplier = config.masterDownFormula === 'ucarp' ? config.deadRatio : 3;
   if (masterIsGuaranteedToTimeOut(own, peer, multiplier)) return takeOverAfterSkew(config, withHeard, now, 'master-will-time-out');
   // A master at least as good as us: a pending takeover is off, on every family it was armed on.
-  const { takeover, ...rest } = withHeard;
-  const families = takeover === undefined ? [advert.family] : config.families;
-  return rearmMasterDown(config, { ...rest, bowOutHeard: false }, now + masterDownInterval(config, state), families);
+  const families = withHeard.takeover === undefined ? [advert.family] : config.families;
+  return rearmMasterDown(config, { ...withoutTakeover(withHeard), bowOutHeard: false }, now + masterDownInterval(config, state), families);
 }
 
 /**

@@ -93,7 +93,7 @@ export class SimCluster {
     const host = this.host(name);
     if (host.alive) return;
     const transport = new SimTransport(this.lan, name, host.spec.addresses, host.receivedPacketIds);
-    const node = new CarpNode(transport, this.logger, () => this.clock.nowMicros());
+    const node = new CarpNode(transport, this.logger, this.clock);
     host.transport = transport;
     host.node = node;
     host.runners.clear();

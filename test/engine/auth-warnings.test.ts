@@ -103,15 +103,21 @@ function host(name: string, address: string, vhid: number, passphrase: string) {
   };
 }
 
+/** a (vhid 14, right-pass) and b (vhid 15, b's passphrase) on one LAN, started. */
+function vhid14And15(passphraseOfB: string): { clock: VirtualClock; logger: MemoryLogger; c: SimCluster } {
+  const clock = new VirtualClock();
+  const logger = new MemoryLogger();
+  const c = new SimCluster(clock, new SimLan(clock, () => 0.5), [host('a', '198.51.100.1', 14, 'right-pass'), host('b', '198.51.100.2', 15, passphraseOfB)], logger);
+  c.startAll();
+  return { clock, logger, c };
+}
+
 function mismatchWarnings(logger: MemoryLogger) {
   return logger.records.filter((r) => r.level === 'warn' && /the vhid was changed on one side/.test(r.message));
 }
 
 test('a vhid changed on one side: adverts for the other vhid that authenticate with our key and addresses are named, once a minute', () => {
-  const clock = new VirtualClock();
-  const logger = new MemoryLogger();
-  const c = new SimCluster(clock, new SimLan(clock, () => 0.5), [host('a', '198.51.100.1', 14, 'right-pass'), host('b', '198.51.100.2', 15, 'right-pass')], logger);
-  c.startAll();
+  const { clock, logger, c } = vhid14And15('right-pass');
   clock.advanceTo(10 * SECOND);
   assert.deepEqual(c.masters(14), ['a']);
   assert.deepEqual(c.masters(15), ['b'], 'both MASTER: what the warning is about');
@@ -124,10 +130,7 @@ test('a vhid changed on one side: adverts for the other vhid that authenticate w
 });
 
 test('another cluster on the segment (its own vhid and passphrase): no warning', () => {
-  const clock = new VirtualClock();
-  const logger = new MemoryLogger();
-  const c = new SimCluster(clock, new SimLan(clock, () => 0.5), [host('a', '198.51.100.1', 14, 'right-pass'), host('b', '198.51.100.2', 15, 'their-pass')], logger);
-  c.startAll();
+  const { clock, logger, c } = vhid14And15('their-pass');
   clock.advanceTo(75 * SECOND);
   assert.equal(mismatchWarnings(logger).length, 0);
   assert.ok((c.host('a').node?.unattributedDrops['unknown-vhid'] ?? 0) > 10, 'counted as unknown-vhid, as before');

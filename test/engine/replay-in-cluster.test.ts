@@ -99,7 +99,7 @@ test('replay: a sender whose counters go backwards (ucarp-style random counters)
     const own = parseIpAddress('198.51.100.2');
     const transport = new SimTransport(lan, 'carpd', [own]);
     const logger = new MemoryLogger();
-    const node = new CarpNode(transport, logger);
+    const node = new CarpNode(transport, logger, clock);
     const runner = new GroupRunner(
       makeGroupSettings({ vhid: 7, key, addresses: [vip], advskew: 100, sourceAddresses: { 4: own }, replayMode: mode }),
       { clock, transport, effects: noGroupEffects, logger, stateStore: new MemoryGroupStateStore() },

@@ -402,7 +402,7 @@ export function simPeer(rig: Pick<DaemonRig, 'lan' | 'clock'>, options: { addres
     advskew: options.advskew,
   });
   const runner = new GroupRunner(settings, { clock: rig.clock, transport, effects: noGroupEffects, logger, stateStore: new MemoryGroupStateStore() });
-  new CarpNode(transport, logger).addGroup(runner);
+  new CarpNode(transport, logger, rig.clock).addGroup(runner);
   runner.start();
   return runner;
 }

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { Lab, type PingResult } from '../../src/lab/lab.ts';
 import { holds, phaseOf, records, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import { carpctlOn, machine, startCarpdOn, writeConfig, writePassphrase, type Machine, type MountOptions } from './machine.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const VIP = '198.51.100.107';
 const VIP2 = '198.51.100.108';
@@ -40,16 +41,6 @@ after(async () => {
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `predicate` holds (bounded), else fails with `what`. */
-async function eventually(what: string, timeoutMs: number, predicate: () => Promise<boolean> | boolean): Promise<number> {
-  const started = Date.now();
-  for (let i = 0; i < 1000 && Date.now() - started < timeoutMs; i++) {
-    if (await predicate()) return Date.now() - started;
-    await sleep(25);
-  }
-  assert.fail(`${what}: not within ${timeoutMs} ms`);
-}
 
 interface Node {
   readonly m: Machine;

@@ -10,10 +10,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Lab } from '../../src/lab/lab.ts';
 import { holds, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
-import { carpctlOn, machine, startCarpdOn, writeConfig, writePassphrase, type Machine } from './machine.ts';
+import { carpctlOn, machine, onMachine, startCarpdOn, writeConfig, writePassphrase, type Machine } from './machine.ts';
+import { eventually } from '../helpers/eventually.ts';
+
+const CARPCTL = resolve(import.meta.dirname, '../../bin/carpctl');
 
 const VIP = '198.51.100.117';
 const skip = await Lab.available();
@@ -34,14 +37,6 @@ after(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function eventually(what: string, timeoutMs: number, predicate: () => Promise<boolean> | boolean): Promise<number> {
-  const started = Date.now();
-  for (let i = 0; i < 2000 && Date.now() - started < timeoutMs; i++) {
-    if (await predicate()) return Date.now() - started;
-    await sleep(10);
-  }
-  assert.fail(`${what}: not within ${timeoutMs} ms`);
-}
 
 interface Host {
   readonly name: string;
@@ -119,7 +114,7 @@ test('3 nodes: demotions, maintenance and failing health checks of the master ha
         costs.push(Date.parse(bMaster.time) - appliedAt);
       }
       await waitForPhase(b.node, 'master', 5_000, bSeen);
-      await eventually('the VIP on b alone', 3_000, async () => (await vipHolders(hosts)).join() === 'b');
+      await eventually('the VIP on b alone', 3_000, async () => (await vipHolders(hosts)).join() === 'b', 10);
       const ping = await lab.ping('client', VIP, { intervalMs: 10, durationMs: 300 });
       assert.ok(ping.received >= 25, `client pings b: ${ping.received}/${ping.sent}`);
       const aSeen = transitions(a.node).length;
@@ -127,7 +122,7 @@ test('3 nodes: demotions, maintenance and failing health checks of the master ha
       else assert.equal((await carpctlOn(lab, a.m, up)).code, 0);
       // a preempts back (skew 0: at once).
       await waitForPhase(a.node, 'master', 5_000, aSeen);
-      await eventually('the VIP on a alone', 3_000, async () => (await vipHolders(hosts)).join() === 'a');
+      await eventually('the VIP on a alone', 3_000, async () => (await vipHolders(hosts)).join() === 'a', 10);
       await sleep(500);
     }
     assert.equal(transitions(c.node).filter((x) => x.to === 'master').length, cMastersBefore, `c entered MASTER: ${JSON.stringify(transitions(c.node))}`);
@@ -187,6 +182,22 @@ test('carpctl handover: maintenance on, exit 0 once the backup is master; on a l
     assert.equal(status.groups[0]?.state, 'MASTER');
     assert.equal(status.groups[0]?.demotion.total, 0);
     assert.equal(status.groups[0]?.demotion.maintenance, false);
+    assert.deepEqual(await vipHolders([a]), ['a']);
+    // Ctrl-C while waiting: the maintenance is ended again at once, not left on.
+    const waiting = lab.spawn('a', onMachine(a.m, [process.execPath, CARPCTL, 'handover', 'web', '--timeout', '60']));
+    await eventually('a in maintenance', 5_000, async () => {
+      const s = JSON.parse((await carpctlOn(lab!, a.m, ['status', '--json'])).stdout) as { groups: { demotion: { maintenance: boolean } }[] };
+      return s.groups[0]?.demotion.maintenance === true;
+    });
+    const interruptedAt = Date.now();
+    waiting.signal('SIGINT');
+    const exit = await Promise.race([waiting.exited, sleep(10_000).then(() => undefined)]);
+    assert.equal(exit?.code, 1, waiting.lines.join('\n'));
+    assert.ok(Date.now() - interruptedAt < 3_000, 'ended promptly, not at the timeout');
+    assert.ok(waiting.lines.some((l) => /interrupted before another node took over; maintenance ended again/.test(l)), waiting.lines.join('\n'));
+    const after = JSON.parse((await carpctlOn(lab, a.m, ['status', '--json'])).stdout) as { groups: { state: string; demotion: { maintenance: boolean } }[] };
+    assert.equal(after.groups[0]?.state, 'MASTER');
+    assert.equal(after.groups[0]?.demotion.maintenance, false);
     assert.deepEqual(await vipHolders([a]), ['a']);
     // With a backup: make-before-break.
     const b = startHost('b', 100);
