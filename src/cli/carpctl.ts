@@ -80,7 +80,7 @@ export async function runCarpctl(args: string[], io: CarpctlIo): Promise<number>
     if (req.command === 'events') {
       await streamEvents(path, (event) => io.stdout(`${JSON.stringify(event)}\n`), io.interrupt);
       if (io.interrupt?.aborted) return EXIT.ok;
-      io.stderr(`carpctl: carpd closed the event stream on ${path}\n`);
+      io.stderr(`carpctl: carpd stopped: it closed the event stream on ${path}\n`);
       return EXIT.unreachable;
     }
     const answer = await request(path, req, req.command === 'reload' ? RELOAD_TIMEOUT_MS : REQUEST_TIMEOUT_MS);

@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import type { CarpdConfig } from '../config/config-types.ts';
-import { loadConfigFile } from '../config/config-file.ts';
+import { configFileLoader, loadConfigFile } from '../config/config-file.ts';
+import { formatConfigProblem, type ConfigProblem } from '../config/error-codes.ts';
 import { renderNormalisedConfig, starterConfig } from '../config/config-render.ts';
 import { DAEMON_USAGE, parseDaemonOptions } from '../config/daemon-options.ts';
 import { configFromDaemonOptions } from '../config/flags-to-config.ts';
@@ -66,10 +67,7 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     for (const warning of loaded.warnings) process.stderr.write(`carpd: warning: ${warning.message} [${warning.code}]\n`);
     config = loaded.config;
     runOptions.configFile = path;
-    runOptions.loadConfig = async () => {
-      const next = await loadConfigFile(path, process.env);
-      return next.ok ? { ok: true, config: withOverrides(next.config, globals) } : { ok: false, errors: next.errors.map((e) => `${e.message} [${e.code}]`) };
-    };
+    runOptions.loadConfig = configFileLoader(path, process.env, (next) => withOverrides(next, globals));
   } else {
     if (globals.check === true) return usage('--check needs --config FILE');
     const parsed = parseDaemonOptions(rest);
@@ -184,11 +182,8 @@ async function checkOnly(config: CarpdConfig): Promise<number> {
 }
 
 /** Every problem, one line each, with FILE:LINE in front when the line is known (as compilers do). */
-function reportProblems(problems: readonly { code: string; message: string; line?: number }[], file?: string): number {
-  for (const problem of problems) {
-    const where = file !== undefined && problem.line !== undefined ? `${file}:${problem.line}: ` : '';
-    process.stderr.write(`carpd: ${where}${problem.message} [${problem.code}]\n`);
-  }
+function reportProblems(problems: readonly Pick<ConfigProblem, 'code' | 'message' | 'line' | 'column'>[], file?: string): number {
+  for (const problem of problems) process.stderr.write(`carpd: ${formatConfigProblem(problem, file)}\n`);
   return 2;
 }
 

@@ -11,7 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { CarpdConfig, GroupConfig } from './config-types.ts';
 import { CONFIG_DEFAULTS } from './config-types.ts';
-import { configProblem, type ConfigProblem, type PathSegment } from './error-codes.ts';
+import { configProblem, formatConfigProblem, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { defaultsSchema, describeInput, groupSchema, topSchema, validate, type RawTop } from './config-schema.ts';
 import { buildGroup, parseHostPort, passphraseProblem, PASSPHRASE_KEYS, type ProblemSink } from './build-group.ts';
 
@@ -51,19 +51,39 @@ export async function loadConfigFile(
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
     return { ok: false, errors: [configProblem('CARPD_CONFIG_READ', [], `${path}: cannot read (${reason})`)] };
   }
-  const { result, lineOf } = analyse(text, env);
-  if (!result.ok) return result;
-  const sink: ProblemSink = { errors: [], warnings: [] };
-  await Promise.all(result.config.groups.map((group, i) => checkPassphraseFile(group, i, sink, options.missingPassphraseFileIsError === true)));
+  const { result, lineOf, passphraseFiles } = analyse(text, env);
+  // Passphrase files are checked even when the rest has errors, so one run names every problem.
+  const sink: ProblemSink = { errors: result.ok ? [] : [...result.errors], warnings: result.ok ? [...result.warnings] : [] };
+  await Promise.all(passphraseFiles.map(({ file, index }) => checkPassphraseFile(file, index, sink, options.missingPassphraseFileIsError === true)));
   const withLines = (p: ConfigProblem) => withLine(p, lineOf);
-  if (sink.errors.length > 0) return { ok: false, errors: sink.errors.map(withLines) };
-  return { ok: true, config: result.config, warnings: [...result.warnings, ...sink.warnings.map(withLines)] };
+  if (!result.ok || sink.errors.length > 0) return { ok: false, errors: sink.errors.map(withLines).sort(byPosition) };
+  return { ok: true, config: result.config, warnings: sink.warnings.map(withLines).sort(byPosition) };
+}
+
+/** Problems in file order; those without a position keep their order, after the others. */
+function byPosition(a: ConfigProblem, b: ConfigProblem): number {
+  const line = (a.line ?? Infinity) - (b.line ?? Infinity);
+  if (line !== 0 && !Number.isNaN(line)) return line;
+  return (a.column ?? 0) - (b.column ?? 0);
+}
+
+/**
+ * What the daemon re-reads on reload: the file validated as at start (a missing passphrase file
+ * is left to the daemon's own read), its problems formatted as --check prints them.
+ */
+export function configFileLoader(
+  path: string,
+  env: Record<string, string | undefined>,
+  adjust: (config: CarpdConfig) => CarpdConfig = (config) => config,
+): () => Promise<{ ok: true; config: CarpdConfig } | { ok: false; errors: readonly string[] }> {
+  return async () => {
+    const next = await loadConfigFile(path, env);
+    return next.ok ? { ok: true, config: adjust(next.config) } : { ok: false, errors: next.errors.map((e) => formatConfigProblem(e, path)) };
+  };
 }
 
 /** Reads the passphrase file the way the daemon will (first line) to catch problems early. */
-async function checkPassphraseFile(group: GroupConfig, index: number, sink: ProblemSink, missingIsError: boolean): Promise<void> {
-  if (group.passphrase.kind !== 'file') return;
-  const file = group.passphrase.path;
+async function checkPassphraseFile(file: string, index: number, sink: ProblemSink, missingIsError: boolean): Promise<void> {
   const path: PathSegment[] = ['groups', index, 'passphrase_file'];
   let text: string;
   try {
@@ -86,16 +106,29 @@ async function checkPassphraseFile(group: GroupConfig, index: number, sink: Prob
   }
 }
 
-type LineOf = (path: string) => number | undefined;
+/** Where in the file a problem's path is: 1-based line and column. */
+type LineOf = (path: string) => { readonly line: number; readonly column: number } | undefined;
 
-function analyse(text: string, env: Record<string, string | undefined>): { result: ConfigResult; lineOf: LineOf } {
+/** A group's passphrase_file as written (absolute paths only; a relative one is an error already). */
+interface PassphraseFileRef {
+  readonly index: number;
+  readonly file: string;
+}
+
+interface Analysis {
+  readonly result: ConfigResult;
+  readonly lineOf: LineOf;
+  readonly passphraseFiles: readonly PassphraseFileRef[];
+}
+
+function analyse(text: string, env: Record<string, string | undefined>): Analysis {
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
     doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   } catch (error) {
     // The yaml package reports problems in doc.errors; this is a belt for the unexpected.
-    return { result: { ok: false, errors: [configProblem('CARPD_CONFIG_YAML', [], `not valid YAML: ${String(error)}`)] }, lineOf: () => undefined };
+    return { result: { ok: false, errors: [configProblem('CARPD_CONFIG_YAML', [], `not valid YAML: ${String(error)}`)] }, lineOf: () => undefined, passphraseFiles: [] };
   }
   const lineOf: LineOf = (path) => lineOfPath(doc, lineCounter, path);
   if (doc.errors.length > 0) {
@@ -105,23 +138,40 @@ function analyse(text: string, env: Record<string, string | undefined>): { resul
       const code = e.code === 'DUPLICATE_KEY' ? 'CARPD_CONFIG_DUPLICATE_KEY' : 'CARPD_CONFIG_YAML';
       const where = position === undefined ? '' : `line ${position.line}, column ${position.col}: `;
       const detail = (e.message.split('\n', 1)[0] ?? e.code).replace(/\s*at line \d+, column \d+:?$/, '');
-      return configProblem(code, [], `${where}${detail}`, line);
+      return configProblem(code, [], `${where}${detail}`, line, position?.col);
     });
-    return { result: { ok: false, errors }, lineOf };
+    return { result: { ok: false, errors }, lineOf, passphraseFiles: [] };
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    return { result: { ok: false, errors: [configProblem('CARPD_CONFIG_YAML', [], `not valid YAML: ${error instanceof Error ? error.message : String(error)}`)] }, lineOf };
+    return { result: { ok: false, errors: [configProblem('CARPD_CONFIG_YAML', [], `not valid YAML: ${error instanceof Error ? error.message : String(error)}`)] }, lineOf, passphraseFiles: [] };
   }
+  const passphraseFiles = passphraseFilesOf(value);
   const sink: ProblemSink = { errors: [], warnings: [] };
   const config = buildConfig(value, env, sink);
   const withLines = (p: ConfigProblem) => withLine(p, lineOf);
   if (config === undefined || sink.errors.length > 0) {
-    return { result: { ok: false, errors: sink.errors.map(withLines) }, lineOf };
+    return { result: { ok: false, errors: sink.errors.map(withLines) }, lineOf, passphraseFiles };
   }
-  return { result: { ok: true, config, warnings: sink.warnings.map(withLines) }, lineOf };
+  return { result: { ok: true, config, warnings: sink.warnings.map(withLines) }, lineOf, passphraseFiles };
+}
+
+/**
+ * The passphrase file each group would read, from the raw document (defaults merged as for the
+ * group itself), so that they can be checked even when other keys have errors.
+ */
+function passphraseFilesOf(value: unknown): PassphraseFileRef[] {
+  if (!isPlainObject(value) || !Array.isArray(value['groups'])) return [];
+  const defaults = isPlainObject(value['defaults']) ? value['defaults'] : {};
+  const refs: PassphraseFileRef[] = [];
+  value['groups'].forEach((entry: unknown, index) => {
+    if (!isPlainObject(entry)) return;
+    const file = mergeDefaults(defaults, entry)['passphrase_file'];
+    if (typeof file === 'string' && file.startsWith('/')) refs.push({ index, file });
+  });
+  return refs;
 }
 
 function buildConfig(value: unknown, env: Record<string, string | undefined>, sink: ProblemSink): CarpdConfig | undefined {
@@ -267,18 +317,21 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function withLine(problem: ConfigProblem, lineOf: LineOf): ConfigProblem {
   if (problem.line !== undefined) return problem;
-  const line = lineOf(problem.path);
-  return line === undefined ? problem : { ...problem, line };
+  const position = lineOf(problem.path);
+  return position === undefined ? problem : { ...problem, line: position.line, column: position.column };
 }
 
 /** The line of the deepest node on `path` that exists in the document (keys not written fall back to their parent). */
-function lineOfPath(doc: Document.Parsed, lineCounter: LineCounter, path: string): number | undefined {
+function lineOfPath(doc: Document.Parsed, lineCounter: LineCounter, path: string): { line: number; column: number } | undefined {
   const segments: PathSegment[] = [];
   for (const match of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) segments.push(match[2] !== undefined ? Number(match[2]) : (match[1] as string));
   for (let n = segments.length; n > 0; n--) {
     const node = doc.getIn(segments.slice(0, n), true) as { range?: [number, number, number] } | undefined;
     const offset = node?.range?.[0];
-    if (offset !== undefined) return lineCounter.linePos(offset).line;
+    if (offset !== undefined) {
+      const { line, col } = lineCounter.linePos(offset);
+      return { line, column: col };
+    }
   }
   return undefined;
 }

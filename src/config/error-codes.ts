@@ -78,6 +78,18 @@ export interface ConfigProblem {
   readonly message: string;
   /** 1-based line in the file, when known. */
   readonly line?: number;
+  /** 1-based column of that line, when known. */
+  readonly column?: number;
+}
+
+/**
+ * One problem as carpd prints it: `FILE:LINE:COLUMN: message [CODE]` as compilers do (so editors
+ * jump there), the position left out when unknown. --check and refused reloads both use it.
+ */
+export function formatConfigProblem(problem: Pick<ConfigProblem, 'code' | 'message' | 'line' | 'column'>, file?: string): string {
+  const column = problem.column === undefined ? '' : `:${problem.column}`;
+  const where = file !== undefined && problem.line !== undefined ? `${file}:${problem.line}${column}: ` : '';
+  return `${where}${problem.message} [${problem.code}]`;
 }
 
 /** A path segment: a mapping key or a list index. */
@@ -94,7 +106,7 @@ export function formatPath(segments: readonly PathSegment[]): string {
 }
 
 /** Builds a problem whose message is `<path>: <detail>` (just the detail for the whole file). */
-export function configProblem(code: ConfigErrorCode, segments: readonly PathSegment[], detail: string, line?: number): ConfigProblem {
+export function configProblem(code: ConfigErrorCode, segments: readonly PathSegment[], detail: string, line?: number, column?: number): ConfigProblem {
   const path = formatPath(segments);
-  return { code, path, message: path === '' ? detail : `${path}: ${detail}`, ...(line === undefined ? {} : { line }) };
+  return { code, path, message: path === '' ? detail : `${path}: ${detail}`, ...(line === undefined ? {} : { line }), ...(column === undefined ? {} : { column }) };
 }

@@ -112,7 +112,8 @@ export function streamEvents(path: string, onEvent: (event: ControlEvent) => voi
           return settle(new ControlClientError('EPROTO', `an event line on ${path} is not JSON`));
         }
         const fields = value as Record<string, unknown>;
-        if (fields['ok'] === false) {
+        // A request error has no `type`; a refused reload's event has ok:false too and is an event.
+        if (fields['ok'] === false && fields['type'] === undefined) {
           return settle(new ControlClientError(String(fields['code']), String(fields['message'])));
         }
         onEvent(value as ControlEvent);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ago, formatStatus } from '../../src/cli/carpctl.ts';
 import { ControlServer } from '../../src/control/control-server.ts';
+import type { ControlEvent } from '../../src/control/control-types.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
 import { FakeDaemonControl, sampleGroup, sampleStatus, transitionEvent } from '../helpers/fake-daemon-control.ts';
 
@@ -88,15 +89,15 @@ describe('carpctl against a server with a fake daemon', () => {
       assert.equal(run.code, c.code, run.stderr);
       assert.deepEqual(control.calls, [c.call]);
       if (c.code === 0) assert.notEqual(run.stdout, '');
-      else assert.match(run.stderr, /no group named "nope" \(unknown-group\)/);
+      else assert.match(run.stderr, /^carpctl: no group "nope" \(CARPD_NO_GROUP\)$/m);
     });
   }
 
   it('refused, a failed reload exits 1 with its message', async () => {
-    control.reloadResult = { ok: false, code: 'config-invalid', message: 'line 3: vhid 300 must be between 1 and 255' };
+    control.reloadResult = { ok: false, code: 'CARPD_RELOAD_INVALID', message: 'groups[0].vhid: 300 is outside 1..255 [CARPD_CONFIG_RANGE]' };
     const run = await carpctl(['--control', path, 'reload']);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /line 3: vhid 300/);
+    assert.match(run.stderr, /groups\[0\]\.vhid: 300 is outside 1\.\.255/);
   });
 
   const usage = [
@@ -139,8 +140,9 @@ describe('carpctl against a server with a fake daemon', () => {
     assert.equal(run.stderr, `carpctl: is carpd running? no socket at ${missing}\n`);
   });
 
-  it('ok, events prints streamed events until interrupted', async () => {
-    const sent = [transitionEvent(1), transitionEvent(2)];
+  it('ok, events prints streamed events until interrupted, a refused reload (ok: false) among them', async () => {
+    const refusedReload: ControlEvent = { type: 'reload', at: '2024-05-01T12:10:00.000Z', ok: false, added: [], removed: [], changed: [], errors: ['groups[0].vhid: 300 is outside 1..255 [CARPD_CONFIG_RANGE]'] };
+    const sent = [transitionEvent(1), refusedReload, transitionEvent(2)];
     const subscribed = control.subscribers(1).then(() => sent.forEach((e) => control.emit(e)));
     const run = await carpctl(['--control', path, 'events'], (stdout, kill) => {
       if (stdout.split('\n').length > sent.length) kill('SIGINT');
@@ -149,6 +151,21 @@ describe('carpctl against a server with a fake daemon', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as unknown), sent);
     await control.subscribers(0);
+  });
+
+  it('unreachable, events ends with exit 3 and "carpd stopped" when the daemon goes away', async () => {
+    const stoppingPath = join(dir, 'stopping.sock');
+    const stopping = new FakeDaemonControl();
+    const stoppingServer = await ControlServer.listen(stoppingPath, stopping, silentLogger);
+    const closed = stopping.subscribers(1).then(() => {
+      stopping.emit(transitionEvent(3));
+      return stoppingServer.close();
+    });
+    const run = await carpctl(['--control', stoppingPath, 'events']);
+    assert.equal(run.code, 3, run.stderr);
+    await closed;
+    assert.deepEqual(JSON.parse(run.stdout), transitionEvent(3));
+    assert.equal(run.stderr, `carpctl: carpd stopped: it closed the event stream on ${stoppingPath}\n`);
   });
 });
 

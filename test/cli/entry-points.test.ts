@@ -68,7 +68,7 @@ test('usage errors are one line with a pointer to --help', { skip }, () => {
   assert.equal(carpctl.stderr, 'carpctl: unknown option --frobnicate; see carpctl --help\n');
 });
 
-test('carpd --check: a passphrase file that does not exist is an error in the file\'s own terms, every problem with its line', { skip }, () => {
+test('carpd --check: a passphrase file that does not exist is an error in the file\'s own terms, every problem at once with its line and column', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'carpd-check-'));
   try {
     const file = join(dir, 'carpd.yaml');
@@ -78,13 +78,22 @@ test('carpd --check: a passphrase file that does not exist is an error in the fi
     );
     const run = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), '--check', '--config', file], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(run.status, 2, run.stdout + run.stderr);
-    assert.equal(run.stderr, `carpd: ${file}:5: groups[0].passphrase_file: ${join(dir, 'missing.pass')} cannot be read (ENOENT): the daemon could not start [CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE]\n`);
+    assert.equal(run.stderr, `carpd: ${file}:5:22: groups[0].passphrase_file: ${join(dir, 'missing.pass')} cannot be read (ENOENT): the daemon could not start [CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE]\n`);
     writeFileSync(file, ['groups:', '  - interface: lo', '    vhid: 300', '    addresses: [198.51.100.7/24]', '    passphrase: x', '    advskew: 999', ''].join('\n'));
     const two = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), '--check', '--config', file], { encoding: 'utf8', timeout: 20_000 });
     assert.equal(two.status, 2);
     assert.deepEqual(two.stderr.trim().split('\n'), [
-      `carpd: ${file}:3: groups[0].vhid: 300 is outside 1..255 [CARPD_CONFIG_RANGE]`,
-      `carpd: ${file}:6: groups[0].advskew: 999 is outside 0..254 [CARPD_CONFIG_RANGE]`,
+      `carpd: ${file}:3:11: groups[0].vhid: 300 is outside 1..255 [CARPD_CONFIG_RANGE]`,
+      `carpd: ${file}:6:14: groups[0].advskew: 999 is outside 0..254 [CARPD_CONFIG_RANGE]`,
+    ]);
+    // Problems found at different stages (the schema, the passphrase file) come in one run, in file order.
+    const missing = join(dir, 'missing.pass');
+    writeFileSync(file, ['groups:', '  - interface: lo', '    vhid: 7', '    addresses: [198.51.100.7/24]', `    passphrase_file: ${missing}`, '  - interface: lo', '    vhid: 0', '    addresses: [198.51.100.8/24]', '    passphrase: x', ''].join('\n'));
+    const three = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), '--check', '--config', file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(three.status, 2);
+    assert.deepEqual(three.stderr.trim().split('\n'), [
+      `carpd: ${file}:5:22: groups[0].passphrase_file: ${missing} cannot be read (ENOENT): the daemon could not start [CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE]`,
+      `carpd: ${file}:7:11: groups[1].vhid: 0 is outside 1..255 [CARPD_CONFIG_RANGE]`,
     ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -90,13 +90,13 @@ describe('ControlServer', () => {
         const answer = (await request(path, c.req, 2000)) as Record<string, unknown>;
         assert.equal(answer['ok'], c.ok);
         assert.equal(typeof answer['message'], 'string');
-        if (!c.ok) assert.equal(answer['code'], 'unknown-group');
+        if (!c.ok) assert.equal(answer['code'], 'CARPD_NO_GROUP');
         assert.deepEqual(control.calls, [c.call]);
       });
     }
 
     it('ok, a failed reload is answered as the daemon says', async () => {
-      control.reloadResult = { ok: false, code: 'config-invalid', message: 'line 3: bad vhid' };
+      control.reloadResult = { ok: false, code: 'CARPD_RELOAD_INVALID', message: 'groups[0].vhid: 300 is outside 1..255 [CARPD_CONFIG_RANGE]' };
       assert.deepEqual(await request(path, { command: 'reload' }, 2000), control.reloadResult);
     });
 

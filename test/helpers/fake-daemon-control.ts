@@ -108,7 +108,8 @@ export class FakeDaemonControl implements DaemonControl {
     return group === 'all' || this.statusReport.groups.some((g) => g.name === group);
   }
   private unknown(group: string): CommandResult {
-    return { ok: false, code: 'unknown-group', message: `no group named ${JSON.stringify(group)}` };
+    // The real Daemon's answer (daemon.ts adjust/maintenance), so client tests see what users see.
+    return { ok: false, code: 'CARPD_NO_GROUP', message: `no group ${JSON.stringify(group)}` };
   }
 }
 

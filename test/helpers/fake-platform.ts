@@ -287,6 +287,8 @@ export interface RigOptions {
   readonly parentAddresses?: readonly string[];
   /** Called with the fake kernel before the daemon is built (extra links, injected failures). */
   readonly prepare?: (netlink: FakeHostNetlink) => void;
+  /** What reload() reads instead of `next` (e.g. the real configFileLoader on a temporary file). */
+  readonly loadConfig?: DaemonDependencies['loadConfig'];
 }
 
 /**
@@ -328,7 +330,7 @@ export function makeDaemon(options: RigOptions): DaemonRig {
     clock,
     store,
     scripts,
-    loadConfig: async () => ('errors' in next ? { ok: false, errors: next.errors } : { ok: true, config: next }),
+    loadConfig: options.loadConfig ?? (async () => ('errors' in next ? { ok: false, errors: next.errors } : { ok: true, config: next })),
     configFile: '/etc/carpd/carpd.yaml',
     ...(options.guard === undefined ? {} : { guard: options.guard }),
     claimRetryDelaysMs: options.claimRetryDelaysMs ?? [0, 0],
