@@ -48,6 +48,18 @@ export function firstAdvertSlackMicros(intervalMicros: number): number {
 }
 
 /**
+ * When a MASTER's next periodic advert is due, the one planned for `due` having gone at `now`
+ * (CARP and VRRP alike). Sent on time or late: keep the cadence anchored to the schedule (timer
+ * latency does not accumulate); after a long stall restart it from now. Sent early (the timer
+ * ran in another group's wakeup): continue from now, so the groups that shared this wakeup
+ * share the next.
+ */
+export function nextAdvertDueAt(due: number, now: number, intervalMicros: number): number {
+  const planned = due + intervalMicros;
+  return now < due || planned <= now ? now + intervalMicros : planned;
+}
+
+/**
  * How long a backup waits before taking over from a master that got worse than it (demoted, in
  * maintenance, failing a check): its own skew time, as after a bow-out, so that of several
  * backups the best goes first and the others hear it in time; plus one second when it is

@@ -2,6 +2,10 @@
  * The per-vhid CARP state machine's vocabulary: configuration, state, events and actions.
  * Everything is plain data so step() stays a pure function of (state, event, now).
  * Times are monotonic microseconds from an injected clock.
+ *
+ * The phases, the lifecycle part of the state, the event tags and the action shapes are shared
+ * with the VRRPv3 machine (vrrp-machine-types.ts), so the engine can drive both the same way:
+ * only the advert received (EventOf) and the fields put in an advert sent (ActionOf) differ.
  */
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { MasterDownFormula } from './intervals.ts';
@@ -32,7 +36,10 @@ export interface MachineConfig {
   readonly sourceAddresses: Partial<Record<IpFamily, IpAddress>>;
 }
 
-/** Why a transition happened; stable identifiers for logs, status and tests. */
+/**
+ * Why a transition happened; stable identifiers for logs, status and tests. The VRRP machine
+ * gives a subset of them (VrrpTransitionReason), each in the same sense.
+ */
 export type TransitionReason =
   | 'started'
   | 'master-down-timeout'
@@ -57,16 +64,23 @@ export interface HeardMaster {
   readonly at: number;
 }
 
-/** The machine's whole state. */
-export interface MachineState {
+/** The part of a machine's state that CARP's and VRRP's machines share. */
+export interface MachineLifecycle<Reason extends TransitionReason = TransitionReason> {
   readonly phase: Phase;
   readonly since: number;
-  readonly reason: TransitionReason;
+  readonly reason: Reason;
   /** False until 'start' and after 'shutdown'. */
   readonly running: boolean;
   readonly linkUp: boolean;
-  /** Demotion counter (health checks, maintenance, link state); raises demote byte and advskew. */
+  /**
+   * Demotion counter 0..255 (health checks, maintenance, link state). CARP raises the demote
+   * byte and advskew by it; VRRP lowers the priority by it.
+   */
   readonly demotion: number;
+}
+
+/** The machine's whole state. */
+export interface MachineState extends MachineLifecycle {
   /** BACKUP: master-down deadline per family. */
   readonly masterDownAt: Partial<Record<IpFamily, number>>;
   /** BACKUP after start-up or link-up: no preemption before this time (preemptDelayMicros). */
@@ -98,18 +112,24 @@ export interface AdvertReceived {
 /** Timer names: one advert timer, one master-down timer per family. */
 export type TimerId = 'advert' | 'master-down-4' | 'master-down-6';
 
-/** Inputs to the machine. */
-export type MachineEvent =
+/** Inputs to a machine whose adverts, as received, are `Advert` (CARP's or VRRP's). */
+export type EventOf<Advert> =
   | { readonly type: 'start' }
   | { readonly type: 'shutdown' }
   | { readonly type: 'link-up' }
   | { readonly type: 'link-down' }
-  | { readonly type: 'advert'; readonly advert: AdvertReceived }
+  | { readonly type: 'advert'; readonly advert: Advert }
   | { readonly type: 'timer'; readonly timer: TimerId }
   | { readonly type: 'set-demotion'; readonly demotion: number }
   | { readonly type: 'force'; readonly phase: 'master' | 'backup' }
   /** Leave mastership because the addresses could not be configured (effects confirmed failure). */
   | { readonly type: 'resign'; readonly reason: 'claim-failed' };
+
+/** Inputs to the CARP machine. */
+export type MachineEvent = EventOf<AdvertReceived>;
+
+/** The event tags, the same for both machines. */
+export type MachineEventType = MachineEvent['type'];
 
 /** The values to put in an outgoing advert. */
 export interface AdvertFields {
@@ -118,9 +138,12 @@ export interface AdvertFields {
   readonly demote: number;
 }
 
-/** Effects the engine must carry out, in order. */
-export type MachineAction =
-  | { readonly type: 'send-advert'; readonly families: readonly IpFamily[]; readonly fields: AdvertFields; readonly bowOut: boolean }
+/**
+ * Effects the engine must carry out, in order, for a machine whose adverts carry `Fields`.
+ * bowOut marks the farewell advert (CARP: advbase/advskew 255/255; VRRP: priority 0).
+ */
+export type ActionOf<Fields, Reason extends TransitionReason = TransitionReason> =
+  | { readonly type: 'send-advert'; readonly families: readonly IpFamily[]; readonly fields: Fields; readonly bowOut: boolean }
   | {
       readonly type: 'arm-timer';
       readonly timer: TimerId;
@@ -133,8 +156,11 @@ export type MachineAction =
   | { readonly type: 'remove-addresses' }
   | { readonly type: 'announce' }
   | { readonly type: 'run-script'; readonly phase: 'master' | 'backup'; readonly previous: Phase }
-  | { readonly type: 'transition'; readonly from: Phase; readonly to: Phase; readonly reason: TransitionReason }
-  | { readonly type: 'ignored'; readonly event: MachineEvent['type']; readonly phase: Phase; readonly why: string };
+  | { readonly type: 'transition'; readonly from: Phase; readonly to: Phase; readonly reason: Reason }
+  | { readonly type: 'ignored'; readonly event: MachineEventType; readonly phase: Phase; readonly why: string };
+
+/** Effects of the CARP machine. */
+export type MachineAction = ActionOf<AdvertFields>;
 
 /** What step() returns. */
 export interface StepResult {

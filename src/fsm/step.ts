@@ -25,7 +25,7 @@
  * level, so nothing disappears silently (as ospfd's interface FSM does).
  */
 import { compareOffers, isBowOutOffer, masterIsGuaranteedToTimeOut, masterIsMoreDemoted, peerOutranksUs, shouldPreempt, type Offer } from './election.ts';
-import { advertIntervalMicros, advertSlackMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, masterDownMicros, takeoverDelayMicros } from './intervals.ts';
+import { advertIntervalMicros, advertSlackMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, masterDownMicros, nextAdvertDueAt, takeoverDelayMicros } from './intervals.ts';
 import type {
   AdvertFields,
   AdvertReceived,
@@ -273,12 +273,7 @@ function onTimer(config: MachineConfig, state: MachineState, timer: TimerId, now
 function sendPeriodicAdvert(config: MachineConfig, state: MachineState, now: number): StepResult {
   const fields = advertFields(config, state);
   const interval = advertIntervalMicros(fields.advbase, fields.advskew);
-  // Sent on time or late: keep the cadence anchored to the schedule (timer latency does not
-  // accumulate); after a long stall restart it from now. Sent early (the timer ran in another
-  // group's wakeup): continue from now, so the groups that shared this wakeup share the next.
-  const due = state.advertDueAt ?? now;
-  const planned = due + interval;
-  const advertDueAt = now < due || planned <= now ? now + interval : planned;
+  const advertDueAt = nextAdvertDueAt(state.advertDueAt ?? now, now, interval);
   const actions: MachineAction[] = [{ type: 'send-advert', families: config.families, fields, bowOut: false }];
   let announceAfterAdverts = state.announceAfterAdverts;
   if (announceAfterAdverts > 0) {

@@ -1,23 +1,29 @@
 /**
- * Why a received packet was dropped: a closed set, each a metric label. Listed in the order the
- * checks run (see acceptance.ts and docs/replay-and-threat-model.md), so the first failing check
- * names the drop, as in ip_carp.c's carpstats.
+ * Why a received packet was dropped: a closed set, each a metric label. The CARP reasons are
+ * listed in the order CARP's checks run (see acceptance.ts and docs/replay-and-threat-model.md),
+ * so the first failing check names the drop, as in ip_carp.c's carpstats. The reasons only a
+ * VRRPv3 group gives follow them; vrrp-acceptance.ts has VRRP's order, which reuses the shared
+ * reasons (bad-ttl, short, bad-length, bad-version, bad-type, bad-checksum, unknown-vhid, ...).
  */
 export const DROP_REASONS = [
   'bad-ip', // the IP header does not parse (version, lengths, header checksum)
   'wrong-protocol', // not IP protocol 112
   'bad-ttl', // TTL / hop limit is not 255: the packet did not originate on this link
-  'short', // fewer than 36 bytes of payload
+  'short', // fewer than 36 bytes of payload (VRRP: fewer than its 8-byte fixed part)
   'vrrp', // VRRPv2 or VRRPv3 sharing protocol 112 and the group (PROTOCOL.md §1.2, §7.9)
-  'bad-version', // CARP version nibble is not 2
-  'bad-length', // CARP-shaped but longer than 36 bytes
-  'bad-checksum', // RFC 1071 sum over the 36 header bytes is not zero
+  'bad-version', // CARP version nibble is not 2 (VRRP: neither 3, nor VRRPv2 or CARP)
+  'bad-length', // CARP-shaped but longer than 36 bytes (VRRP: not 8 + count × address size)
+  'bad-checksum', // RFC 1071 sum over the 36 header bytes is not zero (VRRP: no accepted variant, vrrp-checksum.ts)
   'bad-type', // type is not 1 (advertisement)
-  'unknown-vhid', // no group with this vhid on the receiving interface
+  'unknown-vhid', // no group with this vhid on the receiving interface (VRRP: this VRID and family)
   'unexpected-source', // a unicast group only accepts its listed peers
   'own-advert', // our own advert came back (source is ours, or the counter is one we sent)
   'bad-auth', // HMAC-SHA1 does not match the key and address list
   'replay', // authentic, but its counter is not above the group's high-water mark
+  // VRRPv3 groups only (vrrp-acceptance.ts):
+  'vrrp-v2', // a VRRPv2 packet: carpd speaks VRRPv3 only (RFC 3768 layout, PROTOCOL.md §7.1)
+  'carp', // a CARP advert reached a VRRP group: same protocol and group (PROTOCOL.md §7.9)
+  'bad-interval', // Max Advertisement Interval 0: Master_Down_Interval would be 0 (RFC 9568 §7.1 erratum)
 ] as const;
 
 /** One drop reason. */

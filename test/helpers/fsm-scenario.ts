@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { initialState, masterDownTimer, step } from '../../src/fsm/step.ts';
-import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState, Phase, TimerId } from '../../src/fsm/machine-types.ts';
+import type { ActionOf, AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState, Phase, TimerId } from '../../src/fsm/machine-types.ts';
 import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
 
 /** One second in µs. */
@@ -117,12 +117,12 @@ export function stateHas(check: (state: MachineState) => boolean, what: string):
   return (_actions, state) => assert.ok(check(state), what);
 }
 
-/** The fake timer table the engine would keep. */
+/** The fake timer table the engine would keep (for CARP's and VRRP's actions alike). */
 export class FakeTimers {
   readonly armed = new Map<TimerId, number>();
   /** Where a timer may fire early (arm-timer's earliest), the first moment it may. */
   readonly earliest = new Map<TimerId, number>();
-  apply(actions: readonly MachineAction[]): void {
+  apply(actions: readonly ActionOf<unknown>[]): void {
     for (const a of actions) {
       if (a.type === 'arm-timer') {
         this.armed.set(a.timer, a.at);

@@ -1,0 +1,307 @@
+/**
+ * The VRRPv3 state machine (RFC 5798 §6.4) of one virtual router as one pure step function.
+ * Paragraph numbers are the RFC's own line labels; P is our effective priority (vrrp-election.ts).
+ *
+ *   state   event                          action                                       next     RFC 5798
+ *   init    start / link-up, P = 255       advert, add VIPs, announce, adver timer      master   §6.4.1 (110)–(145)
+ *   init    start / link-up, P < 255       Master_Adver_Interval = own, master-down     backup   §6.4.1 (150)–(165)
+ *   backup  timer master-down-N            advert, add VIPs, announce, adver timer      master   §6.4.2 (370)–(410)
+ *   backup  advert, priority 0             master-down := Skew_Time                     backup   §6.4.2 (425)–(430)
+ *   backup  advert, preempt off or ≥ P     learn Master_Adver_Interval, re-arm          backup   §6.4.2 (445)–(460)
+ *   backup  advert, preempt on and < P     discarded (master-down runs out: preemption) backup   §6.4.2 (465)–(470)
+ *   master  timer advert                   advert, re-arm adver timer                   master   §6.4.3 (685)–(690)
+ *   master  advert, priority 0             advert at once, re-arm adver timer           master   §6.4.3 (705)–(715)
+ *   master  advert, > P or = P and higher  learn interval, remove VIPs, master-down     backup   §6.4.3 (725)–(765)
+ *           primary address
+ *   master  advert, otherwise              discarded                                    master   §6.4.3 (770)–(775)
+ *   backup  shutdown                       cancel master-down                           init     §6.4.2 (345)–(355)
+ *   master  shutdown                       priority-0 advert, remove VIPs               init     §6.4.3 (655)–(670)
+ *   any     link-down                      remove VIPs if master                        init     (carpd)
+ *   master  set-demotion (P changes)       advert at once                               master   (carpd)
+ *   b/m     force master|backup            as the corresponding transition              m|b      (carpd)
+ *   master  resign (claim failed)          priority-0 advert, remove VIPs, backup       backup   (carpd)
+ *
+ * Every other (state, event) pair yields an 'ignored' action and leaves the state unchanged.
+ *
+ * Deliberate choices and deviations (PROTOCOL.md §7.3–7.6):
+ * - Owner and demotion. The owner is whoever runs at P = 255; it preempts whatever `preempt`
+ *   says (§6.1). carpd demotes by lowering P (effectivePriority: max(1, priority − demotion)),
+ *   so a demoted owner advertises ≤ 254 and is an ordinary backup from then on. The RFC has no
+ *   demotion; keepalived's tracking weights change its effective priority the same way. A
+ *   change of P while MASTER is advertised at once, so backups see it without waiting.
+ * - Two owners. §7.1 has a receiver that owns the addresses discard every advert of its VRID;
+ *   this machine does not, so two routers configured as owner settle by the §6.4.3 tie rule
+ *   (keepalived also resolves an owner conflict, by lowering itself to 254, §7.5) instead of
+ *   both staying master.
+ * - Lower-priority advert while MASTER: discarded, as the RFC and FRR do. keepalived instead
+ *   answers with an advert at once unless lower_prio_no_advert (§7.5), and CARP's machine
+ *   answers too; here the other master yields on our next periodic advert, at most one
+ *   Advertisement_Interval later.
+ * - Interval mismatch: a backup follows the master's Max Adver Int (§6.4.2 (450)), as FRR and
+ *   keepalived do for v3 (keepalived only logs the mismatch); it is never a reason to drop.
+ * - Link down/up: the RFC has no link events. link-down leaves for Initialize without a
+ *   priority-0 advert (the link cannot carry it); link-up is a Startup event, so an owner is
+ *   master again at once. (keepalived has its FAULT state for this.)
+ * - preempt_delay (keepalived): within it after start-up or link-up a backup follows a
+ *   lower-priority master instead of discarding its adverts.
+ * - One announcement on becoming master (§6.4.1 (120)–(130), §6.4.2 (375)–(395)); repeats such as
+ *   keepalived's garp_master_delay are the engine's business.
+ * - Times are µs derived from centiseconds without intermediate rounding (vrrp-intervals.ts).
+ */
+import { advertSlackMicros, firstAdvertSlackMicros, nextAdvertDueAt } from './intervals.ts';
+import type { Phase, TimerId } from './machine-types.ts';
+import { masterDownTimer } from './step.ts';
+import { MAX_DEMOTION, RESIGN_PRIORITY, advertOutranksMaster, backupFollowsAdvert, effectivePriority, isAddressOwner, isResignation } from './vrrp-election.ts';
+import { centisToMicros, learnableIntervalCentis, masterDownIntervalMicros, skewTimeMicros } from './vrrp-intervals.ts';
+import type {
+  VrrpAction,
+  VrrpAdvertFields,
+  VrrpAdvertReceived,
+  VrrpConfig,
+  VrrpEvent,
+  VrrpHeardMaster,
+  VrrpState,
+  VrrpStepResult,
+  VrrpTransitionReason,
+} from './vrrp-machine-types.ts';
+
+/** The state of a virtual router that has not been started. */
+export function initialVrrpState(config: VrrpConfig, now: number): VrrpState {
+  return { phase: 'init', since: now, reason: 'started', running: false, linkUp: true, demotion: 0, masterAdverIntervalCentis: config.advertIntervalCentis };
+}
+
+/** The priority we run with now, demotion included. */
+export function vrrpPriority(config: VrrpConfig, state: Pick<VrrpState, 'demotion'>): number {
+  return effectivePriority(config.priority, state.demotion);
+}
+
+/** The fields we advertise now. */
+export function vrrpAdvertFields(config: VrrpConfig, state: Pick<VrrpState, 'demotion'>): VrrpAdvertFields {
+  return { priority: vrrpPriority(config, state), maxAdvertIntervalCentis: config.advertIntervalCentis };
+}
+
+/** Our Master_Down_Timer's timer name (CARP's per-family name, so the engine's timer table serves both). */
+export function vrrpMasterDownTimer(config: VrrpConfig): TimerId {
+  return masterDownTimer(config.family);
+}
+
+/** Advances the machine by one event. Pure: the same inputs always give the same outputs. */
+export function stepVrrp(config: VrrpConfig, state: VrrpState, event: VrrpEvent, now: number): VrrpStepResult {
+  switch (event.type) {
+    case 'start':
+      return onStart(config, state, now);
+    case 'shutdown':
+      return onShutdown(config, state, now);
+    case 'link-down':
+      return onLinkDown(config, state, now);
+    case 'link-up':
+      return onLinkUp(config, state, now);
+    case 'advert':
+      return onAdvert(config, state, event.advert, now);
+    case 'timer':
+      return onTimer(config, state, event.timer, now);
+    case 'set-demotion':
+      return onSetDemotion(config, state, event.demotion);
+    case 'force':
+      return onForce(config, state, event.phase, now);
+    case 'resign':
+      return onResign(config, state, event.reason, now);
+  }
+}
+
+function ignored(state: VrrpState, event: VrrpEvent['type'], why: string): VrrpStepResult {
+  return { state, actions: [{ type: 'ignored', event, phase: state.phase, why }] };
+}
+
+function onStart(config: VrrpConfig, state: VrrpState, now: number): VrrpStepResult {
+  if (state.running) return ignored(state, 'start', 'already running');
+  const running = { ...state, running: true };
+  if (!running.linkUp) return { state: running, actions: [] };
+  return initialize(config, running, now, 'started');
+}
+
+function onLinkUp(config: VrrpConfig, state: VrrpState, now: number): VrrpStepResult {
+  if (state.linkUp) return ignored(state, 'link-up', 'link already up');
+  const up = { ...state, linkUp: true };
+  if (!state.running) return { state: up, actions: [] };
+  return initialize(config, up, now, 'link-up');
+}
+
+/** The Startup event in Initialize (§6.4.1): the owner is master at once, anyone else a backup. */
+function initialize(config: VrrpConfig, state: VrrpState, now: number, reason: VrrpTransitionReason): VrrpStepResult {
+  if (isAddressOwner(vrrpPriority(config, state))) return becomeMaster(config, state, now, reason);
+  return becomeBackup(config, state, now, reason, config.advertIntervalCentis);
+}
+
+function onShutdown(config: VrrpConfig, state: VrrpState, now: number): VrrpStepResult {
+  if (!state.running) return ignored(state, 'shutdown', 'not running');
+  const actions: VrrpAction[] = [];
+  // §6.4.3 (665): priority 0 makes the backups take over after their Skew_Time, not Master_Down_Interval.
+  if (state.phase === 'master') actions.push(resignAdvert(config));
+  const left = leave(config, state, now, 'shutdown', actions);
+  return { state: { ...left.state, running: false }, actions: left.actions };
+}
+
+function onLinkDown(config: VrrpConfig, state: VrrpState, now: number): VrrpStepResult {
+  if (!state.linkUp) return ignored(state, 'link-down', 'link already down');
+  const down = { ...state, linkUp: false };
+  if (!state.running) return { state: down, actions: [] };
+  return leave(config, down, now, 'link-down', []);
+}
+
+function resignAdvert(config: VrrpConfig): VrrpAction {
+  return { type: 'send-advert', families: [config.family], fields: { priority: RESIGN_PRIORITY, maxAdvertIntervalCentis: config.advertIntervalCentis }, bowOut: true };
+}
+
+function sendAdvert(config: VrrpConfig, state: VrrpState): VrrpAction {
+  return { type: 'send-advert', families: [config.family], fields: vrrpAdvertFields(config, state), bowOut: false };
+}
+
+/** Goes to Initialize from any phase, giving up the addresses if we held them. */
+function leave(config: VrrpConfig, state: VrrpState, now: number, reason: VrrpTransitionReason, actions: VrrpAction[]): VrrpStepResult {
+  const from = state.phase;
+  actions.push({ type: 'cancel-timer', timer: 'advert' }, { type: 'cancel-timer', timer: vrrpMasterDownTimer(config) });
+  if (from === 'master') actions.push({ type: 'remove-addresses' }, { type: 'run-script', phase: 'backup', previous: from });
+  if (from !== 'init') actions.push({ type: 'transition', from, to: 'init', reason });
+  const { preemptAfter: _, ...next } = withPhase(state, 'init', from === 'init' ? state.since : now, from === 'init' ? state.reason : reason);
+  return { state: next, actions };
+}
+
+/** The state in a new phase, with every per-phase field dropped. */
+function withPhase(state: VrrpState, phase: Phase, since: number, reason: VrrpTransitionReason): VrrpState {
+  const { masterDownAt: _md, advertDueAt: _ad, masterResigned: _mr, preempting: _p, ...rest } = state;
+  return { ...rest, phase, since, reason };
+}
+
+function becomeBackup(config: VrrpConfig, state: VrrpState, now: number, reason: VrrpTransitionReason, masterAdverIntervalCentis: number): VrrpStepResult {
+  const from = state.phase;
+  const masterDownAt = now + masterDownIntervalMicros(vrrpPriority(config, state), masterAdverIntervalCentis);
+  const actions: VrrpAction[] = [
+    { type: 'cancel-timer', timer: 'advert' },
+    { type: 'arm-timer', timer: vrrpMasterDownTimer(config), at: masterDownAt },
+  ];
+  if (from === 'master') actions.push({ type: 'remove-addresses' });
+  actions.push({ type: 'run-script', phase: 'backup', previous: from }, { type: 'transition', from, to: 'backup', reason });
+  const next: VrrpState = { ...withPhase(state, 'backup', now, reason), masterAdverIntervalCentis, masterDownAt };
+  // preempt_delay counts from start-up and from the link coming back (leave() drops it), not from
+  // later spells as BACKUP.
+  const delay = config.preemptDelayMicros ?? 0;
+  const fresh = (reason === 'started' || reason === 'link-up') && delay > 0;
+  return { state: fresh ? { ...next, preemptAfter: now + delay } : next, actions };
+}
+
+function becomeMaster(config: VrrpConfig, state: VrrpState, now: number, reason: VrrpTransitionReason): VrrpStepResult {
+  const from = state.phase;
+  const advertDueAt = now + centisToMicros(config.advertIntervalCentis);
+  const actions: VrrpAction[] = [
+    { type: 'cancel-timer', timer: vrrpMasterDownTimer(config) },
+    // The advert goes first so backups hear the new master before anything slower happens.
+    sendAdvert(config, state),
+    { type: 'add-addresses' },
+    { type: 'announce' },
+    armAdvertTimer(config, advertDueAt, firstAdvertSlackMicros),
+    { type: 'run-script', phase: 'master', previous: from },
+    { type: 'transition', from, to: 'master', reason },
+  ];
+  return { state: { ...withPhase(state, 'master', now, reason), advertDueAt }, actions };
+}
+
+function heard(advert: VrrpAdvertReceived, now: number): VrrpHeardMaster {
+  return { address: advert.source, priority: advert.priority, maxAdvertIntervalCentis: advert.maxAdvertIntervalCentis, at: now };
+}
+
+function onAdvert(config: VrrpConfig, state: VrrpState, advert: VrrpAdvertReceived, now: number): VrrpStepResult {
+  if (state.phase === 'init') return ignored(state, 'advert', 'adverts are ignored in Initialize');
+  if (advert.family !== config.family) return ignored(state, 'advert', `an IPv${advert.family} advert for an IPv${config.family} virtual router`);
+  return state.phase === 'master' ? onAdvertAsMaster(config, state, advert, now) : onAdvertAsBackup(config, state, advert, now);
+}
+
+function onAdvertAsMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdvertReceived, now: number): VrrpStepResult {
+  if (isResignation(advert.priority)) {
+    // §6.4.3 (710)–(715): another master resigned; make sure the backups hear that we are here.
+    const advertDueAt = now + centisToMicros(config.advertIntervalCentis);
+    return { state: { ...state, advertDueAt }, actions: [sendAdvert(config, state), armAdvertTimer(config, advertDueAt, advertSlackMicros)] };
+  }
+  const own = { priority: vrrpPriority(config, state), address: config.primaryAddress };
+  if (advertOutranksMaster(own, { priority: advert.priority, address: advert.source })) {
+    const learned = learnableIntervalCentis(advert.maxAdvertIntervalCentis);
+    return becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer', learned);
+  }
+  return ignored(state, 'advert', 'lower priority, or equal with a lower primary address, while MASTER: discarded (RFC 5798 §6.4.3 (775))');
+}
+
+/**
+ * Adver_Timer, allowed to fire a little early (intervals.ts: the first advert after becoming
+ * master may go 1/8 interval early, later ones 1/64) so the engine can batch many groups' adverts.
+ */
+function armAdvertTimer(config: VrrpConfig, at: number, slack: (intervalMicros: number) => number): VrrpAction {
+  return { type: 'arm-timer', timer: 'advert', at, earliest: at - slack(centisToMicros(config.advertIntervalCentis)) };
+}
+
+function onAdvertAsBackup(config: VrrpConfig, state: VrrpState, advert: VrrpAdvertReceived, now: number): VrrpStepResult {
+  const priority = vrrpPriority(config, state);
+  const withHeard: VrrpState = { ...state, lastHeardMaster: heard(advert, now) };
+  if (isResignation(advert.priority)) {
+    // §6.4.2 (430): the backups take over after their own Skew_Time, the best one first.
+    return rearmMasterDown(config, { ...withHeard, masterResigned: true, preempting: false }, now + skewTimeMicros(priority, state.masterAdverIntervalCentis));
+  }
+  if (backupFollowsAdvert(preemptMode(config, state, priority, now), priority, advert.priority)) {
+    // §6.4.2 (450)–(460): learn the master's interval, recompute Master_Down_Interval, restart the timer.
+    const learned = learnableIntervalCentis(advert.maxAdvertIntervalCentis);
+    const following: VrrpState = { ...withHeard, masterAdverIntervalCentis: learned, masterResigned: false, preempting: false };
+    return rearmMasterDown(config, following, now + masterDownIntervalMicros(priority, learned));
+  }
+  // §6.4.2 (470): discarded, so Master_Down_Timer runs out and we preempt the lower-priority master.
+  return { state: { ...withHeard, preempting: true }, actions: [] };
+}
+
+/** Preempt_Mode now: the owner always preempts (§6.1); anyone else per config, after preempt_delay. */
+function preemptMode(config: VrrpConfig, state: VrrpState, priority: number, now: number): boolean {
+  if (isAddressOwner(priority)) return true;
+  return config.preempt && (state.preemptAfter === undefined || now >= state.preemptAfter);
+}
+
+function rearmMasterDown(config: VrrpConfig, state: VrrpState, at: number): VrrpStepResult {
+  return { state: { ...state, masterDownAt: at }, actions: [{ type: 'arm-timer', timer: vrrpMasterDownTimer(config), at }] };
+}
+
+function onTimer(config: VrrpConfig, state: VrrpState, timer: TimerId, now: number): VrrpStepResult {
+  if (timer === 'advert') {
+    if (state.phase !== 'master') return ignored(state, 'timer', 'advert timer outside MASTER');
+    return sendPeriodicAdvert(config, state, now);
+  }
+  if (timer !== vrrpMasterDownTimer(config) || state.phase !== 'backup' || state.masterDownAt === undefined) return ignored(state, 'timer', `${timer} not armed`);
+  const reason = state.preempting === true ? 'preempting-worse-master' : state.masterResigned === true ? 'master-bowed-out' : 'master-down-timeout';
+  return becomeMaster(config, state, now, reason);
+}
+
+function sendPeriodicAdvert(config: VrrpConfig, state: VrrpState, now: number): VrrpStepResult {
+  const advertDueAt = nextAdvertDueAt(state.advertDueAt ?? now, now, centisToMicros(config.advertIntervalCentis));
+  return { state: { ...state, advertDueAt }, actions: [sendAdvert(config, state), armAdvertTimer(config, advertDueAt, advertSlackMicros)] };
+}
+
+function onSetDemotion(config: VrrpConfig, state: VrrpState, demotion: number): VrrpStepResult {
+  const clamped = Math.max(0, Math.min(MAX_DEMOTION, Math.trunc(demotion)));
+  if (clamped === state.demotion) return { state, actions: [] };
+  const next = { ...state, demotion: clamped };
+  // A BACKUP's new priority takes effect in its next comparison and Master_Down_Interval.
+  if (state.phase !== 'master' || vrrpPriority(config, next) === vrrpPriority(config, state)) return { state: next, actions: [] };
+  return { state: next, actions: [sendAdvert(config, next)] };
+}
+
+function onForce(config: VrrpConfig, state: VrrpState, phase: 'master' | 'backup', now: number): VrrpStepResult {
+  if (state.phase === 'init') return ignored(state, 'force', 'cannot force a virtual router in Initialize');
+  if (state.phase === phase) return ignored(state, 'force', `already ${phase}`);
+  return phase === 'master' ? becomeMaster(config, state, now, 'forced') : becomeBackup(config, state, now, 'forced', config.advertIntervalCentis);
+}
+
+/**
+ * A MASTER whose addresses could not be configured must not stay a silent master that backups
+ * follow: it resigns with a priority-0 advert (the best backup takes over after its Skew_Time,
+ * as on shutdown) and waits as BACKUP. As for CARP, the caller raises the demotion first.
+ */
+function onResign(config: VrrpConfig, state: VrrpState, reason: 'claim-failed', now: number): VrrpStepResult {
+  if (state.phase !== 'master') return ignored(state, 'resign', 'not master');
+  const backup = becomeBackup(config, state, now, reason, config.advertIntervalCentis);
+  return { state: backup.state, actions: [resignAdvert(config), ...backup.actions] };
+}

@@ -1,0 +1,154 @@
+/**
+ * Whether a received protocol-112 datagram is an acceptable VRRPv3 advertisement for one of our
+ * VRRP groups: one pure function, checks in one documented order (the first failure names the
+ * drop), following RFC 9568 §7.1's list:
+ *
+ *   1. protocol 112                          wrong-protocol
+ *   2. TTL / hop limit 255                   bad-ttl       (multicast always; unicast per group)
+ *   3. the 8-byte fixed part is there        short
+ *   4. version 3                             carp, vrrp-v2, bad-version   (protocol-112.ts)
+ *   5. type 1 (ADVERTISEMENT)                bad-type
+ *   6. length = 8 + count × 4 (or × 16)      bad-length
+ *   7. checksum, variants per the group      bad-checksum  (vrrp-checksum.ts)
+ *   8. VRID configured for the family        unknown-vhid
+ *   9. Max Advertisement Interval ≠ 0        bad-interval  (RFC 9568 §7.1 erratum 8301, as cited)
+ *  10. unicast peer list                     unexpected-source
+ *  11. not our own advert                    own-advert
+ *
+ * An interval of 0 is dropped rather than flagged: adopted, it would make Master_Down_Interval 0
+ * (RFC 5798 §6.1) and a backup would take over at once.
+ *
+ * Version comes before length because the length rule is VRRPv3's: a VRRPv2 or CARP packet is
+ * then named for what it is (keepalived checks the length first and logs CARP as "too short").
+ * The group is looked up early, as in acceptance.ts, since its knobs decide steps 2 and 7; a
+ * datagram for no group is checked against every checksum variant of its family, so corruption
+ * counts as bad-checksum and a healthy advert of another router's VRID as unknown-vhid.
+ *
+ * Not drops: an advert whose Max Advertisement Interval or address list differs from ours is
+ * accepted with a `mismatch` flag, for the caller to log and count. That is what the peers do
+ * for VRRPv3 (PROTOCOL.md §7.5, §7.6): keepalived logs an interval mismatch and an address
+ * mismatch, and checks the list only when the master changes; FRR adopts the interval and logs
+ * an address count mismatch; RFC 5798 §6.4.2 has a backup adopt the master's interval. Only
+ * VRRPv2 (RFC 3768) drops on a different interval, and carpd does not speak VRRPv2.
+ */
+import type { DropReason } from './drop-reason.ts';
+import type { IpAddress, IpFamily } from './ip-address.ts';
+import { ipAddressEquals, isMulticast } from './ip-address.ts';
+import type { Datagram } from './ip-packet.ts';
+import { classifyProtocol112 } from './protocol-112.ts';
+import type { VrrpChecksumMode, VrrpChecksumVariant } from './vrrp-checksum.ts';
+import { acceptedVrrpChecksumVariants, IPPROTO_VRRP, recognizeVrrpChecksum } from './vrrp-checksum.ts';
+import type { VrrpHeader } from './vrrp-header.ts';
+import { decodeVrrpHeader, VRRP_FIXED_LENGTH, VRRP_TYPE_ADVERTISEMENT, VRRP_VERSION } from './vrrp-header.ts';
+
+/** The drop reasons VRRP acceptance can give, in the order its checks run. */
+export const VRRP_DROP_REASONS = [
+  'wrong-protocol',
+  'bad-ttl',
+  'short',
+  'carp',
+  'vrrp-v2',
+  'bad-version',
+  'bad-type',
+  'bad-length',
+  'bad-checksum',
+  'unknown-vhid',
+  'bad-interval',
+  'unexpected-source',
+  'own-advert',
+] as const satisfies readonly DropReason[];
+
+/** One VRRP drop reason (a DropReason, so it shares the metric label set). */
+export type VrrpDropReason = (typeof VRRP_DROP_REASONS)[number];
+
+/** What acceptance needs to know about one VRRP group (one VRID in one family). */
+export interface VrrpGroupAcceptance {
+  /** Which checksum variants are accepted (vrrp-checksum.ts). */
+  readonly checksumMode: VrrpChecksumMode;
+  /** When false, a unicast advert may arrive with any TTL: keepalived skips the check for unicast peers (§7.5). */
+  readonly requireTtl255ForUnicast: boolean;
+  /** When set, only these sources are accepted (unicast peers; keepalived check_unicast_src). */
+  readonly allowedSources?: readonly IpAddress[];
+  /** Our Advertisement_Interval in centiseconds: a different one is flagged, not dropped. */
+  readonly advertInterval: number;
+  /** Our virtual addresses of this family: a different set is flagged, not dropped. */
+  readonly addresses: readonly IpAddress[];
+}
+
+/** What acceptance needs to know about the node. */
+export interface VrrpAcceptanceContext {
+  /** The group for a VRID in a family: VRRP runs IPv4 and IPv6 as separate instances (RFC 5798 §1). */
+  group(family: IpFamily, vrid: number): VrrpGroupAcceptance | undefined;
+  isOwnAddress(address: IpAddress): boolean;
+}
+
+/** How an accepted advert differs from the group's own configuration. */
+export interface VrrpMismatch {
+  /** Its Max Advertisement Interval is not our Advertisement_Interval. */
+  readonly interval: boolean;
+  /** Its addresses are not our addresses (compared as sets: order is not significant). */
+  readonly addresses: boolean;
+}
+
+/** An accepted advertisement. */
+export interface AcceptedVrrpAdvert {
+  readonly datagram: Datagram;
+  readonly header: VrrpHeader;
+  readonly group: VrrpGroupAcceptance;
+  /** The checksum variant it verified with, so that legacy senders can be counted. */
+  readonly checksumVariant: VrrpChecksumVariant;
+  readonly mismatch: VrrpMismatch;
+}
+
+/** The outcome: the advert, or the drop reason (with the VRID when it was readable). */
+export type VrrpAcceptance =
+  | { readonly ok: true; readonly advert: AcceptedVrrpAdvert }
+  | { readonly ok: false; readonly reason: VrrpDropReason; readonly vrid?: number };
+
+function drop(reason: VrrpDropReason, vrid?: number): VrrpAcceptance {
+  return vrid === undefined ? { ok: false, reason } : { ok: false, reason, vrid };
+}
+
+/** Runs checks 1–11 on a datagram. */
+export function acceptVrrpAdvert(datagram: Datagram, context: VrrpAcceptanceContext): VrrpAcceptance {
+  if (datagram.protocol !== IPPROTO_VRRP) return drop('wrong-protocol');
+  const payload = datagram.payload;
+  const vrid = payload.length >= 2 ? payload[1] : undefined;
+  const group = vrid === undefined ? undefined : context.group(datagram.family, vrid);
+  const ttlRequired = isMulticast(datagram.destination) || group === undefined || group.requireTtl255ForUnicast;
+  if (ttlRequired && datagram.ttl !== 255) return drop('bad-ttl', vrid);
+  if (payload.length < VRRP_FIXED_LENGTH) return drop('short', vrid);
+  const versionDrop = versionCheck(payload);
+  if (versionDrop !== undefined) return drop(versionDrop, vrid);
+  if (((payload[0] as number) & 0xf) !== VRRP_TYPE_ADVERTISEMENT) return drop('bad-type', vrid);
+  const decoded = decodeVrrpHeader(payload, datagram.family);
+  if (!decoded.ok) return drop(decoded.error.code, vrid);
+  const header = decoded.value;
+  const accepted = acceptedVrrpChecksumVariants(group?.checksumMode ?? 'compatible', datagram.family);
+  const checksumVariant = recognizeVrrpChecksum(payload, datagram, accepted);
+  if (checksumVariant === undefined) return drop('bad-checksum', header.vrid);
+  if (group === undefined) return drop('unknown-vhid', header.vrid);
+  if (header.maxAdvertInterval === 0) return drop('bad-interval', header.vrid);
+  if (group.allowedSources !== undefined && !group.allowedSources.some((a) => ipAddressEquals(a, datagram.source))) return drop('unexpected-source', header.vrid);
+  if (context.isOwnAddress(datagram.source)) return drop('own-advert', header.vrid);
+  const mismatch: VrrpMismatch = {
+    interval: header.maxAdvertInterval !== group.advertInterval,
+    addresses: !sameAddressSet(header.addresses, group.addresses),
+  };
+  return { ok: true, advert: { datagram, header, group, checksumVariant, mismatch } };
+}
+
+/** Step 4: version 3 passes; version 2 is CARP or VRRPv2, told apart as in PROTOCOL.md §1.2. */
+function versionCheck(payload: Uint8Array): VrrpDropReason | undefined {
+  const version = (payload[0] as number) >> 4;
+  if (version === VRRP_VERSION) return undefined;
+  if (version !== 2) return 'bad-version';
+  const kind = classifyProtocol112(payload);
+  // Anything of version 2 that is not CARP-shaped is VRRPv2's (even when too short to be a good one).
+  return kind === 'carp' || kind === 'carp-oversized' ? 'carp' : 'vrrp-v2';
+}
+
+function sameAddressSet(a: readonly IpAddress[], b: readonly IpAddress[]): boolean {
+  const contains = (list: readonly IpAddress[], x: IpAddress): boolean => list.some((y) => ipAddressEquals(x, y));
+  return a.every((x) => contains(b, x)) && b.every((x) => contains(a, x));
+}

@@ -1,0 +1,155 @@
+/**
+ * The VRRPv3 election on a simulated LAN (test/helpers/vrrp-lan.ts), over random groups of 2–5
+ * routers (priorities including owners and ties, mixed advert intervals) and random faults
+ * (crashes, clean shutdowns with their priority-0 advert, restarts, link flaps, demotions, loss
+ * of up to 30 % of deliveries). Once the network has been quiet (no loss, every link up) for a
+ * few Master_Down_Intervals:
+ * - exactly one live router is MASTER and it alone holds the addresses;
+ * - with preemption it has the highest effective priority among the live routers, and is the
+ *   one with the highest (priority, primary address) when that priority is unique. With several
+ *   routers at the top priority RFC 5798 does not pick by address: a BACKUP follows a MASTER of
+ *   equal priority (§6.4.2 (445)), and only two MASTERs compare addresses (§6.4.3 (735)), so
+ *   whichever of them got there first stays;
+ * - nothing changes for two more Master_Down_Intervals;
+ * - when that master then stops cleanly, a backup takes over within Skew_Time (checkHandover).
+ * Throughout, the LAN asserts that MASTER is only entered with an advert and that addresses are
+ * held exactly while MASTER.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { compareVrrpOffers } from '../../src/fsm/vrrp-election.ts';
+import { centisToMicros, masterDownIntervalMicros, skewTimeMicros } from '../../src/fsm/vrrp-intervals.ts';
+import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { seededRandom } from '../../src/sim/random.ts';
+import { VirtualClock } from '../../src/sim/virtual-clock.ts';
+import { VrrpLan, DEFAULT_LAN_OPTIONS } from '../helpers/vrrp-lan.ts';
+import { makeVrrpConfig } from '../helpers/vrrp-scenario.ts';
+
+const SECOND = 1_000_000;
+const FAULT_WINDOW = 20 * SECOND;
+const MAX_DELAY = DEFAULT_LAN_OPTIONS.maxDelayMicros;
+
+type Fault =
+  | { kind: 'crash' | 'shutdown' | 'restart' | 'link-down' | 'link-up'; node: number; at: number }
+  | { kind: 'demote'; node: number; demotion: number; at: number }
+  | { kind: 'loss'; rate: number; at: number };
+
+const at = fc.integer({ min: 0, max: FAULT_WINDOW });
+const faultArb: fc.Arbitrary<Fault> = fc.oneof(
+  fc.record({ kind: fc.constantFrom('crash' as const, 'shutdown' as const, 'restart' as const, 'link-down' as const, 'link-up' as const), node: fc.nat(4), at }),
+  fc.record({ kind: fc.constant('demote' as const), node: fc.nat(4), demotion: fc.constantFrom(0, 0, 1, 10, 60, 255), at }),
+  fc.record({ kind: fc.constant('loss' as const), rate: fc.constantFrom(0, 0.1, 0.3), at }),
+);
+const routerArb = fc.record({
+  priority: fc.constantFrom(1, 50, 100, 100, 150, 200, 254, 255),
+  intervalCentis: fc.constantFrom(20, 50, 100),
+  startAt: fc.integer({ min: 0, max: 3 * SECOND }),
+});
+const scenarioArb = fc.record({
+  routers: fc.array(routerArb, { minLength: 2, maxLength: 5 }),
+  // Distinct last octets, in random order, so the tie rule meets every ordering.
+  octets: fc.uniqueArray(fc.integer({ min: 1, max: 254 }), { minLength: 5, maxLength: 5 }),
+  preempt: fc.boolean(),
+  faults: fc.array(faultArb, { maxLength: 12 }),
+  seed: fc.nat(),
+});
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
+
+function runScenario(scenario: Scenario): void {
+  const clock = new VirtualClock();
+  const lan = new VrrpLan(clock, seededRandom(scenario.seed));
+  const names = scenario.routers.map((router, i) => {
+    const name = `r${i}`;
+    const address = `192.0.2.${scenario.octets[i] ?? i + 1}`;
+    lan.add(name, makeVrrpConfig({ priority: router.priority, advertIntervalCentis: router.intervalCentis, preempt: scenario.preempt, primaryAddress: parseIpAddress(address) }));
+    return name;
+  });
+  const pick = (index: number) => names[index % names.length] as string;
+  const timeline = [
+    ...scenario.routers.map((router, i) => ({ at: router.startAt, run: () => lan.start(pick(i)) })),
+    ...scenario.faults.map((fault) => ({ at: fault.at, run: () => applyFault(lan, pick, fault) })),
+  ].sort((a, b) => a.at - b.at);
+  for (const entry of timeline) {
+    clock.advanceTo(entry.at);
+    entry.run();
+  }
+
+  // Quiet from here: no loss, every running router's link up.
+  clock.advanceTo(FAULT_WINDOW + 1);
+  lan.setLossRate(0);
+  for (const name of names) lan.setLink(name, true);
+  const longest = Math.max(...names.map((n) => masterDownIntervalMicros(1, lan.config(n).advertIntervalCentis)));
+  const slowest = Math.max(...names.map((n) => centisToMicros(lan.config(n).advertIntervalCentis)));
+  clock.advanceBy(3 * longest + slowest);
+
+  const live = lan.live();
+  const masters = lan.masters();
+  if (live.length === 0) {
+    assert.deepEqual(masters, []);
+    return;
+  }
+  assert.equal(masters.length, 1, `expected one master among ${JSON.stringify(live)}, got ${JSON.stringify(masters)}`);
+  assert.deepEqual(lan.holders(), masters, 'only the master holds the addresses');
+  const master = masters[0] as string;
+  if (scenario.preempt) {
+    const top = Math.max(...live.map((n) => lan.priority(n)));
+    assert.equal(lan.priority(master), top, `${master} has the highest live priority ${top}`);
+    const atTop = live.filter((n) => lan.priority(n) === top);
+    if (atTop.length === 1) {
+      const best = [...live].sort((a, b) => compareVrrpOffers(offer(lan, a), offer(lan, b)))[0];
+      assert.equal(master, best, 'the best (priority, primary address) is master');
+    }
+  }
+  const before = lan.transitionCounts();
+  clock.advanceBy(2 * longest);
+  assert.deepEqual(lan.transitionCounts(), before, 'no transitions once converged');
+  assert.deepEqual(lan.masters(), masters, 'the same master');
+  checkHandover(lan, master, scenario.preempt);
+}
+
+/**
+ * The master stops cleanly: its priority-0 advert makes the backups take over after their
+ * Skew_Time (< one interval), not Master_Down_Interval (> three). With preemption the highest
+ * remaining priority ends up master; without, a backup whose priority is within the delivery
+ * jitter of the best one's skew may get there first and keep it, so only "one master" holds.
+ */
+function checkHandover(lan: VrrpLan, master: string, preempt: boolean): void {
+  const interval = lan.config(master).advertIntervalCentis;
+  lan.shutdown(master);
+  const rest = lan.live();
+  if (rest.length === 0) return;
+  lan.advanceBy(skewTimeMicros(1, interval) + MAX_DELAY + 1);
+  assert.ok(lan.masters().length >= 1, `a backup took over within Skew_Time of ${master}'s priority-0 advert`);
+  lan.advanceBy(Math.max(...rest.map((n) => centisToMicros(lan.config(n).advertIntervalCentis))) + MAX_DELAY + 1);
+  const masters = lan.masters();
+  assert.equal(masters.length, 1, `one master after ${master} stopped, got ${JSON.stringify(masters)}`);
+  if (preempt) assert.equal(lan.priority(masters[0] as string), Math.max(...rest.map((n) => lan.priority(n))), 'the highest remaining priority took over');
+}
+
+function offer(lan: VrrpLan, name: string) {
+  return { priority: lan.priority(name), address: lan.config(name).primaryAddress };
+}
+
+function applyFault(lan: VrrpLan, pick: (index: number) => string, fault: Fault): void {
+  switch (fault.kind) {
+    case 'crash':
+      return lan.crash(pick(fault.node));
+    case 'shutdown':
+      return lan.shutdown(pick(fault.node));
+    case 'restart':
+      return lan.start(pick(fault.node));
+    case 'link-down':
+      return lan.setLink(pick(fault.node), false);
+    case 'link-up':
+      return lan.setLink(pick(fault.node), true);
+    case 'demote':
+      return lan.setDemotion(pick(fault.node), fault.demotion);
+    case 'loss':
+      return lan.setLossRate(fault.rate);
+  }
+}
+
+test('property: after a quiet period one live router is master, with preemption the best; then stable', () => {
+  fc.assert(fc.property(scenarioArb, runScenario), { numRuns: 100 });
+});
