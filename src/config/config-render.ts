@@ -66,6 +66,8 @@ export function describePassphrase(source: PassphraseSource): string {
       return source.path;
     case 'env':
       return source.variable;
+    case 'none':
+      return '<none: VRRPv3 has no authentication>';
   }
 }
 

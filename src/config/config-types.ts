@@ -6,6 +6,7 @@
 import type { IpAddress } from '../protocol/ip-address.ts';
 import type { MasterDownFormula } from '../fsm/intervals.ts';
 import type { ReplayMode } from '../protocol/replay-guard.ts';
+import type { VrrpChecksumMode } from '../protocol/vrrp-checksum.ts';
 
 /** Log levels. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -14,7 +15,9 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type PassphraseSource =
   | { readonly kind: 'inline'; readonly value: string }
   | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'env'; readonly variable: string };
+  | { readonly kind: 'env'; readonly variable: string }
+  /** A VRRPv3 group: VRRPv3 has no authentication (RFC 5798 §9), so there is nothing to read. */
+  | { readonly kind: 'none' };
 
 /** A virtual address; without a prefix the parent subnet's prefix is used (else /32, /128). */
 export interface VirtualAddressConfig {
@@ -70,8 +73,31 @@ export type HealthCheckConfig =
   | (HealthCheckCommon & { readonly kind: 'tcp'; readonly host: string; readonly port: number })
   | (HealthCheckCommon & { readonly kind: 'http'; readonly url: string; readonly expectStatus: readonly number[] });
 
-/** One CARP group (virtual host). */
+/** The protocol of a group: CARP (the default) or VRRPv3 (RFC 5798 / RFC 9568). */
+export type GroupProtocol = 'carp' | 'vrrp';
+
+/**
+ * The VRRPv3 settings of a `protocol: vrrp` group. CARP's advbase, advskew, passphrase and
+ * replay do not apply to it; preempt, peers (keepalived's unicast_peer), scripts, checks and the
+ * rest of GroupConfig do. The vhid is the VRID.
+ */
+export interface VrrpGroupConfig {
+  /** 1..255, default 100; 255 only for the address owner (the addresses are its own). */
+  readonly priority: number;
+  /** Advertisement interval in centiseconds, 1..4095 (advert_interval 0.01..40.95 s, default 1 s). */
+  readonly advertIntervalCentis: number;
+  /** RFC 5798 Accept_Mode: a master that is not the owner accepts packets for the addresses (default false). */
+  readonly acceptMode: boolean;
+  /** Which IPv4 checksum variants are accepted on receive (vrrp-checksum.ts; default compatible). */
+  readonly checksumMode: VrrpChecksumMode;
+}
+
+/** One CARP or VRRPv3 group (virtual host / virtual router). */
 export interface GroupConfig {
+  /** Absent means 'carp'. */
+  readonly protocol?: GroupProtocol;
+  /** Present exactly when protocol is 'vrrp'. */
+  readonly vrrp?: VrrpGroupConfig;
   /** Unique name, default `<interface>/vhid<vhid>`; used by carpctl, status and metrics. */
   readonly name: string;
   readonly interface: string;

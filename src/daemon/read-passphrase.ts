@@ -11,6 +11,8 @@ import type { Logger } from '../ports/logger.ts';
 /** Returns the 20-byte key; throws an Error with a message naming the source. */
 export function readCarpKey(source: PassphraseSource, logger: Logger): Uint8Array {
   if (source.kind === 'inline') return carpKeyFromPassphrase(source.value);
+  // A VRRPv3 group has no key; a CARP group never has kind 'none' (the config requires a source).
+  if (source.kind === 'none') throw new Error('this group has no passphrase (VRRPv3 is not authenticated)');
   if (source.kind === 'env') {
     const value = process.env[source.variable];
     if (value === undefined || value === '') throw new Error(`passphrase_env ${source.variable}: the variable is not set`);

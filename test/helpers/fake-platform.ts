@@ -148,6 +148,7 @@ export class FakePlatform implements DaemonPlatform {
 
   readKey(source: PassphraseSource, _logger: Logger): Uint8Array {
     if (source.kind === 'inline') return carpKeyFromPassphrase(source.value);
+    if (source.kind === 'none') throw new Error('this group has no passphrase (VRRPv3 is not authenticated)');
     if (source.kind === 'env') {
       const value = this.env.get(source.variable);
       if (value === undefined) throw new Error(`passphrase_env ${source.variable}: the variable is not set`);
