@@ -10,9 +10,10 @@
 // name src/ paths): scripts/package.mjs builds into its staging tree that way, so packaging
 // never replaces the dist/ that running tests and daemons use.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -21,7 +22,7 @@ const outdir = flags.outdir === undefined ? join(root, 'dist') : resolve(flags.o
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { carpd: 'src/cli/carpd.ts', carpctl: 'src/cli/carpctl.ts' },
+  entryPoints: { carpd: 'src/cli/carpd.ts', carpctl: 'src/cli/carpctl.ts', 'code-cache': 'src/cli/code-cache.ts' },
   outdir,
   bundle: true,
   splitting: true,
@@ -42,6 +43,32 @@ const result = await build({
 // What each output holds and imports (statically or on first use): test/cli/entry-points.test.ts
 // checks from it that `carpd --version` and carpctl load no daemon code.
 writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+// The daemon command once more, as one CommonJS file with V8's code cache beside it
+// (src/cli/code-cache.ts): ES modules are compiled from source at every start in Node 20, and
+// this is the code every daemon start compiles (exec → BACKUP).
+const daemonFile = join(outdir, 'daemon-command.cjs');
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/daemon-command.ts'],
+  outfile: daemonFile,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: flags['no-maps'] === true ? false : 'linked',
+  minifySyntax: true,
+  minifyWhitespace: true,
+  external: ['*.node'],
+  // import.meta does not exist in CommonJS: the same values from the file's own path.
+  define: { 'import.meta.url': '__carpdModuleUrl', 'import.meta.dirname': '__dirname' },
+  banner: { js: "const __carpdModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
+const cacheBytes = execFileSync(
+  process.execPath,
+  ['--input-type=module', '-e', 'const { writeCodeCache } = await import(process.argv[1]); process.stdout.write(String(writeCodeCache(process.argv[2])));', pathToFileURL(join(outdir, 'code-cache.js')).href, daemonFile],
+  { encoding: 'utf8' },
+);
 const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
 const shown = relative(root, outdir).startsWith('..') ? outdir : relative(root, outdir);
-process.stdout.write(`built ${outputs.length} files into ${shown}/\n`);
+process.stdout.write(`built ${outputs.length} files and daemon-command.cjs (code cache ${Math.round(Number(cacheBytes) / 1024)} KiB) into ${shown}/\n`);

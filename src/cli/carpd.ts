@@ -23,6 +23,20 @@ options:
   -V, --version  print the version
 `;
 
+/**
+ * The daemon command's code. Run from the build, it is dist/daemon-command.cjs compiled with V8's
+ * code cache (code-cache.ts: it spares most of the compile at every start); from the sources, or
+ * when that file is missing, the module itself.
+ */
+async function daemonCommand(): Promise<typeof import('./daemon-command.ts')> {
+  if (import.meta.url.endsWith('.js')) {
+    const [{ existsSync }, { join }] = await Promise.all([import('node:fs'), import('node:path')]);
+    const file = join(import.meta.dirname, 'daemon-command.cjs');
+    if (existsSync(file)) return (await import('./code-cache.ts')).loadWithCodeCache<typeof import('./daemon-command.ts')>(file).exports;
+  }
+  return import('./daemon-command.ts');
+}
+
 /** Runs carpd with the given arguments (without "node" and the script path). */
 export async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -45,11 +59,11 @@ export async function main(args: string[]): Promise<number> {
       case 'demo':
         return await (await import('./demo.ts')).runDemo(rest);
       case 'ucarp':
-        return await (await import('./daemon-command.ts')).runUcarpCommand(rest);
+        return await (await daemonCommand()).runUcarpCommand(rest);
       case 'cleanup':
-        return await (await import('./daemon-command.ts')).runCleanupCommand(rest);
+        return await (await daemonCommand()).runCleanupCommand(rest);
       case '--help-daemon':
-        return await (await import('./daemon-command.ts')).runDaemonCommand(['--help']);
+        return await (await daemonCommand()).runDaemonCommand(['--help']);
       case '-h':
       case '--help':
       case 'help':
@@ -63,7 +77,7 @@ export async function main(args: string[]): Promise<number> {
         process.stderr.write(USAGE);
         return 2;
       default:
-        if (command.startsWith('-')) return await (await import('./daemon-command.ts')).runDaemonCommand(args);
+        if (command.startsWith('-')) return await (await daemonCommand()).runDaemonCommand(args);
         process.stderr.write(`carpd: unknown command ${JSON.stringify(command)}; see carpd --help\n`);
         return 2;
     }

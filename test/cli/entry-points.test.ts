@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CARPD_VERSION } from '../../src/version.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -50,6 +51,24 @@ test('lazy entry points: --version, --help and carpctl load no daemon, inspect, 
     const heavy = inputs.filter((f) => /src\/(daemon|demo|config|engine|linux|sim|protocol)\/|src\/cli\/(inspect|daemon-command|demo)\.ts|node_modules\/(yaml|zod)/.test(f));
     assert.deepEqual(heavy, [], `${output} loads at start: ${heavy.join(', ')}`);
   }
+});
+
+test('the daemon command is built once more as CommonJS with a V8 code cache that this Node accepts', { skip }, () => {
+  // In a child process: loading it here would compile half a megabyte into the test runner.
+  const script = [
+    "const { loadWithCodeCache } = await import(process.argv[1]);",
+    "const loaded = loadWithCodeCache(process.argv[2]);",
+    "process.stdout.write(JSON.stringify({ cache: loaded.cache, exports: Object.keys(loaded.exports).sort() }));",
+  ].join('\n');
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(join(ROOT, 'dist', 'code-cache.js')).href, join(ROOT, 'dist', 'daemon-command.cjs')], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as { cache: string; exports: string[] };
+  assert.equal(result.cache, 'used', 'V8 took the cache: the source, its version and its flags match');
+  for (const name of ['runCleanupCommand', 'runDaemonCommand', 'runUcarpCommand']) assert.ok(result.exports.includes(name), name);
+  // bin/carpd's daemon path runs from it (carpd.ts loads it when it exists beside carpd.js).
+  const help = spawnSync(process.execPath, [join(ROOT, 'bin', 'carpd'), '--help-daemon'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /--vhid/);
 });
 
 test('a closed pipe ends the output quietly: carpd inspect FILE | head -1, exit 0, nothing on stderr', { skip }, () => {

@@ -134,6 +134,8 @@ test('the package holds the program, units, sample config, docs and man pages, a
     'usr/lib/carpd/bin/carpctl',
     'usr/lib/carpd/dist/carpd.js',
     'usr/lib/carpd/dist/carpctl.js',
+    'usr/lib/carpd/dist/daemon-command.cjs',
+    'usr/lib/carpd/dist/daemon-command.cjs.cache',
     'usr/lib/carpd/build/Release/carp_socket.node',
     'usr/lib/carpd/build/Release/carpd-guard',
     'usr/lib/carpd/package.json',
