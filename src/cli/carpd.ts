@@ -16,7 +16,8 @@ const USAGE = `usage: carpd --config FILE [--control PATH] [--metrics ADDR:PORT]
 commands:
   inspect [--pass SECRET] [--addr IP ...] (--hex HEX | FILE.pcap)
                  decode and verify captured CARP advertisements (one JSON object per packet)
-  demo           run a live 3-node failover demo on a simulated LAN (about 20 s)
+  demo [--sim]   run a live 3-node failover demo: real daemons in network namespaces as
+                 root, else (or with --sim) on a simulated LAN (about 20 s)
 
 options:
   -h, --help     show this help

@@ -44,6 +44,12 @@ test('carpd --version prints the package version; package.json agrees', { skip }
   assert.equal((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version, CARPD_VERSION);
 });
 
+test('carpd --help says what the demo really runs (namespaces as root, else the simulated LAN)', { skip }, () => {
+  const result = spawnSync(process.execPath, [join(ROOT, 'bin', 'carpd'), '--help'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /demo \[--sim\]\s+run a live 3-node failover demo: real daemons in network namespaces as\s+root, else \(or with --sim\) on a simulated LAN/);
+});
+
 test('lazy entry points: --version, --help and carpctl load no daemon, inspect, demo or config code', { skip }, () => {
   const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'meta.json'), 'utf8')) as Meta;
   for (const output of ['dist/carpd.js', 'dist/carpctl.js']) {
