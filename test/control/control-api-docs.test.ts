@@ -88,6 +88,14 @@ describe('docs/control-api.md against a real Daemon', () => {
     await rig.daemon.start();
     server = await ControlServer.listen(socket, rig.daemon, silentLogger);
     stream = streamEvents(socket, (event) => streamed.push(event as ControlEvent), stopStream.signal);
+    // The subscription takes real I/O while the rig's clock is virtual: wait until it streams
+    // (a demotion and its undo are events) before anything happens that the test looks for.
+    for (let i = 0; i < 200 && streamed.length === 0; i++) {
+      await rig.daemon.demote('web', 1);
+      await rig.daemon.promote('web', 1);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.ok(streamed.length > 0, 'the event stream is subscribed');
     // A better master on the segment, so status has a master and a heard node, and a transition has a peer.
     const peer = simPeer(rig, { address: '198.51.100.2', advskew: 0 });
     peer.start();
