@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util';
 import { Lab, type LabHost, type LabProcess } from '../src/lab/lab.ts';
 import { parsePingOutput } from '../src/lab/ping.ts';
 import { groupFlags, holds, phaseOf, startCarpd, transitions, waitForPhase, type CarpdNode } from '../test/integration/carpd-in-lab.ts';
-import { parseIpMonitorLine } from './ip-monitor-line.ts';
+import { parseIpMonitorLine } from '../src/lab/ip-monitor-line.ts';
 import { describeMachine, machineLine } from './machine-description.ts';
 import { summarize, type Summary } from './summary-statistics.ts';
 

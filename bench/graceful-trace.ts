@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab } from '../src/lab/lab.ts';
 import { groupFlags, startCarpd, stopCarpd, transitions, waitForPhase, type CarpdNode } from '../test/integration/carpd-in-lab.ts';
-import { parseIpMonitorLine } from './ip-monitor-line.ts';
+import { parseIpMonitorLine } from '../src/lab/ip-monitor-line.ts';
 import { describeMachine, machineLine } from './machine-description.ts';
 import { summarize } from './summary-statistics.ts';
 
