@@ -9,6 +9,7 @@ const USAGE = `usage: carpd --config FILE [--control PATH] [--metrics ADDR:PORT]
        carpd --check --config FILE                                      validate and print the normalised config
        carpd --init                                                     print a commented starter config
        carpd --interface IF --vhid N (--pass S | --passfile F) --addr IP[/PREFIX] ...   one group from flags (carpd --help-daemon)
+       carpd --protocol vrrp --interface IF --vrid N --addr IP[/PREFIX] ...            one VRRPv3 group from flags
        carpd ucarp <ucarp's own flags>                                  ucarp 1.5.2's command line, verbatim
        carpd cleanup (--config FILE | <flags> | ucarp <flags>)          remove what an unclean stop left (ExecStopPost)
        carpd <command> [options]

@@ -5,10 +5,12 @@
  * at most 19 bytes); checks across groups live in config-file.ts.
  */
 import { CARP_MAX_PASSPHRASE_BYTES } from '../protocol/carp-key.ts';
-import { isMulticast, tryParseIpAddress, type IpAddress } from '../protocol/ip-address.ts';
-import { CONFIG_DEFAULTS, type GroupConfig, type HealthCheckConfig, type PassphraseSource, type TrackedInterfaceConfig, type VirtualAddressConfig } from './config-types.ts';
+import { isMulticast, tryParseIpAddress, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
+import { CONFIG_DEFAULTS, type GroupConfig, type GroupProtocol, type HealthCheckConfig, type PassphraseSource, type TrackedInterfaceConfig, type VirtualAddressConfig, type VrrpGroupConfig } from './config-types.ts';
 import { configProblem, type ConfigErrorCode, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { RANGES, type RawCheck, type RawGroup } from './config-schema.ts';
+import { aliasConflictDetail, FILE_NAMES } from './protocol-keys.ts';
+import { advertIntervalCentis, mixedFamily, mixedFamilyDetail, VRRP_INERT_CARP_SETTINGS, vrrpDefaultName, vrrpDefaultVirtualInterface, vrrpFamily, type CarpSettings } from './vrrp-settings.ts';
 
 /** Where problems go while building. */
 export interface ProblemSink {
@@ -25,33 +27,31 @@ export const MAX_INTERFACE_NAME_BYTES = 15;
 /** The three ways to give a passphrase; a group has exactly one. */
 export const PASSPHRASE_KEYS = ['passphrase', 'passphrase_file', 'passphrase_env'] as const;
 
-/** Builds a group, or undefined after adding errors to the sink. `own` is the group without defaults merged, for warnings. */
+/**
+ * Builds a group, or undefined after adding errors to the sink. `own` is the group without
+ * defaults merged, for warnings. `raw` has no keys of the other protocol (config-file.ts has
+ * reported a group's own ones and left out those from `defaults`).
+ */
 export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: number, env: Record<string, string | undefined>, sink: ProblemSink): GroupConfig | undefined {
   const before = sink.errors.length;
   const at = (...rest: PathSegment[]): PathSegment[] => ['groups', index, ...rest];
   const error = (code: ConfigErrorCode, path: PathSegment[], detail: string) => sink.errors.push(configProblem(code, path, detail));
+  const protocol = raw.protocol ?? 'carp';
   checkInterfaceName(raw.interface, at('interface'), sink);
+  const vhid = groupId(raw, protocol, at, sink) ?? 0;
   const addresses = buildAddresses(raw.addresses, at('addresses'), sink);
-  const passphrase = buildPassphrase(raw, at(), env, sink);
-  const advbase = raw.advbase ?? CONFIG_DEFAULTS.advbase;
-  const advskew = raw.advskew ?? CONFIG_DEFAULTS.advskew;
-  // ucarp refuses 0/0 and OpenBSD would advertise every 1/256 s (PROTOCOL.md §3).
-  if (advbase === 0 && advskew === 0) error('CARPD_CONFIG_ADVBASE_ZERO', at('advbase'), 'advbase 0 needs advskew 1..254 (0 with 0 would advertise 256 times a second)');
+  if (protocol === 'vrrp') checkOneFamily(raw.addresses, at('addresses'), sink);
+  const family = vrrpFamily(addresses);
+  const carp = protocol === 'carp' ? buildCarpSettings(raw, at, env, sink) : VRRP_INERT_CARP_SETTINGS;
   const sourceAddress = raw.source_address === undefined ? undefined : parseAddressAt(raw.source_address, at('source_address'), sink);
   if (sourceAddress !== undefined && addresses.length > 0 && !addresses.some((a) => a.address.family === sourceAddress.family)) {
     error('CARPD_CONFIG_SOURCE_FAMILY', at('source_address'), `${sourceAddress.text} is IPv${sourceAddress.family} but the group has no IPv${sourceAddress.family} address`);
   }
-  const peers = (raw.peers ?? []).map((text, i) => parseAddressAt(text, at('peers', i), sink, 'peer'));
-  const peerFamilies = new Set(peers.filter((p): p is IpAddress => p !== undefined).map((p) => p.family));
-  if (peers.length > 0 && peers.every((p) => p !== undefined)) {
-    addresses.forEach((a, i) => {
-      if (!peerFamilies.has(a.address.family)) error('CARPD_CONFIG_PEER_FAMILY', at('addresses', i), `${a.address.text} is IPv${a.address.family} but every peer is IPv${a.address.family === 4 ? 6 : 4}; add an IPv${a.address.family} peer`);
-    });
-  }
+  const peers = buildPeers(raw, addresses, at, sink);
   const vmac = raw.vmac ?? CONFIG_DEFAULTS.vmac;
-  const virtualInterface = raw.virtual_interface ?? `carp${raw.vhid}`;
+  const virtualInterface = raw.virtual_interface ?? (protocol === 'vrrp' ? vrrpDefaultVirtualInterface(vhid, family) : `carp${vhid}`);
   if (vmac || raw.virtual_interface !== undefined) checkInterfaceName(virtualInterface, at('virtual_interface'), sink);
-  const name = raw.name ?? `${raw.interface}/vhid${raw.vhid}`;
+  const name = raw.name ?? (protocol === 'vrrp' ? vrrpDefaultName(raw.interface, vhid, family) : `${raw.interface}/vhid${vhid}`);
   checkName(name, at('name'), sink);
   const scripts = raw.scripts ?? {};
   for (const key of ['master', 'backup'] as const) {
@@ -60,25 +60,21 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
   }
   const track = buildTrack(raw, at, sink);
   if (raw.sync_set !== undefined) checkName(raw.sync_set, at('sync_set'), sink);
-  warnUnused(raw, own, at, sink);
-  if (sink.errors.length > before || passphrase === undefined) return undefined;
+  warnUnused(raw, own, family, at, sink);
+  if (sink.errors.length > before || carp === undefined) return undefined;
   return {
+    ...(protocol === 'vrrp' ? { protocol, vrrp: buildVrrpSettings(raw) } : {}),
     name,
     interface: raw.interface,
-    vhid: raw.vhid,
+    vhid,
     addresses,
-    passphrase,
-    advbase,
-    advskew,
-    preempt: raw.preempt ?? CONFIG_DEFAULTS.preempt,
-    masterDown: raw.master_down ?? CONFIG_DEFAULTS.masterDown,
-    deadRatio: raw.dead_ratio ?? CONFIG_DEFAULTS.deadRatio,
+    ...carp,
+    preempt: raw.preempt ?? (protocol === 'vrrp' ? CONFIG_DEFAULTS.vrrp.preempt : CONFIG_DEFAULTS.preempt),
     ...(sourceAddress === undefined ? {} : { sourceAddress }),
     vmac,
     // ucarp drop-in mode sets false (ucarp-flags.ts); from YAML it is opt-out.
     manageAddresses: raw.manage_addresses ?? true,
     virtualInterface,
-    replay: { mode: raw.replay?.mode ?? CONFIG_DEFAULTS.replayMode, windowSeconds: raw.replay?.window_seconds ?? CONFIG_DEFAULTS.replayWindowSeconds },
     scripts: {
       ...(scripts.master === undefined ? {} : { master: scripts.master }),
       ...(scripts.backup === undefined ? {} : { backup: scripts.backup }),
@@ -88,13 +84,75 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
       neutral: scripts.neutral ?? false,
     },
     announce: { intervalSeconds: raw.announce?.interval_seconds ?? CONFIG_DEFAULTS.announceIntervalSeconds, router: raw.announce?.router ?? false },
-    peers: peers.filter((p): p is IpAddress => p !== undefined),
+    peers,
     unicastTtl: raw.unicast_ttl ?? CONFIG_DEFAULTS.unicastTtl,
     track,
     ...(raw.sync_set === undefined ? {} : { syncSet: raw.sync_set }),
-    ...(raw.key_change_window === undefined ? {} : { keyChangeWindowSeconds: raw.key_change_window }),
     ...(raw.preempt_delay === undefined ? {} : { preemptDelaySeconds: raw.preempt_delay }),
   };
+}
+
+/** A VRRP group's addresses are of one family (mixedFamilyDetail says why). */
+function checkOneFamily(texts: readonly string[], path: PathSegment[], sink: ProblemSink): void {
+  const mixed = mixedFamily(texts.map((text) => tryParseIpAddress(text.split('/', 1)[0] ?? '')));
+  if (mixed !== undefined) sink.errors.push(configProblem('CARPD_CONFIG_VRRP_FAMILY', [...path, mixed.index], mixedFamilyDetail(mixed.first, mixed.other)));
+}
+
+/** The two names of a group's id: CARP's vhid, and VRRP's VRID (the same field). */
+export const ID_KEYS = ['vhid', 'vrid'] as const;
+
+/** The vhid (VRRP: the VRID, written `vhid` or `vrid`), or undefined after an error. */
+function groupId(raw: RawGroup, protocol: GroupProtocol, at: (...rest: PathSegment[]) => PathSegment[], sink: ProblemSink): number | undefined {
+  if (raw.vhid !== undefined && raw.vrid !== undefined) {
+    sink.errors.push(configProblem('CARPD_CONFIG_ALIAS_CONFLICT', at('vrid'), aliasConflictDetail(FILE_NAMES)));
+    return undefined;
+  }
+  const id = raw.vhid ?? raw.vrid;
+  if (id === undefined) sink.errors.push(configProblem('CARPD_CONFIG_REQUIRED', at('vhid'), `is required (a number${protocol === 'vrrp' ? '; vrid is the same key' : ''})`));
+  return id;
+}
+
+/** The CARP-only fields: passphrase, timing, replay; undefined after an error in the passphrase. */
+function buildCarpSettings(raw: RawGroup, at: (...rest: PathSegment[]) => PathSegment[], env: Record<string, string | undefined>, sink: ProblemSink): CarpSettings | undefined {
+  const passphrase = buildPassphrase(raw, at(), env, sink);
+  const advbase = raw.advbase ?? CONFIG_DEFAULTS.advbase;
+  const advskew = raw.advskew ?? CONFIG_DEFAULTS.advskew;
+  // ucarp refuses 0/0 and OpenBSD would advertise every 1/256 s (PROTOCOL.md §3).
+  if (advbase === 0 && advskew === 0) sink.errors.push(configProblem('CARPD_CONFIG_ADVBASE_ZERO', at('advbase'), 'advbase 0 needs advskew 1..254 (0 with 0 would advertise 256 times a second)'));
+  if (passphrase === undefined) return undefined;
+  return {
+    passphrase,
+    advbase,
+    advskew,
+    masterDown: raw.master_down ?? CONFIG_DEFAULTS.masterDown,
+    deadRatio: raw.dead_ratio ?? CONFIG_DEFAULTS.deadRatio,
+    replay: { mode: raw.replay?.mode ?? CONFIG_DEFAULTS.replayMode, windowSeconds: raw.replay?.window_seconds ?? CONFIG_DEFAULTS.replayWindowSeconds },
+    ...(raw.key_change_window === undefined ? {} : { keyChangeWindowSeconds: raw.key_change_window }),
+  };
+}
+
+/** The VRRPv3 block of a `protocol: vrrp` group, defaults filled in (the schema checked the values). */
+function buildVrrpSettings(raw: RawGroup): VrrpGroupConfig {
+  const d = CONFIG_DEFAULTS.vrrp;
+  return {
+    priority: raw.priority ?? d.priority,
+    advertIntervalCentis: raw.advert_interval === undefined ? d.advertIntervalCentis : advertIntervalCentis(raw.advert_interval),
+    acceptMode: raw.accept_mode ?? d.acceptMode,
+    checksumMode: raw.checksum_mode ?? d.checksumMode,
+  };
+}
+
+/** Unicast peers; every address family of the group needs one. */
+function buildPeers(raw: RawGroup, addresses: readonly VirtualAddressConfig[], at: (...rest: PathSegment[]) => PathSegment[], sink: ProblemSink): IpAddress[] {
+  const peers = (raw.peers ?? []).map((text, i) => parseAddressAt(text, at('peers', i), sink, 'peer'));
+  const valid = peers.filter((p): p is IpAddress => p !== undefined);
+  const peerFamilies = new Set(valid.map((p) => p.family));
+  if (peers.length > 0 && valid.length === peers.length) {
+    addresses.forEach((a, i) => {
+      if (!peerFamilies.has(a.address.family)) sink.errors.push(configProblem('CARPD_CONFIG_PEER_FAMILY', at('addresses', i), `${a.address.text} is IPv${a.address.family} but every peer is IPv${a.address.family === 4 ? 6 : 4}; add an IPv${a.address.family} peer`));
+    });
+  }
+  return valid;
 }
 
 function buildAddresses(texts: readonly string[], path: PathSegment[], sink: ProblemSink): VirtualAddressConfig[] {
@@ -267,7 +325,7 @@ function checkName(name: string, path: PathSegment[], sink: ProblemSink): void {
   else if (/[\s\x00-\x1f\x7f"]/.test(name)) sink.errors.push(configProblem('CARPD_CONFIG_NAME', path, `${JSON.stringify(name)} has spaces, quotes or control characters`));
 }
 
-function warnUnused(raw: RawGroup, own: Record<string, unknown>, at: (...rest: PathSegment[]) => PathSegment[], sink: ProblemSink): void {
+function warnUnused(raw: RawGroup, own: Record<string, unknown>, family: IpFamily, at: (...rest: PathSegment[]) => PathSegment[], sink: ProblemSink): void {
   const warn = (path: PathSegment[], detail: string) => sink.warnings.push(configProblem('CARPD_CONFIG_UNUSED_SETTING', path, detail));
   const ownScripts = (own['scripts'] ?? {}) as Record<string, unknown>;
   if (own['dead_ratio'] !== undefined && raw.master_down !== 'ucarp') warn(at('dead_ratio'), 'has no effect unless master_down is ucarp');
@@ -275,4 +333,8 @@ function warnUnused(raw: RawGroup, own: Record<string, unknown>, at: (...rest: P
   if (raw.scripts?.style !== 'ucarp') {
     if (ownScripts['extra_parameter'] !== undefined) warn(at('scripts', 'extra_parameter'), 'has no effect unless style is ucarp');
   }
+  // RFC 5798 §6.1: the owner accepts packets for its own addresses whatever Accept_Mode says.
+  if (own['accept_mode'] !== undefined && raw.priority === 255) warn(at('accept_mode'), 'has no effect with priority 255: the address owner always accepts packets for its addresses');
+  // IPv6 has one checksum (vrrp-checksum.ts), which strict and compatible both accept.
+  if (own['checksum_mode'] !== undefined && raw.protocol === 'vrrp' && family === 6) warn(at('checksum_mode'), 'has no effect in an IPv6 group: IPv6 has one checksum');
 }

@@ -3,7 +3,9 @@
  * each with a stable code, a path and a line) out. The file's shape is in docs/configuration.md.
  *
  * Order: YAML syntax → shape of the top level and `defaults` (config-schema.ts) → each group
- * with the defaults merged in → its meaning (build-group.ts) → checks across groups. Parsing the
+ * with the defaults merged in, keys of the other protocol (CARP / VRRP) refused from the group
+ * and left out from the defaults (protocol-keys.ts) → its meaning (build-group.ts) → checks
+ * across groups. Parsing the
  * text is pure; loadConfigFile also looks at passphrase files, which the daemon reads again at
  * start.
  */
@@ -13,7 +15,9 @@ import type { CarpdConfig, GroupConfig } from './config-types.ts';
 import { CONFIG_DEFAULTS } from './config-types.ts';
 import { configProblem, formatConfigProblem, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { defaultsSchema, describeInput, groupSchema, topSchema, validate, type RawTop } from './config-schema.ts';
-import { buildGroup, parseHostPort, passphraseProblem, PASSPHRASE_KEYS, type ProblemSink } from './build-group.ts';
+import { buildGroup, ID_KEYS, parseHostPort, passphraseProblem, PASSPHRASE_KEYS, type ProblemSink } from './build-group.ts';
+import { FILE_NAMES, groupProtocol, keysNotFor, notForCode, notForDetail, withoutKeysNotFor } from './protocol-keys.ts';
+import { vrrpFamily } from './vrrp-settings.ts';
 
 export type { ConfigProblem } from './error-codes.ts';
 
@@ -168,6 +172,8 @@ function passphraseFilesOf(value: unknown): PassphraseFileRef[] {
   const refs: PassphraseFileRef[] = [];
   value['groups'].forEach((entry: unknown, index) => {
     if (!isPlainObject(entry)) return;
+    // A VRRP group reads no passphrase: its own passphrase_file is an error, the defaults' is left out.
+    if (groupProtocol(defaults, entry) === 'vrrp') return;
     const file = mergeDefaults(defaults, entry)['passphrase_file'];
     if (typeof file === 'string' && file.startsWith('/')) refs.push({ index, file });
   });
@@ -201,7 +207,7 @@ function buildConfig(value: unknown, env: Record<string, string | undefined>, si
     stateDirectory: topValue.state_directory ?? CONFIG_DEFAULTS.stateDirectory,
     controlSocket: topValue.control_socket ?? CONFIG_DEFAULTS.controlSocket,
     ...(metricsListen === undefined ? {} : { metricsListen }),
-    groups,
+    groups: groups.map((g) => g.config),
   };
 }
 
@@ -225,7 +231,7 @@ function readDefaults(value: unknown, sink: ProblemSink): Record<string, unknown
  * Every group, built; undefined when any has errors. With a broken `defaults` section the groups
  * are not checked at all: their errors would mostly be echoes of it.
  */
-function readGroups(value: unknown, defaults: Record<string, unknown> | undefined, env: Record<string, string | undefined>, sink: ProblemSink): GroupConfig[] | undefined {
+function readGroups(value: unknown, defaults: Record<string, unknown> | undefined, env: Record<string, string | undefined>, sink: ProblemSink): BuiltGroup[] | undefined {
   if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
     sink.errors.push(configProblem('CARPD_CONFIG_NO_GROUPS', ['groups'], 'the file defines no groups; add a list under groups:'));
     return undefined;
@@ -236,22 +242,41 @@ function readGroups(value: unknown, defaults: Record<string, unknown> | undefine
   }
   if (defaults === undefined) return undefined;
   const before = sink.errors.length;
-  const groups: GroupConfig[] = [];
+  const groups: BuiltGroup[] = [];
   value.forEach((entry: unknown, i) => {
     if (!isPlainObject(entry)) {
       sink.errors.push(configProblem('CARPD_CONFIG_TYPE', ['groups', i], `expected a mapping (interface, vhid, ...), got ${describeInput(entry)}`));
       return;
     }
-    const own = expandShorthands(entry);
-    const checked = validate(groupSchema, mergeDefaults(defaults, own), ['groups', i]);
+    const { own, merged } = effectiveGroup(defaults, expandShorthands(entry), i, sink);
+    const checked = validate(groupSchema, merged, ['groups', i]);
     if (!checked.ok) {
       sink.errors.push(...checked.problems);
       return;
     }
     const group = buildGroup(checked.value, own, i, env, sink);
-    if (group !== undefined) groups.push(group);
+    if (group !== undefined) groups.push({ config: group, idKey: own['vrid'] !== undefined ? 'vrid' : 'vhid' });
   });
   return sink.errors.length > before ? undefined : groups;
+}
+
+/** A built group, and the name its id was written under (for the line of an error about it). */
+interface BuiltGroup {
+  readonly config: GroupConfig;
+  readonly idKey: (typeof ID_KEYS)[number];
+}
+
+/**
+ * A group as its protocol sees it: its own keys of the other protocol are errors (and set aside,
+ * so the rest is still checked), the defaults' keys of the other protocol are left out, and the
+ * remaining defaults merged in. With a protocol that is not one, the schema says so.
+ */
+function effectiveGroup(defaults: Record<string, unknown>, own: Record<string, unknown>, index: number, sink: ProblemSink): { own: Record<string, unknown>; merged: Record<string, unknown> } {
+  const protocol = groupProtocol(defaults, own);
+  if (protocol === undefined) return { own, merged: mergeDefaults(defaults, own) };
+  for (const key of keysNotFor(protocol, own)) sink.errors.push(configProblem(notForCode(protocol), ['groups', index, key], notForDetail(key, protocol, FILE_NAMES)));
+  const applicable = withoutKeysNotFor(protocol, own);
+  return { own: applicable, merged: mergeDefaults(withoutKeysNotFor(protocol, defaults), applicable) };
 }
 
 /** `replay: compat` means `replay: {mode: compat}`; a tracked interface may be a plain name. */
@@ -267,11 +292,12 @@ function expandShorthands(group: Record<string, unknown>): Record<string, unknow
 
 /**
  * A group's own keys win over `defaults`. Mappings (scripts, announce, replay, track) merge one
- * level deep; lists replace. A group that names any passphrase source drops the defaults' one.
+ * level deep; lists replace. A group that names any passphrase source drops the defaults' one;
+ * one that gives its id as vhid or vrid drops the defaults' id under either name.
  */
 export function mergeDefaults(defaults: Record<string, unknown>, group: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...defaults };
-  if (PASSPHRASE_KEYS.some((key) => group[key] !== undefined)) for (const key of PASSPHRASE_KEYS) delete out[key];
+  for (const keys of [PASSPHRASE_KEYS, ID_KEYS]) if (keys.some((key) => group[key] !== undefined)) for (const key of keys) delete out[key];
   for (const [key, value] of Object.entries(group)) {
     const base = out[key];
     out[key] = isPlainObject(value) && isPlainObject(base) ? { ...base, ...value } : value;
@@ -279,23 +305,26 @@ export function mergeDefaults(defaults: Record<string, unknown>, group: Record<s
   return out;
 }
 
-function checkAcrossGroups(groups: readonly GroupConfig[], sink: ProblemSink): void {
+function checkAcrossGroups(built: readonly BuiltGroup[], sink: ProblemSink): void {
   const firstSeen = <K>(map: Map<K, number>, key: K, index: number): number | undefined => {
     const first = map.get(key);
     if (first === undefined) map.set(key, index);
     return first;
   };
   const names = new Map<string, number>();
-  const vhids = new Map<string, number>();
+  const ids = new Map<string, number[]>();
   const virtualInterfaces = new Map<string, number>();
   const addresses = new Map<string, number>();
   const syncSets = new Map<string, number[]>();
-  groups.forEach((group, i) => {
+  built.forEach(({ config: group, idKey }, i) => {
     const at = (...rest: PathSegment[]) => ['groups', i, ...rest];
     const name = firstSeen(names, group.name, i);
     if (name !== undefined) sink.errors.push(configProblem('CARPD_CONFIG_DUPLICATE_NAME', at('name'), `${JSON.stringify(group.name)} is also the name of groups[${name}]`));
-    const vhid = firstSeen(vhids, `${group.interface}\u0000${group.vhid}`, i);
-    if (vhid !== undefined) sink.errors.push(configProblem('CARPD_CONFIG_DUPLICATE_VHID', at('vhid'), `vhid ${group.vhid} on ${group.interface} is also used by groups[${vhid}]`));
+    const idKeyOnLink = `${group.interface}\u0000${group.vhid}`;
+    const sharing = ids.get(idKeyOnLink) ?? [];
+    const clash = sharing.map((j) => ({ j, detail: idClash(group, (built[j] as BuiltGroup).config, j) })).find((c) => c.detail !== undefined);
+    if (clash?.detail !== undefined) sink.errors.push(configProblem('CARPD_CONFIG_DUPLICATE_VHID', at(idKey), clash.detail));
+    ids.set(idKeyOnLink, [...sharing, i]);
     if (group.vmac) {
       const vif = firstSeen(virtualInterfaces, group.virtualInterface, i);
       if (vif !== undefined) sink.errors.push(configProblem('CARPD_CONFIG_DUPLICATE_VIRTUAL_INTERFACE', at('virtual_interface'), `${group.virtualInterface} is also the virtual interface of groups[${vif}]; set virtual_interface`));
@@ -309,6 +338,30 @@ function checkAcrossGroups(groups: readonly GroupConfig[], sink: ProblemSink): v
   for (const [set, members] of syncSets) {
     if (members.length === 1) sink.warnings.push(configProblem('CARPD_CONFIG_LONELY_SYNC_SET', ['groups', members[0] as number, 'sync_set'], `${JSON.stringify(set)} has only this group; a sync set ties groups together`));
   }
+}
+
+/**
+ * Why `group` may not have the id of `other` (groups[j]) on the same interface, or undefined.
+ * CARP and VRRP share IP protocol 112 and 224.0.0.18 / ff02::12, and each side reads the other's
+ * adverts under the same id (PROTOCOL.md §7.9): a CARP vhid must differ from every other id on the
+ * link. Two VRRP groups are separate virtual routers when their families differ (RFC 5798 gives
+ * each family its own virtual MAC, 00:00:5e:00:01:VRID and 00:00:5e:00:02:VRID).
+ */
+function idClash(group: GroupConfig, other: GroupConfig, j: number): string | undefined {
+  const mine = group.protocol ?? 'carp';
+  const theirs = other.protocol ?? 'carp';
+  const word = (protocol: string) => (protocol === 'vrrp' ? 'vrid' : 'vhid');
+  const where = `${word(mine)} ${group.vhid} on ${group.interface}`;
+  if (mine === 'carp' && theirs === 'carp') return `${where} is also used by groups[${j}]`;
+  if (mine === 'vrrp' && theirs === 'vrrp') {
+    const family = vrrpFamily(group.addresses);
+    if (family !== vrrpFamily(other.addresses)) return undefined;
+    return `${where} is also used by groups[${j}] for IPv${family}; two VRRP groups share a VRID only when one is IPv4 and the other IPv6`;
+  }
+  return (
+    `${where} is also the ${word(theirs)} of groups[${j}] (protocol ${theirs}); CARP and VRRP share IP protocol 112 and 224.0.0.18, ` +
+    'so ids on one interface must differ to keep their adverts apart'
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

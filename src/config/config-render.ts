@@ -19,24 +19,44 @@ export function renderNormalisedConfig(config: CarpdConfig): string {
   return stringify(doc, { lineWidth: 0 });
 }
 
+/**
+ * One group, in the file's key order. A VRRP group shows its VRRP keys and none of CARP's (which
+ * it may not have); its id as `vrid`.
+ */
 function renderGroup(group: GroupConfig): Record<string, unknown> {
+  const vrrp = group.protocol === 'vrrp' ? group.vrrp : undefined;
+  const protocolKeys =
+    vrrp === undefined
+      ? {
+          vhid: group.vhid,
+          addresses: renderAddresses(group),
+          ...renderPassphrase(group.passphrase),
+          advbase: group.advbase,
+          advskew: group.advskew,
+          preempt: group.preempt,
+          master_down: group.masterDown,
+          dead_ratio: group.deadRatio,
+        }
+      : {
+          vrid: group.vhid,
+          addresses: renderAddresses(group),
+          priority: vrrp.priority,
+          advert_interval: vrrp.advertIntervalCentis / 100,
+          preempt: group.preempt,
+          accept_mode: vrrp.acceptMode,
+          checksum_mode: vrrp.checksumMode,
+        };
   return {
     name: group.name,
+    protocol: vrrp === undefined ? 'carp' : 'vrrp',
     interface: group.interface,
-    vhid: group.vhid,
-    addresses: group.addresses.map((a) => (a.prefixLength === undefined ? a.address.text : `${a.address.text}/${a.prefixLength}`)),
-    ...renderPassphrase(group.passphrase),
-    advbase: group.advbase,
-    advskew: group.advskew,
-    preempt: group.preempt,
-    master_down: group.masterDown,
-    dead_ratio: group.deadRatio,
+    ...protocolKeys,
     ...(group.sourceAddress === undefined ? {} : { source_address: group.sourceAddress.text }),
     vmac: group.vmac,
     manage_addresses: group.manageAddresses,
     virtual_interface: group.virtualInterface,
-    replay: { mode: group.replay.mode, window_seconds: group.replay.windowSeconds },
-    ...(group.keyChangeWindowSeconds === undefined ? {} : { key_change_window: group.keyChangeWindowSeconds }),
+    ...(vrrp === undefined ? { replay: { mode: group.replay.mode, window_seconds: group.replay.windowSeconds } } : {}),
+    ...(vrrp !== undefined || group.keyChangeWindowSeconds === undefined ? {} : { key_change_window: group.keyChangeWindowSeconds }),
     ...(group.preemptDelaySeconds === undefined ? {} : { preempt_delay: group.preemptDelaySeconds }),
     scripts: {
       ...(group.scripts.master === undefined ? {} : { master: group.scripts.master }),
@@ -57,6 +77,10 @@ function renderGroup(group: GroupConfig): Record<string, unknown> {
   };
 }
 
+function renderAddresses(group: GroupConfig): string[] {
+  return group.addresses.map((a) => (a.prefixLength === undefined ? a.address.text : `${a.address.text}/${a.prefixLength}`));
+}
+
 /** The source of a passphrase, described without its value. */
 export function describePassphrase(source: PassphraseSource): string {
   switch (source.kind) {
@@ -71,7 +95,9 @@ export function describePassphrase(source: PassphraseSource): string {
   }
 }
 
+/** The passphrase key with its source described; nothing for 'none' (a VRRP group has no such key). */
 function renderPassphrase(source: PassphraseSource): Record<string, string> {
+  if (source.kind === 'none') return {};
   const key = source.kind === 'inline' ? 'passphrase' : source.kind === 'file' ? 'passphrase_file' : 'passphrase_env';
   return { [key]: describePassphrase(source) };
 }
@@ -94,7 +120,10 @@ function renderCheck(check: HealthCheckConfig): Record<string, unknown> {
   };
 }
 
-/** A commented starter file for `carpd --init`; it parses cleanly as it is (a test checks). */
+/**
+ * A commented starter file for `carpd --init`: a CARP group, and a VRRP group commented out. It
+ * parses cleanly as it is and with the VRRP group uncommented (tests check both).
+ */
 export function starterConfig(): string {
   return `# carpd configuration. Every key is described in docs/configuration.md;
 # \`carpd --check -c FILE\` validates a file and prints it with every default filled in.
@@ -129,5 +158,18 @@ groups:
     #   checks:
     #     - name: web
     #       tcp: 127.0.0.1:80
+
+  # A VRRPv3 group (RFC 5798), e.g. beside keepalived or FRR: delete the "# " before each line.
+  # The CARP-only keys of defaults (passphrase_file, advbase) do not apply to it.
+  # - protocol: vrrp                 # carp (the default) | vrrp
+  #   interface: eth0
+  #   vrid: 2                        # 1..255 (or vhid); not the vhid of a CARP group on eth0
+  #   addresses:                     # one family per VRRP group: IPv6 goes in a group of its own
+  #     - 192.0.2.20/24
+  #   priority: 100                  # 1..255, the higher wins; 255 only on the owner of the addresses
+  #   advert_interval: 1             # seconds between adverts, 0.01..40.95 in steps of 0.01
+  #   preempt: true                  # take over from a lower priority (VRRP's default; CARP's is false)
+  #   accept_mode: false             # true: a non-owner master accepts packets for the addresses
+  #   checksum_mode: compatible      # compatible: also keepalived's and FRR's IPv4 variants; strict: RFC only
 `;
 }

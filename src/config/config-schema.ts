@@ -7,13 +7,27 @@
  */
 import * as z from 'zod';
 import { configProblem, type ConfigErrorCode, type ConfigProblem, type PathSegment } from './error-codes.ts';
+import { GROUP_PROTOCOLS } from './protocol-keys.ts';
+import { advertIntervalProblem, VRRP_ADVERT_INTERVAL_RANGE, VRRP_PRIORITY_RANGE, type ValueProblem } from './vrrp-settings.ts';
+
+/** Why a number is not an integer in min..max (a fraction is a type error), or undefined; the flags word it the same. */
+export function integerProblem(value: number, min: number, max: number): ValueProblem | undefined {
+  if (!Number.isInteger(value)) return { code: 'CARPD_CONFIG_TYPE', detail: `${value} is not an integer (allowed ${min}..${max})` };
+  if (value < min || value > max) return { code: 'CARPD_CONFIG_RANGE', detail: `${value} is outside ${min}..${max}` };
+  return undefined;
+}
+
+/** A number whose problem `check` finds, as a zod schema. */
+function checked(check: (value: number) => ValueProblem | undefined) {
+  return z.number().superRefine((value, ctx) => {
+    const problem = check(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.detail, params: { code: problem.code } });
+  });
+}
 
 /** An integer in min..max; a fraction is a type error, anything else outside a range error. */
 function intIn(min: number, max: number) {
-  return z.number().superRefine((value, ctx) => {
-    if (!Number.isInteger(value)) ctx.addIssue({ code: 'custom', message: `${value} is not an integer (allowed ${min}..${max})`, params: { code: 'CARPD_CONFIG_TYPE' } });
-    else if (value < min || value > max) ctx.addIssue({ code: 'custom', message: `${value} is outside ${min}..${max}`, params: { code: 'CARPD_CONFIG_RANGE' } });
-  });
+  return checked((value) => integerProblem(value, min, max));
 }
 
 /** A number (fractions allowed) in min..max. */
@@ -40,6 +54,8 @@ export const RANGES = {
   riseFall: [1, 100],
   httpStatus: [100, 599],
   port: [1, 65_535],
+  priority: VRRP_PRIORITY_RANGE,
+  advertIntervalSeconds: VRRP_ADVERT_INTERVAL_RANGE,
 } as const;
 
 const r = (range: readonly [number, number]) => intIn(range[0], range[1]);
@@ -86,11 +102,17 @@ const trackSchema = z.strictObject({
   checks: z.array(checkSchema).optional(),
 });
 
-/** One group as written (after the `defaults` section has been merged in). */
+/**
+ * One group as written (after the `defaults` section has been merged in, and the keys of the
+ * other protocol set aside: protocol-keys.ts). `vhid` (or its VRRP alias `vrid`) is required;
+ * build-group.ts says so, since either name will do.
+ */
 export const groupSchema = z.strictObject({
   name: z.string().optional(),
+  protocol: z.enum(GROUP_PROTOCOLS).optional(),
   interface: z.string(),
-  vhid: r(RANGES.vhid),
+  vhid: r(RANGES.vhid).optional(),
+  vrid: r(RANGES.vhid).optional(),
   addresses: z.array(z.string()),
   passphrase: z.string().optional(),
   passphrase_file: z.string().optional(),
@@ -113,6 +135,10 @@ export const groupSchema = z.strictObject({
   sync_set: z.string().optional(),
   key_change_window: r(RANGES.keyChangeWindowSeconds).optional(),
   preempt_delay: r(RANGES.preemptDelaySeconds).optional(),
+  priority: r(RANGES.priority).optional(),
+  advert_interval: checked(advertIntervalProblem).optional(),
+  accept_mode: z.boolean().optional(),
+  checksum_mode: z.enum(['compatible', 'strict']).optional(),
 });
 
 /** The `defaults` section: any group key, none required. */

@@ -7,6 +7,7 @@ import type { IpAddress } from '../protocol/ip-address.ts';
 import type { MasterDownFormula } from '../fsm/intervals.ts';
 import type { ReplayMode } from '../protocol/replay-guard.ts';
 import type { VrrpChecksumMode } from '../protocol/vrrp-checksum.ts';
+import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
 
 /** Log levels. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -92,7 +93,11 @@ export interface VrrpGroupConfig {
   readonly checksumMode: VrrpChecksumMode;
 }
 
-/** One CARP or VRRPv3 group (virtual host / virtual router). */
+/**
+ * One CARP or VRRPv3 group (virtual host / virtual router). A VRRP group (protocol 'vrrp') has
+ * one address family, its VRID in `vhid`, passphrase kind 'none', and CARP's defaults in the
+ * CARP-only fields (advbase, advskew, masterDown, deadRatio, replay), which nothing reads for it.
+ */
 export interface GroupConfig {
   /** Absent means 'carp'. */
   readonly protocol?: GroupProtocol;
@@ -169,4 +174,12 @@ export const CONFIG_DEFAULTS = {
   unicastTtl: 'require-255' as const,
   check: { intervalSeconds: 2, timeoutSeconds: 1, rise: 2, fall: 3, weight: 50 },
   trackWeight: 50,
+  /** A `protocol: vrrp` group's: RFC 5798 §6.1 (preempt on, unlike CARP's), and every IPv4 checksum variant accepted. */
+  vrrp: {
+    priority: VRRP_DEFAULTS.priority,
+    advertIntervalCentis: VRRP_DEFAULTS.advertIntervalCentis,
+    preempt: VRRP_DEFAULTS.preempt,
+    acceptMode: VRRP_DEFAULTS.acceptMode,
+    checksumMode: 'compatible' as VrrpChecksumMode,
+  },
 } as const;

@@ -4,14 +4,29 @@
  *   carpd --interface IF --vhid N (--pass SECRET | --passfile FILE) --addr IP[/PREFIX] [--addr ...]
  *         [--srcip IP] [--advbase N] [--advskew N] [--preempt] [-m PATH] [-b PATH] [--vmac | --no-vmac]
  *
- * plus ucarp's --upscript/--downscript (the same as -m/-b) and a few operational settings.
- * Parsing is pure: it returns typed options or a list of errors that name the flag.
+ * plus ucarp's --upscript/--downscript (the same as -m/-b) and a few operational settings; and
+ * with `--protocol vrrp` one VRRPv3 virtual router (issue 12), whose flags mirror the file's
+ * VRRP keys. Values are checked by the same functions as the file's (vrrp-settings.ts,
+ * protocol-keys.ts), so a flag and its key are refused with the same words. Parsing is pure: it
+ * returns typed options or a list of errors that name the flag.
  */
 import { parseArgs } from 'node:util';
 import { CARP_MAX_PASSPHRASE_BYTES } from '../protocol/carp-key.ts';
 import { tryParseIpAddress, type IpAddress } from '../protocol/ip-address.ts';
 import type { MasterDownFormula } from '../fsm/intervals.ts';
 import type { ReplayMode } from '../protocol/replay-guard.ts';
+import { CONFIG_DEFAULTS, type GroupProtocol, type VrrpGroupConfig } from './config-types.ts';
+import { integerProblem } from './config-schema.ts';
+import { aliasConflictDetail, FLAG_NAMES, flagsNotFor, GROUP_PROTOCOLS } from './protocol-keys.ts';
+import {
+  advertIntervalCentis,
+  advertIntervalProblem,
+  mixedFamily,
+  mixedFamilyDetail,
+  VRRP_PRIORITY_RANGE,
+  vrrpDefaultVirtualInterface,
+  type ValueProblem,
+} from './vrrp-settings.ts';
 
 /** A virtual address with its prefix length (undefined: take the parent's subnet, else a host route). */
 export interface VirtualAddress {
@@ -19,17 +34,24 @@ export interface VirtualAddress {
   readonly prefixLength?: number;
 }
 
-/** Where the passphrase comes from (read by the daemon, never logged). */
-export type PassphraseSource = { readonly kind: 'inline'; readonly value: string } | { readonly kind: 'file'; readonly path: string };
+/** Where the passphrase comes from (read by the daemon, never logged); 'none' for a VRRP group. */
+export type PassphraseSource = { readonly kind: 'inline'; readonly value: string } | { readonly kind: 'file'; readonly path: string } | { readonly kind: 'none' };
 
 /** Validated options of one daemon process. */
 export interface DaemonOptions {
+  /** 'carp' unless --protocol vrrp. */
+  readonly protocol: GroupProtocol;
+  /** Present exactly when protocol is 'vrrp'. */
+  readonly vrrp?: VrrpGroupConfig;
   readonly interfaceName: string;
+  /** The vhid; for VRRP the VRID (--vrid or --vhid). */
   readonly vhid: number;
   readonly passphrase: PassphraseSource;
   readonly addresses: readonly VirtualAddress[];
   readonly sourceAddress?: IpAddress;
+  /** CARP only; the default for a VRRP group. */
   readonly advbase: number;
+  /** CARP only; the default for a VRRP group. */
   readonly advskew: number;
   readonly preempt: boolean;
   /** keepalived's preempt_delay: no preemption for this long after start-up or link-up (0 = none). */
@@ -38,7 +60,9 @@ export interface DaemonOptions {
   readonly backupScript?: string;
   readonly vmac: boolean;
   readonly virtualInterfaceName: string;
+  /** CARP only; the default for a VRRP group. */
   readonly replayMode: ReplayMode;
+  /** CARP only; the default for a VRRP group. */
   readonly masterDownFormula: MasterDownFormula;
   readonly stateDirectory: string;
   /** Seconds between gratuitous ARP / NA refreshes while MASTER; 0 disables. */
@@ -53,32 +77,48 @@ export type DaemonOptionsResult = { readonly ok: true; readonly options: DaemonO
 /** Usage text for the daemon flags. */
 export const DAEMON_USAGE = `usage: carpd --interface IF --vhid N (--pass SECRET | --passfile FILE) --addr IP[/PREFIX] [--addr ...]
              [--srcip IP] [--advbase N] [--advskew N] [--preempt] [-m PATH] [-b PATH] [--vmac | --no-vmac]
+       carpd --protocol vrrp --interface IF --vrid N --addr IP[/PREFIX] [--addr ...]
+             [--priority N] [--advert-interval S] [--no-preempt] [--accept-mode] [--checksum-mode MODE] ...
 
   -i, --interface IF        interface the group lives on (adverts are sent and received there)
-  -v, --vhid N              virtual host id, 1..255
-  -p, --pass SECRET         passphrase, at most ${CARP_MAX_PASSPHRASE_BYTES} bytes (shared by every node)
-      --passfile FILE       read the passphrase from the first line of FILE
+  -v, --vhid N              virtual host id, 1..255 (VRRP: the VRID; also --vrid)
   -a, --addr IP[/PREFIX]    virtual address (repeatable); without /PREFIX the parent's subnet is used
   -s, --srcip IP            source address of adverts (default: the interface's first address)
-      --advbase N           advertisement base interval in seconds, 0..254 (default 1)
-  -k, --advskew N           skew in 1/256 s, 0..254 (default 0); lower wins
-  -P, --preempt             take over from a worse master
-      --preempt-delay S     with --preempt: not within S seconds of start-up or link-up, 0..3600 (default 0)
+  -P, --preempt             take over from a worse master (the default for VRRP)
+      --no-preempt          do not (the default for CARP)
+      --preempt-delay S     while preempting: not within S seconds of start-up or link-up, 0..3600 (default 0)
   -m, --master-script PATH  run on becoming MASTER (also --upscript)
   -b, --backup-script PATH  run on becoming BACKUP (also --downscript)
-      --vmac / --no-vmac    virtual interface carp<vhid> with MAC 00:00:5e:00:01:<vhid> (default on)
-      --vif-name NAME       name of the virtual interface (default carp<vhid>)
-      --replay MODE         strict (default) or compat (needed for ucarp / BSD peers)
-      --master-down F       openbsd (default), freebsd or ucarp
-      --state-dir DIR       where counters are kept (default /var/lib/carpd)
+      --vmac / --no-vmac    virtual interface carp<vhid> with MAC 00:00:5e:00:01:<vhid> (default on;
+                            VRRP: vrrp<vrid>, or vrrp6-<vrid> with 00:00:5e:00:02:<vrid> for IPv6)
+      --vif-name NAME       name of the virtual interface (default carp<vhid>, vrrp<vrid>, vrrp6-<vrid>)
+      --state-dir DIR       where counters and locks are kept (default /var/lib/carpd)
       --announce-interval S gratuitous ARP / NA refresh while MASTER, seconds (default 60, 0 = off)
       --script-timeout S    kill a script after S seconds (default 30)
       --log-level LEVEL     debug, info (default), warn, error
+      --protocol P          carp (default) or vrrp (VRRPv3, RFC 5798: one address family per group)
+
+CARP only:
+  -p, --pass SECRET         passphrase, at most ${CARP_MAX_PASSPHRASE_BYTES} bytes (shared by every node)
+      --passfile FILE       read the passphrase from the first line of FILE
+      --advbase N           advertisement base interval in seconds, 0..254 (default 1)
+  -k, --advskew N           skew in 1/256 s, 0..254 (default 0); lower wins
+      --replay MODE         strict (default) or compat (needed for ucarp / BSD peers)
+      --master-down F       openbsd (default), freebsd or ucarp
+
+VRRP only (--protocol vrrp; no passphrase: VRRPv3 has no authentication):
+      --vrid N              the VRID, 1..255 (the same as --vhid)
+      --priority N          1..255 (default 100); the higher wins; 255 = the owner of the addresses
+      --advert-interval S   seconds between adverts, 0.01..40.95 in steps of 0.01 (default 1)
+      --accept-mode         a master that does not own the addresses accepts packets for them
+      --checksum-mode MODE  compatible (default: also keepalived's and FRR's IPv4 variants) or strict
 `;
 
 const FLAGS = {
+  protocol: { type: 'string' },
   interface: { type: 'string', short: 'i' },
   vhid: { type: 'string', short: 'v' },
+  vrid: { type: 'string' },
   pass: { type: 'string', short: 'p' },
   passfile: { type: 'string' },
   addr: { type: 'string', short: 'a', multiple: true },
@@ -86,6 +126,7 @@ const FLAGS = {
   advbase: { type: 'string' },
   advskew: { type: 'string', short: 'k' },
   preempt: { type: 'boolean', short: 'P' },
+  'no-preempt': { type: 'boolean' },
   'preempt-delay': { type: 'string' },
   'master-script': { type: 'string', short: 'm' },
   'backup-script': { type: 'string', short: 'b' },
@@ -100,13 +141,20 @@ const FLAGS = {
   'announce-interval': { type: 'string' },
   'script-timeout': { type: 'string' },
   'log-level': { type: 'string' },
+  priority: { type: 'string' },
+  'advert-interval': { type: 'string' },
+  'accept-mode': { type: 'boolean' },
+  'checksum-mode': { type: 'string' },
 } as const;
+
+/** The parsed flags, by long name. */
+type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
 /** Parses and validates the daemon's flags. */
 export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult {
-  let values: Record<string, string | boolean | string[] | undefined>;
+  let values: FlagValues;
   try {
-    values = parseArgs({ args: [...args], options: FLAGS, strict: true, allowPositionals: false }).values as typeof values;
+    values = parseArgs({ args: [...args], options: FLAGS, strict: true, allowPositionals: false }).values as FlagValues;
   } catch (error) {
     return { ok: false, errors: [error instanceof Error ? error.message : String(error)] };
   }
@@ -121,56 +169,124 @@ export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult
     }
     return Number(raw);
   };
+  const protocol = oneOf(str('protocol'), GROUP_PROTOCOLS, 'carp', '--protocol', errors);
+  // Which flags are required or refused depends on the protocol: without one, judge nothing else.
+  if (errors.length > 0) return { ok: false, errors };
+  for (const misplaced of flagsNotFor(protocol, new Set(Object.keys(values).filter((k) => values[k] !== undefined)))) errors.push(misplaced.detail);
   const interfaceName = str('interface');
   if (interfaceName === undefined || interfaceName === '') errors.push('--interface: required');
   else if (interfaceName.length > 15 || /[\s/]/.test(interfaceName)) errors.push(`--interface: ${JSON.stringify(interfaceName)} is not an interface name`);
-  const vhid = int('vhid', 1, 255, 0);
-  if (str('vhid') === undefined) errors.push('--vhid: required (1..255)');
-  const passphrase = parsePassphrase(str('pass'), str('passfile'), errors);
+  const vhid = parseId(values, protocol, int, errors);
   const addresses = (values['addr'] as string[] | undefined ?? []).map((text) => parseVirtualAddress(text, errors)).filter((a): a is VirtualAddress => a !== undefined);
   if (values['addr'] === undefined) errors.push('--addr: at least one virtual address is required');
   const srcipText = str('srcip');
   const sourceAddress = srcipText === undefined ? undefined : tryParseIpAddress(srcipText);
   if (srcipText !== undefined && sourceAddress === undefined) errors.push(`--srcip: ${JSON.stringify(srcipText)} is not an IP address`);
-  const advbase = int('advbase', 0, 254, 1);
-  const advskew = int('advskew', 0, 254, 0);
-  if (advbase === 0 && advskew === 0 && str('advbase') !== undefined) errors.push('--advbase 0 needs a non-zero --advskew (ucarp refuses 0/0; OpenBSD sends every 1/256 s)');
+  const carp = protocol === 'carp' ? parseCarpFlags(values, int, errors) : undefined;
+  const vrrp = protocol === 'vrrp' ? parseVrrpFlags(values, addresses, errors) : undefined;
+  if (values['preempt'] === true && values['no-preempt'] === true) errors.push('--preempt and --no-preempt: choose one');
   if (values['vmac'] === true && values['no-vmac'] === true) errors.push('--vmac and --no-vmac: choose one');
   const masterScript = pickScript(str('master-script'), str('upscript'), '--master-script/--upscript', errors);
   const backupScript = pickScript(str('backup-script'), str('downscript'), '--backup-script/--downscript', errors);
-  const replayMode = oneOf(str('replay'), ['strict', 'compat'] as const, 'strict', '--replay', errors);
-  const masterDownFormula = oneOf(str('master-down'), ['openbsd', 'freebsd', 'ucarp'] as const, 'openbsd', '--master-down', errors);
   const logLevel = oneOf(str('log-level'), ['debug', 'info', 'warn', 'error'] as const, 'info', '--log-level', errors);
   const announceIntervalSeconds = int('announce-interval', 0, 86_400, 60);
   const scriptTimeoutSeconds = int('script-timeout', 1, 3_600, 30);
   const preemptDelaySeconds = int('preempt-delay', 0, 3_600, 0);
-  const virtualInterfaceName = str('vif-name') ?? `carp${vhid}`;
+  const family = addresses[0]?.address.family ?? 4;
+  const virtualInterfaceName = str('vif-name') ?? (protocol === 'vrrp' ? vrrpDefaultVirtualInterface(vhid, family) : `carp${vhid}`);
   if (virtualInterfaceName.length > 15) errors.push(`--vif-name: ${JSON.stringify(virtualInterfaceName)} is longer than 15 characters`);
-  if (errors.length > 0 || interfaceName === undefined || passphrase === undefined) return { ok: false, errors };
+  const protocolOptions = carp ?? (vrrp === undefined ? undefined : { ...VRRP_CARP_FLAG_DEFAULTS, protocol, vrrp });
+  if (errors.length > 0 || interfaceName === undefined || protocolOptions === undefined) return { ok: false, errors };
+  const preemptDefault = protocol === 'vrrp' ? CONFIG_DEFAULTS.vrrp.preempt : CONFIG_DEFAULTS.preempt;
   return {
     ok: true,
     options: {
+      ...protocolOptions,
       interfaceName,
       vhid,
-      passphrase,
       addresses,
       ...(sourceAddress === undefined ? {} : { sourceAddress }),
-      advbase,
-      advskew,
-      preempt: values['preempt'] === true,
+      preempt: values['preempt'] === true || (values['no-preempt'] !== true && preemptDefault),
       preemptDelaySeconds,
       ...(masterScript === undefined ? {} : { masterScript }),
       ...(backupScript === undefined ? {} : { backupScript }),
       vmac: values['no-vmac'] !== true,
       virtualInterfaceName,
-      replayMode,
-      masterDownFormula,
       stateDirectory: str('state-dir') ?? '/var/lib/carpd',
       announceIntervalSeconds,
       scriptTimeoutSeconds,
       logLevel,
     },
   };
+}
+
+/** The options only CARP has, and the protocol. */
+type CarpFlagOptions = Pick<DaemonOptions, 'protocol' | 'passphrase' | 'advbase' | 'advskew' | 'replayMode' | 'masterDownFormula'>;
+
+/** What a VRRP group has in CARP's options: no passphrase, CARP's defaults (nothing reads them). */
+const VRRP_CARP_FLAG_DEFAULTS: Omit<CarpFlagOptions, 'protocol'> = {
+  passphrase: { kind: 'none' },
+  advbase: CONFIG_DEFAULTS.advbase,
+  advskew: CONFIG_DEFAULTS.advskew,
+  replayMode: CONFIG_DEFAULTS.replayMode,
+  masterDownFormula: CONFIG_DEFAULTS.masterDown,
+};
+
+type IntFlag = (name: string, min: number, max: number, fallback: number) => number;
+
+/** --vhid, or for VRRP its alias --vrid (not both); 0 after an error. */
+function parseId(values: FlagValues, protocol: GroupProtocol, int: IntFlag, errors: string[]): number {
+  const given = (name: string) => values[name] !== undefined;
+  if (given('vhid') && given('vrid')) {
+    errors.push(`--vrid: ${aliasConflictDetail(FLAG_NAMES)}`);
+    return 0;
+  }
+  // A CARP --vrid was refused already (flagsNotFor).
+  const flag = protocol === 'vrrp' && given('vrid') ? 'vrid' : 'vhid';
+  if (!given(flag)) errors.push(protocol === 'vrrp' ? '--vrid (or --vhid): required (1..255)' : '--vhid: required (1..255)');
+  return int(flag, 1, 255, 0);
+}
+
+/** The CARP-only flags; undefined after an error in the passphrase. */
+function parseCarpFlags(values: FlagValues, int: IntFlag, errors: string[]): CarpFlagOptions | undefined {
+  const str = (name: string) => values[name] as string | undefined;
+  const passphrase = parsePassphrase(str('pass'), str('passfile'), errors);
+  const advbase = int('advbase', 0, 254, 1);
+  const advskew = int('advskew', 0, 254, 0);
+  if (advbase === 0 && advskew === 0 && str('advbase') !== undefined) errors.push('--advbase 0 needs a non-zero --advskew (ucarp refuses 0/0; OpenBSD sends every 1/256 s)');
+  const replayMode = oneOf(str('replay'), ['strict', 'compat'] as const, 'strict', '--replay', errors);
+  const masterDownFormula = oneOf(str('master-down'), ['openbsd', 'freebsd', 'ucarp'] as const, 'openbsd', '--master-down', errors);
+  return passphrase === undefined ? undefined : { protocol: 'carp', passphrase, advbase, advskew, replayMode, masterDownFormula };
+}
+
+/** The VRRP-only flags, checked as the file's keys are (same functions, same words). */
+function parseVrrpFlags(values: FlagValues, addresses: readonly VirtualAddress[], errors: string[]): VrrpGroupConfig {
+  const str = (name: string) => values[name] as string | undefined;
+  const d = CONFIG_DEFAULTS.vrrp;
+  const mixed = mixedFamily(addresses.map((a) => a.address));
+  if (mixed !== undefined) errors.push(`--addr: ${mixedFamilyDetail(mixed.first, mixed.other)}`);
+  const [min, max] = VRRP_PRIORITY_RANGE;
+  const priority = numberFlag(str('priority'), '--priority', (v) => integerProblem(v, min, max), errors) ?? d.priority;
+  const seconds = numberFlag(str('advert-interval'), '--advert-interval', advertIntervalProblem, errors);
+  return {
+    priority,
+    advertIntervalCentis: seconds === undefined ? d.advertIntervalCentis : advertIntervalCentis(seconds),
+    acceptMode: values['accept-mode'] === true,
+    checksumMode: oneOf(str('checksum-mode'), ['compatible', 'strict'] as const, d.checksumMode, '--checksum-mode', errors),
+  };
+}
+
+/** A decimal number flag whose value `check` accepts; undefined when absent or refused. */
+function numberFlag(raw: string | undefined, flag: string, check: (value: number) => ValueProblem | undefined, errors: string[]): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/.test(raw)) {
+    errors.push(`${flag}: ${JSON.stringify(raw)} is not a number`);
+    return undefined;
+  }
+  const problem = check(Number(raw));
+  if (problem === undefined) return Number(raw);
+  errors.push(`${flag}: ${problem.detail}`);
+  return undefined;
 }
 
 function parsePassphrase(inline: string | undefined, file: string | undefined, errors: string[]): PassphraseSource | undefined {

@@ -130,3 +130,23 @@ test('--metrics is validated as metrics.listen is in the file: an IP address and
   assert.equal(run.status, 2);
   assert.equal(run.stderr, 'carpd: --metrics: "localhost:9273" is not ADDRESS:PORT (IPv6 as [ADDRESS]:PORT) [CARPD_CONFIG_HOST_PORT]\n');
 });
+
+test('carpd --init | carpd --check: the starter file passes, with its VRRP group switched on too', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carpd-init-'));
+  try {
+    const init = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), '--init'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(init.status, 0, init.stderr);
+    // As the package test does: an interface every machine has, and a passphrase of its own.
+    const local = init.stdout.replaceAll('interface: eth0', 'interface: lo').replace('passphrase_file: /etc/carpd/passphrase', 'passphrase: init-pass');
+    for (const [name, text] of [['as printed', local], ['VRRP group on', local.replace(/^ {2}# (- | {2})/gm, '  $1')]] as const) {
+      const file = join(dir, 'carpd.yaml');
+      writeFileSync(file, text);
+      const check = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), '--check', '--config', file], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(check.status, 0, `${name}: ${check.stderr}`);
+      assert.match(check.stderr, /configuration OK/);
+      assert.equal(/^\s+protocol: vrrp$/m.test(check.stdout), name === 'VRRP group on', `${name}: ${check.stdout}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
