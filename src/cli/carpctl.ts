@@ -225,8 +225,10 @@ export function formatStatus(report: StatusReport, now: Date): string {
   out.push('');
   if (report.groups.length === 0) out.push('no groups');
   else {
-    const rows = [['GROUP', 'INTERFACE', 'VHID', 'STATE', 'SINCE', 'WHY']];
-    for (const g of report.groups) rows.push([g.name, g.interface, String(g.vhid), g.state, ago(g.since, now), g.reason]);
+    // The protocol column only when a VRRP group runs: a CARP-only daemon prints what it always did.
+    const mixed = report.groups.some((g) => g.protocol === 'vrrp');
+    const rows = [['GROUP', 'INTERFACE', ...(mixed ? ['PROTOCOL'] : []), 'VHID', 'STATE', 'SINCE', 'WHY']];
+    for (const g of report.groups) rows.push([g.name, g.interface, ...(mixed ? [g.protocol] : []), String(g.vhid), g.state, ago(g.since, now), g.reason]);
     out.push(columns(rows));
   }
   for (const g of report.groups) out.push('', formatGroup(g, now));
@@ -245,34 +247,58 @@ function masterAddresses(master: NonNullable<GroupStatus['master']>): string {
   return ipv4 ?? ipv6 ?? master.address;
 }
 
+/** Seconds as carpctl prints an interval: "1 s", "0.5 s". */
+function interval(seconds: number): string {
+  return `${seconds} s`;
+}
+
+/** What a group advertises and whom it follows, in its protocol's terms; then one line per node heard. */
+function protocolRows(g: GroupStatus, now: Date): { advertised: string; master: string; heard: string[][]; extra: string[][] } {
+  const master = (details: string): string => (g.master === null ? (g.state === 'MASTER' ? 'this node' : 'not heard') : `${masterAddresses(g.master)} ${details}, heard ${ago(g.master.heardAt, now)}`);
+  const v = g.vrrp;
+  if (g.protocol === 'vrrp' && v !== undefined) {
+    const flags = [...(g.preempt ? ['preempt'] : []), ...(v.owner ? ['address owner'] : []), ...(v.acceptMode ? ['accept mode'] : [])];
+    const m = v.mismatches;
+    return {
+      advertised: `priority ${v.effectivePriority} (configured ${v.priority}), interval ${interval(v.advertInterval)}${flags.length === 0 ? '' : `, ${flags.join(', ')}`}`,
+      master: master(`priority ${v.masterPriority ?? '?'} interval ${interval(v.masterAdvertInterval)}`),
+      // VRRPv3 has no authentication: a node heard is one whose adverts passed every check.
+      heard: (g.heard ?? []).map((p, i) => [i === 0 ? 'heard' : '', `${p.address} priority ${p.priority ?? '?'} interval ${p.advertInterval === undefined ? '?' : interval(p.advertInterval)}; ok ${p.ok}; last ${ago(p.lastHeard, now)}`]),
+      extra: m.interval + m.addresses + m.legacyChecksum > 0 ? [['mismatches', `interval ${m.interval}, addresses ${m.addresses}, legacy checksum ${m.legacyChecksum} (accepted, see the log)`]] : [],
+    };
+  }
+  return {
+    advertised: `advbase ${g.advbase} advskew ${g.advertisedAdvskew} (configured ${g.advskew}), demote ${g.demoteByte}${g.preempt ? ', preempt' : ''}`,
+    master: g.master === null ? master('') : master(`advbase ${g.master.advbase} advskew ${g.master.advskew} demote ${g.master.demote}`),
+    // One line per node heard: a node that does not authenticate stands out by name.
+    heard: (g.heard ?? []).map((p, i) => {
+      const fields = p.advbase === null || p.advbase === undefined ? 'never authenticated' : `advbase ${p.advbase} advskew ${p.advskew} demote ${p.demote}`;
+      const auth = p.authenticates ? 'authenticates' : 'FAILS AUTHENTICATION (passphrase or address list differs)';
+      const counts = [`ok ${p.ok}`, ...(p.badAuth > 0 ? [`bad-auth ${p.badAuth}`] : []), ...(p.replay > 0 ? [`replay ${p.replay}`] : [])].join(', ');
+      return [i === 0 ? 'heard' : '', `${p.address} ${fields}, ${auth}; ${counts}; last ${ago(p.lastHeard, now)}`];
+    }),
+    extra: [],
+  };
+}
+
 function formatGroup(g: GroupStatus, now: Date): string {
   const d = g.demotion;
   const parts = [`manual ${d.manual}`, `health ${d.health}`];
   if (d.maintenance) parts.push('maintenance');
   if (d.syncSet !== undefined) parts.push(`sync set ${d.syncSet.name} ${d.syncSet.demotion}`);
   if (d.fault === true) parts.push('fault');
-  const master =
-    g.master === null
-      ? g.state === 'MASTER'
-        ? 'this node'
-        : 'not heard'
-      : `${masterAddresses(g.master)} advbase ${g.master.advbase} advskew ${g.master.advskew} demote ${g.master.demote}, heard ${ago(g.master.heardAt, now)}`;
+  const protocol = protocolRows(g, now);
   const c = g.counters;
   const rows: string[][] = [
     ['addresses', g.addresses.length === 0 ? '-' : g.addresses.join(' ')],
-    ['advertised', `advbase ${g.advbase} advskew ${g.advertisedAdvskew} (configured ${g.advskew}), demote ${g.demoteByte}${g.preempt ? ', preempt' : ''}`],
+    ['advertised', protocol.advertised],
     ['demotion', `${d.total} (${parts.join(', ')})`],
-    ['master', master],
+    ['master', protocol.master],
     ['counters', `adverts sent ${c.advertsSent}, received ${c.advertsReceived}, send errors ${c.sendErrors}, transitions ${c.transitions}`],
     ['drops', nonZero(c.drops)],
+    ...protocol.extra,
+    ...protocol.heard,
   ];
-  // One line per node heard: a node that does not authenticate stands out by name.
-  (g.heard ?? []).forEach((p, i) => {
-    const fields = p.advbase === null ? 'never authenticated' : `advbase ${p.advbase} advskew ${p.advskew} demote ${p.demote}`;
-    const auth = p.authenticates ? 'authenticates' : 'FAILS AUTHENTICATION (passphrase or address list differs)';
-    const counts = [`ok ${p.ok}`, ...(p.badAuth > 0 ? [`bad-auth ${p.badAuth}`] : []), ...(p.replay > 0 ? [`replay ${p.replay}`] : [])].join(', ');
-    rows.push([i === 0 ? 'heard' : '', `${p.address} ${fields}, ${auth}; ${counts}; last ${ago(p.lastHeard, now)}`]);
-  });
   if (g.fault !== undefined && g.fault !== null) {
     rows.push(['FAULT', `${g.fault.reason}; fully demoted until ${g.fault.until} (${g.fault.failures} failed claim(s) in a row)`]);
   }
@@ -288,7 +314,8 @@ function formatGroup(g: GroupStatus, now: Date): string {
     const since = check.lastChangeAt === undefined ? '' : `, since ${ago(check.lastChangeAt, now)}`;
     rows.push([i === 0 ? 'checks' : '', `${check.name} (${check.kind}) ${check.healthy ? 'healthy' : 'FAILING'}, weight ${check.weight}: ${check.lastResult}${since}`]);
   });
-  return `${g.name} (${g.interface} vhid ${g.vhid}): ${g.state}\n${columns(rows.map(([k = '', v = '']) => [`  ${k}`, v]))}`;
+  const id = g.protocol === 'vrrp' ? `VRRP VRID ${g.vhid}` : `vhid ${g.vhid}`;
+  return `${g.name} (${g.interface} ${id}): ${g.state}\n${columns(rows.map(([k = '', v = '']) => [`  ${k}`, v]))}`;
 }
 
 /** The process entry point used by bin/carpctl: wires stdout, stderr, the clock and Ctrl-C. */

@@ -35,10 +35,36 @@ export interface DemotionStatus {
   readonly fault?: boolean;
 }
 
-/** One group in `carpctl status`. */
+/** A VRRPv3 group's own settings and election state (GroupStatus.vrrp). */
+export interface VrrpStatus {
+  /** As configured, 1..255. */
+  readonly priority: number;
+  /** As advertised now: the configured priority lowered by the demotion, never below 1. */
+  readonly effectivePriority: number;
+  /** Configured priority 255: the addresses are this router's own interface addresses. */
+  readonly owner: boolean;
+  /** Our Advertisement_Interval, seconds (0.01 steps). */
+  readonly advertInterval: number;
+  /** Master_Adver_Interval, seconds: learned from the master while BACKUP, our own otherwise. */
+  readonly masterAdvertInterval: number;
+  /** The priority of the master as last heard (null when none heard or we are it; 0: it resigned). */
+  readonly masterPriority: number | null;
+  readonly acceptMode: boolean;
+  readonly checksumMode: 'strict' | 'compatible';
+  /** Accepted adverts that differ from this group's configuration (counted and logged, not dropped). */
+  readonly mismatches: { readonly interval: number; readonly addresses: number; readonly legacyChecksum: number };
+}
+
+/**
+ * One group in `carpctl status`. Fields marked "CARP groups only" are absent for a VRRP group,
+ * which has its `vrrp` block instead; every other field means the same for both protocols (the
+ * vhid of a VRRP group is its VRID).
+ */
 export interface GroupStatus {
   readonly name: string;
   readonly interface: string;
+  /** The protocol the group speaks. */
+  readonly protocol: 'carp' | 'vrrp';
   readonly vhid: number;
   readonly state: StateName;
   /** When the current state began (ISO 8601). */
@@ -46,22 +72,29 @@ export interface GroupStatus {
   /** Why (a TransitionReason). */
   readonly reason: string;
   readonly addresses: readonly string[];
-  readonly advbase: number;
-  readonly advskew: number;
-  /** advskew as advertised, demotion included. */
-  readonly advertisedAdvskew: number;
-  readonly demoteByte: number;
+  /** CARP groups only. */
+  readonly advbase?: number;
+  /** CARP groups only. */
+  readonly advskew?: number;
+  /** advskew as advertised, demotion included (CARP groups only). */
+  readonly advertisedAdvskew?: number;
+  /** CARP groups only. */
+  readonly demoteByte?: number;
   readonly demotion: DemotionStatus;
   readonly preempt: boolean;
   readonly vmac?: string;
-  readonly replayMode: 'strict' | 'compat';
+  /** CARP groups only. */
+  readonly replayMode?: 'strict' | 'compat';
   readonly peers: readonly string[];
+  /** VRRP groups only. */
+  readonly vrrp?: VrrpStatus;
   /** The master as last heard (null when never heard or we are it). */
   readonly master: {
     readonly address: string;
-    readonly advbase: number;
-    readonly advskew: number;
-    readonly demote: number;
+    /** CARP groups only (a VRRP master's priority and interval are in `vrrp`). */
+    readonly advbase?: number;
+    readonly advskew?: number;
+    readonly demote?: number;
     readonly heardAt: string;
     /** The master's source address per family (a dual-stack master: its IPv4 and its IPv6 link-local). */
     readonly addresses?: { readonly ipv4?: string; readonly ipv6?: string };
@@ -69,12 +102,16 @@ export interface GroupStatus {
   /**
    * Every node heard for this vhid (at most 32, most recent first): what its last authentic advert
    * carried, whether its last advert authenticated, and its accepted / bad-auth / replay counts.
+   * A VRRP group's entries carry priority and advertInterval (seconds) instead of the CARP fields;
+   * VRRPv3 has no authentication, so they always authenticate and count no bad-auth or replay.
    */
   readonly heard: readonly {
     readonly address: string;
-    readonly advbase: number | null;
-    readonly advskew: number | null;
-    readonly demote: number | null;
+    readonly advbase?: number | null;
+    readonly advskew?: number | null;
+    readonly demote?: number | null;
+    readonly priority?: number;
+    readonly advertInterval?: number;
     readonly authenticates: boolean;
     readonly ok: number;
     readonly badAuth: number;

@@ -23,6 +23,7 @@ import { GroupInstance } from './group-instance.ts';
 import type { InstanceLocks } from './instance-lock.ts';
 import { InterfaceHost, ownAddressesOf } from './interface-host.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
+import { isAddressOwner, isVrrpGroup } from './protocol-settings.ts';
 import { planReload, sameTrack, type GroupChange } from './reload-plan.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
 import { StartupError } from './startup-error.ts';
@@ -32,11 +33,14 @@ export { StartupError } from './startup-error.ts';
 
 export { CARPD_VERSION } from '../version.ts';
 
-/** A group ready to start: its configuration and its key, read and checked. */
+/** A group ready to start: its configuration and its key, read and checked (empty for VRRP: no authentication). */
 export interface PreparedGroup {
   readonly config: GroupConfig;
   readonly key: Uint8Array;
 }
+
+/** The key of a VRRPv3 group: VRRPv3 has no authentication (RFC 5798 §9), so there is none to read. */
+const NO_KEY = new Uint8Array(0);
 
 /** What the daemon is built from. */
 export interface DaemonDependencies {
@@ -69,9 +73,10 @@ export interface ApplyResult {
   readonly inPlace: string[];
 }
 
-/** Reads and checks every group's key before anything is touched (CARPD_PASSPHRASE). */
+/** Reads and checks every CARP group's key before anything is touched (CARPD_PASSPHRASE). */
 export function prepareGroups(groups: readonly GroupConfig[], platform: Pick<DaemonPlatform, 'readKey'>, logger: Logger): PreparedGroup[] {
   return groups.map((config) => {
+    if (isVrrpGroup(config)) return { config, key: NO_KEY };
     try {
       return { config, key: platform.readKey(config.passphrase, logger) };
     } catch (error) {
@@ -252,7 +257,10 @@ export class Daemon implements DaemonControl {
   private async resolveAddresses(config: GroupConfig, interfaceName: string): Promise<ResolvedAddress[]> {
     const link = await this.deps.netlink.linkByName(interfaceName);
     if (link === undefined) throw new StartupError(`group ${config.name}: interface ${interfaceName} does not exist`, 'CARPD_NO_INTERFACE');
-    return resolvePrefixes(config.addresses, await this.deps.netlink.listAddresses(link.index));
+    const present = await this.deps.netlink.listAddresses(link.index);
+    // An owner's new address list must be on the interface too, checked before anything changes.
+    if (isAddressOwner(config)) checkOwnerAddresses(config, interfaceName, present);
+    return resolvePrefixes(config.addresses, present);
   }
 
   private async addGroup(group: PreparedGroup, allGroups: readonly GroupConfig[]): Promise<void> {
@@ -262,7 +270,9 @@ export class Daemon implements DaemonControl {
     try {
       const parentAddresses = await netlink.listAddresses(host.link.index);
       const addresses = resolvePrefixes(config.addresses, parentAddresses);
-      if (config.manageAddresses !== false) {
+      if (isAddressOwner(config)) {
+        checkOwnerAddresses(config, host.name, parentAddresses);
+      } else if (config.manageAddresses !== false) {
         // A VIP left on the parent by a killed run would be on two machines once another node is
         // master. Safe only because the instance lock is held: no other carpd runs this group.
         for (const stale of parentAddresses.filter((p) => addresses.some((a) => a.address.text === p.address.text))) {
@@ -349,7 +359,8 @@ export class Daemon implements DaemonControl {
     const link = await netlink.linkByName(config.interface);
     if (link === undefined) throw new StartupError(`group ${config.name}: interface ${config.interface} does not exist`, 'CARPD_NO_INTERFACE');
     const onInterface = allGroups.filter((g) => g.interface === config.interface);
-    const virtual: IpAddress[] = onInterface.flatMap((g) => g.addresses.map((a) => a.address));
+    // An address owner's addresses are the interface's own (and may be its only ones: the source).
+    const virtual: IpAddress[] = onInterface.filter((g) => !isAddressOwner(g)).flatMap((g) => g.addresses.map((a) => a.address));
     const ownAddresses = ownAddressesOf(await netlink.listAddresses(link.index), virtual);
     const sources: Partial<Record<IpFamily, IpAddress>> = {};
     for (const g of onInterface) if (g.sourceAddress !== undefined) sources[g.sourceAddress.family] ??= g.sourceAddress;
@@ -446,7 +457,8 @@ export class Daemon implements DaemonControl {
         .map((g) => ({
           interfaceName: g.config.interface,
           ...(g.virtualInterface === undefined ? {} : { virtualInterface: g.virtualInterface.name, virtualInterfaceIndex: g.virtualInterface.index }),
-          addresses: g.virtualInterface === undefined ? g.addresses.map((a) => `${a.address.text}/${a.prefixLength}`) : [],
+          // An address owner's addresses are its interface's own: never removed, not even by the guard.
+          addresses: g.virtualInterface === undefined && !isAddressOwner(g.config) ? g.addresses.map((a) => `${a.address.text}/${a.prefixLength}`) : [],
         })),
     };
   }
@@ -569,6 +581,19 @@ export class Daemon implements DaemonControl {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+/**
+ * A VRRP address owner (priority 255) owns its addresses (RFC 5798 §1): they must already be
+ * addresses of its interface, which carpd never adds or removes (CARPD_VRRP_OWNER_ADDRESS).
+ */
+function checkOwnerAddresses(config: GroupConfig, interfaceName: string, present: readonly { address: IpAddress }[]): void {
+  const missing = config.addresses.filter((a) => !present.some((p) => p.address.family === a.address.family && p.address.text === a.address.text));
+  if (missing.length === 0) return;
+  throw new StartupError(
+    `group ${config.name}: priority 255 makes this router the address owner, but ${missing.map((a) => a.address.text).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not an address of ${interfaceName}: add ${missing.length === 1 ? 'it' : 'them'} to the interface, or give the group a priority below 255`,
+    'CARPD_VRRP_OWNER_ADDRESS',
+  );
 }
 
 function stateName(phase: string): 'INIT' | 'BACKUP' | 'MASTER' {

@@ -7,13 +7,19 @@
  * over at once). It stays fully demoted for a hold-down (10 s, doubling to 5 min while claims
  * keep failing); a node alone on the segment takes over again after its master-down interval
  * and so keeps retrying. A successful claim clears the fault.
+ *
+ * A group speaks CARP (GroupRunner) or VRRPv3 (VrrpGroupRunner, `protocol: vrrp`); everything
+ * here but the runner, the virtual MAC and the protocol's part of the status is the same for
+ * both. A VRRP group's macvlan has the VRRP virtual MAC of its family (RFC 5798 §7.3); an address
+ * owner (priority 255) never adds or removes its addresses, which are its interface's own.
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import type { CheckStatus, DemotionStatus, GroupStatus, StateName } from '../control/control-types.ts';
 import { GroupRunner, type TransitionEvent } from '../engine/group-runner.ts';
-import { makeGroupSettings, type GroupSettings } from '../engine/group-settings.ts';
-import { advertFields } from '../fsm/step.ts';
-import { carpVirtualMac } from '../protocol/mac-address.ts';
+import { VrrpGroupRunner, vrrpSourceAddress } from '../engine/vrrp-group-runner.ts';
+import type { VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
+import { isIpv6LinkLocal } from '../protocol/ip-address.ts';
+import { carpVirtualMac, vrrpVirtualMac, type MacAddress } from '../protocol/mac-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { AddressEvent, HostNetlink, LinkEvent } from '../ports/host-netlink.ts';
@@ -21,8 +27,11 @@ import type { Logger } from '../ports/logger.ts';
 import { Announcer } from '../linux/announcer.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
 import { VirtualMacAdvertTransport } from '../linux/virtual-mac-advert-transport.ts';
+import { carpStatus, vrrpStatus } from './group-status.ts';
 import type { InterfaceHost } from './interface-host.ts';
 import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
+import { carpSettingsFor, isAddressOwner, isVrrpGroup, vrrpSettingsFor } from './protocol-settings.ts';
+import { StartupError } from './startup-error.ts';
 
 /** What a group needs from the daemon. */
 export interface GroupDependencies {
@@ -53,7 +62,7 @@ export const DEFAULT_KEY_CHANGE_WINDOW_SECONDS = 600;
 
 /** A running group. */
 export class GroupInstance {
-  private runner: GroupRunner | undefined;
+  private runner: GroupRunner | VrrpGroupRunner | undefined;
   private effects: LinuxGroupEffects | undefined;
   private announcer: Announcer | undefined;
   private virtualInterfaceIndex: number | undefined;
@@ -113,11 +122,21 @@ export class GroupInstance {
     this.transitionListeners.push(listener);
   }
 
-  /** Creates the virtual interface, wires the engine and starts in BACKUP. */
+  /** The group's virtual MAC: CARP's 00:00:5e:00:01:vhid, or VRRP's per family (RFC 5798 §7.3). */
+  get virtualMac(): MacAddress {
+    const config = this.currentConfig;
+    if (!isVrrpGroup(config)) return carpVirtualMac(config.vhid);
+    return vrrpVirtualMac(config.vhid, config.addresses[0]?.address.family ?? 4);
+  }
+
+  /** Creates the virtual interface, wires the engine and starts in BACKUP (MASTER for a VRRP owner). */
   async start(): Promise<void> {
     const { host, netlink, logger, addresses } = this.deps;
     const config = this.currentConfig;
-    const virtualMac = carpVirtualMac(config.vhid);
+    const vrrp = isVrrpGroup(config);
+    const vrrpSettings = vrrp ? vrrpSettingsFor(config, addresses) : undefined;
+    if (vrrpSettings !== undefined) checkVrrpSource(config, vrrpSettings, host);
+    const virtualMac = this.virtualMac;
     const manageAddresses = config.manageAddresses !== false;
     const useVirtualMac = config.vmac && manageAddresses;
     if (useVirtualMac) {
@@ -149,6 +168,7 @@ export class GroupInstance {
           }
         : { name: host.name, index: () => host.link.index, ensure: async () => false, isUp: async () => true },
       ownsInterface: useVirtualMac,
+      ownedAddresses: isAddressOwner(config),
       addresses,
       netlink,
       announcer: this.announcer,
@@ -165,12 +185,18 @@ export class GroupInstance {
     const transport = useVirtualMac
       ? new VirtualMacAdvertTransport(host.transport, { ifname: host.name, sourceMac: virtualMac, openPacketSocket: () => host.sharedPacketSocket() })
       : host.transport;
-    const runner = new GroupRunner(this.settingsFor(config, this.key, addresses), { clock: this.deps.clock, transport, effects: this.effects, logger, stateStore: this.deps.store });
+    const ports = { clock: this.deps.clock, transport, effects: this.effects, logger };
+    const runner =
+      vrrpSettings === undefined ? new GroupRunner(carpSettingsFor(config, this.key, addresses), { ...ports, stateStore: this.deps.store }) : new VrrpGroupRunner(vrrpSettings, ports);
     runner.onTransition((event) => {
       for (const listener of this.transitionListeners) listener(event);
     });
     host.node.addGroup(runner, { requireTtl255ForUnicast: config.unicastTtl === 'require-255' });
     this.runner = runner;
+    if (vrrpSettings !== undefined && !vrrpSettings.acceptMode && !isAddressOwner(config)) {
+      // Said once, so nobody relies on it: carpd installs no packet filter (docs/vrrp.md, Accept_Mode).
+      logger.info(`${config.name}: accept_mode false is not enforced: as MASTER this host accepts packets for the virtual addresses (carpd installs no packet filter)`, { group: config.name });
+    }
     if (!(host.link.up && host.link.running)) runner.linkChanged(false);
     this.applyDemotion();
     runner.start();
@@ -178,7 +204,8 @@ export class GroupInstance {
 
   /**
    * Applies a reload's changes that need no restart: addresses, key, advbase, advskew, preempt,
-   * scripts, announcements, replay window. The phase is kept; a MASTER adds and removes the
+   * scripts, announcements, replay window; for VRRP, priority, interval, accept and checksum
+   * mode (reload-plan.ts). The phase is kept; a MASTER adds and removes the
    * changed addresses without a transition.
    */
   reconfigure(config: GroupConfig, key: Uint8Array, addresses: readonly ResolvedAddress[]): void {
@@ -186,7 +213,8 @@ export class GroupInstance {
     this.key = key;
     this.effects?.updateSettings({ scriptsConfig: config.scripts, announceIntervalMs: config.announce.intervalSeconds * 1000 });
     this.effects?.setAddresses(addresses);
-    this.runner?.reconfigure(this.settingsFor(config, key, addresses), (config.keyChangeWindowSeconds ?? DEFAULT_KEY_CHANGE_WINDOW_SECONDS) * 1_000_000);
+    if (this.runner?.protocol === 'vrrp') this.runner.reconfigure(vrrpSettingsFor(config, addresses));
+    else this.runner?.reconfigure(carpSettingsFor(config, key, addresses), (config.keyChangeWindowSeconds ?? DEFAULT_KEY_CHANGE_WINDOW_SECONDS) * 1_000_000);
     this.applyDemotion();
   }
 
@@ -197,7 +225,7 @@ export class GroupInstance {
     this.runner?.shutdown();
     this.effects?.close();
     await withTimeout(this.effects?.idle() ?? Promise.resolve(), 5_000);
-    if (this.runner !== undefined) host.node.removeGroup(this.runner.vhid);
+    if (this.runner !== undefined) host.node.removeGroup(this.runner);
     if (this.virtualInterfaceIndex !== undefined) {
       await netlink.deleteLink(this.virtualInterfaceIndex).catch((error: unknown) => {
         if ((error as { code?: string }).code !== 'ENODEV') logger.warn('could not delete the virtual interface', { group: this.name, error: String(error) });
@@ -220,6 +248,8 @@ export class GroupInstance {
     const effects = this.effects;
     if (effects === undefined || this.currentConfig.manageAddresses === false) return;
     if (event.kind === 'address') {
+      // An owner's addresses are its interface's own: always present, and the operator's to change.
+      if (isAddressOwner(this.currentConfig)) return;
       if (!this.addresses.some((a) => a.address.text === event.event.address.address.text)) return;
       if (event.event.type === 'del' && effects.holdingAddresses) return this.requestRepair();
       if (event.event.type === 'new' && !effects.holdingAddresses && !effects.busy) {
@@ -253,7 +283,7 @@ export class GroupInstance {
     const name = this.currentConfig.virtualInterface;
     const link = await netlink.linkByName(name);
     if (link !== undefined && link.index === this.virtualInterfaceIndex) return false;
-    const mac = carpVirtualMac(this.currentConfig.vhid).text;
+    const mac = this.virtualMac.text;
     if (link !== undefined) {
       // Someone made an interface of that name; take it over only if it is exactly ours.
       if (link.kind !== 'macvlan' || link.parentIndex !== host.link.index || link.mac !== mac) {
@@ -342,33 +372,12 @@ export class GroupInstance {
     this.runner?.setDemotion(this.totalDemotion);
   }
 
-  private settingsFor(config: GroupConfig, key: Uint8Array, addresses: readonly ResolvedAddress[]): GroupSettings {
-    return makeGroupSettings({
-      name: config.name,
-      vhid: config.vhid,
-      key,
-      addresses: addresses.map((a) => a.address),
-      advbase: config.advbase,
-      advskew: config.advskew,
-      preempt: config.preempt,
-      preemptDelayMicros: Math.round((config.preemptDelaySeconds ?? 0) * 1_000_000),
-      masterDownFormula: config.masterDown,
-      deadRatio: config.deadRatio,
-      replayMode: config.replay.mode,
-      replayWindowSeconds: config.replay.windowSeconds,
-      ...(config.peers.length > 0 ? { unicastPeers: config.peers } : {}),
-      ...(config.sourceAddress === undefined ? {} : { sourceAddresses: { [config.sourceAddress.family]: config.sourceAddress } }),
-    });
-  }
-
   /** Status for carpctl and metrics. */
   status(scriptStats: GroupStatus['scripts'], now: { monotonicMicros: number; wallclockMs: number }): GroupStatus {
     const runner = this.runner;
     const config = this.currentConfig;
     const state = runner?.state;
     const toIso = (micros: number) => new Date(now.wallclockMs - (now.monotonicMicros - micros) / 1000).toISOString();
-    const fields = runner === undefined ? { advbase: config.advbase, advskew: config.advskew, demote: 0 } : advertFields(runner.settings.machine, runner.state);
-    const heard = state?.lastHeardMaster;
     const demotion: DemotionStatus = {
       total: this.totalDemotion,
       manual: this.manual,
@@ -377,49 +386,31 @@ export class GroupInstance {
       ...(this.syncSetDemotion !== undefined && this.syncSetDemotion.demotion > this.ownDemotion ? { syncSet: this.syncSetDemotion } : {}),
       fault: this.fault !== undefined,
     };
-    const keyChange = runner?.keyChange;
+    const keyChange = runner?.protocol === 'carp' ? runner.keyChange : undefined;
+    const protocol = isVrrpGroup(config)
+      ? vrrpStatus(config, runner?.protocol === 'vrrp' ? runner : undefined, toIso)
+      : carpStatus(config, runner?.protocol === 'carp' ? runner : undefined, toIso);
     return {
       name: this.name,
       interface: this.deps.host.name,
+      protocol: protocol.protocol,
       vhid: config.vhid,
       state: (state?.phase.toUpperCase() ?? 'INIT') as StateName,
       since: toIso(state?.since ?? now.monotonicMicros),
       reason: state?.reason ?? 'started',
       addresses: this.addresses.map((a) => `${a.address.text}/${a.prefixLength}`),
-      advbase: config.advbase,
-      advskew: config.advskew,
-      advertisedAdvskew: fields.advskew,
-      demoteByte: fields.demote,
+      ...(protocol.advbase === undefined ? {} : { advbase: protocol.advbase }),
+      ...(protocol.advskew === undefined ? {} : { advskew: protocol.advskew }),
+      ...(protocol.advertisedAdvskew === undefined ? {} : { advertisedAdvskew: protocol.advertisedAdvskew }),
+      ...(protocol.demoteByte === undefined ? {} : { demoteByte: protocol.demoteByte }),
       demotion,
       preempt: config.preempt,
-      ...(this.virtualInterfaceIndex === undefined ? {} : { vmac: `${config.virtualInterface} ${carpVirtualMac(config.vhid).text}` }),
-      replayMode: config.replay.mode,
+      ...(this.virtualInterfaceIndex === undefined ? {} : { vmac: `${config.virtualInterface} ${this.virtualMac.text}` }),
+      ...(protocol.replayMode === undefined ? {} : { replayMode: protocol.replayMode }),
       peers: config.peers.map((p) => p.text),
-      master:
-        heard === undefined || state?.phase === 'master'
-          ? null
-          : {
-              address: heard.address.text,
-              advbase: heard.advbase,
-              advskew: heard.advskew,
-              demote: heard.demote,
-              heardAt: toIso(heard.at),
-              addresses: {
-                ...(runner?.masterSources[4] === undefined ? {} : { ipv4: runner.masterSources[4] }),
-                ...(runner?.masterSources[6] === undefined ? {} : { ipv6: runner.masterSources[6] }),
-              },
-            },
-      heard: (runner?.peers.entries() ?? []).map((p) => ({
-        address: p.address,
-        advbase: p.advbase ?? null,
-        advskew: p.advskew ?? null,
-        demote: p.demote ?? null,
-        authenticates: p.authenticates,
-        ok: p.ok,
-        badAuth: p.badAuth,
-        replay: p.replay,
-        lastHeard: toIso(p.lastHeardAt),
-      })),
+      ...(protocol.vrrp === undefined ? {} : { vrrp: protocol.vrrp }),
+      master: protocol.master,
+      heard: protocol.heard,
       counters: {
         advertsSent: runner?.stats.advertsSent ?? 0,
         advertsReceived: runner?.stats.advertsReceived ?? 0,
@@ -437,6 +428,20 @@ export class GroupInstance {
       ...(keyChange === undefined ? {} : { keyChange: { previousAddresses: keyChange.previousAddresses.map((a) => a.text), until: toIso(keyChange.until) } }),
     };
   }
+}
+
+/**
+ * Before anything on the host changes: a VRRP advert's checksum covers its real source, which
+ * over IPv6 is the link-local address (RFC 5798 §5.1.2.1) unless source_address says otherwise.
+ */
+function checkVrrpSource(config: GroupConfig, settings: VrrpGroupSettings, host: InterfaceHost): void {
+  const source = vrrpSourceAddress(host.transport, settings);
+  const usable = source !== undefined && (settings.family === 4 || isIpv6LinkLocal(source) || config.sourceAddress !== undefined);
+  if (usable) return;
+  throw new StartupError(
+    `group ${config.name}: interface ${host.name} has no ${settings.family === 4 ? 'IPv4 address' : 'IPv6 link-local address'} to send VRRP adverts from (RFC 5798 §5.1)`,
+    'CARPD_VRRP_NO_SOURCE',
+  );
 }
 
 async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {

@@ -1,9 +1,9 @@
 /**
- * One parent interface and what its groups share: the raw CARP sockets (one per family), the
- * demultiplexing CarpNode, one AF_PACKET socket for framed adverts and announcements, and the
+ * One parent interface and what its groups share: the raw protocol-112 sockets (one per family),
+ * the demultiplexing InterfaceNode (CARP and VRRP groups), one AF_PACKET socket for framed adverts and announcements, and the
  * interface's own addresses (advert sources, own-advert detection).
  */
-import { CarpNode } from '../engine/carp-node.ts';
+import { InterfaceNode } from '../engine/interface-node.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import { parseMacAddress, type MacAddress } from '../protocol/mac-address.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -15,7 +15,7 @@ import type { InterfaceSockets } from './daemon-platform.ts';
 
 /** The shared resources of one interface. */
 export class InterfaceHost {
-  readonly node: CarpNode;
+  readonly node: InterfaceNode;
   readonly transport: PacketTransport;
   readonly mac: MacAddress;
   private packetSocket: PacketSocket | undefined;
@@ -31,7 +31,7 @@ export class InterfaceHost {
   ) {
     this.mac = parseMacAddress(link.mac);
     this.transport = sockets.transport;
-    this.node = new CarpNode(this.transport, logger, clock);
+    this.node = new InterfaceNode(this.transport, logger, clock);
   }
 
   /** The interface's name. */

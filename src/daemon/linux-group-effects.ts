@@ -10,6 +10,10 @@
  * mastership rather than advertise as a master without its addresses. While MASTER, repair()
  * (called on netlink events: an address deleted, carp<vhid> downed or deleted) puts back what
  * is missing and reports what it fixed; a repair that fails is a failed claim.
+ *
+ * A VRRP address owner (priority 255, RFC 5798 §1) holds the addresses as its own interface
+ * addresses (`ownedAddresses`): they are never added or removed here, only announced; the
+ * macvlan, if any, is still brought up as MASTER and down as BACKUP.
  */
 import type { ScriptsConfig } from '../config/config-types.ts';
 import { carpdScriptArgs, scriptEnvironment, ucarpScriptArgs } from '../engine/script-job.ts';
@@ -69,6 +73,8 @@ export interface LinuxGroupEffectsOptions {
   readonly scriptsConfig: Pick<ScriptsConfig, 'master' | 'backup' | 'style' | 'extraParameter' | 'neutral' | 'timeoutSeconds'>;
   /** False in ucarp drop-in mode: the scripts configure the addresses, carpd only announces. */
   readonly manageAddresses: boolean;
+  /** A VRRP address owner: the addresses are the interface's own and are never added or removed. */
+  readonly ownedAddresses?: boolean;
   readonly announceIntervalMs: number;
   readonly logger: Logger;
   /** The addresses could not be configured after every retry: leave mastership. */
@@ -139,7 +145,7 @@ export class LinuxGroupEffects implements GroupEffects {
   private async release(netlink: AddressNetlink, target: AddressTarget, ownsInterface: boolean): Promise<void> {
     const delays = this.options.retryDelaysMs ?? CLAIM_RETRY_DELAYS_MS;
     let pending: (() => Promise<void>)[] = [
-      ...this.addresses.map(({ address, prefixLength }) => () => netlink.removeAddress(target.index(), address, prefixLength)),
+      ...(this.options.ownedAddresses === true ? [] : this.addresses).map(({ address, prefixLength }) => () => netlink.removeAddress(target.index(), address, prefixLength)),
       ...(ownsInterface ? [() => netlink.setLinkUp(target.index(), false).catch((error: unknown) => ignoreGone(error))] : []),
     ];
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -195,6 +201,10 @@ export class LinuxGroupEffects implements GroupEffects {
     const added = next.filter((n) => !previous.some((p) => key(p) === key(n)));
     if (!this.holding || !this.options.manageAddresses) return;
     const { netlink, target } = this.options;
+    if (this.options.ownedAddresses === true) {
+      if (added.length > 0) this.enqueue('announce', async () => this.options.announcer.announce(added.map((a) => a.address)));
+      return;
+    }
     this.enqueue('change addresses', async () => {
       for (const { address, prefixLength } of dropped) await netlink.removeAddress(target.index(), address, prefixLength);
       await this.claim('claim');
@@ -282,8 +292,10 @@ export class LinuxGroupEffects implements GroupEffects {
       else if (mode === 'repair' && !(await target.isUp())) fixed.push(`${target.name} set up again`);
       await netlink.setLinkUp(target.index(), true);
     }
-    const present = mode === 'repair' ? new Set((await netlink.listAddresses(target.index())).map((a) => a.address.text)) : undefined;
-    for (const { address, prefixLength } of this.addresses) {
+    // An owner's addresses are the interface's own (RFC 5798 §1): not ours to put back.
+    const managed = this.options.ownedAddresses === true ? [] : this.addresses;
+    const present = mode === 'repair' && managed.length > 0 ? new Set((await netlink.listAddresses(target.index())).map((a) => a.address.text)) : undefined;
+    for (const { address, prefixLength } of managed) {
       if (present?.has(address.text) === true) continue;
       // No DAD: every node shares the address; DAD would only delay it and could mark it dadfailed.
       await netlink.addAddress(target.index(), address, prefixLength, { nodad: address.family === 6 });

@@ -4,8 +4,12 @@
  * is updated in place when every changed setting can be applied to a running group without a
  * state transition (addresses, key, timing, preempt, scripts, checks, announcements, sync set);
  * otherwise it is restarted (a new interface, vhid, vmac, replay mode, peers, address families).
+ * For a VRRP group the VRRP settings are compared one by one: priority, advert interval, accept
+ * mode and checksum mode change in place; a change of protocol, or of address ownership (priority
+ * 255 given or taken away: the addresses become, or stop being, the interface's own), restarts it.
  */
 import type { GroupConfig } from '../config/config-types.ts';
+import { OWNER_PRIORITY } from '../fsm/vrrp-election.ts';
 
 /** A group with its key. */
 export interface KeyedGroup {
@@ -45,7 +49,14 @@ const IN_PLACE_FIELDS: ReadonlySet<string> = new Set([
   'replay.windowSeconds',
   'keyChangeWindowSeconds',
   'preemptDelaySeconds',
+  'vrrp.priority',
+  'vrrp.advertIntervalCentis',
+  'vrrp.acceptMode',
+  'vrrp.checksumMode',
 ]);
+
+/** The pseudo-field for a VRRP group becoming or ceasing to be the address owner (restart). */
+const OWNER_FIELD = 'vrrp.owner';
 
 /** Compares what runs with what is wanted. */
 export function planReload(running: readonly KeyedGroup[], wanted: readonly KeyedGroup[]): ReloadPlan {
@@ -67,11 +78,21 @@ export function planReload(running: readonly KeyedGroup[], wanted: readonly Keye
   return plan;
 }
 
-/** The top-level settings (and replay's two) that differ, plus 'key' when the key bytes do. */
+/**
+ * The top-level settings (and replay's two, and the VRRP block's by name) that differ, plus 'key'
+ * when the key bytes do and 'vrrp.owner' when priority 255 was given or taken away.
+ */
 export function changedFields(a: KeyedGroup, b: KeyedGroup): string[] {
   const fields: string[] = [];
   const keys = new Set([...Object.keys(a.config), ...Object.keys(b.config)]) as Set<keyof GroupConfig>;
   for (const key of keys) {
+    if (key === 'vrrp' && a.config.vrrp !== undefined && b.config.vrrp !== undefined) {
+      const before = a.config.vrrp;
+      const after = b.config.vrrp;
+      for (const field of Object.keys({ ...before, ...after }) as (keyof typeof before)[]) if (before[field] !== after[field]) fields.push(`vrrp.${field}`);
+      if ((before.priority === OWNER_PRIORITY) !== (after.priority === OWNER_PRIORITY)) fields.push(OWNER_FIELD);
+      continue;
+    }
     if (key === 'replay') {
       if (a.config.replay.mode !== b.config.replay.mode) fields.push('replay.mode');
       if (a.config.replay.windowSeconds !== b.config.replay.windowSeconds) fields.push('replay.windowSeconds');

@@ -1,7 +1,8 @@
 /**
- * The CARP groups of one interface: receives every protocol-112 datagram from the transport,
- * runs acceptance, counts drops by reason (per group when the vhid is known, else per node) and
- * hands accepted adverts to their group.
+ * The CARP groups of one interface: receives every protocol-112 datagram from the transport (or,
+ * beside VRRP groups, the datagrams InterfaceNode routes to CARP), runs acceptance, counts drops
+ * by reason (per group when the vhid is known, else per node) and hands accepted adverts to their
+ * group.
  */
 import { acceptAdvert, type AcceptanceContext, type GroupAcceptance } from '../protocol/acceptance.ts';
 import { emptyDropCounts, type DropReason } from '../protocol/drop-reason.ts';
@@ -30,13 +31,26 @@ export class CarpNode {
     private readonly logger: Logger,
     /** The engine's clock, for rate-limiting warnings. */
     private readonly clock: Pick<Clock, 'nowMicros'>,
+    /** false: the caller subscribes to the transport and calls receive() (interface-node.ts). */
+    options: { readonly attach?: boolean } = {},
   ) {
     this.context = {
       group: (vhid) => this.groups.get(vhid)?.acceptance,
       isOwnAddress: (address) => this.transport.isOwnAddress(address),
     };
+    if (options.attach === false) return;
     transport.onDatagram((datagram) => this.receive(datagram));
     transport.onMalformed(() => this.unattributedDrops['bad-ip']++);
+  }
+
+  /** True when a group has this vhid. */
+  has(vhid: number): boolean {
+    return this.groups.has(vhid);
+  }
+
+  /** How many groups run here. */
+  get size(): number {
+    return this.groups.size;
   }
 
   /** Adds a group; its vhid must be unique on this node. */

@@ -1,10 +1,11 @@
 /**
  * Runs one vhid's state machine on a clock: feeds it events, carries out its actions through
  * the ports, signs outgoing adverts and replay-checks incoming ones. All decisions are in
- * fsm/step.ts and protocol/; this file only wires them to time and I/O.
+ * fsm/step.ts and protocol/; this file only wires them to time and I/O. Timers, effects, scripts,
+ * transition reports and send-error logging are RunnerCore's, shared with VrrpGroupRunner.
  */
 import { advertFields, initialState, step } from '../fsm/step.ts';
-import type { MachineAction, MachineConfig, MachineEvent, MachineState, Phase, TimerId, TransitionReason } from '../fsm/machine-types.ts';
+import type { MachineAction, MachineConfig, MachineEvent, MachineState } from '../fsm/machine-types.ts';
 import type { AcceptedAdvert } from '../protocol/acceptance.ts';
 import { encodeCarpHeader } from '../protocol/carp-header.ts';
 import { CarpAuthenticator, carpHmacAddresses } from '../protocol/carp-hmac.ts';
@@ -12,36 +13,21 @@ import type { DropReason } from '../protocol/drop-reason.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayState } from '../protocol/replay-guard.ts';
 import { initialSendCounter, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
-import type { Clock, TimerHandle } from '../ports/clock.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import type { GroupSettings } from './group-settings.ts';
-import { emptyGroupStats, type GroupStats } from './group-stats.ts';
+import type { GroupStats } from './group-stats.ts';
 import { WarningLimiter } from './warning-limiter.ts';
 import { PeerTable } from './peer-table.ts';
+import { RunnerCore, type ProtocolRunner, type TransitionEvent } from './runner-core.ts';
+
+export type { TransitionEvent } from './runner-core.ts';
 
 /** Authentication failures of one peer are logged at once, then at most once a minute. */
 export const AUTH_WARNING_INTERVAL_MICROS = 60_000_000;
-
-/** A transition as reported to listeners (logs, demo timeline, control API events). */
-export interface TransitionEvent {
-  readonly group: string;
-  readonly vhid: number;
-  readonly from: Phase;
-  readonly to: Phase;
-  readonly reason: TransitionReason;
-  readonly at: number;
-  /** The master we last heard, when the transition was caused by an advert. */
-  readonly peer?: string;
-}
-
-/** Transitions caused by a peer's advert: their log line names that peer. */
-const ADVERT_DRIVEN_REASONS: ReadonlySet<TransitionReason> = new Set(['preempting-worse-master', 'master-more-demoted', 'master-will-time-out', 'master-bowed-out', 'outranked-by-peer']);
-
-/** Send failures are logged at most this often (µs); every one is counted. */
-const SEND_ERROR_LOG_INTERVAL_US = 10_000_000;
 
 /** The ports a group runs on. */
 export interface GroupPorts {
@@ -53,8 +39,9 @@ export interface GroupPorts {
 }
 
 /** One running virtual host. */
-export class GroupRunner {
-  readonly stats: GroupStats = emptyGroupStats();
+export class GroupRunner implements ProtocolRunner {
+  readonly protocol = 'carp' as const;
+  private readonly core: RunnerCore;
   private machineState: MachineState;
   private replay: ReplayState;
   private sendCounter: SendCounterState;
@@ -80,17 +67,14 @@ export class GroupRunner {
   readonly masterSources: Partial<Record<IpFamily, string>> = {};
   /** The machine config with our advert source addresses filled in from the transport (the tie rule needs them). */
   private machine: MachineConfig;
-  private readonly timers = new Map<TimerId, TimerHandle>();
-  private readonly transitionListeners: ((event: TransitionEvent) => void)[] = [];
   private readonly sentListeners: ((family: IpFamily, counter: bigint, bowOut: boolean) => void)[] = [];
-  private lastSendErrorLogAt: number | undefined;
-  private sendErrorsUnlogged = 0;
 
   constructor(
     settings: GroupSettings,
     private readonly ports: GroupPorts,
   ) {
     this.currentSettings = settings;
+    this.core = new RunnerCore(ports, () => ({ name: this.settings.name, vhid: this.vhid }), (timer) => this.dispatch({ type: 'timer', timer }));
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
     this.machine = { ...settings.machine, sourceAddresses: { ...transportSources(ports.transport, settings.machine.families), ...settings.machine.sourceAddresses } };
     this.machineState = initialState(ports.clock.nowMicros());
@@ -101,6 +85,11 @@ export class GroupRunner {
     this.sendCounter = initialSendCounter(persisted.sendReservation);
     // Everything sent before a restart is at or below the reservation: still recognised as ours.
     if (persisted.sendReservation > 0n) this.replay = noteSent(this.replay, persisted.sendReservation);
+  }
+
+  /** Counters for status and metrics. */
+  get stats(): GroupStats {
+    return this.core.stats;
   }
 
   /** The settings in force (reconfigure() replaces them). */
@@ -175,7 +164,7 @@ export class GroupRunner {
 
   /** Subscribes to transitions. */
   onTransition(listener: (event: TransitionEvent) => void): void {
-    this.transitionListeners.push(listener);
+    this.core.onTransition(listener);
   }
 
   /** Subscribes to every advert this group sends (simulator invariants, tests). */
@@ -191,12 +180,12 @@ export class GroupRunner {
   /** Stops the group: bow-out if master, addresses removed, INIT. Timers are all cancelled. */
   shutdown(): void {
     this.dispatch({ type: 'shutdown' });
-    this.cancelAllTimers();
+    this.core.cancelAllTimers();
   }
 
   /** Drops every timer without any protocol action: the process is going away abruptly (simulated crash). */
   halt(): void {
-    this.cancelAllTimers();
+    this.core.cancelAllTimers();
   }
 
   /** Reports the parent interface's link state. */
@@ -290,50 +279,11 @@ export class GroupRunner {
   }
 
   private execute(action: MachineAction): void {
-    switch (action.type) {
-      case 'send-advert':
-        for (const family of action.families) this.sendAdvert(family, action.bowOut);
-        return;
-      case 'arm-timer':
-        this.armTimer(action.timer, action.at, action.earliest);
-        return;
-      case 'cancel-timer':
-        this.cancelTimer(action.timer);
-        return;
-      case 'add-addresses':
-        this.ports.effects.addAddresses();
-        return;
-      case 'remove-addresses':
-        this.ports.effects.removeAddresses();
-        return;
-      case 'announce':
-        this.ports.effects.announce();
-        return;
-      case 'run-script':
-        this.ports.effects.runScript(action.phase, action.previous);
-        return;
-      case 'transition':
-        this.reportTransition(action.from, action.to, action.reason);
-        return;
-      case 'ignored':
-        this.ports.logger.debug('event ignored', { group: this.settings.name, event: action.event, phase: action.phase, why: action.why });
-        return;
+    if (action.type === 'send-advert') {
+      for (const family of action.families) this.sendAdvert(family, action.bowOut);
+      return;
     }
-  }
-
-  private reportTransition(from: Phase, to: Phase, reason: TransitionReason): void {
-    this.stats.transitions++;
-    const peer = ADVERT_DRIVEN_REASONS.has(reason) ? this.machineState.lastHeardMaster?.address.text : undefined;
-    const event: TransitionEvent = { group: this.settings.name, vhid: this.vhid, from, to, reason, at: this.ports.clock.nowMicros(), ...(peer === undefined ? {} : { peer }) };
-    this.ports.logger.info(`${this.settings.name}: ${from.toUpperCase()} -> ${to.toUpperCase()} (${reason})`, {
-      group: this.settings.name,
-      vhid: this.vhid,
-      from,
-      to,
-      reason,
-      ...(peer === undefined ? {} : { peer }),
-    });
-    for (const listener of this.transitionListeners) listener(event);
+    this.core.execute(action, () => this.machineState.lastHeardMaster?.address);
   }
 
   private sendAdvert(family: IpFamily, bowOut: boolean): void {
@@ -358,64 +308,13 @@ export class GroupRunner {
       digest: authenticator.sign(next.counter),
     });
     this.replay = noteSent(this.replay, next.counter);
-    let failed = 0;
-    let lastError: unknown;
-    for (const destination of this.destinations(family)) {
-      try {
-        this.ports.transport.send(family, payload, destination);
-      } catch (error) {
-        failed++;
-        lastError = error;
-      }
-    }
-    if (failed === 0) this.stats.advertsSent++;
-    else this.reportSendError(family, lastError);
+    this.core.sendAdvert(family, this.destinations(family), () => payload);
     for (const listener of this.sentListeners) listener(family, next.counter, bowOut);
-  }
-
-  /**
-   * Counts a failed advert (any destination failed) and logs it: the first failure at once,
-   * later ones at most every SEND_ERROR_LOG_INTERVAL_US with the number since, so a link that
-   * is down in fast mode (256 adverts/s) does not flood the log.
-   */
-  private reportSendError(family: IpFamily, error: unknown): void {
-    this.stats.sendErrors++;
-    this.sendErrorsUnlogged++;
-    const now = this.ports.clock.nowMicros();
-    if (this.lastSendErrorLogAt !== undefined && now - this.lastSendErrorLogAt < SEND_ERROR_LOG_INTERVAL_US) return;
-    this.ports.logger.warn('advert send failed', { group: this.settings.name, family, error: String(error), failuresSinceLastReport: this.sendErrorsUnlogged, sendErrors: this.stats.sendErrors });
-    this.lastSendErrorLogAt = now;
-    this.sendErrorsUnlogged = 0;
   }
 
   private destinations(family: IpFamily): readonly (IpAddress | undefined)[] {
     const peers = this.settings.unicastPeers?.filter((p) => p.family === family);
     return peers === undefined || peers.length === 0 ? [undefined] : peers;
-  }
-
-  private armTimer(timer: TimerId, at: number, earliest: number | undefined): void {
-    this.cancelTimer(timer);
-    const handle = this.ports.clock.setTimer(
-      at,
-      () => {
-        if (this.timers.get(timer) !== handle) return;
-        this.timers.delete(timer);
-        this.dispatch({ type: 'timer', timer });
-      },
-      earliest,
-    );
-    this.timers.set(timer, handle);
-  }
-
-  private cancelTimer(timer: TimerId): void {
-    const handle = this.timers.get(timer);
-    if (handle === undefined) return;
-    this.ports.clock.clearTimer(handle);
-    this.timers.delete(timer);
-  }
-
-  private cancelAllTimers(): void {
-    for (const timer of [...this.timers.keys()]) this.cancelTimer(timer);
   }
 
   private storeKey(): string {

@@ -13,6 +13,9 @@ export interface HeardPeer {
   readonly advbase?: number;
   readonly advskew?: number;
   readonly demote?: number;
+  /** VRRP groups: the priority and Max Adver Int (centiseconds) of its last accepted advert. */
+  readonly priority?: number;
+  readonly advertIntervalCentis?: number;
   readonly ok: number;
   readonly badAuth: number;
   readonly replay: number;
@@ -41,6 +44,16 @@ export class PeerTable {
     peer.advbase = fields.advbase;
     peer.advskew = fields.advskew;
     peer.demote = fields.demote;
+    peer.lastOkAt = now;
+    peer.authenticates = true;
+  }
+
+  /** An accepted VRRPv3 advert (VRRPv3 has no authentication: accepted means it passed every check). */
+  acceptedVrrp(address: string, fields: { priority: number; advertIntervalCentis: number }, now: number): void {
+    const peer = this.touch(address, now);
+    peer.ok++;
+    peer.priority = fields.priority;
+    peer.advertIntervalCentis = fields.advertIntervalCentis;
     peer.lastOkAt = now;
     peer.authenticates = true;
   }

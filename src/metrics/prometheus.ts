@@ -4,7 +4,8 @@
  * so a scrape is a pure function of one snapshot; prom-client wants long-lived metric objects
  * that are incremented (counters cannot be set) and renders asynchronously.
  * Every metric is listed in docs/metrics.md. No passphrase is in a StatusReport, so none can
- * reach a label.
+ * reach a label. Every sample of a group carries its `protocol` ("carp" or "vrrp") beside its
+ * `group` label, so CARP and VRRP groups with the same vhid/VRID can be told apart.
  */
 import type { GroupStatus, StateName, StatusReport } from '../control/control-types.ts';
 import { DROP_REASONS } from '../protocol/drop-reason.ts';
@@ -13,6 +14,13 @@ import { DROP_REASONS } from '../protocol/drop-reason.ts';
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 const STATES: readonly StateName[] = ['INIT', 'BACKUP', 'MASTER'];
+
+/** The VRRP mismatch counters as `kind` label values. */
+const VRRP_MISMATCH_KINDS = [
+  ['interval', 'interval'],
+  ['addresses', 'addresses'],
+  ['legacy-checksum', 'legacyChecksum'],
+] as const;
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -43,7 +51,7 @@ function metricFamilies(status: StatusReport): Family[] {
     help,
     samples: groups.flatMap((g) => {
       const v = value(g);
-      return v === undefined ? [] : [{ labels: { group: g.name }, value: v }];
+      return v === undefined ? [] : [{ labels: groupLabels(g), value: v }];
     }),
   });
   const startedAt = Date.parse(status.startedAt);
@@ -54,7 +62,7 @@ function metricFamilies(status: StatusReport): Family[] {
       name: 'carpd_group_state',
       type: 'gauge',
       help: 'The state of each group: 1 for the current state, 0 for the others.',
-      samples: groups.flatMap((g) => STATES.map((state) => ({ labels: { group: g.name, interface: g.interface, vhid: String(g.vhid), state }, value: g.state === state ? 1 : 0 }))),
+      samples: groups.flatMap((g) => STATES.map((state) => ({ labels: { ...groupLabels(g), interface: g.interface, vhid: String(g.vhid), state }, value: g.state === state ? 1 : 0 }))),
     },
     perGroup('carpd_group_transitions_total', 'counter', 'State transitions of each group.', (g) => g.counters.transitions),
     perGroup('carpd_adverts_sent_total', 'counter', 'Advertisements sent by each group.', (g) => g.counters.advertsSent),
@@ -65,8 +73,8 @@ function metricFamilies(status: StatusReport): Family[] {
       type: 'counter',
       help: 'Received packets dropped, by reason; group="" for drops no group could claim on an interface.',
       samples: [
-        ...groups.flatMap((g) => DROP_REASONS.map((reason) => ({ labels: { group: g.name, interface: g.interface, reason }, value: g.counters.drops[reason] ?? 0 }))),
-        ...Object.entries(status.unattributedDrops).flatMap(([ifname, drops]) => DROP_REASONS.map((reason) => ({ labels: { group: '', interface: ifname, reason }, value: drops[reason] ?? 0 }))),
+        ...groups.flatMap((g) => DROP_REASONS.map((reason) => ({ labels: { ...groupLabels(g), interface: g.interface, reason }, value: g.counters.drops[reason] ?? 0 }))),
+        ...Object.entries(status.unattributedDrops).flatMap(([ifname, drops]) => DROP_REASONS.map((reason) => ({ labels: { group: '', protocol: '', interface: ifname, reason }, value: drops[reason] ?? 0 }))),
       ],
     },
     perGroup('carpd_script_runs_total', 'counter', 'Transition scripts run by each group.', (g) => g.scripts.runs),
@@ -77,15 +85,30 @@ function metricFamilies(status: StatusReport): Family[] {
       name: 'carpd_check_healthy',
       type: 'gauge',
       help: 'Health checks and tracked interfaces after rise/fall: 1 healthy, 0 failed.',
-      samples: groups.flatMap((g) => g.checks.map((c) => ({ labels: { group: g.name, check: c.name, kind: c.kind }, value: c.healthy ? 1 : 0 }))),
+      samples: groups.flatMap((g) => g.checks.map((c) => ({ labels: { ...groupLabels(g), check: c.name, kind: c.kind }, value: c.healthy ? 1 : 0 }))),
     },
     perGroup('carpd_group_demotion', 'gauge', 'The demotion of each group (manual + health, or the sync set\'s), capped at 255.', (g) => g.demotion.total),
-    perGroup('carpd_group_advertised_advskew', 'gauge', 'The advskew each group advertises, demotion included.', (g) => g.advertisedAdvskew),
+    perGroup('carpd_group_advertised_advskew', 'gauge', 'The advskew each CARP group advertises, demotion included.', (g) => g.advertisedAdvskew),
+    perGroup('carpd_vrrp_priority', 'gauge', 'The priority each VRRP group advertises, demotion included.', (g) => g.vrrp?.effectivePriority),
+    {
+      name: 'carpd_vrrp_mismatches_total',
+      type: 'counter',
+      help: 'Accepted VRRP adverts that differ from the group\'s configuration (interval, address list, legacy IPv4 checksum), by kind.',
+      samples: groups.flatMap((g) => {
+        const counts = g.vrrp?.mismatches;
+        return counts === undefined ? [] : VRRP_MISMATCH_KINDS.map(([kind, field]) => ({ labels: { ...groupLabels(g), kind }, value: counts[field] }));
+      }),
+    },
     perGroup('carpd_group_fault', 'gauge', '1 while the group is held fully demoted after it could not configure its addresses.', (g) => (g.fault === undefined ? undefined : g.fault === null ? 0 : 1)),
     perGroup('carpd_claim_failures_total', 'counter', 'Times a group could not configure its addresses after every retry and left mastership.', (g) => g.effects?.claimFailures),
     perGroup('carpd_drift_repairs_total', 'counter', 'Times a MASTER put back a removed address or a downed or deleted virtual interface.', (g) => g.effects?.repairs),
     perGroup('carpd_address_conflicts_total', 'counter', 'Times a virtual address appeared on this host while the group was not MASTER.', (g) => g.effects?.conflicts),
   ];
+}
+
+/** The labels naming a group: its name and its protocol. */
+function groupLabels(g: GroupStatus): Labels {
+  return { group: g.name, protocol: g.protocol };
 }
 
 function renderFamily(family: Family): string {

@@ -1,4 +1,4 @@
-/** Sending and receiving CARP datagrams on one interface (raw sockets on Linux, a segment in the sim). */
+/** Sending and receiving protocol-112 datagrams (CARP and VRRPv3) on one interface (raw sockets on Linux, a segment in the sim). */
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
 
@@ -7,7 +7,7 @@ export type DatagramHandler = (datagram: Datagram) => void;
 
 /** The packet port. */
 export interface PacketTransport {
-  /** Sends a 36-byte CARP payload with TTL/hop limit 255 to the destination (the CARP group by default). */
+  /** Sends a CARP or VRRPv3 payload with TTL/hop limit 255 to the destination (224.0.0.18 / ff02::12 by default). */
   send(family: IpFamily, payload: Uint8Array, destination?: IpAddress): void;
   /** Our source address in a family, if the interface has one. */
   sourceAddress(family: IpFamily): IpAddress | undefined;

@@ -59,6 +59,14 @@ export function carpVirtualMac(vhid: number): MacAddress {
   return macAddressFromBytes(Uint8Array.of(0x00, 0x00, 0x5e, 0x00, 0x01, checkedVhid(vhid)));
 }
 
+/**
+ * The VRRP virtual MAC (RFC 5798 §7.3): 00:00:5e:00:01:{VRID} for an IPv4 virtual router,
+ * 00:00:5e:00:02:{VRID} for an IPv6 one (PROTOCOL.md §7.7). CARP uses the IPv4 one for every family.
+ */
+export function vrrpVirtualMac(vrid: number, family: 4 | 6): MacAddress {
+  return macAddressFromBytes(Uint8Array.of(0x00, 0x00, 0x5e, 0x00, family === 4 ? 0x01 : 0x02, checkedVhid(vrid)));
+}
+
 /** 00:00:5e:00:00:{vhid}: the Ethernet source ucarp hard-codes for its adverts (ucarp carp_send_ad, PROTOCOL.md §5). */
 export function ucarpAdvertSourceMac(vhid: number): MacAddress {
   return macAddressFromBytes(Uint8Array.of(0x00, 0x00, 0x5e, 0x00, 0x00, checkedVhid(vhid)));

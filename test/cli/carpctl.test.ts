@@ -226,3 +226,35 @@ it('formatStatus: a fault, drift repairs and a key change under way are shown', 
   assert.match(text, /effects\s+failed claims 1, repairs 2, address conflicts 0/);
   assert.match(text, /key change\s+also signing with the previous key and addresses \(198\.51\.100\.7\) until 2024-05-01T12:15:00.000Z/);
 });
+
+it('formatStatus: a VRRP group beside a CARP group: a PROTOCOL column, priorities and intervals instead of advbase/advskew', () => {
+  const now = new Date('2024-05-01T12:03:12.000Z');
+  const vrrp = sampleGroup({
+    name: 'gw',
+    protocol: 'vrrp',
+    vhid: 9,
+    addresses: ['198.51.100.9/24'],
+    advbase: undefined,
+    advskew: undefined,
+    advertisedAdvskew: undefined,
+    demoteByte: undefined,
+    replayMode: undefined,
+    demotion: { total: 20, manual: 20, maintenance: false, health: 0 },
+    vmac: 'vrrp9 00:00:5e:00:01:09',
+    vrrp: { priority: 120, effectivePriority: 100, owner: false, advertInterval: 1, masterAdvertInterval: 0.5, masterPriority: 150, acceptMode: false, checksumMode: 'compatible', mismatches: { interval: 4, addresses: 0, legacyChecksum: 0 } },
+    master: { address: '198.51.100.3', heardAt: '2024-05-01T12:03:11.000Z', addresses: { ipv4: '198.51.100.3' } },
+    heard: [{ address: '198.51.100.3', priority: 150, advertInterval: 0.5, authenticates: true, ok: 40, badAuth: 0, replay: 0, lastHeard: '2024-05-01T12:03:11.000Z' }],
+  });
+  const text = formatStatus({ ...sampleStatus(), groups: [sampleGroup(), vrrp] }, now);
+  assert.match(text, /GROUP\s+INTERFACE\s+PROTOCOL\s+VHID\s+STATE/);
+  assert.match(text, /\nweb\s+eth0\s+carp\s+7\s+BACKUP/);
+  assert.match(text, /\ngw\s+eth0\s+vrrp\s+9\s+BACKUP/);
+  assert.match(text, /gw \(eth0 VRRP VRID 9\): BACKUP/);
+  assert.match(text, /advertised\s+priority 100 \(configured 120\), interval 1 s, preempt\n/);
+  assert.match(text, /master\s+198\.51\.100\.3 priority 150 interval 0\.5 s, heard 1s ago/);
+  assert.match(text, /mismatches\s+interval 4, addresses 0, legacy checksum 0 \(accepted, see the log\)/);
+  assert.match(text, /heard\s+198\.51\.100\.3 priority 150 interval 0\.5 s; ok 40; last 1s ago/);
+  assert.doesNotMatch(text.slice(text.indexOf('gw (eth0')), /advbase|authenticat/);
+  // A CARP-only daemon prints no protocol column, as before.
+  assert.doesNotMatch(formatStatus(sampleStatus(), now), /PROTOCOL/);
+});

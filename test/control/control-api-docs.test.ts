@@ -15,7 +15,7 @@ import { request, streamEvents } from '../../src/control/control-client.ts';
 import { ControlServer } from '../../src/control/control-server.ts';
 import type { ControlEvent, ControlRequest } from '../../src/control/control-types.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
-import { groupConfig, makeDaemon, simPeer, type DaemonRig } from '../helpers/fake-platform.ts';
+import { groupConfig, makeDaemon, simPeer, simVrrpPeer, vrrpGroupConfig, type DaemonRig } from '../helpers/fake-platform.ts';
 
 const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'control-api.md'), 'utf8');
 const DOC_CONFIG_PATH = '/etc/carpd/carpd.yaml';
@@ -81,7 +81,8 @@ describe('docs/control-api.md against a real Daemon', () => {
     socket = join(dir, 'carpd.sock');
     writeConfig(webGroup());
     rig = makeDaemon({
-      groups: [groupConfig({ name: 'web' })],
+      // A CARP group and a VRRPv3 group, as in the documented example.
+      groups: [groupConfig({ name: 'web' }), vrrpGroupConfig({ name: 'gw' })],
       loadConfig: configFileLoader(configPath, {}),
       prepare: (netlink) => void netlink.addLink({ name: 'eth1', mac: '52:54:00:12:34:57', up: true, running: true }),
     });
@@ -99,6 +100,7 @@ describe('docs/control-api.md against a real Daemon', () => {
     // A better master on the segment, so status has a master and a heard node, and a transition has a peer.
     const peer = simPeer(rig, { address: '198.51.100.2', advskew: 0 });
     peer.start();
+    simVrrpPeer(rig, { address: '198.51.100.3', priority: 150 });
     await rig.advance(3_500_000);
   });
   after(async () => {

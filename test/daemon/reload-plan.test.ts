@@ -8,7 +8,7 @@ import type { GroupConfig } from '../../src/config/config-types.ts';
 import { changedFields, planReload, sameTrack, type KeyedGroup, type ReloadPlan } from '../../src/daemon/reload-plan.ts';
 import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
 import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { groupConfig, type GroupOptions } from '../helpers/fake-platform.ts';
+import { groupConfig, vrrpGroupConfig, type GroupOptions } from '../helpers/fake-platform.ts';
 
 const KEY = carpKeyFromPassphrase('secret');
 
@@ -136,4 +136,28 @@ test('sameTrack: equal tracked interfaces and checks', () => {
   const tracked = { interfaces: [{ interface: 'eth1', weight: 50 }], checks: [] };
   assert.equal(sameTrack(groupConfig({ track: tracked }), groupConfig({ track: { ...tracked } })), true);
   assert.equal(sameTrack(groupConfig(), groupConfig({ track: tracked })), false);
+});
+
+test('planReload: VRRP groups, the VRRP settings compared one by one', async (t) => {
+  const NONE = new Uint8Array(0);
+  const vrrp = (options: Parameters<typeof vrrpGroupConfig>[0] = {}): KeyedGroup => ({ config: vrrpGroupConfig({ name: 'gw', ...options }), key: NONE });
+  const cases: { name: string; running: KeyedGroup; wanted: KeyedGroup; expected: ReloadPlan }[] = [
+    { name: 'ok, identical', running: vrrp(), wanted: vrrp(), expected: plan({ unchanged: ['gw'] }) },
+    { name: 'in place, priority', running: vrrp(), wanted: vrrp({ priority: 120 }), expected: plan({ inPlace: [{ name: 'gw', fields: ['vrrp.priority'] }] }) },
+    {
+      name: 'in place, interval, accept mode and checksum mode',
+      running: vrrp(),
+      wanted: vrrp({ advertIntervalCentis: 50, acceptMode: true, checksumMode: 'strict' }),
+      expected: plan({ inPlace: [{ name: 'gw', fields: ['vrrp.advertIntervalCentis', 'vrrp.acceptMode', 'vrrp.checksumMode'] }] }),
+    },
+    { name: 'in place, addresses and preempt', running: vrrp(), wanted: vrrp({ addresses: ['198.51.100.9', '198.51.100.19'], preempt: false }), expected: plan({ inPlace: [{ name: 'gw', fields: ['preempt', 'addresses'] }] }) },
+    { name: 'restart, becoming the address owner', running: vrrp(), wanted: vrrp({ priority: 255 }), expected: plan({ restarted: ['gw'] }) },
+    { name: 'restart, no longer the address owner', running: vrrp({ priority: 255 }), wanted: vrrp({ priority: 254 }), expected: plan({ restarted: ['gw'] }) },
+    { name: 'restart, protocol changed to CARP', running: vrrp(), wanted: { config: groupConfig({ name: 'gw', vhid: 9 }), key: KEY }, expected: plan({ restarted: ['gw'] }) },
+    { name: 'restart, another family', running: vrrp(), wanted: vrrp({ addresses: ['2001:db8::9'], virtualInterface: 'vrrp9' }), expected: plan({ restarted: ['gw'] }) },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, () => assert.deepEqual(planReload([c.running], [c.wanted]), c.expected));
+  }
+  assert.ok(changedFields(vrrp({ priority: 255 }), vrrp()).includes('vrrp.owner'));
 });

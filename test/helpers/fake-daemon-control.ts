@@ -7,6 +7,7 @@ export function sampleGroup(overrides: Partial<GroupStatus> = {}): GroupStatus {
   return {
     name: 'web',
     interface: 'eth0',
+    protocol: 'carp',
     vhid: 7,
     state: 'BACKUP',
     since: '2024-05-01T12:00:00.000Z',

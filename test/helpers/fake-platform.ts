@@ -20,6 +20,12 @@ import { Daemon, type DaemonDependencies } from '../../src/daemon/daemon.ts';
 import { CarpNode } from '../../src/engine/carp-node.ts';
 import { GroupRunner } from '../../src/engine/group-runner.ts';
 import { makeGroupSettings } from '../../src/engine/group-settings.ts';
+import { InterfaceNode } from '../../src/engine/interface-node.ts';
+import { VrrpGroupRunner } from '../../src/engine/vrrp-group-runner.ts';
+import { makeVrrpGroupSettings } from '../../src/engine/vrrp-group-settings.ts';
+import { classifyProtocol112 } from '../../src/protocol/protocol-112.ts';
+import { decodeVrrpHeader, type VrrpHeader } from '../../src/protocol/vrrp-header.ts';
+import type { Datagram } from '../../src/protocol/ip-packet.ts';
 import type { DaemonPlatform, GuardHandle, InterfaceSockets } from '../../src/daemon/daemon-platform.ts';
 import type { ScriptJob } from '../../src/engine/script-job.ts';
 import type { PacketSocket } from '../../src/linux/native-binding.ts';
@@ -176,6 +182,18 @@ export class FakePlatform implements DaemonPlatform {
     return out;
   }
 
+  /** Every VRRPv3 advert on the segment, decoded with its IP datagram, oldest first. */
+  vrrpAdverts(): (VrrpHeader & { readonly from: string; readonly datagram: Datagram })[] {
+    const out: (VrrpHeader & { readonly from: string; readonly datagram: Datagram })[] = [];
+    for (const packet of this.packets) {
+      const ip = decodeIpPacket(packet.bytes);
+      if (!ip.ok || ip.value.protocol !== IPPROTO_CARP || classifyProtocol112(ip.value.payload) !== 'vrrp-v3') continue;
+      const header = decodeVrrpHeader(ip.value.payload, ip.value.family);
+      if (header.ok) out.push({ ...header.value, from: packet.from, datagram: ip.value });
+    }
+    return out;
+  }
+
   private packetSocket(ifname: string, lanHost: string): PacketSocket {
     return {
       sendFrame: (frame) => {
@@ -195,6 +213,30 @@ export class FakePlatform implements DaemonPlatform {
 
 /** Parent interface and address every rig starts with. */
 export const PARENT = { name: 'eth0', mac: '52:54:00:12:34:56', address: '198.51.100.10', prefixLength: 24 } as const;
+
+/**
+ * A `protocol: vrrp` GroupConfig as the config layer builds one: passphrase none, preempt on,
+ * the VRRP block at RFC 5798's defaults (priority 100, 1 s), `vrrp<vhid>` (IPv4) or
+ * `vrrp6-<vhid>` (IPv6), name `<interface>/vrrp<vhid>`. Default VRID 9, VIP 198.51.100.9.
+ */
+export function vrrpGroupConfig(options: GroupOptions & { readonly priority?: number; readonly advertIntervalCentis?: number; readonly acceptMode?: boolean; readonly checksumMode?: 'strict' | 'compatible' } = {}): GroupConfig {
+  const { priority, advertIntervalCentis, acceptMode, checksumMode, ...rest } = options;
+  const vhid = rest.vhid ?? 9;
+  const iface = rest.interface ?? PARENT.name;
+  const texts = rest.addresses ?? [`198.51.100.${vhid}`];
+  const v6 = texts[0]?.includes(':') === true;
+  return groupConfig({
+    name: `${iface}/vrrp${vhid}`,
+    virtualInterface: v6 ? `vrrp6-${vhid}` : `vrrp${vhid}`,
+    preempt: true,
+    ...rest,
+    vhid,
+    addresses: texts,
+    protocol: 'vrrp',
+    passphrase: { kind: 'none' },
+    vrrp: { priority: priority ?? 100, advertIntervalCentis: advertIntervalCentis ?? 100, acceptMode: acceptMode ?? false, checksumMode: checksumMode ?? 'compatible' },
+  });
+}
 
 /** The options of groupConfig: any GroupConfig field, addresses as text ("IP" or "IP/PREFIX"). */
 export type GroupOptions = Partial<Omit<GroupConfig, 'addresses'>> & { readonly addresses?: readonly string[] };
@@ -407,5 +449,30 @@ export function simPeer(rig: Pick<DaemonRig, 'lan' | 'clock'>, options: { addres
   const runner = new GroupRunner(settings, { clock: rig.clock, transport, effects: noGroupEffects, logger, stateStore: new MemoryGroupStateStore() });
   new CarpNode(transport, logger, rig.clock).addGroup(runner);
   runner.start();
+  return runner;
+}
+
+/**
+ * A VRRPv3 router on the rig's segment: one VrrpGroupRunner (the same code as carpd's) on a
+ * SimTransport behind an InterfaceNode, without host effects. VRID and VIP as vrrpGroupConfig()'s
+ * by default. `address` is its primary address (for IPv6, give its link-local one).
+ */
+export function simVrrpPeer(
+  rig: Pick<DaemonRig, 'lan' | 'clock'>,
+  options: { address: string; priority: number; vrid?: number; addresses?: readonly string[]; advertIntervalCentis?: number; start?: boolean },
+): VrrpGroupRunner {
+  const logger = new MemoryLogger();
+  const transport = new SimTransport(rig.lan, `vrrp-peer:${options.address}`, [parseIpAddress(options.address)]);
+  const vrid = options.vrid ?? 9;
+  const settings = makeVrrpGroupSettings({
+    name: `peer/vrrp${vrid}`,
+    vrid,
+    addresses: (options.addresses ?? [`198.51.100.${vrid}`]).map((a) => parseIpAddress(a)),
+    priority: options.priority,
+    ...(options.advertIntervalCentis === undefined ? {} : { advertIntervalCentis: options.advertIntervalCentis }),
+  });
+  const runner = new VrrpGroupRunner(settings, { clock: rig.clock, transport, effects: noGroupEffects, logger });
+  new InterfaceNode(transport, logger, rig.clock).addGroup(runner);
+  if (options.start !== false) runner.start();
   return runner;
 }

@@ -112,3 +112,36 @@ export function writePassphrase(m: Machine, file: string, passphrase: string): s
   chmodSync(path, 0o600);
   return path;
 }
+
+/** A `protocol: vrrp` group of the lab's config files (no passphrase: VRRPv3 has none). */
+export interface VrrpGroupSpec {
+  readonly name?: string;
+  readonly vhid?: number;
+  readonly addresses: readonly string[];
+  readonly priority: number;
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+/** Writes a YAML config of VRRP groups (as JSON) with the documented keys, and returns its path. */
+export function writeVrrpConfig(m: Machine, file: string, groups: readonly VrrpGroupSpec[], top: Readonly<Record<string, unknown>> = {}): string {
+  const config = {
+    log_level: 'debug',
+    ...top,
+    groups: groups.map((g) => ({
+      name: g.name ?? 'gw',
+      protocol: 'vrrp',
+      interface: 'eth0',
+      vhid: g.vhid ?? 7,
+      addresses: g.addresses,
+      priority: g.priority,
+      advert_interval: 1,
+      preempt: true,
+      accept_mode: false,
+      checksum_mode: 'compatible',
+      ...g.extra,
+    })),
+  };
+  const path = join(m.etc, file);
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  return path;
+}

@@ -44,24 +44,24 @@ test('exact lines for a few metrics', () => {
   for (const line of [
     'carpd_info{version="0.1.0"} 1',
     'carpd_start_time_seconds 1767225600.5',
-    'carpd_group_state{group="eth0/vhid7",interface="eth0",vhid="7",state="INIT"} 0',
-    'carpd_group_state{group="eth0/vhid7",interface="eth0",vhid="7",state="BACKUP"} 0',
-    'carpd_group_state{group="eth0/vhid7",interface="eth0",vhid="7",state="MASTER"} 1',
-    'carpd_group_transitions_total{group="eth0/vhid7"} 2',
-    'carpd_adverts_sent_total{group="eth0/vhid7"} 120',
-    'carpd_adverts_received_total{group="eth0/vhid7"} 3',
-    'carpd_advert_send_errors_total{group="eth0/vhid7"} 1',
-    'carpd_drops_total{group="eth0/vhid7",interface="eth0",reason="bad-auth"} 4',
-    'carpd_drops_total{group="eth0/vhid7",interface="eth0",reason="replay"} 0',
-    'carpd_drops_total{group="",interface="eth0",reason="unknown-vhid"} 9',
-    'carpd_script_runs_total{group="eth0/vhid7"} 2',
-    'carpd_script_failures_total{group="eth0/vhid7"} 1',
-    'carpd_script_timeouts_total{group="eth0/vhid7"} 0',
-    'carpd_script_last_duration_seconds{group="eth0/vhid7"} 0.25',
-    'carpd_check_healthy{group="eth0/vhid7",check="nginx",kind="http"} 0',
-    'carpd_check_healthy{group="eth0/vhid7",check="uplink",kind="interface"} 1',
-    'carpd_group_demotion{group="eth0/vhid7"} 50',
-    'carpd_group_advertised_advskew{group="eth0/vhid7"} 50',
+    'carpd_group_state{group="eth0/vhid7",protocol="carp",interface="eth0",vhid="7",state="INIT"} 0',
+    'carpd_group_state{group="eth0/vhid7",protocol="carp",interface="eth0",vhid="7",state="BACKUP"} 0',
+    'carpd_group_state{group="eth0/vhid7",protocol="carp",interface="eth0",vhid="7",state="MASTER"} 1',
+    'carpd_group_transitions_total{group="eth0/vhid7",protocol="carp"} 2',
+    'carpd_adverts_sent_total{group="eth0/vhid7",protocol="carp"} 120',
+    'carpd_adverts_received_total{group="eth0/vhid7",protocol="carp"} 3',
+    'carpd_advert_send_errors_total{group="eth0/vhid7",protocol="carp"} 1',
+    'carpd_drops_total{group="eth0/vhid7",protocol="carp",interface="eth0",reason="bad-auth"} 4',
+    'carpd_drops_total{group="eth0/vhid7",protocol="carp",interface="eth0",reason="replay"} 0',
+    'carpd_drops_total{group="",protocol="",interface="eth0",reason="unknown-vhid"} 9',
+    'carpd_script_runs_total{group="eth0/vhid7",protocol="carp"} 2',
+    'carpd_script_failures_total{group="eth0/vhid7",protocol="carp"} 1',
+    'carpd_script_timeouts_total{group="eth0/vhid7",protocol="carp"} 0',
+    'carpd_script_last_duration_seconds{group="eth0/vhid7",protocol="carp"} 0.25',
+    'carpd_check_healthy{group="eth0/vhid7",protocol="carp",check="nginx",kind="http"} 0',
+    'carpd_check_healthy{group="eth0/vhid7",protocol="carp",check="uplink",kind="interface"} 1',
+    'carpd_group_demotion{group="eth0/vhid7",protocol="carp"} 50',
+    'carpd_group_advertised_advskew{group="eth0/vhid7",protocol="carp"} 50',
     '# TYPE carpd_drops_total counter',
     '# TYPE carpd_group_state gauge',
   ]) {
@@ -72,7 +72,7 @@ test('exact lines for a few metrics', () => {
 test('label values are escaped: backslash, double quote, line feed', () => {
   assert.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
   const text = renderMetrics(STATUS);
-  assert.ok(text.includes('carpd_group_state{group="weird \\"name\\"\\\\\\nx",interface="eth1",vhid="8",state="BACKUP"} 1\n'));
+  assert.ok(text.includes('carpd_group_state{group="weird \\"name\\"\\\\\\nx",protocol="carp",interface="eth1",vhid="8",state="BACKUP"} 1\n'));
   // No sample line is broken by the newline in the name.
   assert.ok(text.split('\n').every((line) => line === '' || line.startsWith('#') || line.startsWith('carpd_')));
 });
@@ -109,7 +109,36 @@ test('format sanity, as promtool check metrics: HELP and TYPE once per family, b
   }
   for (const [name, count] of help) assert.equal(count, 1, `HELP ${count} times for ${name}`);
   assert.deepEqual([...help.keys()].sort(), [...type.keys()].sort());
-  assert.equal(type.size, 19);
+  assert.equal(type.size, 21);
+});
+
+test('a VRRP group: protocol="vrrp" on its samples, its priority and mismatch counters, no advskew', () => {
+  const vrrp = group({
+    name: 'gw',
+    protocol: 'vrrp',
+    vhid: 9,
+    advbase: undefined,
+    advskew: undefined,
+    advertisedAdvskew: undefined,
+    demoteByte: undefined,
+    replayMode: undefined,
+    vrrp: { priority: 150, effectivePriority: 100, owner: false, advertInterval: 1, masterAdvertInterval: 1, masterPriority: null, acceptMode: false, checksumMode: 'compatible', mismatches: { interval: 3, addresses: 0, legacyChecksum: 1 } },
+  });
+  const lines = renderMetrics({ ...STATUS, groups: [group(), vrrp] }).split('\n');
+  for (const line of [
+    'carpd_group_state{group="gw",protocol="vrrp",interface="eth0",vhid="9",state="MASTER"} 1',
+    'carpd_adverts_sent_total{group="gw",protocol="vrrp"} 120',
+    'carpd_drops_total{group="gw",protocol="vrrp",interface="eth0",reason="carp"} 0',
+    'carpd_vrrp_priority{group="gw",protocol="vrrp"} 100',
+    'carpd_vrrp_mismatches_total{group="gw",protocol="vrrp",kind="interval"} 3',
+    'carpd_vrrp_mismatches_total{group="gw",protocol="vrrp",kind="addresses"} 0',
+    'carpd_vrrp_mismatches_total{group="gw",protocol="vrrp",kind="legacy-checksum"} 1',
+    'carpd_group_advertised_advskew{group="eth0/vhid7",protocol="carp"} 50',
+  ]) {
+    assert.ok(lines.includes(line), `missing: ${line}`);
+  }
+  assert.ok(!lines.some((l) => l.startsWith('carpd_group_advertised_advskew{group="gw"')), 'no advskew for a VRRP group');
+  assert.ok(!lines.some((l) => l.startsWith('carpd_vrrp_priority{group="eth0/vhid7"')), 'no VRRP priority for a CARP group');
 });
 
 test('parseListenAddress: IPv4, IPv6 in brackets, names; malformed is undefined', () => {

@@ -1,0 +1,60 @@
+/**
+ * A group's configuration as the engine's settings, per protocol: CARP's GroupSettings for
+ * GroupRunner, VrrpGroupSettings for VrrpGroupRunner. Pure mappings; the config layer has
+ * validated everything (a VRRP group has a `vrrp` block and addresses of one family).
+ */
+import type { GroupConfig } from '../config/config-types.ts';
+import { makeGroupSettings, type GroupSettings } from '../engine/group-settings.ts';
+import { makeVrrpGroupSettings, type VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
+import { OWNER_PRIORITY } from '../fsm/vrrp-election.ts';
+import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
+import type { ResolvedAddress } from './linux-group-effects.ts';
+
+/** True for a `protocol: vrrp` group. */
+export function isVrrpGroup(config: Pick<GroupConfig, 'protocol'>): boolean {
+  return config.protocol === 'vrrp';
+}
+
+/** True for a VRRP group configured as the address owner (priority 255, RFC 5798 §1). */
+export function isAddressOwner(config: Pick<GroupConfig, 'protocol' | 'vrrp'>): boolean {
+  return isVrrpGroup(config) && config.vrrp?.priority === OWNER_PRIORITY;
+}
+
+/** The CARP engine's settings. */
+export function carpSettingsFor(config: GroupConfig, key: Uint8Array, addresses: readonly ResolvedAddress[]): GroupSettings {
+  return makeGroupSettings({
+    name: config.name,
+    vhid: config.vhid,
+    key,
+    addresses: addresses.map((a) => a.address),
+    advbase: config.advbase,
+    advskew: config.advskew,
+    preempt: config.preempt,
+    preemptDelayMicros: Math.round((config.preemptDelaySeconds ?? 0) * 1_000_000),
+    masterDownFormula: config.masterDown,
+    deadRatio: config.deadRatio,
+    replayMode: config.replay.mode,
+    replayWindowSeconds: config.replay.windowSeconds,
+    ...(config.peers.length > 0 ? { unicastPeers: config.peers } : {}),
+    ...(config.sourceAddress === undefined ? {} : { sourceAddresses: { [config.sourceAddress.family]: config.sourceAddress } }),
+  });
+}
+
+/** The VRRP engine's settings; the VRID is the group's vhid. */
+export function vrrpSettingsFor(config: GroupConfig, addresses: readonly ResolvedAddress[]): VrrpGroupSettings {
+  const vrrp = config.vrrp;
+  return makeVrrpGroupSettings({
+    name: config.name,
+    vrid: config.vhid,
+    addresses: addresses.map((a) => a.address),
+    priority: vrrp?.priority ?? VRRP_DEFAULTS.priority,
+    advertIntervalCentis: vrrp?.advertIntervalCentis ?? VRRP_DEFAULTS.advertIntervalCentis,
+    preempt: config.preempt,
+    preemptDelayMicros: Math.round((config.preemptDelaySeconds ?? 0) * 1_000_000),
+    acceptMode: vrrp?.acceptMode ?? VRRP_DEFAULTS.acceptMode,
+    checksumMode: vrrp?.checksumMode ?? 'compatible',
+    requireTtl255ForUnicast: config.unicastTtl === 'require-255',
+    ...(config.peers.length > 0 ? { unicastPeers: config.peers } : {}),
+    ...(config.sourceAddress === undefined ? {} : { sourceAddress: config.sourceAddress }),
+  });
+}

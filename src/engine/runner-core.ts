@@ -1,0 +1,201 @@
+/**
+ * What running a state machine on a clock takes, whichever protocol's machine it is: CARP's
+ * (fsm/step.ts, GroupRunner) and VRRPv3's (fsm/vrrp-step.ts, VrrpGroupRunner) emit actions of
+ * the same shapes (machine-types.ts ActionOf), so everything but building and sending the advert
+ * itself is done here once: the timer table on the Clock port, the effects, scripts, transition
+ * reports and listeners, the counters, and the rate-limited logging of failed sends.
+ */
+import type { ActionOf, MachineLifecycle, Phase, TimerId, TransitionReason } from '../fsm/machine-types.ts';
+import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { Clock, TimerHandle } from '../ports/clock.ts';
+import type { GroupEffects } from '../ports/group-effects.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { PacketTransport } from '../ports/packet-transport.ts';
+import { emptyGroupStats, type GroupStats } from './group-stats.ts';
+import type { PeerTable } from './peer-table.ts';
+
+/** The protocol a group speaks. */
+export type RunnerProtocol = 'carp' | 'vrrp';
+
+/** A transition as reported to listeners (logs, demo timeline, control API events). */
+export interface TransitionEvent {
+  readonly group: string;
+  readonly vhid: number;
+  readonly from: Phase;
+  readonly to: Phase;
+  readonly reason: TransitionReason;
+  readonly at: number;
+  /** The master we last heard, when the transition was caused by an advert. */
+  readonly peer?: string;
+}
+
+/**
+ * What the daemon drives on a running group, CARP or VRRP: the operations GroupInstance calls
+ * and the state it reports. The vhid is a VRRP group's VRID.
+ */
+export interface ProtocolRunner {
+  readonly protocol: RunnerProtocol;
+  readonly vhid: number;
+  readonly stats: GroupStats;
+  readonly peers: PeerTable;
+  /** The machine's state (both machines share the lifecycle part). */
+  readonly state: MachineLifecycle;
+  onTransition(listener: (event: TransitionEvent) => void): void;
+  /** INIT → BACKUP (or MASTER for a VRRP address owner). */
+  start(): void;
+  /** Graceful stop: bow-out (CARP) or priority 0 (VRRP) when MASTER; timers cancelled. */
+  shutdown(): void;
+  /** Drops every timer without any protocol action (simulated crash). */
+  halt(): void;
+  linkChanged(up: boolean): void;
+  setDemotion(demotion: number): void;
+  force(phase: 'master' | 'backup'): void;
+  /** Leaves mastership because the addresses could not be configured. */
+  resign(): void;
+  /** Counts a drop that acceptance attributed to this group. */
+  countDrop(reason: keyof GroupStats['drops']): void;
+}
+
+/** Transitions caused by a peer's advert: their log line names that peer. */
+const ADVERT_DRIVEN_REASONS: ReadonlySet<TransitionReason> = new Set(['preempting-worse-master', 'master-more-demoted', 'master-will-time-out', 'master-bowed-out', 'outranked-by-peer']);
+
+/** Send failures are logged at most this often (µs); every one is counted. */
+const SEND_ERROR_LOG_INTERVAL_US = 10_000_000;
+
+/** The ports RunnerCore uses. */
+export interface RunnerCorePorts {
+  readonly clock: Clock;
+  readonly transport: PacketTransport;
+  readonly effects: GroupEffects;
+  readonly logger: Logger;
+}
+
+/** Who the core works for, read at each use (a reload may rename nothing, but settings change). */
+export interface RunnerIdentity {
+  readonly name: string;
+  readonly vhid: number;
+}
+
+/** The shared half of a group runner. */
+export class RunnerCore {
+  readonly stats: GroupStats = emptyGroupStats();
+  private readonly timers = new Map<TimerId, TimerHandle>();
+  private readonly transitionListeners: ((event: TransitionEvent) => void)[] = [];
+  private lastSendErrorLogAt: number | undefined;
+  private sendErrorsUnlogged = 0;
+
+  constructor(
+    private readonly ports: RunnerCorePorts,
+    private readonly identity: () => RunnerIdentity,
+    /** Feeds an expired timer back to the machine. */
+    private readonly onTimer: (timer: TimerId) => void,
+  ) {}
+
+  /** Subscribes to transitions. */
+  onTransition(listener: (event: TransitionEvent) => void): void {
+    this.transitionListeners.push(listener);
+  }
+
+  /**
+   * Carries out one action other than send-advert (the caller builds and sends adverts);
+   * `lastHeardMaster` names the peer of an advert-driven transition.
+   */
+  execute(action: Exclude<ActionOf<unknown, TransitionReason>, { type: 'send-advert' }>, lastHeardMaster: () => IpAddress | undefined): void {
+    switch (action.type) {
+      case 'arm-timer':
+        this.armTimer(action.timer, action.at, action.earliest);
+        return;
+      case 'cancel-timer':
+        this.cancelTimer(action.timer);
+        return;
+      case 'add-addresses':
+        this.ports.effects.addAddresses();
+        return;
+      case 'remove-addresses':
+        this.ports.effects.removeAddresses();
+        return;
+      case 'announce':
+        this.ports.effects.announce();
+        return;
+      case 'run-script':
+        this.ports.effects.runScript(action.phase, action.previous);
+        return;
+      case 'transition':
+        this.reportTransition(action.from, action.to, action.reason, lastHeardMaster);
+        return;
+      case 'ignored':
+        this.ports.logger.debug('event ignored', { group: this.identity().name, event: action.event, phase: action.phase, why: action.why });
+        return;
+    }
+  }
+
+  /**
+   * Sends one advert to each destination (undefined: the multicast group), the payload built per
+   * destination (VRRP's checksum covers the destination). Counted once as sent when every copy
+   * went out, else as one send error.
+   */
+  sendAdvert(family: IpFamily, destinations: readonly (IpAddress | undefined)[], payloadFor: (destination: IpAddress | undefined) => Uint8Array): void {
+    let failed = 0;
+    let lastError: unknown;
+    for (const destination of destinations) {
+      try {
+        this.ports.transport.send(family, payloadFor(destination), destination);
+      } catch (error) {
+        failed++;
+        lastError = error;
+      }
+    }
+    if (failed === 0) this.stats.advertsSent++;
+    else this.reportSendError(family, lastError);
+  }
+
+  /** Cancels every timer (shutdown, crash). */
+  cancelAllTimers(): void {
+    for (const timer of [...this.timers.keys()]) this.cancelTimer(timer);
+  }
+
+  private reportTransition(from: Phase, to: Phase, reason: TransitionReason, lastHeardMaster: () => IpAddress | undefined): void {
+    this.stats.transitions++;
+    const { name, vhid } = this.identity();
+    const peer = ADVERT_DRIVEN_REASONS.has(reason) ? lastHeardMaster()?.text : undefined;
+    const event: TransitionEvent = { group: name, vhid, from, to, reason, at: this.ports.clock.nowMicros(), ...(peer === undefined ? {} : { peer }) };
+    this.ports.logger.info(`${name}: ${from.toUpperCase()} -> ${to.toUpperCase()} (${reason})`, { group: name, vhid, from, to, reason, ...(peer === undefined ? {} : { peer }) });
+    for (const listener of this.transitionListeners) listener(event);
+  }
+
+  /**
+   * Counts a failed advert (any destination failed) and logs it: the first failure at once,
+   * later ones at most every SEND_ERROR_LOG_INTERVAL_US with the number since, so a link that
+   * is down in fast mode (256 adverts/s) does not flood the log.
+   */
+  private reportSendError(family: IpFamily, error: unknown): void {
+    this.stats.sendErrors++;
+    this.sendErrorsUnlogged++;
+    const now = this.ports.clock.nowMicros();
+    if (this.lastSendErrorLogAt !== undefined && now - this.lastSendErrorLogAt < SEND_ERROR_LOG_INTERVAL_US) return;
+    this.ports.logger.warn('advert send failed', { group: this.identity().name, family, error: String(error), failuresSinceLastReport: this.sendErrorsUnlogged, sendErrors: this.stats.sendErrors });
+    this.lastSendErrorLogAt = now;
+    this.sendErrorsUnlogged = 0;
+  }
+
+  private armTimer(timer: TimerId, at: number, earliest: number | undefined): void {
+    this.cancelTimer(timer);
+    const handle = this.ports.clock.setTimer(
+      at,
+      () => {
+        if (this.timers.get(timer) !== handle) return;
+        this.timers.delete(timer);
+        this.onTimer(timer);
+      },
+      earliest,
+    );
+    this.timers.set(timer, handle);
+  }
+
+  private cancelTimer(timer: TimerId): void {
+    const handle = this.timers.get(timer);
+    if (handle === undefined) return;
+    this.ports.clock.clearTimer(handle);
+    this.timers.delete(timer);
+  }
+}

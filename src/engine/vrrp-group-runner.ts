@@ -1,0 +1,282 @@
+/**
+ * Runs one VRRPv3 virtual router (one VRID in one address family, RFC 5798 §1) on a clock: feeds
+ * stepVrrp() its events, encodes its adverts with the real IP source and destination in the
+ * checksum (one copy per unicast peer, each with its own checksum, as keepalived sends them,
+ * PROTOCOL.md §7.5), and takes accepted adverts from the interface's demultiplexer. Timers,
+ * effects, scripts and transition reports are RunnerCore's, shared with CARP's GroupRunner. All
+ * decisions are in fsm/vrrp-step.ts and protocol/vrrp-*.ts.
+ *
+ * Not dropped but counted and logged (rate-limited per peer, like CARP's authentication
+ * warnings): an advert whose Max Adver Int or address list differs from ours (keepalived logs
+ * both, FRR the address count; a backup follows the master's interval, §6.4.2 (450)), and an
+ * IPv4 checksum computed without the pseudo-header or over 224.0.0.18 for a unicast advert
+ * (accepted in checksum_mode compatible: v3_checksum_as_v2, FRR, keepalived ≤ 1.3.6).
+ */
+import { initialVrrpState, stepVrrp, vrrpPriority } from '../fsm/vrrp-step.ts';
+import type { VrrpAction, VrrpAdvertFields, VrrpConfig, VrrpEvent, VrrpState } from '../fsm/vrrp-machine-types.ts';
+import { centisToMicros } from '../fsm/vrrp-intervals.ts';
+import type { DropReason } from '../protocol/drop-reason.ts';
+import { ipAddressEquals, isIpv6LinkLocal, type IpAddress } from '../protocol/ip-address.ts';
+import type { AcceptedVrrpAdvert, VrrpGroupAcceptance } from '../protocol/vrrp-acceptance.ts';
+import { VRRP_GROUP_V4, VRRP_GROUP_V6 } from '../protocol/vrrp-checksum.ts';
+import { encodeVrrpHeader } from '../protocol/vrrp-header.ts';
+import type { PacketTransport } from '../ports/packet-transport.ts';
+import type { GroupStats } from './group-stats.ts';
+import { PeerTable } from './peer-table.ts';
+import { RunnerCore, type ProtocolRunner, type RunnerCorePorts, type TransitionEvent } from './runner-core.ts';
+import type { VrrpGroupSettings } from './vrrp-group-settings.ts';
+import { WarningLimiter } from './warning-limiter.ts';
+
+/** A mismatch with one peer is logged at once, then at most once a minute. */
+export const VRRP_MISMATCH_WARNING_INTERVAL_MICROS = 60_000_000;
+
+/** The ports a VRRP group runs on (no state store: VRRPv3 has no counter to persist). */
+export type VrrpGroupPorts = RunnerCorePorts;
+
+/** Accepted adverts that differ from our configuration; counted, never dropped. */
+export interface VrrpMismatchCounts {
+  /** Max Adver Int differs from our Advertisement_Interval. */
+  interval: number;
+  /** The address list differs from ours (as sets). */
+  addresses: number;
+  /** IPv4 checksum of a legacy variant (no pseudo-header, or 224.0.0.18 on unicast). */
+  legacyChecksum: number;
+}
+
+/** The interface cannot give the group a source address (IPv4 primary, IPv6 link-local). */
+export class VrrpSourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VrrpSourceError';
+  }
+}
+
+/**
+ * The address our adverts leave from: the transport's (the interface's primary IPv4 address, or
+ * its IPv6 link-local one, or the source_address the socket was pinned to), since the checksum
+ * covers it and the tie rule compares it. Undefined when the interface has none.
+ */
+export function vrrpSourceAddress(transport: Pick<PacketTransport, 'sourceAddress'>, settings: Pick<VrrpGroupSettings, 'family' | 'sourceAddress'>): IpAddress | undefined {
+  return transport.sourceAddress(settings.family) ?? settings.sourceAddress;
+}
+
+/** One running VRRP virtual router. */
+export class VrrpGroupRunner implements ProtocolRunner {
+  readonly protocol = 'vrrp' as const;
+  readonly peers = new PeerTable();
+  readonly mismatches: VrrpMismatchCounts = { interval: 0, addresses: 0, legacyChecksum: 0 };
+  private readonly core: RunnerCore;
+  private currentSettings: VrrpGroupSettings;
+  private machine: VrrpConfig;
+  private machineState: VrrpState;
+  private groupAcceptance: VrrpGroupAcceptance;
+  private readonly warnings = new WarningLimiter(VRRP_MISMATCH_WARNING_INTERVAL_MICROS);
+
+  /** Throws VrrpSourceError when the transport has no source address of the group's family. */
+  constructor(
+    settings: VrrpGroupSettings,
+    private readonly ports: VrrpGroupPorts,
+  ) {
+    const primary = vrrpSourceAddress(ports.transport, settings);
+    if (primary === undefined) {
+      throw new VrrpSourceError(`${settings.name}: no ${settings.family === 4 ? 'IPv4 address' : 'IPv6 link-local address'} on the interface to send VRRP adverts from (RFC 5798 §5.1)`);
+    }
+    this.warnAboutSource(settings, primary);
+    this.currentSettings = settings;
+    this.machine = machineConfig(settings, primary);
+    this.groupAcceptance = acceptanceFor(settings);
+    this.core = new RunnerCore(ports, () => ({ name: this.currentSettings.name, vhid: this.currentSettings.vrid }), (timer) => this.dispatch({ type: 'timer', timer }));
+    this.machineState = initialVrrpState(this.machine, ports.clock.nowMicros());
+  }
+
+  /** The VRID (the vhid of the group's configuration). */
+  get vhid(): number {
+    return this.currentSettings.vrid;
+  }
+
+  /** The settings in force. */
+  get settings(): VrrpGroupSettings {
+    return this.currentSettings;
+  }
+
+  /** The machine's state (read-only snapshot). */
+  get state(): VrrpState {
+    return this.machineState;
+  }
+
+  /** Counters for status and metrics. */
+  get stats(): GroupStats {
+    return this.core.stats;
+  }
+
+  /** The priority advertised now, demotion included (0 only in the farewell advert). */
+  get effectivePriority(): number {
+    return vrrpPriority(this.machine, this.machineState);
+  }
+
+  /** Our primary address: the source of our adverts and our side of the tie rule. */
+  get primaryAddress(): IpAddress {
+    return this.machine.primaryAddress;
+  }
+
+  /** What acceptance needs to know about this group (vrrp-acceptance.ts). */
+  get acceptance(): VrrpGroupAcceptance {
+    return this.groupAcceptance;
+  }
+
+  /**
+   * Applies new settings in place, keeping the phase and timers: priority, interval, preempt,
+   * accept and checksum mode, addresses and peers take effect with the next advert, comparison
+   * or received packet. The VRID and the family must not change (the caller restarts for that).
+   */
+  reconfigure(settings: VrrpGroupSettings): void {
+    if (settings.vrid !== this.currentSettings.vrid || settings.family !== this.currentSettings.family) {
+      throw new RangeError(`${settings.name}: the VRID and family of a running VRRP group cannot change in place`);
+    }
+    this.currentSettings = settings;
+    this.machine = machineConfig(settings, this.machine.primaryAddress);
+    this.groupAcceptance = acceptanceFor(settings);
+  }
+
+  /** Subscribes to transitions. */
+  onTransition(listener: (event: TransitionEvent) => void): void {
+    this.core.onTransition(listener);
+  }
+
+  /** Starts the virtual router: INIT → BACKUP, or MASTER at once for the address owner. */
+  start(): void {
+    this.dispatch({ type: 'start' });
+  }
+
+  /** Stops it: a priority-0 advert if MASTER (RFC 5798 §6.4.3 (655)), addresses removed, INIT. */
+  shutdown(): void {
+    this.dispatch({ type: 'shutdown' });
+    this.core.cancelAllTimers();
+  }
+
+  /** Drops every timer without any protocol action (simulated crash). */
+  halt(): void {
+    this.core.cancelAllTimers();
+  }
+
+  /** Reports the parent interface's link state. */
+  linkChanged(up: boolean): void {
+    this.dispatch({ type: up ? 'link-up' : 'link-down' });
+  }
+
+  /** Sets the demotion counter: the advertised priority is lowered by it (vrrp-election.ts). */
+  setDemotion(demotion: number): void {
+    this.dispatch({ type: 'set-demotion', demotion });
+  }
+
+  /** Forces a phase (operator command). */
+  force(phase: 'master' | 'backup'): void {
+    this.dispatch({ type: 'force', phase });
+  }
+
+  /** Leaves mastership because the addresses could not be configured (priority-0 advert). */
+  resign(): void {
+    this.dispatch({ type: 'resign', reason: 'claim-failed' });
+  }
+
+  /** Counts a drop that acceptance attributed to this group. */
+  countDrop(reason: DropReason): void {
+    this.core.stats.drops[reason]++;
+  }
+
+  /** Handles an advert that passed vrrp-acceptance.ts: mismatches noted, then the machine. */
+  receive(accepted: AcceptedVrrpAdvert): void {
+    const { header, datagram, mismatch, checksumVariant } = accepted;
+    const sender = datagram.source.text;
+    const now = this.ports.clock.nowMicros();
+    this.peers.acceptedVrrp(sender, { priority: header.priority, advertIntervalCentis: header.maxAdvertInterval }, now);
+    this.core.stats.advertsReceived++;
+    if (mismatch.interval) {
+      this.mismatches.interval++;
+      this.warn('interval', sender, now, `carry an advertisement interval of ${seconds(header.maxAdvertInterval)}, this group's is ${seconds(this.currentSettings.advertIntervalCentis)}: a backup follows the master's (RFC 5798 §6.4.2); set advert_interval alike on every router`, { peerIntervalCentis: header.maxAdvertInterval, intervalCentis: this.currentSettings.advertIntervalCentis });
+    }
+    if (mismatch.addresses) {
+      this.mismatches.addresses++;
+      const theirs = header.addresses.map((a) => a.text);
+      this.warn('addresses', sender, now, `list the addresses ${theirs.join(' ') || '(none)'}, this group has ${this.currentSettings.addresses.map((a) => a.text).join(' ')}: accepted, but the routers disagree on what to hold`, { peerAddresses: theirs });
+    }
+    if (checksumVariant !== 'pseudo-header') {
+      this.mismatches.legacyChecksum++;
+      const how = checksumVariant === 'no-pseudo-header' ? 'without the IPv4 pseudo-header (keepalived v3_checksum_as_v2, FRR no checksum-with-ipv4-pseudoheader)' : 'over 224.0.0.18 for a unicast advert (keepalived 1.3.6 and older)';
+      this.warn('checksum', sender, now, `compute the checksum ${how}: accepted in checksum_mode compatible`, { checksumVariant }, 'info');
+    }
+    this.dispatch({ type: 'advert', advert: { family: datagram.family, source: datagram.source, priority: header.priority, maxAdvertIntervalCentis: header.maxAdvertInterval } });
+  }
+
+  private warn(kind: string, sender: string, now: number, text: string, fields: Record<string, unknown>, level: 'warn' | 'info' = 'warn'): void {
+    const decision = this.warnings.note(`${kind} ${sender}`, now);
+    if (!decision.report) return;
+    const { name, vrid } = this.currentSettings;
+    const times = decision.count > 1 ? ` (${decision.count} adverts since the last report)` : '';
+    this.ports.logger[level](`${name}: adverts for VRID ${vrid} from ${sender} ${text}${times}`, { group: name, vhid: vrid, peer: sender, mismatch: kind, count: decision.count, ...fields });
+  }
+
+  private warnAboutSource(settings: VrrpGroupSettings, primary: IpAddress): void {
+    if (settings.sourceAddress !== undefined && !ipAddressEquals(settings.sourceAddress, primary)) {
+      this.ports.logger.warn(`${settings.name}: source_address ${settings.sourceAddress.text} is not the address this interface sends from (${primary.text}, the first source_address given for it): VRRP adverts go out from ${primary.text}`, {
+        group: settings.name,
+        sourceAddress: settings.sourceAddress.text,
+        actualSource: primary.text,
+      });
+    }
+    if (settings.family === 6 && !isIpv6LinkLocal(primary)) {
+      this.ports.logger.warn(`${settings.name}: IPv6 VRRP adverts go out from ${primary.text}, not a link-local address as RFC 5798 §5.1.2.1 requires; peers may drop them`, { group: settings.name, source: primary.text });
+    }
+  }
+
+  private dispatch(event: VrrpEvent): void {
+    const result = stepVrrp(this.machine, this.machineState, event, this.ports.clock.nowMicros());
+    this.machineState = result.state;
+    for (const action of result.actions) this.execute(action);
+  }
+
+  private execute(action: VrrpAction): void {
+    if (action.type === 'send-advert') {
+      this.sendAdvert(action.fields);
+      return;
+    }
+    this.core.execute(action, () => this.machineState.lastHeardMaster?.address);
+  }
+
+  private sendAdvert(fields: VrrpAdvertFields): void {
+    const { vrid, family, addresses, unicastPeers } = this.currentSettings;
+    const peers = unicastPeers?.filter((p) => p.family === family) ?? [];
+    const group = family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6;
+    const header = { vrid, priority: fields.priority, maxAdvertInterval: fields.maxAdvertIntervalCentis, addresses };
+    // The checksum covers the destination (PROTOCOL.md §7.2): one encoding per unicast peer.
+    this.core.sendAdvert(family, peers.length === 0 ? [undefined] : peers, (destination) => encodeVrrpHeader(header, { source: this.machine.primaryAddress, destination: destination ?? group }));
+  }
+}
+
+function machineConfig(settings: VrrpGroupSettings, primaryAddress: IpAddress): VrrpConfig {
+  return {
+    vrid: settings.vrid,
+    family: settings.family,
+    priority: settings.priority,
+    advertIntervalCentis: settings.advertIntervalCentis,
+    preempt: settings.preempt,
+    preemptDelayMicros: settings.preemptDelayMicros,
+    acceptMode: settings.acceptMode,
+    primaryAddress,
+  };
+}
+
+function acceptanceFor(settings: VrrpGroupSettings): VrrpGroupAcceptance {
+  const peers = settings.unicastPeers?.filter((p) => p.family === settings.family) ?? [];
+  return {
+    checksumMode: settings.checksumMode,
+    requireTtl255ForUnicast: settings.requireTtl255ForUnicast,
+    advertInterval: settings.advertIntervalCentis,
+    addresses: settings.addresses,
+    ...(peers.length > 0 ? { allowedSources: peers } : {}),
+  };
+}
+
+function seconds(centis: number): string {
+  return `${centisToMicros(centis) / 1e6} s`;
+}

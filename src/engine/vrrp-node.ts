@@ -1,0 +1,79 @@
+/**
+ * The VRRPv3 groups of one interface, by (family, VRID): IPv4 and IPv6 virtual routers of one
+ * VRID are separate instances (RFC 5798 §1). Runs vrrp-acceptance.ts on each datagram that
+ * InterfaceNode routes here, counts drops by reason (per group when the VRID and family are ours,
+ * else per node) and hands accepted adverts to their group.
+ */
+import { emptyDropCounts, type DropReason } from '../protocol/drop-reason.ts';
+import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { Datagram } from '../protocol/ip-packet.ts';
+import { acceptVrrpAdvert, type VrrpAcceptanceContext } from '../protocol/vrrp-acceptance.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { VrrpGroupRunner } from './vrrp-group-runner.ts';
+
+/** The VRRP side of one interface. */
+export class VrrpNode {
+  /** Drops that could not be attributed to a configured VRRP group. */
+  readonly unattributedDrops: Record<DropReason, number> = emptyDropCounts();
+  private readonly groups = new Map<string, VrrpGroupRunner>();
+  private readonly context: VrrpAcceptanceContext;
+
+  constructor(
+    isOwnAddress: (address: IpAddress) => boolean,
+    private readonly logger: Logger,
+  ) {
+    this.context = {
+      group: (family, vrid) => this.groups.get(key(family, vrid))?.acceptance,
+      isOwnAddress,
+    };
+  }
+
+  /** Adds a group; its (family, VRID) must be unique on this interface. */
+  addGroup(runner: VrrpGroupRunner): void {
+    const id = key(runner.settings.family, runner.vhid);
+    if (this.groups.has(id)) throw new Error(`VRID ${runner.vhid} (IPv${runner.settings.family}) is already configured on this interface`);
+    this.groups.set(id, runner);
+  }
+
+  /** Removes a group (after shutting it down). */
+  removeGroup(runner: VrrpGroupRunner): void {
+    const id = key(runner.settings.family, runner.vhid);
+    if (this.groups.get(id) === runner) this.groups.delete(id);
+  }
+
+  /** True when a group runs this VRID in this family. */
+  has(family: IpFamily, vrid: number): boolean {
+    return this.groups.has(key(family, vrid));
+  }
+
+  /** How many groups run here. */
+  get size(): number {
+    return this.groups.size;
+  }
+
+  /** The groups. */
+  get runners(): VrrpGroupRunner[] {
+    return [...this.groups.values()];
+  }
+
+  /** Handles one datagram. Never throws: a bad packet is a counted drop. */
+  receive(datagram: Datagram): void {
+    try {
+      const result = acceptVrrpAdvert(datagram, this.context);
+      if (result.ok) {
+        this.groups.get(key(datagram.family, result.advert.header.vrid))?.receive(result.advert);
+        return;
+      }
+      const group = result.vrid === undefined ? undefined : this.groups.get(key(datagram.family, result.vrid));
+      if (group !== undefined) group.countDrop(result.reason);
+      else this.unattributedDrops[result.reason]++;
+    } catch (error) {
+      // A bug, not an input problem: keep the daemon alive and say so loudly.
+      this.logger.error('internal error while handling a VRRP datagram', { error: String(error), source: datagram.source.text });
+    }
+  }
+}
+
+function key(family: IpFamily, vrid: number): string {
+  return `${family}/${vrid}`;
+}
