@@ -63,30 +63,17 @@ export class TimerQueue {
     return this.timers[0]?.at;
   }
 
-  /**
-   * Removes and returns, in (deadline, id) order, every timer whose deadline has come by `now`,
-   * and of those whose window has opened but whose deadline has not, at most `maxEarly`.
-   *
-   * Why the cap: early timers that join a wakeup are re-anchored to it, so left alone a wakeup
-   * absorbs its neighbours period after period until one burst sends every group's advert back
-   * to back; the last of 255 then leaves milliseconds after the first, by an amount that varies
-   * with the load — advert timing jitter. Capped, the bursts stay short and a few wakeups a
-   * second still serve every group.
-   */
-  takeDue(now: number, maxEarly = Infinity): QueuedTimer[] {
+  /** Removes and returns, in (deadline, id) order, every timer whose window has opened by `now`. */
+  takeDue(now: number): QueuedTimer[] {
     const due: QueuedTimer[] = [];
     const kept: QueuedTimer[] = [];
-    let early = 0;
     let index = 0;
     // Past now + widestWindow no timer's window can be open yet.
     for (; index < this.timers.length; index++) {
       const timer = this.timers[index] as QueuedTimer;
       if (timer.at > now + this.widestWindow) break;
-      if (timer.at <= now) due.push(timer);
-      else if (timer.earliest <= now && early < maxEarly) {
-        due.push(timer);
-        early++;
-      } else kept.push(timer);
+      if (timer.earliest <= now) due.push(timer);
+      else kept.push(timer);
     }
     if (due.length > 0) this.timers.splice(0, index, ...kept);
     return due;

@@ -22,14 +22,6 @@ import { TimerQueue, type QueuedTimer } from '../engine/timer-queue.ts';
  */
 const TIMER_EARLY_TOLERANCE_MICROS = 1_000;
 
-/**
- * At most this many timers join a wakeup before their deadline (TimerQueue.takeDue): 255
- * masters started together then advertise in bursts of about 32 (about 1.5 ms of sends) a few
- * times a second, instead of one burst of all of them whose last advert lags its first by an
- * amount that varies with the load.
- */
-const MAX_EARLY_TIMERS_PER_WAKEUP = 32;
-
 /** The system clock. */
 export class SystemClock implements Clock {
   private nextId = 1;
@@ -88,7 +80,7 @@ export class SystemClock implements Clock {
 
   private fire(): void {
     this.wakeup = undefined;
-    const due = this.queue.takeDue(this.nowMicros() + TIMER_EARLY_TOLERANCE_MICROS, MAX_EARLY_TIMERS_PER_WAKEUP);
+    const due = this.queue.takeDue(this.nowMicros() + TIMER_EARLY_TOLERANCE_MICROS);
     if (due.length > 0) {
       for (const timer of due) this.taken.set(timer.id, timer);
       // The callbacks run after the poll phase (see the file comment): read sockets first.

@@ -26,17 +26,6 @@ test('ordered by deadline, then arming order; takeDue takes exactly the timers w
   assert.equal(queue.nextDeadline(), undefined);
 });
 
-test('maxEarly caps the timers taken before their deadline; those whose deadline came are always taken', () => {
-  const queue = new TimerQueue();
-  queue.add(1, 100, 100, noop); // due at 100
-  queue.add(2, 90, 90, noop); // due at 90
-  for (let id = 3; id <= 8; id++) queue.add(id, 100 + id, 50, noop); // open early, deadlines 103..108
-  assert.deepEqual(queue.takeDue(100, 2).map((t) => t.id), [2, 1, 3, 4]);
-  assert.deepEqual(queue.takeDue(100, 2).map((t) => t.id), [5, 6]);
-  assert.deepEqual(queue.takeDue(200, 0).map((t) => t.id), [7, 8], 'past their deadline they are taken whatever the cap');
-  assert.equal(queue.size, 0);
-});
-
 test('an earliest past the deadline is clamped to the deadline', () => {
   const queue = new TimerQueue();
   queue.add(1, 100, 500, noop);
