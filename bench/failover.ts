@@ -8,7 +8,7 @@
  * [--out DIR] [--name NAME]`. Default: every configuration, 5 runs per case, results in
  * bench/results/failover.{json,md}. --quick (the CI smoke form): 2 runs of carpd-1, carpd-fast and
  * keepalived-fast. --configs picks configurations by id (carpd-1, carpd-1-novmac, carpd-fast,
- * carpd-floor, carpd-floor-novmac, ucarp-1, keepalived-1, keepalived-fast; carpd-floor is the protocol's floor: the
+ * carpd-floor, carpd-floor-novmac, carpd-vrrp-1, carpd-vrrp-fast (carpd in VRRPv3 mode at keepalived's settings), ucarp-1, keepalived-1, keepalived-fast; carpd-floor is the protocol's floor: the
  * master advertises every 1/256 s and the backup declares it dead after 3 × 2/256 s = 23.4 ms); `npm run bench:lab` is carpd-1, carpd-1-novmac and
  * ucarp-1 under the name lab-failover. --out/--name choose where the JSON and markdown go, so a
  * smoke run does not overwrite the committed results.
@@ -37,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { Lab, type LabHost, type LabProcess } from '../src/lab/lab.ts';
 import { parsePingOutput } from '../src/lab/ping.ts';
 import { groupFlags, holds, phaseOf, startCarpd, transitions, waitForPhase, type CarpdNode } from '../test/integration/carpd-in-lab.ts';
+import { writeKeepalivedFiles } from '../test/integration/keepalived-peer.ts';
 import { parseIpMonitorLine } from '../src/lab/ip-monitor-line.ts';
 import { describeMachine, machineLine } from './machine-description.ts';
 import { summarize, type Summary } from './summary-statistics.ts';
@@ -162,6 +163,15 @@ const ALL_CONFIGS: Config[] = [
     id: 'keepalived-fast', system: 'keepalived', setting: 'VRRPv3 advert_int 0.01 (prio 150/100)', timer: 'fast', vhid: 45, vip: '198.51.100.145', interval: 0.01,
     masterSkew: 0, backupSkew: 0, priorities: [150, 100], masterDownMs: 30 + vrrpSkew(0.01, 100), gracefulMs: vrrpSkew(0.01, 100), slackMs: 0, phaseMaxMs: 100,
   },
+  // carpd in VRRPv3 mode (protocol vrrp), at keepalived's settings: the same priorities and intervals.
+  {
+    id: 'carpd-vrrp-1', system: 'carpd', setting: 'VRRPv3 advert_interval 1 (prio 150/100)', timer: '1 s', vhid: 49, vip: '198.51.100.149', interval: 1,
+    masterSkew: 0, backupSkew: 0, priorities: [150, 100], vmac: true, masterDownMs: 3000 + vrrpSkew(1, 100), gracefulMs: vrrpSkew(1, 100), slackMs: 0, phaseMaxMs: 1000,
+  },
+  {
+    id: 'carpd-vrrp-fast', system: 'carpd', setting: 'VRRPv3 advert_interval 0.01 (prio 150/100)', timer: 'fast', vhid: 50, vip: '198.51.100.150', interval: 0.01,
+    masterSkew: 0, backupSkew: 0, priorities: [150, 100], vmac: true, masterDownMs: 30 + vrrpSkew(0.01, 100), gracefulMs: vrrpSkew(0.01, 100), slackMs: 0, phaseMaxMs: 100,
+  },
 ];
 const QUICK_CONFIGS = ['carpd-1', 'carpd-fast', 'keepalived-fast'];
 const DEFAULT_CONFIGS = ALL_CONFIGS.filter((c) => !c.id.endsWith('-novmac')).map((c) => c.id);
@@ -214,8 +224,13 @@ function startDaemon(lab: Lab, config: Config, hostName: string, role: 'master' 
       dir = mkdtempSync(join(workDir, `carpd-${hostName}-`));
       stateDirs.set(key, dir);
     }
-    const extra = ['--advbase', String(config.interval), ...(config.vmac === true ? [] : ['--no-vmac'])];
-    const node = startCarpd(lab, host, groupFlags({ vhid: config.vhid, vip: config.vip, advskew: skew, extra }), dir);
+    const vmac = config.vmac === true ? [] : ['--no-vmac'];
+    // A VRRP configuration (it has priorities) runs carpd with --protocol vrrp, keepalived's settings.
+    const flags =
+      config.priorities === undefined
+        ? groupFlags({ vhid: config.vhid, vip: config.vip, advskew: skew, extra: ['--advbase', String(config.interval), ...vmac] })
+        : ['--protocol', 'vrrp', '--interface', 'eth0', '--vrid', String(config.vhid), '--addr', config.vip, '--priority', String(config.priorities[role === 'master' ? 0 : 1]), '--advert-interval', String(config.interval), ...vmac];
+    const node = startCarpd(lab, host, flags, dir);
     return { config, host, process: node.process, carpd: node };
   }
   runCounter += 1;
@@ -232,34 +247,17 @@ function startDaemon(lab: Lab, config: Config, hostName: string, role: 'master' 
     return { config, host, process: proc, recordFile: record };
   }
   // keepalived: both start as BACKUP; the higher priority wins the first election. nopreempt is
-  // irrelevant here (no restart), the default preempt is kept. Scripts only record the time.
+  // irrelevant here (no restart), the default preempt is kept. The notify script only records
+  // the state and the time (test/integration/keepalived-peer.ts, shared with the interop tests).
   const [pm, pb] = config.priorities ?? [150, 100];
-  const notifyMaster = script(join(dir, 'master.sh'), `echo "MASTER $(date +%s.%N)" >> ${record}\n`);
-  const notifyBackup = script(join(dir, 'backup.sh'), `echo "BACKUP $(date +%s.%N)" >> ${record}\n`);
-  const conf = join(dir, 'keepalived.conf');
-  writeFileSync(
-    conf,
-    [
-      `global_defs {\n  router_id lab_${hostName}\n  script_user root\n}`,
-      `vrrp_instance vi${config.vhid} {`,
-      '  version 3',
-      '  state BACKUP',
-      '  interface eth0',
-      `  virtual_router_id ${config.vhid}`,
-      `  priority ${role === 'master' ? pm : pb}`,
-      `  advert_int ${config.interval}`,
-      `  virtual_ipaddress {\n    ${config.vip}/24 dev eth0\n  }`,
-      `  notify_master "${notifyMaster}"`,
-      `  notify_backup "${notifyBackup}"`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const proc = lab.spawn(host, [
-    'keepalived', '-n', '-l', '-D', '-G', '-P', '-R', '-f', conf,
-    '-p', join(dir, 'keepalived.pid'), '-r', join(dir, 'vrrp.pid'), '-c', join(dir, 'checkers.pid'), '-b', join(dir, 'bfd.pid'),
-  ]);
-  return { config, host, process: proc, recordFile: record };
+  const files = writeKeepalivedFiles(dir, {
+    vrid: config.vhid,
+    addresses: [config.vip],
+    priority: role === 'master' ? pm : pb,
+    advertIntervalSeconds: config.interval,
+    routerId: `lab_${hostName}`,
+  });
+  return { config, host, process: lab.spawn(host, [...files.argv]), recordFile: files.stateFile };
 }
 
 async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string, stepMs = 10): Promise<void> {
