@@ -1,15 +1,15 @@
 /**
  * Runs one vhid's state machine on a clock: feeds it events, carries out its actions through
  * the ports, signs outgoing adverts and replay-checks incoming ones. All decisions are in
- * fsm/step.ts and protocol/; this file only wires them to time and I/O. Timers, effects, scripts,
- * transition reports and send-error logging are RunnerCore's, shared with VrrpGroupRunner.
+ * fsm/step.ts and protocol/; this file only wires them to time and I/O. The lifecycle commands
+ * are MachineDriver's and timers, effects, scripts, transition reports and send-error logging
+ * RunnerCore's, both shared with VrrpGroupRunner.
  */
 import { advertFields, initialState, step } from '../fsm/step.ts';
-import type { MachineAction, MachineConfig, MachineEvent, MachineState } from '../fsm/machine-types.ts';
+import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from '../fsm/machine-types.ts';
 import type { AcceptedAdvert } from '../protocol/acceptance.ts';
 import { encodeCarpHeader } from '../protocol/carp-header.ts';
 import { CarpAuthenticator, carpHmacAddresses } from '../protocol/carp-hmac.ts';
-import type { DropReason } from '../protocol/drop-reason.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayState } from '../protocol/replay-guard.ts';
 import { initialSendCounter, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
@@ -19,10 +19,10 @@ import type { GroupEffects } from '../ports/group-effects.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import type { GroupSettings } from './group-settings.ts';
-import type { GroupStats } from './group-stats.ts';
 import { WarningLimiter } from './warning-limiter.ts';
 import { PeerTable } from './peer-table.ts';
-import { RunnerCore, type ProtocolRunner, type TransitionEvent } from './runner-core.ts';
+import { MachineDriver } from './machine-driver.ts';
+import type { ProtocolRunner } from './runner-core.ts';
 
 export type { TransitionEvent } from './runner-core.ts';
 
@@ -38,10 +38,12 @@ export interface GroupPorts {
   readonly stateStore: GroupStateStore;
 }
 
-/** One running virtual host. */
-export class GroupRunner implements ProtocolRunner {
+/**
+ * One running virtual host. Its shutdown() sends the bow-out advert (advbase/advskew 255/255)
+ * when MASTER; setDemotion() raises the advertised demote byte and advskew.
+ */
+export class GroupRunner extends MachineDriver<AdvertReceived> implements ProtocolRunner {
   readonly protocol = 'carp' as const;
-  private readonly core: RunnerCore;
   private machineState: MachineState;
   private replay: ReplayState;
   private sendCounter: SendCounterState;
@@ -73,8 +75,8 @@ export class GroupRunner implements ProtocolRunner {
     settings: GroupSettings,
     private readonly ports: GroupPorts,
   ) {
+    super(ports);
     this.currentSettings = settings;
-    this.core = new RunnerCore(ports, () => ({ name: this.settings.name, vhid: this.vhid }), (timer) => this.dispatch({ type: 'timer', timer }));
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
     this.machine = { ...settings.machine, sourceAddresses: { ...transportSources(ports.transport, settings.machine.families), ...settings.machine.sourceAddresses } };
     this.machineState = initialState(ports.clock.nowMicros());
@@ -87,13 +89,8 @@ export class GroupRunner implements ProtocolRunner {
     if (persisted.sendReservation > 0n) this.replay = noteSent(this.replay, persisted.sendReservation);
   }
 
-  /** Counters for status and metrics. */
-  get stats(): GroupStats {
-    return this.core.stats;
-  }
-
   /** The settings in force (reconfigure() replaces them). */
-  get settings(): GroupSettings {
+  override get settings(): GroupSettings {
     return this.currentSettings;
   }
 
@@ -129,11 +126,6 @@ export class GroupRunner implements ProtocolRunner {
     }
   }
 
-  /** Leaves mastership because the addresses could not be configured (see fsm/step.ts onResign). */
-  resign(): void {
-    this.dispatch({ type: 'resign', reason: 'claim-failed' });
-  }
-
   private expirePreviousKey(): void {
     if (this.previousKey === undefined || this.ports.clock.nowMicros() < this.previousKey.until) return;
     this.previousKey = undefined;
@@ -141,7 +133,7 @@ export class GroupRunner implements ProtocolRunner {
   }
 
   /** The vhid. */
-  get vhid(): number {
+  override get vhid(): number {
     return this.settings.machine.vhid;
   }
 
@@ -162,45 +154,9 @@ export class GroupRunner implements ProtocolRunner {
     return this.previousKey?.authenticator.verify(counter, digest) ?? false;
   }
 
-  /** Subscribes to transitions. */
-  onTransition(listener: (event: TransitionEvent) => void): void {
-    this.core.onTransition(listener);
-  }
-
   /** Subscribes to every advert this group sends (simulator invariants, tests). */
   onAdvertSent(listener: (family: IpFamily, counter: bigint, bowOut: boolean) => void): void {
     this.sentListeners.push(listener);
-  }
-
-  /** Starts the group: INIT → BACKUP. */
-  start(): void {
-    this.dispatch({ type: 'start' });
-  }
-
-  /** Stops the group: bow-out if master, addresses removed, INIT. Timers are all cancelled. */
-  shutdown(): void {
-    this.dispatch({ type: 'shutdown' });
-    this.core.cancelAllTimers();
-  }
-
-  /** Drops every timer without any protocol action: the process is going away abruptly (simulated crash). */
-  halt(): void {
-    this.core.cancelAllTimers();
-  }
-
-  /** Reports the parent interface's link state. */
-  linkChanged(up: boolean): void {
-    this.dispatch({ type: up ? 'link-up' : 'link-down' });
-  }
-
-  /** Sets the demotion counter (health checks, maintenance). */
-  setDemotion(demotion: number): void {
-    this.dispatch({ type: 'set-demotion', demotion });
-  }
-
-  /** Forces a phase (operator command). */
-  force(phase: 'master' | 'backup'): void {
-    this.dispatch({ type: 'force', phase });
   }
 
   /**
@@ -221,11 +177,6 @@ export class GroupRunner implements ProtocolRunner {
         (master ? `. This node is MASTER and ${sender} advertises too: possible split brain, both may hold the addresses` : ''),
       { group: this.settings.name, vhid: this.vhid, peer: sender, count: decision.count, hashedAddresses: hashed, splitBrain: master },
     );
-  }
-
-  /** Counts a drop that acceptance attributed to this group. */
-  countDrop(reason: DropReason): void {
-    this.stats.drops[reason]++;
   }
 
   /** Handles an advert that passed acceptance checks 1–10: replay check, then the machine. */
@@ -272,7 +223,7 @@ export class GroupRunner implements ProtocolRunner {
     }
   }
 
-  private dispatch(event: MachineEvent): void {
+  protected override dispatch(event: MachineEvent): void {
     const result = step(this.machine, this.machineState, event, this.ports.clock.nowMicros());
     this.machineState = result.state;
     for (const action of result.actions) this.execute(action);

@@ -2,9 +2,10 @@
  * Runs one VRRPv3 virtual router (one VRID in one address family, RFC 5798 §1) on a clock: feeds
  * stepVrrp() its events, encodes its adverts with the real IP source and destination in the
  * checksum (one copy per unicast peer, each with its own checksum, as keepalived sends them,
- * PROTOCOL.md §7.5), and takes accepted adverts from the interface's demultiplexer. Timers,
- * effects, scripts and transition reports are RunnerCore's, shared with CARP's GroupRunner. All
- * decisions are in fsm/vrrp-step.ts and protocol/vrrp-*.ts.
+ * PROTOCOL.md §7.5), and takes accepted adverts from the interface's demultiplexer. The
+ * lifecycle commands are MachineDriver's and timers, effects, scripts and transition reports
+ * RunnerCore's, both shared with CARP's GroupRunner. All decisions are in fsm/vrrp-step.ts and
+ * protocol/vrrp-*.ts.
  *
  * Not dropped but counted and logged (rate-limited per peer, like CARP's authentication
  * warnings): an advert whose Max Adver Int or address list differs from ours (keepalived logs
@@ -13,17 +14,16 @@
  * (accepted in checksum_mode compatible: v3_checksum_as_v2, FRR, keepalived ≤ 1.3.6).
  */
 import { initialVrrpState, stepVrrp, vrrpPriority } from '../fsm/vrrp-step.ts';
-import type { VrrpAction, VrrpAdvertFields, VrrpConfig, VrrpEvent, VrrpState } from '../fsm/vrrp-machine-types.ts';
+import type { VrrpAction, VrrpAdvertFields, VrrpAdvertReceived, VrrpConfig, VrrpEvent, VrrpState } from '../fsm/vrrp-machine-types.ts';
 import { centisToMicros } from '../fsm/vrrp-intervals.ts';
-import type { DropReason } from '../protocol/drop-reason.ts';
 import { ipAddressEquals, isIpv6LinkLocal, type IpAddress } from '../protocol/ip-address.ts';
 import type { AcceptedVrrpAdvert, VrrpGroupAcceptance } from '../protocol/vrrp-acceptance.ts';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6 } from '../protocol/vrrp-checksum.ts';
 import { encodeVrrpHeader } from '../protocol/vrrp-header.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
-import type { GroupStats } from './group-stats.ts';
 import { PeerTable } from './peer-table.ts';
-import { RunnerCore, type ProtocolRunner, type RunnerCorePorts, type TransitionEvent } from './runner-core.ts';
+import { MachineDriver } from './machine-driver.ts';
+import type { ProtocolRunner, RunnerCorePorts } from './runner-core.ts';
 import type { VrrpGroupSettings } from './vrrp-group-settings.ts';
 import { WarningLimiter } from './warning-limiter.ts';
 
@@ -60,12 +60,15 @@ export function vrrpSourceAddress(transport: Pick<PacketTransport, 'sourceAddres
   return transport.sourceAddress(settings.family) ?? settings.sourceAddress;
 }
 
-/** One running VRRP virtual router. */
-export class VrrpGroupRunner implements ProtocolRunner {
+/**
+ * One running VRRP virtual router. Its start() makes the address owner MASTER at once; its
+ * shutdown() and resign() send a priority-0 advert when MASTER (RFC 5798 §6.4.3 (655)); its
+ * setDemotion() lowers the advertised priority (vrrp-election.ts).
+ */
+export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implements ProtocolRunner {
   readonly protocol = 'vrrp' as const;
   readonly peers = new PeerTable();
   readonly mismatches: VrrpMismatchCounts = { interval: 0, addresses: 0, legacyChecksum: 0 };
-  private readonly core: RunnerCore;
   private currentSettings: VrrpGroupSettings;
   private machine: VrrpConfig;
   private machineState: VrrpState;
@@ -77,6 +80,7 @@ export class VrrpGroupRunner implements ProtocolRunner {
     settings: VrrpGroupSettings,
     private readonly ports: VrrpGroupPorts,
   ) {
+    super(ports);
     const primary = vrrpSourceAddress(ports.transport, settings);
     if (primary === undefined) {
       throw new VrrpSourceError(`${settings.name}: no ${settings.family === 4 ? 'IPv4 address' : 'IPv6 link-local address'} on the interface to send VRRP adverts from (RFC 5798 §5.1)`);
@@ -85,28 +89,22 @@ export class VrrpGroupRunner implements ProtocolRunner {
     this.currentSettings = settings;
     this.machine = machineConfig(settings, primary);
     this.groupAcceptance = acceptanceFor(settings);
-    this.core = new RunnerCore(ports, () => ({ name: this.currentSettings.name, vhid: this.currentSettings.vrid }), (timer) => this.dispatch({ type: 'timer', timer }));
     this.machineState = initialVrrpState(this.machine, ports.clock.nowMicros());
   }
 
   /** The VRID (the vhid of the group's configuration). */
-  get vhid(): number {
+  override get vhid(): number {
     return this.currentSettings.vrid;
   }
 
   /** The settings in force. */
-  get settings(): VrrpGroupSettings {
+  override get settings(): VrrpGroupSettings {
     return this.currentSettings;
   }
 
   /** The machine's state (read-only snapshot). */
   get state(): VrrpState {
     return this.machineState;
-  }
-
-  /** Counters for status and metrics. */
-  get stats(): GroupStats {
-    return this.core.stats;
   }
 
   /** The priority advertised now, demotion included (0 only in the farewell advert). */
@@ -136,52 +134,6 @@ export class VrrpGroupRunner implements ProtocolRunner {
     this.currentSettings = settings;
     this.machine = machineConfig(settings, this.machine.primaryAddress);
     this.groupAcceptance = acceptanceFor(settings);
-  }
-
-  /** Subscribes to transitions. */
-  onTransition(listener: (event: TransitionEvent) => void): void {
-    this.core.onTransition(listener);
-  }
-
-  /** Starts the virtual router: INIT → BACKUP, or MASTER at once for the address owner. */
-  start(): void {
-    this.dispatch({ type: 'start' });
-  }
-
-  /** Stops it: a priority-0 advert if MASTER (RFC 5798 §6.4.3 (655)), addresses removed, INIT. */
-  shutdown(): void {
-    this.dispatch({ type: 'shutdown' });
-    this.core.cancelAllTimers();
-  }
-
-  /** Drops every timer without any protocol action (simulated crash). */
-  halt(): void {
-    this.core.cancelAllTimers();
-  }
-
-  /** Reports the parent interface's link state. */
-  linkChanged(up: boolean): void {
-    this.dispatch({ type: up ? 'link-up' : 'link-down' });
-  }
-
-  /** Sets the demotion counter: the advertised priority is lowered by it (vrrp-election.ts). */
-  setDemotion(demotion: number): void {
-    this.dispatch({ type: 'set-demotion', demotion });
-  }
-
-  /** Forces a phase (operator command). */
-  force(phase: 'master' | 'backup'): void {
-    this.dispatch({ type: 'force', phase });
-  }
-
-  /** Leaves mastership because the addresses could not be configured (priority-0 advert). */
-  resign(): void {
-    this.dispatch({ type: 'resign', reason: 'claim-failed' });
-  }
-
-  /** Counts a drop that acceptance attributed to this group. */
-  countDrop(reason: DropReason): void {
-    this.core.stats.drops[reason]++;
   }
 
   /** Handles an advert that passed vrrp-acceptance.ts: mismatches noted, then the machine. */
@@ -229,7 +181,7 @@ export class VrrpGroupRunner implements ProtocolRunner {
     }
   }
 
-  private dispatch(event: VrrpEvent): void {
+  protected override dispatch(event: VrrpEvent): void {
     const result = stepVrrp(this.machine, this.machineState, event, this.ports.clock.nowMicros());
     this.machineState = result.state;
     for (const action of result.actions) this.execute(action);
