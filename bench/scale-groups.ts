@@ -2,7 +2,11 @@
  * 255 groups on one interface in one carpd process, in the namespace lab: time to bring them all
  * to MASTER, then CPU and RSS over a steady period at advbase 1, advert rate on the wire, and a
  * clean stop that removes all 255 virtual interfaces.
- *   node --import tsx bench/scale-groups.ts [--seconds 60] [--groups 255]
+ *   node --import tsx bench/scale-groups.ts [--seconds 60] [--groups 255] [--rows FILE]
+ *     [--node-flags '--cpu-prof --cpu-prof-dir=/tmp/prof']
+ * --rows writes every captured advert as `epoch-seconds,vhid` for analysis of its own; --node-flags
+ * are given to the daemon's node (a CPU profile of the steady state, say). Results are only
+ * written without --node-flags.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -35,7 +39,7 @@ function groupAddress(vhid: number): string {
 }
 
 /** Runs the scale scenario in a fresh lab. */
-export async function runScale(groups: number, steadySeconds: number, log: (line: string) => void = () => {}): Promise<ScaleResult> {
+export async function runScale(groups: number, steadySeconds: number, log: (line: string) => void = () => {}, rowsFile?: string, nodeFlags: readonly string[] = []): Promise<ScaleResult> {
   const dir = mkdtempSync(join(tmpdir(), 'carpd-scale-'));
   const lab = await Lab.create({ hosts: ['a', 'peer'] });
   try {
@@ -45,7 +49,7 @@ export async function runScale(groups: number, steadySeconds: number, log: (line
     const config = join(dir, 'carpd.yaml');
     writeFileSync(config, lines.join('\n') + '\n');
     const started = Date.now();
-    const daemon = lab.spawn('a', [process.execPath, CARPD, '--config', config]);
+    const daemon = lab.spawn('a', [process.execPath, ...nodeFlags, CARPD, '--config', config]);
     const statusOf = async () => {
       const result = await lab.exec('a', [process.execPath, CARPCTL, '--control', join(dir, 'carpd.sock'), 'status', '--json'], { timeoutMs: 20_000 });
       return result.code === 0 ? (JSON.parse(result.stdout) as { pid: number; groups: { state: string }[] }) : undefined;
@@ -80,6 +84,8 @@ export async function runScale(groups: number, steadySeconds: number, log: (line
       .split('\n')
       .filter((l) => l !== '');
     const adverts = rows.length;
+    // For analysis outside the bench (burst shapes, per-group gaps): the raw time,vhid rows.
+    if (rowsFile !== undefined) writeFileSync(rowsFile, rows.join('\n') + '\n');
     const jitterMs = advertJitter(rows);
     const stopAt = Date.now();
     daemon.signal('SIGTERM');
@@ -110,11 +116,12 @@ function advertJitter(rows: readonly string[]): ScaleResult['jitterMs'] {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, groups: { type: 'string', default: '255' } } });
-  const result = await runScale(Number(values.groups), Number(values.seconds), (line) => console.log(line));
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, groups: { type: 'string', default: '255' }, rows: { type: 'string' }, 'node-flags': { type: 'string', default: '' } } });
+  const result = await runScale(Number(values.groups), Number(values.seconds), (line) => console.log(line), values.rows, values['node-flags'].split(' ').filter((flag) => flag !== ''));
   const command = `node --import tsx bench/scale-groups.ts --seconds ${values.seconds} --groups ${values.groups}`;
   const machine = { date: new Date().toISOString(), ...describeMachine() };
   console.log(JSON.stringify(result, null, 2));
+  if (values['node-flags'] !== '') process.exit(0);
   mkdirSync(resolve(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(resolve(import.meta.dirname, 'results/scale-groups.json'), JSON.stringify({ command, machine, result }, null, 2) + '\n');
   const md = [
