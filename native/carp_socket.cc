@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -669,11 +670,90 @@ class NetlinkSocket : public PolledSocket<NetlinkSocket> {
   }
 };
 
+// A one-shot timer with microsecond precision: a timerfd on CLOCK_MONOTONIC (the clock of
+// performance.now() and process.hrtime), polled on the env's loop. Node's own timers count in
+// whole milliseconds of a loop time cached at the start of each turn, so they fire up to about a
+// millisecond early or late; a master's adverts would carry that jitter. Only the wakeup is
+// native: what runs, and when, stays in JS (SystemClock).
+class PreciseTimer : public PolledSocket<PreciseTimer> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PreciseTimer",
+                       {InstanceMethod<&PreciseTimer::Arm>("arm"),
+                        InstanceMethod<&PreciseTimer::Disarm>("disarm"),
+                        InstanceMethod("close", &PreciseTimer::Close),
+                        InstanceMethod("ref", &PreciseTimer::RefLoop),
+                        InstanceMethod("unref", &PreciseTimer::UnrefLoop)});
+  }
+
+  // new PreciseTimer({ onFire, onError }); only openPreciseTimer calls this.
+  explicit PreciseTimer(const Napi::CallbackInfo& info) : PolledSocket<PreciseTimer>(info) { Open(info); }
+
+ private:
+  friend class PolledSocket<PreciseTimer>;
+
+  void Open(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Value onFire, onError;
+    if (!ReadOptions(info, {{"onFire", &onFire}, {"onError", &onError}})) return;
+    if (!onFire.IsFunction() || !onError.IsFunction()) return ThrowType(env, "onFire and onError must be functions");
+    fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd_ < 0) return ThrowErrno(env, errno, "timerfd_create");
+    StartReading(env, onFire.As<Napi::Function>(), onError.As<Napi::Function>());
+  }
+
+  // arm(delayMicros): fires once, that long from now (at least 1 µs); re-arming replaces it.
+  Napi::Value Arm(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return ThrowErrno(env, EBADF, "timerfd_settime", "timer is closed"), env.Undefined();
+    if (info.Length() < 1 || !info[0].IsNumber()) return ThrowType(env, "delayMicros must be a number"), env.Undefined();
+    double delay = info[0].As<Napi::Number>().DoubleValue();
+    // NaN and anything below 1 µs fire at once; a year is the most anyone asks for.
+    if (!(delay >= 1)) delay = 1;
+    if (delay > 365.0 * 86400 * 1e6) delay = 365.0 * 86400 * 1e6;
+    auto micros = static_cast<int64_t>(delay);
+    itimerspec spec{};
+    spec.it_value.tv_sec = static_cast<time_t>(micros / 1000000);
+    spec.it_value.tv_nsec = static_cast<long>((micros % 1000000) * 1000);
+    if (timerfd_settime(fd_, 0, &spec, nullptr) != 0) ThrowErrno(env, errno, "timerfd_settime");
+    return env.Undefined();
+  }
+
+  // disarm(): nothing fires until armed again.
+  Napi::Value Disarm(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) return env.Undefined();
+    itimerspec spec{};
+    if (timerfd_settime(fd_, 0, &spec, nullptr) != 0) ThrowErrno(env, errno, "timerfd_settime");
+    return env.Undefined();
+  }
+
+  void Drain(int status) {
+    Napi::HandleScope scope(env_);
+    if (status < 0) {
+      Report(onError_, ErrnoError(env_, -status, "uv_poll"));
+      return;
+    }
+    uint64_t expirations = 0;
+    ssize_t n;
+    do {
+      n = read(fd_, &expirations, sizeof expirations);
+    } while (n < 0 && errno == EINTR);
+    // EAGAIN: disarmed or re-armed after the poll saw it readable; nothing is due.
+    if (n < 0) {
+      if (errno != EAGAIN) Report(onError_, ErrnoError(env_, errno, "read", "timerfd"));
+      return;
+    }
+    Report(onReceive_, Napi::Number::New(env_, static_cast<double>(expirations)));
+  }
+};
+
 // Constructors stay private to the addon: JS gets factory functions.
 struct AddonData {
   Napi::FunctionReference carpSocket;
   Napi::FunctionReference packetSocket;
   Napi::FunctionReference netlinkSocket;
+  Napi::FunctionReference preciseTimer;
 };
 
 Napi::Value Construct(const Napi::CallbackInfo& info, Napi::FunctionReference AddonData::*which) {
@@ -687,6 +767,7 @@ Napi::Value Construct(const Napi::CallbackInfo& info, Napi::FunctionReference Ad
 Napi::Value OpenCarpSocket(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::carpSocket); }
 Napi::Value OpenPacketSocket(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::packetSocket); }
 Napi::Value OpenNetlinkSocket(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::netlinkSocket); }
+Napi::Value OpenPreciseTimer(const Napi::CallbackInfo& info) { return Construct(info, &AddonData::preciseTimer); }
 
 // sendUnixDatagram(path, data): one AF_UNIX SOCK_DGRAM sendto, as sd_notify(3) does. A path
 // starting with '@' names an abstract socket: the '@' becomes a NUL byte and the address length
@@ -742,11 +823,12 @@ Napi::Value FlockExclusive(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData{Napi::Persistent(CarpSocket::Define(env)), Napi::Persistent(PacketSocket::Define(env)),
-                             Napi::Persistent(NetlinkSocket::Define(env))};
+                             Napi::Persistent(NetlinkSocket::Define(env)), Napi::Persistent(PreciseTimer::Define(env))};
   env.SetInstanceData(data);  // deleted by node-addon-api when the env goes away
   exports.Set("openCarpSocket", Napi::Function::New<OpenCarpSocket>(env, "openCarpSocket"));
   exports.Set("openPacketSocket", Napi::Function::New<OpenPacketSocket>(env, "openPacketSocket"));
   exports.Set("openNetlinkSocket", Napi::Function::New<OpenNetlinkSocket>(env, "openNetlinkSocket"));
+  exports.Set("openPreciseTimer", Napi::Function::New<OpenPreciseTimer>(env, "openPreciseTimer"));
   exports.Set("sendUnixDatagram", Napi::Function::New<SendUnixDatagram>(env, "sendUnixDatagram"));
   exports.Set("flockExclusive", Napi::Function::New<FlockExclusive>(env, "flockExclusive"));
   return exports;

@@ -20,6 +20,8 @@ import type { ConsoleLogger } from '../linux/console-logger.ts';
 import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
 import { ScriptRunner } from '../linux/script-runner.ts';
 import { sdNotify } from '../linux/sd-notify.ts';
+import { loadNativeBinding } from '../linux/native-binding.ts';
+import { preciseWakeup } from '../linux/precise-wakeup.ts';
 import { SystemClock } from '../linux/system-clock.ts';
 import { parseListenAddress, startMetricsServer } from '../metrics/metrics-server.ts';
 import { Daemon, prepareGroups, type DaemonDependencies } from './daemon.ts';
@@ -39,6 +41,20 @@ export interface RunOptions {
 
 /** How long a fatal error's graceful stop may take before the process exits regardless. */
 const FATAL_STOP_LIMIT_MS = 15_000;
+
+/**
+ * The daemon's clock, woken by the addon's timerfd (exact to the microsecond: adverts keep their
+ * cadence); by Node's setTimeout, with a warning, when the timer cannot be had.
+ */
+function daemonClock(logger: ConsoleLogger): SystemClock {
+  const fellBack = (error: unknown) => logger.warn('precise timer unavailable: timers run on setTimeout (about 1 ms of jitter)', { error: String(error) });
+  try {
+    return new SystemClock(preciseWakeup(loadNativeBinding(), fellBack));
+  } catch (error) {
+    fellBack(error);
+    return new SystemClock();
+  }
+}
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit status. Throws StartupError for operator errors. */
 export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, options: RunOptions = {}): Promise<number> {
@@ -66,7 +82,7 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
       logger,
       netlink,
       platform,
-      clock: new SystemClock(),
+      clock: daemonClock(logger),
       store,
       scripts,
       locks,

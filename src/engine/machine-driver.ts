@@ -15,7 +15,7 @@ export abstract class MachineDriver<Advert> {
   protected readonly core: RunnerCore;
 
   constructor(ports: RunnerCorePorts) {
-    this.core = new RunnerCore(ports, () => ({ name: this.settings.name, vhid: this.vhid }), (timer) => this.dispatch({ type: 'timer', timer }));
+    this.core = new RunnerCore(ports, () => ({ name: this.settings.name, vhid: this.vhid }), (timer, wakeupAt) => this.dispatch({ type: 'timer', timer, wakeupAt }));
   }
 
   /** The group's vhid (a VRRP group's VRID), read at each use. */

@@ -88,7 +88,8 @@ export class RunnerCore {
     private readonly ports: RunnerCorePorts,
     private readonly identity: () => RunnerIdentity,
     /** Feeds an expired timer back to the machine. */
-    private readonly onTimer: (timer: TimerId) => void,
+    /** A timer fired, in the wakeup planned for `wakeupAt` (Clock.setTimer). */
+    private readonly onTimer: (timer: TimerId, wakeupAt: number) => void,
   ) {}
 
   /** Subscribes to transitions. */
@@ -182,10 +183,10 @@ export class RunnerCore {
     this.cancelTimer(timer);
     const handle = this.ports.clock.setTimer(
       at,
-      () => {
+      (wakeupAt) => {
         if (this.timers.get(timer) !== handle) return;
         this.timers.delete(timer);
-        this.onTimer(timer);
+        this.onTimer(timer, wakeupAt);
       },
       earliest,
     );

@@ -24,39 +24,46 @@ export function advertIntervalMicros(advbase: number, advskew: number): number {
   return interval === 0 ? MIN_ADVERT_INTERVAL_MICROS : interval;
 }
 
-/** The most a periodic advert goes early (advertSlackMicros). */
-export const MAX_ADVERT_SLACK_MICROS = 10_000;
-
-/**
- * How early a MASTER's periodic advert may go when the process is awake anyway (another group's
- * timer, a packet), so that the adverts of many groups share one wakeup (engine/timer-queue.ts):
- * 1/64 of the interval, at most 10 ms (1 % of a one-second interval; 61 µs in fast mode). An
- * advert sent early is harmless: backups wait three intervals for one.
- */
-export function advertSlackMicros(intervalMicros: number): number {
-  return Math.min(MAX_ADVERT_SLACK_MICROS, Math.floor(intervalMicros / 64));
-}
-
 /**
  * How early the first periodic advert after becoming MASTER may go: 1/8 of the interval. A new
  * master joins the phase of a wakeup already happening (the adverts of groups that became MASTER
- * a little earlier) and keeps it (sendPeriodicAdvert re-anchors an early advert), so groups that
- * take over together, as at start-up, advertise together rather than at 255 distinct moments.
+ * a little earlier) and keeps it (nextAdvertDueAt continues from that wakeup's deadline), so
+ * groups that take over together, as at start-up, advertise together rather than at 255
+ * distinct moments (engine/timer-queue.ts). Later periodic adverts have no window: the groups
+ * of a batch share one deadline exactly, so they share its wakeup without going early. (A window
+ * on every advert, 1/64 interval, made batches swallow each other's edges, one second and not
+ * the next: up to 10 ms of jitter.) An advert sent early is harmless: backups wait three
+ * intervals for one.
  */
 export function firstAdvertSlackMicros(intervalMicros: number): number {
   return Math.floor(intervalMicros / 8);
 }
 
 /**
- * When a MASTER's next periodic advert is due, the one planned for `due` having gone at `now`
- * (CARP and VRRP alike). Sent on time or late: keep the cadence anchored to the schedule (timer
- * latency does not accumulate); after a long stall restart it from now. Sent early (the timer
- * ran in another group's wakeup): continue from now, so the groups that shared this wakeup
- * share the next.
+ * When a MASTER's next periodic advert is due, the one planned for `due` having gone at `now`,
+ * in the wakeup of the process the clock reports as `wakeupAt` (Clock.setTimer; CARP and VRRP
+ * alike).
+ * - Early, in another timer's wakeup (`now` and `wakeupAt` before `due`): continue from that
+ *   wakeup, where the timer that woke the process continues too. The groups that shared a
+ *   wakeup then have one deadline, exactly, and share every later one without any early window.
+ *   (Continuing from when each went, a little later for each advert of a batch, spread the
+ *   batch's deadlines, and groups near the edge of its window went in one batch and not the
+ *   next: up to 10 ms off their cadence, bench/scale-groups.ts.)
+ * - In a wakeup that came late (`wakeupAt` after `due`: the clock reports when a wakeup came
+ *   if the process was held up past the deadline): continue from then, all of the batch
+ *   together, rather than send the next advert early to catch up, as BSD carp and keepalived
+ *   always do.
+ * - Otherwise, on time or late by the clock's usual latency: keep the cadence anchored to the
+ *   schedule (timer latency does not accumulate); after a stall past a whole interval restart
+ *   it from now.
+ * Without `wakeupAt` (a clock that cannot tell), an early advert continues from now and a late
+ * one keeps the schedule.
  */
-export function nextAdvertDueAt(due: number, now: number, intervalMicros: number): number {
+export function nextAdvertDueAt(due: number, now: number, intervalMicros: number, wakeupAt: number = Math.min(now, due)): number {
   const planned = due + intervalMicros;
-  return now < due || planned <= now ? now + intervalMicros : planned;
+  if (planned <= now) return now + intervalMicros;
+  if (now < due && wakeupAt < due) return wakeupAt + intervalMicros;
+  return wakeupAt > due ? wakeupAt + intervalMicros : planned;
 }
 
 /**

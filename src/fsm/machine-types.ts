@@ -119,7 +119,8 @@ export type EventOf<Advert> =
   | { readonly type: 'link-up' }
   | { readonly type: 'link-down' }
   | { readonly type: 'advert'; readonly advert: Advert }
-  | { readonly type: 'timer'; readonly timer: TimerId }
+  /** A timer fired; `wakeupAt`: the deadline of the wakeup it ran in, when the clock tells (Clock.setTimer). */
+  | { readonly type: 'timer'; readonly timer: TimerId; readonly wakeupAt?: number }
   | { readonly type: 'set-demotion'; readonly demotion: number }
   | { readonly type: 'force'; readonly phase: 'master' | 'backup' }
   /** Leave mastership because the addresses could not be configured (effects confirmed failure). */
@@ -148,7 +149,7 @@ export type ActionOf<Fields, Reason extends TransitionReason = TransitionReason>
       readonly type: 'arm-timer';
       readonly timer: TimerId;
       readonly at: number;
-      /** The timer may fire from then on (periodic adverts only: advertSlackMicros). */
+      /** The timer may fire from then on (a new master's first periodic advert only: firstAdvertSlackMicros). */
       readonly earliest?: number;
     }
   | { readonly type: 'cancel-timer'; readonly timer: TimerId }

@@ -25,7 +25,7 @@
  * level, so nothing disappears silently (as ospfd's interface FSM does).
  */
 import { compareOffers, isBowOutOffer, masterIsGuaranteedToTimeOut, masterIsMoreDemoted, peerOutranksUs, shouldPreempt, type Offer } from './election.ts';
-import { advertIntervalMicros, advertSlackMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, masterDownMicros, nextAdvertDueAt, takeoverDelayMicros } from './intervals.ts';
+import { advertIntervalMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, masterDownMicros, nextAdvertDueAt, takeoverDelayMicros } from './intervals.ts';
 import type {
   AdvertFields,
   AdvertReceived,
@@ -73,7 +73,7 @@ export function step(config: MachineConfig, state: MachineState, event: MachineE
     case 'advert':
       return onAdvert(config, state, event.advert, now);
     case 'timer':
-      return onTimer(config, state, event.timer, now);
+      return onTimer(config, state, event.timer, now, event.wakeupAt);
     case 'set-demotion':
       return onSetDemotion(config, state, event.demotion, now);
     case 'force':
@@ -260,27 +260,27 @@ function rearmMasterDown(config: MachineConfig, state: MachineState, at: number,
   return { state: { ...state, masterDownAt }, actions };
 }
 
-function onTimer(config: MachineConfig, state: MachineState, timer: TimerId, now: number): StepResult {
+function onTimer(config: MachineConfig, state: MachineState, timer: TimerId, now: number, wakeupAt: number | undefined): StepResult {
   if (timer === 'advert') {
     if (state.phase !== 'master') return ignored(state, 'timer', 'advert timer outside MASTER');
-    return sendPeriodicAdvert(config, state, now);
+    return sendPeriodicAdvert(config, state, now, wakeupAt);
   }
   const family: IpFamily = timer === 'master-down-4' ? 4 : 6;
   if (state.phase !== 'backup' || state.masterDownAt[family] === undefined) return ignored(state, 'timer', `${timer} not armed`);
   return becomeMaster(config, state, now, state.takeover?.reason ?? (state.bowOutHeard === true ? 'master-bowed-out' : 'master-down-timeout'));
 }
 
-function sendPeriodicAdvert(config: MachineConfig, state: MachineState, now: number): StepResult {
+function sendPeriodicAdvert(config: MachineConfig, state: MachineState, now: number, wakeupAt: number | undefined): StepResult {
   const fields = advertFields(config, state);
   const interval = advertIntervalMicros(fields.advbase, fields.advskew);
-  const advertDueAt = nextAdvertDueAt(state.advertDueAt ?? now, now, interval);
+  const advertDueAt = nextAdvertDueAt(state.advertDueAt ?? now, now, interval, wakeupAt);
   const actions: MachineAction[] = [{ type: 'send-advert', families: config.families, fields, bowOut: false }];
   let announceAfterAdverts = state.announceAfterAdverts;
   if (announceAfterAdverts > 0) {
     announceAfterAdverts--;
     if (announceAfterAdverts === 0) actions.push({ type: 'announce' });
   }
-  actions.push({ type: 'arm-timer', timer: 'advert', at: advertDueAt, earliest: advertDueAt - advertSlackMicros(interval) });
+  actions.push({ type: 'arm-timer', timer: 'advert', at: advertDueAt });
   return { state: { ...state, advertDueAt, announceAfterAdverts }, actions };
 }
 

@@ -48,7 +48,7 @@
  *   keepalived's garp_master_delay are the engine's business.
  * - Times are µs derived from centiseconds without intermediate rounding (vrrp-intervals.ts).
  */
-import { advertSlackMicros, firstAdvertSlackMicros, nextAdvertDueAt } from './intervals.ts';
+import { firstAdvertSlackMicros, nextAdvertDueAt } from './intervals.ts';
 import type { Phase, TimerId } from './machine-types.ts';
 import { masterDownTimer } from './step.ts';
 import { MAX_DEMOTION, RESIGN_PRIORITY, advertOutranksMaster, backupFollowsAdvert, effectivePriority, isAddressOwner, isResignation } from './vrrp-election.ts';
@@ -99,7 +99,7 @@ export function stepVrrp(config: VrrpConfig, state: VrrpState, event: VrrpEvent,
     case 'advert':
       return onAdvert(config, state, event.advert, now);
     case 'timer':
-      return onTimer(config, state, event.timer, now);
+      return onTimer(config, state, event.timer, now, event.wakeupAt);
     case 'set-demotion':
       return onSetDemotion(config, state, event.demotion);
     case 'force':
@@ -199,7 +199,7 @@ function becomeMaster(config: VrrpConfig, state: VrrpState, now: number, reason:
     sendAdvert(config, state),
     { type: 'add-addresses' },
     { type: 'announce' },
-    armAdvertTimer(config, advertDueAt, firstAdvertSlackMicros),
+    armAdvertTimer(config, advertDueAt, true),
     { type: 'run-script', phase: 'master', previous: from },
     { type: 'transition', from, to: 'master', reason },
   ];
@@ -220,7 +220,7 @@ function onAdvertAsMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
   if (isResignation(advert.priority)) {
     // §6.4.3 (710)–(715): another master resigned; make sure the backups hear that we are here.
     const advertDueAt = now + centisToMicros(config.advertIntervalCentis);
-    return { state: { ...state, advertDueAt }, actions: [sendAdvert(config, state), armAdvertTimer(config, advertDueAt, advertSlackMicros)] };
+    return { state: { ...state, advertDueAt }, actions: [sendAdvert(config, state), armAdvertTimer(config, advertDueAt)] };
   }
   const own = { priority: vrrpPriority(config, state), address: config.primaryAddress };
   if (advertOutranksMaster(own, { priority: advert.priority, address: advert.source })) {
@@ -231,11 +231,13 @@ function onAdvertAsMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
 }
 
 /**
- * Adver_Timer, allowed to fire a little early (intervals.ts: the first advert after becoming
- * master may go 1/8 interval early, later ones 1/64) so the engine can batch many groups' adverts.
+ * Adver_Timer. The first after becoming master may fire up to 1/8 interval early so that many
+ * groups' adverts share a wakeup (intervals.ts firstAdvertSlackMicros); later ones keep their
+ * deadline exactly, which the groups of a batch then share.
  */
-function armAdvertTimer(config: VrrpConfig, at: number, slack: (intervalMicros: number) => number): VrrpAction {
-  return { type: 'arm-timer', timer: 'advert', at, earliest: at - slack(centisToMicros(config.advertIntervalCentis)) };
+function armAdvertTimer(config: VrrpConfig, at: number, first = false): VrrpAction {
+  if (!first) return { type: 'arm-timer', timer: 'advert', at };
+  return { type: 'arm-timer', timer: 'advert', at, earliest: at - firstAdvertSlackMicros(centisToMicros(config.advertIntervalCentis)) };
 }
 
 function onAdvertAsBackup(config: VrrpConfig, state: VrrpState, advert: VrrpAdvertReceived, now: number): VrrpStepResult {
@@ -265,19 +267,19 @@ function rearmMasterDown(config: VrrpConfig, state: VrrpState, at: number): Vrrp
   return { state: { ...state, masterDownAt: at }, actions: [{ type: 'arm-timer', timer: vrrpMasterDownTimer(config), at }] };
 }
 
-function onTimer(config: VrrpConfig, state: VrrpState, timer: TimerId, now: number): VrrpStepResult {
+function onTimer(config: VrrpConfig, state: VrrpState, timer: TimerId, now: number, wakeupAt: number | undefined): VrrpStepResult {
   if (timer === 'advert') {
     if (state.phase !== 'master') return ignored(state, 'timer', 'advert timer outside MASTER');
-    return sendPeriodicAdvert(config, state, now);
+    return sendPeriodicAdvert(config, state, now, wakeupAt);
   }
   if (timer !== vrrpMasterDownTimer(config) || state.phase !== 'backup' || state.masterDownAt === undefined) return ignored(state, 'timer', `${timer} not armed`);
   const reason = state.preempting === true ? 'preempting-worse-master' : state.masterResigned === true ? 'master-bowed-out' : 'master-down-timeout';
   return becomeMaster(config, state, now, reason);
 }
 
-function sendPeriodicAdvert(config: VrrpConfig, state: VrrpState, now: number): VrrpStepResult {
-  const advertDueAt = nextAdvertDueAt(state.advertDueAt ?? now, now, centisToMicros(config.advertIntervalCentis));
-  return { state: { ...state, advertDueAt }, actions: [sendAdvert(config, state), armAdvertTimer(config, advertDueAt, advertSlackMicros)] };
+function sendPeriodicAdvert(config: VrrpConfig, state: VrrpState, now: number, wakeupAt: number | undefined): VrrpStepResult {
+  const advertDueAt = nextAdvertDueAt(state.advertDueAt ?? now, now, centisToMicros(config.advertIntervalCentis), wakeupAt);
+  return { state: { ...state, advertDueAt }, actions: [sendAdvert(config, state), armAdvertTimer(config, advertDueAt)] };
 }
 
 function onSetDemotion(config: VrrpConfig, state: VrrpState, demotion: number): VrrpStepResult {

@@ -1,6 +1,7 @@
 /**
  * The native addon (native/carp_socket.cc, built by `npm ci` into build/Release) and its types:
- * raw CARP sockets, an AF_PACKET sender, a netlink socket and an AF_UNIX datagram sender.
+ * raw CARP sockets, an AF_PACKET sender, a netlink socket, an AF_UNIX datagram sender, a file
+ * lock and a microsecond timer.
  * Loaded lazily so that modules importing the Linux adapters still load where it is not built.
  */
 import { createRequire } from 'node:module';
@@ -93,6 +94,33 @@ export interface NetlinkSocket {
   setReceiveBufferSize(bytes: number): void;
 }
 
+/** Options of openPreciseTimer. */
+export interface PreciseTimerOptions {
+  /** Called from the event loop when an armed timer expires. */
+  readonly onFire: () => void;
+  /** Called when polling or reading the timer fails; it may not fire again. */
+  readonly onError: (error: NativeError) => void;
+}
+
+/** A one-shot timerfd on CLOCK_MONOTONIC (the clock of performance.now()), exact to the microsecond. */
+export interface PreciseTimer {
+  /** Fires once, `delayMicros` from now (at least 1 µs); arming again replaces the last. Throws NativeError. */
+  arm(delayMicros: number): void;
+  /** Nothing fires until armed again. */
+  disarm(): void;
+  /** Closes the timerfd; idempotent. */
+  close(): void;
+  /** Keeps the event loop alive (the default while open). */
+  ref(): void;
+  /** Lets the process exit even though the timer is open. */
+  unref(): void;
+}
+
+/** The timer export (what precise-wakeup.ts needs). */
+export interface PreciseTimerBinding {
+  openPreciseTimer(options: PreciseTimerOptions): PreciseTimer;
+}
+
 /** The addon's packet-socket exports (what RawCarpTransport needs, and its fakes implement). */
 export interface CarpSocketBinding {
   openCarpSocket(options: CarpSocketOptions): CarpSocket;
@@ -120,7 +148,7 @@ export interface FileLockBinding {
 }
 
 /** All of the addon's exports. */
-export interface NativeBinding extends CarpSocketBinding, NetlinkBinding, UnixDatagramBinding, FileLockBinding {}
+export interface NativeBinding extends CarpSocketBinding, NetlinkBinding, UnixDatagramBinding, FileLockBinding, PreciseTimerBinding {}
 
 let binding: NativeBinding | undefined;
 

@@ -14,9 +14,12 @@ export interface Clock {
   /**
    * Calls `callback` once at (or just after) monotonic time `atMicros`. With `earliestMicros`
    * (≤ atMicros) the clock may call it from then on, so that timers due close together share one
-   * wakeup of the process (SystemClock does; VirtualClock keeps the exact deadline).
+   * wakeup of the process (SystemClock does; VirtualClock keeps the exact deadline). The callback
+   * is told the deadline that wakeup was for: `atMicros`, or, run early, the first deadline of
+   * the batch it joined; or when the wakeup came, if the process was held up well past that
+   * deadline (SystemClock: LATE_WAKEUP_MICROS).
    */
-  setTimer(atMicros: number, callback: () => void, earliestMicros?: number): TimerHandle;
+  setTimer(atMicros: number, callback: (wakeupAt: number) => void, earliestMicros?: number): TimerHandle;
   /** Cancels a timer; a no-op when it already fired. */
   clearTimer(handle: TimerHandle): void;
 }

@@ -7,7 +7,7 @@ import type { Clock, TimerHandle } from '../ports/clock.ts';
 interface PendingTimer {
   readonly id: number;
   readonly at: number;
-  readonly callback: () => void;
+  readonly callback: (wakeupAt: number) => void;
 }
 
 /** Default wall-clock origin: 2026-01-01T00:00:00Z in µs. */
@@ -29,7 +29,7 @@ export class VirtualClock implements Clock {
     return this.wallclockOrigin + BigInt(Math.floor(this.now));
   }
 
-  setTimer(atMicros: number, callback: () => void): TimerHandle {
+  setTimer(atMicros: number, callback: (wakeupAt: number) => void): TimerHandle {
     const timer: PendingTimer = { id: this.nextId++, at: Math.max(atMicros, this.now), callback };
     // Keep `pending` sorted by (at, id); insertion from the back is cheap for near-future timers.
     let index = this.pending.length;
@@ -57,7 +57,7 @@ export class VirtualClock implements Clock {
       if (++guard > 50_000_000) throw new Error('virtual clock: runaway timer loop');
       this.pending.shift();
       this.now = next.at;
-      next.callback();
+      next.callback(next.at);
     }
     if (time > this.now) this.now = time;
   }

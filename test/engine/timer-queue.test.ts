@@ -64,3 +64,41 @@ test('property: takeDue(now) returns every open timer once, in (deadline, id) or
     ),
   );
 });
+
+test('takeDue with a limit: timers whose deadline has come always, early ones only while the batch is short', () => {
+  const queue = new TimerQueue();
+  // Due by 100: 1, 2, 3. Open early at 100: 4, 5, 6 (deadlines 150..170).
+  for (const [id, at, earliest] of [[1, 90, 90], [2, 95, 95], [3, 100, 100], [4, 150, 50], [5, 160, 50], [6, 170, 50]] as const) queue.add(id, at, earliest, noop);
+  // Limit 4: the three due ones and one early.
+  assert.deepEqual(queue.takeDue(100, 4).map((t) => t.id), [1, 2, 3, 4]);
+  assert.equal(queue.nextDeadline(), 160);
+  // Limit 1 never holds back a timer whose deadline has come.
+  queue.add(7, 100, 100, noop);
+  queue.add(8, 101, 101, noop);
+  assert.deepEqual(queue.takeDue(101, 1).map((t) => t.id), [7, 8]);
+  assert.deepEqual(queue.takeDue(101, 1).map((t) => t.id), [5]);
+  assert.deepEqual(queue.takeDue(101).map((t) => t.id), [6]);
+  assert.equal(queue.size, 0);
+});
+
+test('property: with a limit, every timer due by now is taken, and early ones only up to the limit', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ at: fc.integer({ min: 0, max: 1_000 }), early: fc.integer({ min: 0, max: 300 }) }), { maxLength: 60 }),
+      fc.integer({ min: 0, max: 1_000 }),
+      fc.integer({ min: 0, max: 20 }),
+      (timers, now, limit) => {
+        const queue = new TimerQueue();
+        timers.forEach((t, id) => queue.add(id, t.at, t.at - t.early, noop));
+        const taken = queue.takeDue(now, limit);
+        const ids = new Set(taken.map((t) => t.id));
+        const dueIds = timers.flatMap((t, id) => (t.at <= now ? [id] : []));
+        const openEarly = timers.filter((t) => t.at > now && t.at - t.early <= now).length;
+        assert.ok(dueIds.every((id) => ids.has(id)), 'every due timer taken');
+        assert.ok(taken.every((t) => t.earliest <= now), 'only open timers taken');
+        assert.equal(taken.length, Math.max(dueIds.length, Math.min(dueIds.length + openEarly, limit)));
+        assert.equal(queue.size, timers.length - taken.length);
+      },
+    ),
+  );
+});

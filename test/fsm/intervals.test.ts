@@ -9,6 +9,7 @@ import {
   demotedAdvskew,
   masterDownMicros,
   masterWillTimeOut,
+  nextAdvertDueAt,
   skewMicros,
   timevalue,
   type MasterDownFormula,
@@ -144,4 +145,32 @@ describe('demoteByte', () => {
     { name: 'negative clamps to 0', demotion: -3, want: 0 },
   ];
   for (const c of cases) it(c.name, () => assert.equal(demoteByte(c.demotion), c.want));
+});
+
+describe('nextAdvertDueAt', () => {
+  const cases: { name: string; due: number; now: number; wakeupAt?: number; want: number }[] = [
+    { name: 'on time: the next one interval on', due: 10 * S, now: 10 * S, want: 11 * S },
+    { name: 'late: anchored to the schedule, the latency is not carried on', due: 10 * S, now: 10 * S + 4_200, want: 11 * S },
+    { name: "early in another timer's wakeup: continues from that wakeup's deadline", due: 10 * S, now: 10 * S - 40_000, wakeupAt: 10 * S - 41_000, want: 11 * S - 41_000 },
+    { name: "due, run late in an earlier timer's late wakeup: keeps its own schedule", due: 10 * S, now: 10 * S + 500, wakeupAt: 10 * S - 2_000, want: 11 * S },
+    { name: 'its own wakeup, fired a little early by the clock: anchored', due: 10 * S, now: 10 * S - 300, wakeupAt: 10 * S, want: 11 * S },
+    { name: 'a wakeup the clock reports as late (the process held up): continues from when it came, no catch-up', due: 10 * S, now: 10 * S + 6_100, wakeupAt: 10 * S + 6_000, want: 11 * S + 6_000 },
+    { name: 'early, from a clock that cannot tell the wakeup: continues from now', due: 10 * S, now: 10 * S - 40_000, want: 11 * S - 40_000 },
+    { name: 'stalled past the next one: restarts from now', due: 10 * S, now: 11 * S, want: 12 * S },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(nextAdvertDueAt(c.due, c.now, S, c.wakeupAt), c.want));
+
+  it('the adverts that joined a wakeup early, run one after the other, all continue from its deadline: one deadline for the batch', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 100_000 }), { minLength: 1, maxLength: 40 }), (earlyBy) => {
+        const wakeupAt = 5 * S;
+        // The i-th runs 40 µs after the one before, still before its own deadline.
+        const next = earlyBy.map((early, index) => {
+          const now = wakeupAt + index * 40;
+          return nextAdvertDueAt(now + early, now, S, wakeupAt);
+        });
+        return next.every((due) => due === wakeupAt + S);
+      }),
+    );
+  });
 });

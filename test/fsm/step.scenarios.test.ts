@@ -8,6 +8,7 @@ import {
   S,
   advert,
   arms,
+  armsExactly,
   fire,
   force,
   linkDown,
@@ -94,7 +95,7 @@ const scenarios: Scenario[] = [
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 4_500_000)],
       [4_500_000, fire('master-down-4'), 'master', [...MASTER_ENTRY], arms('advert', 6_000_000)],
-      [6_000_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 7_500_000, 7_490_000)],
+      [6_000_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], armsExactly('advert', 7_500_000)],
       [7_500_000, fire('advert'), 'master', ['send-advert', 'announce', 'arm-timer'], arms('advert', 9_000_000)],
       [9_000_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 10_500_000)],
       [10_500_000, fire('advert'), 'master', ['send-advert', 'arm-timer']],
@@ -312,26 +313,29 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'master: an advert fired early (sharing a wakeup) continues from when it went; one on time or late keeps the schedule',
+    name: "master: the first advert, run early in another timer's wakeup, continues from that wakeup's deadline; later ones keep the schedule, with no early window",
     config: { advskew: 128 }, // interval 1.5 s
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY]],
       // The first periodic advert may join a wakeup up to 1/8 interval (187.5 ms) early.
       [4_500_000, fire('master-down-4'), 'master', [...MASTER_ENTRY], arms('advert', 6_000_000, 5_812_500)],
-      // Fired 150 ms early: the cadence continues from then (the phase of the wakeup it joined).
-      [5_850_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 7_350_000, 7_340_000)],
+      // Run at 5.85 s in the wakeup planned for 5.84 s: continues from 5.84 s, the deadline of
+      // the timer that woke the process, so the two share every later wakeup exactly.
+      [5_850_000, fire('advert', 5_840_000), 'master', ['send-advert', 'arm-timer'], armsExactly('advert', 7_340_000)],
       // Fired 0.8 ms late: anchored to the schedule, the latency does not accumulate.
-      [7_350_800, fire('advert'), 'master', ['send-advert', 'announce', 'arm-timer'], arms('advert', 8_850_000, 8_840_000)],
-      [8_850_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 10_350_000, 10_340_000)],
+      [7_340_800, fire('advert'), 'master', ['send-advert', 'announce', 'arm-timer'], armsExactly('advert', 8_840_000)],
+      // Due, and run late in an earlier timer's late wakeup: still its own schedule.
+      [8_840_500, fire('advert', 8_839_000), 'master', ['send-advert', 'arm-timer'], armsExactly('advert', 10_340_000)],
+      [10_340_000, fire('advert', 10_340_000), 'master', ['send-advert', 'arm-timer'], armsExactly('advert', 11_840_000)],
     ],
   },
   {
-    name: 'master: fast mode (advbase 0) gets 1/64 of its 3.9 ms interval as slack, 61 µs (1/8, 488 µs, for the first)',
+    name: 'master: fast mode (advbase 0): the first periodic advert may go 1/8 of its 3.9 ms interval early (488 µs), later ones keep their deadline',
     config: { advbase: 0, advskew: 1 },
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY]],
       [3 * 3_906, fire('master-down-4'), 'master', [...MASTER_ENTRY], arms('advert', 4 * 3_906, 4 * 3_906 - 488)],
-      [4 * 3_906, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 5 * 3_906, 5 * 3_906 - 61)],
+      [4 * 3_906, fire('advert'), 'master', ['send-advert', 'arm-timer'], armsExactly('advert', 5 * 3_906)],
     ],
   },
   {

@@ -8,6 +8,7 @@ import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts'
 import {
   advert,
   arms,
+  armsExactly,
   fire,
   force,
   linkDown,
@@ -77,8 +78,8 @@ const scenarios: VrrpScenario[] = [
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 643_750)],
       [643_750, fire('master-down-4'), 'master', [...MASTER_ENTRY], sends({ priority: 200, intervalCentis: 20 }), arms('advert', 843_750, 843_750 - 25_000)],
-      // Later adverts may go 1/64 interval (3125 µs) early.
-      [843_750, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', 1_043_750, 1_043_750 - 3_125)],
+      // Later adverts keep their deadline exactly: no early window.
+      [843_750, fire('advert'), 'master', ['send-advert', 'arm-timer'], armsExactly('advert', 1_043_750)],
     ],
   },
 
@@ -188,19 +189,21 @@ const scenarios: VrrpScenario[] = [
 
   // --- §6.4.3 Master ---
   {
-    name: 'master: periodic adverts on schedule; one fired early continues from then, one late keeps the schedule',
+    name: "master: the first advert, run early in another timer's wakeup, continues from that wakeup's deadline; later ones keep the schedule, with no early window",
     rows: [
       ...toMaster,
-      [MD + S, fire('advert'), 'master', ['send-advert', 'arm-timer'], sends({ priority: 100 }), arms('advert', MD + 2 * S, MD + 2 * S - 10_000)],
-      [MD + 2 * S - 5_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', MD + 3 * S - 5_000)],
-      [MD + 3 * S - 4_200, fire('advert'), 'master', ['send-advert', 'arm-timer'], arms('advert', MD + 4 * S - 5_000)],
+      // Run 50 ms early, in the wakeup planned for 60 ms early: continues from that deadline.
+      [MD + S - 50_000, fire('advert', MD + S - 60_000), 'master', ['send-advert', 'arm-timer'], sends({ priority: 100 }), armsExactly('advert', MD + 2 * S - 60_000)],
+      [MD + 2 * S - 60_000, fire('advert'), 'master', ['send-advert', 'arm-timer'], armsExactly('advert', MD + 3 * S - 60_000)],
+      // 0.8 ms late: anchored.
+      [MD + 3 * S - 59_200, fire('advert'), 'master', ['send-advert', 'arm-timer'], armsExactly('advert', MD + 4 * S - 60_000)],
     ],
   },
   {
     name: 'master, priority-0 advert: sends an advert at once and restarts Adver_Timer (§6.4.3 (710)–(715))',
     rows: [
       ...toMaster,
-      [MD + 300_000, advert({ priority: 0 }), 'master', ['send-advert', 'arm-timer'], sends({ priority: 100, bowOut: false }), arms('advert', MD + 300_000 + S, MD + 300_000 + S - 10_000)],
+      [MD + 300_000, advert({ priority: 0 }), 'master', ['send-advert', 'arm-timer'], sends({ priority: 100, bowOut: false }), armsExactly('advert', MD + 300_000 + S)],
       [MD + 300_000 + S, fire('advert'), 'master', ['send-advert', 'arm-timer']],
     ],
   },

@@ -37,8 +37,9 @@ export const linkUp: CommonEvent = { type: 'link-up' };
 export const linkDown: CommonEvent = { type: 'link-down' };
 
 /** A timer event (the engine delivers it when the armed time is reached). */
-export function fire(timer: TimerId): CommonEvent {
-  return { type: 'timer', timer };
+/** A timer fires; with `wakeupAt`, in the wakeup planned for that deadline (another timer's, when earlier). */
+export function fire(timer: TimerId, wakeupAt?: number): CommonEvent {
+  return wakeupAt === undefined ? { type: 'timer', timer } : { type: 'timer', timer, wakeupAt };
 }
 
 export function setDemotion(demotion: number): CommonEvent {
@@ -51,13 +52,22 @@ export function force(phase: 'master' | 'backup'): CommonEvent {
 
 /**
  * Check: a timer is armed once for exactly `at`; with `earliest`, also that it may fire from then
- * on (periodic adverts carry a slack, intervals.ts advertSlackMicros; without it, not checked).
+ * on (a new master's first periodic advert, intervals.ts firstAdvertSlackMicros; without it, not
+ * checked: armsExactly checks there is no window).
  */
 export function arms(timer: TimerId, at: number, earliest?: number): CommonCheck {
   return (actions) => {
     const armed = actions.filter((a) => a.type === 'arm-timer' && a.timer === timer);
     const seen = armed.map((a) => (a.type === 'arm-timer' && earliest === undefined ? { type: a.type, timer: a.timer, at: a.at } : a));
     assert.deepEqual(seen, [{ type: 'arm-timer', timer, at, ...(earliest === undefined ? {} : { earliest }) }], `${timer} armed once at ${at}`);
+  };
+}
+
+/** Check: a timer is armed once for exactly `at`, with no early window. */
+export function armsExactly(timer: TimerId, at: number): CommonCheck {
+  return (actions) => {
+    const armed = actions.filter((a) => a.type === 'arm-timer' && a.timer === timer);
+    assert.deepEqual(armed, [{ type: 'arm-timer', timer, at }], `${timer} armed once at ${at}, no early window`);
   };
 }
 

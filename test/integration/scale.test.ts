@@ -7,7 +7,7 @@ import { runScale } from '../../bench/scale-groups.ts';
 const skip = await Lab.available();
 
 test('lab: 255 groups in one process reach MASTER, advertise ~255/s, stop cleanly', { skip: skip ?? false, timeout: 240_000 }, async (t) => {
-  const result = await runScale(255, 5);
+  const result = await runScale({ groups: 255, steadySeconds: 5 });
   t.diagnostic(JSON.stringify(result));
   assert.equal(result.exitCode, 0);
   assert.equal(result.leftoverLinks, 0, 'every carp<vhid> deleted on stop');

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { SystemClock } from '../../src/linux/system-clock.ts';
+import { LATE_WAKEUP_MICROS, MAX_EARLY_BATCH, SystemClock, type Wakeup } from '../../src/linux/system-clock.ts';
 
 function busyWait(ms: number): void {
   const until = performance.now() + ms;
@@ -93,4 +93,74 @@ test('a timer cleared after its batch was taken (waiting for the check phase) do
   second = clock.setTimer(now + 5_000, () => ran.push('second'));
   await new Promise((r) => setTimeout(r, 30));
   assert.deepEqual(ran, ['first']);
+});
+
+/** A wakeup driven by hand: what SystemClock armed, and a way to fire it. */
+function manualWakeup(): { create: (onWake: () => void) => Wakeup; armed: number[]; disarmed: number; wake: () => void } {
+  const state = { armed: [] as number[], disarmed: 0, wake: () => {}, create: (onWake: () => void): Wakeup => {
+    state.wake = onWake;
+    return { arm: (delay) => void state.armed.push(delay), disarm: () => void state.disarmed++, earlyToleranceMicros: 100 };
+  } };
+  return state;
+}
+
+const checkPhase = () => new Promise((r) => setImmediate(r));
+
+test('each timer of a batch is told the deadline of the wakeup: the first of the batch', async () => {
+  const wakeup = manualWakeup();
+  // However slow this machine, the wakeup below is not taken for a late one.
+  const clock = new SystemClock(wakeup.create, { lateWakeupMicros: 1e12 });
+  const now = clock.nowMicros();
+  const told: [string, number][] = [];
+  // Due 1 ms ago; one due later but open; one due later but not open.
+  clock.setTimer(now - 1_000, (at) => told.push(['due', at]));
+  clock.setTimer(now + 60_000_000, (at) => told.push(['early', at]), now - 5_000);
+  clock.setTimer(now + 60_000_000, (at) => told.push(['closed', at]), now + 50_000_000);
+  assert.ok(wakeup.armed.length >= 1 && (wakeup.armed[0] as number) <= 0, 'armed for the deadline already past');
+  wakeup.wake();
+  await checkPhase();
+  assert.deepEqual(told, [['due', now - 1_000], ['early', now - 1_000]]);
+});
+
+test(`one wakeup runs at most ${MAX_EARLY_BATCH} timers early, and every timer whose deadline has come`, async () => {
+  const wakeup = manualWakeup();
+  const clock = new SystemClock(wakeup.create);
+  const now = clock.nowMicros();
+  let due = 0;
+  let early = 0;
+  for (let i = 0; i < 3; i++) clock.setTimer(now - 1_000, () => due++);
+  for (let i = 0; i < MAX_EARLY_BATCH * 2; i++) clock.setTimer(now + 60_000_000, () => early++, now - 1_000);
+  wakeup.wake();
+  await checkPhase();
+  assert.equal(due, 3);
+  assert.equal(early, MAX_EARLY_BATCH - 3);
+  // The rest wait for their own deadline (or another wakeup): the clock re-armed for it.
+  assert.ok((wakeup.armed.at(-1) as number) > 50_000_000, `re-armed for the next deadline: ${wakeup.armed.at(-1)}`);
+});
+
+test('the wakeup is disarmed once no timer is left, and armed again for a new one', () => {
+  const wakeup = manualWakeup();
+  const clock = new SystemClock(wakeup.create);
+  const handle = clock.setTimer(clock.nowMicros() + 10_000_000, () => {});
+  assert.equal(wakeup.armed.length, 1);
+  clock.clearTimer(handle);
+  assert.equal(wakeup.disarmed, 1);
+  clock.setTimer(clock.nowMicros() + 10_000_000, () => {});
+  assert.equal(wakeup.armed.length, 2);
+});
+
+test('a wakeup that came well after its deadline tells its timers when it came, so a batch continues from there together', async () => {
+  const wakeup = manualWakeup();
+  const clock = new SystemClock(wakeup.create);
+  const now = clock.nowMicros();
+  const told: number[] = [];
+  // The deadline passed 3 × LATE_WAKEUP_MICROS ago: the process was held up.
+  const deadline = now - 3 * LATE_WAKEUP_MICROS;
+  clock.setTimer(deadline, (at) => told.push(at));
+  clock.setTimer(deadline, (at) => told.push(at));
+  wakeup.wake();
+  await checkPhase();
+  assert.equal(told.length, 2);
+  assert.equal(told[0], told[1], 'one time for the batch');
+  assert.ok((told[0] as number) >= now, `told ${(told[0] as number) - deadline} µs after the deadline`);
 });
