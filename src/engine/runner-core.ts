@@ -87,8 +87,7 @@ export class RunnerCore {
   constructor(
     private readonly ports: RunnerCorePorts,
     private readonly identity: () => RunnerIdentity,
-    /** Feeds an expired timer back to the machine. */
-    /** A timer fired, in the wakeup planned for `wakeupAt` (Clock.setTimer). */
+    /** Feeds an expired timer back to the machine, with the wakeup it ran in (Clock.setTimer's wakeupAt). */
     private readonly onTimer: (timer: TimerId, wakeupAt: number) => void,
   ) {}
 

@@ -71,8 +71,8 @@ export function preciseWakeup(binding: PreciseTimerBinding, onFailure: (error: u
           timer?.disarm();
           timer?.unref();
         } catch (error) {
+          // armedFor is already cleared: the fallback starts disarmed.
           fail(error);
-          (fallback as Wakeup | undefined)?.disarm();
         }
       },
       get earlyToleranceMicros() {

@@ -54,8 +54,7 @@ export function timeoutWakeup(onWake: () => void): Wakeup {
  * scavenge, the CPU taken by another task, the hypervisor) shifts every advert of the batch at
  * once. Unbounded, 255 groups formed batches of ~110 adverts (3 ms); 16 keeps a batch under a
  * millisecond. Smaller costs CPU: a wakeup is what an idle Node process pays for (255 groups in
- * batches of 4: 2.3-2.7x keepalived's CPU, against 1.4-1.7x in batches of 16 or 32;
- * bench/footprint.ts).
+ * batches of 4: 2.3-2.7x keepalived's CPU, of 8: 2.4x, of 16: 1.4-1.9x; bench/footprint.ts).
  */
 export const MAX_EARLY_BATCH = 16;
 
