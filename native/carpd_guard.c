@@ -4,7 +4,12 @@
  * daemon. If the pipe closes without "done" (the daemon was SIGKILLed, OOM-killed, crashed), it
  * removes what the daemon had put on the host, by rtnetlink, within milliseconds: carp<vhid>
  * macvlans (only the one with the ifindex the daemon created, so a restarted daemon's new one
- * is left alone) and virtual addresses on parents (without --vmac).
+ * is left alone) and virtual addresses on parents (without --vmac), only those that carry carpd's
+ * mark (address protocol CARPD_ADDRESS_PROTOCOL, src/ports/host-netlink.ts): an unmarked address
+ * is the host's own or an operator's and stays.
+ *
+ * Its lines on stderr (the daemon's log) are JSON objects like the daemon's own
+ * (src/linux/console-logger.ts), a readable line when stderr is a terminal.
  *
  * The pipe carries lines (the latest committed spec wins; a spec cut off by the daemon's death
  * is never committed):
@@ -23,11 +28,19 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#ifndef IFA_PROTO
+#define IFA_PROTO 11 /* linux/if_addr.h since Linux 6.1 */
+#endif
+/* src/ports/host-netlink.ts CARPD_ADDRESS_PROTOCOL: the mark on every address carpd adds. */
+#define CARPD_ADDRESS_PROTOCOL 112
 
 #define MAX_ITEMS 1024
 #define LINE_MAX_LEN 512
@@ -42,6 +55,53 @@ struct item {
 };
 
 static struct item committed[MAX_ITEMS], pending[MAX_ITEMS];
+
+/* Writes `text` as the inside of a JSON string: quotes, backslashes and control bytes escaped. */
+static void json_string(FILE *out, const char *text) {
+  for (const unsigned char *c = (const unsigned char *)text; *c != '\0'; c++) {
+    if (*c == '"' || *c == '\\') fprintf(out, "\\%c", *c);
+    else if (*c < 0x20) fprintf(out, "\\u%04x", *c);
+    else fputc(*c, out);
+  }
+}
+
+/*
+ * One log line as the daemon writes them: {"time","level","msg", fields...} when stderr is not a
+ * terminal, else "TIME LEVEL msg  key=value". `fields` holds name/value string pairs, then NULL;
+ * a value starting with '#' is written as a number (without the '#').
+ */
+static void log_line(const char *level, const char *message, ...) {
+  struct timespec now;
+  struct tm utc;
+  char stamp[32];
+  clock_gettime(CLOCK_REALTIME, &now);
+  gmtime_r(&now.tv_sec, &utc);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+  int json = !isatty(STDERR_FILENO);
+  va_list fields;
+  va_start(fields, message);
+  if (json) {
+    fprintf(stderr, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"", stamp, now.tv_nsec / 1000000, level);
+    json_string(stderr, message);
+    fputs("\",\"component\":\"carpd-guard\"", stderr);
+  } else {
+    char upper[8] = {0};
+    for (int i = 0; i < 5 && level[i] != '\0'; i++) upper[i] = (char)(level[i] - 32);
+    fprintf(stderr, "%s.%03ldZ %-5s carpd-guard: %s ", stamp, now.tv_nsec / 1000000, upper, message);
+  }
+  for (const char *name = va_arg(fields, const char *); name != NULL; name = va_arg(fields, const char *)) {
+    const char *value = va_arg(fields, const char *);
+    if (!json) fprintf(stderr, " %s=%s", name, value[0] == '#' ? value + 1 : value);
+    else if (value[0] == '#') fprintf(stderr, ",\"%s\":%s", name, value + 1);
+    else {
+      fprintf(stderr, ",\"%s\":\"", name);
+      json_string(stderr, value);
+      fputc('"', stderr);
+    }
+  }
+  va_end(fields);
+  fputs(json ? "}\n" : "\n", stderr);
+}
 static int committed_count, pending_count, in_spec;
 
 static void take(char *line) {
@@ -72,7 +132,7 @@ static void take(char *line) {
     else return;
     pending[pending_count++] = it;
   } else {
-    fprintf(stderr, "carpd-guard: ignoring an unknown line\n");
+    log_line("warn", "ignoring an unknown line", NULL);
   }
 }
 
@@ -120,9 +180,65 @@ static int delete_link(int fd, const struct item *it, unsigned seq) {
   return error == ENODEV ? 0 : error;
 }
 
+/*
+ * Whether the address is on interface `index` with carpd's mark (RTM_GETADDR dump of its family):
+ * 1 marked, 0 absent or unmarked (*unmarked set when present without the mark), or -errno.
+ */
+static int is_marked(int fd, const struct item *it, unsigned index, unsigned seq, int *unmarked) {
+  struct {
+    struct nlmsghdr header;
+    struct ifaddrmsg info;
+  } message;
+  memset(&message, 0, sizeof message);
+  message.header.nlmsg_len = NLMSG_LENGTH(sizeof message.info);
+  message.header.nlmsg_type = RTM_GETADDR;
+  message.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  message.header.nlmsg_seq = seq;
+  message.info.ifa_family = (unsigned char)it->family;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(fd, &message, message.header.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -errno;
+  size_t length = it->family == AF_INET ? 4 : 16;
+  int marked = 0;
+  static char reply[32768];
+  /* Bounded: a dump of thousands of addresses takes a few dozen datagrams. */
+  for (int datagrams = 0; datagrams < 4096; datagrams++) {
+    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    if (n < 0) return -errno;
+    for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_type == NLMSG_DONE) return marked;
+      if (h->nlmsg_type == NLMSG_ERROR) return -EIO;
+      if (h->nlmsg_type != RTM_NEWADDR) continue;
+      struct ifaddrmsg *info = (struct ifaddrmsg *)NLMSG_DATA(h);
+      if (info->ifa_index != index || info->ifa_family != it->family || info->ifa_prefixlen != it->prefix) continue;
+      int same = 0, proto = 0;
+      int left = (int)IFA_PAYLOAD(h);
+      for (struct rtattr *a = IFA_RTA(info); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+        if ((a->rta_type == IFA_LOCAL || (a->rta_type == IFA_ADDRESS && !same)) && RTA_PAYLOAD(a) == length)
+          same = memcmp(RTA_DATA(a), it->address, length) == 0;
+        if (a->rta_type == IFA_PROTO && RTA_PAYLOAD(a) >= 1) proto = *(unsigned char *)RTA_DATA(a);
+      }
+      if (!same) continue;
+      if (proto == CARPD_ADDRESS_PROTOCOL) marked = 1;
+      else *unmarked = 1;
+    }
+  }
+  return -EIO;
+}
+
 static int delete_address(int fd, const struct item *it, unsigned seq) {
   unsigned index = if_nametoindex(it->name);
   if (index == 0) return 0; /* the parent is gone, and its addresses with it */
+  int unmarked = 0;
+  int marked = is_marked(fd, it, index, seq + 0x10000, &unmarked);
+  if (marked < 0) return -marked;
+  if (marked == 0) {
+    char text[INET6_ADDRSTRLEN];
+    inet_ntop(it->family, it->address, text, sizeof text);
+    /* Never the host's own address: only what carpd added carries its mark. */
+    if (unmarked) log_line("warn", "left an address without carpd's mark in place", "interface", it->name, "address", text, NULL);
+    return 0;
+  }
   struct {
     struct nlmsghdr header;
     struct ifaddrmsg info;
@@ -144,7 +260,7 @@ static int delete_address(int fd, const struct item *it, unsigned seq) {
 static int clean_up(void) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) {
-    fprintf(stderr, "carpd-guard: netlink socket: %s\n", strerror(errno));
+    log_line("error", "could not open a netlink socket", "error", strerror(errno), NULL);
     return 1;
   }
   struct timeval timeout = {.tv_sec = 2, .tv_usec = 0};
@@ -155,11 +271,13 @@ static int clean_up(void) {
     int error = it->is_link ? delete_link(fd, it, (unsigned)i + 1) : delete_address(fd, it, (unsigned)i + 1);
     if (error != 0) {
       failed = 1;
-      fprintf(stderr, "carpd-guard: could not remove %s %s: %s\n", it->is_link ? "link" : "an address from", it->name, strerror(error));
+      log_line("error", it->is_link ? "could not remove a link" : "could not remove an address", "interface", it->name, "error", strerror(error), NULL);
     }
   }
   close(fd);
-  fprintf(stderr, "carpd-guard: carpd ended without a clean stop: removed what it had configured (%d item(s))\n", committed_count);
+  char count[16];
+  snprintf(count, sizeof count, "#%d", committed_count);
+  log_line("warn", "carpd ended without a clean stop: removed what it had configured", "items", count, NULL);
   return failed;
 }
 

@@ -15,6 +15,7 @@ import { checkInterfaces } from '../config/interface-check.ts';
 import { parseHostPort, type ProblemSink } from '../config/build-group.ts';
 import { parseUcarpFlags, UCARP_USAGE } from '../config/ucarp-flags.ts';
 import { cleanUpAfter } from '../daemon/cleanup-command.ts';
+import { checkHostAddresses, type HostAddresses } from '../daemon/host-address-check.ts';
 import { StartupError } from '../daemon/daemon.ts';
 import { runDaemon, type RunOptions } from '../daemon/run-daemon.ts';
 import { ConsoleLogger } from '../linux/console-logger.ts';
@@ -163,21 +164,24 @@ function exitSoon(status: number): number {
 }
 
 async function checkOnly(config: CarpdConfig): Promise<number> {
-  let links: string[] | undefined;
+  let host: HostAddresses | undefined;
   try {
+    // RTM_GETLINK and RTM_GETADDR dumps need no privileges.
     const netlink = RouteNetlink.open(silentLogger);
     try {
-      links = (await netlink.listLinks()).map((l) => l.name);
+      host = { links: await netlink.listLinks(), addresses: await netlink.listAddresses() };
     } finally {
       netlink.close();
     }
   } catch {
-    // Without netlink (not Linux, no permission) the interface check is skipped, and said so.
+    // Without netlink (not Linux, no permission) the host checks are skipped, and said so.
   }
-  const problems = links === undefined ? [] : checkInterfaces(config, links);
+  const found = host === undefined ? { errors: [], warnings: [] } : checkHostAddresses(config, host);
+  const problems = host === undefined ? [] : [...checkInterfaces(config, host.links.map((l) => l.name)), ...found.errors];
+  for (const warning of found.warnings) process.stderr.write(`carpd: warning: ${formatConfigProblem(warning)}\n`);
   if (problems.length > 0) return reportProblems(problems);
   process.stdout.write(renderNormalisedConfig(config));
-  process.stderr.write(`configuration OK${links === undefined ? ' (interfaces not checked: netlink unavailable)' : ''}\n`);
+  process.stderr.write(`configuration OK${host === undefined ? ' (interfaces and host addresses not checked: netlink unavailable)' : ''}\n`);
   return 0;
 }
 

@@ -2,7 +2,8 @@
  * `carpd cleanup (--config FILE | <daemon flags> | ucarp <ucarp flags>)`: removes what a carpd
  * that did not stop cleanly may have left on this host (systemd's ExecStopPost runs it after
  * every stop, when the cleanup guard may have been killed with the daemon): the carp<vhid>
- * virtual interfaces it created and virtual addresses on the parents. In ucarp mode carpd never
+ * virtual interfaces it created and virtual addresses on the parents that carry carpd's mark
+ * (CARPD_ADDRESS_PROTOCOL; an unmarked one is the host's own and stays). In ucarp mode carpd never
  * added the address itself, so when the address is still there the down script runs, as ucarp's
  * own --shutdown would have. Does nothing when there is nothing to clean.
  */
@@ -12,6 +13,7 @@ import { carpVirtualMac } from '../protocol/mac-address.ts';
 import type { Logger } from '../ports/logger.ts';
 import { ucarpScriptArgs } from '../engine/script-job.ts';
 import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
+import { isCarpdAddress } from '../ports/host-netlink.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
 
 /** Cleans up after every group of the configuration; returns how many things were removed or run. */
@@ -33,7 +35,8 @@ export async function cleanUpAfter(config: CarpdConfig, logger: Logger): Promise
         }
         const resolved = resolvePrefixes(group.addresses, present.filter((a) => a.ifindex === parent.index));
         for (const { address } of resolved) {
-          for (const leftover of present.filter((p) => p.ifindex === parent.index && p.address.text === address.text)) {
+          // Only an address carrying carpd's mark: never the host's own (CARPD_HOST_ADDRESS).
+          for (const leftover of present.filter((p) => p.ifindex === parent.index && p.address.text === address.text && isCarpdAddress(p))) {
             await netlink.removeAddress(parent.index, leftover.address, leftover.prefixLength);
             logger.info('removed a leftover virtual address', { group: group.name, address: `${leftover.address.text}/${leftover.prefixLength}` });
             actions++;

@@ -12,7 +12,7 @@ import type { CommandResult, ControlEvent, DaemonControl, GroupStatus, StatusRep
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
-import type { AddressEvent, HostNetlink, LinkEvent, Subscription } from '../ports/host-netlink.ts';
+import { isCarpdAddress, type AddressEvent, type HostNetlink, type InterfaceAddress, type LinkEvent, type Subscription } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
 import type { SysctlChange } from '../linux/sysctl.ts';
@@ -21,6 +21,7 @@ import type { GuardSpec } from './cleanup-guard.ts';
 import type { DaemonPlatform, GuardHandle } from './daemon-platform.ts';
 import { GroupInstance } from './group-instance.ts';
 import type { InstanceLocks } from './instance-lock.ts';
+import { checkHostAddresses } from './host-address-check.ts';
 import { InterfaceHost, ownAddressesOf } from './interface-host.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
 import { isAddressOwner, isVrrpGroup } from './protocol-settings.ts';
@@ -128,6 +129,7 @@ export class Daemon implements DaemonControl {
   async start(prepared?: readonly PreparedGroup[], abort?: AbortSignal): Promise<void> {
     const groups = prepared ?? prepareGroups(this.config.groups, this.deps.platform, this.deps.logger);
     await this.checkInterfaces(groups.map((g) => g.config));
+    await this.checkHostAddresses(groups.map((g) => g.config));
     for (const link of await this.deps.netlink.listLinks()) this.linkStates.set(link.name, link.up && link.running);
     if (this.deps.guard !== false) this.guard = this.deps.platform.startGuard({ items: [] }, this.deps.logger);
     this.watchers.push(this.deps.netlink.watchLinks((event) => this.onLinkEvent(event)));
@@ -182,6 +184,7 @@ export class Daemon implements DaemonControl {
     const byName = new Map(wanted.map((g) => [g.config.name, g] as const));
     const starting = [...plan.added, ...plan.restarted].map((name) => byName.get(name) as PreparedGroup);
     await this.checkInterfaces(starting.map((g) => g.config));
+    await this.checkHostAddresses(wanted.map((g) => g.config));
     const inPlace: { instance: GroupInstance; group: PreparedGroup; addresses: ResolvedAddress[] }[] = [];
     for (const change of plan.inPlace) {
       const instance = this.groups.get(change.name) as GroupInstance;
@@ -254,6 +257,17 @@ export class Daemon implements DaemonControl {
     }
   }
 
+  /**
+   * No VIP may be an address the host has of its own (CARPD_HOST_ADDRESS); one outside its
+   * interface's subnets is logged (host-address-check.ts). Read-only: runs before anything changes.
+   */
+  private async checkHostAddresses(groups: readonly GroupConfig[]): Promise<void> {
+    const { netlink, logger } = this.deps;
+    const found = checkHostAddresses({ groups }, { links: await netlink.listLinks(), addresses: await netlink.listAddresses() });
+    for (const warning of found.warnings) logger.warn(warning.message, { code: warning.code });
+    if (found.errors.length > 0) throw new StartupError(found.errors.map((e) => e.message).join('; '), 'CARPD_HOST_ADDRESS');
+  }
+
   private async resolveAddresses(config: GroupConfig, interfaceName: string): Promise<ResolvedAddress[]> {
     const link = await this.deps.netlink.linkByName(interfaceName);
     if (link === undefined) throw new StartupError(`group ${config.name}: interface ${interfaceName} does not exist`, 'CARPD_NO_INTERFACE');
@@ -273,12 +287,7 @@ export class Daemon implements DaemonControl {
       if (isAddressOwner(config)) {
         checkOwnerAddresses(config, host.name, parentAddresses);
       } else if (config.manageAddresses !== false) {
-        // A VIP left on the parent by a killed run would be on two machines once another node is
-        // master. Safe only because the instance lock is held: no other carpd runs this group.
-        for (const stale of parentAddresses.filter((p) => addresses.some((a) => a.address.text === p.address.text))) {
-          logger.warn('removing a virtual address left on the interface by a previous run', { group: config.name, address: `${stale.address.text}/${stale.prefixLength}` });
-          await netlink.removeAddress(host.link.index, stale.address, stale.prefixLength);
-        }
+        await this.removeLeftoverAddresses(config, host.name, host.link.index, parentAddresses, addresses);
       }
       const instance = new GroupInstance(config, {
         host,
@@ -314,6 +323,27 @@ export class Daemon implements DaemonControl {
       this.refreshGuard();
     } finally {
       this.closeUnusedInterface(host.name);
+    }
+  }
+
+  /**
+   * A VIP left on the parent by a killed run would be on two machines once another node is
+   * master: removed, but only when it carries carpd's mark (CARPD_ADDRESS_PROTOCOL). An unmarked
+   * one is the host's own address (or an operator's): never deleted, the group refused
+   * (CARPD_HOST_ADDRESS). Safe only because the instance lock is held: no other carpd runs this group.
+   */
+  private async removeLeftoverAddresses(config: GroupConfig, interfaceName: string, ifindex: number, present: readonly InterfaceAddress[], wanted: readonly ResolvedAddress[]): Promise<void> {
+    const matching = present.filter((p) => wanted.some((a) => a.address.family === p.address.family && a.address.text === p.address.text));
+    const hostOwn = matching.filter((p) => !isCarpdAddress(p));
+    if (hostOwn.length > 0) {
+      throw new StartupError(
+        `group ${config.name}: ${hostOwn.map((a) => a.address.text).join(', ')} ${hostOwn.length === 1 ? 'is an address' : 'are addresses'} of this host on ${interfaceName}, not carpd's: left in place; use a free address`,
+        'CARPD_HOST_ADDRESS',
+      );
+    }
+    for (const stale of matching) {
+      this.deps.logger.warn('removing a virtual address left on the interface by a previous run', { group: config.name, address: `${stale.address.text}/${stale.prefixLength}` });
+      await this.deps.netlink.removeAddress(ifindex, stale.address, stale.prefixLength);
     }
   }
 

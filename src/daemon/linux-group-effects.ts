@@ -20,7 +20,7 @@ import { carpdScriptArgs, scriptEnvironment, ucarpScriptArgs } from '../engine/s
 import type { Phase } from '../fsm/machine-types.ts';
 import type { IpAddress } from '../protocol/ip-address.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
-import type { InterfaceAddress } from '../ports/host-netlink.ts';
+import { isCarpdAddress, type InterfaceAddress } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 
 /** A virtual address with its resolved prefix length. */
@@ -145,7 +145,7 @@ export class LinuxGroupEffects implements GroupEffects {
   private async release(netlink: AddressNetlink, target: AddressTarget, ownsInterface: boolean): Promise<void> {
     const delays = this.options.retryDelaysMs ?? CLAIM_RETRY_DELAYS_MS;
     let pending: (() => Promise<void>)[] = [
-      ...(this.options.ownedAddresses === true ? [] : this.addresses).map(({ address, prefixLength }) => () => netlink.removeAddress(target.index(), address, prefixLength)),
+      ...(this.options.ownedAddresses === true ? [] : this.addresses).map((a) => () => this.removeOurs(a)),
       ...(ownsInterface ? [() => netlink.setLinkUp(target.index(), false).catch((error: unknown) => ignoreGone(error))] : []),
     ];
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -206,7 +206,7 @@ export class LinuxGroupEffects implements GroupEffects {
       return;
     }
     this.enqueue('change addresses', async () => {
-      for (const { address, prefixLength } of dropped) await netlink.removeAddress(target.index(), address, prefixLength);
+      for (const a of dropped) await this.removeOurs(a);
       await this.claim('claim');
       if (this.holding && added.length > 0) this.options.announcer.announce(added.map((a) => a.address));
     });
@@ -304,6 +304,25 @@ export class LinuxGroupEffects implements GroupEffects {
     // Neighbours may have learnt another MAC meanwhile.
     if (mode === 'repair' && fixed.length > 0) this.options.announcer.announce(this.addresses.map((a) => a.address));
     return fixed;
+  }
+
+  /**
+   * Removes one virtual address, but only if it is carpd's: on carp<vhid> every address is
+   * (carpd made the interface); on a parent only one carrying carpd's mark
+   * (CARPD_ADDRESS_PROTOCOL). An unmarked one there is the host's or an operator's, added while
+   * carpd held the VIP (carpd's add found it present): it is left, and said so.
+   */
+  private async removeOurs({ address, prefixLength }: ResolvedAddress): Promise<void> {
+    const { netlink, target, ownsInterface } = this.options;
+    if (!ownsInterface) {
+      const present = (await netlink.listAddresses(target.index())).filter((p) => p.address.family === address.family && p.address.text === address.text);
+      if (present.length === 0) return;
+      if (!present.some((p) => isCarpdAddress(p))) {
+        this.options.logger.warn(`${this.options.group}: not removing ${address.text} from ${target.name}: it is not carpd's (no carpd mark), so the host or an operator added it`, { group: this.options.group, address: address.text });
+        return;
+      }
+    }
+    await netlink.removeAddress(target.index(), address, prefixLength);
   }
 
   private enqueue(what: string, work: () => Promise<void>): void {

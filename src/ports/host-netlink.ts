@@ -27,6 +27,21 @@ export interface InterfaceAddress {
   readonly ifindex: number;
   readonly address: IpAddress;
   readonly prefixLength: number;
+  /** The address protocol (IFA_PROTO, Linux 6.1+) when set: who added it; see isCarpdAddress. */
+  readonly protocol?: number;
+}
+
+/**
+ * The address protocol carpd marks every address it adds with (`ip address show` prints it as
+ * `proto 112`; 112 is CARP's and VRRP's IP protocol number). Start-up reconciliation, `carpd
+ * cleanup` and the cleanup guard remove only addresses with this mark, so an address the host
+ * had (its own address, an operator's) is never taken away (docs/fail-safe.md).
+ */
+export const CARPD_ADDRESS_PROTOCOL = 112;
+
+/** Whether carpd added this address (it carries carpd's mark, CARPD_ADDRESS_PROTOCOL). */
+export function isCarpdAddress(address: Pick<InterfaceAddress, 'protocol'>): boolean {
+  return address.protocol === CARPD_ADDRESS_PROTOCOL;
 }
 
 /** A link appeared, changed ('new') or went away ('del'). */
@@ -53,7 +68,7 @@ export interface HostNetlink {
   linkByName(name: string): Promise<LinkInfo | undefined>;
   /** IPv4 and IPv6 addresses, of one interface or all. */
   listAddresses(ifindex?: number): Promise<InterfaceAddress[]>;
-  /** Adds an address; already present counts as done. */
+  /** Adds an address marked as carpd's (CARPD_ADDRESS_PROTOCOL); already present counts as done. */
   addAddress(ifindex: number, address: IpAddress, prefixLength: number, options?: { nodad?: boolean }): Promise<void>;
   /** Removes an address; already gone (or the interface gone) counts as done. */
   removeAddress(ifindex: number, address: IpAddress, prefixLength: number): Promise<void>;

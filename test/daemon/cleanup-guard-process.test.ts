@@ -21,7 +21,17 @@ const twoItems: GuardSpec = {
     { interfaceName: NO_SUCH_INTERFACE, virtualInterface: 'cgnone7', virtualInterfaceIndex: 999_999, addresses: [] },
   ],
 };
-const cleanedUp = (stderr: string): RegExpMatchArray | null => /ended without a clean stop: removed what it had configured \((\d+) item/.exec(stderr);
+/** The guard's log lines: JSON objects, one per line, as the daemon writes them (stderr is a pipe here). */
+const logLines = (stderr: string): Record<string, unknown>[] =>
+  stderr
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+/** The item count of the guard's "removed what it had configured" line, or null without one. */
+const cleanedUp = (stderr: string): [string, string] | null => {
+  const line = logLines(stderr).find((l) => l['msg'] === 'carpd ended without a clean stop: removed what it had configured');
+  return line === undefined ? null : ['', String(line['items'])];
+};
 
 /** Waits for a promise, at most ms; the referenced timer also keeps the test alive while the unref'd guards run. */
 async function within<T>(ms: number, what: string, promise: Promise<T> | undefined): Promise<T> {
@@ -56,7 +66,20 @@ test('guard process: only complete specs count; a block torn by the daemon\'s de
   const run = await runGuardProcess(torn, { endStdin: true });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(cleanedUp(run.stderr)?.[1], '2', 'the last complete spec had 2 items');
-  assert.match(run.stderr, /ignoring an unknown line/);
+  assert.ok(logLines(run.stderr).some((l) => l['msg'] === 'ignoring an unknown line' && l['level'] === 'warn'));
+});
+
+test("item 7b: the guard's log lines are JSON like the daemon's (time, level, msg, fields)", { timeout: 30_000 }, async () => {
+  const run = await runGuardProcess(`${encodeGuardSpec(twoItems)}bogus line\n`, { endStdin: true });
+  const lines = logLines(run.stderr);
+  assert.equal(lines.length, 2, run.stderr);
+  for (const line of lines) {
+    assert.deepEqual(Object.keys(line).slice(0, 3), ['time', 'level', 'msg'], 'the daemon\'s field order (src/linux/console-logger.ts)');
+    assert.ok(!Number.isNaN(Date.parse(String(line['time']))) && String(line['time']).endsWith('Z'), String(line['time']));
+    assert.equal(line['component'], 'carpd-guard');
+  }
+  assert.deepEqual(lines.map((l) => l['level']), ['warn', 'warn']);
+  assert.equal(lines[1]?.['items'], 2, 'a number, not a string');
 });
 
 test('guard process: SIGTERM, SIGINT and SIGHUP do not end it; only the pipe does', { timeout: 30_000 }, async () => {

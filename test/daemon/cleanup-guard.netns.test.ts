@@ -7,7 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { encodeGuardSpec, type GuardSpec } from '../../src/daemon/cleanup-guard.ts';
 import { runGuardProcess } from '../helpers/guard-process.ts';
 import { hostTestRangeAddresses, ip, TestNamespaces } from '../helpers/netns.ts';
@@ -16,6 +18,13 @@ import { hostTestRangeAddresses, ip, TestNamespaces } from '../helpers/netns.ts'
 /** Runs the guard in the namespace, writes the lines, closes stdin; resolves with its exit code. */
 async function runGuardIn(ns: string, spec: GuardSpec, lines: readonly string[]): Promise<number | null> {
   return (await runGuardProcess(`${encodeGuardSpec(spec)}${lines.map((l) => `${l}\n`).join('')}`, { endStdin: true, netns: ns })).code;
+}
+
+/** Adds an address in the namespace as carpd does: with carpd's mark (test/helpers/add-marked-address.ts). */
+function addMarked(ns: string, link: string, text: string): void {
+  const [address, prefix] = text.split('/') as [string, string];
+  const helper = join(import.meta.dirname, '..', 'helpers', 'add-marked-address.ts');
+  execFileSync('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', helper, link, address, prefix], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
 }
 
 /** The IPv4 addresses on a link in the namespace, as "IP/prefix". */
@@ -45,7 +54,9 @@ test('cleanup guard in a network namespace', { timeout: 90_000 }, async (t) => {
     // The dummy driver is not in every kernel (not in this test machine's): a veth end stands for the parent.
     ip('-n', ns, 'link', 'add', 'name', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0');
     ip('-n', ns, 'link', 'set', 'eth0', 'up');
-    for (const a of ['198.51.100.10/24', '198.51.100.11/24', '198.51.100.12/24']) ip('-n', ns, 'addr', 'add', a, 'dev', 'eth0');
+    // .10 and .12 are the host's own (unmarked); .11 is a VIP carpd added (marked).
+    for (const a of ['198.51.100.10/24', '198.51.100.12/24']) ip('-n', ns, 'addr', 'add', a, 'dev', 'eth0');
+    addMarked(ns, 'eth0', '198.51.100.11/24');
     // Stand-ins for --vmac interfaces: carp7 is the dead daemon's, carp8 "a restarted daemon's" (another ifindex).
     ip('-n', ns, 'link', 'add', 'link', 'eth0', 'name', 'carp7', 'type', 'macvlan', 'mode', 'bridge');
     ip('-n', ns, 'link', 'add', 'link', 'eth0', 'name', 'carp8', 'type', 'macvlan', 'mode', 'bridge');
@@ -53,7 +64,7 @@ test('cleanup guard in a network namespace', { timeout: 90_000 }, async (t) => {
 
     await t.test('"done": nothing is touched', async () => {
       assert.equal(await runGuardIn(ns, initial, ['done']), 0);
-      assert.deepEqual(addresses(ns, 'eth0'), ['198.51.100.10/24', '198.51.100.11/24', '198.51.100.12/24']);
+      assert.deepEqual(addresses(ns, 'eth0').sort(), ['198.51.100.10/24', '198.51.100.11/24', '198.51.100.12/24']);
     });
 
     await t.test('the pipe closed after an update: what the updated spec names is removed, only that', async () => {
@@ -67,6 +78,14 @@ test('cleanup guard in a network namespace', { timeout: 90_000 }, async (t) => {
       assert.equal(await runGuardIn(ns, initial, [encodeGuardSpec(updated).trimEnd()]), 0);
       assert.deepEqual(addresses(ns, 'eth0'), ['198.51.100.10/24', '198.51.100.12/24']);
       assert.deepEqual(links(ns), ['carp8', 'eth0', 'lo', 'peer0']);
+    });
+
+    await t.test("item 3: an address in the spec without carpd's mark (the host's own) is left in place", async () => {
+      const run = await runGuardProcess(encodeGuardSpec({ items: [{ interfaceName: 'eth0', addresses: ['198.51.100.10/24', '198.51.100.12/24'] }] }), { endStdin: true, netns: ns });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(addresses(ns, 'eth0'), ['198.51.100.10/24', '198.51.100.12/24'], 'both unmarked addresses stay');
+      const lines = run.stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.deepEqual(lines.filter((l) => l['msg'] === "left an address without carpd's mark in place").map((l) => l['address']), ['198.51.100.10', '198.51.100.12']);
     });
   } finally {
     namespaces.deleteAll(t);

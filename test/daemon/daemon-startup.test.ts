@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prepareGroups, StartupError } from '../../src/daemon/daemon.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
+import { CARPD_ADDRESS_PROTOCOL } from '../../src/ports/host-netlink.ts';
 import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
 import { carpVirtualMac } from '../../src/protocol/mac-address.ts';
 import { FakePlatform, groupConfig, makeDaemon, PARENT } from '../helpers/fake-platform.ts';
@@ -75,7 +76,8 @@ test('ok, leftovers of a killed run (carp7, a VIP on eth0) are removed before th
       const eth0 = netlink.links()[0];
       assert.ok(eth0);
       netlink.addLink({ name: 'carp7', kind: 'macvlan', parentIndex: eth0.index, mac: carpVirtualMac(7).text });
-      netlink.addHostAddress(eth0.index, '198.51.100.7', 24);
+      // Marked as carpd's: a killed run added it (issue 18: only marked addresses are removed).
+      netlink.addHostAddress(eth0.index, '198.51.100.7', 24, { protocol: CARPD_ADDRESS_PROTOCOL });
     },
   });
   const leftover = rig.link('carp7');

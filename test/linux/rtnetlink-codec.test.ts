@@ -56,6 +56,30 @@ const encodeCases: [string, () => Uint8Array, string][] = [
      0800 0800 02000000                          # IFA_FLAGS IFA_F_NODAD`,
   ],
   [
+    "item 3, ok, add IPv4 /24 with carpd's mark (IFA_PROTO 112)",
+    () => encodeAddressRequest('add', 1, { ifindex: 7, address: parseIpAddress('198.51.100.10'), prefixLength: 24, protocol: 112 }),
+    `30000000 1400 0506 01000000 00000000  # len 48, RTM_NEWADDR, create, seq 1
+     02 18 00 00 07000000                  # AF_INET /24, ifindex 7
+     0800 0200 c633640a 0800 0100 c633640a # IFA_LOCAL, IFA_ADDRESS
+     0500 0b00 70 000000                   # IFA_PROTO 112, padded`,
+  ],
+  [
+    "item 3, ok, add IPv6 /64 nodad with carpd's mark",
+    () => encodeAddressRequest('add', 2, { ifindex: 7, address: parseIpAddress('2001:db8::1'), prefixLength: 64, nodad: true, protocol: 112 }),
+    `3c000000 1400 0506 02000000 00000000  # len 60
+     0a 40 02 00 07000000
+     1400 0100 20010db8000000000000000000000001  # IFA_ADDRESS
+     0800 0800 02000000                          # IFA_FLAGS IFA_F_NODAD
+     0500 0b00 70 000000                         # IFA_PROTO 112`,
+  ],
+  [
+    'item 3, ok, remove never carries the mark (the kernel matches on address and prefix)',
+    () => encodeAddressRequest('remove', 3, { ifindex: 7, address: parseIpAddress('198.51.100.10'), prefixLength: 24, protocol: 112 }),
+    `28000000 1500 0500 03000000 00000000
+     02 18 00 00 07000000
+     0800 0200 c633640a 0800 0100 c633640a`,
+  ],
+  [
     'ok, remove IPv4 /24',
     () => encodeAddressRequest('remove', 3, { ifindex: 7, address: parseIpAddress('198.51.100.10'), prefixLength: 24 }),
     `28000000 1500 0500 03000000 00000000  # len 40, RTM_DELADDR, REQUEST|ACK, seq 3
@@ -157,6 +181,13 @@ const addressCases: [string, string, unknown][] = [
      1400 0100 fe800000000000000000000000000001
      0800 0800 82000000                      # IFA_FLAGS permanent|nodad`,
     { ifindex: 2, address: 'fe80::1', prefixLength: 64, flags: 0x82, scope: 0xfd },
+  ],
+  [
+    'item 3, ok, IPv4 with IFA_PROTO 112 (carpd\'s mark) decoded as protocol',
+    `02 18 80 00 07000000
+     0800 0200 c633640a
+     0500 0b00 70 000000                     # IFA_PROTO 112`,
+    { ifindex: 7, address: '198.51.100.10', prefixLength: 24, flags: 0x80, scope: 0, protocol: 112 },
   ],
   ['bad, short ifaddrmsg', '02 18 00 00 0700', 'short'],
   ['bad, unsupported family', '07 18 00 00 07000000 0800 0100 c633640a', 'unsupported-family'],

@@ -10,7 +10,7 @@
  * Test helpers (addLink, removeLinkExternally ...) act like an operator's `ip` commands: they
  * change the state and emit events, and throw a plain Error when misused.
  */
-import type { AddressEvent, HostNetlink, InterfaceAddress, LinkEvent, LinkInfo, Subscription } from '../../ports/host-netlink.ts';
+import { CARPD_ADDRESS_PROTOCOL, type AddressEvent, type HostNetlink, type InterfaceAddress, type LinkEvent, type LinkInfo, type Subscription } from '../../ports/host-netlink.ts';
 import { ipAddressEquals, parseIpAddress, type IpAddress } from '../../protocol/ip-address.ts';
 import { formatMac, parseMacAddress } from '../../protocol/mac-address.ts';
 import { NetlinkError } from './route-netlink.ts';
@@ -91,10 +91,13 @@ export class FakeHostNetlink implements HostNetlink {
     return this.info(link);
   }
 
-  /** Adds an address as `ip addr add` would (an operator's, or one present before start-up). */
-  addHostAddress(ifindex: number, text: string, prefixLength: number): InterfaceAddress {
+  /**
+   * Adds an address as `ip addr add` would (an operator's, or one present before start-up):
+   * unmarked, or with `protocol` (CARPD_ADDRESS_PROTOCOL: one a previous carpd run left).
+   */
+  addHostAddress(ifindex: number, text: string, prefixLength: number, options: { protocol?: number } = {}): InterfaceAddress {
     if (!this.linkTable.has(ifindex)) throw new Error(`fake netlink: no link with ifindex ${ifindex}`);
-    const address = { ifindex, address: parseIpAddress(text), prefixLength };
+    const address = { ifindex, address: parseIpAddress(text), prefixLength, ...(options.protocol === undefined ? {} : { protocol: options.protocol }) };
     if (this.findAddress(address) === undefined) this.insertAddress(address);
     return address;
   }
@@ -184,12 +187,12 @@ export class FakeHostNetlink implements HostNetlink {
     );
   }
 
-  /** Adds an address; ENODEV for a missing link, already present resolves (EEXIST is done). */
+  /** Adds an address marked as carpd's; ENODEV for a missing link, already present resolves (EEXIST is done). */
   addAddress(ifindex: number, address: IpAddress, prefixLength: number, options?: { nodad?: boolean }): Promise<void> {
     const args = options === undefined ? [ifindex, address, prefixLength] : [ifindex, address, prefixLength, options];
     return this.run('addAddress', args, `add ${address.text}/${prefixLength} on ${this.nameOf(ifindex)}`, () => {
       if (!this.linkTable.has(ifindex)) throw new Errno('ENODEV');
-      if (this.findAddress({ ifindex, address, prefixLength }) === undefined) this.insertAddress({ ifindex, address, prefixLength });
+      if (this.findAddress({ ifindex, address, prefixLength }) === undefined) this.insertAddress({ ifindex, address, prefixLength, protocol: CARPD_ADDRESS_PROTOCOL });
     });
   }
 

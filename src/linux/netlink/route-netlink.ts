@@ -8,7 +8,7 @@
  */
 import { loadNativeBinding } from '../native-binding.ts';
 import type { NativeError, NetlinkBinding, NetlinkSocket } from '../native-binding.ts';
-import type { AddressEvent, HostNetlink, InterfaceAddress, LinkEvent, LinkInfo, Subscription } from '../../ports/host-netlink.ts';
+import { CARPD_ADDRESS_PROTOCOL, type AddressEvent, type HostNetlink, type InterfaceAddress, type LinkEvent, type LinkInfo, type Subscription } from '../../ports/host-netlink.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { IpAddress } from '../../protocol/ip-address.ts';
 import { formatMac, parseMacAddress } from '../../protocol/mac-address.ts';
@@ -152,15 +152,18 @@ export class RouteNetlink implements HostNetlink {
         if (decoded.error.code !== 'unsupported-family') this.logger.warn('undecodable address message', { ...decoded.error });
         continue;
       }
-      const { ifindex: index, address, prefixLength } = decoded.value;
-      if (ifindex === undefined || index === ifindex) addresses.push({ ifindex: index, address, prefixLength });
+      const { ifindex: index, address, prefixLength, protocol } = decoded.value;
+      if (ifindex === undefined || index === ifindex) addresses.push({ ifindex: index, address, prefixLength, ...(protocol === undefined ? {} : { protocol }) });
     }
     return addresses;
   }
 
-  /** Adds an address; already present (EEXIST) counts as done. `nodad` applies to IPv6. */
+  /**
+   * Adds an address marked as carpd's (IFA_PROTO CARPD_ADDRESS_PROTOCOL); already present
+   * (EEXIST) counts as done. `nodad` applies to IPv6.
+   */
   async addAddress(ifindex: number, address: IpAddress, prefixLength: number, options: { nodad?: boolean } = {}): Promise<void> {
-    const spec = { ifindex, address, prefixLength, ...(options.nodad === undefined ? {} : { nodad: options.nodad }) };
+    const spec = { ifindex, address, prefixLength, protocol: CARPD_ADDRESS_PROTOCOL, ...(options.nodad === undefined ? {} : { nodad: options.nodad }) };
     await this.request(`add ${address.text}/${prefixLength} on ${this.nameOf(ifindex)}`, (seq) => encodeAddressRequest('add', seq, spec), ['EEXIST']);
   }
 
@@ -272,8 +275,8 @@ export class RouteNetlink implements HostNetlink {
           if (decoded.error.code !== 'unsupported-family') this.logger.warn('undecodable address event', { ...decoded.error });
           return;
         }
-        const { ifindex, address, prefixLength } = decoded.value;
-        deliver({ type: message.type === RTM_NEWADDR ? 'new' : 'del', address: { ifindex, address, prefixLength } });
+        const { ifindex, address, prefixLength, protocol } = decoded.value;
+        deliver({ type: message.type === RTM_NEWADDR ? 'new' : 'del', address: { ifindex, address, prefixLength, ...(protocol === undefined ? {} : { protocol }) } });
       },
       onLost: (code) => {
         this.logger.warn('address events lost, asking the listener to re-read', { code });

@@ -76,6 +76,11 @@ export const IN6_ADDR_GEN_MODE_NONE = 1;
 export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;
 export const IFA_FLAGS = 8;
+/**
+ * u8, the address's protocol: who put it there (Linux 6.1 and later). Older kernels ignore the
+ * attribute (it is beyond their IFA_MAX), so the address is then simply unmarked.
+ */
+export const IFA_PROTO = 11;
 export const IFA_F_NODAD = 0x02;
 
 /** Size of struct ifinfomsg { u8 family; u8 pad; u16 type; i32 index; u32 flags; u32 change }. */
@@ -108,6 +113,8 @@ export interface AddressMessage {
   /** IFA_FLAGS when present (32 bits), else the 8-bit ifa_flags. */
   readonly flags: number;
   readonly scope: number;
+  /** IFA_PROTO when present: who added the address (carpd marks its own, docs/addresses.md). */
+  readonly protocol?: number;
 }
 
 /** What an address request names. */
@@ -117,6 +124,8 @@ export interface AddressSpec {
   readonly prefixLength: number;
   /** IPv6: skip duplicate address detection, so the address is usable at once. */
   readonly nodad?: boolean;
+  /** IFA_PROTO to set on an added address (1-255): the mark of who owns it. */
+  readonly protocol?: number;
 }
 
 /** A macvlan to create. */
@@ -174,7 +183,8 @@ export function encodeGetAddressesRequest(seq: number, family: number = AF_UNSPE
 /**
  * RTM_NEWADDR (add, failing with EEXIST if present) or RTM_DELADDR. IPv4 carries the address as
  * both IFA_LOCAL and IFA_ADDRESS, as iproute2 does (IFA_ADDRESS would be the peer of a
- * point-to-point link); IPv6 as IFA_ADDRESS only. IFA_FLAGS carries IFA_F_NODAD.
+ * point-to-point link); IPv6 as IFA_ADDRESS only. IFA_FLAGS carries IFA_F_NODAD, IFA_PROTO the
+ * owner's mark (add only: the kernel matches a removal on the address and prefix, never on it).
  */
 export function encodeAddressRequest(action: 'add' | 'remove', seq: number, spec: AddressSpec): Uint8Array {
   const { address } = spec;
@@ -185,6 +195,7 @@ export function encodeAddressRequest(action: 'add' | 'remove', seq: number, spec
       ? [{ type: IFA_LOCAL, value: address.bytes }, { type: IFA_ADDRESS, value: address.bytes }]
       : [{ type: IFA_ADDRESS, value: address.bytes }];
   if (action === 'add' && address.family === 6) attributes.push(u32Attribute(IFA_FLAGS, flags));
+  if (action === 'add' && spec.protocol !== undefined && spec.protocol > 0) attributes.push(u8Attribute(IFA_PROTO, spec.protocol & 0xff));
   const header = ifaddrmsg(family, spec.prefixLength, flags, spec.ifindex);
   return action === 'add'
     ? request(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, header, attributes)
@@ -282,12 +293,14 @@ export function decodeAddressMessage(message: NetlinkMessage): NetlinkDecodeResu
   const raw = findAttribute(attributes.value, IFA_LOCAL) ?? findAttribute(attributes.value, IFA_ADDRESS);
   if (raw === undefined) return decodeFailed('bad-address', 'no IFA_LOCAL or IFA_ADDRESS');
   if (raw.value.length !== size) return decodeFailed('bad-address', `IPv${size === 4 ? 4 : 6} address of ${raw.value.length} bytes`);
+  const protocol = readU8(findAttribute(attributes.value, IFA_PROTO));
   return decoded({
     ifindex: view.getUint32(4, true),
     address: ipAddressFromBytes(raw.value),
     prefixLength: view.getUint8(1),
     flags: readU32(findAttribute(attributes.value, IFA_FLAGS)) ?? view.getUint8(2),
     scope: view.getUint8(3),
+    ...(protocol === undefined ? {} : { protocol }),
   });
 }
 

@@ -1,0 +1,69 @@
+/**
+ * Checks a configuration's virtual addresses against the addresses this host already has
+ * (issue 18, docs/fail-safe.md "Addresses carpd owns"). Pure: the caller lists links and
+ * addresses (netlink at `carpd --check`, start and reload; the fake in tests), so all three
+ * share one rule.
+ *
+ * - A VIP that is an address of the host, on any interface, is an error (CARPD_HOST_ADDRESS):
+ *   carpd would remove it on becoming BACKUP or stopping, and the host would lose its own
+ *   address. Addresses carpd added itself carry its mark (CARPD_ADDRESS_PROTOCOL) and are not the
+ *   host's: a running master's VIPs at a reload, or a VIP a killed run left behind at start.
+ *   Exempt: a VRRP address owner (priority 255, docs/vrrp.md), whose VIPs must be the
+ *   interface's own, and groups whose scripts manage the addresses (ucarp mode: carpd never adds
+ *   or removes them, and the scripts' addresses carry no mark).
+ * - A VIP outside every subnet configured on its interface is a warning (CARPD_VIP_OUTSIDE_SUBNET):
+ *   neighbours on the link have no route to it through this interface; BSD carp refuses it.
+ */
+import type { CarpdConfig } from '../config/config-types.ts';
+import { configProblem, type ConfigProblem } from '../config/error-codes.ts';
+import { isCarpdAddress, type InterfaceAddress, type LinkInfo } from '../ports/host-netlink.ts';
+import { isIpv6LinkLocal } from '../protocol/ip-address.ts';
+import { isAddressOwner } from './protocol-settings.ts';
+import { inSubnet } from './resolve-prefixes.ts';
+
+/** The host as the check sees it: its links (for names) and every address of every link. */
+export interface HostAddresses {
+  readonly links: readonly Pick<LinkInfo, 'index' | 'name'>[];
+  readonly addresses: readonly InterfaceAddress[];
+}
+
+/** What the check found: errors refuse the configuration, warnings are printed or logged. */
+export interface HostAddressProblems {
+  readonly errors: ConfigProblem[];
+  readonly warnings: ConfigProblem[];
+}
+
+/** Checks every group's virtual addresses against the host's (see the file comment). */
+export function checkHostAddresses(config: Pick<CarpdConfig, 'groups'>, host: HostAddresses): HostAddressProblems {
+  const names = new Map(host.links.map((l) => [l.index, l.name] as const));
+  const hostOwn = host.addresses.filter((a) => !isCarpdAddress(a));
+  const errors: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  config.groups.forEach((group, i) => {
+    if (group.manageAddresses === false || isAddressOwner(group)) return;
+    const link = host.links.find((l) => l.name === group.interface);
+    group.addresses.forEach(({ address }, j) => {
+      const where = ['groups', i, 'addresses', j];
+      const own = hostOwn.filter((a) => a.address.family === address.family && a.address.text === address.text);
+      if (own.length > 0) {
+        const on = [...new Set(own.map((a) => names.get(a.ifindex) ?? `ifindex ${a.ifindex}`))].join(', ');
+        const owner = group.protocol === 'vrrp' ? ', or make this router its owner with priority 255 (docs/vrrp.md)' : '';
+        errors.push(
+          configProblem(
+            'CARPD_HOST_ADDRESS',
+            where,
+            `${address.text} is an address of this host (on ${on}): carpd would take it away whenever this node is not master; use a free address${owner}`,
+          ),
+        );
+        return;
+      }
+      if (link === undefined) return;
+      const subnets = hostOwn.filter((a) => a.ifindex === link.index && a.address.family === address.family && !isIpv6LinkLocal(a.address));
+      if (!subnets.some((s) => inSubnet(address, s.address, s.prefixLength))) {
+        const list = subnets.map((s) => `${s.address.text}/${s.prefixLength}`).join(', ') || `no IPv${address.family} subnet`;
+        warnings.push(configProblem('CARPD_VIP_OUTSIDE_SUBNET', where, `${address.text} is outside every subnet of ${group.interface} (${list}): hosts on that link have no route to it`));
+      }
+    });
+  });
+  return { errors, warnings };
+}
