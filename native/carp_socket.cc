@@ -287,10 +287,11 @@ class PolledSocket : public Napi::ObjectWrap<Derived> {
 
   // Calls a JS callback from the loop. A throw goes to Node's uncaught-exception path (as for
   // any event emitter); returns false then, or when the callback closed the socket.
-  bool Report(Napi::FunctionReference& callback, Napi::Value argument) {
+  bool Report(Napi::FunctionReference& callback, Napi::Value argument, Napi::Value second = Napi::Value()) {
     Napi::Env env = env_;
     if (callback.IsEmpty() || argument.IsEmpty()) return false;
-    callback.MakeCallback(this->Value(), {argument});
+    if (second.IsEmpty()) callback.MakeCallback(this->Value(), {argument});
+    else callback.MakeCallback(this->Value(), {argument, second});
     if (env.IsExceptionPending()) {
       Napi::Error error = env.GetAndClearPendingException();
       napi_fatal_exception(env, error.Value());
@@ -551,7 +552,8 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   int fd_ = -1;
 };
 
-// Netlink socket: one datagram in, one Buffer out. Requests and events are plain bytes here.
+// Netlink socket: one datagram in, one Buffer out (with the sender's port id). Requests and
+// events are plain bytes here.
 //
 // Overflow: when the kernel drops a multicast event because the receive queue is full, the next
 // recv fails with ENOBUFS (NETLINK_NO_ENOBUFS is kept off so that this is reported). That is
@@ -651,7 +653,11 @@ class NetlinkSocket : public PolledSocket<NetlinkSocket> {
       // MSG_TRUNC makes recv return the datagram's real length, so truncation is detected
       // rather than half a message handed on. The kernel builds dump datagrams of at most
       // 32 KiB, so 64 KiB never truncates in practice.
-      ssize_t n = recv(fd_, buffer, sizeof buffer, MSG_TRUNC);
+      // The sender's port: 0 is the kernel; any other is a process, which may forge events or
+      // acks (issue 18). JS drops those (route-netlink.ts); the port is handed on with the bytes.
+      sockaddr_nl from{};
+      socklen_t fromLength = sizeof from;
+      ssize_t n = recvfrom(fd_, buffer, sizeof buffer, MSG_TRUNC, reinterpret_cast<sockaddr*>(&from), &fromLength);
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
         if (errno == EINTR) continue;
@@ -665,7 +671,7 @@ class NetlinkSocket : public PolledSocket<NetlinkSocket> {
       }
       // Fresh copy per datagram: JS may keep it while the next recv reuses the buffer.
       Napi::Value data = Napi::Buffer<uint8_t>::Copy(env, buffer, static_cast<size_t>(n));
-      if (!Report(onReceive_, data)) return;
+      if (!Report(onReceive_, data, Napi::Number::New(env, from.nl_pid))) return;
     }
   }
 };

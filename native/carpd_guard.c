@@ -136,6 +136,23 @@ static void take(char *line) {
   }
 }
 
+/*
+ * recv() of one datagram from the kernel: a datagram another process sent (sender port id not 0)
+ * could forge an ack or a dump entry, so it is skipped (issue 18).
+ */
+static ssize_t recv_from_kernel(int fd, void *buffer, size_t size) {
+  /* Bounded: a flood of forged datagrams ends the wait as an error, never hangs the guard. */
+  for (int skipped = 0; skipped < 1024; skipped++) {
+    struct sockaddr_nl from;
+    socklen_t length = sizeof from;
+    memset(&from, 0, sizeof from);
+    ssize_t n = recvfrom(fd, buffer, size, 0, (struct sockaddr *)&from, &length);
+    if (n < 0 || from.nl_pid == 0) return n;
+  }
+  errno = EIO;
+  return -1;
+}
+
 /* Sends one request and waits for its ack; returns 0 or a positive errno. */
 static int request(int fd, struct nlmsghdr *message, unsigned seq) {
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
@@ -144,7 +161,7 @@ static int request(int fd, struct nlmsghdr *message, unsigned seq) {
   if (sendto(fd, message, message->nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return errno;
   char reply[8192];
   for (int tries = 0; tries < 16; tries++) {
-    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    ssize_t n = recv_from_kernel(fd, reply, sizeof reply);
     if (n < 0) return errno == EINTR ? EINTR : errno;
     for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR) continue;
@@ -202,7 +219,7 @@ static int is_marked(int fd, const struct item *it, unsigned index, unsigned seq
   static char reply[32768];
   /* Bounded: a dump of thousands of addresses takes a few dozen datagrams. */
   for (int datagrams = 0; datagrams < 4096; datagrams++) {
-    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    ssize_t n = recv_from_kernel(fd, reply, sizeof reply);
     if (n < 0) return -errno;
     for (struct nlmsghdr *h = (struct nlmsghdr *)reply; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_seq != seq) continue;

@@ -70,8 +70,12 @@ export interface NetlinkSocketOptions {
   readonly protocol: number;
   /** nl_groups bitmask to bind, e.g. RTMGRP_LINK (1); 0 for a request-only socket. */
   readonly groups: number;
-  /** Called once per received datagram (which may hold several netlink messages), with a fresh Buffer. */
-  readonly onMessage: (datagram: Buffer) => void;
+  /**
+   * Called once per received datagram (which may hold several netlink messages), with a fresh
+   * Buffer and the sender's port id (nl_pid: 0 for the kernel, else a process's socket). The
+   * addon always passes the port; fakes in tests may leave it out, meaning the kernel.
+   */
+  readonly onMessage: (datagram: Buffer, senderPort?: number) => void;
   /**
    * Called for receive errors; the socket stays open. code 'ENOBUFS' means the kernel dropped
    * messages because the receive queue overflowed: re-read the state. 'EMSGSIZE': a datagram

@@ -289,3 +289,31 @@ test('watchAddresses: a missing resynced callback and a throwing one are both ha
   assert.ok(logger.records.some((r) => r.message === 'address resync callback threw'));
   nl.close();
 });
+
+test('item 7a: datagrams from a process (sender port id != 0) are ignored and counted: no forged address event, no forged ack', async () => {
+  const { binding, sockets } = fakeBinding();
+  const logger = new MemoryLogger();
+  const nl = RouteNetlink.open(logger, { binding });
+  const events: AddressEvent[] = [];
+  nl.watchAddresses((event) => events.push(event));
+  const [requests, watch] = [sockets[0]!, sockets[1]!];
+  const forgedDelete = Buffer.from(encodeAddressRequest('remove', 0, { ifindex: 4, address: parseIpAddress('198.51.100.7'), prefixLength: 24 }));
+  watch.options.onMessage(forgedDelete, 4242);
+  watch.options.onMessage(forgedDelete, 4243);
+  assert.equal(events.length, 0, 'no event from a process');
+  // A forged ack for a pending request does not settle it; the kernel's does.
+  let settled = false;
+  const add = nl.addAddress(4, parseIpAddress('198.51.100.7'), 24).then(() => (settled = true));
+  const seq = requests.sent.at(-1)!.seq;
+  requests.options.onMessage(errorReply(seq, 0), 4242);
+  await tick();
+  assert.equal(settled, false, 'a forged ack is not an answer');
+  requests.options.onMessage(errorReply(seq, 0), 0);
+  await add;
+  // The kernel's events still arrive.
+  watch.options.onMessage(forgedDelete, 0);
+  assert.deepEqual(events.map((e) => `${e.type} ${e.address.address.text}`), ['del 198.51.100.7']);
+  assert.equal(nl.foreignDatagrams, 3);
+  assert.equal(logger.records.filter((r) => r.message === 'ignoring netlink messages not sent by the kernel').length, 1, 'logged once, however many follow');
+  nl.close();
+});

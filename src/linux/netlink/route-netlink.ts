@@ -103,6 +103,7 @@ export class RouteNetlink implements HostNetlink {
   private readonly names = new Map<number, string>();
   private seq = 0;
   private closed = false;
+  private foreign = 0;
 
   private constructor(
     private readonly binding: NetlinkBinding,
@@ -112,7 +113,9 @@ export class RouteNetlink implements HostNetlink {
     this.socket = binding.openNetlinkSocket({
       protocol: NETLINK_ROUTE,
       groups: 0,
-      onMessage: (datagram) => this.receive(datagram),
+      onMessage: (datagram, senderPort) => {
+        if (this.fromKernel(senderPort, 'request')) this.receive(datagram);
+      },
       onError: (error) => this.receiveFailed(error),
     });
     // Referenced only while a request is in flight: an idle adapter never holds the process.
@@ -122,6 +125,23 @@ export class RouteNetlink implements HostNetlink {
   /** Opens the request socket (throws NativeError if the addon or the socket is unavailable). */
   static open(logger: Logger, options: RouteNetlinkOptions = {}): RouteNetlink {
     return new RouteNetlink(options.binding ?? loadNativeBinding(), logger, options.timeoutMs ?? 2000);
+  }
+
+  /** Datagrams dropped because a process sent them, not the kernel (see fromKernel). */
+  get foreignDatagrams(): number {
+    return this.foreign;
+  }
+
+  /**
+   * Only the kernel (port id 0) speaks for the host. Any local process may unicast to a netlink
+   * socket's port id, so a datagram from another port could forge an address event (drift
+   * repair would act on it) or an ack for a pending request: dropped and counted, and the first
+   * one logged (one line, however many follow: a flood must not flood the log).
+   */
+  private fromKernel(senderPort: number | undefined, socket: string): boolean {
+    if (senderPort === undefined || senderPort === 0) return true;
+    if (this.foreign++ === 0) this.logger.warn('ignoring netlink messages not sent by the kernel', { socket, senderPort });
+    return false;
   }
 
   /** Every link (RTM_GETLINK dump). */
@@ -305,7 +325,8 @@ export class RouteNetlink implements HostNetlink {
     const socket = this.binding.openNetlinkSocket({
       protocol: NETLINK_ROUTE,
       groups: spec.groups,
-      onMessage: (datagram) => {
+      onMessage: (datagram, senderPort) => {
+        if (!this.fromKernel(senderPort, spec.what)) return;
         for (const message of this.decodeDatagram(datagram)) if (watching) spec.onMessage(message);
       },
       onError: (error) => {
