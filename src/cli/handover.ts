@@ -43,7 +43,7 @@ export async function runHandover(path: string, group: string, timeoutMs: number
     const master = now?.master;
     // Heard after the demotion: an older "master" entry (ourselves earlier, or a stale peer) does not count.
     if (now?.state === 'BACKUP' && master !== null && master !== undefined && Date.parse(master.heardAt) >= startedAt - 1) {
-      io.stdout(`${group}: handed over to ${master.address} in ${io.nowMs() - startedAt} ms; this node stays in maintenance (carpctl maintenance off ${group} ends it)\n`);
+      io.stdout(`${group}: handed over to ${peerName(now)} in ${io.nowMs() - startedAt} ms; this node stays in maintenance (carpctl maintenance off ${group} ends it)\n`);
       return 0;
     }
     await io.sleep(POLL_MS);
@@ -53,6 +53,20 @@ export async function runHandover(path: string, group: string, timeoutMs: number
   const why = io.interrupt?.aborted === true ? 'interrupted before another node took over' : `no other node took over within ${Math.round(timeoutMs / 1000)} s`;
   io.stderr(`carpctl: ${group}: ${why}; ${undone}\n`);
   return 1;
+}
+
+/**
+ * The new master as the operator knows it: by its address of the family of the group's first
+ * VIP. A dual-stack master sends an IPv4 and an IPv6 advert; `master.address` is the source of
+ * whichever came last, so an IPv4 group could be "handed over to fe80::..." (issue 18).
+ */
+export function peerName(status: Pick<GroupStatus, 'addresses' | 'master'>): string {
+  const master = status.master;
+  if (master === null) return 'another node';
+  const first = status.addresses[0];
+  if (first === undefined) return master.address;
+  const wanted = first.includes(':') ? master.addresses?.ipv6 : master.addresses?.ipv4;
+  return wanted ?? master.address;
 }
 
 async function groupStatus(path: string, group: string): Promise<GroupStatus | undefined> {

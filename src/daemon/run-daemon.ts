@@ -30,6 +30,7 @@ import { InstanceLocks, realCause } from './instance-lock.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { describeErrno, StartupError } from './startup-error.ts';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 /** How the configuration was obtained, for reloads. */
 export interface RunOptions {
@@ -61,6 +62,9 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
   // Handlers go in first: a SIGTERM at any moment of start-up must lead to a clean stop.
   const lifecycle = new Lifecycle(logger, { onReload: sdNotifyReload });
   const undo: (() => Promise<void> | void)[] = [];
+  /** Set once a started daemon is asked to stop: the final log line says why, after every undo. */
+  let ended: { reason: string; exitStatus: number; startedAt: number } | undefined;
+  let startedAt = 0;
   try {
     // 1. Validate: nothing on the host is touched, so a failure here has changed nothing.
     const platform = options.platform ?? linuxPlatform();
@@ -108,6 +112,7 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
       throw error;
     }
     lifecycle.catchFatalErrors();
+    startedAt = performance.now();
     logger.info('carpd started', { groups: config.groups.map((g) => g.name), control: config.controlSocket, ...(config.metricsListen === undefined ? {} : { metrics: config.metricsListen }) });
     sdNotify(`READY=1\nSTATUS=${config.groups.length} group(s)`);
     const reason = await lifecycle.stopped;
@@ -119,7 +124,8 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
       logger.info(`${reason.signal}: handing over and stopping`);
     }
     await daemon.stop();
-    return reason.kind === 'fatal' ? 1 : 0;
+    ended = { reason: reason.kind === 'fatal' ? 'fatal error' : reason.signal, exitStatus: reason.kind === 'fatal' ? 1 : 0, startedAt };
+    return ended.exitStatus;
   } finally {
     for (const step of undo.reverse()) {
       try {
@@ -129,6 +135,12 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
       }
     }
     lifecycle.dispose();
+    // The last line of a run that started: the operator (and journald) sees it ended, and how.
+    if (ended !== undefined) {
+      const fields = { reason: ended.reason, exitStatus: ended.exitStatus, uptimeSeconds: Math.round((performance.now() - ended.startedAt) / 1000), groups: config.groups.length };
+      if (ended.exitStatus === 0) logger.info('carpd stopped', fields);
+      else logger.error('carpd stopped', fields);
+    }
   }
 }
 

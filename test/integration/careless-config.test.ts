@@ -83,7 +83,7 @@ test("item 3, lab: --check warns (CARPD_VIP_OUTSIDE_SUBNET) for a VIP outside et
   assert.match(check.stderr, /configuration OK/);
 });
 
-test("item 3, lab: a reload introducing the node's own address as a VIP is refused; the running group, its VIP and the address stay", { skip: fileLab.skip ?? false, timeout: 60_000 }, async (t) => {
+test("item 3 and 7c, lab: a reload introducing the node's own address as a VIP is refused; the running group, its VIP and the address stay; the clean stop's last log line is 'carpd stopped'", { skip: fileLab.skip ?? false, timeout: 60_000 }, async (t) => {
   const lab = fileLab.lab();
   const own = lab.host('a').ipv4;
   const vip = '198.51.100.181';
@@ -107,6 +107,11 @@ test("item 3, lab: a reload introducing the node's own address as a VIP is refus
     const exit = await daemon.exited;
     assert.equal(exit.code, 0, daemon.lines.slice(-5).join('\n'));
   }
+  // Item 7c: the last line of a clean stop says so, with why and how it ended.
+  const last = records({ host: lab.host('a'), process: daemon, stateDirectory: join(dir, 'state') }).at(-1);
+  assert.equal(last?.['msg'], 'carpd stopped', daemon.lines.slice(-3).join('\n'));
+  assert.deepEqual([last?.['level'], last?.['reason'], last?.['exitStatus'], last?.['groups']], ['info', 'SIGTERM', 0, 1]);
+  assert.equal(typeof last?.['uptimeSeconds'], 'number');
   assert.ok(await holds(lab, lab.host('a'), own), `a still has ${own} after the stop`);
   assert.ok(!(await holds(lab, lab.host('a'), vip)), 'the VIP went with the stop');
   assert.ok((await repliesFromA(lab)) >= 18);
