@@ -16,6 +16,10 @@
  *   spec                     begin a new spec
  *   link IFINDEX NAME        delete link IFINDEX if it is still called NAME
  *   addr IFNAME IP PREFIX    remove IP/PREFIX from IFNAME (IPv4 or IPv6)
+ *   down IFNAME IP MS PATH   where the scripts own the address (ucarp mode): run PATH if IP is
+ *   arg VALUE                still on IFNAME, with these arguments and exactly this environment,
+ *   env NAME=VALUE           SIGTERM to its process group after MS ms, SIGKILL 2 s later
+ *                            (PATH, VALUE: %XX for '%', whitespace and control bytes)
  *   end                      commit the spec begun
  *   done                     clean stop: exit 0 touching nothing
  * Signals the daemon's terminal or process group may send (SIGINT, SIGTERM, SIGHUP) are
@@ -24,6 +28,12 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -104,6 +114,98 @@ static void log_line(const char *level, const char *message, ...) {
 }
 static int committed_count, pending_count, in_spec;
 
+/* Down scripts (docs/fail-safe.md): the strings are malloc'd, owned by the array they are in. */
+#define MAX_DOWN 64
+#define MAX_ARGS 8
+#define MAX_ENV 32
+#define KILL_GRACE_MS 2000
+struct down {
+  char ifname[IF_NAMESIZE];
+  int family;
+  unsigned char address[16];
+  char ip[INET6_ADDRSTRLEN];
+  long timeout_ms;
+  char *argv[MAX_ARGS + 2]; /* path, arguments, NULL */
+  int argc;
+  char *envp[MAX_ENV + 1];
+  int envc;
+};
+static struct down down_committed[MAX_DOWN], down_pending[MAX_DOWN];
+static int down_committed_count, down_pending_count;
+
+static void free_downs(struct down *downs, int count) {
+  for (int i = 0; i < count; i++) {
+    for (int j = 0; j < downs[i].argc; j++) free(downs[i].argv[j]);
+    for (int j = 0; j < downs[i].envc; j++) free(downs[i].envp[j]);
+  }
+  memset(downs, 0, sizeof(struct down) * (size_t)count);
+}
+
+static void down_begin(void) {
+  free_downs(down_pending, down_pending_count);
+  down_pending_count = 0;
+}
+
+static void down_commit(void) {
+  free_downs(down_committed, down_committed_count);
+  memcpy(down_committed, down_pending, sizeof(struct down) * (size_t)down_pending_count);
+  down_committed_count = down_pending_count;
+  memset(down_pending, 0, sizeof(struct down) * (size_t)down_pending_count);
+  down_pending_count = 0;
+}
+
+/* A copy of a %XX-encoded field, decoded; NULL when malformed or out of memory. */
+static char *decode_field(const char *field) {
+  size_t length = strlen(field);
+  char *out = malloc(length + 1), *o = out;
+  if (out == NULL) return NULL;
+  for (const char *p = field; *p != '\0'; p++) {
+    unsigned value;
+    if (*p != '%') {
+      *o++ = *p;
+    } else if (sscanf(p + 1, "%2x", &value) == 1 && p[1] != '\0' && p[2] != '\0') {
+      *o++ = (char)value;
+      p += 2;
+    } else {
+      free(out);
+      return NULL;
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+/* A down/arg/env line of the spec begun; returns 0 when the line is none of them. */
+static int take_down_line(const char *line) {
+  char name[LINE_MAX_LEN], ip[LINE_MAX_LEN], field[LINE_MAX_LEN];
+  long timeout;
+  struct down *last = down_pending_count > 0 ? &down_pending[down_pending_count - 1] : NULL;
+  if (sscanf(line, "down %511s %511s %ld %511s", name, ip, &timeout, field) == 4) {
+    if (down_pending_count >= MAX_DOWN || strlen(name) >= IF_NAMESIZE || timeout <= 0) return 1;
+    struct down *d = &down_pending[down_pending_count];
+    if (inet_pton(AF_INET, ip, d->address) == 1) d->family = AF_INET;
+    else if (inet_pton(AF_INET6, ip, d->address) == 1) d->family = AF_INET6;
+    else return 1;
+    if ((d->argv[0] = decode_field(field)) == NULL) return 1;
+    d->argc = 1;
+    strcpy(d->ifname, name);
+    inet_ntop(d->family, d->address, d->ip, sizeof d->ip);
+    d->timeout_ms = timeout;
+    down_pending_count++;
+  } else if (strncmp(line, "arg ", 4) == 0) {
+    char *value;
+    if (last == NULL || last->argc >= MAX_ARGS + 1 || (value = decode_field(line + 4)) == NULL) return 1;
+    last->argv[last->argc++] = value;
+  } else if (strncmp(line, "env ", 4) == 0) {
+    char *value;
+    if (last == NULL || last->envc >= MAX_ENV || strchr(line + 4, '=') == NULL || (value = decode_field(line + 4)) == NULL) return 1;
+    last->envp[last->envc++] = value;
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
 static void take(char *line) {
   char name[LINE_MAX_LEN], ip[LINE_MAX_LEN];
   int index, prefix;
@@ -112,10 +214,12 @@ static void take(char *line) {
   if (strcmp(line, "spec") == 0) {
     in_spec = 1;
     pending_count = 0;
+    down_begin();
   } else if (strcmp(line, "end") == 0) {
     if (!in_spec) return;
     memcpy(committed, pending, sizeof(struct item) * (size_t)pending_count);
     committed_count = pending_count;
+    down_commit();
     in_spec = 0;
   } else if (in_spec && sscanf(line, "link %d %511s", &index, name) == 2) {
     if (pending_count >= MAX_ITEMS || strlen(name) >= IF_NAMESIZE) return;
@@ -131,6 +235,8 @@ static void take(char *line) {
     else if (inet_pton(AF_INET6, ip, it.address) == 1) it.family = AF_INET6;
     else return;
     pending[pending_count++] = it;
+  } else if (in_spec && take_down_line(line)) {
+    /* taken (or refused whole: a down item that is not valid is not run) */
   } else {
     log_line("warn", "ignoring an unknown line", NULL);
   }
@@ -298,6 +404,87 @@ static int clean_up(void) {
   return failed;
 }
 
+/* Whether the address is on the interface now (an IPv4 label "IFNAME:x" counts as IFNAME). */
+static int address_present(const struct down *d) {
+  struct ifaddrs *all;
+  int found = 0;
+  size_t length = strlen(d->ifname);
+  if (getifaddrs(&all) != 0) return 1; /* cannot tell: run the script, which must cope with an absent address anyway */
+  for (struct ifaddrs *a = all; a != NULL && !found; a = a->ifa_next) {
+    if (a->ifa_addr == NULL || a->ifa_addr->sa_family != d->family) continue;
+    if (strncmp(a->ifa_name, d->ifname, length) != 0 || (a->ifa_name[length] != '\0' && a->ifa_name[length] != ':')) continue;
+    const void *bytes = d->family == AF_INET ? (const void *)&((struct sockaddr_in *)a->ifa_addr)->sin_addr : (const void *)&((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr;
+    found = memcmp(bytes, d->address, d->family == AF_INET ? 4 : 16) == 0;
+  }
+  freeifaddrs(all);
+  return found;
+}
+
+/* Waits for the script, SIGTERM to its group at the timeout, SIGKILL after the grace: bounded. */
+static int wait_script(pid_t pid, long timeout_ms, int *status) {
+  const struct timespec tick = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+  long waited = 0;
+  int terminated = 0;
+  for (;;) {
+    pid_t done = waitpid(pid, status, WNOHANG);
+    if (done == pid) return terminated;
+    if (done < 0 && errno != EINTR) return terminated;
+    if (!terminated && waited >= timeout_ms) {
+      kill(-pid, SIGTERM);
+      terminated = 1;
+      waited = 0;
+      timeout_ms = KILL_GRACE_MS;
+    } else if (terminated && waited >= timeout_ms) {
+      kill(-pid, SIGKILL);
+      while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+      }
+      return terminated;
+    }
+    nanosleep(&tick, NULL);
+    waited += 10;
+  }
+}
+
+/* Runs one down script if its address is still there; 0 when not needed or it exited 0. */
+static int run_down(const struct down *d) {
+  if (!address_present(d)) return 0;
+  fprintf(stderr, "carpd-guard: %s is still on %s: running the down script %s\n", d->ip, d->ifname, d->argv[0]);
+  pid_t pid = fork();
+  if (pid < 0) {
+    fprintf(stderr, "carpd-guard: fork: %s\n", strerror(errno));
+    return 1;
+  }
+  if (pid == 0) {
+    /* As the daemon runs scripts (docs/scripts.md): own process group, stdin /dev/null, cwd /,
+       default signal handling (the guard ignores SIGTERM), normal priority (the guard is niced). */
+    setsid();
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0) dup2(null, 0);
+    dup2(2, 1);
+    if (chdir("/") != 0) _exit(127);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    setpriority(PRIO_PROCESS, 0, 0);
+    execve(d->argv[0], d->argv, d->envp);
+    fprintf(stderr, "carpd-guard: could not run %s: %s\n", d->argv[0], strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  int timed_out = wait_script(pid, d->timeout_ms, &status);
+  int ok = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (WIFSIGNALED(status)) fprintf(stderr, "carpd-guard: the down script %s was killed by signal %d%s\n", d->argv[0], WTERMSIG(status), timed_out ? " at its timeout" : "");
+  else fprintf(stderr, "carpd-guard: the down script %s exited with status %d%s\n", d->argv[0], WEXITSTATUS(status), timed_out ? " after its timeout" : "");
+  return ok ? 0 : 1;
+}
+
+static int run_down_scripts(void) {
+  int failed = 0;
+  for (int i = 0; i < down_committed_count; i++) failed |= run_down(&down_committed[i]);
+  return failed;
+}
+
 int main(void) {
   signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_IGN);
@@ -314,5 +501,6 @@ int main(void) {
     if (length < LINE_MAX_LEN) take(line);
   }
   free(line);
-  return clean_up();
+  int failed = clean_up();
+  return run_down_scripts() | failed;
 }

@@ -54,7 +54,7 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
   const name = raw.name ?? (protocol === 'vrrp' ? vrrpDefaultName(raw.interface, vhid, family) : `${raw.interface}/vhid${vhid}`);
   checkName(name, at('name'), sink);
   const scripts = raw.scripts ?? {};
-  for (const key of ['master', 'backup'] as const) {
+  for (const key of ['master', 'backup', 'stop'] as const) {
     const path = scripts[key];
     if (path !== undefined && !path.startsWith('/')) error('CARPD_CONFIG_RELATIVE_PATH', at('scripts', key), `${JSON.stringify(path)} is not an absolute path`);
   }
@@ -78,6 +78,7 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
     scripts: {
       ...(scripts.master === undefined ? {} : { master: scripts.master }),
       ...(scripts.backup === undefined ? {} : { backup: scripts.backup }),
+      ...(scripts.stop === undefined ? {} : { stop: scripts.stop }),
       timeoutSeconds: scripts.timeout_seconds ?? CONFIG_DEFAULTS.scriptTimeoutSeconds,
       style: scripts.style ?? 'carpd',
       ...(scripts.extra_parameter === undefined ? {} : { extraParameter: scripts.extra_parameter }),

@@ -61,6 +61,7 @@ function renderGroup(group: GroupConfig): Record<string, unknown> {
     scripts: {
       ...(group.scripts.master === undefined ? {} : { master: group.scripts.master }),
       ...(group.scripts.backup === undefined ? {} : { backup: group.scripts.backup }),
+      ...(group.scripts.stop === undefined ? {} : { stop: group.scripts.stop }),
       timeout_seconds: group.scripts.timeoutSeconds,
       style: group.scripts.style,
       ...(group.scripts.extraParameter === undefined ? {} : { extra_parameter: group.scripts.extraParameter }),
@@ -153,6 +154,7 @@ groups:
     # scripts:
     #   master: /etc/carpd/master.sh # run as: <interface> <vhid> <state>
     #   backup: /etc/carpd/backup.sh
+    #   stop: /etc/carpd/stop.sh     # when carpd stops (else backup.sh, if MASTER)
     # track:
     #   interfaces: [eth1]           # eth1 down makes this node a worse candidate
     #   checks:

@@ -68,6 +68,7 @@ const replaySchema = z.strictObject({
 const scriptsSchema = z.strictObject({
   master: z.string().optional(),
   backup: z.string().optional(),
+  stop: z.string().optional(),
   timeout_seconds: r(RANGES.scriptTimeoutSeconds).optional(),
   style: z.enum(['carpd', 'ucarp']).optional(),
   extra_parameter: z.string().optional(),

@@ -33,6 +33,8 @@ export type ScriptStyle = 'carpd' | 'ucarp';
 export interface ScriptsConfig {
   readonly master?: string;
   readonly backup?: string;
+  /** Run when the group stops (carpd stops, or a reload removes or restarts it); without it the backup script runs then, if MASTER. */
+  readonly stop?: string;
   readonly timeoutSeconds: number;
   readonly style: ScriptStyle;
   /** ucarp's --xparam, passed as the third argument in the ucarp style. */

@@ -5,15 +5,16 @@
  * virtual interfaces it created and virtual addresses on the parents that carry carpd's mark
  * (CARPD_ADDRESS_PROTOCOL; an unmarked one is the host's own and stays). In ucarp mode carpd never
  * added the address itself, so when the address is still there the down script runs, as ucarp's
- * own --shutdown would have. Does nothing when there is nothing to clean.
+ * own --shutdown would have (cleanup-script.ts: the cleanup guard runs the same one). Does
+ * nothing when there is nothing to clean.
  */
 import { spawnSync } from 'node:child_process';
 import type { CarpdConfig } from '../config/config-types.ts';
 import { carpVirtualMac } from '../protocol/mac-address.ts';
 import type { Logger } from '../ports/logger.ts';
-import { ucarpScriptArgs } from '../engine/script-job.ts';
 import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
 import { isCarpdAddress } from '../ports/host-netlink.ts';
+import { cleanupDownScript } from './cleanup-script.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
 
 /** Cleans up after every group of the configuration; returns how many things were removed or run. */
@@ -43,13 +44,12 @@ export async function cleanUpAfter(config: CarpdConfig, logger: Logger): Promise
           }
         }
       } else {
-        const first = group.addresses[0]?.address;
-        const script = group.scripts.backup;
-        if (first === undefined || script === undefined) continue;
-        if (!present.some((p) => p.ifindex === parent.index && p.address.text === first.text)) continue;
-        const args = group.scripts.style === 'ucarp' ? ucarpScriptArgs(group.interface, first, group.scripts.extraParameter) : [group.interface, String(group.vhid), 'BACKUP'];
-        const result = spawnSync(script, [...args], { stdio: 'inherit', timeout: group.scripts.timeoutSeconds * 1000 });
-        logger.info('ran the down script for an address left by a crashed run', { group: group.name, script, status: result.status, error: result.error?.message });
+        // The same script, arguments and environment as the cleanup guard's (cleanup-script.ts).
+        const down = cleanupDownScript(group);
+        if (down === undefined) continue;
+        if (!present.some((p) => p.ifindex === parent.index && p.address.text === down.address.text)) continue;
+        const result = spawnSync(down.path, [...down.args], { stdio: ['ignore', 'inherit', 'inherit'], env: down.env, cwd: '/', timeout: down.timeoutMs });
+        logger.info('ran the down script for an address left by a crashed run', { group: group.name, script: down.path, status: result.status, error: result.error?.message });
         actions++;
       }
     }

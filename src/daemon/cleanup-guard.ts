@@ -14,6 +14,11 @@
  *
  * The pipe carries lines (encodeGuardSpec): `spec`, then `link IFINDEX NAME` / `addr IFNAME IP
  * PREFIX` items, then `end` (only a complete spec replaces the one before), or `done`.
+ *
+ * Where the scripts own the addresses (ucarp mode, `manage_addresses: false`) there is nothing of
+ * carpd's to remove: the guard runs the group's down script instead (cleanup-script.ts), if its
+ * address is still on the interface, bounded by the script timeout: a `down IFNAME IP TIMEOUT_MS
+ * PATH` item followed by its `arg VALUE` and `env NAME=VALUE` lines, fields percent-encoded.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { setPriority } from 'node:os';
@@ -22,10 +27,13 @@ import { performance } from 'node:perf_hooks';
 import { packageRoot } from '../package-root.ts';
 import { tryParseIpAddress } from '../protocol/ip-address.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { CleanupDownScript } from './cleanup-script.ts';
 
 /** What the guard removes when the daemon dies: one item per group. */
 export interface GuardSpec {
   readonly items: readonly GuardItem[];
+  /** Down scripts to run, each if its address is still on its interface (script-owned addresses). */
+  readonly downScripts?: readonly CleanupDownScript[];
 }
 
 /** One group's leftovers. */
@@ -220,8 +228,38 @@ export function encodeGuardSpec(spec: GuardSpec): string {
       lines.push(`addr ${item.interfaceName} ${address} ${prefix}`);
     }
   }
+  for (const down of spec.downScripts ?? []) lines.push(...encodeDownScript(down));
   lines.push('end');
   return `${lines.join('\n')}\n`;
+}
+
+/** The guard's limits (native/carpd_guard.c): a longer line is not taken, more arguments or variables are not kept. */
+const GUARD_LINE_MAX_BYTES = 510;
+const GUARD_MAX_ARGS = 8;
+const GUARD_MAX_ENV = 32;
+
+/**
+ * One down script's lines, or none when the guard could not take it whole (a name with spaces, a
+ * line too long, too many arguments): never half a script. A variable too long for a line
+ * (CARP_ADDRESSES of a long list) is left out; the script still runs.
+ */
+function encodeDownScript(down: CleanupDownScript): string[] {
+  const head = `down ${down.interfaceName} ${down.address.text} ${Math.max(1, Math.round(down.timeoutMs))} ${guardField(down.path)}`;
+  const args = down.args.map((arg) => `arg ${guardField(arg)}`);
+  const fits = (line: string) => Buffer.byteLength(line) <= GUARD_LINE_MAX_BYTES;
+  if (!isName(down.interfaceName) || down.path === '' || args.length > GUARD_MAX_ARGS || !fits(head) || !args.every(fits)) return [];
+  const env = Object.entries(down.env)
+    .filter(([name]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    .map(([name, value]) => `env ${name}=${guardField(value)}`)
+    .filter(fits)
+    .slice(0, GUARD_MAX_ENV);
+  return [head, ...args, ...env];
+}
+
+/** A field the guard splits on spaces and reads by lines: `%`, whitespace and control bytes as %XX. */
+export function guardField(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[%\s\x00-\x1f\x7f]/g, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
 function isName(name: string): boolean {

@@ -18,6 +18,7 @@ import type { ScriptRunner } from '../linux/script-runner.ts';
 import type { SysctlChange } from '../linux/sysctl.ts';
 import { HealthMonitor } from '../health/health-monitor.ts';
 import type { GuardSpec } from './cleanup-guard.ts';
+import { cleanupDownScript } from './cleanup-script.ts';
 import type { DaemonPlatform, GuardHandle } from './daemon-platform.ts';
 import { GroupInstance } from './group-instance.ts';
 import type { InstanceLocks } from './instance-lock.ts';
@@ -490,6 +491,8 @@ export class Daemon implements DaemonControl {
           // An address owner's addresses are its interface's own: never removed, not even by the guard.
           addresses: g.virtualInterface === undefined && !isAddressOwner(g.config) ? g.addresses.map((a) => `${a.address.text}/${a.prefixLength}`) : [],
         })),
+      // Addresses the scripts own (ucarp mode): the guard runs the down script (cleanup-script.ts).
+      downScripts: this.groupInstances.flatMap((g) => cleanupDownScript(g.config) ?? []),
     };
   }
 

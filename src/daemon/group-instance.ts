@@ -158,6 +158,7 @@ export class GroupInstance {
     this.effects = new LinuxGroupEffects({
       group: config.name,
       vhid: config.vhid,
+      protocol: vrrp ? 'vrrp' : 'carp',
       interfaceName: host.name,
       target: useVirtualMac
         ? {

@@ -16,8 +16,8 @@
  * macvlan, if any, is still brought up as MASTER and down as BACKUP.
  */
 import type { ScriptsConfig } from '../config/config-types.ts';
-import { carpdScriptArgs, scriptEnvironment, ucarpScriptArgs } from '../engine/script-job.ts';
-import type { Phase } from '../fsm/machine-types.ts';
+import { carpdScriptArgs, chooseScript, scriptEnvironment, ucarpScriptArgs, type ScriptPhase, type ScriptProtocol } from '../engine/script-job.ts';
+import type { Phase, TransitionReason } from '../fsm/machine-types.ts';
 import type { IpAddress } from '../protocol/ip-address.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
 import { isCarpdAddress, type InterfaceAddress } from '../ports/host-netlink.ts';
@@ -44,7 +44,7 @@ export interface AddressAnnouncer {
 
 /** Runs scripts without blocking (ScriptRunner implements it). */
 export interface ScriptStarter {
-  run(job: { group: string; path: string; args: readonly string[]; env: Record<string, string>; phase: 'master' | 'backup'; timeoutMs?: number }): void;
+  run(job: { group: string; path: string; args: readonly string[]; env: Record<string, string>; phase: ScriptPhase; timeoutMs?: number }): void;
 }
 
 /** Where the addresses go: the macvlan (which may have to be re-created) or the parent. */
@@ -62,6 +62,8 @@ export interface AddressTarget {
 export interface LinuxGroupEffectsOptions {
   readonly group: string;
   readonly vhid: number;
+  /** The group's protocol, for the scripts (CARP_PROTOCOL). */
+  readonly protocol: ScriptProtocol;
   readonly interfaceName: string;
   readonly target: AddressTarget;
   /** True when the target is our macvlan: it is brought up with the addresses and down without them. */
@@ -70,7 +72,7 @@ export interface LinuxGroupEffectsOptions {
   readonly netlink: AddressNetlink;
   readonly announcer: AddressAnnouncer;
   readonly scripts: ScriptStarter;
-  readonly scriptsConfig: Pick<ScriptsConfig, 'master' | 'backup' | 'style' | 'extraParameter' | 'neutral' | 'timeoutSeconds'>;
+  readonly scriptsConfig: Pick<ScriptsConfig, 'master' | 'backup' | 'stop' | 'style' | 'extraParameter' | 'neutral' | 'timeoutSeconds'>;
   /** False in ucarp drop-in mode: the scripts configure the addresses, carpd only announces. */
   readonly manageAddresses: boolean;
   /** A VRRP address owner: the addresses are the interface's own and are never added or removed. */
@@ -219,26 +221,28 @@ export class LinuxGroupEffects implements GroupEffects {
     if (intervalChanged && this.holding) this.startRefresh();
   }
 
-  runScript(phase: 'master' | 'backup', previous: Phase): void {
+  runScript(phase: ScriptPhase, previous: Phase, reason: TransitionReason): void {
     const scripts = this.settings.scriptsConfig;
-    const path = phase === 'master' ? scripts.master : scripts.backup;
-    if (path === undefined) return;
-    // ucarp's --neutral: no down script when a node first settles as backup.
-    if (scripts.neutral && phase === 'backup' && previous === 'init') return;
+    const choice = chooseScript(scripts, phase, previous);
+    if (choice === undefined) return;
     const first = this.addresses[0];
+    // The ucarp style keeps ucarp's contract whatever the phase: <interface> <address> [xparam].
     const args =
       scripts.style === 'ucarp' && first !== undefined
         ? ucarpScriptArgs(this.options.interfaceName, first.address, scripts.extraParameter)
-        : carpdScriptArgs(this.options.interfaceName, this.options.vhid, phase);
+        : carpdScriptArgs(this.options.interfaceName, this.options.vhid, choice.state);
     const env = scriptEnvironment({
       interface: this.options.interfaceName,
       vhid: this.options.vhid,
-      state: phase,
+      state: choice.state,
       previousState: previous,
       addresses: this.addresses,
       ...(this.options.ownsInterface ? { virtualInterface: this.options.target.name } : {}),
+      group: this.options.group,
+      protocol: this.options.protocol,
+      reason,
     });
-    this.options.scripts.run({ group: this.options.group, path, args, env, phase, timeoutMs: scripts.timeoutSeconds * 1000 });
+    this.options.scripts.run({ group: this.options.group, path: choice.path, args, env, phase: choice.phase, timeoutMs: scripts.timeoutSeconds * 1000 });
   }
 
   /** Resolves when every queued address change has been carried out. */

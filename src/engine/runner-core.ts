@@ -118,7 +118,7 @@ export class RunnerCore {
         this.ports.effects.announce();
         return;
       case 'run-script':
-        this.ports.effects.runScript(action.phase, action.previous);
+        this.ports.effects.runScript(action.phase, action.previous, action.reason);
         return;
       case 'transition':
         this.reportTransition(action.from, action.to, action.reason, lastHeardMaster);

@@ -156,7 +156,12 @@ export type ActionOf<Fields, Reason extends TransitionReason = TransitionReason>
   | { readonly type: 'add-addresses' }
   | { readonly type: 'remove-addresses' }
   | { readonly type: 'announce' }
-  | { readonly type: 'run-script'; readonly phase: 'master' | 'backup'; readonly previous: Phase }
+  /**
+   * Run the operator's script for `phase`; `reason` is the transition's (as logged). 'stop': the
+   * machine was shut down (carpd stops), from whatever phase `previous` was: the effects run
+   * scripts.stop, or the backup script when there is none and `previous` was MASTER (docs/scripts.md).
+   */
+  | { readonly type: 'run-script'; readonly phase: 'master' | 'backup' | 'stop'; readonly previous: Phase; readonly reason: Reason }
   | { readonly type: 'transition'; readonly from: Phase; readonly to: Phase; readonly reason: Reason }
   | { readonly type: 'ignored'; readonly event: MachineEventType; readonly phase: Phase; readonly why: string };
 

@@ -17,7 +17,8 @@
  *   master  advert from a worse peer     advert at once (ends a dual master fast) master
  *   master  set-demotion (raised)        advert at once                            master
  *   any     link-down                    remove VIPs if master, backup script      init
- *   any     shutdown                     bow-out advert and remove VIPs if master  init
+ *   any     shutdown                     bow-out advert and remove VIPs if master, init
+ *                                        stop script (scripts.stop, else backup's if master)
  *   b/m     force master|backup          as the corresponding transition           master|backup
  *   master  resign (claim failed)        bow-out advert, remove VIPs, backup script backup
  *
@@ -123,7 +124,10 @@ function onLinkUp(config: MachineConfig, state: MachineState, now: number): Step
 function leave(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason, actions: MachineAction[]): StepResult {
   const from = state.phase;
   actions.push(...cancelAllTimers(config));
-  if (from === 'master') actions.push({ type: 'remove-addresses' }, { type: 'run-script', phase: 'backup', previous: from });
+  if (from === 'master') actions.push({ type: 'remove-addresses' });
+  // A shutdown is one stop, whatever the phase (docs/scripts.md, scripts.stop); anything else only leaves MASTER.
+  if (reason === 'shutdown') actions.push({ type: 'run-script', phase: 'stop', previous: from, reason });
+  else if (from === 'master') actions.push({ type: 'run-script', phase: 'backup', previous: from, reason });
   if (from !== 'init') actions.push({ type: 'transition', from, to: 'init', reason });
   const next: MachineState = { ...state, phase: 'init', since: from === 'init' ? state.since : now, reason: from === 'init' ? state.reason : reason, masterDownAt: {}, announceAfterAdverts: 0 };
   delete (next as { advertDueAt?: number }).advertDueAt;
@@ -154,7 +158,7 @@ function becomeBackup(config: MachineConfig, state: MachineState, now: number, r
     actions.push({ type: 'arm-timer', timer: masterDownTimer(family), at: deadline });
   }
   if (from === 'master') actions.push({ type: 'remove-addresses' });
-  actions.push({ type: 'run-script', phase: 'backup', previous: from }, { type: 'transition', from, to: 'backup', reason });
+  actions.push({ type: 'run-script', phase: 'backup', previous: from, reason }, { type: 'transition', from, to: 'backup', reason });
   // A bow-out heard in an earlier BACKUP spell must not label this spell's timeout.
   const next: MachineState = { ...state, phase: 'backup', since: now, reason, masterDownAt, announceAfterAdverts: 0, bowOutHeard: false };
   delete (next as { advertDueAt?: number }).advertDueAt;
@@ -175,7 +179,7 @@ function becomeMaster(config: MachineConfig, state: MachineState, now: number, r
     { type: 'add-addresses' },
     { type: 'announce' },
     { type: 'arm-timer', timer: 'advert', at: advertDueAt, earliest: advertDueAt - firstAdvertSlackMicros(interval) },
-    { type: 'run-script', phase: 'master', previous: from },
+    { type: 'run-script', phase: 'master', previous: from, reason },
     { type: 'transition', from, to: 'master', reason },
   ];
   return {

@@ -14,8 +14,8 @@
  *   master  advert, > P or = P and higher  learn interval, remove VIPs, master-down     backup   §6.4.3 (725)–(765)
  *           primary address
  *   master  advert, otherwise              discarded                                    master   §6.4.3 (770)–(775)
- *   backup  shutdown                       cancel master-down                           init     §6.4.2 (345)–(355)
- *   master  shutdown                       priority-0 advert, remove VIPs               init     §6.4.3 (655)–(670)
+ *   backup  shutdown                       cancel master-down, stop script              init     §6.4.2 (345)–(355)
+ *   master  shutdown                       priority-0 advert, remove VIPs, stop script  init     §6.4.3 (655)–(670)
  *   any     link-down                      remove VIPs if master                        init     (carpd)
  *   master  set-demotion (P changes)       advert at once                               master   (carpd)
  *   b/m     force master|backup            as the corresponding transition              m|b      (carpd)
@@ -161,7 +161,10 @@ function sendAdvert(config: VrrpConfig, state: VrrpState): VrrpAction {
 function leave(config: VrrpConfig, state: VrrpState, now: number, reason: VrrpTransitionReason, actions: VrrpAction[]): VrrpStepResult {
   const from = state.phase;
   actions.push({ type: 'cancel-timer', timer: 'advert' }, { type: 'cancel-timer', timer: vrrpMasterDownTimer(config) });
-  if (from === 'master') actions.push({ type: 'remove-addresses' }, { type: 'run-script', phase: 'backup', previous: from });
+  if (from === 'master') actions.push({ type: 'remove-addresses' });
+  // A shutdown is one stop, whatever the phase (docs/scripts.md, scripts.stop); anything else only leaves MASTER.
+  if (reason === 'shutdown') actions.push({ type: 'run-script', phase: 'stop', previous: from, reason });
+  else if (from === 'master') actions.push({ type: 'run-script', phase: 'backup', previous: from, reason });
   if (from !== 'init') actions.push({ type: 'transition', from, to: 'init', reason });
   const { preemptAfter: _, ...next } = withPhase(state, 'init', from === 'init' ? state.since : now, from === 'init' ? state.reason : reason);
   return { state: next, actions };
@@ -181,7 +184,7 @@ function becomeBackup(config: VrrpConfig, state: VrrpState, now: number, reason:
     { type: 'arm-timer', timer: vrrpMasterDownTimer(config), at: masterDownAt },
   ];
   if (from === 'master') actions.push({ type: 'remove-addresses' });
-  actions.push({ type: 'run-script', phase: 'backup', previous: from }, { type: 'transition', from, to: 'backup', reason });
+  actions.push({ type: 'run-script', phase: 'backup', previous: from, reason }, { type: 'transition', from, to: 'backup', reason });
   const next: VrrpState = { ...withPhase(state, 'backup', now, reason), masterAdverIntervalCentis, masterDownAt };
   // preempt_delay counts from start-up and from the link coming back (leave() drops it), not from
   // later spells as BACKUP.
@@ -200,7 +203,7 @@ function becomeMaster(config: VrrpConfig, state: VrrpState, now: number, reason:
     { type: 'add-addresses' },
     { type: 'announce' },
     armAdvertTimer(config, advertDueAt, true),
-    { type: 'run-script', phase: 'master', previous: from },
+    { type: 'run-script', phase: 'master', previous: from, reason },
     { type: 'transition', from, to: 'master', reason },
   ];
   return { state: { ...withPhase(state, 'master', now, reason), advertDueAt }, actions };

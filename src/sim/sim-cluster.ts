@@ -27,7 +27,7 @@ export interface SimHostSpec {
 export interface SimHostEffect {
   readonly at: number;
   readonly vhid: number;
-  readonly effect: 'add-addresses' | 'remove-addresses' | 'announce' | 'script-master' | 'script-backup';
+  readonly effect: 'add-addresses' | 'remove-addresses' | 'announce' | 'script-master' | 'script-backup' | 'script-stop';
 }
 
 /** Something that happened in the cluster, for timelines and invariants. */
@@ -176,7 +176,7 @@ export class SimCluster {
         record('remove-addresses');
       },
       announce: () => record('announce'),
-      runScript: (phase) => record(phase === 'master' ? 'script-master' : 'script-backup'),
+      runScript: (phase) => record(`script-${phase}`),
     };
   }
 }

@@ -24,6 +24,7 @@ function rig() {
   const effects = new LinuxGroupEffects({
     group: 'web',
     vhid: 7,
+    protocol: 'carp',
     interfaceName: 'eth0',
     target: { name: 'carp7', index: () => vif.index, ensure: async () => false, isUp: async () => true },
     ownsInterface: true,

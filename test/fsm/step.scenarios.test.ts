@@ -15,6 +15,7 @@ import {
   linkUp,
   makeConfig,
   reason,
+  runsScript,
   runScenario,
   sends,
   setDemotion,
@@ -83,7 +84,7 @@ const scenarios: Scenario[] = [
           { type: 'announce' },
           // The first may go up to 1/8 interval early (firstAdvertSlackMicros) to join a wakeup.
           { type: 'arm-timer', timer: 'advert', at: md + S, earliest: md + S - 125_000 },
-          { type: 'run-script', phase: 'master', previous: 'backup' },
+          { type: 'run-script', phase: 'master', previous: 'backup', reason: 'master-down-timeout' },
           { type: 'transition', from: 'backup', to: 'master', reason: 'master-down-timeout' },
         ]);
       }],
@@ -267,22 +268,22 @@ const scenarios: Scenario[] = [
     rows: [...toMaster, [md + 1, advert({ advbase: 255, advskew: 255 }), 'master', ['ignored']]],
   },
   {
-    name: 'master: shutdown sends a bow-out advert, then removes addresses, backup script, INIT',
+    name: 'master: shutdown sends a bow-out advert, then removes addresses, stop script (reason shutdown), INIT',
     config: { advskew: 10 },
     rows: [
-      [0, start, 'backup', [...BACKUP_ENTRY]],
-      [3 * (S + 39_062), fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+      [0, start, 'backup', [...BACKUP_ENTRY], runsScript('backup', 'init', 'started')],
+      [3 * (S + 39_062), fire('master-down-4'), 'master', [...MASTER_ENTRY], runsScript('master', 'backup', 'master-down-timeout')],
       [4 * S, shutdown, 'init', ['send-advert', 'cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'],
-        sends({ bowOut: true, families: [4] }), reason('shutdown'), stateHas((s) => !s.running, 'not running')],
+        sends({ bowOut: true, families: [4] }), reason('shutdown'), runsScript('stop', 'master', 'shutdown'), stateHas((s) => !s.running, 'not running')],
       [5 * S, advert(), 'init', ['ignored']],
       [6 * S, start, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 6 * S + 3 * (S + 39_062))],
     ],
   },
   {
-    name: 'backup: shutdown sends no advert and runs no script',
+    name: 'backup: shutdown sends no advert; its only script is the stop script (reason shutdown)',
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY]],
-      [S, shutdown, 'init', ['cancel-timer', 'cancel-timer', 'transition'], reason('shutdown')],
+      [S, shutdown, 'init', ['cancel-timer', 'cancel-timer', 'run-script', 'transition'], reason('shutdown'), runsScript('stop', 'backup', 'shutdown')],
       [2 * S, shutdown, 'init', ['ignored']],
     ],
   },
@@ -290,7 +291,7 @@ const scenarios: Scenario[] = [
     name: 'master: link-down removes addresses and goes to INIT; link-up goes to BACKUP',
     rows: [
       ...toMaster,
-      [4 * S, linkDown, 'init', ['cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'], reason('link-down')],
+      [4 * S, linkDown, 'init', ['cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'], reason('link-down'), runsScript('backup', 'master', 'link-down')],
       [5 * S, advert(), 'init', ['ignored']],
       [5 * S, fire('master-down-4'), 'init', ['ignored']],
       [6 * S, linkUp, 'backup', [...BACKUP_ENTRY], reason('link-up'), arms('master-down-4', 6 * S + md)],

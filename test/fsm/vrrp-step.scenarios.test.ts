@@ -15,6 +15,7 @@ import {
   linkUp,
   makeVrrpConfig,
   reason,
+  runsScript,
   resign,
   runVrrpScenario,
   sends,
@@ -56,7 +57,7 @@ const scenarios: VrrpScenario[] = [
           { type: 'announce' },
           // The first periodic advert may go 1/8 interval early to join another group's wakeup.
           { type: 'arm-timer', timer: 'advert', at: 1000 + MD + S, earliest: 1000 + MD + S - 125_000 },
-          { type: 'run-script', phase: 'master', previous: 'backup' },
+          { type: 'run-script', phase: 'master', previous: 'backup', reason: 'master-down-timeout' },
           { type: 'transition', from: 'backup', to: 'master', reason: 'master-down-timeout' },
         ]);
       }],
@@ -246,27 +247,27 @@ const scenarios: VrrpScenario[] = [
 
   // --- Shutdown, link ---
   {
-    name: 'master: shutdown sends a priority-0 advert, removes the addresses, runs the backup script, Initialize',
+    name: 'master: shutdown sends a priority-0 advert, removes the addresses, runs the stop script (reason shutdown), Initialize',
     rows: [
       ...toMaster,
-      [4 * S, shutdown, 'init', ['send-advert', ...LEAVE_MASTER], sends({ priority: 0, intervalCentis: 100, bowOut: true }), reason('shutdown'), stateHas((st) => !st.running, 'not running')],
+      [4 * S, shutdown, 'init', ['send-advert', ...LEAVE_MASTER], sends({ priority: 0, intervalCentis: 100, bowOut: true }), reason('shutdown'), runsScript('stop', 'master', 'shutdown'), stateHas((st) => !st.running, 'not running')],
       [5 * S, advert(), 'init', ['ignored']],
       [5 * S, shutdown, 'init', ['ignored']],
       [6 * S, start, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 6 * S + MD)],
     ],
   },
   {
-    name: 'backup: shutdown cancels Master_Down_Timer and sends nothing (§6.4.2 (345)–(355))',
+    name: 'backup: shutdown cancels Master_Down_Timer, sends nothing, runs the stop script (§6.4.2 (345)–(355))',
     rows: [
-      [0, start, 'backup', [...BACKUP_ENTRY]],
-      [S, shutdown, 'init', ['cancel-timer', 'cancel-timer', 'transition'], reason('shutdown')],
+      [0, start, 'backup', [...BACKUP_ENTRY], runsScript('backup', 'init', 'started')],
+      [S, shutdown, 'init', ['cancel-timer', 'cancel-timer', 'run-script', 'transition'], reason('shutdown'), runsScript('stop', 'backup', 'shutdown')],
     ],
   },
   {
     name: 'master: link-down gives up the addresses without an advert; link-up is a Startup: BACKUP',
     rows: [
       ...toMaster,
-      [4 * S, linkDown, 'init', [...LEAVE_MASTER], reason('link-down')],
+      [4 * S, linkDown, 'init', [...LEAVE_MASTER], reason('link-down'), runsScript('backup', 'master', 'link-down')],
       [5 * S, advert(), 'init', ['ignored']],
       [5 * S, fire('master-down-4'), 'init', ['ignored']],
       [5 * S, linkDown, 'init', ['ignored']],

@@ -17,7 +17,7 @@ import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, Machin
 import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
 import { runTable, type FakeTimers, type StepCheck, type TableRow } from './scenario-table.ts';
 
-export { arms, armsExactly, fire, force, linkDown, linkUp, reason, setDemotion, shutdown, start, types, FakeTimers } from './scenario-table.ts';
+export { arms, armsExactly, fire, force, linkDown, linkUp, reason, runsScript, setDemotion, shutdown, start, types, FakeTimers } from './scenario-table.ts';
 
 /** One second in µs. */
 export const S = 1_000_000;

@@ -37,6 +37,8 @@ export class MixedHost {
   private readonly vrrpSpecs: VrrpSpec[] = [];
   private readonly carpSpecs: CarpSpec[] = [];
   private readonly store = new MemoryGroupStateStore();
+  /** Wraps a group's recording effects (e.g. in the daemon's LinuxGroupEffects, to see its scripts). */
+  effectsFor: ((group: string, protocol: 'carp' | 'vrrp', recording: GroupEffects) => GroupEffects) | undefined;
 
   constructor(
     private readonly lan: MixedLan,
@@ -69,7 +71,7 @@ export class MixedHost {
     for (const spec of this.vrrpSpecs) {
       const { addresses, peers, ...rest } = spec;
       const settings = makeVrrpGroupSettings({ ...rest, addresses: addresses.map(parseIpAddress), ...(peers === undefined ? {} : { unicastPeers: peers.map(parseIpAddress) }) });
-      const runner = new VrrpGroupRunner(settings, { clock: this.lan.clock, transport, effects: this.effects(settings.name), logger: this.logger });
+      const runner = new VrrpGroupRunner(settings, { clock: this.lan.clock, transport, effects: this.effects(settings.name, 'vrrp'), logger: this.logger });
       runner.onTransition((event) => this.transitions.push({ ...event, host: this.name }));
       node.addGroup(runner, { requireTtl255ForUnicast: settings.requireTtl255ForUnicast });
       this.vrrp.set(settings.name, runner);
@@ -77,7 +79,7 @@ export class MixedHost {
     for (const spec of this.carpSpecs) {
       const { addresses, ...rest } = spec;
       const settings = makeGroupSettings({ ...rest, key: new Uint8Array(20).fill(7), addresses: addresses.map(parseIpAddress) });
-      const runner = new GroupRunner(settings, { clock: this.lan.clock, transport, effects: this.effects(settings.name), logger: this.logger, stateStore: this.store });
+      const runner = new GroupRunner(settings, { clock: this.lan.clock, transport, effects: this.effects(settings.name, 'carp'), logger: this.logger, stateStore: this.store });
       runner.onTransition((event) => this.transitions.push({ ...event, host: this.name }));
       node.addGroup(runner);
       this.carp.set(settings.name, runner);
@@ -114,13 +116,14 @@ export class MixedHost {
     return runner;
   }
 
-  private effects(group: string): GroupEffects {
-    return {
+  private effects(group: string, protocol: 'carp' | 'vrrp'): GroupEffects {
+    const recording: GroupEffects = {
       addAddresses: () => void this.holding.add(group),
       removeAddresses: () => void this.holding.delete(group),
       announce: () => {},
       runScript: () => {},
     };
+    return this.effectsFor?.(group, protocol, recording) ?? recording;
   }
 }
 

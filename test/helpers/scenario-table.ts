@@ -71,6 +71,14 @@ export function armsExactly(timer: TimerId, at: number): CommonCheck {
   };
 }
 
+/** Check: the step runs exactly one script, for `phase` after `previous`, carrying the transition's `reason`. */
+export function runsScript(phase: 'master' | 'backup' | 'stop', previous: Phase, reason: string): CommonCheck {
+  return (actions) => {
+    const runs = actions.filter((a) => a.type === 'run-script');
+    assert.deepEqual(runs, [{ type: 'run-script', phase, previous, reason }]);
+  };
+}
+
 /** Check: the step's transition reason. */
 export function reason(want: string): CommonCheck {
   return (actions, state) => {

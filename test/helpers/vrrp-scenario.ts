@@ -17,7 +17,7 @@ import type { VrrpAction, VrrpConfig, VrrpEvent, VrrpState } from '../../src/fsm
 import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
 import { runTable, type FakeTimers, type StepCheck, type TableRow } from './scenario-table.ts';
 
-export { arms, armsExactly, fire, force, linkDown, linkUp, reason, setDemotion, shutdown, start, types } from './scenario-table.ts';
+export { arms, armsExactly, fire, force, linkDown, linkUp, reason, runsScript, setDemotion, shutdown, start, types } from './scenario-table.ts';
 
 /** An action's type tag. */
 export type VrrpActionType = VrrpAction['type'];

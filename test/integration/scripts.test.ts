@@ -1,14 +1,15 @@
 /**
  * The scripts contract on a real daemon: each transition runs its script exactly once, in
  * transition order, never two at once for the group; a hung script is killed at the timeout
- * and the protocol never waits for it.
+ * and the protocol never waits for it; every script sees CARP_GROUP, CARP_PROTOCOL and
+ * CARP_REASON (as logged), and scripts.stop runs on SIGTERM (docs/scripts.md).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
+import { CARPD, holds, phaseOf, records, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 
 const VIP = '198.51.100.140';
@@ -79,4 +80,57 @@ test('lab: a hung script is killed at --script-timeout; the protocol does not wa
   const pid = Number((lines[1] ?? '').split(' ')[1]);
   assert.ok(!existsSync(`/proc/${pid}/cmdline`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z', 'the hung script is gone');
   assert.equal(await stopCarpd(b), 0);
+});
+
+test('lab: scripts see CARP_GROUP, CARP_PROTOCOL and CARP_REASON as logged; scripts.stop runs on SIGTERM (a CARP and a VRRP group)', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  const lab = fileLab.lab();
+  const VIP_CARP = '198.51.100.143';
+  const VIP_VRRP = '198.51.100.144';
+  const log = join(dir, 'facts.log');
+  // One line per run: which script, and the facts it was given.
+  const body = (name: string) => `echo "${name} $CARP_GROUP $CARP_PROTOCOL $CARP_STATE $CARP_PREVIOUS_STATE $CARP_REASON args=$*" >> ${log}`;
+  const scripts = ['master', 'backup', 'stop'].map((name) => `    ${name}: ${script(`facts-${name}.sh`, body(name))}`);
+  const state = mkdtempSync(join(tmpdir(), 'carpd-facts-'));
+  const config = join(state, 'carpd.yaml');
+  writeFileSync(config, [
+    `state_directory: ${state}`, `control_socket: ${join(state, 'carpd.sock')}`, 'log_level: debug',
+    'defaults:', '  scripts:', ...scripts.map((l) => `  ${l}`),
+    'groups:',
+    '  - name: web', '    interface: eth0', '    vhid: 43', `    addresses: [${VIP_CARP}/24]`, '    passphrase: lab-secret', '    advskew: 100',
+    '  - name: gw', '    protocol: vrrp', '    interface: eth0', '    vrid: 44', `    addresses: [${VIP_VRRP}/24]`, '    priority: 100',
+    '',
+  ].join('\n'));
+  const a: CarpdNode = { host: lab.host('a'), process: lab.spawn(lab.host('a'), [process.execPath, CARPD, '--config', config]), stateDirectory: state };
+  const masters = async (n: number) => {
+    const deadline = Date.now() + 8_000;
+    while (transitions(a).filter((t) => t.to === 'master').length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  };
+  await masters(2);
+  assert.ok(await holds(lab, lab.host('a'), VIP_CARP) && await holds(lab, lab.host('a'), VIP_VRRP), 'a holds both VIPs');
+  // A better CARP node with preemption takes "web" over (outranked-by-peer), then bows out (master-bowed-out).
+  const b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: 43, vip: VIP_CARP, advskew: 0, extra: ['--preempt'] }));
+  await waitForPhase(b, 'master', 8_000);
+  await waitForPhase(a, 'backup', 5_000, 2);
+  assert.ok(await holds(lab, lab.host('b'), VIP_CARP), 'b holds the CARP VIP');
+  assert.equal(await stopCarpd(b), 0);
+  await waitForPhase(a, 'master', 3_000, 4);
+  // SIGTERM: both groups stop; the stop script runs for each, not the backup script.
+  a.process.signal('SIGTERM');
+  assert.equal((await a.process.exited).code, 0);
+  assert.ok(!(await holds(lab, lab.host('a'), VIP_CARP)) && !(await holds(lab, lab.host('a'), VIP_VRRP)), 'a holds no VIP after the stop');
+
+  const seen = readLines(log).map((l) => l.split(' '));
+  const logged = records(a)
+    .filter((r) => typeof r['to'] === 'string' && typeof r['reason'] === 'string')
+    .map((r) => [String(r['group']), String(r['to']).toUpperCase(), String(r['from']).toUpperCase(), String(r['reason'])]);
+  // The scenario's transitions, so the comparison below is not vacuous.
+  assert.deepEqual(logged.filter((t) => t[0] === 'web').map((t) => t[3]), ['started', 'master-down-timeout', 'outranked-by-peer', 'master-bowed-out', 'shutdown']);
+  assert.deepEqual(logged.filter((t) => t[0] === 'gw').map((t) => t[3]), ['started', 'master-down-timeout', 'shutdown']);
+  for (const group of ['web', 'gw']) {
+    const runs = seen.filter((l) => l[1] === group);
+    assert.deepEqual(runs.map((l) => [l[1], l[3], l[4], l[5]]), logged.filter((t) => t[0] === group), `${group}: one script per logged transition, with its facts`);
+    assert.deepEqual([...new Set(runs.map((l) => l[2]))], [group === 'web' ? 'carp' : 'vrrp'], `${group}: CARP_PROTOCOL`);
+    assert.deepEqual(runs.map((l) => l[0]), ['backup', 'master', ...(group === 'web' ? ['backup', 'master'] : []), 'stop'], `${group}: which script ran`);
+  }
+  assert.deepEqual(seen.filter((l) => l[0] === 'stop').map((l) => l.slice(6).join(' ')).sort(), ['args=eth0 43 INIT', 'args=eth0 44 INIT']);
 });

@@ -81,7 +81,7 @@ function assertSerial(rows: ReturnType<typeof readLog>): string[] {
 }
 
 function job(group: string, path: string, phase: ScriptPhase, env: Record<string, string>, args?: readonly string[]): ScriptJob {
-  return { group, path, phase, env, args: args ?? carpdScriptArgs('eth0', 7, phase) };
+  return { group, path, phase, env, args: args ?? carpdScriptArgs('eth0', 7, phase === 'stop' ? 'init' : phase) };
 }
 
 function runner(options: { timeoutMs?: number; killGraceMs?: number } = {}) {
@@ -152,6 +152,9 @@ describe('ScriptRunner', () => {
         previousState: 'backup',
         addresses: [{ address: parseIpAddress('198.51.100.7'), prefixLength: 24 }, { address: parseIpAddress('2001:db8::7'), prefixLength: 64 }],
         virtualInterface: 'carp7',
+        group: 'g',
+        protocol: 'carp',
+        reason: 'master-down-timeout',
       });
       scripts.run(job('g', path, 'master', env));
       await scripts.whenIdle();
@@ -159,8 +162,11 @@ describe('ScriptRunner', () => {
       assert.equal(lines[0], 'eth0|7|MASTER|');
       assert.deepEqual(lines.slice(1, -2), [
         'CARP_ADDRESSES=198.51.100.7/24 2001:db8::7/64',
+        'CARP_GROUP=g',
         'CARP_INTERFACE=eth0',
         'CARP_PREVIOUS_STATE=BACKUP',
+        'CARP_PROTOCOL=carp',
+        'CARP_REASON=master-down-timeout',
         'CARP_STATE=MASTER',
         'CARP_VHID=7',
         'CARP_VIRTUAL_INTERFACE=carp7',
@@ -392,8 +398,11 @@ describe('scriptEnvironment', () => {
         state: 'backup',
         previousState: 'init',
         addresses: [{ address: parseIpAddress('198.51.100.1') }],
+        group: 'eth1/vhid255',
+        protocol: 'carp',
+        reason: 'started',
       }),
-      { CARP_INTERFACE: 'eth1', CARP_VHID: '255', CARP_STATE: 'BACKUP', CARP_PREVIOUS_STATE: 'INIT', CARP_ADDRESSES: '198.51.100.1' },
+      { CARP_INTERFACE: 'eth1', CARP_VHID: '255', CARP_STATE: 'BACKUP', CARP_PREVIOUS_STATE: 'INIT', CARP_ADDRESSES: '198.51.100.1', CARP_GROUP: 'eth1/vhid255', CARP_PROTOCOL: 'carp', CARP_REASON: 'started' },
     );
   });
   it('ok, argument helpers', () => {

@@ -1,0 +1,52 @@
+/**
+ * The down script run after carpd ended without a clean stop, for a group whose scripts own the
+ * addresses (ucarp mode, `manage_addresses: false`): carpd never put the address there itself,
+ * so only the script can take it away, with whatever else its up script did (docs/fail-safe.md).
+ * The cleanup guard (native/carpd_guard.c) runs it within milliseconds of the daemon's death;
+ * `carpd cleanup` (the units' ExecStopPost=) runs the same one. Both run it only while the first
+ * address is still on the group's interface, i.e. when this node was (or was becoming) MASTER.
+ *
+ * It is what a clean stop as MASTER would have run (chooseScript: scripts.stop, else the backup
+ * script), with the same arguments (ucarp's `<interface> <address> [xparam]` in ucarp style), and
+ * CARP_REASON=cleanup. Pure: building it does no I/O.
+ */
+import type { GroupConfig } from '../config/config-types.ts';
+import { carpdScriptArgs, chooseScript, CLEANUP_REASON, scriptEnvironment, ucarpScriptArgs } from '../engine/script-job.ts';
+import type { IpAddress } from '../protocol/ip-address.ts';
+import { isVrrpGroup } from './protocol-settings.ts';
+
+/** A script to run if `address` is still on `interfaceName`. */
+export interface CleanupDownScript {
+  readonly group: string;
+  readonly interfaceName: string;
+  /** The group's first address: while it is on the interface, the up script's work is there to undo. */
+  readonly address: IpAddress;
+  readonly path: string;
+  readonly args: readonly string[];
+  /** The whole environment: PATH and the CARP_* variables, nothing else. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+}
+
+/** PATH for the script: the daemon's, or the standard one (as ScriptRunner does). */
+const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The group's cleanup script, or undefined when carpd manages the addresses itself or no script would run. */
+export function cleanupDownScript(group: GroupConfig, path: string = process.env.PATH ?? STANDARD_PATH): CleanupDownScript | undefined {
+  const first = group.addresses[0];
+  if (group.manageAddresses || first === undefined) return undefined;
+  const choice = chooseScript(group.scripts, 'stop', 'master');
+  if (choice === undefined) return undefined;
+  const args = group.scripts.style === 'ucarp' ? ucarpScriptArgs(group.interface, first.address, group.scripts.extraParameter) : carpdScriptArgs(group.interface, group.vhid, choice.state);
+  const env = scriptEnvironment({
+    interface: group.interface,
+    vhid: group.vhid,
+    state: choice.state,
+    previousState: 'master',
+    addresses: group.addresses,
+    group: group.name,
+    protocol: isVrrpGroup(group) ? 'vrrp' : 'carp',
+    reason: CLEANUP_REASON,
+  });
+  return { group: group.name, interfaceName: group.interface, address: first.address, path: choice.path, args, env: { PATH: path, ...env }, timeoutMs: group.scripts.timeoutSeconds * 1000 };
+}

@@ -1,0 +1,100 @@
+/**
+ * The cleanup guard where the scripts own the address (ucarp mode): on the daemon's death it runs
+ * the down script with ucarp's arguments and exactly the environment it was given, only while the
+ * address is still on the interface, and kills a hung one at its timeout. Real guard process, real
+ * kernel, in a network namespace of the test's own (nothing in the host namespace). Needs root.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeGuardSpec, type GuardSpec } from '../../src/daemon/cleanup-guard.ts';
+import type { CleanupDownScript } from '../../src/daemon/cleanup-script.ts';
+import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { runGuardProcess } from '../helpers/guard-process.ts';
+import { hostTestRangeAddresses, ip, TestNamespaces } from '../helpers/netns.ts';
+
+const VIP = '198.51.100.77';
+
+function vips(ns: string): string[] {
+  const [info] = JSON.parse(ip('-n', ns, '-j', 'addr', 'show', 'dev', 'eth0')) as { addr_info: { family: string; local: string }[] }[];
+  return (info?.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => a.local);
+}
+
+test('cleanup guard, script-owned addresses: the down script runs (ucarp arguments, only the given environment) while the address is there, and is killed at its timeout', { timeout: 60_000 }, async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root (network namespaces)');
+  const clashes = hostTestRangeAddresses();
+  if (clashes.length > 0) return t.skip(`refusing to run: the host holds test-range addresses ${clashes.join(', ')}`);
+  const ns = `cgd${randomBytes(4).toString('hex')}`;
+  const namespaces = new TestNamespaces();
+  const failure = namespaces.tryAdd(ns);
+  if (failure !== undefined) return t.skip(failure);
+  // A directory with a space: the path crosses the pipe percent-encoded.
+  const dir = mkdtempSync(join(tmpdir(), 'carpd guard-'));
+  try {
+    ip('-n', ns, 'link', 'add', 'name', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0');
+    ip('-n', ns, 'link', 'set', 'eth0', 'up');
+    ip('-n', ns, 'addr', 'add', '198.51.100.10/24', 'dev', 'eth0');
+    const log = join(dir, 'down.log');
+    const down = join(dir, 'down script.sh');
+    writeFileSync(down, `#!/bin/sh\n{ printf '%s|' "$@"; echo; env | sort; } > "${log}"\nip addr del "$2/24" dev "$1"\n`);
+    chmodSync(down, 0o755);
+    const hung = join(dir, 'hung.sh');
+    writeFileSync(hung, `#!/bin/sh\necho "$$" > "${log}"\nsleep 300\n`);
+    chmodSync(hung, 0o755);
+    const script = (path: string, timeoutMs: number): CleanupDownScript => ({
+      group: 'eth0/vhid7',
+      interfaceName: 'eth0',
+      address: parseIpAddress(VIP),
+      path,
+      args: ['eth0', VIP, 'x 100%'],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', CARP_STATE: 'BACKUP', CARP_REASON: 'cleanup', CARP_GROUP: 'eth0/vhid7' },
+      timeoutMs,
+    });
+    const spec = (path: string, timeoutMs = 10_000): GuardSpec => ({ items: [], downScripts: [script(path, timeoutMs)] });
+
+    await t.test('the address is there: the down script runs with ucarp\'s arguments and exactly the given environment, and removes it', async () => {
+      ip('-n', ns, 'addr', 'add', `${VIP}/24`, 'dev', 'eth0');
+      const exit = await runGuardProcess(encodeGuardSpec(spec(down)), { endStdin: true, netns: ns });
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.deepEqual(vips(ns), ['198.51.100.10'], 'the VIP is gone');
+      const [args, ...env] = readFileSync(log, 'utf8').trim().split('\n');
+      assert.equal(args, `eth0|${VIP}|x 100%|`);
+      // sh adds PWD (the working directory, /), SHLVL and _ itself; nothing else of the guard's environment.
+      assert.deepEqual(env.filter((l) => !/^(PWD|SHLVL|_)=/.test(l)), ['CARP_GROUP=eth0/vhid7', 'CARP_REASON=cleanup', 'CARP_STATE=BACKUP', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin']);
+      assert.ok(env.includes('PWD=/'), env.join('\n'));
+    });
+
+    await t.test('the address is not there (this node was BACKUP): nothing runs', async () => {
+      rmSync(log, { force: true });
+      const exit = await runGuardProcess(encodeGuardSpec(spec(down)), { endStdin: true, netns: ns });
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.equal(existsSync(log), false, 'the down script did not run');
+    });
+
+    await t.test('"done" (a clean stop): nothing runs even though the address is there', async () => {
+      ip('-n', ns, 'addr', 'add', `${VIP}/24`, 'dev', 'eth0');
+      rmSync(log, { force: true });
+      const exit = await runGuardProcess(`${encodeGuardSpec(spec(down))}done\n`, { endStdin: true, netns: ns });
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.equal(existsSync(log), false);
+      assert.deepEqual(vips(ns), ['198.51.100.10', VIP]);
+    });
+
+    await t.test('a hung down script: SIGTERM to its process group at the timeout; the guard exits 1', async () => {
+      const started = Date.now();
+      const exit = await runGuardProcess(encodeGuardSpec(spec(hung, 300)), { endStdin: true, netns: ns });
+      const elapsed = Date.now() - started;
+      assert.equal(exit.code, 1, exit.stderr);
+      assert.match(exit.stderr, /killed by signal 15 at its timeout/);
+      assert.ok(elapsed < 2_500, `bounded by the timeout (${elapsed} ms)`);
+      const pid = Number(readFileSync(log, 'utf8').trim());
+      assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z', 'the script is gone');
+    });
+  } finally {
+    namespaces.deleteAll(t);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
