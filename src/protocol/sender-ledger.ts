@@ -19,7 +19,7 @@
  * recently written entries. An entry pushed out is forgotten whole: in `strict` mode its
  * "never below this source's last counter" rule lapses (the shared mark H and the window still
  * refuse every exact replay), and a backwards sender may be reported again (the warnings are rate
- * limited and under the daemon-wide budget, src/engine/packet-log-budget.ts).
+ * limited and under the daemon-wide budget, src/engine/packet-warning-log.ts).
  */
 export const MAX_TRACKED_SENDERS = 256;
 
