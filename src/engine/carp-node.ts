@@ -17,6 +17,8 @@ import { WarningLimiter } from './warning-limiter.ts';
 
 /** A vhid mismatch with one peer is logged at once, then at most once a minute. */
 const VHID_MISMATCH_WARNING_INTERVAL_MICROS = 60_000_000;
+/** How many (sender, vhid) pairs found to use one of our groups' key under another vhid are remembered. */
+const MAX_KNOWN_FOREIGN_VHIDS = 16;
 
 /** A node: one transport, many groups. */
 export class CarpNode {
@@ -25,6 +27,13 @@ export class CarpNode {
   private readonly groups = new Map<number, { runner: GroupRunner; acceptance: GroupAcceptance }>();
   private readonly context: AcceptanceContext;
   private readonly mismatchWarnings = new WarningLimiter(VHID_MISMATCH_WARNING_INTERVAL_MICROS);
+  /**
+   * Senders found advertising one of our groups' passphrase and addresses under another vhid, by
+   * "source vhid": each of their adverts is checked with that one group's key (one HMAC, not one
+   * per group) and, authentic, is a foreign master for that group (it re-announces while MASTER).
+   * Bounded, least recently found first out.
+   */
+  private readonly foreignVhids = new Map<string, { runner: GroupRunner; authenticator: CarpAuthenticator }>();
 
   constructor(
     private readonly transport: PacketTransport,
@@ -85,11 +94,12 @@ export class CarpNode {
       }
       const group = result.vhid === undefined ? undefined : this.groups.get(result.vhid);
       if (result.reason === 'unknown-vhid' && result.vhid !== undefined) this.checkVhidMismatch(datagram, result.vhid);
-      if (group !== undefined) {
+      if (group === undefined) this.unattributedDrops[result.reason]++;
+      else if (result.reason === 'bad-auth') group.runner.noteAuthFailure(datagram); // counts bad-auth or key-change-twin
+      else {
         group.runner.countDrop(result.reason);
-        if (result.reason === 'bad-auth') group.runner.noteAuthFailure(datagram.source.text);
+        if (result.reason === 'vrrp') group.runner.noteForeignAdvert('vrrp', datagram);
       }
-      else this.unattributedDrops[result.reason]++;
     } catch (error) {
       // A bug, not an input problem: keep the daemon alive and say so loudly.
       this.logger.error('internal error while handling a datagram', { error: String(error), source: datagram.source.text });
@@ -103,19 +113,55 @@ export class CarpNode {
    * segment shared with other clusters costs a few HMACs a minute and no noise.
    */
   private checkVhidMismatch(datagram: Datagram, vhid: number): void {
+    const known = this.knownForeignVhid(datagram, vhid);
     const decision = this.mismatchWarnings.note(`${datagram.source.text} ${vhid}`, this.clock.nowMicros());
-    if (!decision.report || this.groups.size === 0) return;
+    if (!decision.report) return;
+    if (known !== undefined) return this.warnVhidMismatch(known, datagram, vhid);
     const decoded = decodeCarpHeader(datagram.payload);
     if (!decoded.ok) return;
     for (const { runner } of this.groups.values()) {
-      const { key, addresses, name } = runner.settings;
-      if (!new CarpAuthenticator(key, vhid, addresses).verify(decoded.value.counter, decoded.value.digest)) continue;
-      this.logger.warn(
-        `${name}: adverts for vhid ${vhid} from ${datagram.source.text} authenticate with this group's passphrase and addresses, but this group is vhid ${runner.vhid} here: the vhid was changed on one side? Both may be MASTER and hold the addresses`,
-        { group: name, vhid: runner.vhid, peerVhid: vhid, peer: datagram.source.text, phase: runner.state.phase },
-      );
-      return;
+      const { key, addresses } = runner.settings;
+      const authenticator = new CarpAuthenticator(key, vhid, addresses);
+      if (!authenticator.verify(decoded.value.counter, decoded.value.digest)) continue;
+      this.rememberForeignVhid(`${datagram.source.text} ${vhid}`, { runner, authenticator });
+      runner.noteForeignAdvert('other-vhid', datagram);
+      return this.warnVhidMismatch(runner, datagram, vhid);
     }
+  }
+
+  private warnVhidMismatch(runner: GroupRunner, datagram: Datagram, vhid: number): void {
+    const name = runner.settings.name;
+    this.logger.warn(
+      `${name}: adverts for vhid ${vhid} from ${datagram.source.text} authenticate with this group's passphrase and addresses, but this group is vhid ${runner.vhid} here: the vhid was changed on one side? Both may be MASTER and hold the addresses`,
+      { group: name, vhid: runner.vhid, peerVhid: vhid, peer: datagram.source.text, phase: runner.state.phase },
+    );
+  }
+
+  /**
+   * An advert from a sender already found using one of our groups' key under `vhid`: if it
+   * authenticates, it is that group's foreign master (returned, and noted by the group).
+   */
+  private knownForeignVhid(datagram: Datagram, vhid: number): GroupRunner | undefined {
+    const id = `${datagram.source.text} ${vhid}`;
+    const known = this.foreignVhids.get(id);
+    if (known === undefined) return undefined;
+    const decoded = decodeCarpHeader(datagram.payload);
+    // Its group removed, or a reload changed the key (or the sender's): found anew, rate-limited.
+    if (this.groups.get(known.runner.vhid)?.runner !== known.runner || !decoded.ok || !known.authenticator.verify(decoded.value.counter, decoded.value.digest)) {
+      this.foreignVhids.delete(id);
+      return undefined;
+    }
+    known.runner.noteForeignAdvert('other-vhid', datagram);
+    return known.runner;
+  }
+
+  private rememberForeignVhid(id: string, entry: { runner: GroupRunner; authenticator: CarpAuthenticator }): void {
+    this.foreignVhids.delete(id);
+    if (this.foreignVhids.size >= MAX_KNOWN_FOREIGN_VHIDS) {
+      const oldest = this.foreignVhids.keys().next().value;
+      if (oldest !== undefined) this.foreignVhids.delete(oldest);
+    }
+    this.foreignVhids.set(id, entry);
   }
 
   /** Closes the transport. */
