@@ -58,11 +58,11 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
    */
   private previousKey: { readonly authenticator: CarpAuthenticator; readonly until: number; readonly addresses: readonly IpAddress[] } | undefined;
   /**
-   * After the key-change window: the previous authenticator, for one more window, only to tell a
-   * peer's key-change twin from a wrong passphrase (protocol/key-change-twin.ts); never accepted.
+   * After the key-change window, until the next key change: the previous authenticator, only to
+   * tell a peer's key-change twin from a wrong passphrase (protocol/key-change-twin.ts; a peer
+   * reloaded later signs with it for up to its own window); never accepted.
    */
-  private retiredKey: { readonly authenticator: CarpAuthenticator; readonly until: number } | undefined;
-  private keyChangeWindowMicros = 0;
+  private retiredKey: CarpAuthenticator | undefined;
   private currentSettings: GroupSettings;
   /** Our counter lane: the last byte of our advert source address (send-counter.ts). */
   private readonly lane: number;
@@ -123,7 +123,6 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     this.machine = { ...settings.machine, sourceAddresses: { ...this.machine.sourceAddresses, ...settings.machine.sourceAddresses } };
     if (!keyChanged) return;
     const now = this.ports.clock.nowMicros();
-    this.keyChangeWindowMicros = keyChangeWindowMicros;
     this.retiredKey = undefined;
     this.previousKey = keyChangeWindowMicros > 0 ? { authenticator: this.authenticator, until: now + keyChangeWindowMicros, addresses: before.addresses } : undefined;
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
@@ -139,7 +138,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
 
   private expirePreviousKey(): void {
     if (this.previousKey === undefined || this.ports.clock.nowMicros() < this.previousKey.until) return;
-    this.retiredKey = { authenticator: this.previousKey.authenticator, until: this.previousKey.until + this.keyChangeWindowMicros };
+    this.retiredKey = this.previousKey.authenticator;
     this.previousKey = undefined;
     this.ports.logger.info(`${this.settings.name}: key change complete: signing and accepting the new key and address list only`, { group: this.settings.name, vhid: this.vhid });
   }
@@ -242,13 +241,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
 
   private signedWithRetiredKey(counter: bigint, digest: Uint8Array): boolean {
     this.expirePreviousKey();
-    const retired = this.retiredKey;
-    if (retired === undefined) return false;
-    if (this.ports.clock.nowMicros() >= retired.until) {
-      this.retiredKey = undefined;
-      return false;
-    }
-    return retired.authenticator.verify(counter, digest);
+    return this.retiredKey?.verify(counter, digest) ?? false;
   }
 
   /** Handles an advert that passed acceptance checks 1–10: replay check, then the machine. */

@@ -13,8 +13,9 @@
  *   (not yet reloaded)                         its sequence at most TWIN_MAX_SEQUENCE_GAP above,
  *                                              within TWIN_MAX_DELAY_MICROS of it
  *   the new key only         failed, accepted  it verifies with this group's retired key (the
- *   (its window is over)                       previous one, kept for recognition only) and the
- *                                              same sender had an advert accepted recently
+ *   (its window is over)                       previous one, kept for recognition only until the
+ *                                              next key change) and the same sender had an advert
+ *                                              accepted recently
  *
  * A node still on the old key after every window has ended stops being recent within a few
  * adverts and is then counted and named as `bad-auth`, as it must be. Pure.
