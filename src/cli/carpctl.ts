@@ -273,12 +273,30 @@ function protocolRows(g: GroupStatus, now: Date): { advertised: string; master: 
     // One line per node heard: a node that does not authenticate stands out by name.
     heard: (g.heard ?? []).map((p, i) => {
       const fields = p.advbase === null || p.advbase === undefined ? 'never authenticated' : `advbase ${p.advbase} advskew ${p.advskew} demote ${p.demote}`;
-      const auth = p.authenticates ? 'authenticates' : 'FAILS AUTHENTICATION (passphrase or address list differs)';
-      const counts = [`ok ${p.ok}`, ...(p.badAuth > 0 ? [`bad-auth ${p.badAuth}`] : []), ...(p.replay > 0 ? [`replay ${p.replay}`] : [])].join(', ');
+      const twins = p.keyChangeTwins ?? 0;
+      // A rolling key change (docs/reload.md): its copies signed with the other key are expected.
+      const auth = p.authenticates ? (twins > 0 ? 'authenticates, key change in progress' : 'authenticates') : 'FAILS AUTHENTICATION (passphrase or address list differs)';
+      const counts = [`ok ${p.ok}`, ...(p.badAuth > 0 ? [`bad-auth ${p.badAuth}`] : []), ...(twins > 0 ? [`key-change-twin ${twins}`] : []), ...(p.replay > 0 ? [`replay ${p.replay}`] : [])].join(', ');
       return [i === 0 ? 'heard' : '', `${p.address} ${fields}, ${auth}; ${counts}; last ${ago(p.lastHeard, now)}`];
     }),
     extra: [],
   };
+}
+
+/** What to change, per kind of foreign master (protocol/foreign-advert.ts). */
+const FOREIGN_HINTS: Readonly<Record<string, string>> = {
+  'vrrp-v2': 'a VRRPv2 router on this VRID: set `vrrp_version 3` on it',
+  carp: 'a CARP node on this VRID: give one of them another id',
+  vrrp: 'a VRRP router on this vhid: give one of them another id',
+  'other-vhid': 'this passphrase and these addresses under another vhid: the vhid differs on one side',
+  'bad-auth': 'fails authentication',
+};
+
+/** The foreign-master row: who was heard last, what to change, and how often we re-announced. */
+function foreignRow(foreign: GroupStatus['foreign'], now: Date): string | undefined {
+  if (foreign === undefined || foreign.adverts === 0 || foreign.last === null) return undefined;
+  const { peer, kind, heardAt } = foreign.last;
+  return `${peer}, ${FOREIGN_HINTS[kind] ?? kind}; ${foreign.adverts} advert(s), last ${ago(heardAt, now)}; re-announced ${foreign.reannouncements} time(s)`;
 }
 
 function formatGroup(g: GroupStatus, now: Date): string {
@@ -305,6 +323,8 @@ function formatGroup(g: GroupStatus, now: Date): string {
   if (g.effects !== undefined && (g.effects.claimFailures > 0 || g.effects.repairs > 0 || g.effects.conflicts > 0)) {
     rows.push(['effects', `failed claims ${g.effects.claimFailures}, repairs ${g.effects.repairs}, address conflicts ${g.effects.conflicts}`]);
   }
+  const foreign = foreignRow(g.foreign, now);
+  if (foreign !== undefined) rows.push(['FOREIGN', foreign]);
   if (g.keyChange !== undefined) rows.push(['key change', `also signing with the previous key and addresses (${g.keyChange.previousAddresses.join(' ')}) until ${g.keyChange.until}`]);
   if (g.peers.length > 0) rows.push(['peers', g.peers.join(' ')]);
   if (g.vmac !== undefined) rows.push(['vmac', g.vmac]);

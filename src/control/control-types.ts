@@ -116,8 +116,22 @@ export interface GroupStatus {
     readonly ok: number;
     readonly badAuth: number;
     readonly replay: number;
+    /** Copies signed with the other key of a rolling key change (`key-change-twin` drops): expected, not a failure. */
+    readonly keyChangeTwins?: number;
     readonly lastHeard: string;
   }[];
+  /**
+   * Foreign masters: adverts for this group's id that it cannot hear (kind `vrrp-v2`: a VRRPv2
+   * router; `carp`: a CARP node on a VRRP group's VRID; `vrrp`: a VRRP router on a CARP group's
+   * vhid; `other-vhid`: this group's passphrase and addresses under another vhid; `bad-auth`: a
+   * failed authentication), each logged at warn level; and the re-announcements a MASTER made
+   * because of them (docs/state-machine.md, "Foreign masters").
+   */
+  readonly foreign?: {
+    readonly adverts: number;
+    readonly reannouncements: number;
+    readonly last: { readonly peer: string; readonly kind: string; readonly heardAt: string } | null;
+  };
   readonly counters: {
     readonly advertsSent: number;
     readonly advertsReceived: number;

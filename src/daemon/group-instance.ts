@@ -27,7 +27,7 @@ import type { Logger } from '../ports/logger.ts';
 import { Announcer } from '../linux/announcer.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
 import { VirtualMacAdvertTransport } from '../linux/virtual-mac-advert-transport.ts';
-import { carpStatus, vrrpStatus } from './group-status.ts';
+import { carpStatus, foreignStatus, vrrpStatus } from './group-status.ts';
 import type { InterfaceHost } from './interface-host.ts';
 import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
 import { carpSettingsFor, isAddressOwner, isVrrpGroup, vrrpSettingsFor } from './protocol-settings.ts';
@@ -412,6 +412,7 @@ export class GroupInstance {
       ...(protocol.vrrp === undefined ? {} : { vrrp: protocol.vrrp }),
       master: protocol.master,
       heard: protocol.heard,
+      foreign: foreignStatus(runner, toIso),
       counters: {
         advertsSent: runner?.stats.advertsSent ?? 0,
         advertsReceived: runner?.stats.advertsReceived ?? 0,

@@ -7,6 +7,7 @@ import type { GroupConfig } from '../config/config-types.ts';
 import type { GroupStatus, VrrpStatus } from '../control/control-types.ts';
 import type { GroupRunner } from '../engine/group-runner.ts';
 import type { HeardPeer } from '../engine/peer-table.ts';
+import type { ProtocolRunner } from '../engine/runner-core.ts';
 import type { VrrpGroupRunner } from '../engine/vrrp-group-runner.ts';
 import { advertFields } from '../fsm/step.ts';
 import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
@@ -15,6 +16,17 @@ import type { IpFamily } from '../protocol/ip-address.ts';
 
 /** The fields of GroupStatus that depend on the protocol. */
 export type ProtocolStatus = Pick<GroupStatus, 'protocol' | 'advbase' | 'advskew' | 'advertisedAdvskew' | 'demoteByte' | 'replayMode' | 'vrrp' | 'master' | 'heard'>;
+
+/** Foreign masters heard for a group's id and the re-announcements they caused (either protocol). */
+export function foreignStatus(runner: Pick<ProtocolRunner, 'foreignMasters'> | undefined, toIso: ToIso): NonNullable<GroupStatus['foreign']> {
+  const stats = runner?.foreignMasters;
+  const last = stats?.last;
+  return {
+    adverts: stats?.adverts ?? 0,
+    reannouncements: stats?.reannouncements ?? 0,
+    last: last === undefined ? null : { peer: last.peer, kind: last.kind, heardAt: toIso(last.at) },
+  };
+}
 
 /** Monotonic µs to an ISO time. */
 export type ToIso = (micros: number) => string;
@@ -77,8 +89,8 @@ export function vrrpStatus(config: GroupConfig, runner: VrrpGroupRunner | undefi
   };
 }
 
-function common(p: HeardPeer, toIso: ToIso): { authenticates: boolean; ok: number; badAuth: number; replay: number; lastHeard: string } {
-  return { authenticates: p.authenticates, ok: p.ok, badAuth: p.badAuth, replay: p.replay, lastHeard: toIso(p.lastHeardAt) };
+function common(p: HeardPeer, toIso: ToIso): { authenticates: boolean; ok: number; badAuth: number; replay: number; keyChangeTwins: number; lastHeard: string } {
+  return { authenticates: p.authenticates, ok: p.ok, badAuth: p.badAuth, replay: p.replay, keyChangeTwins: p.keyChangeTwins, lastHeard: toIso(p.lastHeardAt) };
 }
 
 function masterSources(sources: Partial<Record<IpFamily, string>>): { ipv4?: string; ipv6?: string } {

@@ -9,7 +9,9 @@
  * against every group's key, which costs one HMAC per group (about 1 ms at 255 groups): it runs
  * at most once per vhid every VHID_MISMATCH_PROBE_INTERVAL_MICROS and within a node-wide token
  * bucket, so a flood of wrong-vhid adverts costs O(1) per packet whatever the number of groups
- * or of forged sources (issue 18). Under such a flood a real vhid mismatch is named later, not
+ * or of forged sources (issue 18). A sender found that way is remembered (at most
+ * MAX_KNOWN_FOREIGN_VHIDS, by source and vhid): its later adverts cost one HMAC with that group's
+ * key and make the group a foreign master's witness (it re-announces while MASTER). Under such a flood a real vhid mismatch is named later, not
  * never: the probes that get through still find it.
  */
 import { acceptAdvert, type AcceptanceContext, type GroupAcceptance } from '../protocol/acceptance.ts';
@@ -34,8 +36,12 @@ export const VHID_MISMATCH_PROBE_INTERVAL_MICROS = 10_000_000;
 export const VHID_MISMATCH_PROBES_PER_MINUTE = 12;
 const VHID_MISMATCH_PROBE_BURST = 4;
 
-/** What verifies a digest with a key, a vhid and an address list (CarpAuthenticator; tests count its calls). */
-export type ProbeAuthenticatorFactory = (key: Uint8Array, vhid: number, addresses: readonly IpAddress[]) => { verify(counter: bigint, digest: Uint8Array): boolean };
+/** What verifies a digest (CarpAuthenticator; tests count its calls). */
+export interface ProbeAuthenticator {
+  verify(counter: bigint, digest: Uint8Array): boolean;
+}
+/** Makes a ProbeAuthenticator for a key, a vhid and an address list. */
+export type ProbeAuthenticatorFactory = (key: Uint8Array, vhid: number, addresses: readonly IpAddress[]) => ProbeAuthenticator;
 
 /** CarpNode's options. */
 export interface CarpNodeOptions {
@@ -46,6 +52,8 @@ export interface CarpNodeOptions {
   /** How mismatch probes verify (default CarpAuthenticator). */
   readonly probeAuthenticator?: ProbeAuthenticatorFactory;
 }
+/** How many (sender, vhid) pairs found to use one of our groups' key under another vhid are remembered. */
+const MAX_KNOWN_FOREIGN_VHIDS = 16;
 
 /** A node: one transport, many groups. */
 export class CarpNode {
@@ -59,6 +67,13 @@ export class CarpNode {
   private readonly probes = new TokenBucket(VHID_MISMATCH_PROBES_PER_MINUTE, 60_000_000, VHID_MISMATCH_PROBE_BURST);
   private readonly packetLog: PacketWarningLog;
   private readonly probeAuthenticator: ProbeAuthenticatorFactory;
+  /**
+   * Senders found advertising one of our groups' passphrase and addresses under another vhid, by
+   * "source vhid": each of their adverts is checked with that one group's key (one HMAC, not one
+   * per group) and, authentic, is a foreign master for that group (it re-announces while MASTER).
+   * Bounded, least recently found first out.
+   */
+  private readonly foreignVhids = new Map<string, { runner: GroupRunner; authenticator: ProbeAuthenticator }>();
 
   constructor(
     private readonly transport: PacketTransport,
@@ -120,11 +135,12 @@ export class CarpNode {
       }
       const group = result.vhid === undefined ? undefined : this.groups.get(result.vhid);
       if (result.reason === 'unknown-vhid' && result.vhid !== undefined) this.checkVhidMismatch(datagram, result.vhid);
-      if (group !== undefined) {
+      if (group === undefined) this.unattributedDrops[result.reason]++;
+      else if (result.reason === 'bad-auth') group.runner.noteAuthFailure(datagram); // counts bad-auth or key-change-twin
+      else {
         group.runner.countDrop(result.reason);
-        if (result.reason === 'bad-auth') group.runner.noteAuthFailure(datagram.source.text);
+        if (result.reason === 'vrrp') group.runner.noteForeignAdvert('vrrp', datagram);
       }
-      else this.unattributedDrops[result.reason]++;
     } catch (error) {
       // A bug, not an input problem: keep the daemon alive and say so loudly.
       this.logger.error('internal error while handling a datagram', { error: String(error), source: datagram.source.text });
@@ -141,6 +157,13 @@ export class CarpNode {
   private checkVhidMismatch(datagram: Datagram, vhid: number): void {
     if (this.groups.size === 0) return;
     const now = this.clock.nowMicros();
+    const id = `${datagram.source.text} ${vhid}`;
+    // A sender already found: one HMAC with that group's key, no probe budget spent.
+    const known = this.knownForeignVhid(datagram, vhid);
+    if (known !== undefined) {
+      if (this.mismatchWarnings.note(id, now).report) this.warnVhidMismatch(known, datagram, vhid);
+      return;
+    }
     const last = this.lastProbeAt.get(vhid);
     if (last !== undefined && now - last < VHID_MISMATCH_PROBE_INTERVAL_MICROS) return;
     if (!this.probes.take(now)) return;
@@ -148,15 +171,49 @@ export class CarpNode {
     const decoded = decodeCarpHeader(datagram.payload);
     if (!decoded.ok) return;
     for (const { runner } of this.groups.values()) {
-      const { key, addresses, name } = runner.settings;
-      if (!this.probeAuthenticator(key, vhid, addresses).verify(decoded.value.counter, decoded.value.digest)) continue;
-      if (!this.mismatchWarnings.note(`${datagram.source.text} ${vhid}`, now).report) return;
-      this.packetLog.warn(
-        `${name}: adverts for vhid ${vhid} from ${datagram.source.text} authenticate with this group's passphrase and addresses, but this group is vhid ${runner.vhid} here: the vhid was changed on one side? Both may be MASTER and hold the addresses`,
-        { group: name, vhid: runner.vhid, peerVhid: vhid, peer: datagram.source.text, phase: runner.state.phase },
-      );
+      const { key, addresses } = runner.settings;
+      const authenticator = this.probeAuthenticator(key, vhid, addresses);
+      if (!authenticator.verify(decoded.value.counter, decoded.value.digest)) continue;
+      this.rememberForeignVhid(id, { runner, authenticator });
+      runner.noteForeignAdvert('other-vhid', datagram);
+      if (this.mismatchWarnings.note(id, now).report) this.warnVhidMismatch(runner, datagram, vhid);
       return;
     }
+  }
+
+  private warnVhidMismatch(runner: GroupRunner, datagram: Datagram, vhid: number): void {
+    const name = runner.settings.name;
+    this.packetLog.warn(
+      `${name}: adverts for vhid ${vhid} from ${datagram.source.text} authenticate with this group's passphrase and addresses, but this group is vhid ${runner.vhid} here: the vhid was changed on one side? Both may be MASTER and hold the addresses`,
+      { group: name, vhid: runner.vhid, peerVhid: vhid, peer: datagram.source.text, phase: runner.state.phase },
+    );
+  }
+
+  /**
+   * An advert from a sender already found using one of our groups' key under `vhid`: if it
+   * authenticates, it is that group's foreign master (returned, and noted by the group).
+   */
+  private knownForeignVhid(datagram: Datagram, vhid: number): GroupRunner | undefined {
+    const id = `${datagram.source.text} ${vhid}`;
+    const known = this.foreignVhids.get(id);
+    if (known === undefined) return undefined;
+    const decoded = decodeCarpHeader(datagram.payload);
+    // Its group removed, or a reload changed the key (or the sender's): found anew, rate-limited.
+    if (this.groups.get(known.runner.vhid)?.runner !== known.runner || !decoded.ok || !known.authenticator.verify(decoded.value.counter, decoded.value.digest)) {
+      this.foreignVhids.delete(id);
+      return undefined;
+    }
+    known.runner.noteForeignAdvert('other-vhid', datagram);
+    return known.runner;
+  }
+
+  private rememberForeignVhid(id: string, entry: { runner: GroupRunner; authenticator: ProbeAuthenticator }): void {
+    this.foreignVhids.delete(id);
+    if (this.foreignVhids.size >= MAX_KNOWN_FOREIGN_VHIDS) {
+      const oldest = this.foreignVhids.keys().next().value;
+      if (oldest !== undefined) this.foreignVhids.delete(oldest);
+    }
+    this.foreignVhids.set(id, entry);
   }
 
   /** Closes the transport. */

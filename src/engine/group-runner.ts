@@ -6,11 +6,14 @@
  * RunnerCore's, both shared with VrrpGroupRunner.
  */
 import { advertFields, initialState, step } from '../fsm/step.ts';
+import { advertIntervalMicros } from '../fsm/intervals.ts';
 import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from '../fsm/machine-types.ts';
 import type { AcceptedAdvert } from '../protocol/acceptance.ts';
-import { encodeCarpHeader } from '../protocol/carp-header.ts';
+import { decodeCarpHeader, encodeCarpHeader } from '../protocol/carp-header.ts';
 import { CarpAuthenticator, carpHmacAddresses } from '../protocol/carp-hmac.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { Datagram } from '../protocol/ip-packet.ts';
+import { isKeyChangeTwin } from '../protocol/key-change-twin.ts';
 import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayState } from '../protocol/replay-guard.ts';
 import { initialSendCounter, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -65,6 +68,12 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
    * reloaded one by one keep hearing each other (docs/reload.md, rolling changes).
    */
   private previousKey: { readonly authenticator: CarpAuthenticator; readonly until: number; readonly addresses: readonly IpAddress[] } | undefined;
+  /**
+   * After the key-change window, until the next key change: the previous authenticator, only to
+   * tell a peer's key-change twin from a wrong passphrase (protocol/key-change-twin.ts; a peer
+   * reloaded later signs with it for up to its own window); never accepted.
+   */
+  private retiredKey: CarpAuthenticator | undefined;
   private currentSettings: GroupSettings;
   /** Our counter lane: the last byte of our advert source address (send-counter.ts). */
   private readonly lane: number;
@@ -131,6 +140,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     this.machine = { ...settings.machine, sourceAddresses: { ...this.machine.sourceAddresses, ...settings.machine.sourceAddresses } };
     if (!keyChanged) return;
     const now = this.ports.clock.nowMicros();
+    this.retiredKey = undefined;
     this.previousKey = keyChangeWindowMicros > 0 ? { authenticator: this.authenticator, until: now + keyChangeWindowMicros, addresses: before.addresses } : undefined;
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
     if (this.previousKey !== undefined) {
@@ -145,8 +155,15 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
 
   private expirePreviousKey(): void {
     if (this.previousKey === undefined || this.ports.clock.nowMicros() < this.previousKey.until) return;
+    this.retiredKey = this.previousKey.authenticator;
     this.previousKey = undefined;
     this.ports.logger.info(`${this.settings.name}: key change complete: signing and accepting the new key and address list only`, { group: this.settings.name, vhid: this.vhid });
+  }
+
+  /** Our advert interval now, demotion included (µs). */
+  override get advertIntervalMicros(): number {
+    const fields = advertFields(this.machine, this.machineState);
+    return advertIntervalMicros(fields.advbase, fields.advskew);
   }
 
   /** The vhid. */
@@ -177,23 +194,71 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
   }
 
   /**
-   * An advert for our vhid that fails authentication (already counted as a bad-auth drop): named
-   * at warn level, once per peer a minute, with the likely causes. A node that is MASTER while it
-   * hears them may share the addresses with that peer (split brain): it says so.
+   * An advert for our vhid that fails authentication. A key-change twin (a peer's copy signed
+   * with the key this node does not use, protocol/key-change-twin.ts) is counted as such and
+   * nothing else. Anything else is a `bad-auth` drop from a node that may be MASTER beside us:
+   * named at warn level, once per peer a minute, with the likely causes (a MASTER says split
+   * brain is possible), and a MASTER re-announces its addresses while it is heard.
    */
-  noteAuthFailure(sender: string): void {
-    this.peers.badAuth(sender, this.ports.clock.nowMicros());
+  noteAuthFailure(datagram: Datagram): void {
+    const sender = datagram.source.text;
+    const now = this.ports.clock.nowMicros();
+    const decoded = decodeCarpHeader(datagram.payload);
+    if (decoded.ok && this.isKeyChangeTwin(sender, decoded.value.counter, decoded.value.digest, now)) {
+      this.countDrop('key-change-twin');
+      this.peers.keyChangeTwin(sender, now);
+      return;
+    }
+    this.countDrop('bad-auth');
+    this.peers.badAuth(sender, now);
+    this.hearForeign(sender, 'bad-auth', datagram.payload);
     const master = this.machineState.phase === 'master';
     // Limited per peer and per role: becoming MASTER while they keep coming is news (split brain).
-    const decision = this.authWarnings.note(`${sender} ${master ? 'master' : 'backup'}`, this.ports.clock.nowMicros());
+    const decision = this.authWarnings.note(`${sender} ${master ? 'master' : 'backup'}`, now);
     if (!decision.report) return;
     const hashed = carpHmacAddresses(this.settings.addresses).map((a) => a.text);
     const times = decision.count > 1 ? ` (${decision.count} adverts since the last warning)` : '';
+    const retired = decoded.ok && this.signedWithRetiredKey(decoded.value.counter, decoded.value.digest);
     this.packetLog.warn(
-      `${this.settings.name}: adverts for vhid ${this.vhid} from ${sender} fail authentication${times}: its passphrase differs from ours, or its address list does (this node hashes ${hashed.join(' ')}); they are dropped` +
+      `${this.settings.name}: adverts for vhid ${this.vhid} from ${sender} fail authentication${times}: ` +
+        (retired ? `they are signed with this group's previous key or address list (its key-change window is over): reload ${sender} with the new configuration` : `its passphrase differs from ours, or its address list does (this node hashes ${hashed.join(' ')})`) +
+        '; they are dropped' +
         (master ? `. This node is MASTER and ${sender} advertises too: possible split brain, both may hold the addresses` : ''),
-      { group: this.settings.name, vhid: this.vhid, peer: sender, count: decision.count, hashedAddresses: hashed, splitBrain: master },
+      { group: this.settings.name, vhid: this.vhid, peer: sender, count: decision.count, hashedAddresses: hashed, splitBrain: master, previousKey: retired },
     );
+  }
+
+  /**
+   * A foreign advert for our vhid other than a failed authentication (already counted as a drop):
+   * a VRRP router using our vhid as its VRID (`vrrp`, named here), or a node with our passphrase
+   * and addresses under another vhid (`other-vhid`, named by CarpNode).
+   */
+  noteForeignAdvert(kind: 'vrrp' | 'other-vhid', datagram: Datagram): void {
+    const sender = datagram.source.text;
+    this.hearForeign(sender, kind, datagram.payload);
+    if (kind !== 'vrrp') return;
+    const decision = this.authWarnings.note(`${sender} vrrp`, this.ports.clock.nowMicros());
+    if (!decision.report) return;
+    const version = (datagram.payload[0] ?? 0) >> 4;
+    const times = decision.count > 1 ? ` (${decision.count} adverts since the last warning)` : '';
+    this.packetLog.warn(
+      `${this.settings.name}: VRRPv${version} adverts for VRID ${this.vhid} from ${sender}${times}: a VRRP router uses this CARP group's vhid as its VRID; neither hears the other, so both may be MASTER for the same addresses. Give one of them another id`,
+      { group: this.settings.name, vhid: this.vhid, peer: sender, count: decision.count, foreign: 'vrrp', peerVersion: version, phase: this.machineState.phase },
+    );
+  }
+
+  private isKeyChangeTwin(sender: string, counter: bigint, digest: Uint8Array, now: number): boolean {
+    const last = this.peers.lastAccepted(sender);
+    if (last === undefined) return false;
+    const fields = this.peers.lastFields(sender);
+    // Three of the sender's intervals: its adverts stop being recent as a master's would time out.
+    const recent = 3 * (fields === undefined ? this.advertIntervalMicros : advertIntervalMicros(fields.advbase, fields.advskew));
+    return isKeyChangeTwin({ counter, at: now, signedWithRetiredKey: this.signedWithRetiredKey(counter, digest) }, last, recent);
+  }
+
+  private signedWithRetiredKey(counter: bigint, digest: Uint8Array): boolean {
+    this.expirePreviousKey();
+    return this.retiredKey?.verify(counter, digest) ?? false;
   }
 
   /** Handles an advert that passed acceptance checks 1–10: replay check, then the machine. */
@@ -209,7 +274,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
       this.countDrop(check.verdict === 'loop' ? 'own-advert' : 'replay');
       return;
     }
-    this.peers.accepted(datagram.source.text, header, this.ports.clock.nowMicros());
+    this.peers.accepted(datagram.source.text, { advbase: header.advbase, advskew: header.advskew, demote: header.demote, counter: header.counter }, this.ports.clock.nowMicros());
     this.stats.advertsReceived++;
     this.dispatch({
       type: 'advert',

@@ -4,8 +4,10 @@
  * runner's own machine through dispatch(); RunnerCore keeps the timers and the counters. What a
  * command does in each protocol is the machine's business (fsm/step.ts, fsm/vrrp-step.ts).
  */
-import type { EventOf } from '../fsm/machine-types.ts';
+import type { EventOf, MachineLifecycle } from '../fsm/machine-types.ts';
 import type { DropReason } from '../protocol/drop-reason.ts';
+import { summarizeForeignAdvert, type ForeignAdvertKind } from '../protocol/foreign-advert.ts';
+import { ForeignMasterWatch, type ForeignMasterStats } from './foreign-master-watch.ts';
 import type { GroupStats } from './group-stats.ts';
 import { RunnerCore, type RunnerCorePorts, type TransitionEvent } from './runner-core.ts';
 
@@ -13,9 +15,35 @@ import { RunnerCore, type RunnerCorePorts, type TransitionEvent } from './runner
 export abstract class MachineDriver<Advert> {
   /** Timers, effects, transition reports and counters (runner-core.ts). */
   protected readonly core: RunnerCore;
+  /** Re-announces while a foreign master is heard for our id (fsm/foreign-master.ts). */
+  private readonly foreign: ForeignMasterWatch;
 
   constructor(ports: RunnerCorePorts) {
     this.core = new RunnerCore(ports, () => ({ name: this.settings.name, vhid: this.vhid }), (timer, wakeupAt) => this.dispatch({ type: 'timer', timer, wakeupAt }));
+    this.foreign = new ForeignMasterWatch(ports.clock, () => ports.effects.announce(), () => this.state.phase === 'master', () => this.advertIntervalMicros);
+    this.core.onTransition((event) => {
+      if (event.from === 'master') this.foreign.reset();
+    });
+  }
+
+  /** The machine's state (both machines share the lifecycle part). */
+  abstract get state(): MachineLifecycle;
+
+  /** Our own advert interval now (µs): how often a MASTER re-announces while a foreign master is heard. */
+  abstract get advertIntervalMicros(): number;
+
+  /** Foreign adverts heard for our id and the re-announcements they caused (status). */
+  get foreignMasters(): ForeignMasterStats {
+    return this.foreign.stats;
+  }
+
+  /**
+   * An advert for our id that this group cannot hear, from a foreign master that may hold our
+   * addresses too (protocol/foreign-advert.ts): counted, and a MASTER re-announces. The caller
+   * has counted the drop and logs the warning.
+   */
+  protected hearForeign(peer: string, kind: ForeignAdvertKind, payload: Uint8Array): void {
+    this.foreign.heard(peer, kind, summarizeForeignAdvert(payload));
   }
 
   /** The group's vhid (a VRRP group's VRID), read at each use. */
@@ -46,11 +74,13 @@ export abstract class MachineDriver<Advert> {
   shutdown(): void {
     this.dispatch({ type: 'shutdown' });
     this.core.cancelAllTimers();
+    this.foreign.reset();
   }
 
   /** Drops every timer without any protocol action: the process is going away abruptly (simulated crash). */
   halt(): void {
     this.core.cancelAllTimers();
+    this.foreign.reset();
   }
 
   /** Reports the parent interface's link state. */

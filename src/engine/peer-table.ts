@@ -19,6 +19,10 @@ export interface HeardPeer {
   readonly ok: number;
   readonly badAuth: number;
   readonly replay: number;
+  /** Copies signed with the other key of a rolling key change (protocol/key-change-twin.ts): expected, not bad-auth. */
+  readonly keyChangeTwins: number;
+  /** The counter of its last authentic advert (CARP), for recognising key-change twins. */
+  readonly lastOkCounter?: bigint;
   /** Monotonic µs of the last advert of any kind, and of the last authentic one. */
   readonly lastHeardAt: number;
   readonly lastOkAt?: number;
@@ -38,9 +42,10 @@ export class PeerTable {
   constructor(private readonly max = MAX_HEARD_PEERS) {}
 
   /** An authentic, fresh advert. */
-  accepted(address: string, fields: { advbase: number; advskew: number; demote: number }, now: number): void {
+  accepted(address: string, fields: { advbase: number; advskew: number; demote: number; counter?: bigint }, now: number): void {
     const peer = this.touch(address, now);
     peer.ok++;
+    if (fields.counter !== undefined) peer.lastOkCounter = fields.counter;
     peer.advbase = fields.advbase;
     peer.advskew = fields.advskew;
     peer.demote = fields.demote;
@@ -65,6 +70,23 @@ export class PeerTable {
     peer.authenticates = false;
   }
 
+  /** A key-change twin: the copy signed with the key this node does not (or no longer) use; it still authenticates. */
+  keyChangeTwin(address: string, now: number): void {
+    this.touch(address, now).keyChangeTwins++;
+  }
+
+  /** What we last accepted from `address` (counter and time), without touching it. */
+  lastAccepted(address: string): { counter: bigint; at: number } | undefined {
+    const peer = this.peers.get(address);
+    return peer?.lastOkCounter === undefined || peer.lastOkAt === undefined ? undefined : { counter: peer.lastOkCounter, at: peer.lastOkAt };
+  }
+
+  /** The last authentic advbase/advskew heard from `address`, without touching it. */
+  lastFields(address: string): { advbase: number; advskew: number } | undefined {
+    const peer = this.peers.get(address);
+    return peer?.advbase === undefined || peer.advskew === undefined ? undefined : { advbase: peer.advbase, advskew: peer.advskew };
+  }
+
   /** An authentic advert refused as a replay. */
   replay(address: string, now: number): void {
     this.touch(address, now).replay++;
@@ -82,7 +104,7 @@ export class PeerTable {
         const oldest = this.peers.keys().next().value;
         if (oldest !== undefined) this.peers.delete(oldest);
       }
-      peer = { address, ok: 0, badAuth: 0, replay: 0, lastHeardAt: now, authenticates: false };
+      peer = { address, ok: 0, badAuth: 0, replay: 0, keyChangeTwins: 0, lastHeardAt: now, authenticates: false };
     } else {
       this.peers.delete(address);
     }

@@ -12,6 +12,7 @@ import type { GroupEffects } from '../ports/group-effects.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import { emptyGroupStats, type GroupStats } from './group-stats.ts';
+import type { ForeignMasterStats } from './foreign-master-watch.ts';
 import type { PeerTable } from './peer-table.ts';
 
 /** The protocol a group speaks. */
@@ -38,6 +39,8 @@ export interface ProtocolRunner {
   readonly vhid: number;
   readonly stats: GroupStats;
   readonly peers: PeerTable;
+  /** Foreign adverts heard for our id and the re-announcements they caused (foreign-master-watch.ts). */
+  readonly foreignMasters: ForeignMasterStats;
   /** The machine's state (both machines share the lifecycle part). */
   readonly state: MachineLifecycle;
   onTransition(listener: (event: TransitionEvent) => void): void;

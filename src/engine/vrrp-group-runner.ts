@@ -17,6 +17,7 @@ import { initialVrrpState, stepVrrp, vrrpPriority } from '../fsm/vrrp-step.ts';
 import type { VrrpAction, VrrpAdvertFields, VrrpAdvertReceived, VrrpConfig, VrrpEvent, VrrpState } from '../fsm/vrrp-machine-types.ts';
 import { centisToMicros } from '../fsm/vrrp-intervals.ts';
 import { ipAddressEquals, isIpv6LinkLocal, type IpAddress } from '../protocol/ip-address.ts';
+import type { Datagram } from '../protocol/ip-packet.ts';
 import type { AcceptedVrrpAdvert, VrrpGroupAcceptance } from '../protocol/vrrp-acceptance.ts';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6 } from '../protocol/vrrp-checksum.ts';
 import { encodeVrrpHeader } from '../protocol/vrrp-header.ts';
@@ -97,6 +98,11 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     return this.currentSettings.vrid;
   }
 
+  /** Our Advertisement_Interval (µs). */
+  override get advertIntervalMicros(): number {
+    return centisToMicros(this.currentSettings.advertIntervalCentis);
+  }
+
   /** The settings in force. */
   override get settings(): VrrpGroupSettings {
     return this.currentSettings;
@@ -158,6 +164,23 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
       this.warn('checksum', sender, now, `compute the checksum ${how}: accepted in checksum_mode compatible`, { checksumVariant }, 'info');
     }
     this.dispatch({ type: 'advert', advert: { family: datagram.family, source: datagram.source, priority: header.priority, maxAdvertIntervalCentis: header.maxAdvertInterval } });
+  }
+
+  /**
+   * A packet for our VRID that this VRRPv3 group cannot hear (already counted as a drop): a
+   * VRRPv2 router (keepalived's default is `vrrp_version 2`) or a CARP node on our id. Only a
+   * master sends adverts in either, so both may be MASTER for the same addresses: named at warn
+   * level with what to change, once per sender a minute, and a MASTER re-announces its addresses.
+   */
+  noteForeignAdvert(kind: 'vrrp-v2' | 'carp', datagram: Datagram): void {
+    const sender = datagram.source.text;
+    const now = this.ports.clock.nowMicros();
+    this.hearForeign(sender, kind, datagram.payload);
+    const text =
+      kind === 'vrrp-v2'
+        ? 'are VRRPv2: this group speaks VRRPv3 only and cannot hear them, so both routers may be MASTER for the same addresses. Set `vrrp_version 3` on that router (keepalived defaults to version 2)'
+        : 'are CARP: a CARP node uses this VRRP group\'s VRID as its vhid and neither hears the other, so both may be MASTER for the same addresses. Give one of them another id';
+    this.warn(kind, sender, now, text, { foreign: kind, phase: this.machineState.phase, ...(kind === 'vrrp-v2' ? { fix: 'vrrp_version 3' } : {}) });
   }
 
   private warn(kind: string, sender: string, now: number, text: string, fields: Record<string, unknown>, level: 'warn' | 'info' = 'warn'): void {

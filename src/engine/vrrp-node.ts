@@ -65,8 +65,12 @@ export class VrrpNode {
         return;
       }
       const group = result.vrid === undefined ? undefined : this.groups.get(key(datagram.family, result.vrid));
-      if (group !== undefined) group.countDrop(result.reason);
-      else this.unattributedDrops[result.reason]++;
+      if (group === undefined) {
+        this.unattributedDrops[result.reason]++;
+        return;
+      }
+      group.countDrop(result.reason);
+      if (result.reason === 'vrrp-v2' || result.reason === 'carp') group.noteForeignAdvert(result.reason, datagram);
     } catch (error) {
       // A bug, not an input problem: keep the daemon alive and say so loudly.
       this.logger.error('internal error while handling a VRRP datagram', { error: String(error), source: datagram.source.text });

@@ -103,6 +103,8 @@ function metricFamilies(status: StatusReport): Family[] {
     perGroup('carpd_claim_failures_total', 'counter', 'Times a group could not configure its addresses after every retry and left mastership.', (g) => g.effects?.claimFailures),
     perGroup('carpd_drift_repairs_total', 'counter', 'Times a MASTER put back a removed address or a downed or deleted virtual interface.', (g) => g.effects?.repairs),
     perGroup('carpd_address_conflicts_total', 'counter', 'Times a virtual address appeared on this host while the group was not MASTER.', (g) => g.effects?.conflicts),
+    perGroup('carpd_foreign_master_adverts_total', 'counter', 'Adverts for the group\'s id that it cannot hear: VRRPv2, the other protocol, a failed authentication, its passphrase under another vhid (a foreign master).', (g) => g.foreign?.adverts),
+    perGroup('carpd_foreign_master_reannouncements_total', 'counter', 'Gratuitous ARP / unsolicited NA rounds a MASTER sent because a foreign master was heard or fell silent.', (g) => g.foreign?.reannouncements),
   ];
 }
 

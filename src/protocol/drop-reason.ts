@@ -19,6 +19,7 @@ export const DROP_REASONS = [
   'unexpected-source', // a unicast group only accepts its listed peers
   'own-advert', // our own advert came back (source is ours, or the counter is one we sent)
   'bad-auth', // HMAC-SHA1 does not match the key and address list
+  'key-change-twin', // fails authentication, but is the other-key copy of a rolling key change (key-change-twin.ts)
   'replay', // authentic, but its counter is not above the group's high-water mark
   // VRRPv3 groups only (vrrp-acceptance.ts):
   'vrrp-v2', // a VRRPv2 packet: carpd speaks VRRPv3 only (RFC 3768 layout, PROTOCOL.md §7.1)

@@ -32,6 +32,8 @@ export class MixedHost {
   /** Group names whose addresses this host holds now. */
   readonly holding = new Set<string>();
   readonly transitions: (TransitionEvent & { readonly host: string })[] = [];
+  /** When (virtual µs) and for which group the host announced its addresses. */
+  readonly announces: { readonly group: string; readonly at: number }[] = [];
   readonly vrrp = new Map<string, VrrpGroupRunner>();
   readonly carp = new Map<string, GroupRunner>();
   private readonly vrrpSpecs: VrrpSpec[] = [];
@@ -120,7 +122,7 @@ export class MixedHost {
     const recording: GroupEffects = {
       addAddresses: () => void this.holding.add(group),
       removeAddresses: () => void this.holding.delete(group),
-      announce: () => {},
+      announce: () => void this.announces.push({ group, at: this.lan.clock.nowMicros() }),
       runScript: () => {},
     };
     return this.effectsFor?.(group, protocol, recording) ?? recording;

@@ -35,6 +35,8 @@ export interface KeepalivedInstance {
   readonly name?: string;
   /** global_defs router_id, default lab. */
   readonly routerId?: string;
+  /** VRRP version: 3 (default here), or 'keepalived-default' to write no `version` line (keepalived then speaks VRRPv2). */
+  readonly version?: 3 | 'keepalived-default';
 }
 
 /** The keepalived.conf text for one instance whose notify script is `notifyScript`. */
@@ -55,7 +57,7 @@ export function keepalivedConfig(instance: KeepalivedInstance, notifyScript: str
     '  enable_script_security',
     '}',
     `vrrp_instance ${instance.name ?? `vi${instance.vrid}`} {`,
-    '  version 3',
+    ...(instance.version === 'keepalived-default' ? [] : ['  version 3']),
     // Both peers start as BACKUP and the election decides (nopreempt requires it).
     '  state BACKUP',
     `  interface ${ifname}`,

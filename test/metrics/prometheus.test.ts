@@ -109,7 +109,16 @@ test('format sanity, as promtool check metrics: HELP and TYPE once per family, b
   }
   for (const [name, count] of help) assert.equal(count, 1, `HELP ${count} times for ${name}`);
   assert.deepEqual([...help.keys()].sort(), [...type.keys()].sort());
-  assert.equal(type.size, 21);
+  assert.equal(type.size, 23);
+});
+
+test('foreign masters: adverts for the group\'s id it cannot hear and the re-announcements they caused', () => {
+  const text = renderMetrics({ ...STATUS, groups: [group({ foreign: { adverts: 31, reannouncements: 4, last: { peer: '192.0.2.9', kind: 'vrrp-v2', heardAt: '2026-01-01T00:00:09.000Z' } } })] });
+  const lines = text.split('\n');
+  assert.ok(lines.includes('carpd_foreign_master_adverts_total{group="eth0/vhid7",protocol="carp"} 31'), text);
+  assert.ok(lines.includes('carpd_foreign_master_reannouncements_total{group="eth0/vhid7",protocol="carp"} 4'), text);
+  // A status without the block (an older daemon's) has no sample.
+  assert.equal(renderMetrics(STATUS).split('\n').filter((l) => l.startsWith('carpd_foreign_master_adverts_total{')).length, 0);
 });
 
 test('a VRRP group: protocol="vrrp" on its samples, its priority and mismatch counters, no advskew', () => {
