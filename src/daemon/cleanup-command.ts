@@ -13,6 +13,8 @@ import type { Logger } from '../ports/logger.ts';
 import { ucarpScriptArgs } from '../engine/script-job.ts';
 import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
+import { firstUnsafe, realFileSystem } from '../config/script-security.ts';
+import { scriptProcessEnvironment } from '../linux/script-runner.ts';
 
 /** Cleans up after every group of the configuration; returns how many things were removed or run. */
 export async function cleanUpAfter(config: CarpdConfig, logger: Logger): Promise<number> {
@@ -45,7 +47,20 @@ export async function cleanUpAfter(config: CarpdConfig, logger: Logger): Promise
         if (first === undefined || script === undefined) continue;
         if (!present.some((p) => p.ifindex === parent.index && p.address.text === first.text)) continue;
         const args = group.scripts.style === 'ucarp' ? ucarpScriptArgs(group.interface, first, group.scripts.extraParameter) : [group.interface, String(group.vhid), 'BACKUP'];
-        const result = spawnSync(script, [...args], { stdio: 'inherit', timeout: group.scripts.timeoutSeconds * 1000 });
+        // The same rules as the daemon's runs (docs/scripts.md): never a script others could change.
+        const user = group.scripts.user;
+        const unsafe = firstUnsafe(script, user?.uid ?? process.geteuid?.() ?? 0, realFileSystem);
+        if (unsafe !== undefined) {
+          logger.error('not running the down script: others could change it', { group: group.name, script, component: unsafe.component, why: unsafe.why, code: 'CARPD_CONFIG_SCRIPT_UNSAFE' });
+          continue;
+        }
+        const result = spawnSync(script, [...args], {
+          stdio: 'inherit',
+          timeout: group.scripts.timeoutSeconds * 1000,
+          cwd: '/',
+          env: scriptProcessEnvironment({}),
+          ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+        });
         logger.info('ran the down script for an address left by a crashed run', { group: group.name, script, status: result.status, error: result.error?.message });
         actions++;
       }

@@ -44,7 +44,7 @@ export interface AddressAnnouncer {
 
 /** Runs scripts without blocking (ScriptRunner implements it). */
 export interface ScriptStarter {
-  run(job: { group: string; path: string; args: readonly string[]; env: Record<string, string>; phase: 'master' | 'backup'; timeoutMs?: number }): void;
+  run(job: { group: string; path: string; args: readonly string[]; env: Record<string, string>; phase: 'master' | 'backup'; timeoutMs?: number; user?: { uid: number; gid: number } }): void;
 }
 
 /** Where the addresses go: the macvlan (which may have to be re-created) or the parent. */
@@ -70,7 +70,7 @@ export interface LinuxGroupEffectsOptions {
   readonly netlink: AddressNetlink;
   readonly announcer: AddressAnnouncer;
   readonly scripts: ScriptStarter;
-  readonly scriptsConfig: Pick<ScriptsConfig, 'master' | 'backup' | 'style' | 'extraParameter' | 'neutral' | 'timeoutSeconds'>;
+  readonly scriptsConfig: Pick<ScriptsConfig, 'master' | 'backup' | 'style' | 'extraParameter' | 'neutral' | 'timeoutSeconds' | 'user'>;
   /** False in ucarp drop-in mode: the scripts configure the addresses, carpd only announces. */
   readonly manageAddresses: boolean;
   /** A VRRP address owner: the addresses are the interface's own and are never added or removed. */
@@ -238,7 +238,8 @@ export class LinuxGroupEffects implements GroupEffects {
       addresses: this.addresses,
       ...(this.options.ownsInterface ? { virtualInterface: this.options.target.name } : {}),
     });
-    this.options.scripts.run({ group: this.options.group, path, args, env, phase, timeoutMs: scripts.timeoutSeconds * 1000 });
+    const user = scripts.user === undefined ? {} : { user: { uid: scripts.user.uid, gid: scripts.user.gid } };
+    this.options.scripts.run({ group: this.options.group, path, args, env, phase, timeoutMs: scripts.timeoutSeconds * 1000, ...user });
   }
 
   /** Resolves when every queued address change has been carried out. */

@@ -33,6 +33,7 @@ import { describeErrno, StartupError } from './startup-error.ts';
 import { dirname } from 'node:path';
 import { scriptPolicyProblems } from '../config/script-security.ts';
 import { processCredentials } from '../linux/credentials.ts';
+import { runProbe } from '../health/probes.ts';
 
 /** How the configuration was obtained, for reloads. */
 export interface RunOptions {
@@ -90,6 +91,7 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
       clock: daemonClock(logger),
       store,
       scripts,
+      probe: runProbe,
       locks,
       ...(options.loadConfig === undefined ? {} : { loadConfig: options.loadConfig }),
       ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
