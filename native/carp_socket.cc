@@ -7,7 +7,8 @@
 //   PacketSocket  - AF_PACKET send-only socket for raw Ethernet frames (gratuitous ARP, unsolicited NA).
 //   NetlinkSocket - AF_NETLINK datagram socket (rtnetlink requests and multicast events). Bytes
 //                   only: every netlink message is encoded and decoded in TypeScript.
-// and one function, sendUnixDatagram, for sd_notify(3): Node has no AF_UNIX SOCK_DGRAM.
+// and a few functions Node lacks: sendUnixDatagram for sd_notify(3) (no AF_UNIX SOCK_DGRAM),
+// flockExclusive, abstractSocketPeer (SO_PEERCRED) and disableCoreDumps (prctl).
 //
 // Built with NAPI_DISABLE_CPP_EXCEPTIONS: every N-API call is checked and failures become JS
 // exceptions (synchronous calls) or error callbacks (the receive path). Nothing here aborts.
@@ -22,6 +23,8 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
@@ -827,6 +830,79 @@ Napi::Value FlockExclusive(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// abstractSocketPeer(name): who listens on the abstract AF_UNIX stream socket `name` (without
+// the leading NUL): { pid, uid, gid } by SO_PEERCRED (the listener's credentials when it called
+// listen()), or null when nothing there accepts a stream connection (ECONNREFUSED: bound but
+// not listening, or nothing bound; EPROTOTYPE: another socket type; EAGAIN: its backlog is full).
+// The instance lock uses it to tell another carpd from a local user squatting the name. Node 20
+// binds an abstract name with the whole sun_path as its address (NUL-padded: the kernel sees
+// those NULs as part of the name), other programs with the exact length: both are tried. The
+// connection is closed at once; the listener sees a client that said nothing.
+Napi::Value AbstractSocketPeer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    ThrowType(env, "abstractSocketPeer(name: string)");
+    return env.Undefined();
+  }
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (name.empty() || name.size() > sizeof address.sun_path - 1) {
+    ThrowErrno(env, EINVAL, "connect", "bad abstract socket name");
+    return env.Undefined();
+  }
+  memcpy(address.sun_path + 1, name.data(), name.size());
+  const socklen_t lengths[] = {static_cast<socklen_t>(sizeof address), static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size())};
+  for (socklen_t length : lengths) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      ThrowErrno(env, errno, "socket", "AF_UNIX");
+      return env.Undefined();
+    }
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), length) != 0) {
+      int err = errno;
+      close(fd);
+      if (err == ECONNREFUSED || err == EPROTOTYPE || err == EAGAIN) continue;
+      ThrowErrno(env, err, "connect", name);
+      return env.Undefined();
+    }
+    ucred credentials{};
+    socklen_t size = sizeof credentials;
+    int rc = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &size);
+    int err = errno;
+    close(fd);
+    if (rc != 0) {
+      ThrowErrno(env, err, "getsockopt", "SO_PEERCRED");
+      return env.Undefined();
+    }
+    Napi::Object peer = Napi::Object::New(env);
+    peer.Set("pid", Napi::Number::New(env, credentials.pid));
+    peer.Set("uid", Napi::Number::New(env, credentials.uid));
+    peer.Set("gid", Napi::Number::New(env, credentials.gid));
+    return peer;
+  }
+  return env.Null();
+}
+
+// disableCoreDumps(): RLIMIT_CORE 0 and PR_SET_DUMPABLE 0, so that no core file (nor a
+// core_pattern pipe, which ignores RLIMIT_CORE) ever receives the daemon's memory, which holds
+// every group's key; not dumpable also means other processes of the same user cannot ptrace it.
+// Both are per process: a script started later has its own (execve resets the dumpable flag;
+// the zero core limit is inherited). Throws an errno error.
+Napi::Value DisableCoreDumps(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  rlimit none{0, 0};
+  if (setrlimit(RLIMIT_CORE, &none) != 0) {
+    ThrowErrno(env, errno, "setrlimit", "RLIMIT_CORE");
+    return env.Undefined();
+  }
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    ThrowErrno(env, errno, "prctl", "PR_SET_DUMPABLE");
+    return env.Undefined();
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData{Napi::Persistent(CarpSocket::Define(env)), Napi::Persistent(PacketSocket::Define(env)),
                              Napi::Persistent(NetlinkSocket::Define(env)), Napi::Persistent(PreciseTimer::Define(env))};
@@ -837,6 +913,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openPreciseTimer", Napi::Function::New<OpenPreciseTimer>(env, "openPreciseTimer"));
   exports.Set("sendUnixDatagram", Napi::Function::New<SendUnixDatagram>(env, "sendUnixDatagram"));
   exports.Set("flockExclusive", Napi::Function::New<FlockExclusive>(env, "flockExclusive"));
+  exports.Set("abstractSocketPeer", Napi::Function::New<AbstractSocketPeer>(env, "abstractSocketPeer"));
+  exports.Set("disableCoreDumps", Napi::Function::New<DisableCoreDumps>(env, "disableCoreDumps"));
   return exports;
 }
 

@@ -94,7 +94,8 @@ export async function runCleanupCommand(args: string[]): Promise<number> {
   } else {
     const { globals, rest } = splitGlobalFlags(args);
     if (typeof globals.config === 'string') {
-      const loaded = await loadConfigFile(globals.config, process.env);
+      // Leftovers are removed whatever the scripts' state; an unsafe down script is skipped there.
+      const loaded = await loadConfigFile(globals.config, process.env, { checkScripts: false });
       if (!loaded.ok) return reportProblems(loaded.errors);
       config = loaded.config;
     } else {

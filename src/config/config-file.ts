@@ -18,6 +18,11 @@ import { defaultsSchema, describeInput, groupSchema, topSchema, validate, type R
 import { buildGroup, ID_KEYS, parseHostPort, passphraseProblem, PASSPHRASE_KEYS, type ProblemSink } from './build-group.ts';
 import { FILE_NAMES, groupProtocol, keysNotFor, notForCode, notForDetail, withoutKeysNotFor } from './protocol-keys.ts';
 import { vrrpFamily } from './vrrp-settings.ts';
+import { attachScriptUsers, type UserLookup } from './script-user.ts';
+import { scriptPolicyProblems } from './script-security.ts';
+import type { DaemonIdentity } from './script-user.ts';
+import { lookupUser } from '../linux/user-database.ts';
+import { processCredentials } from '../linux/credentials.ts';
 
 export type { ConfigProblem } from './error-codes.ts';
 
@@ -30,11 +35,13 @@ export type ConfigResult =
 export interface ConfigSource {
   readonly path?: string;
   readonly env: Record<string, string | undefined>;
+  /** Resolves script_user names (default: the system's user database). */
+  readonly users?: UserLookup;
 }
 
 /** Parses and validates configuration text. Never throws on any input. */
 export function parseConfigText(text: string, source: ConfigSource): ConfigResult {
-  return analyse(text, source.env).result;
+  return analyse(text, source.env, source.users ?? lookupUser).result;
 }
 
 /** Reads, parses and validates a file; passphrase files that are readable now are checked too. */
@@ -46,7 +53,14 @@ export async function loadConfigFile(
    * since the daemon could not start with it; one this user may not read (EACCES) stays a warning.
    * At start the daemon's own read decides (CARPD_PASSPHRASE).
    */
-  options: { readonly missingPassphraseFileIsError?: boolean } = {},
+  options: {
+    readonly missingPassphraseFileIsError?: boolean;
+    readonly users?: UserLookup;
+    /** Whose scripts: the daemon's credentials (default: this process's). */
+    readonly daemon?: DaemonIdentity;
+    /** `carpd cleanup` reads the file to remove leftovers and skips the script checks (default true). */
+    readonly checkScripts?: boolean;
+  } = {},
 ): Promise<ConfigResult> {
   let text: string;
   try {
@@ -55,10 +69,12 @@ export async function loadConfigFile(
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
     return { ok: false, errors: [configProblem('CARPD_CONFIG_READ', [], `${path}: cannot read (${reason})`)] };
   }
-  const { result, lineOf, passphraseFiles } = analyse(text, env);
+  const { result, lineOf, passphraseFiles } = analyse(text, env, options.users ?? lookupUser);
   // Passphrase files are checked even when the rest has errors, so one run names every problem.
   const sink: ProblemSink = { errors: result.ok ? [] : [...result.errors], warnings: result.ok ? [...result.warnings] : [] };
   await Promise.all(passphraseFiles.map(({ file, index }) => checkPassphraseFile(file, index, sink, options.missingPassphraseFileIsError === true)));
+  // Scripts and command checks that others could change are refused (docs/scripts.md, "Script security").
+  if (result.ok && options.checkScripts !== false) sink.errors.push(...scriptPolicyProblems(result.config, options.daemon ?? processCredentials()));
   const withLines = (p: ConfigProblem) => withLine(p, lineOf);
   if (!result.ok || sink.errors.length > 0) return { ok: false, errors: sink.errors.map(withLines).sort(byPosition) };
   return { ok: true, config: result.config, warnings: sink.warnings.map(withLines).sort(byPosition) };
@@ -125,7 +141,7 @@ interface Analysis {
   readonly passphraseFiles: readonly PassphraseFileRef[];
 }
 
-function analyse(text: string, env: Record<string, string | undefined>): Analysis {
+function analyse(text: string, env: Record<string, string | undefined>, users: UserLookup): Analysis {
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
@@ -154,7 +170,8 @@ function analyse(text: string, env: Record<string, string | undefined>): Analysi
   }
   const passphraseFiles = passphraseFilesOf(value);
   const sink: ProblemSink = { errors: [], warnings: [] };
-  const config = buildConfig(value, env, sink);
+  const built = buildConfig(value, env, sink);
+  const config = built === undefined || !isPlainObject(value) ? built : attachScriptUsers(value, built, users, sink);
   const withLines = (p: ConfigProblem) => withLine(p, lineOf);
   if (config === undefined || sink.errors.length > 0) {
     return { result: { ok: false, errors: sink.errors.map(withLines) }, lineOf, passphraseFiles };

@@ -140,6 +140,7 @@ export const groupSchema = z.strictObject({
   advert_interval: checked(advertIntervalProblem).optional(),
   accept_mode: z.boolean().optional(),
   checksum_mode: z.enum(['compatible', 'strict']).optional(),
+  script_user: z.string().optional(),
 });
 
 /** The `defaults` section: any group key, none required. */
@@ -151,6 +152,7 @@ export const topSchema = z.strictObject({
   state_directory: z.string().optional(),
   control_socket: z.string().optional(),
   metrics: z.strictObject({ listen: z.string() }).optional(),
+  script_user: z.string().optional(),
   defaults: z.unknown().optional(),
   groups: z.unknown().optional(),
 });

@@ -29,6 +29,17 @@ export interface VirtualAddressConfig {
 /** How scripts are called: carpd's `<interface> <vhid> <state>` or ucarp's `<interface> <first address> [xparam]`. */
 export type ScriptStyle = 'carpd' | 'ucarp';
 
+/**
+ * The account scripts and command checks run as (`script_user`, docs/scripts.md): resolved from
+ * the user database when the file is read. Absent: the daemon's own user.
+ */
+export interface ScriptUser {
+  readonly name: string;
+  readonly uid: number;
+  /** The user's primary group; supplementary groups are dropped. */
+  readonly gid: number;
+}
+
 /** Transition scripts of a group. */
 export interface ScriptsConfig {
   readonly master?: string;
@@ -41,6 +52,8 @@ export interface ScriptsConfig {
   readonly extraParameter?: string;
   /** ucarp's --neutral: no backup script on the first INIT → BACKUP. */
   readonly neutral: boolean;
+  /** `script_user`: scripts and the group's command checks run as this user; absent: as the daemon. */
+  readonly user?: ScriptUser;
 }
 
 /** Gratuitous ARP / unsolicited NA. */

@@ -56,6 +56,8 @@ export const CONFIG_ERROR_CODES = {
   CARPD_CONFIG_UNUSED_SETTING: { summary: 'warning: a setting that has no effect with the others given' },
   CARPD_CONFIG_LONELY_SYNC_SET: { summary: 'warning: a sync set with only one group' },
   CARPD_CONFIG_NO_INTERFACE: { summary: 'a configured or tracked interface does not exist on this system' },
+  CARPD_CONFIG_SCRIPT_USER: { summary: 'script_user names a user that does not exist on this system' },
+  CARPD_CONFIG_SCRIPT_UNSAFE: { summary: 'a script or command check (or a directory above it) could be changed by someone other than root and the user it runs as' },
   // The daemon: start-up (exit status 2), reload, and answers on the control socket.
   CARPD_STARTUP: { summary: 'the daemon could not start, for a reason without a more specific code' },
   CARPD_PASSPHRASE: { summary: 'a group\'s passphrase could not be read or is not usable when the daemon starts or reloads' },
@@ -63,6 +65,7 @@ export const CONFIG_ERROR_CODES = {
   CARPD_HOST_ADDRESS: { summary: 'a virtual address is an address this host already has, on any interface (--check, start, reload); VRRP address owners excepted' },
   CARPD_VIP_OUTSIDE_SUBNET: { summary: 'warning: a virtual address lies outside every subnet configured on its interface' },
   CARPD_VRRP_NO_SOURCE: { summary: 'a VRRP group\'s interface has no address to send adverts from (IPv4: any address, IPv6: a link-local one)' },
+  CARPD_SCRIPT_USER_PRIVILEGE: { summary: 'script_user is another user, but carpd lacks CAP_SETUID and CAP_SETGID to start scripts as that user' },
   CARPD_METRICS_LISTEN: { summary: 'the metrics listen address is malformed, or the listener could not be bound' },
   CARPD_ALREADY_RUNNING: { summary: 'another carpd runs one of the groups, or answers on the control socket' },
   CARPD_STATE_DIRECTORY: { summary: 'the state directory or a group\'s lock file in it could not be created or written' },

@@ -16,6 +16,7 @@ import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
 import { isCarpdAddress } from '../ports/host-netlink.ts';
 import { cleanupDownScript } from './cleanup-script.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
+import { firstUnsafe, realFileSystem } from '../config/script-security.ts';
 
 /** Cleans up after every group of the configuration; returns how many things were removed or run. */
 export async function cleanUpAfter(config: CarpdConfig, logger: Logger): Promise<number> {
@@ -48,7 +49,20 @@ export async function cleanUpAfter(config: CarpdConfig, logger: Logger): Promise
         const down = cleanupDownScript(group);
         if (down === undefined) continue;
         if (!present.some((p) => p.ifindex === parent.index && p.address.text === down.address.text)) continue;
-        const result = spawnSync(down.path, [...down.args], { stdio: ['ignore', 'inherit', 'inherit'], env: down.env, cwd: '/', timeout: down.timeoutMs });
+        // The same rules as the daemon's runs (docs/scripts.md): never a script others could change.
+        const user = group.scripts.user;
+        const unsafe = firstUnsafe(down.path, user?.uid ?? process.geteuid?.() ?? 0, realFileSystem);
+        if (unsafe !== undefined) {
+          logger.error('not running the down script: others could change it', { group: group.name, script: down.path, component: unsafe.component, why: unsafe.why, code: 'CARPD_CONFIG_SCRIPT_UNSAFE' });
+          continue;
+        }
+        const result = spawnSync(down.path, [...down.args], {
+          stdio: ['ignore', 'inherit', 'inherit'],
+          env: down.env,
+          cwd: '/',
+          timeout: down.timeoutMs,
+          ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+        });
         logger.info('ran the down script for an address left by a crashed run', { group: group.name, script: down.path, status: result.status, error: result.error?.message });
         actions++;
       }

@@ -138,7 +138,8 @@ export class CleanupGuard {
     let child: GuardChild;
     try {
       // Its own session: a signal to the daemon's process group (a shell's kill -9 -PGID) must not take the guard too.
-      child = this.spawnChild(this.executable, [], { stdio: ['pipe', 'ignore', 'inherit'], detached: true });
+      // An empty environment: the guard reads none, and the daemon's may hold a passphrase_env secret.
+      child = this.spawnChild(this.executable, [], { stdio: ['pipe', 'ignore', 'inherit'], detached: true, env: {} });
     } catch (error) {
       this.child = undefined;
       this.died({ error: error instanceof Error ? error.message : String(error) });

@@ -14,6 +14,7 @@ import type { GroupConfig } from '../config/config-types.ts';
 import { carpdScriptArgs, chooseScript, CLEANUP_REASON, scriptEnvironment, ucarpScriptArgs } from '../engine/script-job.ts';
 import type { IpAddress } from '../protocol/ip-address.ts';
 import { isVrrpGroup } from './protocol-settings.ts';
+import { SCRIPT_PATH } from '../config/script-security.ts';
 
 /** A script to run if `address` is still on `interfaceName`. */
 export interface CleanupDownScript {
@@ -23,16 +24,14 @@ export interface CleanupDownScript {
   readonly address: IpAddress;
   readonly path: string;
   readonly args: readonly string[];
-  /** The whole environment: PATH and the CARP_* variables, nothing else. */
+  /** The whole environment: the fixed PATH daemon-run scripts get (docs/scripts.md) and the CARP_* variables, nothing else. */
   readonly env: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
 }
 
-/** PATH for the script: the daemon's, or the standard one (as ScriptRunner does). */
-const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The group's cleanup script, or undefined when carpd manages the addresses itself or no script would run. */
-export function cleanupDownScript(group: GroupConfig, path: string = process.env.PATH ?? STANDARD_PATH): CleanupDownScript | undefined {
+export function cleanupDownScript(group: GroupConfig, path: string = SCRIPT_PATH): CleanupDownScript | undefined {
   const first = group.addresses[0];
   if (group.manageAddresses || first === undefined) return undefined;
   const choice = chooseScript(group.scripts, 'stop', 'master');

@@ -7,7 +7,7 @@
  * Everything it does to the host goes through two ports, HostNetlink and DaemonPlatform, so the
  * whole composition runs in unit tests on FakeHostNetlink and a fake platform.
  */
-import type { CarpdConfig, GroupConfig } from '../config/config-types.ts';
+import type { CarpdConfig, GroupConfig, HealthCheckConfig } from '../config/config-types.ts';
 import type { CommandResult, ControlEvent, DaemonControl, GroupStatus, StatusReport } from '../control/control-types.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -17,6 +17,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
 import type { SysctlChange } from '../linux/sysctl.ts';
 import { HealthMonitor } from '../health/health-monitor.ts';
+import type { ProbeResult, ProbeUser } from '../health/probes.ts';
 import type { GuardSpec } from './cleanup-guard.ts';
 import { cleanupDownScript } from './cleanup-script.ts';
 import type { DaemonPlatform, GuardHandle } from './daemon-platform.ts';
@@ -62,6 +63,8 @@ export interface DaemonDependencies {
   readonly locks?: Pick<InstanceLocks, 'hold' | 'keepOnly'>;
   /** Delays between claim attempts (tests use zeros). */
   readonly claimRetryDelaysMs?: readonly number[];
+  /** Runs a health check's probe as a user (health/probes.ts runProbe); the monitor's own default when absent. */
+  readonly probe?: (check: HealthCheckConfig, timeoutMs: number, user?: ProbeUser) => Promise<ProbeResult>;
   /** Fault hold-downs (tests use short ones). */
   readonly faultHoldDownsMs?: readonly number[];
 }
@@ -419,11 +422,14 @@ export class Daemon implements DaemonControl {
 
   private startHealth(config: GroupConfig, carryOver?: HealthMonitor): void {
     if (config.track.checks.length === 0 && config.track.interfaces.length === 0) return;
+    const probe = this.deps.probe;
     const monitor = new HealthMonitor({
       ...(carryOver === undefined ? {} : { carryOver }),
       groups: [{ group: config.name, checks: config.track.checks, interfaces: config.track.interfaces }],
       logger: this.deps.logger,
       clock: this.deps.clock,
+      // Command checks run as the group's script_user, as it is now (a reload may change it in place).
+      ...(probe === undefined ? {} : { probe: (check, timeoutMs) => probe(check, timeoutMs, (this.groups.get(config.name)?.config ?? config).scripts.user) }),
       onChange: (group, health, checks) => this.setHealth(group, health, checks),
       onCheckChange: (group, check) => this.emit({ type: 'check', at: new Date().toISOString(), group, check: check.name, healthy: check.healthy, result: check.lastResult }),
     });

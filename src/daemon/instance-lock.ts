@@ -11,11 +11,19 @@
  *    reconciliation could delete the first one's carp<vhid> and VIPs.
  * The locks are per group rather than per process so that several ucarp-style instances (one
  * vhid each, `carpd ucarp ...`) can share the default state directory.
+ *
+ * Any local user may bind an abstract name, so a name already taken is not proof of another
+ * carpd: its listener's credentials (SO_PEERCRED) decide. Held by root or by carpd's own user, it
+ * is another carpd (CARPD_ALREADY_RUNNING); held by anyone else, or by something that does not
+ * accept a connection as carpd's lock does, it is a squatter: carpd says so, names the process,
+ * and starts on the state directory's flock alone (which only carpd's user can take: the
+ * directory is its own, mode 0700). So no unprivileged user can keep carpd from starting.
  */
 import { closeSync, mkdirSync, openSync, accessSync, constants, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
-import { loadNativeBinding, type FileLockBinding } from '../linux/native-binding.ts';
+import { loadNativeBinding, type FileLockBinding, type SocketPeer, type SocketPeerBinding } from '../linux/native-binding.ts';
+import { silentLogger, type Logger } from '../ports/logger.ts';
 import { describeErrno, StartupError } from './startup-error.ts';
 
 /** What a lock is taken for: a group's interface and vhid. */
@@ -41,7 +49,10 @@ export class InstanceLocks {
 
   constructor(
     readonly stateDirectory: string,
-    private readonly binding: FileLockBinding = loadNativeBinding(),
+    private readonly binding: FileLockBinding & SocketPeerBinding = loadNativeBinding(),
+    private readonly logger: Logger = silentLogger,
+    /** This process's uid: a lock name held by it (or root) is another carpd. */
+    private readonly ownUid: number = process.geteuid?.() ?? 0,
   ) {}
 
   /** The lock files held. */
@@ -75,7 +86,8 @@ export class InstanceLocks {
             'CARPD_ALREADY_RUNNING',
           );
         }
-        this.sockets.set(path, await bindAbstract(target));
+        const server = await bindAbstract(target, (peer) => this.isCarpd(peer));
+        if (server !== undefined) this.sockets.set(path, server);
       }
     } catch (error) {
       for (const path of taken) this.release(path);
@@ -94,6 +106,26 @@ export class InstanceLocks {
     for (const path of [...this.held.keys()]) this.release(path);
   }
 
+  /** Whether the listener on a lock name is another carpd (root or our user), or a squatter (logged). */
+  private isCarpd(target: LockTarget): boolean {
+    let peer: SocketPeer | null;
+    try {
+      peer = this.binding.abstractSocketPeer(interfaceLockName(target).slice(1));
+    } catch (error) {
+      // Cannot tell: the safe side is the old rule, another carpd.
+      this.logger.warn('cannot check who holds the interface lock', { interface: target.interface, vhid: target.vhid, error: String(error) });
+      return true;
+    }
+    if (peer !== null && (peer.uid === 0 || peer.uid === this.ownUid)) return true;
+    this.logger.warn('the interface lock name is held by another user, not by a carpd: ignoring it (the state directory lock still applies)', {
+      interface: target.interface,
+      vhid: target.vhid,
+      name: `@carpd/${target.interface}/vhid${target.vhid}`,
+      ...(peer === null ? { holder: 'not listening' } : { pid: peer.pid, uid: peer.uid }),
+    });
+    return false;
+  }
+
   private release(path: string): void {
     this.sockets.get(path)?.close();
     this.sockets.delete(path);
@@ -108,13 +140,18 @@ export class InstanceLocks {
   }
 }
 
-/** Binds the group's abstract socket; EADDRINUSE means another carpd runs the group in this network namespace. */
-function bindAbstract(target: LockTarget): Promise<Server> {
+/**
+ * Binds the group's abstract socket. EADDRINUSE means another carpd runs the group in this
+ * network namespace when `isCarpd` says its holder is one; otherwise it resolves with no socket.
+ */
+function bindAbstract(target: LockTarget, isCarpd: (target: LockTarget) => boolean): Promise<Server | undefined> {
   return new Promise((resolve, reject) => {
     const server = createServer((connection) => connection.destroy());
     server.once('error', (error: NodeJS.ErrnoException) => {
       server.close();
-      if (error.code === 'EADDRINUSE') {
+      if (error.code === 'EADDRINUSE' && !isCarpd(target)) {
+        resolve(undefined);
+      } else if (error.code === 'EADDRINUSE') {
         reject(new StartupError(`another carpd is running for ${target.interface} vhid ${target.vhid} in this network namespace (it holds @carpd/${target.interface}/vhid${target.vhid}); stop it first`, 'CARPD_ALREADY_RUNNING'));
       } else {
         reject(new StartupError(`cannot take the interface lock of ${target.interface} vhid ${target.vhid}: ${describeErrno(error)}`, 'CARPD_STARTUP'));

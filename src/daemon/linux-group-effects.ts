@@ -44,7 +44,7 @@ export interface AddressAnnouncer {
 
 /** Runs scripts without blocking (ScriptRunner implements it). */
 export interface ScriptStarter {
-  run(job: { group: string; path: string; args: readonly string[]; env: Record<string, string>; phase: ScriptPhase; timeoutMs?: number }): void;
+  run(job: { group: string; path: string; args: readonly string[]; env: Record<string, string>; phase: ScriptPhase; timeoutMs?: number; user?: { uid: number; gid: number } }): void;
 }
 
 /** Where the addresses go: the macvlan (which may have to be re-created) or the parent. */
@@ -72,7 +72,7 @@ export interface LinuxGroupEffectsOptions {
   readonly netlink: AddressNetlink;
   readonly announcer: AddressAnnouncer;
   readonly scripts: ScriptStarter;
-  readonly scriptsConfig: Pick<ScriptsConfig, 'master' | 'backup' | 'stop' | 'style' | 'extraParameter' | 'neutral' | 'timeoutSeconds'>;
+  readonly scriptsConfig: Pick<ScriptsConfig, 'master' | 'backup' | 'stop' | 'style' | 'extraParameter' | 'neutral' | 'timeoutSeconds' | 'user'>;
   /** False in ucarp drop-in mode: the scripts configure the addresses, carpd only announces. */
   readonly manageAddresses: boolean;
   /** A VRRP address owner: the addresses are the interface's own and are never added or removed. */
@@ -242,7 +242,8 @@ export class LinuxGroupEffects implements GroupEffects {
       protocol: this.options.protocol,
       reason,
     });
-    this.options.scripts.run({ group: this.options.group, path: choice.path, args, env, phase: choice.phase, timeoutMs: scripts.timeoutSeconds * 1000 });
+    const user = scripts.user === undefined ? {} : { user: { uid: scripts.user.uid, gid: scripts.user.gid } };
+    this.options.scripts.run({ group: this.options.group, path: choice.path, args, env, phase: choice.phase, timeoutMs: scripts.timeoutSeconds * 1000, ...user });
   }
 
   /** Resolves when every queued address change has been carried out. */

@@ -2,7 +2,8 @@
  * The composition root: builds the real adapters around a Daemon and runs its lifecycle as a
  * transaction (STYLE.md 11b, docs/fail-safe.md):
  *
- *   1. validate    every passphrase source read, the metrics address parsed      (nothing touched)
+ *   1. validate    every passphrase source read, the metrics address parsed,     (nothing touched)
+ *                  scripts and checks safe and runnable as their user; core dumps off
  *   2. lock        flock per group in the state directory (instance-lock.ts)     (a second carpd stops here)
  *   3. listen      control socket, metrics listener; the netlink socket opened   (no interface, address, sysctl)
  *   4. start       leftovers of an earlier run removed, carp<vhid>, groups BACKUP
@@ -31,6 +32,9 @@ import { Lifecycle } from './lifecycle.ts';
 import { describeErrno, StartupError } from './startup-error.ts';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { scriptPolicyProblems } from '../config/script-security.ts';
+import { processCredentials } from '../linux/credentials.ts';
+import { runProbe } from '../health/probes.ts';
 
 /** How the configuration was obtained, for reloads. */
 export interface RunOptions {
@@ -69,11 +73,13 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
     // 1. Validate: nothing on the host is touched, so a failure here has changed nothing.
     const platform = options.platform ?? linuxPlatform();
     const prepared = prepareGroups(config.groups, platform, logger);
+    checkScriptPolicy(config);
+    disableCoreDumps(logger);
     if (config.metricsListen !== undefined && parseListenAddress(config.metricsListen) === undefined) {
       throw new StartupError(`metrics listen address ${JSON.stringify(config.metricsListen)} is not IP:PORT or [IPv6]:PORT`, 'CARPD_METRICS_LISTEN');
     }
     // 2. Lock, before anything that could disturb another instance's groups.
-    const locks = new InstanceLocks(config.stateDirectory);
+    const locks = new InstanceLocks(config.stateDirectory, loadNativeBinding(), logger);
     await locks.hold(config.groups);
     undo.push(() => locks.releaseAll());
     const store = new FileGroupStateStore(config.stateDirectory, logger);
@@ -89,6 +95,7 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
       clock: daemonClock(logger),
       store,
       scripts,
+      probe: runProbe,
       locks,
       ...(options.loadConfig === undefined ? {} : { loadConfig: options.loadConfig }),
       ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
@@ -141,6 +148,29 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
       if (ended.exitStatus === 0) logger.info('carpd stopped', fields);
       else logger.error('carpd stopped', fields);
     }
+  }
+}
+
+/**
+ * Scripts and checks nobody else can change, and a script_user this process can switch to
+ * (config/script-security.ts). A file was checked when it was read; flags and `carpd ucarp`
+ * come here only, and the check is cheap.
+ */
+function checkScriptPolicy(config: CarpdConfig): void {
+  const [first, ...rest] = scriptPolicyProblems(config, processCredentials());
+  if (first === undefined) return;
+  throw new StartupError([first, ...rest].map((p) => p.message).join('; '), first.code);
+}
+
+/**
+ * No core dumps: the process holds every group's key (docs/systemd.md, "Privileges and sandbox").
+ * PR_SET_DUMPABLE 0 also keeps other processes of carpd's user from ptrace-attaching to it.
+ */
+function disableCoreDumps(logger: ConsoleLogger): void {
+  try {
+    loadNativeBinding().disableCoreDumps();
+  } catch (error) {
+    logger.warn('could not turn core dumps off', { error: String(error) });
   }
 }
 

@@ -23,6 +23,8 @@ export interface ScriptJob {
   readonly phase: ScriptPhase;
   /** Overrides the runner's timeout for this job (the group's scripts.timeout_seconds). */
   readonly timeoutMs?: number;
+  /** The group's script_user: the script runs with this uid and gid; absent: as the daemon. */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /** A virtual address with its prefix length, when known. */

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { httpModule, httpsModule } from '../lazy-builtins.ts';
 import * as net from 'node:net';
 import type { HealthCheckConfig } from '../config/config-types.ts';
+import { SCRIPT_PATH } from '../config/script-security.ts';
 
 /** One probe's outcome. */
 export interface ProbeResult {
@@ -19,11 +20,17 @@ export interface ProbeResult {
 /** Runs one check's probe once, within `timeoutMs`; the HealthMonitor's injectable seam. */
 export type ProbeFunction = (check: HealthCheckConfig, timeoutMs: number) => Promise<ProbeResult>;
 
-/** The real probes, chosen by the check's kind. */
-export const runProbe: ProbeFunction = (check, timeoutMs) => {
+/** Who a command check runs as: the group's script_user; absent, the daemon's own user. */
+export interface ProbeUser {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** The real probes, chosen by the check's kind; command checks run as `user` when given. */
+export const runProbe = (check: HealthCheckConfig, timeoutMs: number, user?: ProbeUser): Promise<ProbeResult> => {
   switch (check.kind) {
     case 'command':
-      return commandProbe(check.command, timeoutMs);
+      return commandProbe(check.command, timeoutMs, user);
     case 'tcp':
       return tcpProbe(check.host, check.port, timeoutMs);
     case 'http':
@@ -39,9 +46,11 @@ export function timeoutResult(timeoutMs: number): string {
 /**
  * Runs `argv` without a shell in its own process group; exit 0 is healthy. At the timeout the
  * whole group gets SIGKILL, so a check script's children (curl, pg_isready ...) die with it,
- * and the probe resolves at once without waiting for the exit.
+ * and the probe resolves at once without waiting for the exit. Like a transition script, it
+ * runs in `/` as `user` (script_user) with only a fixed PATH in its environment
+ * (docs/health-checks.md): the daemon's own environment is not passed on.
  */
-export function commandProbe(argv: readonly string[], timeoutMs: number): Promise<ProbeResult> {
+export function commandProbe(argv: readonly string[], timeoutMs: number, user?: ProbeUser): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const [file, ...args] = argv;
     if (file === undefined || file === '') {
@@ -58,7 +67,7 @@ export function commandProbe(argv: readonly string[], timeoutMs: number): Promis
     };
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { detached: true, stdio: 'ignore', shell: false });
+      child = spawn(file, args, { detached: true, stdio: 'ignore', shell: false, cwd: '/', env: { PATH: SCRIPT_PATH }, ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }) });
     } catch (error) {
       finish({ ok: false, result: errorCode(error) });
       return;

@@ -151,8 +151,30 @@ export interface FileLockBinding {
   flockExclusive(fd: number): boolean;
 }
 
-/** All of the addon's exports. */
-export interface NativeBinding extends CarpSocketBinding, NetlinkBinding, UnixDatagramBinding, FileLockBinding, PreciseTimerBinding {}
+/** Who listens on an abstract socket (SO_PEERCRED). */
+export interface SocketPeer {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** The peer-credentials export (what the instance lock needs besides flock). */
+export interface SocketPeerBinding {
+  /**
+   * Connects to the abstract stream socket `name` (no leading NUL or '@') and returns its
+   * listener's credentials; null when nothing there accepts a stream connection. Throws NativeError.
+   */
+  abstractSocketPeer(name: string): SocketPeer | null;
+}
+
+/** The process-hardening export. */
+export interface HardeningBinding {
+  /** RLIMIT_CORE 0 and PR_SET_DUMPABLE 0 for this process. Throws NativeError. */
+  disableCoreDumps(): void;
+}
+
+/** Every export of the addon. */
+export interface NativeBinding extends CarpSocketBinding, NetlinkBinding, UnixDatagramBinding, FileLockBinding, PreciseTimerBinding, SocketPeerBinding, HardeningBinding {}
 
 let binding: NativeBinding | undefined;
 

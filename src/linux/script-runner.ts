@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import type { ScriptJob } from '../engine/script-job.ts';
 import { ScriptQueue } from '../engine/script-queue.ts';
 import type { Logger } from '../ports/logger.ts';
+import { SCRIPT_PATH } from '../config/script-security.ts';
 
 /** The subset of child_process.spawn the runner uses (injectable for tests). */
 export type SpawnScript = (path: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -51,8 +52,14 @@ export const MAX_LINE_LENGTH = 1024;
  * it started may keep them open forever; the queue must not wait for that.
  */
 const DRAIN_MS = 200;
-/** PATH when the daemon itself has none. */
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * A script's whole environment (docs/scripts.md, "How a script is run"): a fixed PATH and the
+ * job's CARP_* variables, nothing of the daemon's own (which may hold a passphrase_env secret).
+ */
+export function scriptProcessEnvironment(jobEnv: Readonly<Record<string, string>>): Record<string, string> {
+  return { PATH: SCRIPT_PATH, ...jobEnv };
+}
 
 /** How a run ended. */
 type Outcome =
@@ -137,8 +144,10 @@ export class ScriptRunner {
         shell: false,
         // No stdin: nothing to write, and one descriptor fewer when they are scarce.
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { PATH: process.env.PATH ?? DEFAULT_PATH, ...job.env },
+        env: scriptProcessEnvironment(job.env),
         cwd: '/',
+        // script_user (docs/scripts.md); libuv also drops supplementary groups (setgroups(0)).
+        ...(job.user === undefined ? {} : { uid: job.user.uid, gid: job.user.gid }),
         // Its own process group, so that a timeout kills what the script started as well.
         detached: true,
       });

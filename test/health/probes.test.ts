@@ -12,6 +12,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandProbe, httpProbe, runProbe, tcpProbe } from '../../src/health/probes.ts';
+import { SCRIPT_PATH } from '../../src/config/script-security.ts';
 
 const GENEROUS_MS = 10_000;
 
@@ -54,6 +55,22 @@ describe('commandProbe', () => {
     // Through a shell, `;` would end the test command and run `false`; spaces would split the word.
     assert.deepEqual(await commandProbe(['test', 'a;false', '=', 'a;false'], GENEROUS_MS), { ok: true, result: 'exit 0' });
     assert.deepEqual(await commandProbe(['test', 'a b', '=', 'a b'], GENEROUS_MS), { ok: true, result: 'exit 0' });
+  });
+
+  it('runs in / with only the fixed PATH in its environment, not the daemon\'s', async () => {
+    process.env.CARPD_TEST_LEAK = 'secret';
+    try {
+      const check = `test "$PWD" = / && test -z "$CARPD_TEST_LEAK" && test "$PATH" = '${SCRIPT_PATH}'`;
+      assert.deepEqual(await commandProbe(['/bin/sh', '-c', check], 2000), { ok: true, result: 'exit 0' });
+    } finally {
+      delete process.env.CARPD_TEST_LEAK;
+    }
+  });
+
+  it('runs as script_user when given (uid and gid)', { skip: process.getuid?.() !== 0 ? 'switching users needs root' : false }, async () => {
+    const asNobody = ['/bin/sh', '-c', 'test "$(id -u):$(id -g)" = 65534:65534'];
+    assert.deepEqual(await commandProbe(asNobody, 2000, { uid: 65534, gid: 65534 }), { ok: true, result: 'exit 0' });
+    assert.deepEqual(await commandProbe(asNobody, 2000), { ok: false, result: 'exit 1' }, 'without a user it runs as the daemon');
   });
 
   it('a missing command is ENOENT', async () => {

@@ -18,6 +18,7 @@ import type { ScriptJob, ScriptPhase } from '../../src/engine/script-job.ts';
 import { MAX_LINE_LENGTH, MAX_LOGGED_LINES, ScriptRunner } from '../../src/linux/script-runner.ts';
 import { parseIpAddress } from '../../src/protocol/ip-address.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
+import { SCRIPT_PATH } from '../../src/config/script-security.ts';
 
 let dir = '';
 before(() => {
@@ -152,10 +153,12 @@ describe('ScriptRunner', () => {
     assert.deepEqual(rows.map((r) => r.event).slice(0, 2), ['start', 'start']);
   });
 
-  it('ok, environment: PATH and the CARP_* variables only; arguments as given', async () => {
+  it('ok, environment: a fixed PATH and the CARP_* variables only, not the daemon\'s; arguments as given', async () => {
     const { scripts } = runner();
     const OUT = logFile();
     process.env.CARPD_TEST_LEAK = 'must not reach scripts';
+    const daemonPath = process.env.PATH;
+    process.env.PATH = `/opt/daemon-only/bin:${daemonPath ?? ''}`;
     try {
       const path = script(`{ printf '%s|' "$@"; echo; env | grep -E '^(CARP|PATH)' | sort; echo "leak=\${CARPD_TEST_LEAK:-none}"; } > "${OUT}"`);
       const env = scriptEnvironment({
@@ -184,10 +187,30 @@ describe('ScriptRunner', () => {
         'CARP_VHID=7',
         'CARP_VIRTUAL_INTERFACE=carp7',
       ]);
-      assert.equal(lines.at(-2), `PATH=${process.env.PATH}`);
+      assert.equal(lines.at(-2), `PATH=${SCRIPT_PATH}`);
       assert.equal(lines.at(-1), 'leak=none');
     } finally {
       delete process.env.CARPD_TEST_LEAK;
+      process.env.PATH = daemonPath;
+    }
+  });
+
+  it('ok, script_user: the script runs with the job\'s uid and gid, no supplementary groups', { skip: process.getuid?.() !== 0 ? 'switching users needs root' : false }, async () => {
+    const { scripts, logger } = runner();
+    // A directory nobody may enter, and a script root owns: what script security asks for.
+    const shared = mkdtempSync(join(tmpdir(), 'carpd-scripts-user-'));
+    try {
+      chmodSync(shared, 0o755);
+      const path = join(shared, 'whoami.sh');
+      writeFileSync(path, '#!/bin/bash\necho "$(id -u):$(id -g):$(id -G)"\n');
+      chmodSync(path, 0o755);
+      scripts.run({ ...job('g', path, 'master', {}), user: { uid: 65534, gid: 65534 } });
+      await scripts.whenIdle();
+      const output = logger.records.filter((r) => r.message === 'script output').map((r) => r.fields['line']);
+      assert.deepEqual(output, ['65534:65534:65534']);
+      assert.equal(scripts.stats('g').failures, 0);
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
     }
   });
 
