@@ -28,6 +28,7 @@ import { planReload, sameTrack, type GroupChange } from './reload-plan.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
 import { StartupError } from './startup-error.ts';
 import { CARPD_VERSION } from '../version.ts';
+import { PacketWarningLog } from '../engine/packet-warning-log.ts';
 
 export { StartupError } from './startup-error.ts';
 
@@ -103,10 +104,15 @@ export class Daemon implements DaemonControl {
   private reloading: Promise<CommandResult> | undefined;
   private stopping: Promise<void> | undefined;
 
+  /** The one budget for warnings caused by received packets, shared by every interface and group (issue 18). */
+  private readonly packetLog: PacketWarningLog;
+
   constructor(
     private config: CarpdConfig,
     private readonly deps: DaemonDependencies,
-  ) {}
+  ) {
+    this.packetLog = new PacketWarningLog(deps.logger, deps.clock);
+  }
 
   /** The configuration in force: the global settings, and the groups as they run. */
   get currentConfig(): CarpdConfig {
@@ -163,6 +169,7 @@ export class Daemon implements DaemonControl {
       ),
     );
     await withTimeout(this.deps.scripts.whenIdle(), 60_000);
+    this.packetLog.flush();
     this.guard?.release();
     this.guard = undefined;
   }
@@ -374,7 +381,7 @@ export class Daemon implements DaemonControl {
       families = [4];
       sockets = this.deps.platform.openInterface({ link, families, ownAddresses, sources, logger });
     }
-    const host = new InterfaceHost(link, ownAddresses, families, sockets, logger, this.deps.clock);
+    const host = new InterfaceHost(link, ownAddresses, families, sockets, logger, this.deps.clock, this.packetLog);
     this.interfaces.set(link.name, host);
     return host;
   }

@@ -185,7 +185,7 @@ export class GroupInstance {
     const transport = useVirtualMac
       ? new VirtualMacAdvertTransport(host.transport, { ifname: host.name, sourceMac: virtualMac, openPacketSocket: () => host.sharedPacketSocket() })
       : host.transport;
-    const ports = { clock: this.deps.clock, transport, effects: this.effects, logger };
+    const ports = { clock: this.deps.clock, transport, effects: this.effects, logger, ...(host.packetLog === undefined ? {} : { packetLog: host.packetLog }) };
     const runner =
       vrrpSettings === undefined ? new GroupRunner(carpSettingsFor(config, this.key, addresses), { ...ports, stateStore: this.deps.store }) : new VrrpGroupRunner(vrrpSettings, ports);
     runner.onTransition((event) => {

@@ -4,6 +4,7 @@
  * interface's own addresses (advert sources, own-advert detection).
  */
 import { InterfaceNode } from '../engine/interface-node.ts';
+import type { PacketWarningLog } from '../engine/packet-warning-log.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import { parseMacAddress, type MacAddress } from '../protocol/mac-address.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -28,10 +29,12 @@ export class InterfaceHost {
     private readonly sockets: InterfaceSockets,
     private readonly logger: Logger,
     clock: Clock,
+    /** The daemon-wide budget for warnings caused by received packets; its groups use it too. */
+    readonly packetLog?: PacketWarningLog,
   ) {
     this.mac = parseMacAddress(link.mac);
     this.transport = sockets.transport;
-    this.node = new InterfaceNode(this.transport, logger, clock);
+    this.node = new InterfaceNode(this.transport, logger, clock, packetLog);
   }
 
   /** The interface's name. */

@@ -3,10 +3,19 @@
  * beside VRRP groups, the datagrams InterfaceNode routes to CARP), runs acceptance, counts drops
  * by reason (per group when the vhid is known, else per node) and hands accepted adverts to their
  * group.
+ *
+ * An advert for a vhid no group here has is dropped after one map lookup (acceptance.ts, check
+ * 7), before any HMAC. The vhid-mismatch diagnosis (checkVhidMismatch) does verify such an advert
+ * against every group's key, which costs one HMAC per group (about 1 ms at 255 groups): it runs
+ * at most once per vhid every VHID_MISMATCH_PROBE_INTERVAL_MICROS and within a node-wide token
+ * bucket, so a flood of wrong-vhid adverts costs O(1) per packet whatever the number of groups
+ * or of forged sources (issue 18). Under such a flood a real vhid mismatch is named later, not
+ * never: the probes that get through still find it.
  */
 import { acceptAdvert, type AcceptanceContext, type GroupAcceptance } from '../protocol/acceptance.ts';
 import { emptyDropCounts, type DropReason } from '../protocol/drop-reason.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
+import type { IpAddress } from '../protocol/ip-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
@@ -14,9 +23,29 @@ import type { GroupRunner } from './group-runner.ts';
 import { decodeCarpHeader } from '../protocol/carp-header.ts';
 import { CarpAuthenticator } from '../protocol/carp-hmac.ts';
 import { WarningLimiter } from './warning-limiter.ts';
+import { PacketWarningLog } from './packet-warning-log.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 /** A vhid mismatch with one peer is logged at once, then at most once a minute. */
 const VHID_MISMATCH_WARNING_INTERVAL_MICROS = 60_000_000;
+/** An unknown vhid is probed for a mismatch at most once in this long: 10 s. */
+export const VHID_MISMATCH_PROBE_INTERVAL_MICROS = 10_000_000;
+/** Mismatch probes per minute on one node, across all vhids (each costs one HMAC per group): 12, at most 4 at once. */
+export const VHID_MISMATCH_PROBES_PER_MINUTE = 12;
+const VHID_MISMATCH_PROBE_BURST = 4;
+
+/** What verifies a digest with a key, a vhid and an address list (CarpAuthenticator; tests count its calls). */
+export type ProbeAuthenticatorFactory = (key: Uint8Array, vhid: number, addresses: readonly IpAddress[]) => { verify(counter: bigint, digest: Uint8Array): boolean };
+
+/** CarpNode's options. */
+export interface CarpNodeOptions {
+  /** false: the caller subscribes to the transport and calls receive() (interface-node.ts). */
+  readonly attach?: boolean;
+  /** The daemon-wide budget for packet-caused warnings (else one of this node's own). */
+  readonly packetLog?: PacketWarningLog;
+  /** How mismatch probes verify (default CarpAuthenticator). */
+  readonly probeAuthenticator?: ProbeAuthenticatorFactory;
+}
 
 /** A node: one transport, many groups. */
 export class CarpNode {
@@ -25,15 +54,21 @@ export class CarpNode {
   private readonly groups = new Map<number, { runner: GroupRunner; acceptance: GroupAcceptance }>();
   private readonly context: AcceptanceContext;
   private readonly mismatchWarnings = new WarningLimiter(VHID_MISMATCH_WARNING_INTERVAL_MICROS);
+  /** When each unknown vhid was last probed (≤ 256 keys: the vhid is one byte). */
+  private readonly lastProbeAt = new Map<number, number>();
+  private readonly probes = new TokenBucket(VHID_MISMATCH_PROBES_PER_MINUTE, 60_000_000, VHID_MISMATCH_PROBE_BURST);
+  private readonly packetLog: PacketWarningLog;
+  private readonly probeAuthenticator: ProbeAuthenticatorFactory;
 
   constructor(
     private readonly transport: PacketTransport,
     private readonly logger: Logger,
     /** The engine's clock, for rate-limiting warnings. */
-    private readonly clock: Pick<Clock, 'nowMicros'>,
-    /** false: the caller subscribes to the transport and calls receive() (interface-node.ts). */
-    options: { readonly attach?: boolean } = {},
+    private readonly clock: Pick<Clock, 'nowMicros' | 'setTimer' | 'clearTimer'>,
+    options: CarpNodeOptions = {},
   ) {
+    this.packetLog = options.packetLog ?? new PacketWarningLog(logger, clock);
+    this.probeAuthenticator = options.probeAuthenticator ?? ((key, vhid, addresses) => new CarpAuthenticator(key, vhid, addresses));
     this.context = {
       group: (vhid) => this.groups.get(vhid)?.acceptance,
       isOwnAddress: (address) => this.transport.isOwnAddress(address),
@@ -99,18 +134,24 @@ export class CarpNode {
   /**
    * An advert for a vhid no group here has: if it authenticates with one of our groups' key and
    * address list under its own vhid, it comes from our cluster and only the vhid differs (changed
-   * on one side): both sides may be MASTER. Said by name, once per peer and vhid a minute, so a
-   * segment shared with other clusters costs a few HMACs a minute and no noise.
+   * on one side): both sides may be MASTER. Said by name, once per peer and vhid a minute. The
+   * probe is keyed by vhid, not by the (forgeable) source, and budgeted (see the header), so a
+   * segment shared with other clusters, or a flood of forged adverts, costs a few probes a minute.
    */
   private checkVhidMismatch(datagram: Datagram, vhid: number): void {
-    const decision = this.mismatchWarnings.note(`${datagram.source.text} ${vhid}`, this.clock.nowMicros());
-    if (!decision.report || this.groups.size === 0) return;
+    if (this.groups.size === 0) return;
+    const now = this.clock.nowMicros();
+    const last = this.lastProbeAt.get(vhid);
+    if (last !== undefined && now - last < VHID_MISMATCH_PROBE_INTERVAL_MICROS) return;
+    if (!this.probes.take(now)) return;
+    this.lastProbeAt.set(vhid, now);
     const decoded = decodeCarpHeader(datagram.payload);
     if (!decoded.ok) return;
     for (const { runner } of this.groups.values()) {
       const { key, addresses, name } = runner.settings;
-      if (!new CarpAuthenticator(key, vhid, addresses).verify(decoded.value.counter, decoded.value.digest)) continue;
-      this.logger.warn(
+      if (!this.probeAuthenticator(key, vhid, addresses).verify(decoded.value.counter, decoded.value.digest)) continue;
+      if (!this.mismatchWarnings.note(`${datagram.source.text} ${vhid}`, now).report) return;
+      this.packetLog.warn(
         `${name}: adverts for vhid ${vhid} from ${datagram.source.text} authenticate with this group's passphrase and addresses, but this group is vhid ${runner.vhid} here: the vhid was changed on one side? Both may be MASTER and hold the addresses`,
         { group: name, vhid: runner.vhid, peerVhid: vhid, peer: datagram.source.text, phase: runner.state.phase },
       );

@@ -20,6 +20,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import type { GroupSettings } from './group-settings.ts';
 import { WarningLimiter } from './warning-limiter.ts';
+import { PacketWarningLog } from './packet-warning-log.ts';
 import { PeerTable } from './peer-table.ts';
 import { MachineDriver } from './machine-driver.ts';
 import type { ProtocolRunner } from './runner-core.ts';
@@ -28,6 +29,11 @@ export type { TransitionEvent } from './runner-core.ts';
 
 /** Authentication failures of one peer are logged at once, then at most once a minute. */
 export const AUTH_WARNING_INTERVAL_MICROS = 60_000_000;
+/**
+ * Our own counters heard from one source are logged at once, then at most once an hour: a
+ * misnumbered node repeats the same news, and the source may be spoofed (replays of our adverts).
+ */
+export const OWN_LANE_WARNING_INTERVAL_MICROS = 3_600_000_000;
 
 /** The ports a group runs on. */
 export interface GroupPorts {
@@ -36,6 +42,11 @@ export interface GroupPorts {
   readonly effects: GroupEffects;
   readonly logger: Logger;
   readonly stateStore: GroupStateStore;
+  /**
+   * The daemon-wide budget for warnings caused by received packets (packet-warning-log.ts);
+   * without one the group has a budget of its own.
+   */
+  readonly packetLog?: PacketWarningLog;
 }
 
 /**
@@ -57,9 +68,14 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
   private currentSettings: GroupSettings;
   /** Our counter lane: the last byte of our advert source address (send-counter.ts). */
   private readonly lane: number;
-  /** Senders already reported for using our lane. */
-  private readonly laneReports = new Set<string>();
+  /**
+   * Senders reported for using our lane: keyed by an unauthenticated source address, so a
+   * bounded limiter (its oldest key forgotten first), not a set that grows with every source.
+   */
+  private readonly laneReports = new WarningLimiter(OWN_LANE_WARNING_INTERVAL_MICROS);
   private readonly authWarnings = new WarningLimiter(AUTH_WARNING_INTERVAL_MICROS);
+  /** Where warnings caused by received packets go (budgeted). */
+  private readonly packetLog: PacketWarningLog;
   /** The peers heard (status). */
   readonly peers = new PeerTable();
   /**
@@ -77,6 +93,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
   ) {
     super(ports);
     this.currentSettings = settings;
+    this.packetLog = ports.packetLog ?? new PacketWarningLog(ports.logger, ports.clock);
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
     this.machine = { ...settings.machine, sourceAddresses: { ...transportSources(ports.transport, settings.machine.families), ...settings.machine.sourceAddresses } };
     this.machineState = initialState(ports.clock.nowMicros());
@@ -172,7 +189,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     if (!decision.report) return;
     const hashed = carpHmacAddresses(this.settings.addresses).map((a) => a.text);
     const times = decision.count > 1 ? ` (${decision.count} adverts since the last warning)` : '';
-    this.ports.logger.warn(
+    this.packetLog.warn(
       `${this.settings.name}: adverts for vhid ${this.vhid} from ${sender} fail authentication${times}: its passphrase differs from ours, or its address list does (this node hashes ${hashed.join(' ')}); they are dropped` +
         (master ? `. This node is MASTER and ${sender} advertises too: possible split brain, both may hold the addresses` : ''),
       { group: this.settings.name, vhid: this.vhid, peer: sender, count: decision.count, hashedAddresses: hashed, splitBrain: master },
@@ -203,23 +220,23 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
   }
 
   private reportOwnLane(sender: string): void {
-    if (this.laneReports.has(sender)) return;
-    this.laneReports.add(sender);
-    this.ports.logger.warn(
+    const decision = this.laneReports.note(sender, this.ports.clock.nowMicros());
+    if (!decision.report) return;
+    this.packetLog.warn(
       `adverts from ${sender} carry our own counters: someone replays our adverts, or that node's address ends in the same byte as ours (counter lane ${this.lane}); they are dropped`,
-      { group: this.settings.name, vhid: this.vhid, peer: sender, lane: this.lane },
+      { group: this.settings.name, vhid: this.vhid, peer: sender, lane: this.lane, count: decision.count },
     );
   }
 
   private reportUncheckablePeer(sender: string, previous: bigint, counter: bigint): void {
     const fields = { group: this.settings.name, vhid: this.vhid, peer: sender, previousCounter: hex(previous), counter: hex(counter) };
     if (this.settings.replayMode === 'strict') {
-      this.ports.logger.warn(
+      this.packetLog.warn(
         `peer ${sender} sends counters that go backwards, as ucarp, FreeBSD and OpenBSD do (or someone replays its adverts): its stale adverts are dropped as replays; set replay mode "compat" for this group to interoperate with it`,
         fields,
       );
     } else {
-      this.ports.logger.warn(`peer ${sender} sends counters that go backwards: its adverts cannot be replay-checked (replay mode "compat")`, fields);
+      this.packetLog.warn(`peer ${sender} sends counters that go backwards: its adverts cannot be replay-checked (replay mode "compat")`, fields);
     }
   }
 

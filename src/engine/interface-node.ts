@@ -24,6 +24,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import { CarpNode } from './carp-node.ts';
+import type { PacketWarningLog } from './packet-warning-log.ts';
 import type { GroupRunner } from './group-runner.ts';
 import type { VrrpGroupRunner } from './vrrp-group-runner.ts';
 import { VrrpNode } from './vrrp-node.ts';
@@ -38,9 +39,11 @@ export class InterfaceNode {
   constructor(
     private readonly transport: PacketTransport,
     logger: Logger,
-    clock: Pick<Clock, 'nowMicros'>,
+    clock: Pick<Clock, 'nowMicros' | 'setTimer' | 'clearTimer'>,
+    /** The daemon-wide budget for packet-caused warnings (packet-warning-log.ts). */
+    packetLog?: PacketWarningLog,
   ) {
-    this.carp = new CarpNode(transport, logger, clock, { attach: false });
+    this.carp = new CarpNode(transport, logger, clock, { attach: false, ...(packetLog === undefined ? {} : { packetLog }) });
     this.vrrp = new VrrpNode((address) => transport.isOwnAddress(address), logger);
     transport.onDatagram((datagram) => this.receive(datagram));
     transport.onMalformed(() => this.malformed['bad-ip']++);

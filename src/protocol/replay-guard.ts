@@ -20,9 +20,18 @@
  * compat: for peers that send random (ucarp, FreeBSD) or constant (OpenBSD) counters: the HMAC
  *   alone decides, plus OpenBSD's loop check (a counter equal to the one we last sent).
  * In both modes a sender whose authentic counters go backwards is reported once, by name.
+ *
+ * Per-sender memory (the last counter accepted from a source, and whether it was reported) is a
+ * bounded LRU updated in place (sender-ledger.ts, MAX_TRACKED_SENDERS): the source address is
+ * not authenticated, and copying a per-sender record on every packet made each packet cost
+ * O(senders) under a spoofed flood (issue 18). So a check is O(1) in the number of senders, and
+ * a ReplayState shares its ledger with the states derived from it: the caller keeps only the
+ * newest state (GroupRunner does). The mark and the window stay immutable values. Still pure:
+ * no I/O, no time.
  */
 
 import { COUNTER_LANE_BITS } from './send-counter.ts';
+import { SenderLedger } from './sender-ledger.ts';
 
 /** How far below the high-water mark an authentic, not yet seen counter is still accepted: 5 s. */
 export const REPLAY_WINDOW = 5_000_000n << COUNTER_LANE_BITS;
@@ -44,10 +53,12 @@ export interface ReplayState {
   readonly lastSent?: bigint;
   /** Our counter lane (send-counter.ts), when we send lane-tagged counters. */
   readonly ownLane?: number;
-  /** Last authentic counter per sender address, to notice senders that cannot be replay-checked. */
-  readonly lastBySender: Readonly<Record<string, bigint>>;
-  /** Senders already reported, so each is named once. */
-  readonly reported: readonly string[];
+  /**
+   * Per sender address: the last authentic counter accepted (to notice senders that cannot be
+   * replay-checked) and whether it was reported (so each is named once). Bounded, mutated in
+   * place, shared with the states derived from this one (see the header).
+   */
+  readonly senders: SenderLedger;
 }
 
 /** What checkReplay decided. */
@@ -69,9 +80,9 @@ export interface ReplayCheck {
 }
 
 /** The initial state: H at the given floor (persisted mark or clock-based freshness floor). */
-export function initialReplayState(floor: bigint, ownLane?: number): ReplayState {
+export function initialReplayState(floor: bigint, ownLane?: number, senders: SenderLedger = new SenderLedger()): ReplayState {
   const start = floor < 0n ? 0n : floor;
-  return { highWater: start, windowFloor: start, recent: [], lastBySender: {}, reported: [], ...(ownLane === undefined ? {} : { ownLane }) };
+  return { highWater: start, windowFloor: start, recent: [], senders, ...(ownLane === undefined ? {} : { ownLane }) };
 }
 
 /**
@@ -90,25 +101,30 @@ export function noteSent(state: ReplayState, counter: bigint): ReplayState {
   return { ...state, lastSent: counter };
 }
 
-/** Checks the counter of an authentic advert. Call only after the HMAC verified. */
+/**
+ * Checks the counter of an authentic advert. Call only after the HMAC verified. O(1) in the
+ * number of senders; updates `state.senders` in place (only the returned state is current).
+ */
 export function checkReplay(state: ReplayState, mode: ReplayMode, sender: string, counter: bigint): ReplayCheck {
   if (isOwnCounter(state, mode, counter)) return { verdict: 'loop', state };
-  const previous = state.lastBySender[sender];
-  const goesBackwards = previous !== undefined && counter <= previous;
-  const lastBySender = { ...state.lastBySender, [sender]: counter };
+  const previous = state.senders.lastCounter(sender);
   let notice: ReplayNotice | undefined;
-  let reported = state.reported;
-  if (goesBackwards && !reported.includes(sender)) {
-    notice = { sender, mode, previous: previous as bigint, counter };
-    reported = [...reported, sender];
+  if (previous !== undefined && counter <= previous && !state.senders.isReported(sender)) {
+    notice = { sender, mode, previous, counter };
+    state.senders.markReported(sender);
   }
   // Below the mark: within the window, never accepted, and newer than what this sender last got
   // accepted (its own older advert arriving late, say just after its bow-out, is stale news).
   const inWindow = counter > state.windowFloor && !state.recent.includes(counter) && (previous === undefined || counter > previous);
   const fresh = mode === 'compat' || counter > state.highWater || inWindow;
-  const highWater = fresh && counter > state.highWater ? counter : state.highWater;
-  // A replayed packet must not change what we remember about its sender either.
-  const next: ReplayState = fresh ? { ...state, highWater, lastBySender, reported, ...(mode === 'strict' ? slideWindow(state, counter, highWater) : {}) } : { ...state, reported };
+  let next = state;
+  if (fresh) {
+    // A replayed packet must not change what we remember about its sender: only a fresh one is recorded.
+    state.senders.recordAccepted(sender, counter);
+    const highWater = counter > state.highWater ? counter : state.highWater;
+    if (mode === 'strict') next = { ...state, highWater, ...slideWindow(state, counter, highWater) };
+    else if (highWater !== state.highWater) next = { ...state, highWater };
+  }
   const result: ReplayCheck = { verdict: fresh ? 'fresh' : 'replay', state: next };
   return notice === undefined ? result : { ...result, notice };
 }

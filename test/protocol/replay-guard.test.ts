@@ -23,9 +23,16 @@ function feed(mode: ReplayMode, state: ReplayState, adverts: readonly (readonly 
   return { verdicts, notices, state };
 }
 
+/** The ledger's last counters as a plain record. */
+function lastBySender(state: ReplayState): Record<string, bigint | undefined> {
+  return Object.fromEntries(state.senders.senders().map((s) => [s, state.senders.lastCounter(s)]));
+}
+
 describe('initialReplayState and freshnessFloor', () => {
   it('starts at the floor with no senders', () => {
-    assert.deepEqual(initialReplayState(1234n), { highWater: 1234n, windowFloor: 1234n, recent: [], lastBySender: {}, reported: [] });
+    const state = initialReplayState(1234n);
+    assert.deepEqual({ highWater: state.highWater, windowFloor: state.windowFloor, recent: state.recent }, { highWater: 1234n, windowFloor: 1234n, recent: [] });
+    assert.equal(state.senders.size, 0);
   });
   it('a negative floor becomes 0', () => assert.equal(initialReplayState(-5n).highWater, 0n));
   it('freshnessFloor: wall clock minus the window, in counter units (µs · 256)', () => assert.equal(freshnessFloor(1_767_225_600_000_000n, 60), 1_767_225_540_000_000n << 8n));
@@ -93,7 +100,7 @@ describe('checkReplay, strict', () => {
   it('a fresh advert raises the mark and records its sender', () => {
     const { state } = feed('strict', initialReplayState(0n), [['10.0.0.2', 7n]]);
     assert.equal(state.highWater, 7n);
-    assert.deepEqual(state.lastBySender, { '10.0.0.2': 7n });
+    assert.deepEqual(lastBySender(state), { '10.0.0.2': 7n });
   });
 
   it('a replayed packet changes neither the mark nor lastBySender', () => {
@@ -102,14 +109,16 @@ describe('checkReplay, strict', () => {
       const after = checkReplay(before, 'strict', sender, counter);
       assert.equal(after.verdict, 'replay');
       assert.equal(after.state.highWater, 9n);
-      assert.deepEqual(after.state.lastBySender, { '10.0.0.2': 7n, '10.0.0.3': 9n });
+      assert.deepEqual(lastBySender(after.state), { '10.0.0.2': 7n, '10.0.0.3': 9n });
     }
   });
 
-  it('does not mutate the state it was given', () => {
+  it("leaves the given state's mark and window as they were (only the bounded sender ledger is written in place)", () => {
     const state = initialReplayState(0n);
-    checkReplay(state, 'strict', '10.0.0.2', 5n);
-    assert.deepEqual(state, { highWater: 0n, windowFloor: 0n, recent: [], lastBySender: {}, reported: [] });
+    const check = checkReplay(state, 'strict', '10.0.0.2', 5n);
+    assert.deepEqual({ highWater: state.highWater, windowFloor: state.windowFloor, recent: state.recent }, { highWater: 0n, windowFloor: 0n, recent: [] });
+    assert.equal(check.state.highWater, 5n);
+    assert.equal(check.state.senders, state.senders, 'one ledger, shared by the states derived from it');
   });
 });
 
@@ -139,7 +148,7 @@ describe('checkReplay, compat', () => {
   it('accepts decreasing counters (ucarp random counters from the real capture)', () => {
     const got = feed('compat', initialReplayState(0n), UCARP_COUNTERS.map((c) => ['10.99.1.2', c] as const));
     assert.deepEqual(got.verdicts, ['fresh', 'fresh', 'fresh']);
-    assert.equal(got.state.lastBySender['10.99.1.2'], UCARP_COUNTERS[2]);
+    assert.equal(got.state.senders.lastCounter('10.99.1.2'), UCARP_COUNTERS[2]);
     assert.equal(got.state.highWater, UCARP_COUNTERS[0], 'the mark only rises');
   });
   it("accepts OpenBSD's constant cookie every time", () => {
@@ -153,7 +162,7 @@ describe('checkReplay, one-time notices', () => {
     it(`${mode}: a sender whose counters go backwards is reported once, with the pair that showed it`, () => {
       const got = feed(mode, initialReplayState(0n), UCARP_COUNTERS.map((c) => ['10.99.1.2', c] as const));
       assert.deepEqual(got.notices, [{ sender: '10.99.1.2', previous: UCARP_COUNTERS[0], counter: UCARP_COUNTERS[1] }]);
-      assert.deepEqual(got.state.reported, ['10.99.1.2']);
+      assert.deepEqual(got.state.senders.senders().filter((s) => got.state.senders.isReported(s)), ['10.99.1.2']);
     });
   }
 
