@@ -1,8 +1,9 @@
 /**
  * Run inside the attacker's lab namespace (flood.test.ts): builds one flood's frames
  * (flood-frames.ts), then sends them through an AF_PACKET socket as fast as the socket takes
- * them, in one synchronous loop bounded by the frame count and a time limit. Prints one JSON
- * line: frames built and sent, send errors, distinct sources, elapsed time and rate.
+ * them, in bursts of burstMs separated by pauseMs, in one synchronous loop bounded by the frame
+ * count and a time limit. Prints one JSON line: frames built and sent, send errors, distinct
+ * sources, sending time and rate.
  *
  * It prints `ready` once the frames are built and sends only on SIGUSR2, so the test starts its
  * samplers and the client's pings first; it gives up (exit 3) when no signal comes within 60 s.
@@ -25,8 +26,11 @@ export interface FloodSpec extends FloodSize {
   readonly passphrase: string;
   readonly reservedV4: readonly string[];
   readonly pcap?: string;
-  /** The loop stops here even when frames remain. */
+  /** The loop stops here even when frames remain (sending time, pauses not included). */
   readonly maxMs: number;
+  /** Full speed for burstMs, then pauseMs of silence, until every frame is sent. */
+  readonly burstMs: number;
+  readonly pauseMs: number;
 }
 
 /** The sender's summary line. */
@@ -37,8 +41,12 @@ export interface FloodSummary {
   readonly errors: number;
   readonly v4Sources: number;
   readonly v6Sources: number;
+  /** Time spent sending (pauses excluded), and frames per second over it. */
   readonly elapsedMs: number;
   readonly rate: number;
+  /** From the first frame to the last, pauses included. */
+  readonly wallMs: number;
+  readonly bursts: number;
 }
 
 function main(): void {
@@ -66,13 +74,30 @@ function main(): void {
   console.log('ready');
 }
 
+/** A synchronous pause: the sender has nothing else to do, and a timer would need the loop back. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 function send(spec: FloodSpec, flood: FloodFrames): FloodSummary {
   const socket = loadNativeBinding().openPacketSocket(spec.ifname);
   let sent = 0;
   let errors = 0;
+  let busyMs = 0;
+  let bursts = 0;
   const start = performance.now();
+  let burstStart = start;
   for (const [i, frame] of flood.frames.entries()) {
-    if (i % 1024 === 0 && performance.now() - start > spec.maxMs) break;
+    if (i % 256 === 0) {
+      const now = performance.now();
+      if (busyMs + (now - burstStart) > spec.maxMs) break;
+      if (now - burstStart >= spec.burstMs) {
+        busyMs += now - burstStart;
+        bursts++;
+        pause(spec.pauseMs);
+        burstStart = performance.now();
+      }
+    }
     try {
       socket.sendFrame(frame);
       sent++;
@@ -80,7 +105,8 @@ function send(spec: FloodSpec, flood: FloodFrames): FloodSummary {
       errors++;
     }
   }
-  const elapsedMs = performance.now() - start;
+  const end = performance.now();
+  busyMs += end - burstStart;
   socket.close();
   return {
     kind: spec.kind,
@@ -89,8 +115,10 @@ function send(spec: FloodSpec, flood: FloodFrames): FloodSummary {
     errors,
     v4Sources: flood.v4Sources,
     v6Sources: flood.v6Sources,
-    elapsedMs: Math.round(elapsedMs),
-    rate: Math.round((sent / elapsedMs) * 1000),
+    elapsedMs: Math.round(busyMs),
+    rate: Math.round((sent / busyMs) * 1000),
+    wallMs: Math.round(end - start),
+    bursts: bursts + 1,
   };
 }
 
