@@ -17,6 +17,8 @@ export class LabProcess {
   readonly pid: number;
   /** Collected stdout and stderr lines, interleaved in arrival order. */
   readonly lines: string[] = [];
+  /** Every line ever collected, including those `lines` has dropped past MAX_LINES. */
+  lineCount = 0;
   /** Settles when the process has ended. */
   readonly exited: Promise<ProcessExit>;
   private exit: ProcessExit | undefined;
@@ -151,6 +153,7 @@ export class LabProcess {
   }
 
   private push(line: string): void {
+    this.lineCount++;
     this.lines.push(line);
     if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
   }

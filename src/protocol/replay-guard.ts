@@ -18,7 +18,12 @@
  *   Our own adverts, replayed under any source, are recognised by their lane (send-counter.ts):
  *   an authentic advert in our lane at or below our last counter is ours ('loop').
  * compat: for peers that send random (ucarp, FreeBSD) or constant (OpenBSD) counters: the HMAC
- *   alone decides, plus OpenBSD's loop check (a counter equal to the one we last sent).
+ *   alone decides, plus the loop check: OpenBSD's (a counter equal to the one we last sent), and,
+ *   since carpd sends lane-tagged counters in both modes, any counter in our lane between the
+ *   first and the last one this run sent. Without that, one of our own adverts replayed under a
+ *   spoofed lower source wins the tie rule and makes the master step down (issue 18: 45-179
+ *   transitions under a replay flood). A peer's random or constant counter falls in that range
+ *   and lane with a chance of about uptime·256 / 2^64 / 256 (5e-9 after a day).
  * In both modes a sender whose authentic counters go backwards is reported once, by name.
  *
  * Per-sender memory (the last counter accepted from a source, and whether it was reported) is a
@@ -51,6 +56,8 @@ export interface ReplayState {
   readonly recent: readonly bigint[];
   /** The last counter we sent ourselves, for loop detection. */
   readonly lastSent?: bigint;
+  /** The first counter we sent in this run (compat loop detection: our lane, firstSent..lastSent). */
+  readonly firstSent?: bigint;
   /** Our counter lane (send-counter.ts), when we send lane-tagged counters. */
   readonly ownLane?: number;
   /**
@@ -98,7 +105,7 @@ export function freshnessFloor(wallclockMicros: bigint, windowSeconds: number): 
 
 /** Records the counter of an advert we sent (loop detection). */
 export function noteSent(state: ReplayState, counter: bigint): ReplayState {
-  return { ...state, lastSent: counter };
+  return { ...state, lastSent: counter, firstSent: state.firstSent ?? counter };
 }
 
 /**
@@ -140,6 +147,8 @@ function slideWindow(state: ReplayState, counter: bigint, highWater: bigint): Pi
 
 function isOwnCounter(state: ReplayState, mode: ReplayMode, counter: bigint): boolean {
   if (state.lastSent === undefined) return false;
-  if (mode === 'compat' || state.ownLane === undefined) return counter === state.lastSent;
-  return Number(counter & 0xffn) === state.ownLane && counter <= state.lastSent;
+  if (state.ownLane === undefined) return counter === state.lastSent;
+  const inLane = Number(counter & 0xffn) === state.ownLane && counter <= state.lastSent;
+  if (mode === 'strict') return inLane;
+  return counter === state.lastSent || (inLane && counter >= (state.firstSent ?? state.lastSent));
 }

@@ -102,13 +102,23 @@ interface ReferenceState {
   readonly windowFloor: bigint;
   readonly recent: readonly bigint[];
   readonly lastSent?: bigint;
+  readonly firstSent?: bigint;
   readonly ownLane?: number;
   readonly lastBySender: Readonly<Record<string, bigint>>;
   readonly reported: readonly string[];
 }
 
+/** Our own counter: strict, our lane at or below the last sent; compat, the last sent or our lane between the first and last sent. */
+function isOwnReference(state: ReferenceState, mode: ReplayMode, counter: bigint): boolean {
+  if (state.lastSent === undefined) return false;
+  if (state.ownLane === undefined) return counter === state.lastSent;
+  const inLane = Number(counter & 0xffn) === state.ownLane && counter <= state.lastSent;
+  if (mode === 'strict') return inLane;
+  return counter === state.lastSent || (inLane && counter >= (state.firstSent ?? state.lastSent));
+}
+
 function referenceCheck(state: ReferenceState, mode: ReplayMode, sender: string, counter: bigint): { verdict: string; state: ReferenceState; notice?: { sender: string; previous: bigint; counter: bigint } } {
-  if (state.lastSent !== undefined && (mode === 'compat' || state.ownLane === undefined ? counter === state.lastSent : Number(counter & 0xffn) === state.ownLane && counter <= state.lastSent)) return { verdict: 'loop', state };
+  if (isOwnReference(state, mode, counter)) return { verdict: 'loop', state };
   const previous = state.lastBySender[sender];
   const goesBackwards = previous !== undefined && counter <= previous;
   const lastBySender = { ...state.lastBySender, [sender]: counter };
@@ -149,7 +159,7 @@ describe('issue 18 item 1: strict-mode verdicts unchanged for up to MAX_TRACKED_
             if (sendFirst) {
               // Our own adverts interleaved (loop detection).
               state = noteSent(state, value);
-              reference = { ...reference, lastSent: value };
+              reference = { ...reference, lastSent: value, firstSent: reference.firstSent ?? value };
               continue;
             }
             const got = checkReplay(state, mode, source, value);

@@ -233,9 +233,20 @@ describe('checkReplay: our own counters, recognised by lane (strict)', () => {
   it('ok, another lane below our last counter (a concurrent sender) is still fresh', () => {
     assert.equal(checkReplay(sent, 'strict', '198.51.100.12', theirs(999n)).verdict, 'fresh');
   });
-  it('compat keeps OpenBSD\'s exact-match loop check only', () => {
+  it('compat: below the first counter this run sent, only OpenBSD\'s exact match is a loop', () => {
     assert.equal(checkReplay(sent, 'compat', '198.51.100.99', ours(900n)).verdict, 'fresh');
     assert.equal(checkReplay(sent, 'compat', '198.51.100.99', ours(1_000n)).verdict, 'loop');
+  });
+  it('compat: bad, an older advert of this run replayed under a spoofed source (it would win the tie rule)', () => {
+    const later = noteSent(noteSent(sent, ours(1_100n)), ours(1_200n));
+    assert.equal(checkReplay(later, 'compat', '2001:db8:f100::1', ours(1_100n)).verdict, 'loop');
+    assert.equal(checkReplay(later, 'compat', '198.51.100.1', ours(1_000n)).verdict, 'loop');
+  });
+  it('compat: ok, a peer\'s random counter outside our lane or range, or above our last, is fresh', () => {
+    const later = noteSent(noteSent(sent, ours(1_100n)), ours(1_200n));
+    assert.equal(checkReplay(later, 'compat', '198.51.100.12', theirs(1_100n)).verdict, 'fresh');
+    assert.equal(checkReplay(later, 'compat', '198.51.100.12', ours(1_300n)).verdict, 'fresh');
+    assert.equal(checkReplay(later, 'compat', '198.51.100.12', ours(5n)).verdict, 'fresh');
   });
 });
 
