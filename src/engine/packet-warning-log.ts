@@ -33,8 +33,13 @@ export class PacketWarningLog {
 
   /** Logs `message` at warn level if the budget allows; else counts it for the next summary. */
   warn(message: string, fields?: LogFields): void {
+    this.log('warn', message, fields);
+  }
+
+  /** Logs `message` at `level` if the budget allows (one budget for both levels); else counts it. */
+  log(level: 'warn' | 'info', message: string, fields?: LogFields): void {
     if (this.budget.take(this.clock.nowMicros())) {
-      this.logger.warn(message, fields);
+      this.logger[level](message, fields);
       return;
     }
     this.summaryTimer ??= this.clock.setTimer(this.clock.nowMicros() + this.summaryDelayMicros, () => {
