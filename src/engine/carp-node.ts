@@ -142,8 +142,9 @@ export class CarpNode {
         if (result.reason === 'vrrp') group.runner.noteForeignAdvert('vrrp', datagram);
       }
     } catch (error) {
-      // A bug, not an input problem: keep the daemon alive and say so loudly.
-      this.logger.error('internal error while handling a datagram', { error: String(error), source: datagram.source.text });
+      // A bug, not an input problem: keep the daemon alive and say so loudly (within the budget:
+      // a packet that triggers it can be sent at will).
+      this.packetLog.log('error', 'internal error while handling a datagram', { error: String(error), source: datagram.source.text });
     }
   }
 
