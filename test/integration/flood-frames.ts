@@ -58,8 +58,6 @@ export interface FloodInput {
   readonly passphrase: string;
   /** IPv4 addresses never spoofed (the lab's hosts and VIPs). */
   readonly reservedV4: readonly string[];
-  /** The capture holding the master's adverts (replay only). */
-  readonly pcap?: Uint8Array;
 }
 
 const GROUP: Readonly<Record<IpFamily, IpAddress>> = { 4: parseIpAddress('224.0.0.18'), 6: parseIpAddress('ff02::12') };
@@ -98,6 +96,20 @@ function sourcesOfPass(v4: readonly IpAddress[], v6: readonly IpAddress[]): IpAd
   return out;
 }
 
+/**
+ * Writes the captured CARP payload of each frame's family over its last 36 bytes (where the
+ * replay flood was built with a blank one): the IPv4 header checksum does not cover the payload
+ * and IPv6 has none, so every frame stays valid. Lets the sender build its frames while the
+ * capture is still running.
+ */
+export function fillReplayPayloads(frames: readonly Buffer[], pcap: Uint8Array, vhid: number): void {
+  const captured = capturedPayloads(pcap, vhid);
+  const v4 = captured[4];
+  const v6 = captured[6];
+  if (v4 === undefined || v6 === undefined) throw new Error(`the capture lacks an IPv${v4 === undefined ? 4 : 6} advert of vhid ${vhid}`);
+  for (const frame of frames) frame.set(frame.readUInt16BE(12) === ETHERTYPE_IPV4 ? v4 : v6, frame.length - CARP_HEADER_LENGTH);
+}
+
 /** The newest advert of the vhid per family in the capture, as its 36-byte CARP payload. */
 export function capturedPayloads(pcap: Uint8Array, vhid: number): Partial<Record<IpFamily, Uint8Array>> {
   const records = readPcap(pcap);
@@ -125,7 +137,7 @@ function rawFrame(mac: MacAddress, source: IpAddress, payload: Uint8Array): Buff
   return Buffer.from(encodeEthernetFrame({ destination: GROUP_MAC[family], source: mac, etherType: family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6, payload: packet }));
 }
 
-/** Builds one flood's frames: `size.passes` passes, each over every source once. */
+/** Builds one flood's frames: `size.passes` passes, each over every source once (replay: blank payloads). */
 export function buildFlood(kind: FloodKind, input: FloodInput, size: FloodSize, nowMicros: bigint): FloodFrames {
   const v4 = spoofedV4(input.reservedV4);
   const v6 = Array.from({ length: size.v6Sources }, (_, i) => spoofedV6(i + 1));
@@ -141,14 +153,8 @@ export function buildFlood(kind: FloodKind, input: FloodInput, size: FloodSize, 
 /** The frame of flood `kind` for source number `index` of the whole flood. */
 function framer(kind: FloodKind, input: FloodInput, nowMicros: bigint): (source: IpAddress, index: number) => Buffer {
   const mac = input.attackerMac;
-  if (kind === 'replay') {
-    if (input.pcap === undefined) throw new Error('the replay flood needs a capture');
-    const captured = capturedPayloads(input.pcap, input.vhid);
-    const v4 = captured[4];
-    const v6 = captured[6];
-    if (v4 === undefined || v6 === undefined) throw new Error(`the capture lacks an IPv${v4 === undefined ? 4 : 6} advert of vhid ${input.vhid}`);
-    return (source) => carpFrame(mac, source, source.family === 4 ? v4 : v6);
-  }
+  // The replay flood's payloads come from the capture later (fillReplayPayloads).
+  if (kind === 'replay') return (source) => carpFrame(mac, source, new Uint8Array(CARP_HEADER_LENGTH));
   // Counters an hour ahead: fresh by any high-water mark, so only the vhid (or the HMAC) can drop them.
   const counter = nowMicros * 256n + 3_600_000_000n * 256n;
   if (kind === 'wrong-vhid') {

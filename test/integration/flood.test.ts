@@ -110,14 +110,15 @@ for (const [index, mode] of (['strict', 'compat'] as const).entries()) {
   test(`lab: replay (50 000 spoofed sources), wrong-vhid and garbage floods move no VIP, pings, RSS and log lines stay bounded (${mode})`, { skip: skip ?? false, timeout: 120_000 }, async (t) => {
     const lab = fileLab.lab();
     const pair = await startPair(lab, mode, 81 + index);
-    // Built while the pair starts (the replay flood once its capture exists); each sends on its own signal.
+    // Built while the pair starts (the replay flood while its capture runs); each sends on its own signal.
     const senders = new Map<FloodKind, LabProcess>();
     try {
       for (const kind of FLOODS) if (kind !== 'replay') senders.set(kind, spawnSender(lab, pair, kind));
       await waitSettled(pair, 10_000);
       const capture = await lab.startCapture('attacker', 'ip proto 112 or ip6 proto 112');
+      senders.set('replay', spawnSender(lab, pair, 'replay', capture.path));
       await sleep(1_300);
-      senders.set('replay', spawnSender(lab, pair, 'replay', await capture.stop()));
+      await capture.stop();
       await Promise.all([...senders.values()].map((s) => s.waitForLine(/^ready$/, 60_000)));
       for (const kind of FLOODS) {
         const title = kind === 'replay' ? `a replay flood under ${REPLAY_V6_SOURCES} spoofed sources moves no VIP (${mode})` : `a ${kind} flood moves no VIP (${mode})`;
