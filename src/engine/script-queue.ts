@@ -1,11 +1,18 @@
 /**
- * The per-group script queue: a FIFO per group, so that one group's scripts run one at a time,
- * in transition order, each exactly once. Groups are independent. There is deliberately no
- * coalescing: a master → backup → master burst runs three scripts, because an operator's scripts
- * may have side effects (notifications, service starts) that each transition must see.
+ * The per-group script queue: one group's scripts run one at a time, in transition order; at
+ * most the running job and ONE pending job per group. A transition that arrives while a job is
+ * pending replaces it (the replaced one never runs): the pending job is always the latest
+ * transition. Groups are independent.
  *
- * Pure state machine: enqueue() says which job to start now, finished() which one to start next.
- * The runner does the starting.
+ * Why coalesce (docs/scripts.md, "Ordering guarantees"): an earlier version ran every transition's
+ * script in FIFO order, so a flap storm (a partition flapping, or forged adverts that made a node
+ * change state) queued scripts without bound behind a slow one, and the host reflected the
+ * current state only after the whole backlog ran. What the host must reflect is the last state;
+ * that script always runs, right after the running one. Transitions in between are still logged
+ * and counted by the engine, only their scripts are skipped.
+ *
+ * Pure state machine: enqueue() says which job to start now (and which pending one it replaced),
+ * finished() which one to start next. The runner does the starting.
  */
 
 /** Anything with a group. */
@@ -13,29 +20,38 @@ export interface QueuedJob {
   readonly group: string;
 }
 
-/** The queue of one group: the running job and those waiting behind it. */
-interface GroupQueue<J> {
-  running: J;
-  readonly waiting: J[];
+/** What enqueue() decided. */
+export interface EnqueueResult<J> {
+  /** The job to start now (its group was idle). */
+  readonly start?: J;
+  /** The pending job this one replaced: it will not run. */
+  readonly superseded?: J;
 }
 
-/** FIFO per group; at most one running job per group. */
+/** The queue of one group: the running job and at most one waiting behind it. */
+interface GroupQueue<J> {
+  running: J;
+  pending: J | undefined;
+}
+
+/** At most one running and one pending job per group. */
 export class ScriptQueue<J extends QueuedJob> {
   private readonly groups = new Map<string, GroupQueue<J>>();
 
-  /** Adds a job; returns it when its group was idle and it should start now, else undefined. */
-  enqueue(job: J): J | undefined {
+  /** Adds a job: it starts now when its group is idle, else it becomes the group's pending job, replacing any. */
+  enqueue(job: J): EnqueueResult<J> {
     const queue = this.groups.get(job.group);
     if (queue === undefined) {
-      this.groups.set(job.group, { running: job, waiting: [] });
-      return job;
+      this.groups.set(job.group, { running: job, pending: undefined });
+      return { start: job };
     }
-    queue.waiting.push(job);
-    return undefined;
+    const superseded = queue.pending;
+    queue.pending = job;
+    return superseded === undefined ? {} : { superseded };
   }
 
   /**
-   * Marks the running job of `job.group` done; returns the group's next job to start, if any.
+   * Marks the running job of `job.group` done; returns the group's pending job to start, if any.
    * Throws when `job` is not the one running: that is a runner bug, not a runtime condition.
    */
   finished(job: J): J | undefined {
@@ -43,12 +59,13 @@ export class ScriptQueue<J extends QueuedJob> {
     if (queue === undefined || queue.running !== job) {
       throw new Error(`script queue: finished() for a job of group ${job.group} that is not running`);
     }
-    const next = queue.waiting.shift();
+    const next = queue.pending;
     if (next === undefined) {
       this.groups.delete(job.group);
       return undefined;
     }
     queue.running = next;
+    queue.pending = undefined;
     return next;
   }
 
@@ -57,9 +74,9 @@ export class ScriptQueue<J extends QueuedJob> {
     return this.groups.get(group)?.running;
   }
 
-  /** How many jobs of a group wait behind the running one. */
+  /** How many jobs of a group wait behind the running one: 0 or 1. */
   waiting(group: string): number {
-    return this.groups.get(group)?.waiting.length ?? 0;
+    return this.groups.get(group)?.pending === undefined ? 0 : 1;
   }
 
   /** True when no group has a running or waiting job. */

@@ -34,6 +34,8 @@ export interface ScriptStats {
   readonly timeouts: number;
   /** Wall time of the last finished run; undefined before the first. */
   readonly lastDurationMs: number | undefined;
+  /** Pending scripts replaced by a later transition's before they ran (ScriptQueue coalescing). */
+  readonly superseded: number;
 }
 
 /** Default timeout before SIGTERM. */
@@ -62,6 +64,7 @@ interface MutableStats {
   failures: number;
   timeouts: number;
   lastDurationMs: number | undefined;
+  superseded: number;
 }
 
 /** Serialised per-group script execution with timeouts. */
@@ -81,14 +84,21 @@ export class ScriptRunner {
     this.spawn = options.spawn ?? nodeSpawn;
   }
 
-  /** Queues a script; it starts now when its group is idle, else after the group's earlier ones. */
+  /**
+   * Queues a script: it starts now when its group is idle, else it runs after the running one,
+   * replacing the group's pending script if there is one (ScriptQueue: the last transition wins).
+   */
   run(job: ScriptJob): void {
-    const start = this.queue.enqueue(job);
+    const { start, superseded } = this.queue.enqueue(job);
     if (start !== undefined) {
       this.start(start);
-    } else {
-      this.logger.debug('script queued', { group: job.group, phase: job.phase, path: job.path, waiting: this.queue.waiting(job.group) });
+      return;
     }
+    if (superseded !== undefined) {
+      this.statsOf(job.group).superseded++;
+      this.logger.info('script superseded by a later transition, not run', { group: job.group, phase: superseded.phase, path: superseded.path, by: job.phase });
+    }
+    this.logger.debug('script queued', { group: job.group, phase: job.phase, path: job.path, waiting: this.queue.waiting(job.group) });
   }
 
   /** Resolves once no script is running or queued (bounded by the timeouts). */
@@ -105,7 +115,7 @@ export class ScriptRunner {
   private statsOf(group: string): MutableStats {
     let stats = this.groupStats.get(group);
     if (stats === undefined) {
-      stats = { runs: 0, failures: 0, timeouts: 0, lastDurationMs: undefined };
+      stats = { runs: 0, failures: 0, timeouts: 0, lastDurationMs: undefined, superseded: 0 };
       this.groupStats.set(group, stats);
     }
     return stats;

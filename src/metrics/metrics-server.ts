@@ -1,8 +1,10 @@
 /**
  * The Prometheus endpoint: GET (or HEAD) /metrics on `ADDR:PORT` (IPv6 in brackets), rendered
- * from a fresh StatusReport per scrape. Any other path is 404, any other method on /metrics 405.
- * No TLS or authentication: bind it to loopback or a management address (docs/metrics.md).
- * Connections are capped and timed out, so that idle or slow clients cannot exhaust descriptors.
+ * from a StatusReport at most once a second (render-cache.ts). Any other path is 404, any other
+ * method on /metrics 405. No TLS or authentication: bind it to loopback or a management address
+ * (docs/metrics.md); a non-loopback address is warned about at start. Connections are capped,
+ * timed out and serve a bounded number of requests each, so that idle, slow or looping clients
+ * can neither exhaust descriptors nor make the daemon render status without pause (issue 18).
  */
 import { httpModule } from '../lazy-builtins.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -10,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { StatusReport } from '../control/control-types.ts';
 import type { Logger } from '../ports/logger.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './prometheus.ts';
+import { METRICS_CACHE_TTL_MS, RenderCache } from './render-cache.ts';
 
 /**
  * Concurrent connections accepted; Node closes any beyond at once. Scrapers need one or two, and
@@ -23,6 +26,12 @@ export const METRICS_REQUEST_TIMEOUT_MS = 5_000;
 export const METRICS_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** A connection with no traffic at all for this long is destroyed, whatever state it is in. */
 export const METRICS_IDLE_TIMEOUT_MS = 10_000;
+/**
+ * Requests served on one kept-alive connection; the last gets `Connection: close` and the
+ * connection is closed after it. A scraper reconnects at no cost; a client looping on one
+ * connection has to reconnect, and connections are capped.
+ */
+export const METRICS_MAX_REQUESTS_PER_CONNECTION = 100;
 /** The longest gap between Node's checks of the request timeout (it checks on an interval). */
 const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
@@ -36,6 +45,12 @@ export interface MetricsServerOptions {
   readonly keepAliveTimeoutMs?: number;
   /** Socket inactivity before it is destroyed (default METRICS_IDLE_TIMEOUT_MS). */
   readonly idleTimeoutMs?: number;
+  /** Requests per connection (default METRICS_MAX_REQUESTS_PER_CONNECTION). */
+  readonly maxRequestsPerConnection?: number;
+  /** How long a rendered body is reused (default METRICS_CACHE_TTL_MS; 0 renders every request). */
+  readonly cacheTtlMs?: number;
+  /** Monotonic ms for the cache (default performance.now). */
+  readonly nowMs?: () => number;
 }
 
 /** A running metrics server. */
@@ -60,7 +75,11 @@ export function parseListenAddress(text: string): { host: string; port: number }
 export function startMetricsServer(listen: string, getStatus: () => StatusReport, logger: Logger, options: MetricsServerOptions = {}): MetricsServer {
   const address = parseListenAddress(listen);
   if (address === undefined) throw new RangeError(`metrics listen address ${JSON.stringify(listen)} is not ADDR:PORT or [IPV6]:PORT`);
-  const server = createLimitedServer(options, (request, response) => handle(request, response, getStatus, logger));
+  if (!isLoopbackHost(address.host)) {
+    logger.warn(`metrics endpoint on ${listen}, not a loopback address: it has no TLS or authentication, so anyone who can reach it can read every group's state and counters; prefer 127.0.0.1 or a management network behind a firewall`, { listen });
+  }
+  const cache = new RenderCache(() => renderMetrics(getStatus()), options.nowMs ?? (() => performance.now()), options.cacheTtlMs ?? METRICS_CACHE_TTL_MS);
+  const server = createLimitedServer(options, (request, response) => handle(request, response, cache, logger));
   // One warning per burst: a flood of refused connections must not flood the log as well.
   let warnedDrop = false;
   server.on('connection', () => {
@@ -102,6 +121,8 @@ export function startMetricsServer(listen: string, getStatus: () => StatusReport
 /** An HTTP server with the connection cap and the timeouts applied. */
 function createLimitedServer(options: MetricsServerOptions, handler: (request: IncomingMessage, response: ServerResponse) => void): Server {
   const requestTimeoutMs = options.requestTimeoutMs ?? METRICS_REQUEST_TIMEOUT_MS;
+  const maxRequests = options.maxRequestsPerConnection ?? METRICS_MAX_REQUESTS_PER_CONNECTION;
+  const served = new WeakMap<object, number>();
   const server = httpModule().createServer(
     {
       // Headers and the whole request share one limit (Node requires headers <= request).
@@ -110,7 +131,15 @@ function createLimitedServer(options: MetricsServerOptions, handler: (request: I
       // Node enforces those two only when it checks, every 30 s by default.
       connectionsCheckingInterval: Math.max(10, Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, Math.floor(requestTimeoutMs / 4))),
     },
-    handler,
+    (request, response) => {
+      // The connection's last request: `Connection: close` makes Node close it after this
+      // response and discard anything pipelined behind it. (Node's own maxRequestsPerSocket
+      // answers the extra ones 503 but keeps the socket open while they keep coming.)
+      const count = (served.get(request.socket) ?? 0) + 1;
+      served.set(request.socket, count);
+      if (count >= maxRequests) response.setHeader('Connection', 'close');
+      handler(request, response);
+    },
   );
   server.maxConnections = options.maxConnections ?? METRICS_MAX_CONNECTIONS;
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? METRICS_KEEP_ALIVE_TIMEOUT_MS;
@@ -119,7 +148,18 @@ function createLimitedServer(options: MetricsServerOptions, handler: (request: I
   return server;
 }
 
-function handle(request: IncomingMessage, response: ServerResponse, getStatus: () => StatusReport, logger: Logger): void {
+/**
+ * Whether a listen host is loopback: 127.0.0.0/8, ::1, an IPv4-mapped 127.x, or "localhost".
+ * Anything else, the wildcards 0.0.0.0 and :: included, is reachable from elsewhere.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+function handle(request: IncomingMessage, response: ServerResponse, cache: RenderCache, logger: Logger): void {
   const path = (request.url ?? '/').split('?', 1)[0];
   if (path !== '/metrics') return reply(response, 404, 'not found; metrics are at /metrics\n');
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -128,7 +168,7 @@ function handle(request: IncomingMessage, response: ServerResponse, getStatus: (
   }
   let body: string;
   try {
-    body = renderMetrics(getStatus());
+    body = cache.get();
   } catch (error) {
     logger.error('metrics: status failed', { error: error instanceof Error ? error.message : String(error) });
     return reply(response, 500, 'internal error\n');

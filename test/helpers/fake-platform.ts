@@ -287,7 +287,7 @@ export interface FakeScripts {
   readonly jobs: ScriptJob[];
   run(job: ScriptJob): void;
   whenIdle(): Promise<void>;
-  stats(group: string): { runs: number; failures: number; timeouts: number; lastDurationMs: number | undefined };
+  stats(group: string): { runs: number; failures: number; timeouts: number; lastDurationMs: number | undefined; superseded: number };
 }
 
 /** Everything a daemon test works with. */
@@ -362,7 +362,7 @@ export function makeDaemon(options: RigOptions): DaemonRig {
     jobs,
     run: (job) => void jobs.push(job),
     whenIdle: () => Promise.resolve(),
-    stats: () => ({ runs: 0, failures: 0, timeouts: 0, lastDurationMs: undefined }),
+    stats: () => ({ runs: 0, failures: 0, timeouts: 0, lastDurationMs: undefined, superseded: 0 }),
   };
   const config = carpdConfig(options.groups);
   let next: DaemonRig['next'] = config;

@@ -100,19 +100,32 @@ function alive(pid: number): boolean {
 }
 
 describe('ScriptRunner', () => {
-  it('ok, rapid master, backup, master: run in that order, one at a time, each exactly once', async () => {
-    const { scripts } = runner();
+  it('ok, coalescing (issue 18): rapid master, backup, master runs the first, then only the latest; the superseded backup is counted and logged, never run', async () => {
+    const { scripts, logger } = runner();
     const LOG = logFile();
     const path = loggingScript(0.05);
     scripts.run(job('g', path, 'master', { LOG }));
     scripts.run(job('g', path, 'backup', { LOG }));
     scripts.run(job('g', path, 'master', { LOG }));
     await scripts.whenIdle();
-    assert.deepEqual(assertSerial(readLog(LOG)), ['eth0 7 MASTER', 'eth0 7 BACKUP', 'eth0 7 MASTER']);
+    assert.deepEqual(assertSerial(readLog(LOG)), ['eth0 7 MASTER', 'eth0 7 MASTER']);
     const stats = scripts.stats('g');
-    assert.equal(stats.runs, 3);
+    assert.equal(stats.runs, 2);
+    assert.equal(stats.superseded, 1);
     assert.equal(stats.failures, 0);
     assert.ok(stats.lastDurationMs !== undefined && stats.lastDurationMs >= 40);
+    const superseded = logger.records.filter((r) => r.fields.phase === 'backup' && r.fields.by === 'master');
+    assert.equal(superseded.length, 1);
+  });
+
+  it('ok, coalescing (issue 18): a flap storm of 1000 transitions behind a running script runs two scripts, the last being the last state', async () => {
+    const { scripts } = runner();
+    const LOG = logFile();
+    const path = loggingScript(0.05);
+    for (let i = 0; i < 1000; i++) scripts.run(job('g', path, i % 2 === 0 ? 'master' : 'backup', { LOG }));
+    await scripts.whenIdle();
+    assert.deepEqual(assertSerial(readLog(LOG)), ['eth0 7 MASTER', 'eth0 7 BACKUP']);
+    assert.equal(scripts.stats('g').superseded, 998);
   });
 
   it('ok, run() returns before the script has finished (the protocol never waits)', () => {
@@ -379,7 +392,7 @@ describe('ScriptRunner', () => {
   it('ok, whenIdle resolves at once when nothing runs, and stats of an unknown group are zero', async () => {
     const { scripts } = runner();
     await scripts.whenIdle();
-    assert.deepEqual(scripts.stats('nobody'), { runs: 0, failures: 0, timeouts: 0, lastDurationMs: undefined });
+    assert.deepEqual(scripts.stats('nobody'), { runs: 0, failures: 0, timeouts: 0, lastDurationMs: undefined, superseded: 0 });
   });
 });
 
