@@ -21,7 +21,8 @@ const VHID = 7;
 const ADDRESSES = [parseIpAddress('198.51.100.107'), parseIpAddress('2001:db8::107')];
 const KEY = carpKeyFromPassphrase('lab-flood-secret');
 const RESERVED = ['198.51.100.10', '198.51.100.11', '198.51.100.107'];
-const INPUT: FloodInput = { attackerMac: parseMacAddress('02:00:00:00:00:0d'), vhid: VHID, addresses: ADDRESSES, passphrase: 'lab-flood-secret', reservedV4: RESERVED };
+const PAIR_VHIDS = [VHID, 100, 101, 102];
+const INPUT: FloodInput = { attackerMac: parseMacAddress('02:00:00:00:00:0d'), vhid: VHID, pairVhids: PAIR_VHIDS, addresses: ADDRESSES, passphrase: 'lab-flood-secret', reservedV4: RESERVED };
 const NOW = 1_767_225_600_000_000n;
 
 /** carpd's acceptance checks 1-10 for a node running only our group. */
@@ -73,19 +74,20 @@ describe('flood frames', () => {
     assert.throws(() => fillReplayPayloads(flood.frames, buildPcap({ records: [] }), VHID), /lacks an IPv4 advert/);
   });
 
-  it('wrong-vhid: every other vhid, each authentic for its own vhid, none accepted by our group', () => {
-    const flood = buildFlood('wrong-vhid', INPUT, { v6Sources: 600, passes: 1 }, NOW);
+  it('wrong-vhid: every vhid the pair does not run, alternately authentic for it and forged, none accepted', () => {
+    const flood = buildFlood('wrong-vhid', INPUT, { v6Sources: 1_200, passes: 1 }, NOW);
     const vhids = new Set<number>();
-    for (const frame of flood.frames) {
+    for (const [i, frame] of flood.frames.entries()) {
       const { datagram, result } = accept(frame);
       assert.deepEqual(result.ok ? 'accepted' : result.reason, 'unknown-vhid');
       const header = decodeCarpHeader(datagram.payload);
       assert.ok(header.ok);
-      assert.ok(new CarpAuthenticator(KEY, header.value.vhid, ADDRESSES).verify(header.value.counter, header.value.digest));
+      const authentic = new CarpAuthenticator(KEY, header.value.vhid, ADDRESSES).verify(header.value.counter, header.value.digest);
+      assert.equal(authentic, i % 2 === 0, `frame ${i}`);
       vhids.add(header.value.vhid);
     }
-    assert.equal(vhids.size, 254);
-    assert.ok(!vhids.has(VHID));
+    assert.equal(vhids.size, 255 - PAIR_VHIDS.length);
+    assert.ok(!PAIR_VHIDS.some((v) => vhids.has(v)));
   });
 
   it('garbage: never accepted; every other frame is a well-formed advert that fails only the HMAC', () => {

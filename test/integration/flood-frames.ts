@@ -6,10 +6,11 @@
  *               IP sources. The source is outside the CARP HMAC and the CARP checksum covers
  *               the 36-byte CARP header only, with no pseudo-header (shared/PROTOCOL.md §1.3):
  *               only the IPv4 header checksum changes (encodeIpv4Packet recomputes it).
- *   wrong-vhid  adverts for every vhid 1..255 the pair does not run, each signed with the pair's
- *               own passphrase and addresses under that vhid: the costliest kind, since carpd's
- *               vhid-mismatch check (src/engine/carp-node.ts) runs an HMAC per group on it and
- *               warns when one matches.
+ *   wrong-vhid  adverts for every vhid 1..255 the pair does not run, alternately signed with
+ *               the attacked group's passphrase and addresses under that vhid (carpd's
+ *               vhid-mismatch check, src/engine/carp-node.ts, finds that they authenticate and
+ *               warns: the log's worst case) and with a random digest (no group authenticates
+ *               them, so a check that tries every group's key costs an HMAC per group).
  *   garbage     protocol-112 payloads of random bytes and length 0..80, and, every other frame,
  *               a well-formed advert for our vhid with a random digest and a valid checksum: it
  *               reaches the HMAC and is counted bad-auth (each one a new "peer" to warn about).
@@ -54,6 +55,8 @@ export interface FloodInput {
   readonly attackerMac: MacAddress;
   /** The attacked group: vhid, addresses (in the HMAC) and passphrase (wrong-vhid signs with it). */
   readonly vhid: number;
+  /** Every vhid the pair runs (the attacked one included): the wrong-vhid flood avoids them. */
+  readonly pairVhids: readonly number[];
   readonly addresses: readonly IpAddress[];
   readonly passphrase: string;
   /** IPv4 addresses never spoofed (the lab's hosts and VIPs). */
@@ -160,12 +163,14 @@ function framer(kind: FloodKind, input: FloodInput, nowMicros: bigint): (source:
   if (kind === 'wrong-vhid') {
     const key = carpKeyFromPassphrase(input.passphrase);
     const signed: Uint8Array[] = [];
+    const forged: Uint8Array[] = [];
     for (let vhid = 1; vhid <= 255; vhid++) {
-      if (vhid === input.vhid) continue;
+      if (input.pairVhids.includes(vhid)) continue;
       const digest = new CarpAuthenticator(key, vhid, input.addresses).sign(counter);
       signed.push(encodeCarpHeader({ vhid, advbase: 1, advskew: 0, demote: 0, counter, digest }));
+      forged.push(encodeCarpHeader({ vhid, advbase: 1, advskew: 0, demote: 0, counter, digest: randomBytes(20) }));
     }
-    return (source, index) => carpFrame(mac, source, signed[index % signed.length] as Uint8Array);
+    return (source, index) => carpFrame(mac, source, (index % 2 === 0 ? signed : forged)[Math.floor(index / 2) % signed.length] as Uint8Array);
   }
   return (source, index) => {
     if (index % 2 === 1) {

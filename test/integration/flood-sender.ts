@@ -22,6 +22,7 @@ export interface FloodSpec extends FloodSize {
   readonly ifname: string;
   readonly mac: string;
   readonly vhid: number;
+  readonly pairVhids: readonly number[];
   readonly addresses: readonly string[];
   readonly passphrase: string;
   readonly reservedV4: readonly string[];
@@ -59,6 +60,7 @@ function main(): void {
     {
       attackerMac: parseMacAddress(spec.mac),
       vhid: spec.vhid,
+      pairVhids: spec.pairVhids,
       addresses: spec.addresses.map(parseIpAddress),
       passphrase: spec.passphrase,
       reservedV4: spec.reservedV4,
