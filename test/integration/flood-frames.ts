@@ -6,10 +6,11 @@
  *               IP sources. The source is outside the CARP HMAC and the CARP checksum covers
  *               the 36-byte CARP header only, with no pseudo-header (shared/PROTOCOL.md §1.3):
  *               only the IPv4 header checksum changes (encodeIpv4Packet recomputes it).
- *   wrong-vhid  adverts for every vhid 1..255 the pair does not run, each signed with the pair's
- *               own passphrase and addresses under that vhid: the costliest kind, since carpd's
- *               vhid-mismatch check (src/engine/carp-node.ts) runs an HMAC per group on it and
- *               warns when one matches.
+ *   wrong-vhid  adverts for every vhid 1..255 the pair does not run, alternately signed with
+ *               the attacked group's passphrase and addresses under that vhid (carpd's
+ *               vhid-mismatch check, src/engine/carp-node.ts, finds that they authenticate and
+ *               warns: the log's worst case) and with a random digest (no group authenticates
+ *               them, so a check that tries every group's key costs an HMAC per group).
  *   garbage     protocol-112 payloads of random bytes and length 0..80, and, every other frame,
  *               a well-formed advert for our vhid with a random digest and a valid checksum: it
  *               reaches the HMAC and is counted bad-auth (each one a new "peer" to warn about).
@@ -54,12 +55,12 @@ export interface FloodInput {
   readonly attackerMac: MacAddress;
   /** The attacked group: vhid, addresses (in the HMAC) and passphrase (wrong-vhid signs with it). */
   readonly vhid: number;
+  /** Every vhid the pair runs (the attacked one included): the wrong-vhid flood avoids them. */
+  readonly pairVhids: readonly number[];
   readonly addresses: readonly IpAddress[];
   readonly passphrase: string;
   /** IPv4 addresses never spoofed (the lab's hosts and VIPs). */
   readonly reservedV4: readonly string[];
-  /** The capture holding the master's adverts (replay only). */
-  readonly pcap?: Uint8Array;
 }
 
 const GROUP: Readonly<Record<IpFamily, IpAddress>> = { 4: parseIpAddress('224.0.0.18'), 6: parseIpAddress('ff02::12') };
@@ -98,6 +99,20 @@ function sourcesOfPass(v4: readonly IpAddress[], v6: readonly IpAddress[]): IpAd
   return out;
 }
 
+/**
+ * Writes the captured CARP payload of each frame's family over its last 36 bytes (where the
+ * replay flood was built with a blank one): the IPv4 header checksum does not cover the payload
+ * and IPv6 has none, so every frame stays valid. Lets the sender build its frames while the
+ * capture is still running.
+ */
+export function fillReplayPayloads(frames: readonly Buffer[], pcap: Uint8Array, vhid: number): void {
+  const captured = capturedPayloads(pcap, vhid);
+  const v4 = captured[4];
+  const v6 = captured[6];
+  if (v4 === undefined || v6 === undefined) throw new Error(`the capture lacks an IPv${v4 === undefined ? 4 : 6} advert of vhid ${vhid}`);
+  for (const frame of frames) frame.set(frame.readUInt16BE(12) === ETHERTYPE_IPV4 ? v4 : v6, frame.length - CARP_HEADER_LENGTH);
+}
+
 /** The newest advert of the vhid per family in the capture, as its 36-byte CARP payload. */
 export function capturedPayloads(pcap: Uint8Array, vhid: number): Partial<Record<IpFamily, Uint8Array>> {
   const records = readPcap(pcap);
@@ -125,7 +140,7 @@ function rawFrame(mac: MacAddress, source: IpAddress, payload: Uint8Array): Buff
   return Buffer.from(encodeEthernetFrame({ destination: GROUP_MAC[family], source: mac, etherType: family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6, payload: packet }));
 }
 
-/** Builds one flood's frames: `size.passes` passes, each over every source once. */
+/** Builds one flood's frames: `size.passes` passes, each over every source once (replay: blank payloads). */
 export function buildFlood(kind: FloodKind, input: FloodInput, size: FloodSize, nowMicros: bigint): FloodFrames {
   const v4 = spoofedV4(input.reservedV4);
   const v6 = Array.from({ length: size.v6Sources }, (_, i) => spoofedV6(i + 1));
@@ -141,25 +156,21 @@ export function buildFlood(kind: FloodKind, input: FloodInput, size: FloodSize, 
 /** The frame of flood `kind` for source number `index` of the whole flood. */
 function framer(kind: FloodKind, input: FloodInput, nowMicros: bigint): (source: IpAddress, index: number) => Buffer {
   const mac = input.attackerMac;
-  if (kind === 'replay') {
-    if (input.pcap === undefined) throw new Error('the replay flood needs a capture');
-    const captured = capturedPayloads(input.pcap, input.vhid);
-    const v4 = captured[4];
-    const v6 = captured[6];
-    if (v4 === undefined || v6 === undefined) throw new Error(`the capture lacks an IPv${v4 === undefined ? 4 : 6} advert of vhid ${input.vhid}`);
-    return (source) => carpFrame(mac, source, source.family === 4 ? v4 : v6);
-  }
+  // The replay flood's payloads come from the capture later (fillReplayPayloads).
+  if (kind === 'replay') return (source) => carpFrame(mac, source, new Uint8Array(CARP_HEADER_LENGTH));
   // Counters an hour ahead: fresh by any high-water mark, so only the vhid (or the HMAC) can drop them.
   const counter = nowMicros * 256n + 3_600_000_000n * 256n;
   if (kind === 'wrong-vhid') {
     const key = carpKeyFromPassphrase(input.passphrase);
     const signed: Uint8Array[] = [];
+    const forged: Uint8Array[] = [];
     for (let vhid = 1; vhid <= 255; vhid++) {
-      if (vhid === input.vhid) continue;
+      if (input.pairVhids.includes(vhid)) continue;
       const digest = new CarpAuthenticator(key, vhid, input.addresses).sign(counter);
       signed.push(encodeCarpHeader({ vhid, advbase: 1, advskew: 0, demote: 0, counter, digest }));
+      forged.push(encodeCarpHeader({ vhid, advbase: 1, advskew: 0, demote: 0, counter, digest: randomBytes(20) }));
     }
-    return (source, index) => carpFrame(mac, source, signed[index % signed.length] as Uint8Array);
+    return (source, index) => carpFrame(mac, source, (index % 2 === 0 ? signed : forged)[Math.floor(index / 2) % signed.length] as Uint8Array);
   }
   return (source, index) => {
     if (index % 2 === 1) {

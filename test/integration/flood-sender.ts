@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { loadNativeBinding } from '../../src/linux/native-binding.ts';
 import { parseIpAddress } from '../../src/protocol/ip-address.ts';
 import { parseMacAddress } from '../../src/protocol/mac-address.ts';
-import { buildFlood, type FloodFrames, type FloodKind, type FloodSize } from './flood-frames.ts';
+import { buildFlood, fillReplayPayloads, type FloodFrames, type FloodKind, type FloodSize } from './flood-frames.ts';
 
 /** What flood-sender does. */
 export interface FloodSpec extends FloodSize {
@@ -22,9 +22,11 @@ export interface FloodSpec extends FloodSize {
   readonly ifname: string;
   readonly mac: string;
   readonly vhid: number;
+  readonly pairVhids: readonly number[];
   readonly addresses: readonly string[];
   readonly passphrase: string;
   readonly reservedV4: readonly string[];
+  /** The replay flood's capture: read when the signal comes, so it may still be written before. */
   readonly pcap?: string;
   /** The loop stops here even when frames remain (sending time, pauses not included). */
   readonly maxMs: number;
@@ -58,10 +60,10 @@ function main(): void {
     {
       attackerMac: parseMacAddress(spec.mac),
       vhid: spec.vhid,
+      pairVhids: spec.pairVhids,
       addresses: spec.addresses.map(parseIpAddress),
       passphrase: spec.passphrase,
       reservedV4: spec.reservedV4,
-      ...(spec.pcap === undefined ? {} : { pcap: new Uint8Array(readFileSync(spec.pcap)) }),
     },
     spec,
     BigInt(Date.now()) * 1000n,
@@ -69,6 +71,11 @@ function main(): void {
   const giveUp = setTimeout(() => process.exit(3), 60_000);
   process.once('SIGUSR2', () => {
     clearTimeout(giveUp);
+    // The capture is complete only now (the test stops it before the signal).
+    if (spec.kind === 'replay') {
+      if (spec.pcap === undefined) throw new Error('the replay flood needs a capture');
+      fillReplayPayloads(flood.frames, new Uint8Array(readFileSync(spec.pcap)), spec.vhid);
+    }
     console.log(JSON.stringify(send(spec, flood)));
   });
   console.log('ready');
