@@ -21,8 +21,10 @@
 //                                  an unedited file cannot start a group by accident
 //   usr/share/man/man8/carpd.8.gz, carpctl.8.gz, man5/carpd.yaml.5.gz   from docs/man/ (scripts/man.mjs)
 //   usr/share/doc/carpd/           README.md, docs/*.md, copyright, examples/carpd.yaml
-//   DEBIAN/                        control, conffiles, postinst/prerm/postrm (daemon-reload;
-//                                  prerm stops carpd when the package is removed; nothing starts it)
+//   DEBIAN/                        control, conffiles, postinst/prerm/postrm (postinst creates the
+//                                  system user carpd, no login shell, and gives it read access to
+//                                  /etc/carpd; daemon-reload; prerm stops carpd when the package
+//                                  is removed; nothing starts it)
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -150,7 +152,8 @@ try {
   // The sample configuration (a conffile) and the documentation.
   const sampleHeader = [
     '# Installed by the carpd package as a starting point; carpd.service is not enabled. Edit the',
-    '# groups, put the passphrase in /etc/carpd/passphrase (chmod 600), check the file with',
+    '# groups, put the passphrase in /etc/carpd/passphrase (install -o carpd -m 600: carpd runs as',
+    '# user carpd), check the file with',
     '#   carpd --check --config /etc/carpd/carpd.yaml',
     '# then: systemctl enable --now carpd. Every key: man carpd.yaml, /usr/share/doc/carpd/configuration.md.',
     '',
@@ -204,7 +207,8 @@ function controlFile() {
     `Architecture: ${arch}`,
     `Maintainer: ${MAINTAINER}`,
     `Installed-Size: ${installedKiB}`,
-    `Depends: ${['nodejs (>= 20)', ...sharedLibraryDepends()].join(', ')}`,
+    // passwd: postinst's groupadd and useradd (the system user carpd).
+    `Depends: ${['nodejs (>= 20)', 'passwd', ...sharedLibraryDepends()].join(', ')}`,
     // carpd itself speaks rtnetlink; transition scripts (ucarp-style ones above all) run `ip`.
     'Recommends: iproute2',
     'Section: net',
@@ -239,10 +243,33 @@ function sharedLibraryDepends() {
   return ['libc6 (>= 2.34)', 'libstdc++6 (>= 5.2)'];
 }
 
+/**
+ * postinst: the unprivileged system user the units run carpd as (User=carpd, docs/systemd.md),
+ * with its own group, no home and no login shell; kept on purge, as Debian does with system
+ * users (files it owned may remain). /etc/carpd and the sample file become readable by the
+ * group, unless the administrator set other modes with dpkg-statoverride.
+ */
+function systemUserLines() {
+  return [
+    'if ! getent group carpd >/dev/null; then',
+    '  groupadd --system carpd',
+    'fi',
+    'if ! getent passwd carpd >/dev/null; then',
+    "  useradd --system --gid carpd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin --comment 'carpd CARP daemon' carpd",
+    'fi',
+    'if ! dpkg-statoverride --list /etc/carpd >/dev/null 2>&1; then',
+    '  chown root:carpd /etc/carpd && chmod 0750 /etc/carpd',
+    'fi',
+    'if [ -f /etc/carpd/carpd.yaml ] && ! dpkg-statoverride --list /etc/carpd/carpd.yaml >/dev/null 2>&1; then',
+    '  chown root:carpd /etc/carpd/carpd.yaml && chmod 0640 /etc/carpd/carpd.yaml',
+    'fi',
+  ];
+}
+
 function maintainerScript(kind) {
   const head = ['#!/bin/sh', `# carpd ${kind}: never enables or starts carpd (the operator does: systemctl enable --now carpd).`, 'set -e'];
   const reload = ['if [ -d /run/systemd/system ]; then', '  systemctl daemon-reload >/dev/null 2>&1 || true', 'fi'];
-  if (kind === 'postinst') return [...head, 'if [ "$1" = configure ]; then', ...reload.map((l) => `  ${l}`), 'fi', 'exit 0', ''].join('\n');
+  if (kind === 'postinst') return [...head, 'if [ "$1" = configure ]; then', ...systemUserLines().map((l) => `  ${l}`), ...reload.map((l) => `  ${l}`), 'fi', 'exit 0', ''].join('\n');
   if (kind === 'prerm') {
     // On removal (not on upgrade) a running carpd hands over the graceful way before its files go.
     return [

@@ -58,6 +58,7 @@ function renderGroup(group: GroupConfig): Record<string, unknown> {
     ...(vrrp === undefined ? { replay: { mode: group.replay.mode, window_seconds: group.replay.windowSeconds } } : {}),
     ...(vrrp !== undefined || group.keyChangeWindowSeconds === undefined ? {} : { key_change_window: group.keyChangeWindowSeconds }),
     ...(group.preemptDelaySeconds === undefined ? {} : { preempt_delay: group.preemptDelaySeconds }),
+    ...(group.scripts.user === undefined ? {} : { script_user: group.scripts.user.name }),
     scripts: {
       ...(group.scripts.master === undefined ? {} : { master: group.scripts.master }),
       ...(group.scripts.backup === undefined ? {} : { backup: group.scripts.backup }),

@@ -135,3 +135,43 @@ function checksum(header: Buffer): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
   return ~sum & 0xffff;
 }
+
+test('abstractSocketPeer: bad names are TypeError/EINVAL; nothing there is null; a listener gives its pid and uid', async () => {
+  const peer = binding as unknown as Record<'abstractSocketPeer', (...args: unknown[]) => unknown>;
+  assert.throws(() => peer.abstractSocketPeer(), { name: 'TypeError' });
+  assert.throws(() => peer.abstractSocketPeer(''), { code: 'EINVAL' });
+  assert.throws(() => peer.abstractSocketPeer('x'.repeat(200)), { code: 'EINVAL' });
+  const name = `carpd-test/peer/${process.pid}`;
+  assert.equal(binding.abstractSocketPeer(name), null);
+  const { createServer } = await import('node:net');
+  const server = createServer((c) => c.destroy());
+  await new Promise<void>((resolve) => server.listen(`\0${name}`, resolve));
+  try {
+    assert.deepEqual(binding.abstractSocketPeer(name), { pid: process.pid, uid: process.getuid?.(), gid: process.getgid?.() });
+  } finally {
+    server.close();
+  }
+});
+
+test('disableCoreDumps: the process is no longer dumpable (its /proc entries turn root\'s) and its core limit is 0', { skip: isRoot ? false : 'needs root to start a process as another user' }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { statSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const addon = join(import.meta.dirname, '..', '..', 'build', 'Release', 'carp_socket.node');
+  // As nobody, so that "owned by root" can only come from the dumpable flag.
+  const program = `process.stdin.once('data', () => { require(${JSON.stringify(addon)}).disableCoreDumps(); console.log('off'); }); console.log('ready'); setTimeout(() => {}, 10000);`;
+  const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', program], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = (text: string) => new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes(text) && resolve()));
+  try {
+    await line('ready');
+    const pid = child.pid as number;
+    assert.equal(statSync(`/proc/${pid}/fd`).uid, 65534, 'dumpable before');
+    child.stdin.write('go\n');
+    await line('off');
+    assert.equal(statSync(`/proc/${pid}/fd`).uid, 0, 'not dumpable after');
+    const { readFileSync } = await import('node:fs');
+    assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max core file size\s+0\s+0\s/m);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

@@ -193,6 +193,51 @@ test('control fields: Version from package.json, Depends on nodejs (>= 20), the 
   }
 });
 
+test('postinst creates the system user carpd (no login shell) that the units run as; the units keep two capabilities and no core dumps', { skip: noDpkg ?? false, timeout: 60_000 }, async (t) => {
+  requirePackage(t);
+  const control = join(work, 'control-user');
+  const extracted = await sh(['dpkg-deb', '-e', deb, control]);
+  assert.equal(extracted.code, 0, explain(extracted));
+  const postinst = readFileSync(join(control, 'postinst'), 'utf8');
+  assert.match(postinst, /^\s*groupadd --system carpd$/m);
+  assert.match(postinst, /^\s*useradd --system --gid carpd --no-create-home --home-dir \/nonexistent --shell \/usr\/sbin\/nologin .* carpd$/m);
+  assert.match(postinst, /chown root:carpd \/etc\/carpd\/carpd\.yaml && chmod 0640/);
+  assert.ok((await sh(['dpkg-deb', '-f', deb, 'Depends'])).stdout.split(',').map((d) => d.trim()).includes('passwd'), 'Depends on passwd (useradd)');
+  // Run the postinst's user creation for real with a throw-away name, then remove it.
+  if (isRoot && hasCommand('useradd')) {
+    const name = `carpdt${process.pid % 100000}`;
+    // The lines from `if ! getent group carpd` to the `fi` after useradd.
+    const lines = postinst.split('\n');
+    const first = lines.findIndex((l) => /getent group carpd/.test(l));
+    const last = lines.findIndex((l, i) => i > lines.findIndex((u) => /useradd/.test(u)) && /^\s*fi$/.test(l));
+    assert.ok(first >= 0 && last > first, 'postinst has the user block');
+    const script = lines.slice(first, last + 1).join('\n').replaceAll('carpd', name);
+    try {
+      const created = await sh(['sh', '-ec', script]);
+      assert.equal(created.code, 0, explain(created));
+      const [entry] = (await sh(['getent', 'passwd', name])).stdout.trim().split('\n');
+      const fields = (entry ?? '').split(':');
+      assert.ok(Number(fields[2]) < 1000, `a system uid: ${entry}`);
+      assert.equal(fields[6], '/usr/sbin/nologin');
+      assert.equal((await sh(['sh', '-ec', script])).code, 0, 'a second configure (an upgrade) is fine');
+    } finally {
+      await sh(['userdel', name]);
+      await sh(['groupdel', name]);
+    }
+  }
+  for (const name of ['carpd.service', 'carpd-ucarp@.service']) {
+    const unit = readFileSync(join(unpacked, 'lib', 'systemd', 'system', name), 'utf8');
+    assert.match(unit, /^User=carpd$/m, name);
+    assert.match(unit, /^Group=carpd$/m, name);
+    assert.match(unit, /^AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN$/m, name);
+    assert.match(unit, /^CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN$/m, name);
+    assert.match(unit, /^NoNewPrivileges=yes$/m, name);
+    assert.match(unit, /^LimitCORE=0$/m, name);
+    assert.match(unit, /^RuntimeDirectory=carpd$/m, name);
+    assert.match(unit, /^StateDirectory=carpd$/m, name);
+  }
+});
+
 test('unpacked anywhere with dpkg-deb -x, usr/bin/carpd and carpctl run from there', { skip: noDpkg ?? false, timeout: 60_000 }, async (t) => {
   requirePackage(t);
   const carpd = join(unpacked, 'usr', 'bin', 'carpd');
