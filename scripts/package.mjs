@@ -20,7 +20,8 @@
 //                                  /etc/carpd/passphrase, which the package does not create, so
 //                                  an unedited file cannot start a group by accident
 //   usr/share/man/man8/carpd.8.gz, carpctl.8.gz, man5/carpd.yaml.5.gz   from docs/man/ (scripts/man.mjs)
-//   usr/share/doc/carpd/           README.md, docs/*.md, copyright, examples/carpd.yaml
+//   usr/share/doc/carpd/           README.md, docs/*.md (without their source-tree parts:
+//                                  scripts/shipped-docs.mjs), copyright, examples/carpd.yaml
 //   DEBIAN/                        control, conffiles, postinst/prerm/postrm (postinst creates the
 //                                  system user carpd, no login shell, and gives it read access to
 //                                  /etc/carpd; daemon-reload; prerm stops carpd when the package
@@ -32,6 +33,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { manDate, renderManPage } from './man.mjs';
+import { shippedDocs } from './shipped-docs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkgJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -162,9 +164,8 @@ try {
   write(join(tree, 'etc', 'carpd', 'carpd.yaml'), sample, 0o600);
   chmodSync(join(tree, 'etc', 'carpd'), 0o750);
   write(join(doc, 'examples', 'carpd.yaml'), sample);
-  // README's links point into docs/; here the docs sit beside it.
-  write(join(doc, 'README.md'), readFileSync(join(root, 'README.md'), 'utf8').replace(/\]\(docs\//g, ']('));
-  for (const file of readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort()) copy(join(root, 'docs', file), join(doc, file));
+  // README.md and docs/*.md, the source tree's own parts cut (scripts/shipped-docs.mjs).
+  for (const [file, text] of shippedDocs(root)) write(join(doc, file), text);
   write(join(doc, 'copyright'), copyright());
 
   // Man pages.

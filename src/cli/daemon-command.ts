@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import type { CarpdConfig } from '../config/config-types.ts';
+import type { CarpdConfig, GroupConfig } from '../config/config-types.ts';
 import { configFileLoader, loadConfigFile } from '../config/config-file.ts';
 import { formatConfigProblem, type ConfigProblem } from '../config/error-codes.ts';
 import { renderNormalisedConfig, starterConfig } from '../config/config-render.ts';
@@ -60,12 +60,14 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
   }
   let config: CarpdConfig;
   const runOptions: { configFile?: string; loadConfig?: RunOptions['loadConfig'] } = {};
+  const host = new HostView();
   if (typeof globals.config === 'string') {
     if (rest.length > 0) return usage(`--config: other flags are not allowed with a config file (${rest.join(' ')})`);
     const path = globals.config;
-    const loaded = await loadConfigFile(path, process.env, { missingPassphraseFileIsError: globals.check === true });
+    // --check: every stage's problems in one run, in file order (the host's checks included).
+    const loaded = await loadConfigFile(path, process.env, globals.check === true ? { missingPassphraseFileIsError: true, hostChecks: (groups) => host.check(groups) } : {});
     if (!loaded.ok) return reportProblems(loaded.errors, path);
-    for (const warning of loaded.warnings) process.stderr.write(`carpd: warning: ${warning.message} [${warning.code}]\n`);
+    for (const warning of loaded.warnings) process.stderr.write(`carpd: warning: ${formatConfigProblem(warning, path)}\n`);
     config = loaded.config;
     runOptions.configFile = path;
     runOptions.loadConfig = configFileLoader(path, process.env, (next) => withOverrides(next, globals));
@@ -80,7 +82,7 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     config = configFromDaemonOptions(parsed.options);
   }
   config = withOverrides(config, globals);
-  if (globals.check === true) return checkOnly(config);
+  if (globals.check === true) return checkOnly(config, host);
   return run(config, runOptions);
 }
 
@@ -164,25 +166,50 @@ function exitSoon(status: number): number {
   return status;
 }
 
-async function checkOnly(config: CarpdConfig): Promise<number> {
-  let host: HostAddresses | undefined;
-  try {
-    // RTM_GETLINK and RTM_GETADDR dumps need no privileges.
-    const netlink = RouteNetlink.open(silentLogger);
-    try {
-      host = { links: await netlink.listLinks(), addresses: await netlink.listAddresses() };
-    } finally {
-      netlink.close();
-    }
-  } catch {
-    // Without netlink (not Linux, no permission) the host checks are skipped, and said so.
+/**
+ * The host as `carpd --check` sees it: links and addresses read once through netlink (no
+ * privileges needed), or unavailable (not Linux, no netlink), in which case the host checks are
+ * skipped and the output says so.
+ */
+class HostView {
+  private host: HostAddresses | undefined;
+  private read = false;
+
+  /** Whether the host could be read (after check() ran). */
+  get available(): boolean {
+    return this.host !== undefined;
   }
-  const found = host === undefined ? { errors: [], warnings: [] } : checkHostAddresses(config, host);
-  const problems = host === undefined ? [] : [...checkInterfaces(config, host.links.map((l) => l.name)), ...found.errors];
-  for (const warning of found.warnings) process.stderr.write(`carpd: warning: ${formatConfigProblem(warning)}\n`);
-  if (problems.length > 0) return reportProblems(problems);
+
+  /** Interface and host-address problems of the groups (sparse, at their index in the file). */
+  async check(groups: readonly GroupConfig[]): Promise<{ errors: ConfigProblem[]; warnings: ConfigProblem[] }> {
+    const host = await this.load();
+    if (host === undefined) return { errors: [], warnings: [] };
+    const addresses = checkHostAddresses({ groups }, host);
+    return { errors: [...checkInterfaces({ groups }, host.links.map((l) => l.name)), ...addresses.errors], warnings: addresses.warnings };
+  }
+
+  private async load(): Promise<HostAddresses | undefined> {
+    if (this.read) return this.host;
+    this.read = true;
+    try {
+      // RTM_GETLINK and RTM_GETADDR dumps need no privileges.
+      const netlink = RouteNetlink.open(silentLogger);
+      try {
+        this.host = { links: await netlink.listLinks(), addresses: await netlink.listAddresses() };
+      } finally {
+        netlink.close();
+      }
+    } catch {
+      // Without netlink (not Linux, no permission) the host checks are skipped, and said so.
+    }
+    return this.host;
+  }
+}
+
+/** --check of a valid configuration (its warnings, the host's included, were printed): the normalised config and "configuration OK". */
+function checkOnly(config: CarpdConfig, host: HostView): number {
   process.stdout.write(renderNormalisedConfig(config));
-  process.stderr.write(`configuration OK${host === undefined ? ' (interfaces and host addresses not checked: netlink unavailable)' : ''}\n`);
+  process.stderr.write(`configuration OK${host.available ? '' : ' (interfaces and host addresses not checked: netlink unavailable)'}\n`);
   return 0;
 }
 

@@ -44,6 +44,13 @@ export function parseConfigText(text: string, source: ConfigSource): ConfigResul
   return analyse(text, source.env, source.users ?? lookupUser).result;
 }
 
+/**
+ * Checks of the groups against this host (interfaces, addresses: `carpd --check`). `groups` is
+ * sparse: each group that could be built sits at its index in the file, so the problems' paths
+ * (`groups[2].interface`) are the file's, and they run even when other groups have errors.
+ */
+export type HostChecks = (groups: readonly GroupConfig[]) => Promise<{ readonly errors: readonly ConfigProblem[]; readonly warnings: readonly ConfigProblem[] }>;
+
 /** Reads, parses and validates a file; passphrase files that are readable now are checked too. */
 export async function loadConfigFile(
   path: string,
@@ -51,7 +58,8 @@ export async function loadConfigFile(
   /**
    * `carpd --check`: a passphrase file that does not exist (ENOENT, ENOTDIR, EISDIR) is an error,
    * since the daemon could not start with it; one this user may not read (EACCES) stays a warning.
-   * At start the daemon's own read decides (CARPD_PASSPHRASE).
+   * At start the daemon's own read decides (CARPD_PASSPHRASE). `hostChecks` adds the checks
+   * against this host, so that one run reports the problems of every stage, in file order.
    */
   options: {
     readonly missingPassphraseFileIsError?: boolean;
@@ -60,6 +68,7 @@ export async function loadConfigFile(
     readonly daemon?: DaemonIdentity;
     /** `carpd cleanup` reads the file to remove leftovers and skips the script checks (default true). */
     readonly checkScripts?: boolean;
+    readonly hostChecks?: HostChecks;
   } = {},
 ): Promise<ConfigResult> {
   let text: string;
@@ -69,12 +78,17 @@ export async function loadConfigFile(
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
     return { ok: false, errors: [configProblem('CARPD_CONFIG_READ', [], `${path}: cannot read (${reason})`)] };
   }
-  const { result, lineOf, passphraseFiles } = analyse(text, env, options.users ?? lookupUser);
-  // Passphrase files are checked even when the rest has errors, so one run names every problem.
+  const { result, lineOf, passphraseFiles, built } = analyse(text, env, options.users ?? lookupUser);
+  // Passphrase files and the host are checked even when the rest has errors, so one run names every problem.
   const sink: ProblemSink = { errors: result.ok ? [] : [...result.errors], warnings: result.ok ? [...result.warnings] : [] };
   await Promise.all(passphraseFiles.map(({ file, index }) => checkPassphraseFile(file, index, sink, options.missingPassphraseFileIsError === true)));
   // Scripts and command checks that others could change are refused (docs/scripts.md, "Script security").
   if (result.ok && options.checkScripts !== false) sink.errors.push(...scriptPolicyProblems(result.config, options.daemon ?? processCredentials()));
+  if (options.hostChecks !== undefined && built.some(() => true)) {
+    const host = await options.hostChecks(result.ok ? result.config.groups : built);
+    sink.errors.push(...host.errors);
+    sink.warnings.push(...host.warnings);
+  }
   const withLines = (p: ConfigProblem) => withLine(p, lineOf);
   if (!result.ok || sink.errors.length > 0) return { ok: false, errors: sink.errors.map(withLines).sort(byPosition) };
   return { ok: true, config: result.config, warnings: sink.warnings.map(withLines).sort(byPosition) };
@@ -139,6 +153,8 @@ interface Analysis {
   readonly result: ConfigResult;
   readonly lineOf: LineOf;
   readonly passphraseFiles: readonly PassphraseFileRef[];
+  /** The groups that could be built, each at its index in the file (sparse when others failed). */
+  readonly built: readonly GroupConfig[];
 }
 
 function analyse(text: string, env: Record<string, string | undefined>, users: UserLookup): Analysis {
@@ -148,7 +164,7 @@ function analyse(text: string, env: Record<string, string | undefined>, users: U
     doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   } catch (error) {
     // The yaml package reports problems in doc.errors; this is a belt for the unexpected.
-    return { result: { ok: false, errors: [configProblem('CARPD_CONFIG_YAML', [], `not valid YAML: ${String(error)}`)] }, lineOf: () => undefined, passphraseFiles: [] };
+    return { result: { ok: false, errors: [configProblem('CARPD_CONFIG_YAML', [], `not valid YAML: ${String(error)}`)] }, lineOf: () => undefined, passphraseFiles: [], built: [] };
   }
   const lineOf: LineOf = (path) => lineOfPath(doc, lineCounter, path);
   if (doc.errors.length > 0) {
@@ -160,23 +176,24 @@ function analyse(text: string, env: Record<string, string | undefined>, users: U
       const detail = (e.message.split('\n', 1)[0] ?? e.code).replace(/\s*at line \d+, column \d+:?$/, '');
       return configProblem(code, [], `${where}${detail}`, line, position?.col);
     });
-    return { result: { ok: false, errors }, lineOf, passphraseFiles: [] };
+    return { result: { ok: false, errors }, lineOf, passphraseFiles: [], built: [] };
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    return { result: { ok: false, errors: [configProblem('CARPD_CONFIG_YAML', [], `not valid YAML: ${error instanceof Error ? error.message : String(error)}`)] }, lineOf, passphraseFiles: [] };
+    return { result: { ok: false, errors: [configProblem('CARPD_CONFIG_YAML', [], `not valid YAML: ${error instanceof Error ? error.message : String(error)}`)] }, lineOf, passphraseFiles: [], built: [] };
   }
   const passphraseFiles = passphraseFilesOf(value);
   const sink: ProblemSink = { errors: [], warnings: [] };
-  const built = buildConfig(value, env, sink);
-  const config = built === undefined || !isPlainObject(value) ? built : attachScriptUsers(value, built, users, sink);
+  const built: GroupConfig[] = [];
+  const base = buildConfig(value, env, sink, built);
+  const config = base === undefined || !isPlainObject(value) ? base : attachScriptUsers(value, base, users, sink);
   const withLines = (p: ConfigProblem) => withLine(p, lineOf);
   if (config === undefined || sink.errors.length > 0) {
-    return { result: { ok: false, errors: sink.errors.map(withLines) }, lineOf, passphraseFiles };
+    return { result: { ok: false, errors: sink.errors.map(withLines) }, lineOf, passphraseFiles, built };
   }
-  return { result: { ok: true, config, warnings: sink.warnings.map(withLines) }, lineOf, passphraseFiles };
+  return { result: { ok: true, config, warnings: sink.warnings.map(withLines) }, lineOf, passphraseFiles, built };
 }
 
 /**
@@ -197,7 +214,7 @@ function passphraseFilesOf(value: unknown): PassphraseFileRef[] {
   return refs;
 }
 
-function buildConfig(value: unknown, env: Record<string, string | undefined>, sink: ProblemSink): CarpdConfig | undefined {
+function buildConfig(value: unknown, env: Record<string, string | undefined>, sink: ProblemSink, built: GroupConfig[]): CarpdConfig | undefined {
   if (value === null || value === undefined) {
     sink.errors.push(configProblem('CARPD_CONFIG_EMPTY', [], 'the file is empty; `carpd --init` prints a starter file'));
     return undefined;
@@ -210,7 +227,7 @@ function buildConfig(value: unknown, env: Record<string, string | undefined>, si
   if (!top.ok) sink.errors.push(...top.problems);
   const topValue: RawTop = top.ok ? top.value : {};
   const defaults = readDefaults(value['defaults'], sink);
-  const groups = readGroups(value['groups'], defaults, env, sink);
+  const groups = readGroups(value['groups'], defaults, env, sink, built);
   const metricsListen = topValue.metrics?.listen;
   if (metricsListen !== undefined) parseHostPort(metricsListen, ['metrics', 'listen'], sink, true);
   for (const key of ['state_directory', 'control_socket'] as const) {
@@ -245,10 +262,11 @@ function readDefaults(value: unknown, sink: ProblemSink): Record<string, unknown
 }
 
 /**
- * Every group, built; undefined when any has errors. With a broken `defaults` section the groups
- * are not checked at all: their errors would mostly be echoes of it.
+ * Every group, built; undefined when any has errors (those that could be built are still put in
+ * `built`, at their index). With a broken `defaults` section the groups are not checked at all:
+ * their errors would mostly be echoes of it.
  */
-function readGroups(value: unknown, defaults: Record<string, unknown> | undefined, env: Record<string, string | undefined>, sink: ProblemSink): BuiltGroup[] | undefined {
+function readGroups(value: unknown, defaults: Record<string, unknown> | undefined, env: Record<string, string | undefined>, sink: ProblemSink, built: GroupConfig[]): BuiltGroup[] | undefined {
   if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) {
     sink.errors.push(configProblem('CARPD_CONFIG_NO_GROUPS', ['groups'], 'the file defines no groups; add a list under groups:'));
     return undefined;
@@ -272,7 +290,10 @@ function readGroups(value: unknown, defaults: Record<string, unknown> | undefine
       return;
     }
     const group = buildGroup(checked.value, own, i, env, sink);
-    if (group !== undefined) groups.push({ config: group, idKey: own['vrid'] !== undefined ? 'vrid' : 'vhid' });
+    if (group !== undefined) {
+      groups.push({ config: group, idKey: own['vrid'] !== undefined ? 'vrid' : 'vhid' });
+      built[i] = group;
+    }
   });
   return sink.errors.length > before ? undefined : groups;
 }

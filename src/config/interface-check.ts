@@ -7,7 +7,7 @@ import type { CarpdConfig } from './config-types.ts';
 import { configProblem, type ConfigProblem } from './error-codes.ts';
 
 /** Problems (code CARPD_CONFIG_NO_INTERFACE) for every configured interface not in `existingLinks`. */
-export function checkInterfaces(config: CarpdConfig, existingLinks: readonly string[]): ConfigProblem[] {
+export function checkInterfaces(config: Pick<CarpdConfig, 'groups'>, existingLinks: readonly string[]): ConfigProblem[] {
   const links = new Set(existingLinks);
   const known = [...links].sort().join(', ') || 'none';
   const problems: ConfigProblem[] = [];
