@@ -11,6 +11,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
+import type { StatusReport } from '../../src/control/control-types.ts';
 import type { PingResult } from '../../src/lab/lab.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 import { groupFlags, holds, records, startCarpd, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
@@ -27,6 +29,8 @@ const MARGIN_MS = 600;
 const PING_INTERVAL_MS = 20;
 /** Long enough after the rogue stops to see the outage of the build without the fix (20.6 s). */
 const AFTER_STOP_MS = 26_000;
+
+const CARPCTL = resolve(import.meta.dirname, '../../bin/carpctl');
 
 const fileLab = await labForThisFile({ hosts: ['a', 'rogue', 'client'], ipv6: true });
 const skip = fileLab.skip;
@@ -56,6 +60,11 @@ test('a rogue MASTER with another vhid stops: the client is back on the real mas
   await waitForPhase(rogue, 'master', 8_000);
   await new Promise((r) => setTimeout(r, 3_000));
   assert.ok(await holds(lab, lab.host('rogue'), VIP4), 'the rogue holds the VIP: the conflict is real');
+  assert.ok(await holds(lab, lab.host('a'), VIP4), 'and a still does');
+  const status = await lab.exec('a', [process.execPath, CARPCTL, '--control', join(a.stateDirectory, 'carpd.sock'), 'status', '--json']);
+  const foreign = (JSON.parse(status.stdout) as StatusReport).groups[0]?.foreign;
+  assert.equal(foreign?.last?.kind, 'other-vhid', status.stdout);
+  assert.ok((foreign?.reannouncements ?? 0) > 0, 'a re-announced while the rogue was heard');
   const stoppedAt = Date.now();
   assert.equal(await stopCarpd(rogue), 0);
   const [v4, v6] = await Promise.all([ping4, ping6]);
