@@ -237,7 +237,8 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     const sender = datagram.source.text;
     this.hearForeign(sender, kind, datagram.payload);
     if (kind !== 'vrrp') return;
-    const decision = this.authWarnings.note(`${sender} vrrp`, this.ports.clock.nowMicros());
+    // Limited per group, not per sender: forged sources must not buy one line each (the line names the latest).
+    const decision = this.authWarnings.note('foreign vrrp', this.ports.clock.nowMicros());
     if (!decision.report) return;
     const version = (datagram.payload[0] ?? 0) >> 4;
     const times = decision.count > 1 ? ` (${decision.count} adverts since the last warning)` : '';

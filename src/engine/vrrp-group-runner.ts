@@ -187,11 +187,12 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
       kind === 'vrrp-v2'
         ? 'are VRRPv2: this group speaks VRRPv3 only and cannot hear them, so both routers may be MASTER for the same addresses. Set `vrrp_version 3` on that router (keepalived defaults to version 2)'
         : 'are CARP: a CARP node uses this VRRP group\'s VRID as its vhid and neither hears the other, so both may be MASTER for the same addresses. Give one of them another id';
-    this.warn(kind, sender, now, text, { foreign: kind, phase: this.machineState.phase, ...(kind === 'vrrp-v2' ? { fix: 'vrrp_version 3' } : {}) });
+    // Limited per kind, not per sender: forged sources must not buy one line each (the line names the latest).
+    this.warn(kind, sender, now, text, { foreign: kind, phase: this.machineState.phase, ...(kind === 'vrrp-v2' ? { fix: 'vrrp_version 3' } : {}) }, 'warn', kind);
   }
 
-  private warn(kind: string, sender: string, now: number, text: string, fields: Record<string, unknown>, level: 'warn' | 'info' = 'warn'): void {
-    const decision = this.warnings.note(`${kind} ${sender}`, now);
+  private warn(kind: string, sender: string, now: number, text: string, fields: Record<string, unknown>, level: 'warn' | 'info' = 'warn', limitKey = `${kind} ${sender}`): void {
+    const decision = this.warnings.note(limitKey, now);
     if (!decision.report) return;
     const { name, vrid } = this.currentSettings;
     const times = decision.count > 1 ? ` (${decision.count} adverts since the last report)` : '';

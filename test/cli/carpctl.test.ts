@@ -210,6 +210,22 @@ it('formatStatus: every node heard, one line each; one that fails authentication
   assert.match(text, /\n\s+192\.0\.2\.9 never authenticated, FAILS AUTHENTICATION \(passphrase or address list differs\); ok 0, bad-auth 14; last 2s ago/);
 });
 
+it('formatStatus: a peer rolling a key change shows as authenticating with its twin count, not FAILS AUTHENTICATION', () => {
+  const now = new Date('2024-05-01T12:03:12.000Z');
+  const heard = [{ address: '192.0.2.2', advbase: 1, advskew: 0, demote: 0, authenticates: true, ok: 30, badAuth: 0, replay: 0, keyChangeTwins: 30, lastHeard: '2024-05-01T12:03:11.000Z' }];
+  const text = formatStatus({ ...sampleStatus(), groups: [sampleGroup({ heard })] }, now);
+  assert.match(text, /heard\s+192\.0\.2\.2 advbase 1 advskew 0 demote 0, authenticates, key change in progress; ok 30, key-change-twin 30; last 1s ago/);
+  assert.doesNotMatch(text, /FAILS AUTHENTICATION/);
+});
+
+it('formatStatus: a foreign master (VRRPv2 on our VRID) is a FOREIGN line naming the sender and `vrrp_version 3`; none without one', () => {
+  const now = new Date('2024-05-01T12:03:12.000Z');
+  const foreign = { adverts: 31, reannouncements: 28, last: { peer: '198.51.100.11', kind: 'vrrp-v2', heardAt: '2024-05-01T12:03:11.000Z' } };
+  const text = formatStatus({ ...sampleStatus(), groups: [sampleGroup({ foreign })] }, now);
+  assert.match(text, /FOREIGN\s+198\.51\.100\.11, a VRRPv2 router on this VRID: set `vrrp_version 3` on it; 31 advert\(s\), last 1s ago; re-announced 28 time\(s\)/);
+  assert.doesNotMatch(formatStatus({ ...sampleStatus(), groups: [sampleGroup({ foreign: { adverts: 0, reannouncements: 0, last: null } })] }, now), /FOREIGN/);
+});
+
 it('formatStatus: a fault, drift repairs and a key change under way are shown', () => {
   const now = new Date('2024-05-01T12:05:00.000Z');
   const group = sampleGroup({

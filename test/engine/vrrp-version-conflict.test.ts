@@ -92,3 +92,21 @@ test('a CARP node and a VRRP router on the same id: each names the other at warn
   assert.equal(a?.vrrpGroup('gw').foreignMasters.last?.kind, 'carp');
   assert.equal(b?.carpGroup('web').foreignMasters.last?.kind, 'vrrp');
 });
+
+test('forged VRRPv2 adverts from 2000 spoofed sources in 2 s: all counted, one warning, at most four announcements per interval', () => {
+  const lan = vrrpMaster();
+  const a = lan.hosts.get('a');
+  assert.ok(a?.node !== undefined);
+  const base = keepalivedV2();
+  const from = lan.clock.nowMicros();
+  for (let i = 0; i < 2000; i++) {
+    const source = `203.0.113.${i % 250}`;
+    a.node.receive({ ...base, source: { ...base.source, text: source, bytes: new Uint8Array([203, 0, 113, i % 250]) } });
+    if (i % 10 === 0) a.node.receive(keepalivedV2(true)); // farewells too, which announce at once
+    lan.advance(1_000);
+  }
+  assert.equal(a.vrrpGroup('gw').stats.drops['vrrp-v2'], 2200);
+  assert.equal(a.logger.records.filter((r) => r.level === 'warn' && r.fields?.['mismatch'] === 'vrrp-v2').length, 1);
+  const announces = a.announces.filter((x) => x.at >= from).map((x) => x.at);
+  assert.ok(announces.length <= 4 * 2 + 1, `${announces.length} announcements in 2 s`);
+});

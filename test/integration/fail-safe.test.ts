@@ -141,7 +141,7 @@ function tail(node: CarpdNode | undefined, lines = 25): string {
   return node === undefined ? '' : node.process.lines.slice(-lines).join('\n');
 }
 
-async function status(m: Machine): Promise<{ groups: { name: string; state: string; counters: { drops: Record<string, number> }; scripts: { failures: number; runs: number }; fault?: unknown; keyChange?: unknown; effects?: { repairs: number } }[] }> {
+async function status(m: Machine): Promise<{ groups: { name: string; state: string; counters: { drops: Record<string, number> }; heard?: { address: string; authenticates: boolean }[]; scripts: { failures: number; runs: number }; fault?: unknown; keyChange?: unknown; effects?: { repairs: number } }[] }> {
   assert.ok(lab !== undefined);
   const result = await carpctlOn(lab, m, ['status', '--json']);
   assert.equal(result.code, 0, `carpctl status: ${result.stderr}`);
@@ -445,6 +445,15 @@ describe('fail-safe: reload', { skip: skip ?? false }, () => {
       assert.ok(second.received > 40, `the new VIP answers: ${second.received}/${second.sent}`);
       assert.ok(ping.sent - ping.received <= 2, `at most two lost pings: ${ping.sent - ping.received}`);
       assert.ok(((await status(b.m)).groups[0]?.keyChange) !== undefined, 'b shows the key change under way');
+      if (order[0] === 'a') {
+        // For 3 s b, not yet reloaded, heard a's twin copies signed with the new list: their own
+        // drop reason, not bad-auth; no warning; a still authenticates (issue 18, item 4).
+        const web = (await status(b.m)).groups[0];
+        assert.ok((web?.counters.drops['key-change-twin'] ?? 0) >= 2, JSON.stringify(web?.counters.drops));
+        assert.equal(web?.counters.drops['bad-auth'], 0);
+        assert.ok(web?.heard?.every((p) => p.authenticates), JSON.stringify(web?.heard));
+        assert.equal(b.node.process.lines.filter((l) => l.includes('"level":"warn"') && l.includes('fail authentication')).length, 0);
+      }
       diag(t, `rolling ${order.join(' then ')}`, ping);
     } finally {
       await stopAll(a.node, b.node);
