@@ -154,6 +154,22 @@ test('lab: a SIGKILLed carpd ucarp master leaves no VIP: the guard runs the down
   }
 });
 
+test('lab: carpd cleanup ucarp (ExecStopPost) runs the same downscript as the guard, only while the address is there', { skip: skip ?? false, timeout: 30_000 }, async () => {
+  assert.ok(lab !== undefined);
+  const labRef = lab;
+  const c = labRef.host('c');
+  rmSync(log, { force: true });
+  await labRef.exec('c', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+  const first = await labRef.exec('c', [process.execPath, CARPD, 'cleanup', 'ucarp', ...flags(c, 0)]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.ok(!(await holds(labRef, c, VIP)), 'the address is gone');
+  assert.deepEqual(scriptRuns().map((r) => [r.what, r.held, r.rest]), [['down', 0, `eth0 ${VIP} reason=cleanup`]]);
+  const second = await labRef.exec('c', [process.execPath, CARPD, 'cleanup', 'ucarp', ...flags(c, 0)]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(scriptRuns().length, 1, 'no address, no downscript');
+  assert.match(second.stdout + second.stderr, /nothing to clean up/);
+});
+
 test('lab: after carpd ucarp\'s bow-out a real ucarp backup acts on its 1 s tick: takeover measured on the wire', { skip: skip ?? false, timeout: 180_000 }, async (t) => {
   assert.ok(lab !== undefined);
   const labRef = lab;
