@@ -129,9 +129,12 @@ struct down {
   int argc;
   char *envp[MAX_ENV + 1];
   int envc;
+  int broken; /* an arg/env line of it was not taken: never run half a script */
 };
 static struct down down_committed[MAX_DOWN], down_pending[MAX_DOWN];
 static int down_committed_count, down_pending_count;
+/* Whether the last down line was taken: arg/env lines belong to it, or to nothing. */
+static int down_open;
 
 static void free_downs(struct down *downs, int count) {
   for (int i = 0; i < count; i++) {
@@ -144,6 +147,7 @@ static void free_downs(struct down *downs, int count) {
 static void down_begin(void) {
   free_downs(down_pending, down_pending_count);
   down_pending_count = 0;
+  down_open = 0;
 }
 
 static void down_commit(void) {
@@ -152,6 +156,7 @@ static void down_commit(void) {
   down_committed_count = down_pending_count;
   memset(down_pending, 0, sizeof(struct down) * (size_t)down_pending_count);
   down_pending_count = 0;
+  down_open = 0;
 }
 
 /* A copy of a %XX-encoded field, decoded; NULL when malformed or out of memory. */
@@ -179,8 +184,11 @@ static char *decode_field(const char *field) {
 static int take_down_line(const char *line) {
   char name[LINE_MAX_LEN], ip[LINE_MAX_LEN], field[LINE_MAX_LEN];
   long timeout;
-  struct down *last = down_pending_count > 0 ? &down_pending[down_pending_count - 1] : NULL;
-  if (sscanf(line, "down %511s %511s %ld %511s", name, ip, &timeout, field) == 4) {
+  struct down *last = down_open ? &down_pending[down_pending_count - 1] : NULL;
+  char *value;
+  if (strncmp(line, "down ", 5) == 0) {
+    down_open = 0;
+    if (sscanf(line, "down %511s %511s %ld %511s", name, ip, &timeout, field) != 4) return 1;
     if (down_pending_count >= MAX_DOWN || strlen(name) >= IF_NAMESIZE || timeout <= 0) return 1;
     struct down *d = &down_pending[down_pending_count];
     if (inet_pton(AF_INET, ip, d->address) == 1) d->family = AF_INET;
@@ -192,14 +200,15 @@ static int take_down_line(const char *line) {
     inet_ntop(d->family, d->address, d->ip, sizeof d->ip);
     d->timeout_ms = timeout;
     down_pending_count++;
+    down_open = 1;
   } else if (strncmp(line, "arg ", 4) == 0) {
-    char *value;
-    if (last == NULL || last->argc >= MAX_ARGS + 1 || (value = decode_field(line + 4)) == NULL) return 1;
-    last->argv[last->argc++] = value;
+    if (last == NULL) return 1;
+    if (last->argc >= MAX_ARGS + 1 || (value = decode_field(line + 4)) == NULL) last->broken = 1;
+    else last->argv[last->argc++] = value;
   } else if (strncmp(line, "env ", 4) == 0) {
-    char *value;
-    if (last == NULL || last->envc >= MAX_ENV || strchr(line + 4, '=') == NULL || (value = decode_field(line + 4)) == NULL) return 1;
-    last->envp[last->envc++] = value;
+    if (last == NULL) return 1;
+    if (last->envc >= MAX_ENV || strchr(line + 4, '=') == NULL || (value = decode_field(line + 4)) == NULL) last->broken = 1;
+    else last->envp[last->envc++] = value;
   } else {
     return 0;
   }
@@ -447,6 +456,10 @@ static int wait_script(pid_t pid, long timeout_ms, int *status) {
 
 /* Runs one down script if its address is still there; 0 when not needed or it exited 0. */
 static int run_down(const struct down *d) {
+  if (d->broken) {
+    fprintf(stderr, "carpd-guard: not running the down script %s: its arguments or environment came garbled\n", d->argv[0]);
+    return 1;
+  }
   if (!address_present(d)) return 0;
   fprintf(stderr, "carpd-guard: %s is still on %s: running the down script %s\n", d->ip, d->ifname, d->argv[0]);
   pid_t pid = fork();
@@ -499,6 +512,7 @@ int main(void) {
     line[length - 1] = '\0';
     if (strcmp(line, "done") == 0) return 0;
     if (length < LINE_MAX_LEN) take(line);
+    else if (down_open) down_pending[down_pending_count - 1].broken = 1;
   }
   free(line);
   int failed = clean_up();

@@ -136,8 +136,12 @@ export async function runUcarpCommand(args: string[]): Promise<number> {
     ...(env['CARPD_CONTROL'] ? { controlSocket: env['CARPD_CONTROL'] } : {}),
     ...(env['CARPD_STATE_DIRECTORY'] ? { stateDirectory: env['CARPD_STATE_DIRECTORY'] } : {}),
   };
-  return run(config, {});
+  return run(config, { reloadUnsupported: UCARP_RELOAD_UNSUPPORTED });
 }
+
+/** What SIGHUP (or carpctl reload) logs in ucarp mode: ucarp has no reload either (docs/migration.md). */
+export const UCARP_RELOAD_UNSUPPORTED =
+  'reload is not supported in ucarp mode (the flags are read once, as ucarp does): restart carpd ucarp with the new flags (systemctl restart carpd-ucarp@NAME), or move to a configuration file (carpd --config, docs/migration.md), which reloads';
 
 
 async function run(config: CarpdConfig, options: RunOptions): Promise<number> {

@@ -56,6 +56,8 @@ export interface DaemonDependencies {
   readonly scripts: Pick<ScriptRunner, 'run' | 'whenIdle' | 'stats'>;
   /** Re-reads the configuration for a reload; undefined when it came from flags. */
   readonly loadConfig?: () => Promise<{ ok: true; config: CarpdConfig } | { ok: false; errors: readonly string[] }>;
+  /** Without loadConfig: why there is nothing to reload, and what to do instead (ucarp mode says its own). */
+  readonly reloadUnsupported?: string;
   readonly configFile?: string;
   /** Start the SIGKILL cleanup guard (default true). */
   readonly guard?: boolean;
@@ -598,7 +600,12 @@ export class Daemon implements DaemonControl {
 
   private async doReload(): Promise<CommandResult> {
     const load = this.deps.loadConfig;
-    if (load === undefined) return { ok: false, code: 'CARPD_NO_CONFIG_FILE', message: 'carpd was started from flags: there is no file to reload' };
+    if (load === undefined) {
+      // Logged here, whether SIGHUP or carpctl asked: a reload that does nothing must say so.
+      const message = this.deps.reloadUnsupported ?? 'carpd was started from flags: there is no file to reload';
+      this.deps.logger.warn(`reload not possible: ${message}`, { code: 'CARPD_NO_CONFIG_FILE' });
+      return { ok: false, code: 'CARPD_NO_CONFIG_FILE', message };
+    }
     if (this.stopping !== undefined) return { ok: false, code: 'CARPD_RELOAD_FAILED', message: 'carpd is stopping' };
     const loaded = await load();
     if (!loaded.ok) {

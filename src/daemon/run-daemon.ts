@@ -42,6 +42,8 @@ export interface RunOptions {
   readonly loadConfig?: DaemonDependencies['loadConfig'];
   /** The host side (default: the real Linux one). */
   readonly platform?: DaemonPlatform;
+  /** Without a configuration file: why reload is not possible (DaemonDependencies.reloadUnsupported). */
+  readonly reloadUnsupported?: string;
 }
 
 /** How long a fatal error's graceful stop may take before the process exits regardless. */
@@ -99,6 +101,7 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
       locks,
       ...(options.loadConfig === undefined ? {} : { loadConfig: options.loadConfig }),
       ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+      ...(options.reloadUnsupported === undefined ? {} : { reloadUnsupported: options.reloadUnsupported }),
     });
     const control = await listenControl(config.controlSocket, daemon, logger);
     undo.push(() => control.close());

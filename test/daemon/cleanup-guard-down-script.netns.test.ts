@@ -83,7 +83,24 @@ test('cleanup guard, script-owned addresses: the down script runs (ucarp argumen
       assert.deepEqual(vips(ns), ['198.51.100.10', VIP]);
     });
 
+    await t.test('garbled input: an item with an argument not taken is not run; lines after a refused down line belong to no item', async () => {
+      rmSync(log, { force: true });
+      const [head, ...rest] = encodeGuardSpec(spec(down)).trimEnd().split('\n').slice(1, -1);
+      const lines = (body: string[]) => `spec\n${body.join('\n')}\nend\n`;
+      const garbled = await runGuardProcess(lines([head as string, 'arg %ZZ', ...rest]), { endStdin: true, netns: ns });
+      assert.equal(garbled.code, 1);
+      assert.match(garbled.stderr, /not running the down script/);
+      assert.equal(existsSync(log), false, 'not run with a missing argument');
+      assert.deepEqual(vips(ns), ['198.51.100.10', VIP]);
+      // A refused item (not an address) and its lines; the valid item before it runs with its own arguments only.
+      const mixed = await runGuardProcess(lines([head as string, ...rest, `down eth0 not-an-address 1000 ${hung}`, 'arg extra']), { endStdin: true, netns: ns });
+      assert.equal(mixed.code, 0, mixed.stderr);
+      assert.equal(readFileSync(log, 'utf8').split('\n')[0], `eth0|${VIP}|x 100%|`);
+      assert.deepEqual(vips(ns), ['198.51.100.10']);
+    });
+
     await t.test('a hung down script: SIGTERM to its process group at the timeout; the guard exits 1', async () => {
+      ip('-n', ns, 'addr', 'add', `${VIP}/24`, 'dev', 'eth0');
       const started = Date.now();
       const exit = await runGuardProcess(encodeGuardSpec(spec(hung, 300)), { endStdin: true, netns: ns });
       const elapsed = Date.now() - started;

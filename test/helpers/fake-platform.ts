@@ -332,6 +332,8 @@ export interface RigOptions {
   readonly prepare?: (netlink: FakeHostNetlink) => void;
   /** What reload() reads instead of `next` (e.g. the real configFileLoader on a temporary file). */
   readonly loadConfig?: DaemonDependencies['loadConfig'];
+  /** Started from flags (no file to reload), with this reason (e.g. ucarp mode's). */
+  readonly reloadUnsupported?: string;
 }
 
 /**
@@ -373,8 +375,9 @@ export function makeDaemon(options: RigOptions): DaemonRig {
     clock,
     store,
     scripts,
-    loadConfig: options.loadConfig ?? (async () => ('errors' in next ? { ok: false, errors: next.errors } : { ok: true, config: next })),
-    configFile: '/etc/carpd/carpd.yaml',
+    ...(options.reloadUnsupported !== undefined
+      ? { reloadUnsupported: options.reloadUnsupported }
+      : { loadConfig: options.loadConfig ?? (async () => ('errors' in next ? { ok: false, errors: next.errors } : { ok: true, config: next })), configFile: '/etc/carpd/carpd.yaml' }),
     ...(options.guard === undefined ? {} : { guard: options.guard }),
     claimRetryDelaysMs: options.claimRetryDelaysMs ?? [0, 0],
     faultHoldDownsMs: options.faultHoldDownsMs ?? [200],

@@ -119,7 +119,7 @@ test('lab: carpd ucarp <ucarp flags> interoperates with a real ucarp, scripts ca
   assert.ok(!(await holds(labRef, hb, VIP)), 'ucarp stays backup');
   // carpd's scripts were called the ucarp way: <interface> <vaddr> <xparam>.
   assert.ok(existsSync(log) && readFileSync(log, 'utf8').includes(`up eth0 ${VIP} carpd`), readFileSync(log, 'utf8'));
-  // Graceful stop of carpd: bow-out, ucarp takes over at once.
+  // Graceful stop of carpd: bow-out, ucarp takes over on its 1 s tick (docs/migration.md).
   const stoppedAt = Date.now();
   carpd.signal('SIGTERM');
   assert.equal((await carpd.exited).code, 0);
