@@ -19,7 +19,8 @@
  *   down IFNAME IP MS PATH   where the scripts own the address (ucarp mode): run PATH if IP is
  *   arg VALUE                still on IFNAME, with these arguments and exactly this environment,
  *   env NAME=VALUE           SIGTERM to its process group after MS ms, SIGKILL 2 s later
- *                            (PATH, VALUE: %XX for '%', whitespace and control bytes)
+ *   user UID GID             (PATH, VALUE: %XX for '%', whitespace and control bytes), as
+ *                            UID/GID when a user line is given (script_user)
  *   end                      commit the spec begun
  *   done                     clean stop: exit 0 touching nothing
  * Signals the daemon's terminal or process group may send (SIGINT, SIGTERM, SIGHUP) are
@@ -31,6 +32,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <grp.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -129,7 +131,10 @@ struct down {
   int argc;
   char *envp[MAX_ENV + 1];
   int envc;
-  int broken; /* an arg/env line of it was not taken: never run half a script */
+  int has_user; /* a user line: run it as uid/gid (script_user, docs/scripts.md) */
+  uid_t uid;
+  gid_t gid;
+  int broken; /* an arg/env/user line of it was not taken: never run half a script */
 };
 static struct down down_committed[MAX_DOWN], down_pending[MAX_DOWN];
 static int down_committed_count, down_pending_count;
@@ -205,6 +210,16 @@ static int take_down_line(const char *line) {
     if (last == NULL) return 1;
     if (last->argc >= MAX_ARGS + 1 || (value = decode_field(line + 4)) == NULL) last->broken = 1;
     else last->argv[last->argc++] = value;
+  } else if (strncmp(line, "user ", 5) == 0) {
+    unsigned long uid, gid;
+    char extra;
+    if (last == NULL) return 1;
+    if (last->has_user || sscanf(line, "user %lu %lu %c", &uid, &gid, &extra) != 2 || uid > 0xfffffffeUL || gid > 0xfffffffeUL) last->broken = 1;
+    else {
+      last->has_user = 1;
+      last->uid = (uid_t)uid;
+      last->gid = (gid_t)gid;
+    }
   } else if (strncmp(line, "env ", 4) == 0) {
     if (last == NULL) return 1;
     if (last->envc >= MAX_ENV || strchr(line + 4, '=') == NULL || (value = decode_field(line + 4)) == NULL) last->broken = 1;
@@ -457,14 +472,14 @@ static int wait_script(pid_t pid, long timeout_ms, int *status) {
 /* Runs one down script if its address is still there; 0 when not needed or it exited 0. */
 static int run_down(const struct down *d) {
   if (d->broken) {
-    fprintf(stderr, "carpd-guard: not running the down script %s: its arguments or environment came garbled\n", d->argv[0]);
+    log_line("error", "not running the down script: its arguments, environment or user came garbled", "script", d->argv[0], NULL);
     return 1;
   }
   if (!address_present(d)) return 0;
-  fprintf(stderr, "carpd-guard: %s is still on %s: running the down script %s\n", d->ip, d->ifname, d->argv[0]);
+  log_line("warn", "the address is still there: running the down script", "interface", d->ifname, "address", d->ip, "script", d->argv[0], NULL);
   pid_t pid = fork();
   if (pid < 0) {
-    fprintf(stderr, "carpd-guard: fork: %s\n", strerror(errno));
+    log_line("error", "could not fork for the down script", "script", d->argv[0], "error", strerror(errno), NULL);
     return 1;
   }
   if (pid == 0) {
@@ -480,15 +495,27 @@ static int run_down(const struct down *d) {
     signal(SIGHUP, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
     setpriority(PRIO_PROCESS, 0, 0);
+    /* script_user: no supplementary groups, then the group, then the user; never run as
+       someone else when a step fails. */
+    if (d->has_user && (setgroups(0, NULL) != 0 || setgid(d->gid) != 0 || setuid(d->uid) != 0)) {
+      log_line("error", "could not switch to the script's user: not running the down script", "script", d->argv[0], "error", strerror(errno), NULL);
+      _exit(126);
+    }
     execve(d->argv[0], d->argv, d->envp);
-    fprintf(stderr, "carpd-guard: could not run %s: %s\n", d->argv[0], strerror(errno));
+    log_line("error", "could not run the down script", "script", d->argv[0], "error", strerror(errno), NULL);
     _exit(127);
   }
   int status = 0;
   int timed_out = wait_script(pid, d->timeout_ms, &status);
   int ok = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  if (WIFSIGNALED(status)) fprintf(stderr, "carpd-guard: the down script %s was killed by signal %d%s\n", d->argv[0], WTERMSIG(status), timed_out ? " at its timeout" : "");
-  else fprintf(stderr, "carpd-guard: the down script %s exited with status %d%s\n", d->argv[0], WEXITSTATUS(status), timed_out ? " after its timeout" : "");
+  char number[16];
+  if (WIFSIGNALED(status)) {
+    snprintf(number, sizeof number, "#%d", WTERMSIG(status));
+    log_line(ok ? "info" : "warn", timed_out ? "the down script was killed at its timeout" : "the down script was killed by a signal", "script", d->argv[0], "signal", number, NULL);
+  } else {
+    snprintf(number, sizeof number, "#%d", WEXITSTATUS(status));
+    log_line(ok ? "info" : "warn", timed_out ? "the down script exited after its timeout" : "the down script exited", "script", d->argv[0], "status", number, NULL);
+  }
   return ok ? 0 : 1;
 }
 

@@ -50,7 +50,7 @@ export async function cleanUpAfter(config: CarpdConfig, logger: Logger): Promise
         if (down === undefined) continue;
         if (!present.some((p) => p.ifindex === parent.index && p.address.text === down.address.text)) continue;
         // The same rules as the daemon's runs (docs/scripts.md): never a script others could change.
-        const user = group.scripts.user;
+        const user = down.user;
         const unsafe = firstUnsafe(down.path, user?.uid ?? process.geteuid?.() ?? 0, realFileSystem);
         if (unsafe !== undefined) {
           logger.error('not running the down script: others could change it', { group: group.name, script: down.path, component: unsafe.component, why: unsafe.why, code: 'CARPD_CONFIG_SCRIPT_UNSAFE' });

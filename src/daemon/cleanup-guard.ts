@@ -254,7 +254,8 @@ function encodeDownScript(down: CleanupDownScript): string[] {
     .map(([name, value]) => `env ${name}=${guardField(value)}`)
     .filter(fits)
     .slice(0, GUARD_MAX_ENV);
-  return [head, ...args, ...env];
+  const user = down.user === undefined ? [] : [`user ${down.user.uid} ${down.user.gid}`];
+  return [head, ...args, ...user, ...env];
 }
 
 /** A field the guard splits on spaces and reads by lines: `%`, whitespace and control bytes as %XX. */

@@ -27,6 +27,8 @@ export interface CleanupDownScript {
   /** The whole environment: the fixed PATH daemon-run scripts get (docs/scripts.md) and the CARP_* variables, nothing else. */
   readonly env: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** script_user (docs/scripts.md): the guard switches to it before running the script; absent: the daemon's own user. */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 
@@ -47,5 +49,6 @@ export function cleanupDownScript(group: GroupConfig, path: string = SCRIPT_PATH
     protocol: isVrrpGroup(group) ? 'vrrp' : 'carp',
     reason: CLEANUP_REASON,
   });
-  return { group: group.name, interfaceName: group.interface, address: first.address, path: choice.path, args, env: { PATH: path, ...env }, timeoutMs: group.scripts.timeoutSeconds * 1000 };
+  const user = group.scripts.user === undefined ? {} : { user: { uid: group.scripts.user.uid, gid: group.scripts.user.gid } };
+  return { group: group.name, interfaceName: group.interface, address: first.address, path: choice.path, args, env: { PATH: path, ...env }, timeoutMs: group.scripts.timeoutSeconds * 1000, ...user };
 }

@@ -89,7 +89,7 @@ test('cleanup guard, script-owned addresses: the down script runs (ucarp argumen
       const lines = (body: string[]) => `spec\n${body.join('\n')}\nend\n`;
       const garbled = await runGuardProcess(lines([head as string, 'arg %ZZ', ...rest]), { endStdin: true, netns: ns });
       assert.equal(garbled.code, 1);
-      assert.match(garbled.stderr, /not running the down script/);
+      assert.ok(guardLog(garbled.stderr).some((l) => l['level'] === 'error' && l['script'] === down), garbled.stderr);
       assert.equal(existsSync(log), false, 'not run with a missing argument');
       assert.deepEqual(vips(ns), ['198.51.100.10', VIP]);
       // A refused item (not an address) and its lines; the valid item before it runs with its own arguments only.
@@ -99,13 +99,28 @@ test('cleanup guard, script-owned addresses: the down script runs (ucarp argumen
       assert.deepEqual(vips(ns), ['198.51.100.10']);
     });
 
+    await t.test('script_user: with a user line the down script runs as that uid/gid, with no supplementary groups', async () => {
+      ip('-n', ns, 'addr', 'add', `${VIP}/24`, 'dev', 'eth0');
+      const who = join(dir, 'who.sh');
+      writeFileSync(who, `#!/bin/sh\nid -u > "${log}"; id -g >> "${log}"; id -G >> "${log}"\n`);
+      chmodSync(who, 0o755);
+      chmodSync(dir, 0o777);
+      rmSync(log, { force: true });
+      const exit = await runGuardProcess(encodeGuardSpec({ items: [], downScripts: [{ ...script(who, 10_000), user: { uid: 65534, gid: 65534 } }] }), { endStdin: true, netns: ns });
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['65534', '65534', '65534']);
+      chmodSync(dir, 0o700);
+      ip('-n', ns, 'addr', 'del', `${VIP}/24`, 'dev', 'eth0');
+    });
+
     await t.test('a hung down script: SIGTERM to its process group at the timeout; the guard exits 1', async () => {
       ip('-n', ns, 'addr', 'add', `${VIP}/24`, 'dev', 'eth0');
       const started = Date.now();
       const exit = await runGuardProcess(encodeGuardSpec(spec(hung, 300)), { endStdin: true, netns: ns });
       const elapsed = Date.now() - started;
       assert.equal(exit.code, 1, exit.stderr);
-      assert.match(exit.stderr, /killed by signal 15 at its timeout/);
+      const ended = guardLog(exit.stderr).find((l) => l['script'] === hung && l['signal'] !== undefined);
+      assert.deepEqual([ended?.['msg'], ended?.['signal']], ['the down script was killed at its timeout', 15], exit.stderr);
       assert.ok(elapsed < 2_500, `bounded by the timeout (${elapsed} ms)`);
       const pid = Number(readFileSync(log, 'utf8').trim());
       assert.ok(!existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z', 'the script is gone');
@@ -115,3 +130,8 @@ test('cleanup guard, script-owned addresses: the down script runs (ucarp argumen
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** The guard's JSON log lines (stderr is a pipe here, so every line is JSON). */
+function guardLog(stderr: string): Record<string, unknown>[] {
+  return stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}

@@ -80,6 +80,11 @@ test('encodeGuardSpec: a down item, its arguments and variables, percent-encoded
   assert.equal(guardField('a\tb\u0000c%'), 'a%09b%00c%25');
 });
 
+test('encodeGuardSpec: a down item with script_user carries a user line (the guard switches to it)', () => {
+  const lines = encodeGuardSpec({ items: [], downScripts: [down({ user: { uid: 65534, gid: 65534 } })] }).split('\n');
+  assert.deepEqual(lines.slice(1, 6), ['down eth0 198.51.100.77 30000 /etc/my%20scripts/down.sh', 'arg eth0', 'arg 198.51.100.77', 'arg 50%25%20off%0A', 'user 65534 65534']);
+});
+
 test('encodeGuardSpec: an item the guard could not take whole is left out; a variable too long for a line is dropped alone', () => {
   const empty = 'spec\nend\n';
   assert.equal(encodeGuardSpec({ items: [], downScripts: [down({ interfaceName: 'eth 0' })] }), empty);
