@@ -275,13 +275,17 @@ function protocolRows(g: GroupStatus, now: Date): { advertised: string; master: 
       const fields = p.advbase === null || p.advbase === undefined ? 'never authenticated' : `advbase ${p.advbase} advskew ${p.advskew} demote ${p.demote}`;
       const twins = p.keyChangeTwins ?? 0;
       // A rolling key change (docs/reload.md): its copies signed with the other key are expected.
-      const auth = p.authenticates ? (twins > 0 ? 'authenticates, key change in progress' : 'authenticates') : 'FAILS AUTHENTICATION (passphrase or address list differs)';
+      const rolling = p.lastKeyChangeTwin != null && Date.parse(p.lastHeard) - Date.parse(p.lastKeyChangeTwin) <= KEY_CHANGE_RECENT_MS;
+      const auth = p.authenticates ? (rolling ? 'authenticates, key change in progress' : 'authenticates') : 'FAILS AUTHENTICATION (passphrase or address list differs)';
       const counts = [`ok ${p.ok}`, ...(p.badAuth > 0 ? [`bad-auth ${p.badAuth}`] : []), ...(twins > 0 ? [`key-change-twin ${twins}`] : []), ...(p.replay > 0 ? [`replay ${p.replay}`] : [])].join(', ');
       return [i === 0 ? 'heard' : '', `${p.address} ${fields}, ${auth}; ${counts}; last ${ago(p.lastHeard, now)}`];
     }),
     extra: [],
   };
 }
+
+/** A peer's key change is "in progress" while its last twin copy is this close to its last advert. */
+const KEY_CHANGE_RECENT_MS = 10_000;
 
 /** What to change, per kind of foreign master (protocol/foreign-advert.ts). */
 const FOREIGN_HINTS: Readonly<Record<string, string>> = {

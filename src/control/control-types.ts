@@ -118,6 +118,8 @@ export interface GroupStatus {
     readonly replay: number;
     /** Copies signed with the other key of a rolling key change (`key-change-twin` drops): expected, not a failure. */
     readonly keyChangeTwins?: number;
+    /** When the last of them arrived (null while none): a key change is in progress while it is recent. */
+    readonly lastKeyChangeTwin?: string | null;
     readonly lastHeard: string;
   }[];
   /**

@@ -89,8 +89,16 @@ export function vrrpStatus(config: GroupConfig, runner: VrrpGroupRunner | undefi
   };
 }
 
-function common(p: HeardPeer, toIso: ToIso): { authenticates: boolean; ok: number; badAuth: number; replay: number; keyChangeTwins: number; lastHeard: string } {
-  return { authenticates: p.authenticates, ok: p.ok, badAuth: p.badAuth, replay: p.replay, keyChangeTwins: p.keyChangeTwins, lastHeard: toIso(p.lastHeardAt) };
+function common(p: HeardPeer, toIso: ToIso): { authenticates: boolean; ok: number; badAuth: number; replay: number; keyChangeTwins: number; lastKeyChangeTwin: string | null; lastHeard: string } {
+  return {
+    authenticates: p.authenticates,
+    ok: p.ok,
+    badAuth: p.badAuth,
+    replay: p.replay,
+    keyChangeTwins: p.keyChangeTwins,
+    lastKeyChangeTwin: p.lastKeyChangeTwinAt === undefined ? null : toIso(p.lastKeyChangeTwinAt),
+    lastHeard: toIso(p.lastHeardAt),
+  };
 }
 
 function masterSources(sources: Partial<Record<IpFamily, string>>): { ipv4?: string; ipv6?: string } {

@@ -21,6 +21,8 @@ export interface HeardPeer {
   readonly replay: number;
   /** Copies signed with the other key of a rolling key change (protocol/key-change-twin.ts): expected, not bad-auth. */
   readonly keyChangeTwins: number;
+  /** Monotonic µs of the last key-change twin (absent while none). */
+  readonly lastKeyChangeTwinAt?: number;
   /** The counter of its last authentic advert (CARP), for recognising key-change twins. */
   readonly lastOkCounter?: bigint;
   /** Monotonic µs of the last advert of any kind, and of the last authentic one. */
@@ -72,7 +74,9 @@ export class PeerTable {
 
   /** A key-change twin: the copy signed with the key this node does not (or no longer) use; it still authenticates. */
   keyChangeTwin(address: string, now: number): void {
-    this.touch(address, now).keyChangeTwins++;
+    const peer = this.touch(address, now);
+    peer.keyChangeTwins++;
+    peer.lastKeyChangeTwinAt = now;
   }
 
   /** What we last accepted from `address` (counter and time), without touching it. */

@@ -212,10 +212,13 @@ it('formatStatus: every node heard, one line each; one that fails authentication
 
 it('formatStatus: a peer rolling a key change shows as authenticating with its twin count, not FAILS AUTHENTICATION', () => {
   const now = new Date('2024-05-01T12:03:12.000Z');
-  const heard = [{ address: '192.0.2.2', advbase: 1, advskew: 0, demote: 0, authenticates: true, ok: 30, badAuth: 0, replay: 0, keyChangeTwins: 30, lastHeard: '2024-05-01T12:03:11.000Z' }];
-  const text = formatStatus({ ...sampleStatus(), groups: [sampleGroup({ heard })] }, now);
+  const peer = { address: '192.0.2.2', advbase: 1, advskew: 0, demote: 0, authenticates: true, ok: 30, badAuth: 0, replay: 0, keyChangeTwins: 30, lastHeard: '2024-05-01T12:03:11.000Z' };
+  const text = formatStatus({ ...sampleStatus(), groups: [sampleGroup({ heard: [{ ...peer, lastKeyChangeTwin: '2024-05-01T12:03:11.000Z' }] })] }, now);
   assert.match(text, /heard\s+192\.0\.2\.2 advbase 1 advskew 0 demote 0, authenticates, key change in progress; ok 30, key-change-twin 30; last 1s ago/);
   assert.doesNotMatch(text, /FAILS AUTHENTICATION/);
+  // Long after the roll-out: the count stays, "in progress" goes.
+  const later = formatStatus({ ...sampleStatus(), groups: [sampleGroup({ heard: [{ ...peer, lastKeyChangeTwin: '2024-05-01T11:03:11.000Z' }] })] }, now);
+  assert.match(later, /192\.0\.2\.2 advbase 1 advskew 0 demote 0, authenticates; ok 30, key-change-twin 30; last 1s ago/);
 });
 
 it('formatStatus: a foreign master (VRRPv2 on our VRID) is a FOREIGN line naming the sender and `vrrp_version 3`; none without one', () => {
