@@ -332,7 +332,7 @@ function formatGroup(g: GroupStatus, now: Date): string {
   if (g.keyChange !== undefined) rows.push(['key change', `also signing with the previous key and addresses (${g.keyChange.previousAddresses.join(' ')}) until ${g.keyChange.until}`]);
   if (g.peers.length > 0) rows.push(['peers', g.peers.join(' ')]);
   if (g.vmac !== undefined) rows.push(['vmac', g.vmac]);
-  rows.push(['scripts', `runs ${g.scripts.runs}, failures ${g.scripts.failures}, timeouts ${g.scripts.timeouts}${g.scripts.lastDurationMs === undefined ? '' : `, last ${g.scripts.lastDurationMs} ms`}`]);
+  rows.push(['scripts', `runs ${g.scripts.runs}, failures ${g.scripts.failures}, timeouts ${g.scripts.timeouts}, superseded ${g.scripts.superseded}${g.scripts.lastDurationMs === undefined ? '' : `, last ${g.scripts.lastDurationMs} ms`}`]);
   if (g.checks.length === 0) rows.push(['checks', 'none']);
   g.checks.forEach((check, i) => {
     const since = check.lastChangeAt === undefined ? '' : `, since ${ago(check.lastChangeAt, now)}`;

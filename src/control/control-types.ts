@@ -141,7 +141,7 @@ export interface GroupStatus {
     readonly transitions: number;
     readonly drops: Readonly<Record<DropReason, number>>;
   };
-  readonly scripts: { readonly runs: number; readonly failures: number; readonly timeouts: number; readonly lastDurationMs?: number };
+  readonly scripts: { readonly runs: number; readonly failures: number; readonly timeouts: number; readonly superseded: number; readonly lastDurationMs?: number };
   readonly checks: readonly CheckStatus[];
   /**
    * Set while the group could not configure its addresses and left mastership: it advertises

@@ -80,6 +80,7 @@ function metricFamilies(status: StatusReport): Family[] {
     perGroup('carpd_script_runs_total', 'counter', 'Transition scripts run by each group.', (g) => g.scripts.runs),
     perGroup('carpd_script_failures_total', 'counter', 'Transition scripts that exited non-zero or could not start.', (g) => g.scripts.failures),
     perGroup('carpd_script_timeouts_total', 'counter', 'Transition scripts killed after the timeout.', (g) => g.scripts.timeouts),
+    perGroup('carpd_script_superseded_total', 'counter', 'Pending transition scripts replaced by a newer transition before they ran (docs/scripts.md).', (g) => g.scripts.superseded),
     perGroup('carpd_script_last_duration_seconds', 'gauge', 'How long the last transition script of each group ran.', (g) => (g.scripts.lastDurationMs === undefined ? undefined : g.scripts.lastDurationMs / 1000)),
     {
       name: 'carpd_check_healthy',

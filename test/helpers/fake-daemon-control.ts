@@ -27,7 +27,7 @@ export function sampleGroup(overrides: Partial<GroupStatus> = {}): GroupStatus {
       { address: '192.0.2.9', advbase: null, advskew: null, demote: null, authenticates: false, ok: 0, badAuth: 14, replay: 0, lastHeard: '2024-05-01T12:03:10.000Z' },
     ],
     counters: { advertsSent: 12, advertsReceived: 190, sendErrors: 0, transitions: 2, drops: { ...emptyDropCounts(), 'bad-auth': 3 } },
-    scripts: { runs: 2, failures: 0, timeouts: 0, lastDurationMs: 41 },
+    scripts: { runs: 2, failures: 0, timeouts: 0, superseded: 0, lastDurationMs: 41 },
     checks: [{ name: 'nginx', kind: 'http', healthy: false, weight: 50, lastResult: 'HTTP 503', lastChangeAt: '2024-05-01T12:02:00.000Z' }],
     ...overrides,
   };

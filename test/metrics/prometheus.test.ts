@@ -22,7 +22,7 @@ function group(overrides: Partial<GroupStatus> = {}): GroupStatus {
     addresses: ['192.0.2.100'],
     master: null,
     counters: { advertsSent: 120, advertsReceived: 3, sendErrors: 1, transitions: 2, drops: { ...emptyDropCounts(), 'bad-auth': 4 } },
-    scripts: { runs: 2, failures: 1, timeouts: 0, lastDurationMs: 250 },
+    scripts: { runs: 2, failures: 1, timeouts: 0, superseded: 0, lastDurationMs: 250 },
     checks: [
       { name: 'nginx', kind: 'http', healthy: false, weight: 50, lastResult: 'HTTP 503' },
       { name: 'uplink', kind: 'interface', healthy: true, weight: 50, lastResult: 'link up' },
@@ -35,7 +35,7 @@ const STATUS: StatusReport = {
   version: '0.1.0',
   pid: 1234,
   startedAt: '2026-01-01T00:00:00.500Z',
-  groups: [group(), group({ name: 'weird "name"\\\nx', interface: 'eth1', vhid: 8, state: 'BACKUP', checks: [], scripts: { runs: 0, failures: 0, timeouts: 0 } })],
+  groups: [group(), group({ name: 'weird "name"\\\nx', interface: 'eth1', vhid: 8, state: 'BACKUP', checks: [], scripts: { runs: 0, failures: 0, timeouts: 0, superseded: 0 } })],
   unattributedDrops: { eth0: { ...emptyDropCounts(), 'unknown-vhid': 9 } },
 };
 
@@ -109,7 +109,7 @@ test('format sanity, as promtool check metrics: HELP and TYPE once per family, b
   }
   for (const [name, count] of help) assert.equal(count, 1, `HELP ${count} times for ${name}`);
   assert.deepEqual([...help.keys()].sort(), [...type.keys()].sort());
-  assert.equal(type.size, 23);
+  assert.equal(type.size, 24);
 });
 
 test('foreign masters: adverts for the group\'s id it cannot hear and the re-announcements they caused', () => {
