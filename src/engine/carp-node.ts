@@ -126,8 +126,9 @@ export class CarpNode {
       }
       else this.unattributedDrops[result.reason]++;
     } catch (error) {
-      // A bug, not an input problem: keep the daemon alive and say so loudly.
-      this.logger.error('internal error while handling a datagram', { error: String(error), source: datagram.source.text });
+      // A bug, not an input problem: keep the daemon alive and say so loudly (within the budget:
+      // a packet that triggers it can be sent at will).
+      this.packetLog.log('error', 'internal error while handling a datagram', { error: String(error), source: datagram.source.text });
     }
   }
 

@@ -24,7 +24,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import { CarpNode } from './carp-node.ts';
-import type { PacketWarningLog } from './packet-warning-log.ts';
+import { PacketWarningLog } from './packet-warning-log.ts';
 import type { GroupRunner } from './group-runner.ts';
 import type { VrrpGroupRunner } from './vrrp-group-runner.ts';
 import { VrrpNode } from './vrrp-node.ts';
@@ -43,8 +43,9 @@ export class InterfaceNode {
     /** The daemon-wide budget for packet-caused warnings (packet-warning-log.ts). */
     packetLog?: PacketWarningLog,
   ) {
-    this.carp = new CarpNode(transport, logger, clock, { attach: false, ...(packetLog === undefined ? {} : { packetLog }) });
-    this.vrrp = new VrrpNode((address) => transport.isOwnAddress(address), logger);
+    const log = packetLog ?? new PacketWarningLog(logger, clock);
+    this.carp = new CarpNode(transport, logger, clock, { attach: false, packetLog: log });
+    this.vrrp = new VrrpNode((address) => transport.isOwnAddress(address), log);
     transport.onDatagram((datagram) => this.receive(datagram));
     transport.onMalformed(() => this.malformed['bad-ip']++);
   }

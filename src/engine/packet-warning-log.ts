@@ -1,9 +1,11 @@
 /**
- * Warnings caused by received packets (authentication failures, counters that go backwards,
- * replays of our own adverts, vhid mismatches …) go through here, one instance for the whole
- * daemon (built by the composition root, src/daemon/daemon.ts), on top of each warning's per-key
- * WarningLimiter. What the budget (a token bucket, token-bucket.ts) leaves out is summarised in one warn line,
- * "N warnings caused by received packets suppressed in the last S s", written one window after
+ * Log lines caused by received packets (authentication failures, counters that go backwards,
+ * replays of our own adverts, vhid and VRRP mismatches, internal errors while handling one) go
+ * through here: one instance for the whole daemon (built by the composition root,
+ * src/daemon/daemon.ts), on top of each warning's per-key WarningLimiter. The per-key limiter
+ * alone let a LAN host that forges a new source per packet log one line per packet (issue 18).
+ * What the budget (a token bucket, token-bucket.ts) leaves out is summarised in one warn line,
+ * "N log lines caused by received packets suppressed in the last S s", written one window after
  * the first line left out, so a flood costs at most the budget plus one line per window.
  */
 import type { Clock, TimerHandle } from '../ports/clock.ts';
@@ -33,8 +35,13 @@ export class PacketWarningLog {
 
   /** Logs `message` at warn level if the budget allows; else counts it for the next summary. */
   warn(message: string, fields?: LogFields): void {
+    this.log('warn', message, fields);
+  }
+
+  /** Logs `message` at `level` if the budget allows (one budget for every level); else counts it. */
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: LogFields): void {
     if (this.budget.take(this.clock.nowMicros())) {
-      this.logger.warn(message, fields);
+      this.logger[level](message, fields);
       return;
     }
     this.summaryTimer ??= this.clock.setTimer(this.clock.nowMicros() + this.summaryDelayMicros, () => {
@@ -54,6 +61,6 @@ export class PacketWarningLog {
     const left = this.budget.takeSuppressed();
     if (left === undefined) return;
     const seconds = Math.max(1, Math.round((this.clock.nowMicros() - left.sinceMicros) / 1e6));
-    this.logger.warn(`${left.count} warnings caused by received packets suppressed in the last ${seconds} s (log budget)`, { suppressed: left.count, seconds });
+    this.logger.warn(`${left.count} log lines caused by received packets suppressed in the last ${seconds} s (log budget)`, { suppressed: left.count, seconds });
   }
 }

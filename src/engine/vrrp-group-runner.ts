@@ -26,12 +26,16 @@ import { MachineDriver } from './machine-driver.ts';
 import type { ProtocolRunner, RunnerCorePorts } from './runner-core.ts';
 import type { VrrpGroupSettings } from './vrrp-group-settings.ts';
 import { WarningLimiter } from './warning-limiter.ts';
+import { PacketWarningLog } from './packet-warning-log.ts';
 
 /** A mismatch with one peer is logged at once, then at most once a minute. */
 export const VRRP_MISMATCH_WARNING_INTERVAL_MICROS = 60_000_000;
 
-/** The ports a VRRP group runs on (no state store: VRRPv3 has no counter to persist). */
-export type VrrpGroupPorts = RunnerCorePorts;
+/**
+ * The ports a VRRP group runs on (no state store: VRRPv3 has no counter to persist), and the
+ * daemon-wide budget for packet-caused warnings (packet-warning-log.ts; else one of its own).
+ */
+export type VrrpGroupPorts = RunnerCorePorts & { readonly packetLog?: PacketWarningLog };
 
 /** Accepted adverts that differ from our configuration; counted, never dropped. */
 export interface VrrpMismatchCounts {
@@ -74,6 +78,8 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
   private machineState: VrrpState;
   private groupAcceptance: VrrpGroupAcceptance;
   private readonly warnings = new WarningLimiter(VRRP_MISMATCH_WARNING_INTERVAL_MICROS);
+  /** Mismatch warnings come from unauthenticated packets (VRRPv3 has no authentication): budgeted. */
+  private readonly packetLog: PacketWarningLog;
 
   /** Throws VrrpSourceError when the transport has no source address of the group's family. */
   constructor(
@@ -81,6 +87,7 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     private readonly ports: VrrpGroupPorts,
   ) {
     super(ports);
+    this.packetLog = ports.packetLog ?? new PacketWarningLog(ports.logger, ports.clock);
     const primary = vrrpSourceAddress(ports.transport, settings);
     if (primary === undefined) {
       throw new VrrpSourceError(`${settings.name}: no ${settings.family === 4 ? 'IPv4 address' : 'IPv6 link-local address'} on the interface to send VRRP adverts from (RFC 5798 §5.1)`);
@@ -165,7 +172,7 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     if (!decision.report) return;
     const { name, vrid } = this.currentSettings;
     const times = decision.count > 1 ? ` (${decision.count} adverts since the last report)` : '';
-    this.ports.logger[level](`${name}: adverts for VRID ${vrid} from ${sender} ${text}${times}`, { group: name, vhid: vrid, peer: sender, mismatch: kind, count: decision.count, ...fields });
+    this.packetLog.log(level, `${name}: adverts for VRID ${vrid} from ${sender} ${text}${times}`, { group: name, vhid: vrid, peer: sender, mismatch: kind, count: decision.count, ...fields });
   }
 
   private warnAboutSource(settings: VrrpGroupSettings, primary: IpAddress): void {

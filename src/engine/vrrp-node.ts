@@ -8,7 +8,7 @@ import { emptyDropCounts, type DropReason } from '../protocol/drop-reason.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
 import { acceptVrrpAdvert, type VrrpAcceptanceContext } from '../protocol/vrrp-acceptance.ts';
-import type { Logger } from '../ports/logger.ts';
+import type { PacketWarningLog } from './packet-warning-log.ts';
 import type { VrrpGroupRunner } from './vrrp-group-runner.ts';
 
 /** The VRRP side of one interface. */
@@ -20,7 +20,8 @@ export class VrrpNode {
 
   constructor(
     isOwnAddress: (address: IpAddress) => boolean,
-    private readonly logger: Logger,
+    /** Where packet-caused log lines go, within the daemon-wide budget (packet-warning-log.ts). */
+    private readonly packetLog: PacketWarningLog,
   ) {
     this.context = {
       group: (family, vrid) => this.groups.get(key(family, vrid))?.acceptance,
@@ -69,7 +70,7 @@ export class VrrpNode {
       else this.unattributedDrops[result.reason]++;
     } catch (error) {
       // A bug, not an input problem: keep the daemon alive and say so loudly.
-      this.logger.error('internal error while handling a VRRP datagram', { error: String(error), source: datagram.source.text });
+      this.packetLog.log('error', 'internal error while handling a VRRP datagram', { error: String(error), source: datagram.source.text });
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Runs the operator's scripts (docs/scripts.md): directly, without a shell, one at a time per
- * group in transition order (ScriptQueue), each bounded by a timeout. The protocol never waits:
+ * group in transition order, the latest pending transition replacing an older one (ScriptQueue), each bounded by a timeout. The protocol never waits:
  * run() only queues. Every outcome is logged and counted; nothing here throws at the caller.
  */
 import { spawn as nodeSpawn } from 'node:child_process';

@@ -23,6 +23,9 @@ import { SimLan } from '../../src/sim/sim-lan.ts';
 import { SimTransport } from '../../src/sim/sim-transport.ts';
 import { seededRandom } from '../../src/sim/random.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
+import { encodeVrrpHeader } from '../../src/protocol/vrrp-header.ts';
+import { VRRP_GROUP_V6 } from '../../src/protocol/vrrp-checksum.ts';
+import { MixedLan } from '../helpers/mixed-lan.ts';
 
 const SECOND = 1_000_000;
 const SOURCES = 50_000;
@@ -109,6 +112,30 @@ describe('issue 18 item 1: spoofed floods on the engine', () => {
     assert.equal(laneLines.length, PACKET_WARNINGS_PER_WINDOW, 'one window of budget, then suppressed');
     assert.equal(summaries(t.logger).length, 1);
     assert.equal(summaries(t.logger)[0]?.fields['suppressed'], SOURCES - PACKET_WARNINGS_PER_WINDOW);
+  });
+});
+
+describe('issue 18 item 1: spoofed VRRPv3 floods (no authentication in VRRPv3)', () => {
+  it('50 000 VRRPv3 adverts with another interval, each from a new spoofed link-local source: counted, the master stays, mismatch warnings within the budget', () => {
+    const lan = new MixedLan();
+    const host = lan.host('b', ['fe80::2', '2001:db8:100::2']).withVrrp({ name: 'gw6', vrid: 7, addresses: ['2001:db8:100::100'], priority: 100, advertIntervalCentis: 100 });
+    host.start();
+    lan.advance(5 * SECOND);
+    const runner = host.vrrpGroup('gw6');
+    assert.equal(runner.state.phase, 'master');
+    for (let n = 0; n < SOURCES; n++) {
+      const source = parseIpAddress(`fe80::${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}:1`);
+      const payload = encodeVrrpHeader({ vrid: 7, priority: 50, maxAdvertInterval: 50, addresses: [parseIpAddress('2001:db8:100::100')] }, { source, destination: VRRP_GROUP_V6 }, 'pseudo-header');
+      host.transport?.receive(encodeIpv6Packet({ source, destination: VRRP_GROUP_V6, payload }));
+      if (n % 1000 === 0) lan.advance(10_000);
+    }
+    lan.advance(2 * PACKET_WARNING_WINDOW_MICROS);
+    assert.equal(runner.state.phase, 'master');
+    assert.equal(runner.mismatches.interval, SOURCES);
+    const lines = host.logger.records.filter((r) => r.level === 'warn' && r.fields['mismatch'] === 'interval');
+    assert.ok(lines.length <= PACKET_WARNINGS_PER_WINDOW * 2, `${lines.length} mismatch warnings`);
+    assert.ok(host.logger.records.some((r) => typeof r.fields['suppressed'] === 'number'), 'a counted summary');
+    assert.ok(runner.peers.entries().length <= 32);
   });
 });
 
