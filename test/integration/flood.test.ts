@@ -23,14 +23,14 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { request } from '../../src/control/control-client.ts';
 import type { GroupStatus, StatusReport } from '../../src/control/control-types.ts';
 import type { Lab, LabProcess, PingResult } from '../../src/lab/lab.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 import type { CarpdNode } from './carpd-in-lab.ts';
-import { FLOODS, type FloodKind } from './flood-frames.ts';
+import { capturedPayloads, FLOODS, type FloodKind } from './flood-frames.ts';
 import { cpuMs, rssKib, sleep, startPing, transitionText } from './flood-probes.ts';
 import type { FloodSpec, FloodSummary } from './flood-sender.ts';
 import { machine, startCarpdOn, writeConfig, writePassphrase, type Machine } from './machine.ts';
@@ -132,7 +132,7 @@ for (const [index, mode] of (['strict', 'compat'] as const).entries()) {
       await waitSettled(pair, 10_000);
       const capture = await lab.startCapture('attacker', 'ip proto 112 or ip6 proto 112');
       senders.set('replay', spawnSender(lab, pair, 'replay', capture.path));
-      await sleep(1_300);
+      await waitForAdverts(capture.path, pair.vhid, 5_000);
       await capture.stop();
       await Promise.all([...senders.values()].map((s) => s.waitForLine(/^ready$/, 60_000)));
       for (const kind of FLOODS) {
@@ -223,6 +223,22 @@ async function waitSettled(pair: Pair, timeoutMs: number): Promise<void> {
     await sleep(200);
   }
   throw new Error(`the pair did not settle within ${timeoutMs} ms: ${last}`);
+}
+
+/** Bounded wait until the capture (written packet by packet) holds an advert of the vhid in each family. */
+async function waitForAdverts(path: string, vhid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await sleep(200);
+    let families: string[] = [];
+    try {
+      families = Object.keys(capturedPayloads(new Uint8Array(readFileSync(path)), vhid));
+    } catch {
+      // Not written yet, or a record cut in the middle: read again.
+    }
+    if (families.length === 2) return;
+    if (Date.now() > deadline) throw new Error(`the capture holds adverts of vhid ${vhid} in ${families.length} families after ${timeoutMs} ms`);
+  }
 }
 
 /** Starts the sender of one flood in the attacker's namespace; it prints `ready` once built. */
