@@ -28,10 +28,10 @@ import { join, resolve } from 'node:path';
 import { request } from '../../src/control/control-client.ts';
 import type { GroupStatus, StatusReport } from '../../src/control/control-types.ts';
 import type { Lab, LabProcess, PingResult } from '../../src/lab/lab.ts';
-import { parsePingOutput } from '../../src/lab/ping.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 import type { CarpdNode } from './carpd-in-lab.ts';
-import { FLOODS, type FloodKind } from './flood-frames.ts';
+import { capturedPayloads, FLOODS, type FloodKind } from './flood-frames.ts';
+import { cpuMs, rssKib, sleep, startPing, transitionText } from './flood-probes.ts';
 import type { FloodSpec, FloodSummary } from './flood-sender.ts';
 import { machine, startCarpdOn, writeConfig, writePassphrase, type Machine } from './machine.ts';
 
@@ -55,6 +55,8 @@ const SEND_LIMIT_MS = 8_000;
  */
 const BURST_MS = 1_500;
 const PAUSE_MS = 1_200;
+/** SEND_LIMIT_MS of sending holds at most this many bursts, hence pauses. */
+const BURSTS_MAX = Math.ceil(SEND_LIMIT_MS / BURST_MS);
 /** After the sender ends: the daemons drain their socket buffers, the master sends 2 adverts. */
 const SETTLE_MS = 2_000;
 /** The client pings both VIPs this often during the flood window. */
@@ -130,7 +132,7 @@ for (const [index, mode] of (['strict', 'compat'] as const).entries()) {
       await waitSettled(pair, 10_000);
       const capture = await lab.startCapture('attacker', 'ip proto 112 or ip6 proto 112');
       senders.set('replay', spawnSender(lab, pair, 'replay', capture.path));
-      await sleep(1_300);
+      await waitForAdverts(capture.path, pair.vhid, 5_000);
       await capture.stop();
       await Promise.all([...senders.values()].map((s) => s.waitForLine(/^ready$/, 60_000)));
       for (const kind of FLOODS) {
@@ -223,16 +225,20 @@ async function waitSettled(pair: Pair, timeoutMs: number): Promise<void> {
   throw new Error(`the pair did not settle within ${timeoutMs} ms: ${last}`);
 }
 
-/** CPU time (user + system) the process has used, in ms (/proc/PID/stat, 100 ticks a second). */
-function cpuMs(process: LabProcess): number {
-  const fields = readFileSync(`/proc/${process.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  // After "pid (comm) ", utime and stime are the 12th and 13th fields.
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssKib(process: LabProcess): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${process.pid}/status`, 'utf8'));
-  return Number(match?.[1] ?? Number.NaN);
+/** Bounded wait until the capture (written packet by packet) holds an advert of the vhid in each family. */
+async function waitForAdverts(path: string, vhid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await sleep(200);
+    let families: string[] = [];
+    try {
+      families = Object.keys(capturedPayloads(new Uint8Array(readFileSync(path)), vhid));
+    } catch {
+      // Not written yet, or a record cut in the middle: read again.
+    }
+    if (families.length === 2) return;
+    if (Date.now() > deadline) throw new Error(`the capture holds adverts of vhid ${vhid} in ${families.length} families after ${timeoutMs} ms`);
+  }
 }
 
 /** Starts the sender of one flood in the attacker's namespace; it prints `ready` once built. */
@@ -257,19 +263,6 @@ function spawnSender(lab: Lab, pair: Pair, kind: FloodKind, pcap?: string): LabP
   return lab.spawn(attacker, [process.execPath, '--import', 'tsx', resolve(import.meta.dirname, 'flood-sender.ts'), JSON.stringify(spec)]);
 }
 
-/** Pings `vip` from the client every PING_INTERVAL_MS until stop() (SIGINT: ping prints its summary). */
-function startPing(lab: Lab, vip: string): { stop(): Promise<PingResult> } {
-  const ping = lab.spawn('client', ['ping', '-D', '-n', '-i', (PING_INTERVAL_MS / 1000).toFixed(3), '-W', '1', '-w', String(Math.ceil((SEND_LIMIT_MS + SETTLE_MS) / 1000) + 10), vip]);
-  return {
-    async stop() {
-      ping.signal('SIGINT');
-      const exited = await Promise.race([ping.exited, sleep(3_000).then(() => undefined)]);
-      if (exited === undefined) await ping.kill();
-      return parsePingOutput(ping.lines.join('\n'));
-    },
-  };
-}
-
 /** Runs one flood against the pair and measures what the client and both nodes saw. */
 async function flood(lab: Lab, pair: Pair, sender: LabProcess): Promise<FloodResult> {
   const { a, b } = pair.nodes;
@@ -277,8 +270,9 @@ async function flood(lab: Lab, pair: Pair, sender: LabProcess): Promise<FloodRes
   const rss = { a: { before: rssKib(a.process), peak: 0, after: 0 }, b: { before: rssKib(b.process), peak: 0, after: 0 } };
   const linesBefore = { a: a.process.lineCount, b: b.process.lineCount };
   const cpuBefore = { a: cpuMs(a.process), b: cpuMs(b.process) };
-  const ping4 = startPing(lab, pair.vip4);
-  const ping6 = startPing(lab, pair.vip6);
+  const pingDeadlineS = Math.ceil((SEND_LIMIT_MS + BURSTS_MAX * PAUSE_MS + SETTLE_MS) / 1000) + 5;
+  const ping4 = startPing(lab, 'client', pair.vip4, PING_INTERVAL_MS, pingDeadlineS);
+  const ping6 = startPing(lab, 'client', pair.vip6, PING_INTERVAL_MS, pingDeadlineS);
   let sampling = true;
   const sampler = sampleHolders(lab, pair, () => sampling);
   const rssSampler = (async () => {
@@ -289,7 +283,7 @@ async function flood(lab: Lab, pair: Pair, sender: LabProcess): Promise<FloodRes
   })();
   await sleep(300);
   sender.signal('SIGUSR2');
-  const exit = await Promise.race([sender.exited, sleep(SEND_LIMIT_MS + 10_000).then(() => undefined)]);
+  const exit = await Promise.race([sender.exited, sleep(SEND_LIMIT_MS + BURSTS_MAX * PAUSE_MS + 5_000).then(() => undefined)]);
   assert.ok(exit !== undefined && exit.code === 0, `the sender failed: ${JSON.stringify(exit)}\n${sender.lines.slice(-10).join('\n')}`);
   await sleep(SETTLE_MS);
   const [p4, p6] = await Promise.all([ping4.stop(), ping6.stop()]);
@@ -374,15 +368,6 @@ function report(t: TestContext, kind: FloodKind, r: FloodResult): void {
   }
 }
 
-function transitionText(line: string): string {
-  try {
-    const r = JSON.parse(line) as Record<string, unknown>;
-    return `${String(r['time'])} ${String(r['from'])}->${String(r['to'])} (${String(r['reason'])}${r['peer'] === undefined ? '' : ` ${String(r['peer'])}`})`;
-  } catch {
-    return line.slice(0, 200);
-  }
-}
-
 function check(r: FloodResult): void {
   assert.equal(r.summary.errors, 0, 'every frame went out');
   assert.equal(r.summary.sent, r.summary.frames, `the whole flood was sent within ${SEND_LIMIT_MS} ms`);
@@ -398,8 +383,4 @@ function check(r: FloodResult): void {
     assert.ok(growth <= RSS_GROWTH_MAX_KIB, `${name}: RSS grew ${(growth / 1024).toFixed(1)} MiB (at most ${RSS_GROWTH_MAX_KIB / 1024})`);
     assert.ok(r.logLines[name] <= LOG_LINES_MAX, `${name}: ${r.logLines[name]} log lines (at most ${LOG_LINES_MAX})`);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
