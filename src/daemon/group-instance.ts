@@ -142,6 +142,14 @@ export class GroupInstance {
     if (useVirtualMac) {
       const leftover = await netlink.linkByName(config.virtualInterface);
       if (leftover !== undefined) {
+        // Only what carpd makes (a macvlan with the group's virtual MAC on this parent) is a
+        // leftover of a killed run: any other link of that name is someone else's, never deleted.
+        if (leftover.kind !== 'macvlan' || leftover.parentIndex !== host.link.index || leftover.mac !== virtualMac.text) {
+          throw new StartupError(
+            `group ${config.name}: an interface named ${leftover.name} exists and carpd did not create it (not a macvlan on ${host.name} with MAC ${virtualMac.text}): left in place; set virtual_interface to a free name, or remove it`,
+            'CARPD_VIRTUAL_INTERFACE_TAKEN',
+          );
+        }
         logger.warn('deleting a virtual interface left by a previous run', { group: config.name, interface: leftover.name });
         await netlink.deleteLink(leftover.index);
       }

@@ -143,3 +143,21 @@ for (const c of cases) {
     assert.deepEqual(found.warnings.map((p) => `${p.code} ${p.path}`), c.warnings);
   });
 }
+
+test('item 3, start: a link named carp7 that carpd did not create (a veth) is refused (CARPD_VIRTUAL_INTERFACE_TAKEN), not deleted', async () => {
+  const rig = makeDaemon({ groups: [groupConfig()], prepare: (netlink) => void netlink.addLink({ name: 'carp7', kind: 'veth' }) });
+  const before = rig.link('carp7');
+  assert.equal(await startupCode(rig.daemon.start()), 'CARPD_VIRTUAL_INTERFACE_TAKEN');
+  await rig.settle();
+  assert.equal(rig.link('carp7')?.index, before?.index, 'the same carp7 is still there');
+  assert.ok(!rig.netlink.mutations().some((c) => c.op === 'deleteLink'), 'nothing deleted');
+});
+
+test("item 3, start: a macvlan carp7 of another vhid's MAC is not this group's leftover: refused, kept", async () => {
+  const rig = makeDaemon({
+    groups: [groupConfig()],
+    prepare: (netlink) => void netlink.addLink({ name: 'carp7', kind: 'macvlan', parentIndex: 1, mac: '00:00:5e:00:01:08' }),
+  });
+  assert.equal(await startupCode(rig.daemon.start()), 'CARPD_VIRTUAL_INTERFACE_TAKEN');
+  assert.ok(rig.link('carp7') !== undefined);
+});
