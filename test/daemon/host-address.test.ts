@@ -161,3 +161,19 @@ test("item 3, start: a macvlan carp7 of another vhid's MAC is not this group's l
   assert.equal(await startupCode(rig.daemon.start()), 'CARPD_VIRTUAL_INTERFACE_TAKEN');
   assert.ok(rig.link('carp7') !== undefined);
 });
+
+test('item 3, start: a VIP on a leftover carp7 (macvlan with the virtual MAC) is carpd\'s by construction even unmarked (a kernel before 6.1): carp7 is replaced', async () => {
+  const rig = makeDaemon({
+    groups: [groupConfig()],
+    prepare: (netlink) => {
+      const carp7 = netlink.addLink({ name: 'carp7', kind: 'macvlan', parentIndex: 1, mac: '00:00:5e:00:01:07' });
+      netlink.addHostAddress(carp7.index, '198.51.100.7', 24);
+    },
+  });
+  const leftover = rig.link('carp7');
+  await rig.daemon.start();
+  await rig.settle();
+  assert.notEqual(rig.link('carp7')?.index, leftover?.index, 'a new carp7');
+  assert.deepEqual(rig.vips(), [], 'the leftover went with its carp7');
+  await rig.daemon.stop();
+});
