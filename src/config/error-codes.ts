@@ -63,6 +63,7 @@ export const CONFIG_ERROR_CODES = {
   CARPD_PASSPHRASE: { summary: 'a group\'s passphrase could not be read or is not usable when the daemon starts or reloads' },
   CARPD_VRRP_OWNER_ADDRESS: { summary: 'a VRRP group with priority 255 (the address owner) names an address that is not on its interface' },
   CARPD_HOST_ADDRESS: { summary: 'a virtual address is an address this host already has, on any interface (--check, start, reload); VRRP address owners excepted' },
+  CARPD_VIRTUAL_INTERFACE_TAKEN: { summary: 'a group\'s virtual interface name (carp<vhid>) is taken by an interface carpd did not create' },
   CARPD_VIP_OUTSIDE_SUBNET: { summary: 'warning: a virtual address lies outside every subnet configured on its interface' },
   CARPD_VRRP_NO_SOURCE: { summary: 'a VRRP group\'s interface has no address to send adverts from (IPv4: any address, IPv6: a link-local one)' },
   CARPD_SCRIPT_USER_PRIVILEGE: { summary: 'script_user is another user, but carpd lacks CAP_SETUID and CAP_SETGID to start scripts as that user' },

@@ -19,7 +19,7 @@ import { GroupRunner, type TransitionEvent } from '../engine/group-runner.ts';
 import { VrrpGroupRunner, vrrpSourceAddress } from '../engine/vrrp-group-runner.ts';
 import type { VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
 import { isIpv6LinkLocal } from '../protocol/ip-address.ts';
-import { carpVirtualMac, vrrpVirtualMac, type MacAddress } from '../protocol/mac-address.ts';
+import type { MacAddress } from '../protocol/mac-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { AddressEvent, HostNetlink, LinkEvent } from '../ports/host-netlink.ts';
@@ -30,7 +30,7 @@ import { VirtualMacAdvertTransport } from '../linux/virtual-mac-advert-transport
 import { carpStatus, foreignStatus, vrrpStatus } from './group-status.ts';
 import type { InterfaceHost } from './interface-host.ts';
 import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
-import { carpSettingsFor, isAddressOwner, isVrrpGroup, vrrpSettingsFor } from './protocol-settings.ts';
+import { carpSettingsFor, isAddressOwner, isVrrpGroup, virtualMacOf, vrrpSettingsFor } from './protocol-settings.ts';
 import { StartupError } from './startup-error.ts';
 
 /** What a group needs from the daemon. */
@@ -124,9 +124,7 @@ export class GroupInstance {
 
   /** The group's virtual MAC: CARP's 00:00:5e:00:01:vhid, or VRRP's per family (RFC 5798 §7.3). */
   get virtualMac(): MacAddress {
-    const config = this.currentConfig;
-    if (!isVrrpGroup(config)) return carpVirtualMac(config.vhid);
-    return vrrpVirtualMac(config.vhid, config.addresses[0]?.address.family ?? 4);
+    return virtualMacOf(this.currentConfig);
   }
 
   /** Creates the virtual interface, wires the engine and starts in BACKUP (MASTER for a VRRP owner). */
@@ -142,6 +140,14 @@ export class GroupInstance {
     if (useVirtualMac) {
       const leftover = await netlink.linkByName(config.virtualInterface);
       if (leftover !== undefined) {
+        // Only what carpd makes (a macvlan with the group's virtual MAC on this parent) is a
+        // leftover of a killed run: any other link of that name is someone else's, never deleted.
+        if (leftover.kind !== 'macvlan' || leftover.parentIndex !== host.link.index || leftover.mac !== virtualMac.text) {
+          throw new StartupError(
+            `group ${config.name}: an interface named ${leftover.name} exists and carpd did not create it (not a macvlan on ${host.name} with MAC ${virtualMac.text}): left in place; set virtual_interface to a free name, or remove it`,
+            'CARPD_VIRTUAL_INTERFACE_TAKEN',
+          );
+        }
         logger.warn('deleting a virtual interface left by a previous run', { group: config.name, interface: leftover.name });
         await netlink.deleteLink(leftover.index);
       }

@@ -10,7 +10,10 @@
  *   host's: a running master's VIPs at a reload, or a VIP a killed run left behind at start.
  *   Exempt: a VRRP address owner (priority 255, docs/vrrp.md), whose VIPs must be the
  *   interface's own, and groups whose scripts manage the addresses (ucarp mode: carpd never adds
- *   or removes them, and the scripts' addresses carry no mark).
+ *   or removes them, and the scripts' addresses carry no mark). Addresses on a group's own
+ *   carp<vhid> (a macvlan on its interface with its virtual MAC: one a killed run left) are
+ *   carpd's by construction, marked or not (a kernel before 6.1 drops the mark); start-up
+ *   deletes that interface with them.
  * - A VIP outside every subnet configured on its interface is a warning (CARPD_VIP_OUTSIDE_SUBNET):
  *   neighbours on the link have no route to it through this interface; BSD carp refuses it.
  */
@@ -18,12 +21,12 @@ import type { CarpdConfig } from '../config/config-types.ts';
 import { configProblem, type ConfigProblem } from '../config/error-codes.ts';
 import { isCarpdAddress, type InterfaceAddress, type LinkInfo } from '../ports/host-netlink.ts';
 import { isIpv6LinkLocal } from '../protocol/ip-address.ts';
-import { isAddressOwner } from './protocol-settings.ts';
+import { isAddressOwner, virtualMacOf } from './protocol-settings.ts';
 import { inSubnet } from './resolve-prefixes.ts';
 
-/** The host as the check sees it: its links (for names) and every address of every link. */
+/** The host as the check sees it: its links (names; kind, parent and MAC tell carpd's macvlans) and every address of every link. */
 export interface HostAddresses {
-  readonly links: readonly Pick<LinkInfo, 'index' | 'name'>[];
+  readonly links: readonly (Pick<LinkInfo, 'index' | 'name'> & Partial<Pick<LinkInfo, 'kind' | 'parentIndex' | 'mac'>>)[];
   readonly addresses: readonly InterfaceAddress[];
 }
 
@@ -36,7 +39,8 @@ export interface HostAddressProblems {
 /** Checks every group's virtual addresses against the host's (see the file comment). */
 export function checkHostAddresses(config: Pick<CarpdConfig, 'groups'>, host: HostAddresses): HostAddressProblems {
   const names = new Map(host.links.map((l) => [l.index, l.name] as const));
-  const hostOwn = host.addresses.filter((a) => !isCarpdAddress(a));
+  const carpdLinks = carpdVirtualInterfaces(config, host.links);
+  const hostOwn = host.addresses.filter((a) => !isCarpdAddress(a) && !carpdLinks.has(a.ifindex));
   const errors: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   config.groups.forEach((group, i) => {
@@ -66,4 +70,16 @@ export function checkHostAddresses(config: Pick<CarpdConfig, 'groups'>, host: Ho
     });
   });
   return { errors, warnings };
+}
+
+/** The ifindexes of links that are the configured groups' own carp<vhid> (macvlan, parent, virtual MAC). */
+function carpdVirtualInterfaces(config: Pick<CarpdConfig, 'groups'>, links: HostAddresses['links']): Set<number> {
+  const found = new Set<number>();
+  for (const group of config.groups) {
+    if (group === undefined || !group.vmac || group.manageAddresses === false) continue;
+    const parent = links.find((l) => l.name === group.interface);
+    const link = links.find((l) => l.name === group.virtualInterface);
+    if (parent !== undefined && link !== undefined && link.kind === 'macvlan' && link.parentIndex === parent.index && link.mac === virtualMacOf(group).text) found.add(link.index);
+  }
+  return found;
 }

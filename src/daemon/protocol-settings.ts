@@ -8,6 +8,7 @@ import { makeGroupSettings, type GroupSettings } from '../engine/group-settings.
 import { makeVrrpGroupSettings, type VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
 import { OWNER_PRIORITY } from '../fsm/vrrp-election.ts';
 import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
+import { carpVirtualMac, vrrpVirtualMac, type MacAddress } from '../protocol/mac-address.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
 
 /** True for a `protocol: vrrp` group. */
@@ -18,6 +19,12 @@ export function isVrrpGroup(config: Pick<GroupConfig, 'protocol'>): boolean {
 /** True for a VRRP group configured as the address owner (priority 255, RFC 5798 §1). */
 export function isAddressOwner(config: Pick<GroupConfig, 'protocol' | 'vrrp'>): boolean {
   return isVrrpGroup(config) && config.vrrp?.priority === OWNER_PRIORITY;
+}
+
+/** A group's virtual MAC: CARP's 00:00:5e:00:01:vhid, or VRRP's per family (RFC 5798 §7.3). */
+export function virtualMacOf(config: Pick<GroupConfig, 'protocol' | 'vhid' | 'addresses'>): MacAddress {
+  if (!isVrrpGroup(config)) return carpVirtualMac(config.vhid);
+  return vrrpVirtualMac(config.vhid, config.addresses[0]?.address.family ?? 4);
 }
 
 /** The CARP engine's settings. */

@@ -16,6 +16,7 @@
  */
 import type { CarpdConfig } from '../config/config-types.ts';
 import { ControlServer } from '../control/control-server.ts';
+import { kernelKeepsAddressMarks } from '../linux/address-marks.ts';
 import { FileGroupStateStore } from '../linux/file-state-store.ts';
 import type { ConsoleLogger } from '../linux/console-logger.ts';
 import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
@@ -30,6 +31,7 @@ import { linuxPlatform, type DaemonPlatform } from './daemon-platform.ts';
 import { InstanceLocks, realCause } from './instance-lock.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { describeErrno, StartupError } from './startup-error.ts';
+import { release } from 'node:os';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { scriptPolicyProblems } from '../config/script-security.ts';
@@ -123,6 +125,9 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
     }
     lifecycle.catchFatalErrors();
     startedAt = performance.now();
+    if (!kernelKeepsAddressMarks(release())) {
+      logger.warn('this kernel (before Linux 6.1) does not keep address marks: a VIP left by a killed carpd is not removed by the guard, and the next start refuses it until it is removed by hand (fail-safe.md, "Addresses carpd owns")', { kernel: release() });
+    }
     logger.info('carpd started', { groups: config.groups.map((g) => g.name), control: config.controlSocket, ...(config.metricsListen === undefined ? {} : { metrics: config.metricsListen }) });
     sdNotify(`READY=1\nSTATUS=${config.groups.length} group(s)`);
     const reason = await lifecycle.stopped;

@@ -143,3 +143,37 @@ for (const c of cases) {
     assert.deepEqual(found.warnings.map((p) => `${p.code} ${p.path}`), c.warnings);
   });
 }
+
+test('item 3, start: a link named carp7 that carpd did not create (a veth) is refused (CARPD_VIRTUAL_INTERFACE_TAKEN), not deleted', async () => {
+  const rig = makeDaemon({ groups: [groupConfig()], prepare: (netlink) => void netlink.addLink({ name: 'carp7', kind: 'veth' }) });
+  const before = rig.link('carp7');
+  assert.equal(await startupCode(rig.daemon.start()), 'CARPD_VIRTUAL_INTERFACE_TAKEN');
+  await rig.settle();
+  assert.equal(rig.link('carp7')?.index, before?.index, 'the same carp7 is still there');
+  assert.ok(!rig.netlink.mutations().some((c) => c.op === 'deleteLink'), 'nothing deleted');
+});
+
+test("item 3, start: a macvlan carp7 of another vhid's MAC is not this group's leftover: refused, kept", async () => {
+  const rig = makeDaemon({
+    groups: [groupConfig()],
+    prepare: (netlink) => void netlink.addLink({ name: 'carp7', kind: 'macvlan', parentIndex: 1, mac: '00:00:5e:00:01:08' }),
+  });
+  assert.equal(await startupCode(rig.daemon.start()), 'CARPD_VIRTUAL_INTERFACE_TAKEN');
+  assert.ok(rig.link('carp7') !== undefined);
+});
+
+test('item 3, start: a VIP on a leftover carp7 (macvlan with the virtual MAC) is carpd\'s by construction even unmarked (a kernel before 6.1): carp7 is replaced', async () => {
+  const rig = makeDaemon({
+    groups: [groupConfig()],
+    prepare: (netlink) => {
+      const carp7 = netlink.addLink({ name: 'carp7', kind: 'macvlan', parentIndex: 1, mac: '00:00:5e:00:01:07' });
+      netlink.addHostAddress(carp7.index, '198.51.100.7', 24);
+    },
+  });
+  const leftover = rig.link('carp7');
+  await rig.daemon.start();
+  await rig.settle();
+  assert.notEqual(rig.link('carp7')?.index, leftover?.index, 'a new carp7');
+  assert.deepEqual(rig.vips(), [], 'the leftover went with its carp7');
+  await rig.daemon.stop();
+});

@@ -208,8 +208,10 @@ test('fault (d): crash of the master (SIGKILL + link cut), restart with a stale 
     await waitForPhase(nodes.b, 'master', masterDown(50) + 1_500, b0);
     // A dead host must not hold the VIP (the cleanup guard removes it after a SIGKILL).
     await assertInvariants(t, 'a crashed', Date.now(), 'b');
-    // The machine comes back with the VIP still on eth0 (as a --no-vmac run killed without its guard would leave it).
-    await lab.exec('a', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+    // The machine comes back with the VIP still on eth0, with carpd's mark (as a --no-vmac run
+    // killed without its guard would leave it; an unmarked one would be the host's own: issue 18).
+    const addMarked = join(import.meta.dirname, '..', 'helpers', 'add-marked-address.ts');
+    assert.equal((await lab.exec('a', [process.execPath, '--import', 'tsx', addMarked, 'eth0', VIP, '24'])).code, 0);
     assert.ok(await eth0Holds('a'));
   } finally {
     await lab.restoreLink('a');

@@ -1,10 +1,13 @@
 /** Real daemons under faults: link down/up, 30 % loss, and stale state left by a killed run. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { CARPD, holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 
 const VIP = '198.51.100.101';
+/** Adds an address in a lab host as carpd does, with carpd's mark (test/helpers/add-marked-address.ts). */
+const ADD_MARKED = [process.execPath, '--import', 'tsx', join(import.meta.dirname, '..', 'helpers', 'add-marked-address.ts')];
 
 const fileLab = await labForThisFile({ hosts: ['a', 'b'] });
 const skip = fileLab.skip;
@@ -57,9 +60,9 @@ test('lab: 30 % loss on the segment for 20 s causes no flapping (advbase 1)', { 
 
 test('lab: start-up reconciliation removes a VIP and a virtual interface left by a killed run', { skip: skip ?? false, timeout: 60_000 }, async () => {
   const lab = fileLab.lab();
-  // Without --vmac the VIP lives on eth0, as with ucarp: leave it there as if a run was SIGKILLed.
-  await lab.exec('a', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
-  // With --vmac: a leftover carp10 holding the VIP.
+  // Without --vmac the VIP lives on eth0: leave it there, with carpd's mark, as if a run was SIGKILLed.
+  assert.equal((await lab.exec('a', [...ADD_MARKED, 'eth0', VIP, '24'])).code, 0);
+  // With --vmac: a leftover carp10 holding the VIP (added by ip, unmarked: carp10 is carpd's by construction).
   await lab.exec('b', ['ip', 'link', 'add', 'link', 'eth0', 'name', 'carp10', 'address', '00:00:5e:00:01:0a', 'type', 'macvlan', 'mode', 'bridge']);
   await lab.exec('b', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'carp10']);
   await lab.exec('b', ['ip', 'link', 'set', 'carp10', 'up']);
@@ -89,14 +92,15 @@ test('lab: a SIGKILLed daemon leaves nothing behind on a host that stays up (the
   }
 });
 
-test('lab: carpd cleanup removes leftovers of an unclean stop, and nothing that is not ours', { skip: skip ?? false, timeout: 30_000 }, async () => {
+test('lab: carpd cleanup removes leftovers of an unclean stop (item 3: only marked addresses), and nothing that is not ours', { skip: skip ?? false, timeout: 30_000 }, async () => {
   const lab = fileLab.lab();
   const flags = ['--interface', 'eth0', '--vhid', '12', '--pass', 'lab-secret', '--addr', `${VIP}/24`];
-  // Ours: carp12 with the virtual MAC of vhid 12, and the VIP on eth0 (a --no-vmac run).
+  // Ours: carp12 with the virtual MAC of vhid 12, and the VIP on eth0 with carpd's mark (a --no-vmac run).
   await lab.exec('a', ['ip', 'link', 'add', 'link', 'eth0', 'name', 'carp12', 'address', '00:00:5e:00:01:0c', 'type', 'macvlan', 'mode', 'bridge']);
-  await lab.exec('a', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
-  // Not ours: a carp12 with another MAC on b.
+  assert.equal((await lab.exec('a', [...ADD_MARKED, 'eth0', VIP, '24'])).code, 0);
+  // Not ours: a carp12 with another MAC on b, and the same address on b's eth0 without the mark (issue 18 item 3).
   await lab.exec('b', ['ip', 'link', 'add', 'link', 'eth0', 'name', 'carp12', 'address', '02:00:00:00:00:12', 'type', 'macvlan', 'mode', 'bridge']);
+  await lab.exec('b', ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
   for (const host of ['a', 'b']) {
     const result = await lab.exec(host, [process.execPath, CARPD, 'cleanup', ...flags]);
     assert.equal(result.code, 0, result.stderr);
@@ -104,5 +108,7 @@ test('lab: carpd cleanup removes leftovers of an unclean stop, and nothing that 
   assert.ok(!(await lab.links('a')).some((l) => l.name === 'carp12'), 'our carp12 removed');
   assert.ok(!(await holds(lab, lab.host('a'), VIP)), 'the VIP removed');
   assert.ok((await lab.links('b')).some((l) => l.name === 'carp12'), 'a foreign carp12 is left alone');
+  assert.ok(await holds(lab, lab.host('b'), VIP), 'an unmarked address (the host\'s own) is left alone');
   await lab.exec('b', ['ip', 'link', 'del', 'carp12']);
+  await lab.exec('b', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
 });
