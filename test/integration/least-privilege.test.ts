@@ -80,7 +80,7 @@ function guardsOf(pid: number): number[] {
   });
 }
 
-test('carpd under setpriv with only CAP_NET_RAW and CAP_NET_ADMIN becomes master and holds the VIP, runs its script as its own uid with none of its environment, cannot dump core, and hands over on SIGTERM', { skip: skip ?? false, timeout: 90_000 }, async () => {
+test('carpd under setpriv with only CAP_NET_RAW and CAP_NET_ADMIN becomes master and holds the VIP, runs its script as its own uid with none of its environment, cannot dump core, refuses a reload with an unsafe script, and hands over on SIGTERM', { skip: skip ?? false, timeout: 90_000 }, async () => {
   const lab = fileLab.lab();
   const { m: ma, passphrase, out } = unprivilegedMachine(lab, 'a');
   const mb = machine(lab.host('b'));
@@ -128,13 +128,21 @@ test('carpd under setpriv with only CAP_NET_RAW and CAP_NET_ADMIN becomes master
     const shellOwn = new Set(['PWD', 'SHLVL', '_', 'OLDPWD']);
     assert.deepEqual(variables.filter((v) => !shellOwn.has(v as string)).sort(), ['CARP_ADDRESSES', 'CARP_INTERFACE', 'CARP_PREVIOUS_STATE', 'CARP_STATE', 'CARP_VHID', 'CARP_VIRTUAL_INTERFACE', 'PATH']);
 
+    // A reload (SIGHUP) with the script made writable by everyone is refused; the group runs on.
+    chmodSync(master, 0o757);
+    a.process.signal('SIGHUP');
+    await a.process.waitForLine(/reload refused.*CARPD_CONFIG_SCRIPT_UNSAFE/, 5_000);
+    chmodSync(master, 0o755);
+    assert.ok(await holds(lab, lab.host('a'), VIP), 'still master with the VIP after the refused reload');
+
     // A clean handover: b takes over at once, a removes the VIP and puts back the sysctls it changed.
     const before = transitions(b).length;
     assert.equal(await stopCarpd(a), 0, 'a exits 0 after SIGTERM');
     await waitForPhase(b, 'master', 3_000, before);
     assert.ok(!(await holds(lab, lab.host('a'), VIP)), 'a removed the VIP');
     assert.ok(a.process.lines.some((l) => l.includes('restored a kernel setting')), 'the sysctls were written back as the unprivileged user');
-    assert.ok(!a.process.lines.some((l) => /"level":"(warn|error)"/.test(l)), `no warning or error:\n${a.process.lines.filter((l) => /"level":"(warn|error)"/.test(l)).join('\n')}`);
+    const complaints = a.process.lines.filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('reload refused'));
+    assert.deepEqual(complaints, [], 'no warning or error but the refused reload');
     assert.equal(await stopCarpd(b), 0);
   } finally {
     for (const node of nodes) if (!node.process.done) await node.process.kill();
