@@ -15,6 +15,7 @@ import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
 import { firstUnsafe, realFileSystem } from '../config/script-security.ts';
 import { scriptProcessEnvironment } from '../linux/script-runner.ts';
+import { spawnCredentials } from '../linux/credentials.ts';
 
 /** Cleans up after every group of the configuration; returns how many things were removed or run. */
 export async function cleanUpAfter(config: CarpdConfig, logger: Logger): Promise<number> {
@@ -59,7 +60,7 @@ export async function cleanUpAfter(config: CarpdConfig, logger: Logger): Promise
           timeout: group.scripts.timeoutSeconds * 1000,
           cwd: '/',
           env: scriptProcessEnvironment({}),
-          ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+          ...spawnCredentials(user),
         });
         logger.info('ran the down script for an address left by a crashed run', { group: group.name, script, status: result.status, error: result.error?.message });
         actions++;

@@ -11,7 +11,7 @@ import { firstUnsafe, pathComponents, resolveProgram, scriptSecurityProblems, un
 import { scriptUserPrivilegeProblems } from '../../src/config/script-user.ts';
 import type { ScriptUser } from '../../src/config/config-types.ts';
 import { findInPasswd } from '../../src/linux/user-database.ts';
-import { canSwitchUser, effectiveCapabilities } from '../../src/linux/credentials.ts';
+import { canSwitchUser, effectiveCapabilities, spawnCredentials } from '../../src/linux/credentials.ts';
 
 const DIR = 0o040000;
 const FILE = 0o100000;
@@ -189,4 +189,11 @@ test('the real user database: nobody resolves (getent), an unknown name is CARPD
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('spawnCredentials: no uid/gid change asked for carpd\'s own user (an unprivileged daemon could not make one)', () => {
+  const own = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+  assert.deepEqual(spawnCredentials(undefined), {});
+  assert.deepEqual(spawnCredentials(own), {});
+  assert.deepEqual(spawnCredentials({ uid: own.uid + 1, gid: own.gid }), { uid: own.uid + 1, gid: own.gid });
 });

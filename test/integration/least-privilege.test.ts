@@ -87,7 +87,8 @@ test('carpd under setpriv with only CAP_NET_RAW and CAP_NET_ADMIN becomes master
   const nodes: CarpdNode[] = [];
   try {
     const master = script(ma, out);
-    const configA = writeConfig(ma, 'carpd.yaml', [{ addresses: [`${VIP}/24`], advskew: 0, passphraseFile: passphrase, extra: { scripts: { master } } }]);
+    // script_user naming carpd's own user works without CAP_SETUID (nobody's group is 65534 too).
+    const configA = writeConfig(ma, 'carpd.yaml', [{ addresses: [`${VIP}/24`], advskew: 0, passphraseFile: passphrase, extra: { scripts: { master }, script_user: 'nobody' } }]);
     chmodSync(configA, 0o644);
     const passB = join(mb.etc, 'pass');
     writeFileSync(passB, 'lab-secret\n', { mode: 0o600 });
