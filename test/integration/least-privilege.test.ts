@@ -11,8 +11,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { holds, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
-import { machine, startCarpdOn, writeConfig, type Machine } from './machine.ts';
+import { CARPD, holds, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
+import { machine, onMachine, startCarpdOn, writeConfig, type Machine } from './machine.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 import { interfaceLockName } from '../../src/daemon/instance-lock.ts';
 import type { Lab } from '../../src/lab/lab.ts';
@@ -198,6 +198,34 @@ test('unprivileged carpd refuses at start, before touching anything: a script_us
     assert.ok(unsafe.lines.some((l) => l.includes('[CARPD_CONFIG_SCRIPT_UNSAFE]')), unsafe.lines.join('\n'));
     assert.ok(!(await lab.links(lab.host('a'))).some((l) => l.name === 'carp7'), 'nothing was created');
     assert.ok(!(await holds(lab, lab.host('a'), VIP)));
+  } finally {
+    rmSync(m.root, { recursive: true, force: true });
+  }
+});
+
+test('carpd cleanup (ucarp mode, ExecStopPost) does not run a down script others could change, and runs a safe one as the unit\'s user with none of its environment', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  const lab = fileLab.lab();
+  const { m, out } = unprivilegedMachine(lab, 'a');
+  const host = lab.host('a');
+  try {
+    const down = join(m.etc, 'down.sh');
+    writeFileSync(down, `#!/bin/sh\n{ echo "uid=$(id -u) args=$*"; env | sort; } > ${out}/down.txt\nip addr del ${VIP}/24 dev eth0\n`, { mode: 0o755 });
+    chmodSync(down, 0o757);
+    // What a crashed ucarp-mode master leaves: the address its up script added.
+    assert.equal((await lab.exec(host, ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0'])).code, 0);
+    const cleanup = (): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+      lab.exec(host, onMachine(m, [...SETPRIV, process.execPath, CARPD, 'cleanup', 'ucarp', '--interface=eth0', `--srcip=${host.ipv4}`, '--vhid=7', '--pass=lab-secret', `--addr=${VIP}`, `--upscript=${down}`, `--downscript=${down}`]), { timeoutMs: 20_000 });
+    const refused = await cleanup();
+    assert.match(refused.stdout + refused.stderr, /not running the down script.*CARPD_CONFIG_SCRIPT_UNSAFE/);
+    assert.ok(!existsSync(join(out, 'down.txt')), 'the unsafe script did not run');
+    assert.ok(await holds(lab, host, VIP), 'so the address is still there');
+    chmodSync(down, 0o755);
+    const ran = await cleanup();
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    const seen = readFileSync(join(out, 'down.txt'), 'utf8');
+    assert.match(seen, new RegExp(`^uid=${UID} args=eth0 ${VIP.replaceAll('.', '\\.')}$`, 'm'));
+    assert.doesNotMatch(seen, /CARPD_TEST_SECRET|HOME=/);
+    assert.ok(!(await holds(lab, host, VIP)), 'the down script removed the address, as carpd\'s user with CAP_NET_ADMIN');
   } finally {
     rmSync(m.root, { recursive: true, force: true });
   }
