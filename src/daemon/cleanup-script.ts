@@ -33,7 +33,12 @@ export interface CleanupDownScript {
 
 
 /** The group's cleanup script, or undefined when carpd manages the addresses itself or no script would run. */
-export function cleanupDownScript(group: GroupConfig, path: string = SCRIPT_PATH): CleanupDownScript | undefined {
+export function cleanupDownScript(
+  group: GroupConfig,
+  path: string = SCRIPT_PATH,
+  /** The daemon's own uid/gid: a script_user equal to them needs no switch (an unprivileged carpd could not make one). */
+  self: { readonly uid: number; readonly gid: number } = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 },
+): CleanupDownScript | undefined {
   const first = group.addresses[0];
   if (group.manageAddresses || first === undefined) return undefined;
   const choice = chooseScript(group.scripts, 'stop', 'master');
@@ -49,6 +54,7 @@ export function cleanupDownScript(group: GroupConfig, path: string = SCRIPT_PATH
     protocol: isVrrpGroup(group) ? 'vrrp' : 'carp',
     reason: CLEANUP_REASON,
   });
-  const user = group.scripts.user === undefined ? {} : { user: { uid: group.scripts.user.uid, gid: group.scripts.user.gid } };
+  const wanted = group.scripts.user;
+  const user = wanted === undefined || (wanted.uid === self.uid && wanted.gid === self.gid) ? {} : { user: { uid: wanted.uid, gid: wanted.gid } };
   return { group: group.name, interfaceName: group.interface, address: first.address, path: choice.path, args, env: { PATH: path, ...env }, timeoutMs: group.scripts.timeoutSeconds * 1000, ...user };
 }

@@ -86,7 +86,7 @@ export class InstanceLocks {
             'CARPD_ALREADY_RUNNING',
           );
         }
-        const server = await bindAbstract(target, (peer) => this.isCarpd(peer));
+        const server = await bindAbstract(target, (held) => this.isCarpd(held));
         if (server !== undefined) this.sockets.set(path, server);
       }
     } catch (error) {

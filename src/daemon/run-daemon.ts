@@ -78,6 +78,7 @@ export async function runDaemon(config: CarpdConfig, logger: ConsoleLogger, opti
     const platform = options.platform ?? linuxPlatform();
     const prepared = prepareGroups(config.groups, platform, logger);
     checkScriptPolicy(config);
+    warnScriptsAsRoot(config, logger);
     disableCoreDumps(logger);
     if (config.metricsListen !== undefined && parseListenAddress(config.metricsListen) === undefined) {
       throw new StartupError(`metrics listen address ${JSON.stringify(config.metricsListen)} is not IP:PORT or [IPv6]:PORT`, 'CARPD_METRICS_LISTEN');
@@ -168,6 +169,18 @@ function checkScriptPolicy(config: CarpdConfig): void {
   const [first, ...rest] = scriptPolicyProblems(config, processCredentials());
   if (first === undefined) return;
   throw new StartupError([first, ...rest].map((p) => p.message).join('; '), first.code);
+}
+
+/**
+ * Root runs scripts only when configured so (docs/scripts.md, "Who a script runs as"): carpd
+ * itself run as root with script_user unset gets a warning naming the groups concerned.
+ */
+function warnScriptsAsRoot(config: CarpdConfig, logger: ConsoleLogger): void {
+  if (process.geteuid?.() !== 0) return;
+  const groups = config.groups
+    .filter((g) => g.scripts.user === undefined && (g.scripts.master !== undefined || g.scripts.backup !== undefined || g.track.checks.some((c) => c.kind === 'command')))
+    .map((g) => g.name);
+  if (groups.length > 0) logger.warn('scripts and command checks run as root: carpd runs as root and script_user is not set (script_user: root says it is meant)', { groups });
 }
 
 /**

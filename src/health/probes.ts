@@ -9,6 +9,7 @@ import { httpModule, httpsModule } from '../lazy-builtins.ts';
 import * as net from 'node:net';
 import type { HealthCheckConfig } from '../config/config-types.ts';
 import { SCRIPT_PATH } from '../config/script-security.ts';
+import { spawnCredentials } from '../linux/credentials.ts';
 
 /** One probe's outcome. */
 export interface ProbeResult {
@@ -67,7 +68,7 @@ export function commandProbe(argv: readonly string[], timeoutMs: number, user?: 
     };
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { detached: true, stdio: 'ignore', shell: false, cwd: '/', env: { PATH: SCRIPT_PATH }, ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }) });
+      child = spawn(file, args, { detached: true, stdio: 'ignore', shell: false, cwd: '/', env: { PATH: SCRIPT_PATH }, ...spawnCredentials(user) });
     } catch (error) {
       finish({ ok: false, result: errorCode(error) });
       return;

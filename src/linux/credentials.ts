@@ -38,3 +38,14 @@ export function processCredentials(): ProcessCredentials {
   }
   return { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0, canSwitchUser: canSwitchUser(effectiveCapabilities(status)) };
 }
+
+/**
+ * The uid/gid options of a child's spawn for script_user: none when the user is this process's
+ * own (the child simply inherits them, capabilities included), so an unprivileged daemon never
+ * asks the kernel for a change it may not make.
+ */
+export function spawnCredentials(user: { readonly uid: number; readonly gid: number } | undefined): { uid?: number; gid?: number } {
+  if (user === undefined) return {};
+  if (user.uid === process.geteuid?.() && user.gid === process.getegid?.()) return {};
+  return { uid: user.uid, gid: user.gid };
+}

@@ -11,6 +11,7 @@ import type { ScriptJob } from '../engine/script-job.ts';
 import { ScriptQueue } from '../engine/script-queue.ts';
 import type { Logger } from '../ports/logger.ts';
 import { SCRIPT_PATH } from '../config/script-security.ts';
+import { spawnCredentials } from './credentials.ts';
 
 /** The subset of child_process.spawn the runner uses (injectable for tests). */
 export type SpawnScript = (path: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
@@ -147,7 +148,7 @@ export class ScriptRunner {
         env: scriptProcessEnvironment(job.env),
         cwd: '/',
         // script_user (docs/scripts.md); libuv also drops supplementary groups (setgroups(0)).
-        ...(job.user === undefined ? {} : { uid: job.user.uid, gid: job.user.gid }),
+        ...spawnCredentials(job.user),
         // Its own process group, so that a timeout kills what the script started as well.
         detached: true,
       });

@@ -45,7 +45,7 @@ export function writeSysctl(path: string, value: string): void {
     writeFileSync(file, `${value}\n`);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    const reason = code === 'ENOENT' ? 'no such setting (is the interface there?)' : code === 'EACCES' || code === 'EPERM' ? 'permission denied (needs root)' : code;
+    const reason = code === 'ENOENT' ? 'no such setting (is the interface there?)' : code === 'EACCES' || code === 'EPERM' ? 'permission denied (needs CAP_NET_ADMIN)' : code;
     throw new SysctlError(path, code, `cannot set to ${JSON.stringify(value)}: ${reason}`);
   }
 }

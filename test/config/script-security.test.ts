@@ -2,7 +2,7 @@
 // and command checks carpd refuses at --check, start and reload (codes, not prose).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -11,7 +11,7 @@ import { firstUnsafe, pathComponents, resolveProgram, scriptSecurityProblems, un
 import { scriptUserPrivilegeProblems } from '../../src/config/script-user.ts';
 import type { ScriptUser } from '../../src/config/config-types.ts';
 import { findInPasswd } from '../../src/linux/user-database.ts';
-import { canSwitchUser, effectiveCapabilities } from '../../src/linux/credentials.ts';
+import { canSwitchUser, effectiveCapabilities, spawnCredentials } from '../../src/linux/credentials.ts';
 
 const DIR = 0o040000;
 const FILE = 0o100000;
@@ -170,4 +170,30 @@ test('scriptSecurityProblems: every script key counts, and a bare check program 
     scriptSecurityProblems(parsed.config, { fs, daemonUid: 0 }).map((p) => p.path),
     ['groups[0].scripts.master', 'groups[0].scripts.backup', 'groups[0].track.checks[0].command'],
   );
+});
+
+test('the real user database: nobody resolves (getent), an unknown name is CARPD_CONFIG_SCRIPT_USER at its line', { skip: process.platform === 'linux' ? false : 'Linux only' }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'carpd-script-user-'));
+  try {
+    const config = join(root, 'carpd.yaml');
+    writeFileSync(config, stringify({ groups: [group({ script_user: 'nobody' }), group({ vhid: 2, script_user: 'carpd-no-such-user' })] }));
+    const loaded = await loadConfigFile(config, {}, { daemon: { uid: 0, gid: 0, canSwitchUser: true } });
+    assert.ok(!loaded.ok);
+    assert.deepEqual(loaded.errors.map((e) => [e.code, e.path]), [['CARPD_CONFIG_SCRIPT_USER', 'groups[1].script_user']]);
+    const text = readFileSync(config, 'utf8').split('\n');
+    assert.match(text[(loaded.errors[0]?.line ?? 0) - 1] ?? '', /script_user: carpd-no-such-user/, 'the line is the key\'s');
+    writeFileSync(config, stringify({ groups: [group({ script_user: 'nobody' })] }));
+    const ok = await loadConfigFile(config, {}, { daemon: { uid: 0, gid: 0, canSwitchUser: true } });
+    assert.ok(ok.ok);
+    assert.equal(ok.config.groups[0]?.scripts.user?.uid, 65534);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('spawnCredentials: no uid/gid change asked for carpd\'s own user (an unprivileged daemon could not make one)', () => {
+  const own = { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 };
+  assert.deepEqual(spawnCredentials(undefined), {});
+  assert.deepEqual(spawnCredentials(own), {});
+  assert.deepEqual(spawnCredentials({ uid: own.uid + 1, gid: own.gid }), { uid: own.uid + 1, gid: own.gid });
 });

@@ -94,3 +94,14 @@ test('encodeGuardSpec: an item the guard could not take whole is left out; a var
   assert.match(long, /^env PATH=\/bin$/m);
   assert.doesNotMatch(long, /CARP_ADDRESSES/);
 });
+
+test('script_user: the guard is told to switch only to a user other than the daemon\'s own (an unprivileged carpd could not switch)', () => {
+  const parsed = parseUcarpFlags(UCARP);
+  assert.ok(parsed.ok);
+  const base = parsed.config.groups[0]!;
+  const withUser = (uid: number, gid: number) => ({ ...base, scripts: { ...base.scripts, user: { name: 'u', uid, gid } } });
+  const self = { uid: 1000, gid: 1000 };
+  assert.equal(cleanupDownScript(withUser(1000, 1000), '/bin', self)?.user, undefined, 'its own user: no switch');
+  assert.deepEqual(cleanupDownScript(withUser(65534, 65534), '/bin', self)?.user, { uid: 65534, gid: 65534 });
+  assert.equal(cleanupDownScript(base, '/bin', self)?.user, undefined, 'no script_user: the daemon\'s own');
+});

@@ -11,8 +11,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { holds, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
-import { machine, startCarpdOn, writeConfig, type Machine } from './machine.ts';
+import { CARPD, holds, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
+import { machine, onMachine, startCarpdOn, writeConfig, type Machine } from './machine.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 import { interfaceLockName } from '../../src/daemon/instance-lock.ts';
 import type { Lab } from '../../src/lab/lab.ts';
@@ -80,14 +80,15 @@ function guardsOf(pid: number): number[] {
   });
 }
 
-test('carpd under setpriv with only CAP_NET_RAW and CAP_NET_ADMIN becomes master and holds the VIP, runs its script as its own uid with none of its environment, cannot dump core, and hands over on SIGTERM', { skip: skip ?? false, timeout: 90_000 }, async () => {
+test('carpd under setpriv with only CAP_NET_RAW and CAP_NET_ADMIN becomes master and holds the VIP, runs its script as its own uid with none of its environment, cannot dump core, refuses a reload with an unsafe script, and hands over on SIGTERM', { skip: skip ?? false, timeout: 90_000 }, async () => {
   const lab = fileLab.lab();
   const { m: ma, passphrase, out } = unprivilegedMachine(lab, 'a');
   const mb = machine(lab.host('b'));
   const nodes: CarpdNode[] = [];
   try {
     const master = script(ma, out);
-    const configA = writeConfig(ma, 'carpd.yaml', [{ addresses: [`${VIP}/24`], advskew: 0, passphraseFile: passphrase, extra: { scripts: { master } } }]);
+    // script_user naming carpd's own user works without CAP_SETUID (nobody's group is 65534 too).
+    const configA = writeConfig(ma, 'carpd.yaml', [{ addresses: [`${VIP}/24`], advskew: 0, passphraseFile: passphrase, extra: { scripts: { master }, script_user: 'nobody' } }]);
     chmodSync(configA, 0o644);
     const passB = join(mb.etc, 'pass');
     writeFileSync(passB, 'lab-secret\n', { mode: 0o600 });
@@ -128,13 +129,21 @@ test('carpd under setpriv with only CAP_NET_RAW and CAP_NET_ADMIN becomes master
     const shellOwn = new Set(['PWD', 'SHLVL', '_', 'OLDPWD']);
     assert.deepEqual(variables.filter((v) => !shellOwn.has(v as string)).sort(), ['CARP_ADDRESSES', 'CARP_INTERFACE', 'CARP_PREVIOUS_STATE', 'CARP_STATE', 'CARP_VHID', 'CARP_VIRTUAL_INTERFACE', 'PATH']);
 
+    // A reload (SIGHUP) with the script made writable by everyone is refused; the group runs on.
+    chmodSync(master, 0o757);
+    a.process.signal('SIGHUP');
+    await a.process.waitForLine(/reload refused.*CARPD_CONFIG_SCRIPT_UNSAFE/, 5_000);
+    chmodSync(master, 0o755);
+    assert.ok(await holds(lab, lab.host('a'), VIP), 'still master with the VIP after the refused reload');
+
     // A clean handover: b takes over at once, a removes the VIP and puts back the sysctls it changed.
     const before = transitions(b).length;
     assert.equal(await stopCarpd(a), 0, 'a exits 0 after SIGTERM');
     await waitForPhase(b, 'master', 3_000, before);
     assert.ok(!(await holds(lab, lab.host('a'), VIP)), 'a removed the VIP');
     assert.ok(a.process.lines.some((l) => l.includes('restored a kernel setting')), 'the sysctls were written back as the unprivileged user');
-    assert.ok(!a.process.lines.some((l) => /"level":"(warn|error)"/.test(l)), `no warning or error:\n${a.process.lines.filter((l) => /"level":"(warn|error)"/.test(l)).join('\n')}`);
+    const complaints = a.process.lines.filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('reload refused'));
+    assert.deepEqual(complaints, [], 'no warning or error but the refused reload');
     assert.equal(await stopCarpd(b), 0);
   } finally {
     for (const node of nodes) if (!node.process.done) await node.process.kill();
@@ -189,6 +198,34 @@ test('unprivileged carpd refuses at start, before touching anything: a script_us
     assert.ok(unsafe.lines.some((l) => l.includes('[CARPD_CONFIG_SCRIPT_UNSAFE]')), unsafe.lines.join('\n'));
     assert.ok(!(await lab.links(lab.host('a'))).some((l) => l.name === 'carp7'), 'nothing was created');
     assert.ok(!(await holds(lab, lab.host('a'), VIP)));
+  } finally {
+    rmSync(m.root, { recursive: true, force: true });
+  }
+});
+
+test('carpd cleanup (ucarp mode, ExecStopPost) does not run a down script others could change, and runs a safe one as the unit\'s user with none of its environment', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  const lab = fileLab.lab();
+  const { m, out } = unprivilegedMachine(lab, 'a');
+  const host = lab.host('a');
+  try {
+    const down = join(m.etc, 'down.sh');
+    writeFileSync(down, `#!/bin/sh\n{ echo "uid=$(id -u) args=$*"; env | sort; } > ${out}/down.txt\nip addr del ${VIP}/24 dev eth0\n`, { mode: 0o755 });
+    chmodSync(down, 0o757);
+    // What a crashed ucarp-mode master leaves: the address its up script added.
+    assert.equal((await lab.exec(host, ['ip', 'addr', 'add', `${VIP}/24`, 'dev', 'eth0'])).code, 0);
+    const cleanup = (): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+      lab.exec(host, onMachine(m, [...SETPRIV, process.execPath, CARPD, 'cleanup', 'ucarp', '--interface=eth0', `--srcip=${host.ipv4}`, '--vhid=7', '--pass=lab-secret', `--addr=${VIP}`, `--upscript=${down}`, `--downscript=${down}`]), { timeoutMs: 20_000 });
+    const refused = await cleanup();
+    assert.match(refused.stdout + refused.stderr, /not running the down script.*CARPD_CONFIG_SCRIPT_UNSAFE/);
+    assert.ok(!existsSync(join(out, 'down.txt')), 'the unsafe script did not run');
+    assert.ok(await holds(lab, host, VIP), 'so the address is still there');
+    chmodSync(down, 0o755);
+    const ran = await cleanup();
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    const seen = readFileSync(join(out, 'down.txt'), 'utf8');
+    assert.match(seen, new RegExp(`^uid=${UID} args=eth0 ${VIP.replaceAll('.', '\\.')}$`, 'm'));
+    assert.doesNotMatch(seen, /CARPD_TEST_SECRET|HOME=/);
+    assert.ok(!(await holds(lab, host, VIP)), 'the down script removed the address, as carpd\'s user with CAP_NET_ADMIN');
   } finally {
     rmSync(m.root, { recursive: true, force: true });
   }

@@ -10,7 +10,7 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -360,6 +360,8 @@ test('installed with apt-get: nothing started or enabled, a lab failover with /u
   let lab: Lab | undefined;
   const machines: Machine[] = [];
   const nodes: CarpdNode[] = [];
+  // postinst creates the system user carpd; a purge keeps it (as Debian does): the test removes it if it made it.
+  const userExisted = (await sh(['getent', 'passwd', 'carpd'])).code === 0;
   try {
     const started = Date.now();
     const installed = await sh(['apt-get', 'install', '-y', '--no-install-recommends', ...aptOptions, deb], apt);
@@ -377,6 +379,14 @@ test('installed with apt-get: nothing started or enabled, a lab failover with /u
     assert.doesNotMatch(unit, /\/usr\/local\//);
     assert.match(readFileSync('/lib/systemd/system/carpd-ucarp@.service', 'utf8'), /^ExecStart=\/usr\/bin\/carpd ucarp \$UCARP_OPTS$/m);
     assert.ok(existsSync('/etc/carpd/carpd.yaml'), 'the sample config is installed');
+    const user = (await sh(['getent', 'passwd', 'carpd'])).stdout.trim().split(':');
+    assert.equal(user[6], '/usr/sbin/nologin', `the system user carpd exists, no login shell: ${user.join(':')}`);
+    const carpdGid = Number(user[3]);
+    for (const [path, mode] of [['/etc/carpd', 0o750], ['/etc/carpd/carpd.yaml', 0o640]] as const) {
+      const s = statSync(path);
+      assert.deepEqual([s.uid, s.gid, s.mode & 0o7777], [0, carpdGid, mode], `${path} is root:carpd ${mode.toString(8)}`);
+    }
+    assert.match(unit, /^User=carpd$/m);
     if (hasCommand('systemd-analyze')) {
       for (const file of ['/lib/systemd/system/carpd.service', '/lib/systemd/system/carpd-ucarp@.service']) {
         const verified = await sh(['systemd-analyze', 'verify', file]);
@@ -410,7 +420,16 @@ test('installed with apt-get: nothing started or enabled, a lab failover with /u
     const a = machineWithConfig(lab, 'a', 0);
     const b = machineWithConfig(lab, 'b', 100);
     machines.push(a.m, b.m);
-    const nodeA = startCarpdOn(lab, a.m, ['--config', a.config], { program: '/usr/bin/carpd' });
+    // a runs as the unit runs it: user carpd with CAP_NET_RAW and CAP_NET_ADMIN only, its
+    // runtime and state directories its own, the passphrase file its own.
+    const carpdUid = Number(user[2]);
+    chmodSync(a.m.root, 0o755);
+    chmodSync(a.m.etc, 0o755);
+    for (const sub of ['run', 'lib']) chownSync(join(a.m.root, sub), carpdUid, carpdGid);
+    chownSync(join(a.m.etc, 'vhid7.pass'), carpdUid, carpdGid);
+    chmodSync(a.config, 0o644);
+    const asUnit = ['setpriv', `--reuid=${carpdUid}`, `--regid=${carpdGid}`, '--clear-groups', '--inh-caps=-all,+net_raw,+net_admin', '--ambient-caps=-all,+net_raw,+net_admin', '--bounding-set=-all,+net_raw,+net_admin'];
+    const nodeA = startCarpdOn(lab, a.m, ['--config', a.config], { program: '/usr/bin/carpd', launcher: asUnit });
     nodes.push(nodeA);
     await waitForPhase(nodeA, 'master', 8_000);
     const nodeB = startCarpdOn(lab, b.m, ['--config', b.config], { program: '/usr/bin/carpd' });
@@ -419,10 +438,11 @@ test('installed with apt-get: nothing started or enabled, a lab failover with /u
     assert.ok(await holds(lab, lab.host('a'), VIP), 'a holds the VIP');
     assert.ok(!(await holds(lab, lab.host('b'), VIP)), 'b does not');
     assert.equal(readFileSync(`/proc/${nodeA.process.pid}/comm`, 'utf8').trim(), 'carpd', 'pidof carpd finds it');
+    assert.match(readFileSync(`/proc/${nodeA.process.pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${carpdUid}\\s`, 'm'), 'a runs as user carpd');
     const [guard] = await guardsOf(nodeA.process.pid);
     assert.ok(guard !== undefined, 'a runs its cleanup guard');
     assert.equal(readlinkSync(`/proc/${guard}/exe`), '/usr/lib/carpd/build/Release/carpd-guard');
-    const status = await carpctlOn(lab, a.m, ['status'], { program: '/usr/bin/carpctl' });
+    const status = await carpctlOn(lab, a.m, ['status'], { program: '/usr/bin/carpctl' }); // as root: root may use carpd's socket
     assert.equal(status.code, 0, explain(status));
     assert.match(status.stdout, /web \(eth0 vhid 7\): MASTER/);
 
@@ -444,6 +464,10 @@ test('installed with apt-get: nothing started or enabled, a lab failover with /u
       chmodSync(POLICY, savedPolicy.mode);
     } else rmSync(POLICY, { force: true });
     assert.equal(removed.code, 0, `apt-get remove --purge: ${explain(removed)}`);
+    if (!userExisted) {
+      await sh(['userdel', 'carpd']);
+      await sh(['groupdel', 'carpd']);
+    }
   }
   assert.ok(!existsSync('/usr/bin/carpd') && !existsSync('/usr/bin/carpctl'), 'the programs are gone');
   assert.ok(!existsSync('/usr/lib/carpd') && !existsSync('/lib/systemd/system/carpd.service'), 'the tree and the units are gone');
