@@ -127,7 +127,7 @@ test('carpd under setpriv with only CAP_NET_RAW and CAP_NET_ADMIN becomes master
     assert.doesNotMatch(seen, /CARPD_TEST_SECRET/);
     const variables = seen.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')[0]);
     const shellOwn = new Set(['PWD', 'SHLVL', '_', 'OLDPWD']);
-    assert.deepEqual(variables.filter((v) => !shellOwn.has(v as string)).sort(), ['CARP_ADDRESSES', 'CARP_INTERFACE', 'CARP_PREVIOUS_STATE', 'CARP_STATE', 'CARP_VHID', 'CARP_VIRTUAL_INTERFACE', 'PATH']);
+    assert.deepEqual(variables.filter((v) => !shellOwn.has(v as string)).sort(), ['CARP_ADDRESSES', 'CARP_GROUP', 'CARP_INTERFACE', 'CARP_PREVIOUS_STATE', 'CARP_PROTOCOL', 'CARP_REASON', 'CARP_STATE', 'CARP_VHID', 'CARP_VIRTUAL_INTERFACE', 'PATH']);
 
     // A reload (SIGHUP) with the script made writable by everyone is refused; the group runs on.
     chmodSync(master, 0o757);
