@@ -108,7 +108,10 @@ export class Daemon implements DaemonControl {
   private readonly startedAt = new Date();
   private watchers: Subscription[] = [];
   private guard: GuardHandle | undefined;
+  /** The reload running now, if any. */
   private reloading: Promise<CommandResult> | undefined;
+  /** The one reload queued behind it: it re-reads the file once the running one is done (docs/reload.md). */
+  private queuedReload: Promise<CommandResult> | undefined;
   private stopping: Promise<void> | undefined;
 
   /** The one budget for warnings caused by received packets, shared by every interface and group (issue 18). */
@@ -592,10 +595,30 @@ export class Daemon implements DaemonControl {
     return exact === undefined ? [] : [exact];
   }
 
-  async reload(): Promise<CommandResult> {
-    // One reload at a time; a second request waits for the first.
-    this.reloading ??= this.doReload().finally(() => (this.reloading = undefined));
-    return this.reloading;
+  /**
+   * One reload at a time. A request while one runs must not share its reply: the running one may
+   * have read the file before the change this request is about. So it queues one follow-up that
+   * reads the file again once the running one is done; later requests join that follow-up
+   * (docs/reload.md, "Reloads requested during a reload").
+   */
+  reload(): Promise<CommandResult> {
+    if (this.queuedReload !== undefined) return this.queuedReload;
+    const running = this.reloading;
+    if (running === undefined) return this.startReload();
+    const next = (): Promise<CommandResult> => {
+      this.queuedReload = undefined;
+      return this.startReload();
+    };
+    this.queuedReload = running.then(next, next);
+    return this.queuedReload;
+  }
+
+  private startReload(): Promise<CommandResult> {
+    const run: Promise<CommandResult> = this.doReload().finally(() => {
+      if (this.reloading === run) this.reloading = undefined;
+    });
+    this.reloading = run;
+    return run;
   }
 
   private async doReload(): Promise<CommandResult> {

@@ -237,3 +237,35 @@ test("sysctls, eth0's settings are put back when its last --vmac group goes, whi
   assert.equal(rig.platform.sysctl('net/ipv4/conf/eth0/arp_ignore'), '0');
   assert.equal(rig.platform.sysctl('net/ipv4/conf/eth0/arp_announce'), '0');
 });
+
+test('a reload requested during a reload re-reads the file after it: the second file is applied, the second caller gets its reply (issue 19 item 6)', async () => {
+  const a = groupConfig();
+  // The "file" as the loader reads it; the first read is held until the file has changed again.
+  let file = carpdConfig([a, groupConfig({ vhid: 8 })]);
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let reads = 0;
+  const rig = await masterRig({
+    groups: [a],
+    loadConfig: async () => {
+      const read = file;
+      if (++reads === 1) await held;
+      return { ok: true, config: read };
+    },
+  });
+  const first = rig.daemon.reload();
+  file = carpdConfig([a, groupConfig({ vhid: 9 })]);
+  const second = rig.daemon.reload();
+  const third = rig.daemon.reload();
+  release();
+  assert.deepEqual(await first, { ok: true, message: 'reloaded: 1 added, 0 removed, 0 changed (0 in place), 1 unchanged' });
+  const reply = { ok: true, message: 'reloaded: 1 added, 1 removed, 0 changed (0 in place), 1 unchanged' };
+  assert.deepEqual(await second, reply, 'the second reload read the changed file');
+  assert.deepEqual(await third, reply, 'a third request joined the queued reload');
+  assert.equal(reads, 2, 'the file was read once per reload, not once per request');
+  await rig.settle();
+  assert.deepEqual(rig.daemon.currentConfig.groups.map((g) => g.name), ['eth0/vhid7', 'eth0/vhid9']);
+  assert.equal(rig.link('carp8'), undefined);
+  assert.ok(rig.link('carp9'));
+  await rig.daemon.stop();
+});
