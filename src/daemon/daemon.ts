@@ -173,6 +173,9 @@ export class Daemon implements DaemonControl {
   }
 
   private async doStop(): Promise<void> {
+    // A reload in progress may still be adding groups: let it finish (a queued one is refused,
+    // as stopping is set) so the groups removed below include everything it added (issue 19 item 12).
+    await this.reloading?.catch(() => undefined);
     for (const watcher of this.watchers.splice(0)) watcher.close();
     await Promise.all(
       [...this.groups.keys()].map((name) =>
@@ -631,6 +634,7 @@ export class Daemon implements DaemonControl {
     }
     if (this.stopping !== undefined) return { ok: false, code: 'CARPD_RELOAD_FAILED', message: 'carpd is stopping' };
     const loaded = await load();
+    if (this.stopping !== undefined) return { ok: false, code: 'CARPD_RELOAD_FAILED', message: 'carpd is stopping' };
     if (!loaded.ok) {
       this.deps.logger.error('reload refused: the new configuration is invalid; the running one stays', { errors: loaded.errors });
       this.emit({ type: 'reload', at: new Date().toISOString(), ok: false, added: [], removed: [], changed: [], errors: loaded.errors });

@@ -269,3 +269,26 @@ test('a reload requested during a reload re-reads the file after it: the second 
   assert.ok(rig.link('carp9'));
   await rig.daemon.stop();
 });
+
+test('SIGTERM while a reload is adding groups: stop waits for it, no carp link is left (issue 19 item 12)', async () => {
+  const a = groupConfig();
+  const rig = await masterRig({ groups: [a] });
+  rig.next = carpdConfig([a, groupConfig({ vhid: 8 }), groupConfig({ vhid: 9 })]);
+  let stopped: Promise<void> | undefined;
+  // The stop request arrives while the reload creates the first new carp link.
+  rig.netlink.failWhen((op) => {
+    if (op === 'createMacvlan' && stopped === undefined) stopped = rig.daemon.stop();
+    return undefined;
+  });
+  const reloaded = rig.daemon.reload();
+  const late = rig.daemon.reload();
+  await reloaded;
+  assert.ok(stopped, 'stop was requested during the reload');
+  await stopped;
+  await rig.settle();
+  assert.deepEqual(rig.netlink.links().filter((l) => l.name.startsWith('carp')).map((l) => l.name), []);
+  assert.deepEqual(rig.vips(), []);
+  assert.deepEqual(rig.daemon.status().groups, []);
+  const queued = await late;
+  assert.equal(queued.ok ? '' : queued.code, 'CARPD_RELOAD_FAILED', 'a reload queued behind the running one is refused once stopping');
+});
