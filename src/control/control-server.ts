@@ -36,9 +36,18 @@ export interface ControlServerOptions {
   readonly requestTimeoutMs?: number;
   /** An event subscriber whose unsent backlog exceeds this is dropped (default 1 MiB). */
   readonly maxEventBacklogBytes?: number;
-  /** Concurrent connections (default 64). */
+  /** Concurrent connections (default 64); at the cap the oldest idle one makes room (docs/control-api.md). */
   readonly maxConnections?: number;
 }
+
+/**
+ * Where a connection is: reading its request, executing it, answered (closing once the answer is
+ * flushed), or streaming events. Only `busy` ones are never evicted to make room.
+ */
+type ConnectionPhase = 'reading' | 'busy' | 'answered' | 'streaming';
+
+/** Which connections make room first when the cap is reached: idle ones, then event streams. */
+const EVICTION_ORDER: readonly (readonly ConnectionPhase[])[] = [['reading', 'answered'], ['streaming']];
 
 /** Largest request line accepted. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -103,8 +112,11 @@ function codedError(code: string, message: string): Error {
 
 /** The control socket server. */
 export class ControlServer {
-  private readonly sockets = new Set<Socket>();
+  /** Every connection and its phase, oldest first (a Map keeps insertion order). */
+  private readonly sockets = new Map<Socket, { phase: ConnectionPhase }>();
   private closed = false;
+  /** Set when the cap was reached and logged; cleared when the connections fall to half of it. */
+  private warnedFull = false;
 
   private constructor(
     private readonly server: Server,
@@ -136,8 +148,9 @@ export class ControlServer {
     if (mkdirSync(dir, { recursive: true, mode: 0o755 }) !== undefined) chmodSync(dir, 0o755);
     await removeStaleSocket(path, logger);
 
+    // No server.maxConnections: the kernel-side cap would close a newcomer while idle clients
+    // hold every slot; accept() enforces the cap by evicting instead (issue 19).
     const server = createServer({ allowHalfOpen: true });
-    server.maxConnections = limits.maxConnections;
     // bind() creates the file under the umask: 0177 closes the window before chmod below.
     // listen() on a path binds synchronously, so the umask is restored before anything else runs.
     const listening = new Promise<void>((resolve, reject) => {
@@ -165,7 +178,7 @@ export class ControlServer {
     if (this.closed) return;
     this.closed = true;
     const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of this.sockets.keys()) socket.destroy();
     await done;
     try {
       if (lstatSync(this.path).ino === this.inode) unlinkSync(this.path);
@@ -179,29 +192,63 @@ export class ControlServer {
     return this.sockets.size;
   }
 
+  /**
+   * At the cap, makes room for one more: the oldest idle connection (still reading, or answered
+   * and not yet closed) goes, else the oldest event stream. Executing ones are never cut; if
+   * every slot executes, false (the newcomer is closed).
+   */
+  private makeRoom(): boolean {
+    if (this.sockets.size < this.limits.maxConnections) return true;
+    if (!this.warnedFull) {
+      this.warnedFull = true;
+      this.logger.warn('control socket connection limit reached: closing the oldest idle connections to make room', { maxConnections: this.limits.maxConnections });
+    }
+    for (const phases of EVICTION_ORDER) {
+      for (const [socket, connection] of this.sockets) {
+        if (!phases.includes(connection.phase)) continue;
+        this.logger.debug('control connection evicted', { phase: connection.phase });
+        this.sockets.delete(socket);
+        socket.destroy();
+        return true;
+      }
+    }
+    return false;
+  }
+
   private accept(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
+    if (!this.makeRoom()) {
+      this.logger.debug('control connection refused: every slot is executing a request');
+      socket.destroy();
+      return;
+    }
+    const connection: { phase: ConnectionPhase } = { phase: 'reading' };
+    this.sockets.set(socket, connection);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (this.sockets.size <= this.limits.maxConnections / 2) this.warnedFull = false;
+    });
     socket.on('error', (error) => this.logger.debug('control client error', { error: error.message }));
 
-    // reading: collecting the request line; busy: executing it; done: answered (or streaming).
-    let phase: 'reading' | 'busy' | 'done' = 'reading';
     let chunks: Buffer[] = [];
     let length = 0;
     const answer = (response: ControlResponse): void => {
-      if (phase === 'done') return;
-      phase = 'done';
+      if (connection.phase === 'answered' || connection.phase === 'streaming') return;
+      connection.phase = 'answered';
       clearTimeout(timer);
       if (!response.ok) this.logger.debug('control request refused', { code: response.code });
-      if (!socket.destroyed) socket.end(`${JSON.stringify(response)}\n`);
+      if (socket.destroyed) return;
+      // Closed once the answer is flushed, whether or not the client closes its end; one that
+      // does not even read loses the connection after requestTimeoutMs (issue 19).
+      socket.end(`${JSON.stringify(response)}\n`, () => socket.destroy());
+      timer = setTimeout(() => socket.destroy(), this.limits.requestTimeoutMs);
     };
-    const timer = setTimeout(() => {
-      if (phase === 'reading') answer({ ok: false, code: 'request-timeout', message: `no request within ${this.limits.requestTimeoutMs} ms` });
+    let timer = setTimeout(() => {
+      if (connection.phase === 'reading') answer({ ok: false, code: 'request-timeout', message: `no request within ${this.limits.requestTimeoutMs} ms` });
     }, this.limits.requestTimeoutMs);
     socket.on('close', () => clearTimeout(timer));
 
     const handleLine = (line: string): void => {
-      phase = 'busy';
+      connection.phase = 'busy';
       clearTimeout(timer);
       chunks = [];
       const parsed = parseControlRequest(line);
@@ -209,7 +256,7 @@ export class ControlServer {
       const request = parsed.request;
       this.logger.debug('control command', { ...request });
       if (request.command === 'events') {
-        phase = 'done';
+        connection.phase = 'streaming';
         this.stream(socket);
         return;
       }
@@ -220,7 +267,7 @@ export class ControlServer {
     };
 
     socket.on('data', (data: Buffer) => {
-      if (phase !== 'reading') return; // the request is in: anything more is ignored, not buffered
+      if (connection.phase !== 'reading') return; // the request is in: anything more is ignored, not buffered
       const newline = data.indexOf(0x0a);
       const usable = newline === -1 ? data.length : newline;
       if (length + usable > this.limits.maxRequestBytes) {
@@ -233,7 +280,7 @@ export class ControlServer {
     });
     // A client may half-close instead of sending the newline.
     socket.on('end', () => {
-      if (phase !== 'reading') return;
+      if (connection.phase !== 'reading') return;
       if (length === 0) answer({ ok: false, code: 'bad-request', message: 'no request before end of stream' });
       else handleLine(Buffer.concat(chunks).toString('utf8'));
     });

@@ -161,6 +161,26 @@ describe('ControlServer', () => {
       assert.ok(Date.now() - begin >= 90);
     });
 
+    it('bad, a client that never sends nor closes loses its connection after the request timeout (issue 19)', async () => {
+      await start({ requestTimeoutMs: 100 });
+      const socket = await idleClient(path);
+      assert.equal(server.connections, 1);
+      // The client never reads, so it never closes its end either: the server must close it.
+      await waitFor(() => server.connections === 0, 5_000, 'the idle connection was closed');
+      socket.destroy();
+    });
+
+    it('ok, 100 idle clients against 64 slots: a request is still answered, the oldest idle ones are evicted (issue 19)', async () => {
+      // A request timeout far beyond the test: only eviction can make room.
+      await start({ requestTimeoutMs: 600_000 });
+      const idle: Socket[] = [];
+      for (let i = 0; i < 100; i++) idle.push(await idleClient(path));
+      await waitFor(() => server.connections <= 64, 5_000, 'at most 64 connections');
+      assert.equal(server.connections, 64);
+      assert.deepEqual(await request(path, { command: 'status' }, 5_000), { ok: true, status: sampleStatus() });
+      idle.forEach((socket) => socket.destroy());
+    });
+
     it('ok, every error code is documented in docs/control-api.md', () => {
       const doc = readFileSync(fileURLToPath(new URL('../../docs/control-api.md', import.meta.url)), 'utf8');
       for (const code of CONTROL_ERROR_CODES) assert.ok(doc.includes(`\`${code}\``), `${code} is documented`);
@@ -267,6 +287,27 @@ describe('ControlServer', () => {
     });
   });
 });
+
+/** A client that connects, never sends, never reads (so never sees the server's end) and never closes. */
+async function idleClient(path: string): Promise<Socket> {
+  const socket = createConnection({ path, allowHalfOpen: true });
+  socket.on('error', () => {});
+  socket.pause();
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+/** Polls `condition` every 10 ms until it holds; fails after `timeoutMs` (a bound, not a speed expectation). */
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 /** Leaves a socket file nobody listens on, as a crashed carpd would (SIGKILL: no cleanup). */
 async function staleSocket(path: string): Promise<void> {
