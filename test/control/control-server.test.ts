@@ -181,6 +181,20 @@ describe('ControlServer', () => {
       idle.forEach((socket) => socket.destroy());
     });
 
+    it('ok, at the cap a connection executing a command is not evicted, the idle ones are (issue 19)', async () => {
+      await start({ requestTimeoutMs: 600_000, maxConnections: 4 });
+      let release: (() => void) | undefined;
+      control.reload = () => new Promise((resolve) => (release = () => resolve({ ok: true, message: 'reloaded late' })));
+      const reloading = request(path, { command: 'reload' }, 5_000);
+      await waitFor(() => release !== undefined, 5_000, 'the reload is executing');
+      const idle = [await idleClient(path), await idleClient(path), await idleClient(path)];
+      assert.equal(server.connections, 4);
+      assert.deepEqual(await request(path, { command: 'status' }, 5_000), { ok: true, status: sampleStatus() });
+      release?.();
+      assert.deepEqual(await reloading, { ok: true, message: 'reloaded late' }, 'the oldest connection, executing, was kept');
+      idle.forEach((socket) => socket.destroy());
+    });
+
     it('ok, every error code is documented in docs/control-api.md', () => {
       const doc = readFileSync(fileURLToPath(new URL('../../docs/control-api.md', import.meta.url)), 'utf8');
       for (const code of CONTROL_ERROR_CODES) assert.ok(doc.includes(`\`${code}\``), `${code} is documented`);
