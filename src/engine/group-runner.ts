@@ -15,7 +15,8 @@ import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
 import { isKeyChangeTwin } from '../protocol/key-change-twin.ts';
 import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayState } from '../protocol/replay-guard.ts';
-import { initialSendCounter, isPersistedCounterPlausible, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
+import { counterSequence, initialSendCounter, isPersistedCounterPlausible, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
+import { backwardsCounterCause } from '../protocol/backwards-counter-cause.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore, PersistedGroupState } from '../ports/group-state-store.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
@@ -322,8 +323,17 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
   }
 
   private reportUncheckablePeer(sender: string, previous: bigint, counter: bigint): void {
-    const fields = { group: this.settings.name, vhid: this.vhid, peer: sender, previousCounter: hex(previous), counter: hex(counter) };
-    if (this.settings.replayMode === 'strict') {
+    // A carpd peer whose clock went back needs its clock fixed, not "compat" (issue 19).
+    const likelyCause = backwardsCounterCause(previous, counter, this.ports.clock.wallclockMicros());
+    const fields = { group: this.settings.name, vhid: this.vhid, peer: sender, previousCounter: hex(previous), counter: hex(counter), likelyCause };
+    const strict = this.settings.replayMode === 'strict';
+    if (likelyCause === 'peer-clock-stepped-back') {
+      const back = Number(counterSequence(previous - counter)) / 1e6;
+      this.packetLog.warn(
+        `peer ${sender} is a carpd whose counters went back ${back.toFixed(1)} s: its clock was stepped back (or it restarted without its state with its clock behind); fix its clock (NTP)${strict ? ', its stale adverts are dropped as replays until it continues above what it sent' : ''}; replay mode "compat" is not the cure`,
+        fields,
+      );
+    } else if (strict) {
       this.packetLog.warn(
         `peer ${sender} sends counters that go backwards, as ucarp, FreeBSD and OpenBSD do (or someone replays its adverts): its stale adverts are dropped as replays; set replay mode "compat" for this group to interoperate with it`,
         fields,
