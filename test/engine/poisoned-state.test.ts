@@ -49,9 +49,10 @@ for (const field of ['sendReservation', 'replayHighWater'] as const) {
     // Neither disk holds a far-future value afterwards, so a restart is healthy too.
     const now = clock.wallclockMicros();
     for (const name of ['a', 'b']) {
-      const stored = cluster.host(name).store.load(key);
+      const stored = cluster.host(name).store.load((cluster.host(name).spec.groups[0] as { name: string }).name);
       assert.ok(isPersistedCounterPlausible(stored.sendReservation, now) && isPersistedCounterPlausible(stored.replayHighWater, now), `${name}'s store is sane`);
     }
+    assert.ok(cluster.host('b').store.load((cluster.host('b').spec.groups[0] as { name: string }).name).replayHighWater > 0n, "b's store was written");
     cluster.crash('a');
     clock.advanceBy(5 * SECOND);
     assert.deepEqual(cluster.masters(19), ['b']);
