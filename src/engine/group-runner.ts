@@ -15,10 +15,10 @@ import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
 import { isKeyChangeTwin } from '../protocol/key-change-twin.ts';
 import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayState } from '../protocol/replay-guard.ts';
-import { counterSequence, initialSendCounter, isPersistedCounterPlausible, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
+import { counterSequence, initialSendCounter, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
 import { backwardsCounterCause } from '../protocol/backwards-counter-cause.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { GroupStateStore, PersistedGroupState } from '../ports/group-state-store.ts';
+import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
@@ -26,6 +26,7 @@ import type { GroupSettings } from './group-settings.ts';
 import { WarningLimiter } from './warning-limiter.ts';
 import { PacketWarningLog } from './packet-warning-log.ts';
 import { PeerTable } from './peer-table.ts';
+import { loadPlausibleCounters } from './persisted-counters.ts';
 import { MachineDriver } from './machine-driver.ts';
 import type { ProtocolRunner } from './runner-core.ts';
 
@@ -107,40 +108,13 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
     this.machine = { ...settings.machine, sourceAddresses: { ...transportSources(ports.transport, settings.machine.families), ...settings.machine.sourceAddresses } };
     this.machineState = initialState(ports.clock.nowMicros());
-    const persisted = this.plausiblePersistedState(ports.stateStore.load(this.storeKey()));
+    const persisted = loadPlausibleCounters(ports.stateStore, this.storeKey(), ports.clock.wallclockMicros(), ports.logger, { name: settings.name, vhid: settings.machine.vhid });
     const clockFloor = settings.replayMode === 'strict' ? freshnessFloor(ports.clock.wallclockMicros(), settings.replayWindowSeconds) : 0n;
     this.lane = counterLaneFor(this.machine);
     this.replay = initialReplayState(persisted.replayHighWater > clockFloor ? persisted.replayHighWater : clockFloor, this.lane);
     this.sendCounter = initialSendCounter(persisted.sendReservation);
     // Everything sent before a restart is at or below the reservation: still recognised as ours.
     if (persisted.sendReservation > 0n) this.replay = noteSent(this.replay, persisted.sendReservation);
-  }
-
-  /**
-   * The persisted counters, each refused (warned about, replaced by 0: the clock-based value) when
-   * it is further ahead of the wall clock than a day (send-counter.ts PERSISTED_COUNTER_LEAD_MAX):
-   * a saturated reservation made this node repeat one counter and the pair both master (issue 19
-   * item 9).
-   */
-  private plausiblePersistedState(persisted: PersistedGroupState): PersistedGroupState {
-    const now = this.ports.clock.wallclockMicros();
-    const refuse = (field: keyof PersistedGroupState): bigint => {
-      const value = persisted[field];
-      if (isPersistedCounterPlausible(value, now)) return value;
-      const file = this.ports.stateStore.describe?.(this.storeKey()) ?? this.storeKey();
-      this.ports.logger.warn(`${this.settings.name}: state file ${file}: ${field} ${value} is more than a day ahead of the clock; refused, starting from the clock`, {
-        group: this.settings.name,
-        vhid: this.vhid,
-        file,
-        field,
-        value: value.toString(),
-      });
-      return 0n;
-    };
-    const plausible = { sendReservation: refuse('sendReservation'), replayHighWater: refuse('replayHighWater') };
-    // Stores only ever raise a value: without this the refused value would stay and block every later save.
-    if (plausible.sendReservation !== persisted.sendReservation || plausible.replayHighWater !== persisted.replayHighWater) this.ports.stateStore.replace(this.storeKey(), plausible);
-    return plausible;
   }
 
   /** The settings in force (reconfigure() replaces them). */
