@@ -18,11 +18,11 @@ import type { CheckStatus, DemotionStatus, GroupStatus, StateName } from '../con
 import { GroupRunner, type TransitionEvent } from '../engine/group-runner.ts';
 import { VrrpGroupRunner, vrrpSourceAddress } from '../engine/vrrp-group-runner.ts';
 import type { VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
-import { isIpv6LinkLocal } from '../protocol/ip-address.ts';
+import { ipAddressEquals, isIpv6LinkLocal } from '../protocol/ip-address.ts';
 import type { MacAddress } from '../protocol/mac-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
-import type { AddressEvent, HostNetlink, LinkEvent } from '../ports/host-netlink.ts';
+import type { AddressEvent, HostNetlink, InterfaceAddress, LinkEvent } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 import { Announcer } from '../linux/announcer.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
@@ -259,20 +259,35 @@ export class GroupInstance {
       if (isAddressOwner(this.currentConfig)) return;
       if (!this.addresses.some((a) => a.address.text === event.event.address.address.text)) return;
       if (event.event.type === 'del' && effects.holdingAddresses) return this.requestRepair();
-      if (event.event.type === 'new' && !effects.holdingAddresses && !effects.busy) {
-        this.counts.conflicts++;
-        this.deps.logger.warn(`${this.name}: conflict: virtual address ${event.event.address.address.text} appeared on this host while ${this.runner?.state.phase.toUpperCase() ?? 'INIT'}; carpd did not put it there`, {
-          group: this.name,
-          address: event.event.address.address.text,
-          ifindex: event.event.address.ifindex,
-        });
-      }
+      if (event.event.type === 'new' && !effects.holdingAddresses && !effects.busy) void this.checkConflict(event.event.address);
       return;
     }
     const link = event.event.link;
     const ours = this.virtualInterfaceIndex !== undefined && (link.index === this.virtualInterfaceIndex || link.name === this.currentConfig.virtualInterface);
     if (!ours || !effects.holdingAddresses) return;
     if (event.event.type === 'del' || !link.up) this.requestRepair();
+  }
+
+  /**
+   * A virtual address was reported added while not MASTER. The report may be late: after a
+   * MASTER spell shorter than the netlink event delay carpd has already removed the address it
+   * added when the 'new' event arrives (issue 19 item 11: 13 false warnings in 30 s). So the
+   * kernel is asked whether the address is there now; only an address still present while carpd
+   * does not hold its addresses is a conflict (someone else's, or another daemon's).
+   */
+  private async checkConflict(address: InterfaceAddress): Promise<void> {
+    const present = await this.deps.netlink.listAddresses(address.ifindex).then(
+      (list) => list.some((a) => ipAddressEquals(a.address, address.address)),
+      (error: unknown) => (error as { code?: string }).code !== 'ENODEV', // its interface is gone: so is the address
+    );
+    const effects = this.effects;
+    if (!present || effects === undefined || effects.holdingAddresses || effects.busy) return;
+    this.counts.conflicts++;
+    this.deps.logger.warn(`${this.name}: conflict: virtual address ${address.address.text} appeared on this host while ${this.runner?.state.phase.toUpperCase() ?? 'INIT'}; carpd did not put it there`, {
+      group: this.name,
+      address: address.address.text,
+      ifindex: address.ifindex,
+    });
   }
 
   /** After lost netlink events: check everything while MASTER. */

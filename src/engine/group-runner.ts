@@ -15,7 +15,8 @@ import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
 import { isKeyChangeTwin } from '../protocol/key-change-twin.ts';
 import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayState } from '../protocol/replay-guard.ts';
-import { initialSendCounter, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
+import { counterSequence, initialSendCounter, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
+import { backwardsCounterCause } from '../protocol/backwards-counter-cause.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
@@ -25,6 +26,7 @@ import type { GroupSettings } from './group-settings.ts';
 import { WarningLimiter } from './warning-limiter.ts';
 import { PacketWarningLog } from './packet-warning-log.ts';
 import { PeerTable } from './peer-table.ts';
+import { loadPlausibleCounters } from './persisted-counters.ts';
 import { MachineDriver } from './machine-driver.ts';
 import type { ProtocolRunner } from './runner-core.ts';
 
@@ -106,7 +108,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
     this.machine = { ...settings.machine, sourceAddresses: { ...transportSources(ports.transport, settings.machine.families), ...settings.machine.sourceAddresses } };
     this.machineState = initialState(ports.clock.nowMicros());
-    const persisted = ports.stateStore.load(this.storeKey());
+    const persisted = loadPlausibleCounters(ports.stateStore, this.storeKey(), ports.clock.wallclockMicros(), ports.logger, { name: settings.name, vhid: settings.machine.vhid });
     const clockFloor = settings.replayMode === 'strict' ? freshnessFloor(ports.clock.wallclockMicros(), settings.replayWindowSeconds) : 0n;
     this.lane = counterLaneFor(this.machine);
     this.replay = initialReplayState(persisted.replayHighWater > clockFloor ? persisted.replayHighWater : clockFloor, this.lane);
@@ -295,8 +297,17 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
   }
 
   private reportUncheckablePeer(sender: string, previous: bigint, counter: bigint): void {
-    const fields = { group: this.settings.name, vhid: this.vhid, peer: sender, previousCounter: hex(previous), counter: hex(counter) };
-    if (this.settings.replayMode === 'strict') {
+    // A carpd peer whose clock went back needs its clock fixed, not "compat" (issue 19).
+    const likelyCause = backwardsCounterCause(previous, counter, this.ports.clock.wallclockMicros());
+    const fields = { group: this.settings.name, vhid: this.vhid, peer: sender, previousCounter: hex(previous), counter: hex(counter), likelyCause };
+    const strict = this.settings.replayMode === 'strict';
+    if (likelyCause === 'peer-clock-stepped-back') {
+      const back = Number(counterSequence(previous - counter)) / 1e6;
+      this.packetLog.warn(
+        `peer ${sender} is a carpd whose counters went back ${back.toFixed(1)} s: its clock was stepped back (or it restarted without its state with its clock behind); fix its clock (NTP)${strict ? ', its stale adverts are dropped as replays until it continues above what it sent' : ''}; replay mode "compat" is not the cure`,
+        fields,
+      );
+    } else if (strict) {
       this.packetLog.warn(
         `peer ${sender} sends counters that go backwards, as ucarp, FreeBSD and OpenBSD do (or someone replays its adverts): its stale adverts are dropped as replays; set replay mode "compat" for this group to interoperate with it`,
         fields,

@@ -49,6 +49,14 @@ export class FileGroupStateStore implements GroupStateStore {
     if (value > current.replayHighWater) this.update(key, { ...current, replayHighWater: value });
   }
 
+  replace(key: string, state: PersistedGroupState): void {
+    this.update(key, state);
+  }
+
+  describe(key: string): string {
+    return this.path(key);
+  }
+
   /** Writes everything pending now, synchronously (shutdown). */
   flush(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);

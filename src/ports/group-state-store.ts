@@ -15,6 +15,10 @@ export interface GroupStateStore {
   load(key: string): PersistedGroupState;
   saveSendReservation(key: string, value: bigint): void;
   saveReplayHighWater(key: string, value: bigint): void;
+  /** Overwrites the stored state (a refused, implausible value is replaced: the only way down). */
+  replace(key: string, state: PersistedGroupState): void;
+  /** Where the state of this key lives, for warnings (the file name); optional. */
+  describe?(key: string): string;
 }
 
 /** An in-memory store: survives a group's restart inside one process (tests, simulator). */
@@ -30,5 +34,8 @@ export class MemoryGroupStateStore implements GroupStateStore {
   saveReplayHighWater(key: string, value: bigint): void {
     const current = this.load(key);
     if (value > current.replayHighWater) this.values.set(key, { ...current, replayHighWater: value });
+  }
+  replace(key: string, state: PersistedGroupState): void {
+    this.values.set(key, state);
   }
 }

@@ -28,6 +28,26 @@ const SEQUENCE_MAX = COUNTER_MAX >> COUNTER_LANE_BITS;
 /** How far ahead of the current counter a persisted reservation reaches: 60 s of microseconds. */
 export const COUNTER_RESERVE = 60_000_000n << COUNTER_LANE_BITS;
 
+/**
+ * How far ahead of the wall clock a persisted counter (send reservation, replay mark) may be and
+ * still be trusted at start: 1 day of counter. The reservation is at most 60 s ahead of what was
+ * sent; a value a day or more ahead is a damaged or hand-edited file (a saturated 2^64−1 made the
+ * pair repeat one counter and both nodes master, issue 19 item 9), refused for the clock-based
+ * value (docs/replay-and-threat-model.md, "Sanity bounds").
+ */
+export const PERSISTED_COUNTER_LEAD_MAX = 86_400_000_000n << COUNTER_LANE_BITS;
+/**
+ * The last sequence a real wall clock gives (2200-01-01 in µs). A counter term beyond it (heard
+ * from a peer, or a poisoned previous counter) is not a clock and is not continued from: continuing
+ * from it would saturate the counter space and repeat one counter for good.
+ */
+export const PLAUSIBLE_SEQUENCE_MAX = 7_258_118_400_000_000n;
+
+/** Whether a persisted counter is believable: at most PERSISTED_COUNTER_LEAD_MAX ahead of the wall clock. */
+export function isPersistedCounterPlausible(value: bigint, wallclockMicros: bigint): boolean {
+  return value <= (wallclockMicros << COUNTER_LANE_BITS) + PERSISTED_COUNTER_LEAD_MAX;
+}
+
 /** The sender's counter state. */
 export interface SendCounterState {
   /** The last counter sent (0 before the first). */
@@ -61,10 +81,16 @@ export function initialSendCounter(persistedReservation: bigint): SendCounterSta
 
 /** Advances the counter for one outgoing advert in the given lane (0..255). */
 export function nextSendCounter(state: SendCounterState, wallclockMicros: bigint, highestHeard: bigint | undefined, lane = 0): NextCounter {
-  let sequence = counterSequence(state.last) + 1n;
-  if (wallclockMicros > sequence) sequence = wallclockMicros;
-  if (highestHeard !== undefined && counterSequence(highestHeard) + 1n > sequence) sequence = counterSequence(highestHeard) + 1n;
-  if (sequence > SEQUENCE_MAX) sequence = SEQUENCE_MAX; // 2^56 µs is 2,283 years: not reached in practice
+  // Terms past any real clock (a poisoned state or a saturated peer) are not continued from, so
+  // the sequence never reaches SEQUENCE_MAX and never repeats (issue 19 item 9).
+  let sequence = wallclockMicros;
+  const lastSequence = counterSequence(state.last);
+  if (lastSequence <= PLAUSIBLE_SEQUENCE_MAX && lastSequence + 1n > sequence) sequence = lastSequence + 1n;
+  if (highestHeard !== undefined) {
+    const heardSequence = counterSequence(highestHeard);
+    if (heardSequence <= PLAUSIBLE_SEQUENCE_MAX && heardSequence + 1n > sequence) sequence = heardSequence + 1n;
+  }
+  if (sequence > SEQUENCE_MAX) sequence = SEQUENCE_MAX; // only a wall clock past year 4000 gets here
   const counter = (sequence << COUNTER_LANE_BITS) | (BigInt(lane) & LANE_MASK);
   const needsReservation = counter + COUNTER_RESERVE / 2n >= state.reservedUntil;
   const reservedUntil = needsReservation ? (counter > COUNTER_MAX - COUNTER_RESERVE ? COUNTER_MAX : counter + COUNTER_RESERVE) : state.reservedUntil;

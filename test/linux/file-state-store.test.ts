@@ -55,3 +55,32 @@ test('file state store: saves are written in the background, coalesced, without 
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+test('file state store: a saturated file is refused by the group runner, named by its path, and overwritten on disk (issue 19 item 9)', async () => {
+  const { GroupRunner } = await import('../../src/engine/group-runner.ts');
+  const { makeGroupSettings } = await import('../../src/engine/group-settings.ts');
+  const { carpKeyFromPassphrase } = await import('../../src/protocol/carp-key.ts');
+  const { parseIpAddress } = await import('../../src/protocol/ip-address.ts');
+  const { noGroupEffects } = await import('../../src/ports/group-effects.ts');
+  const { SimLan } = await import('../../src/sim/sim-lan.ts');
+  const { SimTransport } = await import('../../src/sim/sim-transport.ts');
+  const { seededRandom } = await import('../../src/sim/random.ts');
+  const { VirtualClock } = await import('../../src/sim/virtual-clock.ts');
+  withDirectory((directory) => {
+    const file = join(directory, 'web.json');
+    writeFileSync(file, JSON.stringify({ sendReservation: '18446744073709551615', replayHighWater: '0' }));
+    const logger = new MemoryLogger();
+    const store = new FileGroupStateStore(directory, logger);
+    const clock = new VirtualClock();
+    const own = parseIpAddress('198.51.100.2');
+    const transport = new SimTransport(new SimLan(clock, seededRandom(1)), 'n', [own]);
+    const settings = makeGroupSettings({ name: 'web', vhid: 7, key: carpKeyFromPassphrase('secret-pass'), addresses: [parseIpAddress('198.51.100.100')], sourceAddresses: { 4: own } });
+    new GroupRunner(settings, { clock, transport, effects: noGroupEffects, logger, stateStore: store });
+    const refused = logger.records.filter((r) => r.level === 'warn' && r.fields['field'] === 'sendReservation');
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0]?.fields['file'], file);
+    assert.equal(refused[0]?.fields['value'], '18446744073709551615');
+    store.flush();
+    assert.match(readFileSync(file, 'utf8'), /"sendReservation":"0"/);
+  });
+});

@@ -9,6 +9,9 @@ import {
   counterSequence,
   initialSendCounter,
   nextSendCounter,
+  isPersistedCounterPlausible,
+  PERSISTED_COUNTER_LEAD_MAX,
+  PLAUSIBLE_SEQUENCE_MAX,
   type SendCounterState,
 } from '../../src/protocol/send-counter.ts';
 
@@ -83,9 +86,9 @@ describe('nextSendCounter', () => {
     assert.equal(nextSendCounter(state, T0, c(T0 + 5n)).counter, c(T0 + 101n));
   });
 
-  it('a heard counter at COUNTER_MAX saturates rather than wrapping to 0', () => {
+  it('a heard counter at COUNTER_MAX is not adopted (it would saturate and repeat), nor wrapped to 0', () => {
     const next = nextSendCounter(initialSendCounter(0n), T0, COUNTER_MAX);
-    assert.equal(counterSequence(next.counter), COUNTER_MAX >> 8n);
+    assert.equal(counterSequence(next.counter), T0);
   });
 });
 
@@ -151,10 +154,10 @@ describe('nextSendCounter, reservations', () => {
 describe('nextSendCounter at COUNTER_MAX', () => {
   it('COUNTER_MAX is 2^64 − 1', () => assert.equal(COUNTER_MAX, 0xffff_ffff_ffff_ffffn));
 
-  it('counts up to the last sequence and then stays there, never wrapping to 0', () => {
+  it('a previous counter near the top is not continued from (it would stay at the top, repeating): the clock is', () => {
     const top = COUNTER_MAX >> 8n;
-    const { counters } = run({ last: c(top - 2n, 255n), reservedUntil: COUNTER_MAX }, () => T0, 4);
-    assert.deepEqual(counters, [c(top - 1n), c(top), c(top), c(top)]);
+    const { counters } = run({ last: c(top - 2n, 255n), reservedUntil: COUNTER_MAX }, (i) => T0 + BigInt(i), 4);
+    assert.deepEqual(counters, [c(T0), c(T0 + 1n), c(T0 + 2n), c(T0 + 3n)]);
   });
 
   it('a wall clock above the counter space is clamped', () => {
@@ -162,7 +165,8 @@ describe('nextSendCounter at COUNTER_MAX', () => {
   });
 
   it('a persisted reservation never exceeds 64 bits', () => {
-    const { persisted, state } = run({ last: COUNTER_MAX - COUNTER_RESERVE, reservedUntil: COUNTER_MAX - COUNTER_RESERVE }, () => 0n, 3);
+    const clock = (COUNTER_MAX - COUNTER_RESERVE) >> 8n; // only a clock this far ahead gets near the top now
+    const { persisted, state } = run({ last: COUNTER_MAX - COUNTER_RESERVE, reservedUntil: COUNTER_MAX - COUNTER_RESERVE }, (i) => clock + BigInt(i), 3);
     assert.ok(persisted.length > 0);
     for (const value of persisted) assert.ok(value <= COUNTER_MAX, `persisted ${value} fits in 64 bits`);
     assert.ok(state.reservedUntil <= COUNTER_MAX);
@@ -180,4 +184,40 @@ describe('counterAsDate', () => {
     { name: 'a ucarp random counter is not a date', counter: 0xc819695857265d17n, want: undefined },
   ];
   for (const c of cases) it(c.name, () => assert.equal(counterAsDate(c.counter)?.toISOString(), c.want));
+});
+
+describe('sanity bounds (issue 19 item 9)', () => {
+  const DAY = 86_400_000_000n;
+  it('a persisted counter up to a day ahead of the clock is plausible; a day and a µs or a saturated one is not', () => {
+    assert.equal(isPersistedCounterPlausible(0n, T0), true);
+    assert.equal(isPersistedCounterPlausible(c(T0 + DAY), T0), true);
+    assert.equal(isPersistedCounterPlausible(c(T0 + DAY + 1n), T0), false);
+    assert.equal(isPersistedCounterPlausible(COUNTER_MAX, T0), false);
+    assert.equal(PERSISTED_COUNTER_LEAD_MAX, c(DAY));
+  });
+  it('a saturated previous counter is not continued from: the counters never repeat and follow the clock', () => {
+    const { counters } = run({ last: COUNTER_MAX, reservedUntil: COUNTER_MAX }, (i) => T0 + BigInt(i), 1_000);
+    assertStrictlyIncreasing(counters);
+    assert.equal(counterSequence(counters[0] as bigint), T0);
+  });
+  it('a saturated heard counter is not adopted: the counters never repeat and never persist far ahead of the clock', () => {
+    const { counters, persisted } = run(initialSendCounter(0n), () => T0, 1_000, () => COUNTER_MAX);
+    assertStrictlyIncreasing(counters);
+    assert.equal(new Set(counters).size, counters.length);
+    for (const value of persisted) assert.ok(isPersistedCounterPlausible(value, T0), `persisted ${value} within a day of the clock`);
+  });
+  it('a heard counter past year 2200 is not adopted, one before it still is (a peer whose clock is far ahead)', () => {
+    const beyond = c(PLAUSIBLE_SEQUENCE_MAX + 1n);
+    assert.equal(counterSequence(nextSendCounter(initialSendCounter(0n), T0, beyond).counter), T0);
+    const aheadByAYear = c(T0 + 365n * DAY);
+    assert.equal(counterSequence(nextSendCounter(initialSendCounter(0n), T0, aheadByAYear).counter), T0 + 365n * DAY + 1n);
+  });
+  it('property: from any state and heard counter, 50 sends are strictly increasing', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: COUNTER_MAX }), fc.bigInt({ min: 0n, max: COUNTER_MAX }), (last, heard) => {
+        const { counters } = run({ last, reservedUntil: last }, (i) => T0 + BigInt(i), 50, () => heard);
+        assertStrictlyIncreasing(counters);
+      }),
+    );
+  });
 });

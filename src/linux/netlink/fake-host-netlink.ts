@@ -76,6 +76,7 @@ export class FakeHostNetlink implements HostNetlink {
   private readonly failures: { op: string; code: string; remaining: number }[] = [];
   private readonly predicates = new Set<FailurePredicate>();
   private queue: Delivery[] = [];
+  private heldAddressEvents: AddressEvent[] | undefined;
   private flushScheduled = false;
 
   // ---- test helpers -------------------------------------------------------------------------
@@ -158,6 +159,21 @@ export class FakeHostNetlink implements HostNetlink {
     this.queue = [];
     for (const watcher of this.linkWatchers) for (const link of this.linkTable.values()) this.enqueue({ kind: 'link', watcher, event: { type: 'new', link: this.info(link) } });
     for (const watcher of this.addressWatchers) this.enqueue({ kind: 'resync', watcher });
+  }
+
+  /**
+   * Address events are held back until releaseAddressEvents(), in order: a busy host whose
+   * events arrive later than carpd's own changes complete (the state changes at once).
+   */
+  holdAddressEvents(): void {
+    this.heldAddressEvents ??= [];
+  }
+
+  /** Delivers the held address events, in order, and stops holding. */
+  releaseAddressEvents(): void {
+    const held = this.heldAddressEvents ?? [];
+    this.heldAddressEvents = undefined;
+    held.forEach((event) => this.emitAddress(event));
   }
 
   /** Resolves once every event emitted so far (and any emitted while delivering) was delivered. */
@@ -384,6 +400,7 @@ export class FakeHostNetlink implements HostNetlink {
   }
 
   private emitAddress(event: AddressEvent): void {
+    if (this.heldAddressEvents !== undefined) return void this.heldAddressEvents.push(event);
     for (const watcher of this.addressWatchers) this.enqueue({ kind: 'address', watcher, event });
   }
 
