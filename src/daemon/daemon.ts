@@ -12,7 +12,7 @@ import type { CommandResult, ControlEvent, DaemonControl, GroupStatus, StatusRep
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
-import { isCarpdAddress, type AddressEvent, type HostNetlink, type InterfaceAddress, type LinkEvent, type Subscription } from '../ports/host-netlink.ts';
+import { isCarpdAddress, type AddressEvent, type HostNetlink, type InterfaceAddress, type LinkEvent, type LinkInfo, type Subscription } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
 import type { SysctlChange } from '../linux/sysctl.ts';
@@ -447,7 +447,7 @@ export class Daemon implements DaemonControl {
       for (const monitor of this.monitors.values()) monitor.setInterfaceState(event.link.name, up);
     }
     for (const group of this.groups.values()) group.hostChanged({ kind: 'link', event });
-    const host = this.interfaces.get(event.link.name);
+    const host = this.hostOfLink(event.link);
     if (host === undefined) return;
     if (event.link.index !== host.link.index) {
       // Same name, new ifindex: the parent was deleted and re-created. Its sockets and macvlans
@@ -455,7 +455,35 @@ export class Daemon implements DaemonControl {
       if (event.type === 'new') void this.rebuildInterface(host.name);
       return;
     }
+    if (event.type === 'new') this.noticeRename(host, event.link.name);
     for (const group of this.groups.values()) if (group.config.interface === host.name) group.linkChanged(up);
+  }
+
+  /**
+   * The interface a link event is about. By ifindex first: a renamed parent keeps its index and
+   * its sockets, and its up event carries the new name (issue 19: matched by name, the groups
+   * stayed in INIT for good). By name second: the configured name with another index is the
+   * parent deleted and re-created.
+   */
+  private hostOfLink(link: LinkInfo): InterfaceHost | undefined {
+    for (const host of this.interfaces.values()) if (host.link.index === link.index) return host;
+    return this.interfaces.get(link.name);
+  }
+
+  /** A parent renamed under us: said once per rename, at warn, since the configuration no longer names it. */
+  private noticeRename(host: InterfaceHost, name: string): void {
+    const previous = host.kernelName;
+    if (name === previous) return;
+    host.kernelName = name;
+    const groups = this.groupInstances.filter((g) => g.config.interface === host.name).map((g) => g.name);
+    if (name === host.name) {
+      this.deps.logger.info(`interface ${previous} was renamed back to ${name}`, { interface: name, ifindex: host.link.index, groups });
+      return;
+    }
+    this.deps.logger.warn(
+      `interface ${previous} was renamed to ${name} (ifindex ${host.link.index}); the configuration says ${host.name}: its groups keep running on it and follow its link state, but a restart will not find ${host.name}: update interface in the configuration`,
+      { interface: host.name, from: previous, to: name, ifindex: host.link.index, groups },
+    );
   }
 
   private onAddressEvent(event: AddressEvent): void {

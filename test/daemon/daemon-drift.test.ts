@@ -185,3 +185,35 @@ test('parent re-created while MASTER: the group leaves mastership, is rebuilt on
   assert.deepEqual(rig.netlink.listenerErrors, []);
   await rig.daemon.stop();
 });
+
+test('parent renamed (down as eth0, up as lan0, same ifindex): the group leaves INIT, takes the VIP again, and the rename is warned once', async () => {
+  const rig = await masterRig();
+  rig.netlink.setLinkStateExternally(PARENT.name, { up: false });
+  await rig.settle();
+  assert.equal(rig.daemon.status().groups[0]?.state, 'INIT');
+  rig.netlink.renameLinkExternally(PARENT.name, 'lan0');
+  rig.netlink.setLinkStateExternally('lan0', { up: true });
+  await rig.settle();
+  assert.equal(rig.link('lan0')?.index, rig.eth0.index, 'same ifindex');
+  const status = rig.daemon.status().groups[0];
+  assert.equal(status?.state, 'BACKUP', 'out of INIT once lan0 is up');
+  await rig.becomeMaster();
+  assert.equal(rig.daemon.status().groups[0]?.state, 'MASTER');
+  assert.deepEqual(rig.vips(), ['carp7 198.51.100.7/24']);
+  const renames = rig.logger.records.filter((r) => r.level === 'warn' && r.fields['from'] === PARENT.name && r.fields['to'] === 'lan0');
+  assert.equal(renames.length, 1, 'one warning per rename');
+  assert.equal(renames[0]?.fields?.['interface'], PARENT.name, 'names what the configuration says');
+  assert.equal(rig.platform.opened.length, 1, 'no rebuild: the sockets survive a rename');
+  assert.deepEqual(rig.netlink.listenerErrors, []);
+  await rig.daemon.stop();
+});
+
+test('parent renamed while MASTER and its link stays up: the group stays MASTER and keeps the VIP', async () => {
+  const rig = await masterRig();
+  rig.netlink.renameLinkExternally(PARENT.name, 'lan0');
+  await rig.settle();
+  await rig.advance(5_000_000);
+  assert.equal(rig.daemon.status().groups[0]?.state, 'MASTER');
+  assert.deepEqual(rig.vips(), ['carp7 198.51.100.7/24']);
+  await rig.daemon.stop();
+});

@@ -110,7 +110,7 @@ export class FakePlatform implements DaemonPlatform {
     const transport = new SimTransport(this.lan, lanHost, spec.ownAddresses);
     this.opened.push({ link: spec.link, families: spec.families, ownAddresses: spec.ownAddresses, lanHost });
     const ifname = spec.link.name;
-    return { transport, openPacketSocket: () => this.packetSocket(ifname, lanHost) };
+    return { transport, openPacketSocket: (name = ifname) => this.packetSocket(name, lanHost) };
   }
 
   /**
