@@ -311,7 +311,10 @@ export class Daemon implements DaemonControl {
         logger,
         key: group.key,
         addresses,
-        onInterfaceChanged: () => this.refreshGuard(),
+        onInterfaceChanged: () => {
+          this.refreshGuard();
+          this.reapplySysctls(config.name);
+        },
         ...(this.deps.claimRetryDelaysMs === undefined ? {} : { claimRetryDelaysMs: this.deps.claimRetryDelaysMs }),
         ...(this.deps.faultHoldDownsMs === undefined ? {} : { faultHoldDownsMs: this.deps.faultHoldDownsMs }),
       });
@@ -357,6 +360,30 @@ export class Daemon implements DaemonControl {
     for (const stale of matching) {
       this.deps.logger.warn('removing a virtual address left on the interface by a previous run', { group: config.name, address: `${stale.address.text}/${stale.prefixLength}` });
       await this.deps.netlink.removeAddress(ifindex, stale.address, stale.prefixLength);
+    }
+  }
+
+  /**
+   * carp<vhid> was re-created (drift repair, a claim): its arp_ignore/arp_announce went with the
+   * old link, and without them it answers ARP for the host's own addresses with the virtual MAC
+   * (issue 19). Set again before the claim adds the VIPs (ensure() calls back synchronously).
+   * At start-up there is nothing recorded yet: addGroup prepares them once start() is done.
+   */
+  private reapplySysctls(groupName: string): void {
+    const instance = this.groups.get(groupName);
+    if (instance === undefined) return;
+    const { interface: parent, virtualInterface } = instance.config;
+    const key = `${parent}/${virtualInterface}`;
+    const recorded = this.sysctls.get(key);
+    if (recorded === undefined) return;
+    const kernelName = this.interfaces.get(parent)?.kernelName ?? parent;
+    try {
+      const changes = this.deps.platform.prepareSysctls(kernelName, virtualInterface, this.deps.logger);
+      // The first values read are the ones to put back: a path already recorded keeps its entry.
+      this.sysctls.set(key, [...recorded, ...changes.filter((c) => !recorded.some((r) => r.path === c.path))]);
+    } catch (error) {
+      // The claim goes on: a VIP answered with two MACs beats no VIP; said at error level.
+      this.deps.logger.error(`${groupName}: could not set the ARP settings of the re-created ${virtualInterface}`, { group: groupName, error: error instanceof Error ? error.message : String(error) });
     }
   }
 

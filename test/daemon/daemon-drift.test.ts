@@ -217,3 +217,45 @@ test('parent renamed while MASTER and its link stays up: the group stays MASTER 
   assert.deepEqual(rig.vips(), ['carp7 198.51.100.7/24']);
   await rig.daemon.stop();
 });
+
+/** The ARP settings of carp7 as they were each time a VIP was added to it (read at the addAddress call). */
+function arpSettingsAtEachAdd(rig: DaemonRig): string[] {
+  const seen: string[] = [];
+  rig.netlink.failWhen((op, args) => {
+    if (op === 'addAddress' && args[0] === rig.link('carp7')?.index) {
+      seen.push(`${rig.platform.sysctl('net/ipv4/conf/carp7/arp_ignore')}/${rig.platform.sysctl('net/ipv4/conf/carp7/arp_announce')}`);
+    }
+    return undefined;
+  });
+  return seen;
+}
+
+test('sysctls, carp7 deleted while MASTER: the re-created carp7 gets arp_ignore=1/arp_announce=2 before its VIP, and eth0 is restored at stop', async () => {
+  const rig = await masterRig();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/carp7/arp_ignore'), '1');
+  const seen = arpSettingsAtEachAdd(rig);
+  rig.netlink.removeLinkExternally('carp7');
+  await rig.settle();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/carp7/arp_ignore'), '1');
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/carp7/arp_announce'), '2');
+  assert.deepEqual(seen, ['1/2'], 'set before the VIP was added');
+  assert.deepEqual(rig.vips(), ['carp7 198.51.100.7/24']);
+  await rig.daemon.stop();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/eth0/arp_ignore'), '0', 'the parent restored as before');
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/eth0/arp_announce'), '0');
+});
+
+test('sysctls, carp7 deleted while BACKUP: the claim that re-creates it sets its ARP settings first', async () => {
+  const rig = makeDaemon({ groups: [groupConfig()] });
+  await rig.daemon.start();
+  await rig.settle();
+  rig.netlink.removeLinkExternally('carp7');
+  await rig.settle();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/carp7/arp_ignore'), '0', 'gone with the link');
+  const seen = arpSettingsAtEachAdd(rig);
+  await rig.becomeMaster();
+  assert.equal(rig.daemon.status().groups[0]?.state, 'MASTER');
+  assert.deepEqual(rig.vips(), ['carp7 198.51.100.7/24']);
+  assert.deepEqual(seen, ['1/2']);
+  await rig.daemon.stop();
+});

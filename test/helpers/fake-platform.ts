@@ -141,6 +141,11 @@ export class FakePlatform implements DaemonPlatform {
     for (const { path, previous } of [...changes].reverse()) if (previous !== undefined) this.sysctls.set(path, previous);
   }
 
+  /** A link was deleted: the kernel drops its /proc/sys/net/ipv4/conf/<name>/ settings with it. */
+  forgetInterface(name: string): void {
+    for (const path of [...this.sysctls.keys()]) if (path.startsWith(`net/ipv4/conf/${name}/`)) this.sysctls.delete(path);
+  }
+
   /** A kernel setting's value: as set, else the default '0'. */
   sysctl(path: string): string {
     return this.sysctls.get(path) ?? '0';
@@ -356,6 +361,10 @@ export function makeDaemon(options: RigOptions): DaemonRig {
   const clock = new VirtualClock();
   const lan = new SimLan(clock, () => 0, { delayMicros: 100, jitterMicros: 0 });
   const platform = new FakePlatform(lan);
+  // As the kernel: a deleted link's per-interface settings go with it (a re-created carp<vhid> starts at the defaults).
+  netlink.watchLinks((event) => {
+    if (event.type === 'del') platform.forgetInterface(event.link.name);
+  });
   for (const [path, text] of Object.entries(options.files ?? {})) platform.files.set(path, text);
   const logger = new MemoryLogger();
   const store = new MemoryGroupStateStore();
