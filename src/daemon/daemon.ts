@@ -483,7 +483,18 @@ export class Daemon implements DaemonControl {
       return;
     }
     if (event.type === 'new') this.noticeRename(host, event.link.name);
-    for (const group of this.groups.values()) if (group.config.interface === host.name) group.linkChanged(up);
+    // A down link fully demotes its group, and so its sync set (docs/health-checks.md); an up
+    // link withdraws it before the groups leave INIT, whose master-down timer counts it.
+    const members = this.groupInstances.filter((g) => g.config.interface === host.name);
+    const before = new Map(this.groupInstances.map((g) => [g.name, g.totalDemotion]));
+    if (up) {
+      for (const group of members) group.markLinkUp();
+      this.updateSyncSets(before);
+      for (const group of members) group.linkChanged(true);
+    } else {
+      for (const group of members) group.linkChanged(false);
+      this.updateSyncSets(before);
+    }
   }
 
   /**
@@ -536,7 +547,7 @@ export class Daemon implements DaemonControl {
   }
 
   /** Shared fate: every member of a sync set advertises at least the highest demotion of any member. */
-  private updateSyncSets(): void {
+  private updateSyncSets(previous?: ReadonlyMap<string, number>): void {
     const highest = new Map<string, number>();
     for (const g of this.groups.values()) {
       if (g.config.syncSet !== undefined) highest.set(g.config.syncSet, Math.max(highest.get(g.config.syncSet) ?? 0, g.ownDemotion));
@@ -544,7 +555,7 @@ export class Daemon implements DaemonControl {
     for (const g of this.groups.values()) {
       const set = g.config.syncSet;
       const demotion = set === undefined ? undefined : highest.get(set);
-      const before = g.totalDemotion;
+      const before = previous?.get(g.name) ?? g.totalDemotion;
       g.setSyncSetDemotion(set === undefined || demotion === undefined ? undefined : { name: set, demotion });
       if (g.totalDemotion !== before) this.emit({ type: 'demotion', at: new Date().toISOString(), group: g.name, demotion: g.totalDemotion });
     }
