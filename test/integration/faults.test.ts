@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CARPD, holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
+import { CARPD, holds, phaseOf, records, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 
 const VIP = '198.51.100.101';
@@ -111,4 +111,36 @@ test('lab: carpd cleanup removes leftovers of an unclean stop (item 3: only mark
   assert.ok(await holds(lab, lab.host('b'), VIP), 'an unmarked address (the host\'s own) is left alone');
   await lab.exec('b', ['ip', 'link', 'del', 'carp12']);
   await lab.exec('b', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+});
+
+test('lab: the parent renamed (eth0 down, renamed lan0, up) with the other node stopped: the VIP comes back on this node', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  const lab = fileLab.lab();
+  const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 13, vip: VIP, advskew: 0 }));
+  await waitForPhase(a, 'master', 6_000);
+  const b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: 13, vip: VIP, advskew: 50 }));
+  await waitForPhase(b, 'backup', 3_000);
+  assert.equal(await stopCarpd(b), 0, 'the other node stopped');
+  const count = transitions(a).length;
+  try {
+    await lab.exec('a', ['ip', 'link', 'set', 'eth0', 'down']);
+    await waitForPhase(a, 'init', 3_000, count);
+    await lab.exec('a', ['ip', 'link', 'set', 'eth0', 'name', 'lan0']);
+    await lab.exec('a', ['ip', 'link', 'set', 'lan0', 'up']);
+    // Out of INIT on the up event of lan0 (same ifindex), then MASTER after the master-down interval.
+    await waitForPhase(a, 'master', 8_000, count + 1);
+    assert.ok(await holds(lab, lab.host('a'), VIP), 'a holds the VIP again');
+    const toVip = await lab.ping('b', VIP, { intervalMs: 50, durationMs: 1_000 });
+    assert.ok(toVip.received >= toVip.sent - 1 && toVip.received > 0, `b reaches the VIP (${toVip.received}/${toVip.sent})`);
+    const renamed = records(a).filter((r) => r['level'] === 'warn' && r['from'] === 'eth0' && r['to'] === 'lan0');
+    assert.equal(renamed.length, 1, 'the rename is warned once');
+    assert.equal(await stopCarpd(a), 0);
+    assert.ok(!(await holds(lab, lab.host('a'), VIP)), 'the VIP removed at stop');
+  } finally {
+    if (!a.process.done) await stopCarpd(a);
+    if ((await lab.links('a')).some((l) => l.name === 'lan0')) {
+      await lab.exec('a', ['ip', 'link', 'set', 'lan0', 'down']);
+      await lab.exec('a', ['ip', 'link', 'set', 'lan0', 'name', 'eth0']);
+      await lab.exec('a', ['ip', 'link', 'set', 'eth0', 'up']);
+    }
+  }
 });
