@@ -144,3 +144,33 @@ test('lab: the parent renamed (eth0 down, renamed lan0, up) with the other node 
     }
   }
 });
+
+test('lab: carp<vhid> deleted while MASTER is re-created with arp_ignore=1/arp_announce=2; a neighbour never learns the virtual MAC for the host\'s own address', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  const lab = fileLab.lab();
+  const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 14, vip: VIP, advskew: 0 }));
+  try {
+    await waitForPhase(a, 'master', 6_000);
+    const before = (await lab.links('a')).find((l) => l.name === 'carp14');
+    assert.ok(before, 'carp14 made');
+    await lab.exec('a', ['ip', 'link', 'del', 'carp14']);
+    // Drift repair re-creates it (bounded wait).
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && !((await lab.links('a')).some((l) => l.name === 'carp14') && (await holds(lab, lab.host('a'), VIP)))) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(await holds(lab, lab.host('a'), VIP), 'the VIP is back on the re-created carp14');
+    const sysctl = async (name: string) => (await lab.exec('a', ['cat', `/proc/sys/net/ipv4/conf/carp14/${name}`])).stdout.trim();
+    assert.equal(await sysctl('arp_ignore'), '1');
+    assert.equal(await sysctl('arp_announce'), '2');
+    // What the neighbour sees: for a's own address, always a's real MAC (a few fresh ARP resolutions).
+    const ownMac = (await lab.links('a')).find((l) => l.name === 'eth0')?.mac;
+    for (let i = 0; i < 5; i++) {
+      await lab.exec('b', ['ip', 'neigh', 'flush', 'dev', 'eth0']);
+      await lab.exec('b', ['ping', '-c', '1', '-W', '1', lab.host('a').ipv4]);
+      const neigh = (await lab.exec('b', ['ip', 'neigh', 'show', lab.host('a').ipv4, 'dev', 'eth0'])).stdout;
+      assert.ok(!neigh.includes('00:00:5e:00:01:0e'), `b learned the virtual MAC for a's own address: ${neigh}`);
+      assert.ok(ownMac !== undefined && neigh.includes(ownMac), `b learned a's real MAC: ${neigh}`);
+    }
+    assert.equal(await stopCarpd(a), 0);
+  } finally {
+    if (!a.process.done) await stopCarpd(a);
+  }
+});
