@@ -403,7 +403,11 @@ export class Daemon implements DaemonControl {
         // The macvlan's own settings went with it; put the parent's back once no group needs them.
         // Only the first group on a parent changed (and so can restore) the parent's settings:
         // while another group still needs them, hand them over to it.
-        const parentChanges = changes.filter((c) => c.path.includes(`/conf/${instance.config.interface}/`));
+        // A renamed parent's settings moved with it (/proc/sys/net/ipv4/conf/<new name>/): restored there.
+        const kernelName = this.interfaces.get(instance.config.interface)?.kernelName ?? instance.config.interface;
+        const parentChanges = changes
+          .filter((c) => c.path.includes(`/conf/${instance.config.interface}/`))
+          .map((c) => ({ ...c, path: c.path.replace(`/conf/${instance.config.interface}/`, `/conf/${kernelName}/`) }));
         const heir = [...this.sysctls.keys()].find((k) => k.startsWith(`${instance.config.interface}/`));
         if (heir === undefined) this.deps.platform.restoreSysctls(parentChanges, this.deps.logger);
         else this.sysctls.set(heir, [...parentChanges, ...(this.sysctls.get(heir) ?? [])]);

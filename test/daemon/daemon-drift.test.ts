@@ -259,3 +259,16 @@ test('sysctls, carp7 deleted while BACKUP: the claim that re-creates it sets its
   assert.deepEqual(seen, ['1/2']);
   await rig.daemon.stop();
 });
+
+test('sysctls, parent renamed to lan0 while running: stop restores the parent\'s settings under its new name', async () => {
+  const rig = await masterRig();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/eth0/arp_ignore'), '1');
+  rig.netlink.setLinkStateExternally(PARENT.name, { up: false });
+  rig.netlink.renameLinkExternally(PARENT.name, 'lan0');
+  rig.netlink.setLinkStateExternally('lan0', { up: true });
+  await rig.settle();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/lan0/arp_ignore'), '1', 'moved with the link');
+  await rig.daemon.stop();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/lan0/arp_ignore'), '0');
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/lan0/arp_announce'), '0');
+});
