@@ -115,6 +115,8 @@ test('lab: carpd cleanup removes leftovers of an unclean stop (item 3: only mark
 
 test('lab: the parent renamed (eth0 down, renamed lan0, up) with the other node stopped: the VIP comes back on this node', { skip: skip ?? false, timeout: 60_000 }, async () => {
   const lab = fileLab.lab();
+  const arpIgnore = async (ifname: string) => (await lab.exec('a', ['cat', `/proc/sys/net/ipv4/conf/${ifname}/arp_ignore`])).stdout.trim();
+  const original = await arpIgnore('eth0');
   const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 13, vip: VIP, advskew: 0 }));
   await waitForPhase(a, 'master', 6_000);
   const b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: 13, vip: VIP, advskew: 50 }));
@@ -135,6 +137,7 @@ test('lab: the parent renamed (eth0 down, renamed lan0, up) with the other node 
     assert.equal(renamed.length, 1, 'the rename is warned once');
     assert.equal(await stopCarpd(a), 0);
     assert.ok(!(await holds(lab, lab.host('a'), VIP)), 'the VIP removed at stop');
+    assert.equal(await arpIgnore('lan0'), original, 'the parent\'s arp_ignore restored under its new name');
   } finally {
     if (!a.process.done) await stopCarpd(a);
     if ((await lab.links('a')).some((l) => l.name === 'lan0')) {
