@@ -309,6 +309,7 @@ function formatGroup(g: GroupStatus, now: Date): string {
   if (d.maintenance) parts.push('maintenance');
   if (d.syncSet !== undefined) parts.push(`sync set ${d.syncSet.name} ${d.syncSet.demotion}`);
   if (d.fault === true) parts.push('fault');
+  if (d.linkDown === true) parts.push('link down');
   const protocol = protocolRows(g, now);
   const c = g.counters;
   const rows: string[][] = [

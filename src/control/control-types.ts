@@ -33,6 +33,8 @@ export interface DemotionStatus {
   readonly syncSet?: { readonly name: string; readonly demotion: number };
   /** True while the group is held fully demoted after a failed claim (see GroupStatus.fault). */
   readonly fault?: boolean;
+  /** Present (true) while the group's link is down: it counts as fully demoted, for its sync set. */
+  readonly linkDown?: boolean;
 }
 
 /** A VRRPv3 group's own settings and election state (GroupStatus.vrrp). */

@@ -19,8 +19,8 @@ import { readCarpKey } from './read-passphrase.ts';
 /** What one interface's groups share: the CARP transport and a way to send raw frames. */
 export interface InterfaceSockets {
   readonly transport: PacketTransport;
-  /** Opens an AF_PACKET socket on the interface (announcements, framed adverts). */
-  openPacketSocket(): PacketSocket;
+  /** Opens an AF_PACKET socket on the interface (announcements, framed adverts); `ifname` when it was renamed. */
+  openPacketSocket(ifname?: string): PacketSocket;
 }
 
 /** The running cleanup guard, as the daemon drives it. */
@@ -55,7 +55,7 @@ export function linuxPlatform(): DaemonPlatform {
         sources,
         onError: (error) => logger.warn('socket error', { interface: link.name, error: error.message }),
       });
-      return { transport, openPacketSocket: () => loadNativeBinding().openPacketSocket(link.name) };
+      return { transport, openPacketSocket: (ifname = link.name) => loadNativeBinding().openPacketSocket(ifname) };
     },
     prepareSysctls: prepareVirtualMacSysctls,
     restoreSysctls,

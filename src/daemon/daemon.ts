@@ -12,7 +12,7 @@ import type { CommandResult, ControlEvent, DaemonControl, GroupStatus, StatusRep
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
-import { isCarpdAddress, type AddressEvent, type HostNetlink, type InterfaceAddress, type LinkEvent, type Subscription } from '../ports/host-netlink.ts';
+import { isCarpdAddress, type AddressEvent, type HostNetlink, type InterfaceAddress, type LinkEvent, type LinkInfo, type Subscription } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
 import type { SysctlChange } from '../linux/sysctl.ts';
@@ -317,7 +317,10 @@ export class Daemon implements DaemonControl {
         logger,
         key: group.key,
         addresses,
-        onInterfaceChanged: () => this.refreshGuard(),
+        onInterfaceChanged: () => {
+          this.refreshGuard();
+          this.reapplySysctls(config.name);
+        },
         ...(this.deps.claimRetryDelaysMs === undefined ? {} : { claimRetryDelaysMs: this.deps.claimRetryDelaysMs }),
         ...(this.deps.faultHoldDownsMs === undefined ? {} : { faultHoldDownsMs: this.deps.faultHoldDownsMs }),
       });
@@ -366,6 +369,30 @@ export class Daemon implements DaemonControl {
     }
   }
 
+  /**
+   * carp<vhid> was re-created (drift repair, a claim): its arp_ignore/arp_announce went with the
+   * old link, and without them it answers ARP for the host's own addresses with the virtual MAC
+   * (issue 19). Set again before the claim adds the VIPs (ensure() calls back synchronously).
+   * At start-up there is nothing recorded yet: addGroup prepares them once start() is done.
+   */
+  private reapplySysctls(groupName: string): void {
+    const instance = this.groups.get(groupName);
+    if (instance === undefined) return;
+    const { interface: parent, virtualInterface } = instance.config;
+    const key = `${parent}/${virtualInterface}`;
+    const recorded = this.sysctls.get(key);
+    if (recorded === undefined) return;
+    const kernelName = this.interfaces.get(parent)?.kernelName ?? parent;
+    try {
+      const changes = this.deps.platform.prepareSysctls(kernelName, virtualInterface, this.deps.logger);
+      // The first values read are the ones to put back: a path already recorded keeps its entry.
+      this.sysctls.set(key, [...recorded, ...changes.filter((c) => !recorded.some((r) => r.path === c.path))]);
+    } catch (error) {
+      // The claim goes on: a VIP answered with two MACs beats no VIP; said at error level.
+      this.deps.logger.error(`${groupName}: could not set the ARP settings of the re-created ${virtualInterface}`, { group: groupName, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
   private async removeGroup(name: string): Promise<void> {
     const instance = this.groups.get(name);
     if (instance === undefined) return;
@@ -382,7 +409,11 @@ export class Daemon implements DaemonControl {
         // The macvlan's own settings went with it; put the parent's back once no group needs them.
         // Only the first group on a parent changed (and so can restore) the parent's settings:
         // while another group still needs them, hand them over to it.
-        const parentChanges = changes.filter((c) => c.path.includes(`/conf/${instance.config.interface}/`));
+        // A renamed parent's settings moved with it (/proc/sys/net/ipv4/conf/<new name>/): restored there.
+        const kernelName = this.interfaces.get(instance.config.interface)?.kernelName ?? instance.config.interface;
+        const parentChanges = changes
+          .filter((c) => c.path.includes(`/conf/${instance.config.interface}/`))
+          .map((c) => ({ ...c, path: c.path.replace(`/conf/${instance.config.interface}/`, `/conf/${kernelName}/`) }));
         const heir = [...this.sysctls.keys()].find((k) => k.startsWith(`${instance.config.interface}/`));
         if (heir === undefined) this.deps.platform.restoreSysctls(parentChanges, this.deps.logger);
         else this.sysctls.set(heir, [...parentChanges, ...(this.sysctls.get(heir) ?? [])]);
@@ -453,7 +484,7 @@ export class Daemon implements DaemonControl {
       for (const monitor of this.monitors.values()) monitor.setInterfaceState(event.link.name, up);
     }
     for (const group of this.groups.values()) group.hostChanged({ kind: 'link', event });
-    const host = this.interfaces.get(event.link.name);
+    const host = this.hostOfLink(event.link);
     if (host === undefined) return;
     if (event.link.index !== host.link.index) {
       // Same name, new ifindex: the parent was deleted and re-created. Its sockets and macvlans
@@ -461,7 +492,46 @@ export class Daemon implements DaemonControl {
       if (event.type === 'new') void this.rebuildInterface(host.name);
       return;
     }
-    for (const group of this.groups.values()) if (group.config.interface === host.name) group.linkChanged(up);
+    if (event.type === 'new') this.noticeRename(host, event.link.name);
+    // A down link fully demotes its group, and so its sync set (docs/health-checks.md); an up
+    // link withdraws it before the groups leave INIT, whose master-down timer counts it.
+    const members = this.groupInstances.filter((g) => g.config.interface === host.name);
+    const before = new Map(this.groupInstances.map((g) => [g.name, g.totalDemotion]));
+    if (up) {
+      for (const group of members) group.markLinkUp();
+      this.updateSyncSets(before);
+      for (const group of members) group.linkChanged(true);
+    } else {
+      for (const group of members) group.linkChanged(false);
+      this.updateSyncSets(before);
+    }
+  }
+
+  /**
+   * The interface a link event is about. By ifindex first: a renamed parent keeps its index and
+   * its sockets, and its up event carries the new name (issue 19: matched by name, the groups
+   * stayed in INIT for good). By name second: the configured name with another index is the
+   * parent deleted and re-created.
+   */
+  private hostOfLink(link: LinkInfo): InterfaceHost | undefined {
+    for (const host of this.interfaces.values()) if (host.link.index === link.index) return host;
+    return this.interfaces.get(link.name);
+  }
+
+  /** A parent renamed under us: said once per rename, at warn, since the configuration no longer names it. */
+  private noticeRename(host: InterfaceHost, name: string): void {
+    const previous = host.kernelName;
+    if (name === previous) return;
+    host.kernelName = name;
+    const groups = this.groupInstances.filter((g) => g.config.interface === host.name).map((g) => g.name);
+    if (name === host.name) {
+      this.deps.logger.info(`interface ${previous} was renamed back to ${name}`, { interface: name, ifindex: host.link.index, groups });
+      return;
+    }
+    this.deps.logger.warn(
+      `interface ${previous} was renamed to ${name} (ifindex ${host.link.index}); the configuration says ${host.name}: its groups keep running on it and follow its link state, but a restart will not find ${host.name}: update interface in the configuration`,
+      { interface: host.name, from: previous, to: name, ifindex: host.link.index, groups },
+    );
   }
 
   private onAddressEvent(event: AddressEvent): void {
@@ -487,7 +557,7 @@ export class Daemon implements DaemonControl {
   }
 
   /** Shared fate: every member of a sync set advertises at least the highest demotion of any member. */
-  private updateSyncSets(): void {
+  private updateSyncSets(previous?: ReadonlyMap<string, number>): void {
     const highest = new Map<string, number>();
     for (const g of this.groups.values()) {
       if (g.config.syncSet !== undefined) highest.set(g.config.syncSet, Math.max(highest.get(g.config.syncSet) ?? 0, g.ownDemotion));
@@ -495,7 +565,7 @@ export class Daemon implements DaemonControl {
     for (const g of this.groups.values()) {
       const set = g.config.syncSet;
       const demotion = set === undefined ? undefined : highest.get(set);
-      const before = g.totalDemotion;
+      const before = previous?.get(g.name) ?? g.totalDemotion;
       g.setSyncSetDemotion(set === undefined || demotion === undefined ? undefined : { name: set, demotion });
       if (g.totalDemotion !== before) this.emit({ type: 'demotion', at: new Date().toISOString(), group: g.name, demotion: g.totalDemotion });
     }

@@ -70,6 +70,8 @@ export class GroupInstance {
   private key: Uint8Array;
   private manual = 0;
   private maintenanceOn = false;
+  /** The parent's link is down: the group is in INIT, and its sync set must not stay behind (docs/health-checks.md). */
+  private linkDown = false;
   private health = 0;
   private checks: readonly CheckStatus[] = [];
   private syncSetDemotion: { name: string; demotion: number } | undefined;
@@ -204,7 +206,10 @@ export class GroupInstance {
       // Said once, so nobody relies on it: carpd installs no packet filter (docs/vrrp.md, Accept_Mode).
       logger.info(`${config.name}: accept_mode false is not enforced: as MASTER this host accepts packets for the virtual addresses (carpd installs no packet filter)`, { group: config.name });
     }
-    if (!(host.link.up && host.link.running)) runner.linkChanged(false);
+    if (!(host.link.up && host.link.running)) {
+      this.linkDown = true;
+      runner.linkChanged(false);
+    }
     this.applyDemotion();
     runner.start();
   }
@@ -241,9 +246,22 @@ export class GroupInstance {
     }
   }
 
-  /** The parent's link state changed. */
+  /**
+   * The parent's link state changed; while down the group counts as fully demoted (its sync set
+   * follows). Going down: INIT first (a MASTER raising its demotion would advertise it at once).
+   * Coming up: the demotion withdrawn first, since the master-down timer started on leaving
+   * INIT counts the demotion (the Daemon withdraws the set's share first too, markLinkUp()).
+   */
   linkChanged(up: boolean): void {
+    this.linkDown = !up;
+    if (up) this.applyDemotion();
     this.runner?.linkChanged(up);
+    if (!up) this.applyDemotion();
+  }
+
+  /** Withdraws the link-down demotion before linkChanged(true), so the sync set can be updated first. */
+  markLinkUp(): void {
+    this.linkDown = false;
   }
 
   /**
@@ -374,9 +392,13 @@ export class GroupInstance {
     this.applyDemotion();
   }
 
-  /** The group's own demotion before sync-set sharing. */
+  /**
+   * The group's own demotion before sync-set sharing. A down link counts as full demotion, as
+   * OpenBSD demotes the carp group when a carpdev goes down: the set's other members step down
+   * with it instead of splitting the set across nodes (issue 19).
+   */
   get ownDemotion(): number {
-    return this.maintenanceOn || this.fault !== undefined ? FAULT_DEMOTION : Math.min(255, this.manual + this.health);
+    return this.maintenanceOn || this.fault !== undefined || this.linkDown ? FAULT_DEMOTION : Math.min(255, this.manual + this.health);
   }
 
   /** The sync set's demotion, when higher than ours (shared fate). */
@@ -407,6 +429,7 @@ export class GroupInstance {
       health: this.health,
       ...(this.syncSetDemotion !== undefined && this.syncSetDemotion.demotion > this.ownDemotion ? { syncSet: this.syncSetDemotion } : {}),
       fault: this.fault !== undefined,
+      ...(this.linkDown ? { linkDown: true } : {}),
     };
     const keyChange = runner?.protocol === 'carp' ? runner.keyChange : undefined;
     const protocol = isVrrpGroup(config)

@@ -20,6 +20,8 @@ export class InterfaceHost {
   readonly transport: PacketTransport;
   readonly mac: MacAddress;
   private packetSocket: PacketSocket | undefined;
+  /** The link's name in the kernel now: the configured one until the link is renamed (same ifindex). */
+  kernelName: string;
 
   constructor(
     readonly link: LinkInfo,
@@ -32,6 +34,7 @@ export class InterfaceHost {
     /** The daemon-wide budget for warnings caused by received packets; its groups use it too. */
     readonly packetLog?: PacketWarningLog,
   ) {
+    this.kernelName = link.name;
     this.mac = parseMacAddress(link.mac);
     this.transport = sockets.transport;
     this.node = new InterfaceNode(this.transport, logger, clock, packetLog);
@@ -45,7 +48,8 @@ export class InterfaceHost {
   /** One AF_PACKET socket shared by every group of the interface; groups must not close it. */
   sharedPacketSocket(): PacketSocket {
     const open = (): PacketSocket => {
-      this.packetSocket ??= this.sockets.openPacketSocket();
+      // By the kernel's name now: AF_PACKET sockets are opened by name, and the parent may have been renamed.
+      this.packetSocket ??= this.sockets.openPacketSocket(this.kernelName);
       return this.packetSocket;
     };
     return {

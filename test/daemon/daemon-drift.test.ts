@@ -185,3 +185,90 @@ test('parent re-created while MASTER: the group leaves mastership, is rebuilt on
   assert.deepEqual(rig.netlink.listenerErrors, []);
   await rig.daemon.stop();
 });
+
+test('parent renamed (down as eth0, up as lan0, same ifindex): the group leaves INIT, takes the VIP again, and the rename is warned once', async () => {
+  const rig = await masterRig();
+  rig.netlink.setLinkStateExternally(PARENT.name, { up: false });
+  await rig.settle();
+  assert.equal(rig.daemon.status().groups[0]?.state, 'INIT');
+  rig.netlink.renameLinkExternally(PARENT.name, 'lan0');
+  rig.netlink.setLinkStateExternally('lan0', { up: true });
+  await rig.settle();
+  assert.equal(rig.link('lan0')?.index, rig.eth0.index, 'same ifindex');
+  const status = rig.daemon.status().groups[0];
+  assert.equal(status?.state, 'BACKUP', 'out of INIT once lan0 is up');
+  await rig.becomeMaster();
+  assert.equal(rig.daemon.status().groups[0]?.state, 'MASTER');
+  assert.deepEqual(rig.vips(), ['carp7 198.51.100.7/24']);
+  const renames = rig.logger.records.filter((r) => r.level === 'warn' && r.fields['from'] === PARENT.name && r.fields['to'] === 'lan0');
+  assert.equal(renames.length, 1, 'one warning per rename');
+  assert.equal(renames[0]?.fields?.['interface'], PARENT.name, 'names what the configuration says');
+  assert.equal(rig.platform.opened.length, 1, 'no rebuild: the sockets survive a rename');
+  assert.deepEqual(rig.netlink.listenerErrors, []);
+  await rig.daemon.stop();
+});
+
+test('parent renamed while MASTER and its link stays up: the group stays MASTER and keeps the VIP', async () => {
+  const rig = await masterRig();
+  rig.netlink.renameLinkExternally(PARENT.name, 'lan0');
+  await rig.settle();
+  await rig.advance(5_000_000);
+  assert.equal(rig.daemon.status().groups[0]?.state, 'MASTER');
+  assert.deepEqual(rig.vips(), ['carp7 198.51.100.7/24']);
+  await rig.daemon.stop();
+});
+
+/** The ARP settings of carp7 as they were each time a VIP was added to it (read at the addAddress call). */
+function arpSettingsAtEachAdd(rig: DaemonRig): string[] {
+  const seen: string[] = [];
+  rig.netlink.failWhen((op, args) => {
+    if (op === 'addAddress' && args[0] === rig.link('carp7')?.index) {
+      seen.push(`${rig.platform.sysctl('net/ipv4/conf/carp7/arp_ignore')}/${rig.platform.sysctl('net/ipv4/conf/carp7/arp_announce')}`);
+    }
+    return undefined;
+  });
+  return seen;
+}
+
+test('sysctls, carp7 deleted while MASTER: the re-created carp7 gets arp_ignore=1/arp_announce=2 before its VIP, and eth0 is restored at stop', async () => {
+  const rig = await masterRig();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/carp7/arp_ignore'), '1');
+  const seen = arpSettingsAtEachAdd(rig);
+  rig.netlink.removeLinkExternally('carp7');
+  await rig.settle();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/carp7/arp_ignore'), '1');
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/carp7/arp_announce'), '2');
+  assert.deepEqual(seen, ['1/2'], 'set before the VIP was added');
+  assert.deepEqual(rig.vips(), ['carp7 198.51.100.7/24']);
+  await rig.daemon.stop();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/eth0/arp_ignore'), '0', 'the parent restored as before');
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/eth0/arp_announce'), '0');
+});
+
+test('sysctls, carp7 deleted while BACKUP: the claim that re-creates it sets its ARP settings first', async () => {
+  const rig = makeDaemon({ groups: [groupConfig()] });
+  await rig.daemon.start();
+  await rig.settle();
+  rig.netlink.removeLinkExternally('carp7');
+  await rig.settle();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/carp7/arp_ignore'), '0', 'gone with the link');
+  const seen = arpSettingsAtEachAdd(rig);
+  await rig.becomeMaster();
+  assert.equal(rig.daemon.status().groups[0]?.state, 'MASTER');
+  assert.deepEqual(rig.vips(), ['carp7 198.51.100.7/24']);
+  assert.deepEqual(seen, ['1/2']);
+  await rig.daemon.stop();
+});
+
+test('sysctls, parent renamed to lan0 while running: stop restores the parent\'s settings under its new name', async () => {
+  const rig = await masterRig();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/eth0/arp_ignore'), '1');
+  rig.netlink.setLinkStateExternally(PARENT.name, { up: false });
+  rig.netlink.renameLinkExternally(PARENT.name, 'lan0');
+  rig.netlink.setLinkStateExternally('lan0', { up: true });
+  await rig.settle();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/lan0/arp_ignore'), '1', 'moved with the link');
+  await rig.daemon.stop();
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/lan0/arp_ignore'), '0');
+  assert.equal(rig.platform.sysctl('net/ipv4/conf/lan0/arp_announce'), '0');
+});

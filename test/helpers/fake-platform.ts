@@ -110,7 +110,7 @@ export class FakePlatform implements DaemonPlatform {
     const transport = new SimTransport(this.lan, lanHost, spec.ownAddresses);
     this.opened.push({ link: spec.link, families: spec.families, ownAddresses: spec.ownAddresses, lanHost });
     const ifname = spec.link.name;
-    return { transport, openPacketSocket: () => this.packetSocket(ifname, lanHost) };
+    return { transport, openPacketSocket: (name = ifname) => this.packetSocket(name, lanHost) };
   }
 
   /**
@@ -139,6 +139,20 @@ export class FakePlatform implements DaemonPlatform {
   restoreSysctls(changes: readonly SysctlChange[], _logger: Logger): void {
     this.sysctlsRestored.push([...changes]);
     for (const { path, previous } of [...changes].reverse()) if (previous !== undefined) this.sysctls.set(path, previous);
+  }
+
+  /** A link was deleted: the kernel drops its /proc/sys/net/ipv4/conf/<name>/ settings with it. */
+  forgetInterface(name: string): void {
+    for (const path of [...this.sysctls.keys()]) if (path.startsWith(`net/ipv4/conf/${name}/`)) this.sysctls.delete(path);
+  }
+
+  /** A link was renamed: its /proc/sys/net/ipv4/conf/<name>/ settings move with it. */
+  renameInterface(from: string, to: string): void {
+    for (const [path, value] of [...this.sysctls]) {
+      if (!path.startsWith(`net/ipv4/conf/${from}/`)) continue;
+      this.sysctls.delete(path);
+      this.sysctls.set(path.replace(`/conf/${from}/`, `/conf/${to}/`), value);
+    }
   }
 
   /** A kernel setting's value: as set, else the default '0'. */
@@ -356,6 +370,19 @@ export function makeDaemon(options: RigOptions): DaemonRig {
   const clock = new VirtualClock();
   const lan = new SimLan(clock, () => 0, { delayMicros: 100, jitterMicros: 0 });
   const platform = new FakePlatform(lan);
+  // As the kernel: a deleted link's per-interface settings go with it (a re-created carp<vhid>
+  // starts at the defaults), a renamed link's move with it.
+  const names = new Map(netlink.links().map((l) => [l.index, l.name]));
+  netlink.watchLinks((event) => {
+    const previous = names.get(event.link.index);
+    if (event.type === 'del') {
+      platform.forgetInterface(event.link.name);
+      names.delete(event.link.index);
+      return;
+    }
+    if (previous !== undefined && previous !== event.link.name) platform.renameInterface(previous, event.link.name);
+    names.set(event.link.index, event.link.name);
+  });
   for (const [path, text] of Object.entries(options.files ?? {})) platform.files.set(path, text);
   const logger = new MemoryLogger();
   const store = new MemoryGroupStateStore();

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CARPD, holds, phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
+import { CARPD, holds, phaseOf, records, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase } from './carpd-in-lab.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 
 const VIP = '198.51.100.101';
@@ -111,4 +111,69 @@ test('lab: carpd cleanup removes leftovers of an unclean stop (item 3: only mark
   assert.ok(await holds(lab, lab.host('b'), VIP), 'an unmarked address (the host\'s own) is left alone');
   await lab.exec('b', ['ip', 'link', 'del', 'carp12']);
   await lab.exec('b', ['ip', 'addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+});
+
+test('lab: the parent renamed (eth0 down, renamed lan0, up) with the other node stopped: the VIP comes back on this node', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  const lab = fileLab.lab();
+  const arpIgnore = async (ifname: string) => (await lab.exec('a', ['cat', `/proc/sys/net/ipv4/conf/${ifname}/arp_ignore`])).stdout.trim();
+  const original = await arpIgnore('eth0');
+  const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 13, vip: VIP, advskew: 0 }));
+  await waitForPhase(a, 'master', 6_000);
+  const b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: 13, vip: VIP, advskew: 50 }));
+  await waitForPhase(b, 'backup', 3_000);
+  assert.equal(await stopCarpd(b), 0, 'the other node stopped');
+  const count = transitions(a).length;
+  try {
+    await lab.exec('a', ['ip', 'link', 'set', 'eth0', 'down']);
+    await waitForPhase(a, 'init', 3_000, count);
+    await lab.exec('a', ['ip', 'link', 'set', 'eth0', 'name', 'lan0']);
+    await lab.exec('a', ['ip', 'link', 'set', 'lan0', 'up']);
+    // Out of INIT on the up event of lan0 (same ifindex), then MASTER after the master-down interval.
+    await waitForPhase(a, 'master', 8_000, count + 1);
+    assert.ok(await holds(lab, lab.host('a'), VIP), 'a holds the VIP again');
+    const toVip = await lab.ping('b', VIP, { intervalMs: 50, durationMs: 1_000 });
+    assert.ok(toVip.received >= toVip.sent - 1 && toVip.received > 0, `b reaches the VIP (${toVip.received}/${toVip.sent})`);
+    const renamed = records(a).filter((r) => r['level'] === 'warn' && r['from'] === 'eth0' && r['to'] === 'lan0');
+    assert.equal(renamed.length, 1, 'the rename is warned once');
+    assert.equal(await stopCarpd(a), 0);
+    assert.ok(!(await holds(lab, lab.host('a'), VIP)), 'the VIP removed at stop');
+    assert.equal(await arpIgnore('lan0'), original, 'the parent\'s arp_ignore restored under its new name');
+  } finally {
+    if (!a.process.done) await stopCarpd(a);
+    if ((await lab.links('a')).some((l) => l.name === 'lan0')) {
+      await lab.exec('a', ['ip', 'link', 'set', 'lan0', 'down']);
+      await lab.exec('a', ['ip', 'link', 'set', 'lan0', 'name', 'eth0']);
+      await lab.exec('a', ['ip', 'link', 'set', 'eth0', 'up']);
+    }
+  }
+});
+
+test('lab: carp<vhid> deleted while MASTER is re-created with arp_ignore=1/arp_announce=2; a neighbour never learns the virtual MAC for the host\'s own address', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  const lab = fileLab.lab();
+  const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 14, vip: VIP, advskew: 0 }));
+  try {
+    await waitForPhase(a, 'master', 6_000);
+    const before = (await lab.links('a')).find((l) => l.name === 'carp14');
+    assert.ok(before, 'carp14 made');
+    await lab.exec('a', ['ip', 'link', 'del', 'carp14']);
+    // Drift repair re-creates it (bounded wait).
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && !((await lab.links('a')).some((l) => l.name === 'carp14') && (await holds(lab, lab.host('a'), VIP)))) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(await holds(lab, lab.host('a'), VIP), 'the VIP is back on the re-created carp14');
+    const sysctl = async (name: string) => (await lab.exec('a', ['cat', `/proc/sys/net/ipv4/conf/carp14/${name}`])).stdout.trim();
+    assert.equal(await sysctl('arp_ignore'), '1');
+    assert.equal(await sysctl('arp_announce'), '2');
+    // What the neighbour sees: for a's own address, always a's real MAC (a few fresh ARP resolutions).
+    const ownMac = (await lab.links('a')).find((l) => l.name === 'eth0')?.mac;
+    for (let i = 0; i < 5; i++) {
+      await lab.exec('b', ['ip', 'neigh', 'flush', 'dev', 'eth0']);
+      await lab.exec('b', ['ping', '-c', '1', '-W', '1', lab.host('a').ipv4]);
+      const neigh = (await lab.exec('b', ['ip', 'neigh', 'show', lab.host('a').ipv4, 'dev', 'eth0'])).stdout;
+      assert.ok(!neigh.includes('00:00:5e:00:01:0e'), `b learned the virtual MAC for a's own address: ${neigh}`);
+      assert.ok(ownMac !== undefined && neigh.includes(ownMac), `b learned a's real MAC: ${neigh}`);
+    }
+    assert.equal(await stopCarpd(a), 0);
+  } finally {
+    if (!a.process.done) await stopCarpd(a);
+  }
 });

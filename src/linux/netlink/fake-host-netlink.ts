@@ -37,7 +37,7 @@ class Errno {
 
 interface FakeLink {
   readonly index: number;
-  readonly name: string;
+  name: string;
   readonly mac: string;
   readonly kind: string | undefined;
   readonly parentIndex: number | undefined;
@@ -115,6 +115,14 @@ export class FakeHostNetlink implements HostNetlink {
       if (state.up !== undefined) link.up = state.up;
       if (state.running !== undefined) link.carrier = state.running;
     });
+  }
+
+  /** `ip link set OLD name NEW` (the kernel allows it only while the link is down): same ifindex, a 'new' event. */
+  renameLinkExternally(name: string, newName: string): void {
+    const link = this.requireByName(name);
+    if (this.findByName(newName) !== undefined) throw new Error(`fake netlink: link ${newName} exists`);
+    link.name = newName;
+    this.emitLink('new', link);
   }
 
   /** `ip addr del TEXT dev ...`: removes the address (whatever its prefix), with an event. */
