@@ -53,7 +53,9 @@ export type TransitionReason =
   | 'shutdown'
   | 'forced'
   /** The host could not take the addresses (netlink failed after retries): mastership left. */
-  | 'claim-failed';
+  | 'claim-failed'
+  /** MASTER heard another (worse) master: the master script runs again (rival-master.ts); no transition. */
+  | 'another-master-heard';
 
 /** The master as last heard by this node. */
 export interface HeardMaster {
@@ -77,6 +79,12 @@ export interface MachineLifecycle<Reason extends TransitionReason = TransitionRe
    * byte and advskew by it; VRRP lowers the priority by it.
    */
   readonly demotion: number;
+  /** MASTER: when we last announced because another master was heard (rival-master.ts). */
+  readonly rivalAnnouncedAt?: number;
+  /** MASTER: the next periodic advert repeats that announcement. */
+  readonly rivalAnnouncePending?: boolean;
+  /** MASTER: the master script was re-run for another master in this spell. */
+  readonly rivalScriptRerun?: boolean;
 }
 
 /** The machine's whole state. */

@@ -14,7 +14,10 @@
  *           (a takeover pending, every family's: the better master was heard first)
  *   master  timer advert                 advert (+ delayed announce), re-arm       master
  *   master  advert from a better peer    remove VIPs, backup script, arm timers    backup
- *   master  advert from a worse peer     advert at once (ends a dual master fast) master
+ *   master  advert from a worse peer     advert at once (ends a dual master fast), master
+ *                                        announce (at most once per advert interval,
+ *                                        repeated with the next advert), master script
+ *                                        once per MASTER spell (rival-master.ts)
  *   master  set-demotion (raised)        advert at once                            master
  *   any     link-down                    remove VIPs if master, backup script      init
  *   any     shutdown                     bow-out advert and remove VIPs if master, init
@@ -40,6 +43,7 @@ import type {
   TransitionReason,
 } from './machine-types.ts';
 import type { IpFamily } from '../protocol/ip-address.ts';
+import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from './rival-master.ts';
 
 /** OpenBSD repeats the gratuitous ARP after this many further adverts (sc_delayed_arp). */
 export const ANNOUNCE_REPEAT_AFTER_ADVERTS = 2;
@@ -131,7 +135,7 @@ function leave(config: MachineConfig, state: MachineState, now: number, reason: 
   if (from !== 'init') actions.push({ type: 'transition', from, to: 'init', reason });
   const next: MachineState = { ...state, phase: 'init', since: from === 'init' ? state.since : now, reason: from === 'init' ? state.reason : reason, masterDownAt: {}, announceAfterAdverts: 0 };
   delete (next as { advertDueAt?: number }).advertDueAt;
-  return { state: withoutTakeover(next), actions };
+  return { state: withoutRivalMaster(withoutTakeover(next)), actions };
 }
 
 function cancelAllTimers(config: MachineConfig): MachineAction[] {
@@ -165,7 +169,7 @@ function becomeBackup(config: MachineConfig, state: MachineState, now: number, r
   // preempt_delay counts from start-up and from the link coming back, not from other spells.
   const delay = config.preemptDelayMicros ?? 0;
   if ((reason === 'started' || reason === 'link-up') && delay > 0) (next as { preemptAfter?: number }).preemptAfter = now + delay;
-  return { state: withoutTakeover(next), actions };
+  return { state: withoutRivalMaster(withoutTakeover(next)), actions };
 }
 
 function becomeMaster(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason): StepResult {
@@ -183,7 +187,7 @@ function becomeMaster(config: MachineConfig, state: MachineState, now: number, r
     { type: 'transition', from, to: 'master', reason },
   ];
   return {
-    state: withoutTakeover({ ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS, bowOutHeard: false }),
+    state: withoutRivalMaster(withoutTakeover({ ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS, bowOutHeard: false })),
     actions,
   };
 }
@@ -215,7 +219,14 @@ function onAdvertAsMaster(config: MachineConfig, state: MachineState, advert: Ad
   if (compareOffers(own, peer) === 0) return ignored(state, 'advert', 'exact tie with an undecidable tie-break: staying MASTER');
   // A worse node also claims mastership: answer at once so it steps down within one RTT
   // instead of one advert interval (keepalived does the same).
-  return { state, actions: [{ type: 'send-advert', families: [advert.family], fields: advertFields(config, state), bowOut: false }] };
+  // It also announced our addresses: take the clients back, and re-run the master script
+  // (rival-master.ts, docs/state-machine.md "Another master heard").
+  const fields = advertFields(config, state);
+  const answer = rivalMasterHeard(state, advertIntervalMicros(fields.advbase, fields.advskew), now);
+  const actions: MachineAction[] = [{ type: 'send-advert', families: [advert.family], fields, bowOut: false }];
+  if (answer.announce) actions.push({ type: 'announce' });
+  if (answer.rerunScript) actions.push({ type: 'run-script', phase: 'master', previous: 'master', reason: 'another-master-heard' });
+  return { state: answer.state, actions };
 }
 
 function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {
@@ -284,8 +295,10 @@ function sendPeriodicAdvert(config: MachineConfig, state: MachineState, now: num
     announceAfterAdverts--;
     if (announceAfterAdverts === 0) actions.push({ type: 'announce' });
   }
+  const rival = rivalAnnounceWithAdvert(state, now);
+  if (rival.announce && !actions.some((a) => a.type === 'announce')) actions.push({ type: 'announce' });
   actions.push({ type: 'arm-timer', timer: 'advert', at: advertDueAt });
-  return { state: { ...state, advertDueAt, announceAfterAdverts }, actions };
+  return { state: { ...rival.state, advertDueAt, announceAfterAdverts }, actions };
 }
 
 function onSetDemotion(config: MachineConfig, state: MachineState, demotion: number, now: number): StepResult {

@@ -67,6 +67,7 @@ export type VrrpTransitionReason = Extract<
   | 'shutdown'
   | 'forced'
   | 'claim-failed'
+  | 'another-master-heard'
 >;
 
 /**
