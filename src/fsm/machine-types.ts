@@ -55,7 +55,12 @@ export type TransitionReason =
   /** The host could not take the addresses (netlink failed after retries): mastership left. */
   | 'claim-failed'
   /** MASTER heard another (worse) master: the master script runs again (rival-master.ts); no transition. */
-  | 'another-master-heard';
+  | 'another-master-heard'
+  /** The MASTER's adverts failed to leave for a master-down interval: mastership left (docs/fail-safe.md). */
+  | 'advert-send-failed';
+
+/** Why a MASTER leaves mastership on the engine's word (the 'resign' event). */
+export type ResignReason = 'claim-failed' | 'advert-send-failed';
 
 /** The master as last heard by this node. */
 export interface HeardMaster {
@@ -132,7 +137,7 @@ export type EventOf<Advert> =
   | { readonly type: 'set-demotion'; readonly demotion: number }
   | { readonly type: 'force'; readonly phase: 'master' | 'backup' }
   /** Leave mastership because the addresses could not be configured (effects confirmed failure). */
-  | { readonly type: 'resign'; readonly reason: 'claim-failed' };
+  | { readonly type: 'resign'; readonly reason: ResignReason };
 
 /** Inputs to the CARP machine. */
 export type MachineEvent = EventOf<AdvertReceived>;

@@ -23,7 +23,8 @@
  *   any     shutdown                     bow-out advert and remove VIPs if master, init
  *                                        stop script (scripts.stop, else backup's if master)
  *   b/m     force master|backup          as the corresponding transition           master|backup
- *   master  resign (claim failed)        bow-out advert, remove VIPs, backup script backup
+ *   master  resign (claim failed, adverts bow-out advert, remove VIPs, backup script backup
+ *           failing: docs/fail-safe.md)
  *
  * Every other (state, event) pair yields an 'ignored' action, which the engine logs at debug
  * level, so nothing disappears silently (as ospfd's interface FSM does).
@@ -38,6 +39,7 @@ import type {
   MachineEvent,
   MachineState,
   Phase,
+  ResignReason,
   StepResult,
   TimerId,
   TransitionReason,
@@ -325,7 +327,7 @@ function onForce(config: MachineConfig, state: MachineState, phase: 'master' | '
  * and waits as BACKUP. The caller raises the demotion first, so it advertises as the worst
  * node should it take over again while no other node is there.
  */
-function onResign(config: MachineConfig, state: MachineState, reason: 'claim-failed', now: number): StepResult {
+function onResign(config: MachineConfig, state: MachineState, reason: ResignReason, now: number): StepResult {
   if (state.phase !== 'master') return ignored(state, 'resign', 'not master');
   const bowOut: MachineAction = { type: 'send-advert', families: config.families, fields: advertFields(config, state), bowOut: true };
   const backup = becomeBackup(config, state, now, reason);

@@ -68,6 +68,7 @@ export type VrrpTransitionReason = Extract<
   | 'forced'
   | 'claim-failed'
   | 'another-master-heard'
+  | 'advert-send-failed'
 >;
 
 /**

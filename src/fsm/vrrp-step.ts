@@ -21,7 +21,8 @@
  *   any     link-down                      remove VIPs if master                        init     (carpd)
  *   master  set-demotion (P changes)       advert at once                               master   (carpd)
  *   b/m     force master|backup            as the corresponding transition              m|b      (carpd)
- *   master  resign (claim failed)          priority-0 advert, remove VIPs, backup       backup   (carpd)
+ *   master  resign (claim failed, adverts  priority-0 advert, remove VIPs, backup       backup   (carpd)
+ *           failing: docs/fail-safe.md)
  *
  * Every other (state, event) pair yields an 'ignored' action and leaves the state unchanged.
  *
@@ -53,7 +54,7 @@
 import { firstAdvertSlackMicros, nextAdvertDueAt } from './intervals.ts';
 import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from './rival-master.ts';
 import { ipAddressEquals } from '../protocol/ip-address.ts';
-import type { Phase, TimerId } from './machine-types.ts';
+import type { Phase, ResignReason, TimerId } from './machine-types.ts';
 import { masterDownTimer } from './step.ts';
 import { MAX_DEMOTION, RESIGN_PRIORITY, advertOutranksMaster, backupFollowsAdvert, effectivePriority, isAddressOwner, isResignation } from './vrrp-election.ts';
 import { centisToMicros, learnableIntervalCentis, masterDownIntervalMicros, skewTimeMicros } from './vrrp-intervals.ts';
@@ -319,7 +320,7 @@ function onForce(config: VrrpConfig, state: VrrpState, phase: 'master' | 'backup
  * follow: it resigns with a priority-0 advert (the best backup takes over after its Skew_Time,
  * as on shutdown) and waits as BACKUP. As for CARP, the caller raises the demotion first.
  */
-function onResign(config: VrrpConfig, state: VrrpState, reason: 'claim-failed', now: number): VrrpStepResult {
+function onResign(config: VrrpConfig, state: VrrpState, reason: ResignReason, now: number): VrrpStepResult {
   if (state.phase !== 'master') return ignored(state, 'resign', 'not master');
   const backup = becomeBackup(config, state, now, reason, config.advertIntervalCentis);
   return { state: backup.state, actions: [resignAdvert(config), ...backup.actions] };
