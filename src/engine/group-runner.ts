@@ -6,7 +6,7 @@
  * RunnerCore's, both shared with VrrpGroupRunner.
  */
 import { advertFields, initialState, step } from '../fsm/step.ts';
-import { advertIntervalMicros } from '../fsm/intervals.ts';
+import { advertIntervalMicros, masterDownMicros } from '../fsm/intervals.ts';
 import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from '../fsm/machine-types.ts';
 import type { AcceptedAdvert } from '../protocol/acceptance.ts';
 import { decodeCarpHeader, encodeCarpHeader } from '../protocol/carp-header.ts';
@@ -160,6 +160,12 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     this.retiredKey = this.previousKey.authenticator;
     this.previousKey = undefined;
     this.ports.logger.info(`${this.settings.name}: key change complete: signing and accepting the new key and address list only`, { group: this.settings.name, vhid: this.vhid });
+  }
+
+  /** Our master-down interval now, demotion included (µs). */
+  override get masterDownMicros(): number {
+    const fields = advertFields(this.machine, this.machineState);
+    return masterDownMicros(this.machine.masterDownFormula, fields.advbase, fields.advskew, this.machine.deadRatio);
   }
 
   /** Our advert interval now, demotion included (µs). */
@@ -321,6 +327,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     const result = step(this.machine, this.machineState, event, this.ports.clock.nowMicros());
     this.machineState = result.state;
     for (const action of result.actions) this.execute(action);
+    this.checkAdvertSends();
   }
 
   private execute(action: MachineAction): void {

@@ -4,12 +4,16 @@
  * runner's own machine through dispatch(); RunnerCore keeps the timers and the counters. What a
  * command does in each protocol is the machine's business (fsm/step.ts, fsm/vrrp-step.ts).
  */
-import type { EventOf, MachineLifecycle } from '../fsm/machine-types.ts';
+import type { EventOf, MachineLifecycle, TransitionReason } from '../fsm/machine-types.ts';
 import type { DropReason } from '../protocol/drop-reason.ts';
 import { summarizeForeignAdvert, type ForeignAdvertKind } from '../protocol/foreign-advert.ts';
 import { ForeignMasterWatch, type ForeignMasterStats } from './foreign-master-watch.ts';
 import type { GroupStats } from './group-stats.ts';
 import { RunnerCore, type RunnerCorePorts, type TransitionEvent } from './runner-core.ts';
+import { SendFault } from './send-fault.ts';
+
+/** Takeovers from a master that is still there: it cannot hear us if our adverts fail (send-fault.ts). */
+const PREEMPTION_REASONS: ReadonlySet<TransitionReason> = new Set(['preempting-worse-master', 'master-more-demoted', 'master-will-time-out']);
 
 /** A runner whose machine takes received adverts of type `Advert`. */
 export abstract class MachineDriver<Advert> {
@@ -17,13 +21,64 @@ export abstract class MachineDriver<Advert> {
   protected readonly core: RunnerCore;
   /** Re-announces while a foreign master is heard for our id (fsm/foreign-master.ts). */
   private readonly foreign: ForeignMasterWatch;
+  /** Leaves mastership when adverts cannot leave, and holds the group down (send-fault.ts). */
+  private readonly sendFault: SendFault;
+  /** The demotion the daemon asked for; the machine gets it raised during a send-fault hold-down. */
+  private requestedDemotion = 0;
+  private resigningForSends = false;
+  private readonly log: RunnerCorePorts['logger'];
 
   constructor(ports: RunnerCorePorts) {
     this.core = new RunnerCore(ports, () => ({ name: this.settings.name, vhid: this.vhid }), (timer, wakeupAt) => this.dispatch({ type: 'timer', timer, wakeupAt }));
     this.foreign = new ForeignMasterWatch(ports.clock, () => ports.effects.announce(), () => this.state.phase === 'master', () => this.advertIntervalMicros);
+    this.log = ports.logger;
+    this.sendFault = new SendFault(ports.clock, () => {
+      ports.logger.info(`${this.settings.name}: advert send hold-down over: competing for mastership again`, { group: this.settings.name });
+      this.dispatch({ type: 'set-demotion', demotion: this.requestedDemotion });
+    });
     this.core.onTransition((event) => {
       if (event.from === 'master') this.foreign.reset();
+      // Each MASTER spell counts its own failing sends.
+      if (event.from === 'master') this.core.forgetSendFailures();
     });
+  }
+
+  /** Our master-down interval now (µs): how long a MASTER's adverts may fail before it resigns. */
+  abstract get masterDownMicros(): number;
+
+  /**
+   * Called by the runner after each event's actions: a MASTER whose adverts have all failed for
+   * a master-down interval leaves mastership like a failed claim (send-fault.ts, docs/fail-safe.md).
+   */
+  protected checkAdvertSends(): void {
+    if (this.state.phase !== 'master' || this.resigningForSends) return;
+    if (this.core.advertSendsWork) {
+      this.sendFault.sendsWork();
+      return;
+    }
+    const failingFor = this.core.advertSendsFailingFor();
+    const preempted = PREEMPTION_REASONS.has(this.state.reason);
+    if (failingFor < (preempted && this.sendFault.failingInARow ? 0 : this.masterDownMicros)) return;
+    const holdDown = this.sendFault.resigned();
+    this.core.forgetSendFailures();
+    this.log.error(`${this.settings.name}: adverts could not be sent for ${(failingFor / 1e6).toFixed(1)} s; leaving mastership (fully demoted for ${Math.round(holdDown / 1e6)} s)`, {
+      group: this.settings.name,
+      sendErrors: this.core.stats.sendErrors,
+    });
+    // Raised first, as for a failed claim: should it take over again alone, it does so as the worst
+    // node. Their own adverts fail too: no second resignation from within.
+    this.resigningForSends = true;
+    try {
+      this.dispatch({ type: 'set-demotion', demotion: this.sendFault.demotion(this.requestedDemotion) });
+      this.dispatch({ type: 'resign', reason: 'advert-send-failed' });
+    } finally {
+      this.resigningForSends = false;
+    }
+  }
+
+  /** True during the hold-down after adverts failed (tests, status). */
+  get advertSendHoldDown(): boolean {
+    return this.sendFault.holdingDown;
   }
 
   /** The machine's state (both machines share the lifecycle part). */
@@ -75,12 +130,14 @@ export abstract class MachineDriver<Advert> {
     this.dispatch({ type: 'shutdown' });
     this.core.cancelAllTimers();
     this.foreign.reset();
+    this.sendFault.cancel();
   }
 
   /** Drops every timer without any protocol action: the process is going away abruptly (simulated crash). */
   halt(): void {
     this.core.cancelAllTimers();
     this.foreign.reset();
+    this.sendFault.cancel();
   }
 
   /** Reports the parent interface's link state. */
@@ -90,7 +147,8 @@ export abstract class MachineDriver<Advert> {
 
   /** Sets the demotion counter (health checks, maintenance). */
   setDemotion(demotion: number): void {
-    this.dispatch({ type: 'set-demotion', demotion });
+    this.requestedDemotion = demotion;
+    this.dispatch({ type: 'set-demotion', demotion: this.sendFault.demotion(demotion) });
   }
 
   /** Forces a phase (operator command). */

@@ -86,6 +86,8 @@ export class RunnerCore {
   private readonly transitionListeners: ((event: TransitionEvent) => void)[] = [];
   private lastSendErrorLogAt: number | undefined;
   private sendErrorsUnlogged = 0;
+  /** When the adverts began to fail (µs), undefined while the last one went out (send-fault.ts). */
+  private sendsFailingSince: number | undefined;
 
   constructor(
     private readonly ports: RunnerCorePorts,
@@ -148,8 +150,28 @@ export class RunnerCore {
         lastError = error;
       }
     }
-    if (failed === 0) this.stats.advertsSent++;
-    else this.reportSendError(family, lastError);
+    if (failed === 0) {
+      this.stats.advertsSent++;
+      this.sendsFailingSince = undefined;
+    } else {
+      this.sendsFailingSince ??= this.ports.clock.nowMicros();
+      this.reportSendError(family, lastError);
+    }
+  }
+
+  /** For how long every advert has failed (µs; 0 while the last one went out). */
+  advertSendsFailingFor(): number {
+    return this.sendsFailingSince === undefined ? 0 : this.ports.clock.nowMicros() - this.sendsFailingSince;
+  }
+
+  /** True once an advert went out after the last failure. */
+  get advertSendsWork(): boolean {
+    return this.sendsFailingSince === undefined;
+  }
+
+  /** Starts the count of failing sends afresh (a new MASTER spell counts its own). */
+  forgetSendFailures(): void {
+    this.sendsFailingSince = undefined;
   }
 
   /** Cancels every timer (shutdown, crash). */

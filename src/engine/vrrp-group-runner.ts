@@ -15,7 +15,7 @@
  */
 import { initialVrrpState, stepVrrp, vrrpPriority } from '../fsm/vrrp-step.ts';
 import type { VrrpAction, VrrpAdvertFields, VrrpAdvertReceived, VrrpConfig, VrrpEvent, VrrpState } from '../fsm/vrrp-machine-types.ts';
-import { centisToMicros } from '../fsm/vrrp-intervals.ts';
+import { centisToMicros, masterDownIntervalMicros } from '../fsm/vrrp-intervals.ts';
 import { ipAddressEquals, isIpv6LinkLocal, type IpAddress } from '../protocol/ip-address.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
 import type { AcceptedVrrpAdvert, VrrpGroupAcceptance } from '../protocol/vrrp-acceptance.ts';
@@ -103,6 +103,11 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
   /** The VRID (the vhid of the group's configuration). */
   override get vhid(): number {
     return this.currentSettings.vrid;
+  }
+
+  /** Our Master_Down_Interval now (µs). */
+  override get masterDownMicros(): number {
+    return masterDownIntervalMicros(vrrpPriority(this.machine, this.machineState), this.currentSettings.advertIntervalCentis);
   }
 
   /** Our Advertisement_Interval (µs). */
@@ -216,6 +221,7 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     const result = stepVrrp(this.machine, this.machineState, event, this.ports.clock.nowMicros());
     this.machineState = result.state;
     for (const action of result.actions) this.execute(action);
+    this.checkAdvertSends();
   }
 
   private execute(action: VrrpAction): void {

@@ -53,7 +53,14 @@ export type TransitionReason =
   | 'shutdown'
   | 'forced'
   /** The host could not take the addresses (netlink failed after retries): mastership left. */
-  | 'claim-failed';
+  | 'claim-failed'
+  /** MASTER heard another (worse) master: the master script runs again (rival-master.ts); no transition. */
+  | 'another-master-heard'
+  /** The MASTER's adverts failed to leave for a master-down interval: mastership left (docs/fail-safe.md). */
+  | 'advert-send-failed';
+
+/** Why a MASTER leaves mastership on the engine's word (the 'resign' event). */
+export type ResignReason = 'claim-failed' | 'advert-send-failed';
 
 /** The master as last heard by this node. */
 export interface HeardMaster {
@@ -77,6 +84,12 @@ export interface MachineLifecycle<Reason extends TransitionReason = TransitionRe
    * byte and advskew by it; VRRP lowers the priority by it.
    */
   readonly demotion: number;
+  /** MASTER: when we last announced because another master was heard (rival-master.ts). */
+  readonly rivalAnnouncedAt?: number;
+  /** MASTER: the next periodic advert repeats that announcement. */
+  readonly rivalAnnouncePending?: boolean;
+  /** MASTER: the master script was re-run for another master in this spell. */
+  readonly rivalScriptRerun?: boolean;
 }
 
 /** The machine's whole state. */
@@ -124,7 +137,7 @@ export type EventOf<Advert> =
   | { readonly type: 'set-demotion'; readonly demotion: number }
   | { readonly type: 'force'; readonly phase: 'master' | 'backup' }
   /** Leave mastership because the addresses could not be configured (effects confirmed failure). */
-  | { readonly type: 'resign'; readonly reason: 'claim-failed' };
+  | { readonly type: 'resign'; readonly reason: ResignReason };
 
 /** Inputs to the CARP machine. */
 export type MachineEvent = EventOf<AdvertReceived>;

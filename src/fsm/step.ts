@@ -14,13 +14,17 @@
  *           (a takeover pending, every family's: the better master was heard first)
  *   master  timer advert                 advert (+ delayed announce), re-arm       master
  *   master  advert from a better peer    remove VIPs, backup script, arm timers    backup
- *   master  advert from a worse peer     advert at once (ends a dual master fast) master
+ *   master  advert from a worse peer     advert at once (ends a dual master fast), master
+ *                                        announce (at most once per advert interval,
+ *                                        repeated with the next advert), master script
+ *                                        once per MASTER spell (rival-master.ts)
  *   master  set-demotion (raised)        advert at once                            master
  *   any     link-down                    remove VIPs if master, backup script      init
  *   any     shutdown                     bow-out advert and remove VIPs if master, init
  *                                        stop script (scripts.stop, else backup's if master)
  *   b/m     force master|backup          as the corresponding transition           master|backup
- *   master  resign (claim failed)        bow-out advert, remove VIPs, backup script backup
+ *   master  resign (claim failed, adverts bow-out advert, remove VIPs, backup script backup
+ *           failing: docs/fail-safe.md)
  *
  * Every other (state, event) pair yields an 'ignored' action, which the engine logs at debug
  * level, so nothing disappears silently (as ospfd's interface FSM does).
@@ -35,11 +39,13 @@ import type {
   MachineEvent,
   MachineState,
   Phase,
+  ResignReason,
   StepResult,
   TimerId,
   TransitionReason,
 } from './machine-types.ts';
 import type { IpFamily } from '../protocol/ip-address.ts';
+import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from './rival-master.ts';
 
 /** OpenBSD repeats the gratuitous ARP after this many further adverts (sc_delayed_arp). */
 export const ANNOUNCE_REPEAT_AFTER_ADVERTS = 2;
@@ -131,7 +137,7 @@ function leave(config: MachineConfig, state: MachineState, now: number, reason: 
   if (from !== 'init') actions.push({ type: 'transition', from, to: 'init', reason });
   const next: MachineState = { ...state, phase: 'init', since: from === 'init' ? state.since : now, reason: from === 'init' ? state.reason : reason, masterDownAt: {}, announceAfterAdverts: 0 };
   delete (next as { advertDueAt?: number }).advertDueAt;
-  return { state: withoutTakeover(next), actions };
+  return { state: withoutRivalMaster(withoutTakeover(next)), actions };
 }
 
 function cancelAllTimers(config: MachineConfig): MachineAction[] {
@@ -165,7 +171,7 @@ function becomeBackup(config: MachineConfig, state: MachineState, now: number, r
   // preempt_delay counts from start-up and from the link coming back, not from other spells.
   const delay = config.preemptDelayMicros ?? 0;
   if ((reason === 'started' || reason === 'link-up') && delay > 0) (next as { preemptAfter?: number }).preemptAfter = now + delay;
-  return { state: withoutTakeover(next), actions };
+  return { state: withoutRivalMaster(withoutTakeover(next)), actions };
 }
 
 function becomeMaster(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason): StepResult {
@@ -183,7 +189,7 @@ function becomeMaster(config: MachineConfig, state: MachineState, now: number, r
     { type: 'transition', from, to: 'master', reason },
   ];
   return {
-    state: withoutTakeover({ ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS, bowOutHeard: false }),
+    state: withoutRivalMaster(withoutTakeover({ ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS, bowOutHeard: false })),
     actions,
   };
 }
@@ -215,7 +221,14 @@ function onAdvertAsMaster(config: MachineConfig, state: MachineState, advert: Ad
   if (compareOffers(own, peer) === 0) return ignored(state, 'advert', 'exact tie with an undecidable tie-break: staying MASTER');
   // A worse node also claims mastership: answer at once so it steps down within one RTT
   // instead of one advert interval (keepalived does the same).
-  return { state, actions: [{ type: 'send-advert', families: [advert.family], fields: advertFields(config, state), bowOut: false }] };
+  // It also announced our addresses: take the clients back, and re-run the master script
+  // (rival-master.ts, docs/state-machine.md "Another master heard").
+  const fields = advertFields(config, state);
+  const answer = rivalMasterHeard(state, advertIntervalMicros(fields.advbase, fields.advskew), now);
+  const actions: MachineAction[] = [{ type: 'send-advert', families: [advert.family], fields, bowOut: false }];
+  if (answer.announce) actions.push({ type: 'announce' });
+  if (answer.rerunScript) actions.push({ type: 'run-script', phase: 'master', previous: 'master', reason: 'another-master-heard' });
+  return { state: answer.state, actions };
 }
 
 function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {
@@ -284,8 +297,10 @@ function sendPeriodicAdvert(config: MachineConfig, state: MachineState, now: num
     announceAfterAdverts--;
     if (announceAfterAdverts === 0) actions.push({ type: 'announce' });
   }
+  const rival = rivalAnnounceWithAdvert(state, now);
+  if (rival.announce && !actions.some((a) => a.type === 'announce')) actions.push({ type: 'announce' });
   actions.push({ type: 'arm-timer', timer: 'advert', at: advertDueAt });
-  return { state: { ...state, advertDueAt, announceAfterAdverts }, actions };
+  return { state: { ...rival.state, advertDueAt, announceAfterAdverts }, actions };
 }
 
 function onSetDemotion(config: MachineConfig, state: MachineState, demotion: number, now: number): StepResult {
@@ -312,7 +327,7 @@ function onForce(config: MachineConfig, state: MachineState, phase: 'master' | '
  * and waits as BACKUP. The caller raises the demotion first, so it advertises as the worst
  * node should it take over again while no other node is there.
  */
-function onResign(config: MachineConfig, state: MachineState, reason: 'claim-failed', now: number): StepResult {
+function onResign(config: MachineConfig, state: MachineState, reason: ResignReason, now: number): StepResult {
   if (state.phase !== 'master') return ignored(state, 'resign', 'not master');
   const bowOut: MachineAction = { type: 'send-advert', families: config.families, fields: advertFields(config, state), bowOut: true };
   const backup = becomeBackup(config, state, now, reason);

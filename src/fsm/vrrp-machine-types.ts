@@ -67,6 +67,8 @@ export type VrrpTransitionReason = Extract<
   | 'shutdown'
   | 'forced'
   | 'claim-failed'
+  | 'another-master-heard'
+  | 'advert-send-failed'
 >;
 
 /**

@@ -13,13 +13,16 @@
  *   master  advert, priority 0             advert at once, re-arm adver timer           master   §6.4.3 (705)–(715)
  *   master  advert, > P or = P and higher  learn interval, remove VIPs, master-down     backup   §6.4.3 (725)–(765)
  *           primary address
- *   master  advert, otherwise              discarded                                    master   §6.4.3 (770)–(775)
+ *   master  advert, otherwise              discarded; announce (at most once per        master   §6.4.3 (770)–(775)
+ *                                          interval, repeated with the next advert),             (carpd)
+ *                                          master script once per MASTER spell
  *   backup  shutdown                       cancel master-down, stop script              init     §6.4.2 (345)–(355)
  *   master  shutdown                       priority-0 advert, remove VIPs, stop script  init     §6.4.3 (655)–(670)
  *   any     link-down                      remove VIPs if master                        init     (carpd)
  *   master  set-demotion (P changes)       advert at once                               master   (carpd)
  *   b/m     force master|backup            as the corresponding transition              m|b      (carpd)
- *   master  resign (claim failed)          priority-0 advert, remove VIPs, backup       backup   (carpd)
+ *   master  resign (claim failed, adverts  priority-0 advert, remove VIPs, backup       backup   (carpd)
+ *           failing: docs/fail-safe.md)
  *
  * Every other (state, event) pair yields an 'ignored' action and leaves the state unchanged.
  *
@@ -36,7 +39,7 @@
  * - Lower-priority advert while MASTER: discarded, as the RFC and FRR do. keepalived instead
  *   answers with an advert at once unless lower_prio_no_advert (§7.5), and CARP's machine
  *   answers too; here the other master yields on our next periodic advert, at most one
- *   Advertisement_Interval later.
+ *   Advertisement_Interval later; meanwhile we re-announce (rival-master.ts).
  * - Interval mismatch: a backup follows the master's Max Adver Int (§6.4.2 (450)), as FRR and
  *   keepalived do for v3 (keepalived only logs the mismatch); it is never a reason to drop.
  * - Link down/up: the RFC has no link events. link-down leaves for Initialize without a
@@ -49,7 +52,9 @@
  * - Times are µs derived from centiseconds without intermediate rounding (vrrp-intervals.ts).
  */
 import { firstAdvertSlackMicros, nextAdvertDueAt } from './intervals.ts';
-import type { Phase, TimerId } from './machine-types.ts';
+import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from './rival-master.ts';
+import { ipAddressEquals } from '../protocol/ip-address.ts';
+import type { Phase, ResignReason, TimerId } from './machine-types.ts';
 import { masterDownTimer } from './step.ts';
 import { MAX_DEMOTION, RESIGN_PRIORITY, advertOutranksMaster, backupFollowsAdvert, effectivePriority, isAddressOwner, isResignation } from './vrrp-election.ts';
 import { centisToMicros, learnableIntervalCentis, masterDownIntervalMicros, skewTimeMicros } from './vrrp-intervals.ts';
@@ -172,7 +177,7 @@ function leave(config: VrrpConfig, state: VrrpState, now: number, reason: VrrpTr
 
 /** The state in a new phase, with every per-phase field dropped. */
 function withPhase(state: VrrpState, phase: Phase, since: number, reason: VrrpTransitionReason): VrrpState {
-  const { masterDownAt: _md, advertDueAt: _ad, masterResigned: _mr, preempting: _p, ...rest } = state;
+  const { masterDownAt: _md, advertDueAt: _ad, masterResigned: _mr, preempting: _p, ...rest } = withoutRivalMaster(state);
   return { ...rest, phase, since, reason };
 }
 
@@ -230,7 +235,15 @@ function onAdvertAsMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
     const learned = learnableIntervalCentis(advert.maxAdvertIntervalCentis);
     return becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer', learned);
   }
-  return ignored(state, 'advert', 'lower priority, or equal with a lower primary address, while MASTER: discarded (RFC 5798 §6.4.3 (775))');
+  if (ipAddressEquals(advert.source, config.primaryAddress)) return ignored(state, 'advert', 'our own advert, looped back');
+  // §6.4.3 (775) discards it: the other master yields on our next periodic advert. But it also
+  // announced our addresses: take the clients back, now and with that advert, and re-run the
+  // master script (rival-master.ts, docs/state-machine.md "Another master heard").
+  const answer = rivalMasterHeard(state, centisToMicros(config.advertIntervalCentis), now);
+  const actions: VrrpAction[] = [];
+  if (answer.announce) actions.push({ type: 'announce' });
+  if (answer.rerunScript) actions.push({ type: 'run-script', phase: 'master', previous: 'master', reason: 'another-master-heard' });
+  return { state: answer.state, actions };
 }
 
 /**
@@ -282,7 +295,9 @@ function onTimer(config: VrrpConfig, state: VrrpState, timer: TimerId, now: numb
 
 function sendPeriodicAdvert(config: VrrpConfig, state: VrrpState, now: number, wakeupAt: number | undefined): VrrpStepResult {
   const advertDueAt = nextAdvertDueAt(state.advertDueAt ?? now, now, centisToMicros(config.advertIntervalCentis), wakeupAt);
-  return { state: { ...state, advertDueAt }, actions: [sendAdvert(config, state), armAdvertTimer(config, advertDueAt)] };
+  const rival = rivalAnnounceWithAdvert(state, now);
+  const actions: VrrpAction[] = [sendAdvert(config, state), ...(rival.announce ? [{ type: 'announce' } as const] : []), armAdvertTimer(config, advertDueAt)];
+  return { state: { ...rival.state, advertDueAt }, actions };
 }
 
 function onSetDemotion(config: VrrpConfig, state: VrrpState, demotion: number): VrrpStepResult {
@@ -305,7 +320,7 @@ function onForce(config: VrrpConfig, state: VrrpState, phase: 'master' | 'backup
  * follow: it resigns with a priority-0 advert (the best backup takes over after its Skew_Time,
  * as on shutdown) and waits as BACKUP. As for CARP, the caller raises the demotion first.
  */
-function onResign(config: VrrpConfig, state: VrrpState, reason: 'claim-failed', now: number): VrrpStepResult {
+function onResign(config: VrrpConfig, state: VrrpState, reason: ResignReason, now: number): VrrpStepResult {
   if (state.phase !== 'master') return ignored(state, 'resign', 'not master');
   const backup = becomeBackup(config, state, now, reason, config.advertIntervalCentis);
   return { state: backup.state, actions: [resignAdvert(config), ...backup.actions] };

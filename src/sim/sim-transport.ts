@@ -24,7 +24,11 @@ export class SimTransport implements PacketTransport {
     lan.attach(host, (bytes, id) => this.receive(bytes, id), (destination) => addresses.some((a) => a.bytes.length === destination.length && a.bytes.every((b, i) => b === destination[i])));
   }
 
+  /** Set: every send fails with it (a host firewall dropping outgoing protocol 112: EPERM). */
+  sendError: Error | undefined;
+
   send(family: IpFamily, payload: Uint8Array, destination?: IpAddress): void {
+    if (this.sendError !== undefined) throw this.sendError;
     const source = this.sourceAddress(family);
     if (source === undefined) throw new Error(`host ${this.host} has no IPv${family} address`);
     const bytes =

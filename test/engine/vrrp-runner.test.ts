@@ -262,3 +262,22 @@ test('a VRRPv3 advert for a VRID nobody runs is unknown-vhid on a node with VRRP
   assert.equal(mixed.node?.unattributedDrops['unknown-vhid'], 1);
   assert.equal(carpOnly.node?.unattributedDrops.vrrp, 1);
 });
+
+test('VRRP: a master whose adverts fail (EPERM) for Master_Down_Interval resigns (advert-send-failed); one holder; it preempts again once sends work', () => {
+  const lan = pair({ preempt: true });
+  lan.startAll();
+  lan.advance(10_000_000);
+  assert.deepEqual(lan.holders('gw'), ['a']);
+  const host = lan.hosts.get('a');
+  const transport = host?.transport;
+  assert.ok(host !== undefined && transport !== undefined);
+  transport.sendError = Object.assign(new Error('send: EPERM'), { code: 'EPERM' });
+  lan.advance(10_000_000);
+  assert.deepEqual(lan.holders('gw'), ['b'], 'one holder within 10 s');
+  assert.equal(host.vrrpGroup('gw')?.state.phase, 'backup');
+  assert.equal(host.vrrpGroup('gw')?.state.reason, 'advert-send-failed');
+  transport.sendError = undefined;
+  lan.advance(15_000_000); // past the 10 s hold-down (send-fault.ts)
+  assert.deepEqual(lan.masters('gw'), ['a']);
+  assert.deepEqual(lan.holders('gw'), ['a']);
+});

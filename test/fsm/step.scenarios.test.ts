@@ -126,8 +126,27 @@ const scenarios: Scenario[] = [
     rows: [
       [0, start, 'backup', (a) => assert.equal(a.length, 5)],
       [md, fire('master-down-4'), 'master', (a) => assert.ok(a.some((x) => x.type === 'add-addresses'))],
-      [md + 10, advert({ family: 6, advskew: 1 }), 'master', ['send-advert'], sends({ families: [6], bowOut: false })],
+      [md + 10, advert({ family: 6, advskew: 1 }), 'master', ['send-advert', 'announce', 'run-script'], sends({ families: [6], bowOut: false })],
       [md + 20, advert({ family: 4, advbase: 2 }), 'master', ['send-advert'], sends({ families: [4] })],
+    ],
+  },
+  {
+    // Issue 19 item 1: after a dual master the loser yields, but clients with `vmac: false`
+    // follow its MAC unless the winner re-announces (rival-master.ts).
+    name: 'another master heard: answer + announce + master script once; within the interval no announce; the next advert repeats it; a new spell re-runs the script',
+    rows: [
+      ...toMaster,
+      [md + 10, advert({ advskew: 10 }), 'master', ['send-advert', 'announce', 'run-script'], runsScript('master', 'master', 'another-master-heard')],
+      [md + 20, advert({ advskew: 10 }), 'master', ['send-advert']],
+      [4 * S, fire('advert'), 'master', ['send-advert', 'announce', 'arm-timer']],
+      [4 * S + 500, advert({ advskew: 10 }), 'master', ['send-advert']],
+      // The delayed announcement of the spell (sc_delayed_arp) and the pending one are one.
+      [5 * S, fire('advert'), 'master', ['send-advert', 'announce', 'arm-timer']],
+      [6 * S, fire('advert'), 'master', ['send-advert', 'arm-timer']],
+      [6 * S + 10, advert({ advskew: 10 }), 'master', ['send-advert', 'announce']],
+      [6 * S + 20, force('backup'), 'backup', [...YIELD]],
+      [6 * S + 20 + md, fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+      [6 * S + 30 + md, advert({ advskew: 10 }), 'master', ['send-advert', 'announce', 'run-script']],
     ],
   },
   {
@@ -138,7 +157,7 @@ const scenarios: Scenario[] = [
   {
     name: 'tie rule: master 10.99.2.1 stays against 10.99.1.2 and answers',
     config: { sourceAddresses: { 4: parseIpAddress('10.99.2.1') } },
-    rows: [...toMaster, [md + 1, advert({ source: '10.99.1.2' }), 'master', ['send-advert']]],
+    rows: [...toMaster, [md + 1, advert({ source: '10.99.1.2' }), 'master', ['send-advert', 'announce', 'run-script']]],
   },
   {
     name: 'tie rule: master with no source address stays on an exact tie without answering',

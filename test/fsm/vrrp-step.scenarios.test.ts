@@ -217,8 +217,8 @@ const scenarios: VrrpScenario[] = [
     ],
   },
   {
-    name: 'master: a lower priority is discarded: no answer, no change (§6.4.3 (775); keepalived would answer)',
-    rows: [...toMaster, [MD + 10, advert({ priority: 99, source: '10.0.0.200' }), 'master', ['ignored']]],
+    name: 'master: a lower priority is discarded: no answer advert (§6.4.3 (775); keepalived would answer), but the addresses are re-announced',
+    rows: [...toMaster, [MD + 10, advert({ priority: 99, source: '10.0.0.200' }), 'master', ['announce', 'run-script'], runsScript('master', 'master', 'another-master-heard')]],
   },
   {
     name: 'tie: master 10.0.0.2 yields to equal-priority 10.0.1.3, the numerically higher (CARP’s byte-reversed rule would keep it)',
@@ -226,9 +226,27 @@ const scenarios: VrrpScenario[] = [
     rows: [...toMaster, [MD + 10, advert({ priority: 100, source: '10.0.1.3' }), 'backup', [...YIELD], reason('outranked-by-peer')]],
   },
   {
-    name: 'tie: master 10.0.1.3 stays against equal-priority 10.0.0.2 and does not answer',
+    name: 'tie: master 10.0.1.3 stays against equal-priority 10.0.0.2 and does not answer with an advert (re-announces)',
     config: { primaryAddress: parseIpAddress('10.0.1.3') },
-    rows: [...toMaster, [MD + 10, advert({ priority: 100, source: '10.0.0.2' }), 'master', ['ignored']]],
+    rows: [...toMaster, [MD + 10, advert({ priority: 100, source: '10.0.0.2' }), 'master', ['announce', 'run-script']]],
+  },
+  {
+    // Issue 19 item 1: after a dual master the loser yields, but clients with `vmac: false`
+    // follow its MAC unless the winner re-announces (rival-master.ts).
+    name: 'another master heard: announce + master script once; within the interval nothing; the next advert repeats the announcement; a new spell re-runs the script',
+    rows: [
+      ...toMaster,
+      [MD + 10, advert({ priority: 99, source: '10.0.0.200' }), 'master', ['announce', 'run-script'], runsScript('master', 'master', 'another-master-heard')],
+      [MD + 20, advert({ priority: 99, source: '10.0.0.200' }), 'master', []],
+      [MD + S, fire('advert'), 'master', ['send-advert', 'announce', 'arm-timer']],
+      [MD + S + 500, advert({ priority: 99, source: '10.0.0.200' }), 'master', []],
+      [MD + 2 * S, fire('advert'), 'master', ['send-advert', 'announce', 'arm-timer']],
+      [MD + 3 * S, fire('advert'), 'master', ['send-advert', 'arm-timer']],
+      [MD + 3 * S + 10, advert({ priority: 99, source: '10.0.0.200' }), 'master', ['announce']],
+      [MD + 3 * S + 20, force('backup'), 'backup', [...YIELD]],
+      [2 * MD + 3 * S + 20, fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+      [2 * MD + 3 * S + 30, advert({ priority: 99, source: '10.0.0.200' }), 'master', ['announce', 'run-script']],
+    ],
   },
   {
     name: 'tie: an advert with our own priority and address (our own, looped back) changes nothing',
@@ -345,7 +363,7 @@ const scenarios: VrrpScenario[] = [
     name: 'master: once demoted below a peer it yields to that peer’s next advert',
     rows: [
       ...toMaster,
-      [MD + 1, advert({ priority: 95 }), 'master', ['ignored']],
+      [MD + 1, advert({ priority: 95 }), 'master', ['announce', 'run-script']],
       [MD + 2, setDemotion(10), 'master', ['send-advert'], sends({ priority: 90 })],
       [MD + 3, advert({ priority: 95 }), 'backup', [...YIELD], reason('outranked-by-peer')],
     ],
