@@ -7,7 +7,9 @@
  * (gratuitous ARP / unsolicited NA) at once and once more with its next periodic advert (which
  * comes after the other node's own announcement, whatever the race), at most once per advert
  * interval while the other master goes on; and it re-runs its master script once per MASTER
- * spell, so that external state the other node's master script changed comes back here.
+ * spell, so that external state the other node's master script changed comes back here. The
+ * loser sends one last advert as it steps down (step.ts, vrrp-step.ts), so the winner hears it
+ * even when the winner's advert reached the loser first.
  * Unauthenticated foreign masters are foreign-master.ts's concern. Pure: the caller passes
  * the time (µs).
  */
@@ -25,11 +27,16 @@ export interface RivalMasterAnswer<State> {
   readonly rerunScript: boolean;
 }
 
-/** Another master heard at `now`; `intervalMicros` is our own advert interval. */
-export function rivalMasterHeard<State extends RivalMasterFields>(state: State, intervalMicros: number, now: number): RivalMasterAnswer<State> {
+/**
+ * Another master heard at `now`; `intervalMicros` is our own advert interval, `masterSince` when
+ * this MASTER spell began. Within its first interval the other master is the one we just
+ * preempted or outranked, stepping down (its last advert): our master script has just run after
+ * it, so it is not re-run for that.
+ */
+export function rivalMasterHeard<State extends RivalMasterFields>(state: State, intervalMicros: number, now: number, masterSince: number): RivalMasterAnswer<State> {
   const announce = state.rivalAnnouncedAt === undefined || now - state.rivalAnnouncedAt >= intervalMicros;
-  const rerunScript = state.rivalScriptRerun !== true;
-  const next: State = { ...state, rivalAnnouncePending: true, rivalScriptRerun: true, ...(announce ? { rivalAnnouncedAt: now } : {}) };
+  const rerunScript = state.rivalScriptRerun !== true && now - masterSince >= intervalMicros;
+  const next: State = { ...state, rivalAnnouncePending: true, ...(rerunScript ? { rivalScriptRerun: true } : {}), ...(announce ? { rivalAnnouncedAt: now } : {}) };
   return { state: next, announce, rerunScript };
 }
 

@@ -13,7 +13,8 @@
  *   backup  advert, otherwise            re-arm master-down of that family         backup
  *           (a takeover pending, every family's: the better master was heard first)
  *   master  timer advert                 advert (+ delayed announce), re-arm       master
- *   master  advert from a better peer    remove VIPs, backup script, arm timers    backup
+ *   master  advert from a better peer    one last advert (rival-master.ts), remove backup
+ *                                        VIPs, backup script, arm timers
  *   master  advert from a worse peer     advert at once (ends a dual master fast), master
  *                                        announce (at most once per advert interval,
  *                                        repeated with the next advert), master script
@@ -214,7 +215,12 @@ function onAdvert(config: MachineConfig, state: MachineState, advert: AdvertRece
 function onAdvertAsMaster(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {
   if (isBowOutOffer(peer)) return ignored(state, 'advert', 'bow-out from another node while master');
   if (peerOutranksUs(own, peer)) {
-    return becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer');
+    // Two masters: one last advert of ours tells the better one that we held the addresses too,
+    // so it re-announces them (rival-master.ts); it may never hear us otherwise, when its advert
+    // reaches us before our next one reaches it.
+    const departing: MachineAction = { type: 'send-advert', families: [advert.family], fields: advertFields(config, state), bowOut: false };
+    const backup = becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer');
+    return { state: backup.state, actions: [departing, ...backup.actions] };
   }
   // An exact tie the tie rule cannot decide (an address unknown): the incumbent keeps its role,
   // but must not answer, or two such masters would answer each other's answers without end.
@@ -224,7 +230,7 @@ function onAdvertAsMaster(config: MachineConfig, state: MachineState, advert: Ad
   // It also announced our addresses: take the clients back, and re-run the master script
   // (rival-master.ts, docs/state-machine.md "Another master heard").
   const fields = advertFields(config, state);
-  const answer = rivalMasterHeard(state, advertIntervalMicros(fields.advbase, fields.advskew), now);
+  const answer = rivalMasterHeard(state, advertIntervalMicros(fields.advbase, fields.advskew), now, state.since);
   const actions: MachineAction[] = [{ type: 'send-advert', families: [advert.family], fields, bowOut: false }];
   if (answer.announce) actions.push({ type: 'announce' });
   if (answer.rerunScript) actions.push({ type: 'run-script', phase: 'master', previous: 'master', reason: 'another-master-heard' });

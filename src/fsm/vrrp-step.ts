@@ -11,7 +11,8 @@
  *   backup  advert, preempt on and < P     discarded (master-down runs out: preemption) backup   §6.4.2 (465)–(470)
  *   master  timer advert                   advert, re-arm adver timer                   master   §6.4.3 (685)–(690)
  *   master  advert, priority 0             advert at once, re-arm adver timer           master   §6.4.3 (705)–(715)
- *   master  advert, > P or = P and higher  learn interval, remove VIPs, master-down     backup   §6.4.3 (725)–(765)
+ *   master  advert, > P or = P and higher  (one last advert: carpd,) learn interval,     backup   §6.4.3 (725)–(765)
+ *                                          remove VIPs, master-down
  *           primary address
  *   master  advert, otherwise              discarded; announce (at most once per        master   §6.4.3 (770)–(775)
  *                                          interval, repeated with the next advert),             (carpd)
@@ -233,13 +234,16 @@ function onAdvertAsMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
   const own = { priority: vrrpPriority(config, state), address: config.primaryAddress };
   if (advertOutranksMaster(own, { priority: advert.priority, address: advert.source })) {
     const learned = learnableIntervalCentis(advert.maxAdvertIntervalCentis);
-    return becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer', learned);
+    // One last advert of ours tells the better master that we held the addresses too, so it
+    // re-announces them (rival-master.ts): it may never hear us otherwise.
+    const backup = becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer', learned);
+    return { state: backup.state, actions: [sendAdvert(config, state), ...backup.actions] };
   }
   if (ipAddressEquals(advert.source, config.primaryAddress)) return ignored(state, 'advert', 'our own advert, looped back');
   // §6.4.3 (775) discards it: the other master yields on our next periodic advert. But it also
   // announced our addresses: take the clients back, now and with that advert, and re-run the
   // master script (rival-master.ts, docs/state-machine.md "Another master heard").
-  const answer = rivalMasterHeard(state, centisToMicros(config.advertIntervalCentis), now);
+  const answer = rivalMasterHeard(state, centisToMicros(config.advertIntervalCentis), now, state.since);
   const actions: VrrpAction[] = [];
   if (answer.announce) actions.push({ type: 'announce' });
   if (answer.rerunScript) actions.push({ type: 'run-script', phase: 'master', previous: 'master', reason: 'another-master-heard' });
