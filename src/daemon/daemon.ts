@@ -8,6 +8,7 @@
  * whole composition runs in unit tests on FakeHostNetlink and a fake platform.
  */
 import type { CarpdConfig, GroupConfig, HealthCheckConfig } from '../config/config-types.ts';
+import { STOP_SCRIPT_BUDGET_SECONDS } from '../config/stop-budget.ts';
 import type { CommandResult, ControlEvent, DaemonControl, GroupStatus, StatusReport } from '../control/control-types.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -53,7 +54,9 @@ export interface DaemonDependencies {
   readonly platform: DaemonPlatform;
   readonly clock: Clock;
   readonly store: GroupStateStore;
-  readonly scripts: Pick<ScriptRunner, 'run' | 'whenIdle' | 'stats'>;
+  readonly scripts: Pick<ScriptRunner, 'run' | 'whenIdle' | 'stats' | 'cutShort'>;
+  /** How long a stop gives the final scripts (default STOP_SCRIPT_BUDGET_SECONDS; tests shorten it). */
+  readonly stopScriptBudgetMs?: number;
   /** Re-reads the configuration for a reload; undefined when it came from flags. */
   readonly loadConfig?: () => Promise<{ ok: true; config: CarpdConfig } | { ok: false; errors: readonly string[] }>;
   /** Without loadConfig: why there is nothing to reload, and what to do instead (ucarp mode says its own). */
@@ -182,7 +185,12 @@ export class Daemon implements DaemonControl {
         this.removeGroup(name).catch((error: unknown) => this.deps.logger.error('could not stop a group cleanly', { group: name, error: String(error) })),
       ),
     );
-    await withTimeout(this.deps.scripts.whenIdle(), 60_000);
+    // The final scripts are queued now: cut the running ones short so they start at once, and
+    // bound them all by the stop budget (docs/scripts.md, "At shutdown"; issue 19 item 7).
+    const budgetMs = this.deps.stopScriptBudgetMs ?? STOP_SCRIPT_BUDGET_SECONDS * 1000;
+    this.deps.scripts.cutShort(budgetMs);
+    // The runner SIGKILLs by the deadline; the margin covers the exit and output drain.
+    await withTimeout(this.deps.scripts.whenIdle(), budgetMs + 1_000);
     this.packetLog.flush();
     this.guard?.release();
     this.guard = undefined;

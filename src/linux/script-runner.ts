@@ -84,6 +84,10 @@ export class ScriptRunner {
   private readonly queue = new ScriptQueue<ScriptJob>();
   private readonly groupStats = new Map<string, MutableStats>();
   private idleWaiters: Array<() => void> = [];
+  /** The running child of each group (to cut it short at stop). */
+  private readonly runs = new Map<string, ScriptRun>();
+  /** Set by cutShort(): no script may run past this (performance.now() ms). */
+  private stopDeadline: number | undefined;
 
   constructor(options: ScriptRunnerOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_SCRIPT_TIMEOUT_MS;
@@ -113,6 +117,27 @@ export class ScriptRunner {
   whenIdle(): Promise<void> {
     if (this.queue.idle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * At shutdown (docs/scripts.md, "At shutdown"): from now on no script runs past `budgetMs`.
+   * A running script with a final script queued behind it gets SIGTERM now (SIGKILL after the
+   * grace), so that the final one starts at once; a running script with nothing behind it keeps
+   * running, cut at the deadline; a script started later gets the time left as its timeout, less
+   * the kill grace. Call it after the final scripts were queued. Counted as timeouts.
+   */
+  cutShort(budgetMs: number): void {
+    this.stopDeadline = performance.now() + budgetMs;
+    for (const [group, run] of this.runs) {
+      if (this.queue.waiting(group) > 0) run.terminate('cut short at stop: the final script is waiting');
+      else run.rearm(this.timeLeftMs());
+    }
+  }
+
+  /** The time a script started now may run: the stop deadline less the kill grace, at least 1 ms. */
+  private timeLeftMs(): number {
+    if (this.stopDeadline === undefined) return Number.POSITIVE_INFINITY;
+    return Math.max(1, Math.floor(this.stopDeadline - performance.now() - this.killGraceMs));
   }
 
   /** The counters of a group (zeros for a group never run). */
@@ -153,7 +178,8 @@ export class ScriptRunner {
         detached: true,
       });
       run = new ScriptRun(job, child, this.logger, (outcome) => this.complete(job, startedAt, outcome));
-      run.supervise(job.timeoutMs ?? this.timeoutMs, this.killGraceMs);
+      this.runs.set(job.group, run);
+      run.supervise(Math.min(job.timeoutMs ?? this.timeoutMs, this.timeLeftMs()), this.killGraceMs);
     } catch (error) {
       // Nothing in this block reports an outcome synchronously, so this is the run's only one.
       if (run === undefined) this.complete(job, startedAt, { kind: 'spawn-error', error: asError(error) });
@@ -162,6 +188,7 @@ export class ScriptRunner {
   }
 
   private complete(job: ScriptJob, startedAt: number, outcome: Outcome): void {
+    this.runs.delete(job.group);
     const stats = this.statsOf(job.group);
     const durationMs = Math.round(performance.now() - startedAt);
     stats.lastDurationMs = durationMs;
@@ -197,6 +224,9 @@ export class ScriptRunner {
 class ScriptRun {
   private done = false;
   private timedOut = false;
+  private killGraceMs: number | undefined;
+  private startedAt: number | undefined;
+  private timeoutMs: number | undefined;
   private readonly timers: { timeout?: NodeJS.Timeout; kill?: NodeJS.Timeout; drain?: NodeJS.Timeout } = {};
   private stdout: OutputLines | undefined;
   private stderr: OutputLines | undefined;
@@ -241,15 +271,37 @@ class ScriptRun {
       return;
     }
     logger.info('script started', { ...fields, pid, args: [...this.job.args] });
-    this.timers.timeout = setTimeout(() => {
-      this.timedOut = true;
-      logger.warn('script timed out, sending SIGTERM', { ...fields, pid, timeoutMs });
-      killGroup(pid, 'SIGTERM');
-      this.timers.kill = setTimeout(() => {
-        logger.warn('script still running, sending SIGKILL', { ...fields, pid, killGraceMs });
-        killGroup(pid, 'SIGKILL');
-      }, killGraceMs);
-    }, timeoutMs);
+    this.killGraceMs = killGraceMs;
+    this.timeoutMs = timeoutMs;
+    this.startedAt = performance.now();
+    this.timers.timeout = setTimeout(() => this.terminate(`timed out after ${timeoutMs} ms`), timeoutMs);
+  }
+
+  /** SIGTERM to the script's process group now, SIGKILL after the grace. Once per run. */
+  terminate(reason: string): void {
+    const pid = this.child.pid;
+    if (this.done || this.timedOut || pid === undefined || this.killGraceMs === undefined) return;
+    clearTimeout(this.timers.timeout);
+    this.timedOut = true;
+    const killGraceMs = this.killGraceMs;
+    this.logger.warn('script timed out, sending SIGTERM', { ...this.fields(), pid, reason });
+    killGroup(pid, 'SIGTERM');
+    this.timers.kill = setTimeout(() => {
+      this.logger.warn('script still running, sending SIGKILL', { ...this.fields(), pid, killGraceMs });
+      killGroup(pid, 'SIGKILL');
+    }, killGraceMs);
+  }
+
+  /** Shortens the timeout to at most `leftMs` from now (never lengthens it). */
+  rearm(leftMs: number): void {
+    if (this.done || this.timedOut || this.child.pid === undefined || this.startedAt === undefined) return;
+    clearTimeout(this.timers.timeout);
+    const due = Math.min(this.timeoutAt(), performance.now() + leftMs);
+    this.timers.timeout = setTimeout(() => this.terminate('cut short at stop: the stop budget is spent'), Math.max(0, due - performance.now()));
+  }
+
+  private timeoutAt(): number {
+    return (this.startedAt ?? 0) + (this.timeoutMs ?? 0);
   }
 
   /**

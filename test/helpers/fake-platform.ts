@@ -301,6 +301,7 @@ export interface FakeScripts {
   readonly jobs: ScriptJob[];
   run(job: ScriptJob): void;
   whenIdle(): Promise<void>;
+  cutShort(budgetMs: number): void;
   stats(group: string): { runs: number; failures: number; timeouts: number; lastDurationMs: number | undefined; superseded: number };
 }
 
@@ -391,6 +392,7 @@ export function makeDaemon(options: RigOptions): DaemonRig {
     jobs,
     run: (job) => void jobs.push(job),
     whenIdle: () => Promise.resolve(),
+    cutShort: () => undefined,
     stats: () => ({ runs: 0, failures: 0, timeouts: 0, lastDurationMs: undefined, superseded: 0 }),
   };
   const config = carpdConfig(options.groups);
