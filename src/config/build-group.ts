@@ -8,6 +8,7 @@ import { CARP_MAX_PASSPHRASE_BYTES } from '../protocol/carp-key.ts';
 import { isMulticast, tryParseIpAddress, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
 import { CONFIG_DEFAULTS, type GroupConfig, type GroupProtocol, type HealthCheckConfig, type PassphraseSource, type TrackedInterfaceConfig, type VirtualAddressConfig, type VrrpGroupConfig } from './config-types.ts';
 import { configProblem, type ConfigErrorCode, type ConfigProblem, type PathSegment } from './error-codes.ts';
+import { STOP_SCRIPT_BUDGET_SECONDS } from './stop-budget.ts';
 import { RANGES, type RawCheck, type RawGroup } from './config-schema.ts';
 import { aliasConflictDetail, FILE_NAMES } from './protocol-keys.ts';
 import { advertIntervalCentis, mixedFamily, mixedFamilyDetail, VRRP_INERT_CARP_SETTINGS, vrrpDefaultName, vrrpDefaultVirtualInterface, vrrpFamily, type CarpSettings } from './vrrp-settings.ts';
@@ -61,6 +62,7 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
   const track = buildTrack(raw, at, sink);
   if (raw.sync_set !== undefined) checkName(raw.sync_set, at('sync_set'), sink);
   warnUnused(raw, own, family, at, sink);
+  warnStopBudget(scripts.timeout_seconds, at('scripts', 'timeout_seconds'), sink);
   if (sink.errors.length > before || carp === undefined) return undefined;
   return {
     ...(protocol === 'vrrp' ? { protocol, vrrp: buildVrrpSettings(raw) } : {}),
@@ -324,6 +326,15 @@ function checkName(name: string, path: PathSegment[], sink: ProblemSink): void {
   if (name === '') sink.errors.push(configProblem('CARPD_CONFIG_EMPTY_VALUE', path, 'must not be empty'));
   // eslint-disable-next-line no-control-regex
   else if (/[\s\x00-\x1f\x7f"]/.test(name)) sink.errors.push(configProblem('CARPD_CONFIG_NAME', path, `${JSON.stringify(name)} has spaces, quotes or control characters`));
+}
+
+/**
+ * A script timeout over the stop budget is legal (transition scripts may run an hour) but the final
+ * script at shutdown cannot have it (src/config/stop-budget.ts, docs/scripts.md "Shutdown").
+ */
+export function warnStopBudget(timeoutSeconds: number | undefined, path: PathSegment[], sink: ProblemSink): void {
+  if (timeoutSeconds === undefined || timeoutSeconds <= STOP_SCRIPT_BUDGET_SECONDS) return;
+  sink.warnings.push(configProblem('CARPD_CONFIG_SCRIPT_STOP_BUDGET', path, `${timeoutSeconds} s is longer than the ${STOP_SCRIPT_BUDGET_SECONDS} s stop budget: at shutdown the final script is cut to at most ${STOP_SCRIPT_BUDGET_SECONDS} s`));
 }
 
 function warnUnused(raw: RawGroup, own: Record<string, unknown>, family: IpFamily, at: (...rest: PathSegment[]) => PathSegment[], sink: ProblemSink): void {

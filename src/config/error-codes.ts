@@ -55,6 +55,7 @@ export const CONFIG_ERROR_CODES = {
   CARPD_CONFIG_URL: { summary: 'an http check URL that is not http:// or https://' },
   CARPD_CONFIG_UNUSED_SETTING: { summary: 'warning: a setting that has no effect with the others given' },
   CARPD_CONFIG_LONELY_SYNC_SET: { summary: 'warning: a sync set with only one group' },
+  CARPD_CONFIG_SCRIPT_STOP_BUDGET: { summary: 'warning: scripts.timeout_seconds is longer than the stop budget; the final script at shutdown is cut to it' },
   CARPD_CONFIG_NO_INTERFACE: { summary: 'a configured or tracked interface does not exist on this system' },
   CARPD_CONFIG_SCRIPT_USER: { summary: 'script_user names a user that does not exist on this system' },
   CARPD_CONFIG_SCRIPT_UNSAFE: { summary: 'a script or command check (or a directory above it) could be changed by someone other than root and the user it runs as' },

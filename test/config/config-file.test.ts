@@ -13,6 +13,7 @@ import { checkInterfaces } from '../../src/config/interface-check.ts';
 import { configFromDaemonOptions } from '../../src/config/flags-to-config.ts';
 import { parseDaemonOptions } from '../../src/config/daemon-options.ts';
 import { CONFIG_ERROR_CODES } from '../../src/config/error-codes.ts';
+import { STOP_SCRIPT_BUDGET_SECONDS } from '../../src/config/stop-budget.ts';
 import { CONFIG_DEFAULTS, type CarpdConfig } from '../../src/config/config-types.ts';
 
 const env = { CARP_PASS: 'from-env', LONG_PASS: 'x'.repeat(20), EMPTY_PASS: '' };
@@ -245,6 +246,16 @@ test('warnings: unused settings and a lonely sync set do not fail the load', () 
     ['CARPD_CONFIG_UNUSED_SETTING', 'groups[0].dead_ratio'],
     ['CARPD_CONFIG_UNUSED_SETTING', 'groups[0].unicast_ttl'],
   ]);
+});
+
+test('warnings (issue 19 item 7): scripts.timeout_seconds over the stop budget is accepted with a warning; at the budget it is not', () => {
+  const over = parseConfigText(groups(group({ scripts: { master: '/m', timeout_seconds: 70 } })), { env });
+  assert.ok(over.ok);
+  assert.equal(over.config.groups[0]?.scripts.timeoutSeconds, 70, 'the timeout itself is kept for transition scripts');
+  assert.deepEqual(over.warnings.map((w) => [w.code, w.path]), [['CARPD_CONFIG_SCRIPT_STOP_BUDGET', 'groups[0].scripts.timeout_seconds']]);
+  const at = parseConfigText(groups(group({ scripts: { master: '/m', timeout_seconds: STOP_SCRIPT_BUDGET_SECONDS } })), { env });
+  assert.ok(at.ok);
+  assert.deepEqual(at.warnings, []);
 });
 
 test('the starter config parses cleanly', () => {
