@@ -302,6 +302,8 @@ export interface FakeScripts {
   run(job: ScriptJob): void;
   whenIdle(): Promise<void>;
   cutShort(budgetMs: number): void;
+  /** Each cutShort() call: its budget and how many jobs had been queued by then. */
+  readonly cutShorts: Array<{ readonly budgetMs: number; readonly jobsQueued: number }>;
   stats(group: string): { runs: number; failures: number; timeouts: number; lastDurationMs: number | undefined; superseded: number };
 }
 
@@ -388,11 +390,13 @@ export function makeDaemon(options: RigOptions): DaemonRig {
   const logger = new MemoryLogger();
   const store = new MemoryGroupStateStore();
   const jobs: ScriptJob[] = [];
+  const cutShorts: FakeScripts['cutShorts'] = [];
   const scripts: FakeScripts = {
     jobs,
     run: (job) => void jobs.push(job),
     whenIdle: () => Promise.resolve(),
-    cutShort: () => undefined,
+    cutShort: (budgetMs) => void cutShorts.push({ budgetMs, jobsQueued: jobs.length }),
+    cutShorts,
     stats: () => ({ runs: 0, failures: 0, timeouts: 0, lastDurationMs: undefined, superseded: 0 }),
   };
   const config = carpdConfig(options.groups);
