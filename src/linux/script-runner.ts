@@ -120,17 +120,20 @@ export class ScriptRunner {
   }
 
   /**
-   * At shutdown (docs/scripts.md, "At shutdown"): from now on no script runs past `budgetMs`.
-   * A running script with a final script queued behind it gets SIGTERM now (SIGKILL after the
-   * grace), so that the final one starts at once; a running script with nothing behind it keeps
-   * running, cut at the deadline; a script started later gets the time left as its timeout, less
-   * the kill grace. Call it after the final scripts were queued. Counted as timeouts.
+   * At shutdown (docs/scripts.md, "Shutdown"): from now on no script runs past `budgetMs`. A
+   * running script with a final script queued behind it may run on for at most half the budget
+   * (SIGTERM early enough that the SIGKILL after the grace falls at the half), so that the final
+   * one always gets the other half; a running script with nothing behind it is cut at the
+   * deadline; a script started later gets the time left as its timeout, less the kill grace.
+   * Call it after the final scripts were queued. A cut run counts as a timeout.
    */
   cutShort(budgetMs: number): void {
-    this.stopDeadline = performance.now() + budgetMs;
+    const now = performance.now();
+    this.stopDeadline = now + budgetMs;
+    const runningShareMs = Math.max(1, Math.floor(budgetMs / 2 - this.killGraceMs));
     for (const [group, run] of this.runs) {
-      if (this.queue.waiting(group) > 0) run.terminate('cut short at stop: the final script is waiting');
-      else run.rearm(this.timeLeftMs());
+      if (this.queue.waiting(group) > 0) run.rearm(runningShareMs, 'cut short at stop: the final script is waiting');
+      else run.rearm(this.timeLeftMs(), 'cut short at stop: the stop budget is spent');
     }
   }
 
@@ -278,7 +281,7 @@ class ScriptRun {
   }
 
   /** SIGTERM to the script's process group now, SIGKILL after the grace. Once per run. */
-  terminate(reason: string): void {
+  private terminate(reason: string): void {
     const pid = this.child.pid;
     if (this.done || this.timedOut || pid === undefined || this.killGraceMs === undefined) return;
     clearTimeout(this.timers.timeout);
@@ -293,11 +296,11 @@ class ScriptRun {
   }
 
   /** Shortens the timeout to at most `leftMs` from now (never lengthens it). */
-  rearm(leftMs: number): void {
+  rearm(leftMs: number, reason: string): void {
     if (this.done || this.timedOut || this.child.pid === undefined || this.startedAt === undefined) return;
     clearTimeout(this.timers.timeout);
     const due = Math.min(this.timeoutAt(), performance.now() + leftMs);
-    this.timers.timeout = setTimeout(() => this.terminate('cut short at stop: the stop budget is spent'), Math.max(0, due - performance.now()));
+    this.timers.timeout = setTimeout(() => this.terminate(reason), Math.max(0, due - performance.now()));
   }
 
   private timeoutAt(): number {

@@ -134,3 +134,31 @@ test('lab: scripts see CARP_GROUP, CARP_PROTOCOL and CARP_REASON as logged; scri
   }
   assert.deepEqual(seen.filter((l) => l[0] === 'stop').map((l) => l.slice(6).join(' ')).sort(), ['args=eth0 43 INIT', 'args=eth0 44 INIT']);
 });
+
+test('lab: at SIGTERM a hung master script (timeout_seconds 70) is cut at half the 30 s stop budget, the backup script runs, carpd exits in time', { skip: skip ?? false, timeout: 60_000 }, async () => {
+  const lab = fileLab.lab();
+  const VIP_HUNG = '198.51.100.145';
+  const log = join(dir, 'stop-budget.log');
+  // The master script ignores SIGTERM: only the SIGKILL to its process group ends it.
+  const master = script('budget-master.sh', `echo "master $$" >> ${log}; trap "" TERM; sleep 300 & wait; sleep 300`);
+  const backup = script('budget-backup.sh', `echo "backup $CARP_STATE $CARP_REASON" >> ${log}`);
+  const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 45, vip: VIP_HUNG, advskew: 0, extra: ['-m', master, '-b', backup, '--script-timeout', '70'] }));
+  await waitForPhase(a, 'master', 8_000);
+  const b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: 45, vip: VIP_HUNG, advskew: 100 }));
+  await waitForPhase(b, 'backup', 5_000);
+  const signalledAt = Date.now();
+  // Before: carpd waited 60 s for the hung script (past TimeoutStopSec=45s) and the backup script never ran.
+  assert.equal(await stopCarpd(a, 25_000), 0, 'carpd exited within 25 s of SIGTERM');
+  const stopMs = Date.now() - signalledAt;
+  assert.ok(stopMs >= 12_000, `the running script kept its share of the budget (carpd exited after ${stopMs} ms)`);
+  await waitForPhase(b, 'master', 3_000);
+  assert.ok(await holds(lab, lab.host('b'), VIP_HUNG), 'b took the VIP over');
+  assert.ok(!(await holds(lab, lab.host('a'), VIP_HUNG)), 'a gave the VIP up');
+  const lines = readLines(log);
+  // backup (start), master (hung), backup (the final script at stop): no stop script is set, so the backup script runs.
+  assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['backup', 'master', 'backup'], lines.join('\n'));
+  assert.match(lines[2] ?? '', /^backup BACKUP shutdown$/);
+  const pid = Number((lines[1] ?? '').split(' ')[1]);
+  assert.ok(!existsSync(`/proc/${pid}/cmdline`) || readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] === 'Z', 'the hung master script is not left running');
+  assert.equal(await stopCarpd(b), 0);
+});

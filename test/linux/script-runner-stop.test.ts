@@ -64,7 +64,7 @@ async function idleWithin(scripts: ScriptRunner, boundMs: number): Promise<numbe
 }
 
 describe('ScriptRunner.cutShort (stop budget)', () => {
-  it('a hung master script at stop is killed at once and the queued backup script runs, within the budget', async () => {
+  it('a hung master script at stop is cut at half the budget and the queued backup script runs, within the budget', async () => {
     const logger = new MemoryLogger();
     const scripts = new ScriptRunner({ logger, killGraceMs: 300 });
     const PIDFILE = join(dir, `pid-${counter++}`);
@@ -73,10 +73,12 @@ describe('ScriptRunner.cutShort (stop budget)', () => {
     await waitForFile(PIDFILE);
     const masterPid = Number(readFileSync(PIDFILE, 'utf8'));
     scripts.run(job('g', script('echo "backup $1 $2 $3" >> "$LOG"'), 'backup', { PIDFILE, LOG }));
-    scripts.cutShort(20_000);
-    // The master is cut at once (SIGTERM ignored, SIGKILL after 300 ms), so this is far below the budget.
-    const elapsed = await idleWithin(scripts, 15_000);
-    assert.ok(elapsed < 15_000);
+    const cutAt = performance.now();
+    scripts.cutShort(3_000);
+    // SIGTERM (ignored) at 1.2 s, SIGKILL at 1.5 s: half the budget; the backup script then runs.
+    await idleWithin(scripts, 15_000);
+    const masterRan = performance.now() - cutAt;
+    assert.ok(masterRan >= 1_000, `the master script kept its share of the budget (${Math.round(masterRan)} ms)`);
     assert.equal(readFileSync(LOG, 'utf8').trim().split('\n').length, 1, 'the backup script ran once');
     assert.match(readFileSync(LOG, 'utf8'), /^backup /);
     assert.equal(alive(masterPid), false, 'the master script is not left running');
@@ -84,6 +86,18 @@ describe('ScriptRunner.cutShort (stop budget)', () => {
     assert.equal(stats.runs, 2);
     assert.equal(stats.timeouts, 1, 'the cut master run counts as a timeout');
     assert.equal(stats.failures, 1, 'only the master run failed');
+  });
+
+  it('a running master script that ends within its half of the budget is not cut, and the backup script follows', async () => {
+    const scripts = new ScriptRunner({ logger: new MemoryLogger(), killGraceMs: 200 });
+    const LOG = join(dir, `log-${counter++}`);
+    scripts.run(job('g', script('echo "start $3" >> "$LOG"; sleep 0.3; echo "end $3" >> "$LOG"'), 'master', { LOG }));
+    scripts.run(job('g', script('echo "backup $3" >> "$LOG"'), 'backup', { LOG }));
+    scripts.cutShort(4_000);
+    await idleWithin(scripts, 15_000);
+    assert.deepEqual(readFileSync(LOG, 'utf8').trim().split('\n'), ['start MASTER', 'end MASTER', 'backup BACKUP']);
+    assert.equal(scripts.stats('g').timeouts, 0);
+    assert.equal(scripts.stats('g').failures, 0);
   });
 
   it('a hung final script with nothing behind it is cut at the budget, not at its 70 s timeout', async () => {
