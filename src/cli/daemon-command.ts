@@ -12,7 +12,7 @@ import { renderNormalisedConfig, starterConfig } from '../config/config-render.t
 import { DAEMON_USAGE, parseDaemonOptions } from '../config/daemon-options.ts';
 import { configFromDaemonOptions } from '../config/flags-to-config.ts';
 import { checkInterfaces } from '../config/interface-check.ts';
-import { parseHostPort, type ProblemSink } from '../config/build-group.ts';
+import { parseHostPort, warnStopBudget, type ProblemSink } from '../config/build-group.ts';
 import { parseUcarpFlags, UCARP_USAGE } from '../config/ucarp-flags.ts';
 import { cleanUpAfter } from '../daemon/cleanup-command.ts';
 import { checkHostAddresses, type HostAddresses } from '../daemon/host-address-check.ts';
@@ -80,6 +80,9 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
       return 2;
     }
     config = configFromDaemonOptions(parsed.options);
+    const budget: ProblemSink = { errors: [], warnings: [] };
+    warnStopBudget(parsed.options.scriptTimeoutSeconds, ['--script-timeout'], budget);
+    for (const warning of budget.warnings) process.stderr.write(`carpd: warning: ${formatConfigProblem(warning)}\n`);
   }
   config = withOverrides(config, globals);
   if (globals.check === true) return checkOnly(config, host);

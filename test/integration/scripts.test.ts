@@ -144,6 +144,7 @@ test('lab: at SIGTERM a hung master script (timeout_seconds 70) is cut at half t
   const backup = script('budget-backup.sh', `echo "backup $CARP_STATE $CARP_REASON" >> ${log}`);
   const a = startCarpd(lab, lab.host('a'), groupFlags({ vhid: 45, vip: VIP_HUNG, advskew: 0, extra: ['-m', master, '-b', backup, '--script-timeout', '70'] }));
   await waitForPhase(a, 'master', 8_000);
+  assert.ok(a.process.lines.some((l) => l.includes('--script-timeout') && l.includes('[CARPD_CONFIG_SCRIPT_STOP_BUDGET]')), 'the 70 s timeout drew the stop-budget warning');
   const b = startCarpd(lab, lab.host('b'), groupFlags({ vhid: 45, vip: VIP_HUNG, advskew: 100 }));
   await waitForPhase(b, 'backup', 5_000);
   const signalledAt = Date.now();
