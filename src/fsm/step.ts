@@ -242,7 +242,7 @@ function onAdvertAsMaster(config: MachineConfig, state: MachineState, advert: Ad
 }
 
 function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {
-  // Every path below re-arms the family's timer, or every family's.
+  // Every path below leaves the family's timer armed (re-armed, or armed for a pending takeover).
   const again = familyHeard(state, advert.family, now);
   const result = onAdvertAsBackupFor(config, again.state, advert, own, peer, now);
   return again.actions.length === 0 ? result : { state: result.state, actions: [...again.actions, ...result.actions] };
