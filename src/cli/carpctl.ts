@@ -328,6 +328,12 @@ function formatGroup(g: GroupStatus, now: Date): string {
   if (g.effects !== undefined && (g.effects.claimFailures > 0 || g.effects.repairs > 0 || g.effects.conflicts > 0)) {
     rows.push(['effects', `failed claims ${g.effects.claimFailures}, repairs ${g.effects.repairs}, address conflicts ${g.effects.conflicts}`]);
   }
+  if (g.familyLoss != null) {
+    // docs/state-machine.md "Dual-stack groups": the master is alive, one family's adverts are lost.
+    const { family, since, heardIn } = g.familyLoss;
+    const label = (f: 'ipv4' | 'ipv6'): string => (f === 'ipv4' ? 'IPv4' : 'IPv6');
+    rows.push(['FAMILY LOSS', `the master's ${label(family)} adverts stopped ${ago(since, now)}, its ${heardIn.map(label).join(' and ')} adverts arrive: not taking over (something drops ${label(family)} protocol 112)`]);
+  }
   const foreign = foreignRow(g.foreign, now);
   if (foreign !== undefined) rows.push(['FOREIGN', foreign]);
   if (g.keyChange !== undefined) rows.push(['key change', `also signing with the previous key and addresses (${g.keyChange.previousAddresses.join(' ')}) until ${g.keyChange.until}`]);

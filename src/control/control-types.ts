@@ -102,6 +102,12 @@ export interface GroupStatus {
     readonly addresses?: { readonly ipv4?: string; readonly ipv6?: string };
   } | null;
   /**
+   * CARP groups only: while BACKUP, a family in which the master's adverts stopped arriving while
+   * they still arrive in `heardIn` (no takeover for it: docs/state-machine.md "Dual-stack groups"),
+   * and since when (its last advert); null otherwise.
+   */
+  readonly familyLoss?: { readonly family: 'ipv4' | 'ipv6'; readonly since: string; readonly heardIn: readonly ('ipv4' | 'ipv6')[] } | null;
+  /**
    * Every node heard for this vhid (at most 32, most recent first): what its last authentic advert
    * carried, whether its last advert authenticated, and its accepted / bad-auth / replay counts.
    * A VRRP group's entries carry priority and advertInterval (seconds) instead of the CARP fields;

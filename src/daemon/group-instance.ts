@@ -456,6 +456,7 @@ export class GroupInstance {
       ...(protocol.vrrp === undefined ? {} : { vrrp: protocol.vrrp }),
       master: protocol.master,
       heard: protocol.heard,
+      ...(protocol.familyLoss === undefined ? {} : { familyLoss: protocol.familyLoss }),
       foreign: foreignStatus(runner, toIso),
       counters: {
         advertsSent: runner?.stats.advertsSent ?? 0,

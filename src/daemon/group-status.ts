@@ -15,7 +15,7 @@ import { OWNER_PRIORITY } from '../fsm/vrrp-election.ts';
 import type { IpFamily } from '../protocol/ip-address.ts';
 
 /** The fields of GroupStatus that depend on the protocol. */
-export type ProtocolStatus = Pick<GroupStatus, 'protocol' | 'advbase' | 'advskew' | 'advertisedAdvskew' | 'demoteByte' | 'replayMode' | 'vrrp' | 'master' | 'heard'>;
+export type ProtocolStatus = Pick<GroupStatus, 'protocol' | 'advbase' | 'advskew' | 'advertisedAdvskew' | 'demoteByte' | 'replayMode' | 'vrrp' | 'master' | 'heard' | 'familyLoss'>;
 
 /** Foreign masters heard for a group's id and the re-announcements they caused (either protocol). */
 export function foreignStatus(runner: Pick<ProtocolRunner, 'foreignMasters'> | undefined, toIso: ToIso): NonNullable<GroupStatus['foreign']> {
@@ -47,6 +47,7 @@ export function carpStatus(config: GroupConfig, runner: GroupRunner | undefined,
       heard === undefined || state?.phase === 'master'
         ? null
         : { address: heard.address.text, advbase: heard.advbase, advskew: heard.advskew, demote: heard.demote, heardAt: toIso(heard.at), addresses: masterSources(runner?.masterSources ?? {}) },
+    familyLoss: familyLoss(runner, toIso),
     heard: (runner?.peers.entries() ?? []).map((p) => ({
       address: p.address,
       advbase: p.advbase ?? null,
@@ -55,6 +56,18 @@ export function carpStatus(config: GroupConfig, runner: GroupRunner | undefined,
       ...common(p, toIso),
     })),
   };
+}
+
+/** A dual-stack CARP group's master heard in one family only (fsm/silent-family.ts); null otherwise. */
+function familyLoss(runner: GroupRunner | undefined, toIso: ToIso): NonNullable<GroupStatus['familyLoss']> | null {
+  const silent = runner?.state.silentFamilies;
+  if (runner === undefined || silent === undefined) return null;
+  const entry = Object.entries(silent)[0];
+  if (entry === undefined) return null;
+  const family = Number(entry[0]) as IpFamily;
+  const name = (f: IpFamily) => (f === 4 ? ('ipv4' as const) : ('ipv6' as const));
+  const heardIn = runner.settings.machine.families.filter((f) => silent[f] === undefined).map(name);
+  return { family: name(family), since: toIso(entry[1]), heardIn };
 }
 
 /** A VRRP group's part. */

@@ -13,6 +13,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import { emptyGroupStats, type GroupStats } from './group-stats.ts';
 import type { ForeignMasterStats } from './foreign-master-watch.ts';
+import { FamilyLossLog } from './family-loss-log.ts';
 import type { PeerTable } from './peer-table.ts';
 
 /** The protocol a group speaks. */
@@ -88,13 +89,17 @@ export class RunnerCore {
   private sendErrorsUnlogged = 0;
   /** When the adverts began to fail (µs), undefined while the last one went out (send-fault.ts). */
   private sendsFailingSince: number | undefined;
+  /** Names a dual-stack master heard in one family only, once per episode. */
+  private readonly familyLoss: FamilyLossLog;
 
   constructor(
     private readonly ports: RunnerCorePorts,
     private readonly identity: () => RunnerIdentity,
     /** Feeds an expired timer back to the machine, with the wakeup it ran in (Clock.setTimer's wakeupAt). */
     private readonly onTimer: (timer: TimerId, wakeupAt: number) => void,
-  ) {}
+  ) {
+    this.familyLoss = new FamilyLossLog(ports.logger);
+  }
 
   /** Subscribes to transitions. */
   onTransition(listener: (event: TransitionEvent) => void): void {
@@ -131,6 +136,12 @@ export class RunnerCore {
       case 'ignored':
         this.ports.logger.debug('event ignored', { group: this.identity().name, event: action.event, phase: action.phase, why: action.why });
         return;
+      case 'family-silent':
+      case 'family-heard-again': {
+        const { name, vhid } = this.identity();
+        this.familyLoss.note(action, { group: name, vhid, now: this.ports.clock.nowMicros(), master: lastHeardMaster() });
+        return;
+      }
     }
   }
 
@@ -181,6 +192,7 @@ export class RunnerCore {
 
   private reportTransition(from: Phase, to: Phase, reason: TransitionReason, lastHeardMaster: () => IpAddress | undefined): void {
     this.stats.transitions++;
+    this.familyLoss.reset();
     const { name, vhid } = this.identity();
     const peer = ADVERT_DRIVEN_REASONS.has(reason) ? lastHeardMaster()?.text : undefined;
     const event: TransitionEvent = { group: name, vhid, from, to, reason, at: this.ports.clock.nowMicros(), ...(peer === undefined ? {} : { peer }) };

@@ -111,6 +111,12 @@ export interface MachineState extends MachineLifecycle {
   /** MASTER: adverts still to send before the repeated announcement (OpenBSD sc_delayed_arp). */
   readonly announceAfterAdverts: number;
   readonly lastHeardMaster?: HeardMaster;
+  /**
+   * BACKUP, dual-stack: families whose master-down timer expired while the master was still
+   * heard in another family, and when (silent-family.ts). No takeover for them; cleared when the
+   * family is heard again and on every transition.
+   */
+  readonly silentFamilies?: Partial<Record<IpFamily, number>>;
 }
 
 /** An authenticated, replay-checked advert handed to the machine. */
@@ -176,7 +182,18 @@ export type ActionOf<Fields, Reason extends TransitionReason = TransitionReason>
    */
   | { readonly type: 'run-script'; readonly phase: 'master' | 'backup' | 'stop'; readonly previous: Phase; readonly reason: Reason }
   | { readonly type: 'transition'; readonly from: Phase; readonly to: Phase; readonly reason: Reason }
-  | { readonly type: 'ignored'; readonly event: MachineEventType; readonly phase: Phase; readonly why: string };
+  | { readonly type: 'ignored'; readonly event: MachineEventType; readonly phase: Phase; readonly why: string }
+  | FamilyAction;
+
+/**
+ * A dual-stack group's master heard in one family only (CARP; a VRRPv3 group has one family):
+ * a family's adverts stopped while the master is still heard in `heardIn`, so no takeover
+ * (silent-family.ts); and that family heard again.
+ */
+export type FamilyAction =
+  /** `silentForMicros`: since the family's last advert (one master-down interval), for the log. */
+  | { readonly type: 'family-silent'; readonly family: IpFamily; readonly heardIn: readonly IpFamily[]; readonly silentForMicros: number }
+  | { readonly type: 'family-heard-again'; readonly family: IpFamily; readonly silentForMicros: number };
 
 /** Effects of the CARP machine. */
 export type MachineAction = ActionOf<AdvertFields>;

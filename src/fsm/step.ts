@@ -11,7 +11,10 @@
  *   backup  advert, master more demoted  (as above)                                backup (master then)
  *   backup  advert, will time out        (as above)                                backup (master then)
  *   backup  advert, otherwise            re-arm master-down of that family         backup
- *           (a takeover pending, every family's: the better master was heard first)
+ *           (a takeover pending or a bow-out heard, every family's: a better master came first)
+ *   backup  advert in a silent family    as above, and "family heard again"        backup
+ *   backup  timer master-down-N, the     "family silent", N not re-armed           backup
+ *           master still heard in another family (silent-family.ts)
  *   master  timer advert                 advert (+ delayed announce), re-arm       master
  *   master  advert from a better peer    one last advert (rival-master.ts), remove backup
  *                                        VIPs, backup script, arm timers
@@ -47,6 +50,7 @@ import type {
 } from './machine-types.ts';
 import type { IpFamily } from '../protocol/ip-address.ts';
 import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from './rival-master.ts';
+import { familiesStillHeard, familyHeard, markFamilySilent, withoutSilentFamilies } from './silent-family.ts';
 
 /** OpenBSD repeats the gratuitous ARP after this many further adverts (sc_delayed_arp). */
 export const ANNOUNCE_REPEAT_AFTER_ADVERTS = 2;
@@ -138,7 +142,7 @@ function leave(config: MachineConfig, state: MachineState, now: number, reason: 
   if (from !== 'init') actions.push({ type: 'transition', from, to: 'init', reason });
   const next: MachineState = { ...state, phase: 'init', since: from === 'init' ? state.since : now, reason: from === 'init' ? state.reason : reason, masterDownAt: {}, announceAfterAdverts: 0 };
   delete (next as { advertDueAt?: number }).advertDueAt;
-  return { state: withoutRivalMaster(withoutTakeover(next)), actions };
+  return { state: withoutSilentFamilies(withoutRivalMaster(withoutTakeover(next))), actions };
 }
 
 function cancelAllTimers(config: MachineConfig): MachineAction[] {
@@ -172,7 +176,7 @@ function becomeBackup(config: MachineConfig, state: MachineState, now: number, r
   // preempt_delay counts from start-up and from the link coming back, not from other spells.
   const delay = config.preemptDelayMicros ?? 0;
   if ((reason === 'started' || reason === 'link-up') && delay > 0) (next as { preemptAfter?: number }).preemptAfter = now + delay;
-  return { state: withoutRivalMaster(withoutTakeover(next)), actions };
+  return { state: withoutSilentFamilies(withoutRivalMaster(withoutTakeover(next))), actions };
 }
 
 function becomeMaster(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason): StepResult {
@@ -190,7 +194,7 @@ function becomeMaster(config: MachineConfig, state: MachineState, now: number, r
     { type: 'transition', from, to: 'master', reason },
   ];
   return {
-    state: withoutRivalMaster(withoutTakeover({ ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS, bowOutHeard: false })),
+    state: withoutSilentFamilies(withoutRivalMaster(withoutTakeover({ ...state, phase: 'master', since: now, reason, masterDownAt: {}, advertDueAt, announceAfterAdverts: ANNOUNCE_REPEAT_AFTER_ADVERTS, bowOutHeard: false }))),
     actions,
   };
 }
@@ -238,6 +242,13 @@ function onAdvertAsMaster(config: MachineConfig, state: MachineState, advert: Ad
 }
 
 function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {
+  // Every path below leaves the family's timer armed (re-armed, or armed for a pending takeover).
+  const again = familyHeard(state, advert.family, now);
+  const result = onAdvertAsBackupFor(config, again.state, advert, own, peer, now);
+  return again.actions.length === 0 ? result : { state: result.state, actions: [...again.actions, ...result.actions] };
+}
+
+function onAdvertAsBackupFor(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {
   const withHeard: MachineState = { ...state, lastHeardMaster: heard(advert, now) };
   if (isBowOutOffer(peer)) {
     // Take over after our own skew time rather than at once, so that with several backups the
@@ -250,8 +261,9 @@ function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: Ad
   if (masterIsMoreDemoted(own, peer)) return takeOverAfterSkew(config, withHeard, now, 'master-more-demoted');
   const multiplier = config.masterDownFormula === 'ucarp' ? config.deadRatio : 3;
   if (masterIsGuaranteedToTimeOut(own, peer, multiplier)) return takeOverAfterSkew(config, withHeard, now, 'master-will-time-out');
-  // A master at least as good as us: a pending takeover is off, on every family it was armed on.
-  const families = withHeard.takeover === undefined ? [advert.family] : config.families;
+  // A master at least as good as us: a pending takeover is off, on every family it was armed on;
+  // so are the deadlines a bow-out shortened, else the family not heard yet would look silent.
+  const families = withHeard.takeover === undefined && state.bowOutHeard !== true ? [advert.family] : config.families;
   return rearmMasterDown(config, { ...withoutTakeover(withHeard), bowOutHeard: false }, now + masterDownInterval(config, state), families);
 }
 
@@ -290,6 +302,12 @@ function onTimer(config: MachineConfig, state: MachineState, timer: TimerId, now
   }
   const family: IpFamily = timer === 'master-down-4' ? 4 : 6;
   if (state.phase !== 'backup' || state.masterDownAt[family] === undefined) return ignored(state, 'timer', `${timer} not armed`);
+  // Adverts lost in this family only: the master is alive (silent-family.ts, docs/state-machine.md).
+  const heardIn = familiesStillHeard(config, state, family, now);
+  if (heardIn.length > 0) {
+    const silent = markFamilySilent(state, family, heardIn, now, masterDownInterval(config, state));
+    return { state: silent.state, actions: [silent.action] };
+  }
   return becomeMaster(config, state, now, state.takeover?.reason ?? (state.bowOutHeard === true ? 'master-bowed-out' : 'master-down-timeout'));
 }
 

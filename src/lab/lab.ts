@@ -85,6 +85,7 @@ export class Lab {
   private readonly createdNetns: string[] = [];
   private lossPercent = 0;
   private groups: string[][] = [];
+  private blockedProtocols: { family: 4 | 6; protocol: number }[] = [];
   private captureDir: string | undefined;
   private destroyed = false;
   private readonly onExit = (): void => this.destroySync();
@@ -301,6 +302,14 @@ export class Lab {
     await this.applyFilter();
   }
 
+  /** Drops (or stops dropping) every frame carrying IP `protocol` in one family, between all hosts. */
+  async blockProtocol(family: 4 | 6, protocol: number, blocked: boolean): Promise<void> {
+    if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) throw new Error(`lab: protocol ${protocol} must be 0..255`);
+    this.blockedProtocols = this.blockedProtocols.filter((b) => b.family !== family || b.protocol !== protocol);
+    if (blocked) this.blockedProtocols.push({ family, protocol });
+    await this.applyFilter();
+  }
+
   /** Removes the partition (loss stays as set). */
   async heal(): Promise<void> {
     this.groups = [];
@@ -311,6 +320,7 @@ export class Lab {
     const script = labRuleset({
       lossPercent: this.lossPercent,
       partition: this.groups.map((group) => group.map((name) => this.port(name))),
+      blockedProtocols: this.blockedProtocols,
     });
     await must(['ip', 'netns', 'exec', this.bridgeNetns, 'nft', '-f', '-'], { input: script });
   }

@@ -10,6 +10,11 @@ export interface FilterSpec {
   lossPercent: number;
   /** Groups of bridge ports; frames between ports of different groups are dropped. */
   partition: readonly (readonly string[])[];
+  /**
+   * IP protocols dropped in one family only (IPv6 protocol 112, as an MLD-snooping switch without
+   * a querier drops CARP's IPv6 multicast); default none.
+   */
+  blockedProtocols?: readonly { readonly family: 4 | 6; readonly protocol: number }[];
 }
 
 /** The table name, family included. */
@@ -28,6 +33,9 @@ export function labRuleset(spec: FilterSpec): string {
     const others = groups.filter((_, j) => j !== i).flat();
     if (others.length === 0) continue;
     rules.push(`iifname { ${group.map(quote).join(', ')} } oifname { ${others.map(quote).join(', ')} } drop`);
+  }
+  for (const { family, protocol } of spec.blockedProtocols ?? []) {
+    rules.push(family === 4 ? `ether type ip ip protocol ${protocol} drop` : `ether type ip6 ip6 nexthdr ${protocol} drop`);
   }
   if (spec.lossPercent > 0) {
     rules.push(`numgen random mod 100 < ${Math.round(spec.lossPercent)} drop`);

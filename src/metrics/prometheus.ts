@@ -105,6 +105,7 @@ function metricFamilies(status: StatusReport): Family[] {
     perGroup('carpd_drift_repairs_total', 'counter', 'Times a MASTER put back a removed address or a downed or deleted virtual interface.', (g) => g.effects?.repairs),
     perGroup('carpd_address_conflicts_total', 'counter', 'Times a virtual address appeared on this host while the group was not MASTER.', (g) => g.effects?.conflicts),
     perGroup('carpd_foreign_master_adverts_total', 'counter', 'Adverts for the group\'s id that it cannot hear: VRRPv2, the other protocol, a failed authentication, its passphrase under another vhid (a foreign master).', (g) => g.foreign?.adverts),
+    perGroup('carpd_group_family_loss', 'gauge', '1 while a dual-stack CARP group hears its master in one address family only (the other\'s adverts are lost; no takeover), else 0.', (g) => (g.familyLoss === undefined ? undefined : g.familyLoss === null ? 0 : 1)),
     perGroup('carpd_foreign_master_reannouncements_total', 'counter', 'Gratuitous ARP / unsolicited NA rounds a MASTER sent because a foreign master was heard or fell silent.', (g) => g.foreign?.reannouncements),
   ];
 }

@@ -17,6 +17,8 @@ export interface SimNodeDescription {
   readonly name: string;
   /** The host's own address (also its advert source). */
   readonly address: string;
+  /** A second own address of the other family, for a dual-stack group (its advert source there). */
+  readonly address2?: string;
   readonly advbase?: number;
   readonly advskew?: number;
   readonly preempt?: boolean;
@@ -42,9 +44,10 @@ export function buildSimCluster(description: SimClusterDescription, clock: Clock
   const virtualAddresses: IpAddress[] = description.virtualAddresses.map(parseIpAddress);
   const specs: SimHostSpec[] = description.nodes.map((node) => {
     const address = parseIpAddress(node.address);
+    const second = node.address2 === undefined ? undefined : parseIpAddress(node.address2);
     return {
       name: node.name,
-      addresses: [address],
+      addresses: second === undefined ? [address] : [address, second],
       groups: [
         makeGroupSettings({
           name: `${node.name}/vhid${description.vhid}`,
@@ -54,7 +57,7 @@ export function buildSimCluster(description: SimClusterDescription, clock: Clock
           advbase: node.advbase ?? 1,
           advskew: node.advskew ?? 0,
           preempt: node.preempt ?? false,
-          sourceAddresses: { [address.family]: address },
+          sourceAddresses: { [address.family]: address, ...(second === undefined ? {} : { [second.family]: second }) },
           replayMode: description.replayMode ?? 'strict',
         }),
       ],

@@ -1,6 +1,6 @@
 /**
  * An in-memory Ethernet segment carrying whole IP packets between simulated hosts, with delay,
- * jitter, random loss, partitions and per-host link state. Multicast goes to every other
+ * jitter, random loss, partitions, the loss of one IP version and per-host link state. Multicast goes to every other
  * reachable host; a packet to a unicast address goes only to the host that owns it.
  */
 import type { Clock } from '../ports/clock.ts';
@@ -33,6 +33,8 @@ interface Attachment {
 export class SimLan {
   private readonly hosts = new Map<string, Attachment>();
   private partitionOf: Map<string, number> | undefined;
+  /** IP versions whose every packet is lost (a filter on IPv6 protocol 112, say). */
+  private readonly blockedVersions = new Set<4 | 6>();
   private options: LanOptions;
   private nextPacketId = 1;
   private readonly taps: ((packet: TappedPacket) => void)[] = [];
@@ -72,6 +74,12 @@ export class SimLan {
     this.partitionOf = undefined;
   }
 
+  /** Loses (or stops losing) every packet of one IP version, as a filter in the switch would. */
+  blockFamily(family: 4 | 6, blocked: boolean): void {
+    if (blocked) this.blockedVersions.add(family);
+    else this.blockedVersions.delete(family);
+  }
+
   /** Changes the loss rate. */
   setLossRate(lossRate: number): void {
     this.options = { ...this.options, lossRate };
@@ -109,6 +117,8 @@ export class SimLan {
   private deliver(packet: TappedPacket, eligible: (host: string) => boolean): void {
     const destination = destinationOf(packet.bytes);
     const multicast = destination === undefined || isMulticastBytes(destination);
+    const version = (packet.bytes[0] ?? 0) >> 4;
+    if ((version === 4 || version === 6) && this.blockedVersions.has(version)) return;
     for (const [host, attachment] of this.hosts) {
       if (!eligible(host) || !attachment.linkUp) continue;
       if (!multicast && !attachment.owns(destination as Uint8Array)) continue;

@@ -277,3 +277,11 @@ it('formatStatus: a VRRP group beside a CARP group: a PROTOCOL column, prioritie
   // A CARP-only daemon prints no protocol column, as before.
   assert.doesNotMatch(formatStatus(sampleStatus(), now), /PROTOCOL/);
 });
+
+it('formatStatus: a dual-stack master heard in IPv4 only is a FAMILY LOSS line naming IPv6; none while familyLoss is null (issue 19 item 8)', () => {
+  const now = new Date('2024-05-01T12:03:12.000Z');
+  const familyLoss = { family: 'ipv6' as const, since: '2024-05-01T12:02:52.000Z', heardIn: ['ipv4' as const] };
+  const text = formatStatus({ ...sampleStatus(), groups: [sampleGroup({ familyLoss })] }, now);
+  assert.match(text, /FAMILY LOSS\s+the master's IPv6 adverts stopped 20s ago, its IPv4 adverts arrive: not taking over/);
+  assert.doesNotMatch(formatStatus({ ...sampleStatus(), groups: [sampleGroup({ familyLoss: null })] }, now), /FAMILY LOSS/);
+});

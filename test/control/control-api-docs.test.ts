@@ -133,10 +133,11 @@ describe('docs/control-api.md against a real Daemon', () => {
     const real = keyPaths(answer.status);
     const documented = keyPaths(statusExample?.status);
     // Present only in some states, each explained beside the example (fault non-null, keyChange
-    // during a key-change window, foreign.last once a foreign master was heard), and the
+    // during a key-change window, foreign.last once a foreign master was heard, familyLoss
+    // non-null while a dual-stack master is heard in one family only), and the
     // interface keys of unattributedDrops are examples.
     const conditional = (path: string) =>
-      path.startsWith('groups[].keyChange') || path.startsWith('groups[].foreign.last.') || path.startsWith('unattributedDrops.') || path.startsWith('groups[].checks[]') || path === 'groups[].scripts.lastDurationMs' || path === 'groups[].master.addresses.ipv6';
+      path.startsWith('groups[].keyChange') || path.startsWith('groups[].foreign.last.') || path.startsWith('groups[].familyLoss.') || path.startsWith('unattributedDrops.') || path.startsWith('groups[].checks[]') || path === 'groups[].scripts.lastDurationMs' || path === 'groups[].master.addresses.ipv6';
     assert.deepEqual([...real].filter((p) => !documented.has(p) && !conditional(p)), [], 'fields the daemon sends that the example lacks');
     assert.deepEqual([...documented].filter((p) => !real.has(p) && !conditional(p)), [], 'fields in the example the daemon does not send');
   });

@@ -69,7 +69,9 @@ function node(mode: 'strict' | 'compat') {
   return { clock, transport, logger, carp, runner, key, authenticator: new CarpAuthenticator(key, 7, VIPS), packetLog };
 }
 
-const warnLines = (logger: MemoryLogger) => logger.records.filter((r) => r.level === 'warn');
+// Not counted: the one warning that the (spoofed) master is heard over IPv6 only (issue 19 item 8,
+// engine/family-loss-log.ts): a timer's, at most one per family every 10 minutes, not a packet's.
+const warnLines = (logger: MemoryLogger) => logger.records.filter((r) => r.level === 'warn' && r.fields['heardIn'] === undefined);
 const summaries = (logger: MemoryLogger) => warnLines(logger).filter((r) => typeof r.fields['suppressed'] === 'number');
 
 describe('issue 18 item 1: spoofed floods on the engine', () => {

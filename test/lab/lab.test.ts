@@ -32,6 +32,13 @@ test('labRuleset', () => {
   assert.equal(labRuleset({ lossPercent: 0, partition: [['p0', 'p1']] }), 'table bridge lab {}\ndelete table bridge lab\n');
 });
 
+test('labRuleset: one family\'s protocol blocked (issue 19 item 8: IPv6 CARP dropped at the bridge)', () => {
+  const script = labRuleset({ lossPercent: 0, partition: [], blockedProtocols: [{ family: 6, protocol: 112 }] });
+  assert.match(script, /chain forward \{\n\s+type filter hook forward priority 0; policy accept;\n\s+ether type ip6 ip6 nexthdr 112 drop\n/);
+  assert.doesNotMatch(script, /ip protocol/);
+  assert.match(labRuleset({ lossPercent: 0, partition: [], blockedProtocols: [{ family: 4, protocol: 112 }] }), /ether type ip ip protocol 112 drop/);
+});
+
 test('parsePingOutput', () => {
   const out = [
     'PING 224.0.0.1 (224.0.0.1) from 198.51.100.10 eth0: 56(84) bytes of data.',

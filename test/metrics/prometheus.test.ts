@@ -109,7 +109,7 @@ test('format sanity, as promtool check metrics: HELP and TYPE once per family, b
   }
   for (const [name, count] of help) assert.equal(count, 1, `HELP ${count} times for ${name}`);
   assert.deepEqual([...help.keys()].sort(), [...type.keys()].sort());
-  assert.equal(type.size, 24);
+  assert.equal(type.size, 25);
 });
 
 test('foreign masters: adverts for the group\'s id it cannot hear and the re-announcements they caused', () => {
@@ -119,6 +119,14 @@ test('foreign masters: adverts for the group\'s id it cannot hear and the re-ann
   assert.ok(lines.includes('carpd_foreign_master_reannouncements_total{group="eth0/vhid7",protocol="carp"} 4'), text);
   // A status without the block (an older daemon's) has no sample.
   assert.equal(renderMetrics(STATUS).split('\n').filter((l) => l.startsWith('carpd_foreign_master_adverts_total{')).length, 0);
+});
+
+test('family loss (issue 19 item 8): 1 while a dual-stack CARP group hears its master in one family only, 0 otherwise, absent without the field', () => {
+  const text = renderMetrics({ ...STATUS, groups: [group({ state: 'BACKUP', familyLoss: { family: 'ipv6', since: '2026-01-01T00:00:09.000Z', heardIn: ['ipv4'] } }), group({ name: 'other', familyLoss: null })] });
+  const lines = text.split('\n');
+  assert.ok(lines.includes('carpd_group_family_loss{group="eth0/vhid7",protocol="carp"} 1'), text);
+  assert.ok(lines.includes('carpd_group_family_loss{group="other",protocol="carp"} 0'), text);
+  assert.equal(renderMetrics(STATUS).split('\n').filter((l) => l.startsWith('carpd_group_family_loss{')).length, 0);
 });
 
 test('a VRRP group: protocol="vrrp" on its samples, its priority and mismatch counters, no advskew', () => {
