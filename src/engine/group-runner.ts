@@ -155,6 +155,15 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     }
   }
 
+  /**
+   * Our side of the tie rule (step.ts ownOffer) follows the transport's source; a configured
+   * source_address stays. The counter lane stays too: it was chosen at start and the replay state
+   * and persisted reservation are on it.
+   */
+  sourceChanged(): void {
+    this.machine = { ...this.machine, sourceAddresses: { ...transportSources(this.ports.transport, this.machine.families), ...this.currentSettings.machine.sourceAddresses } };
+  }
+
   private expirePreviousKey(): void {
     if (this.previousKey === undefined || this.ports.clock.nowMicros() < this.previousKey.until) return;
     this.retiredKey = this.previousKey.authenticator;

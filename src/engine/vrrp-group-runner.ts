@@ -204,6 +204,12 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     this.packetLog.log(level, `${name}: adverts for VRID ${vrid} from ${sender} ${text}${times}`, { group: name, vhid: vrid, peer: sender, mismatch: kind, count: decision.count, ...fields });
   }
 
+  /** Our primary address (the adverts' checksum and our side of the tie rule) follows the transport's source. */
+  sourceChanged(): void {
+    const primary = vrrpSourceAddress(this.ports.transport, this.currentSettings);
+    if (primary !== undefined) this.machine = { ...this.machine, primaryAddress: primary };
+  }
+
   private warnAboutSource(settings: VrrpGroupSettings, primary: IpAddress): void {
     if (settings.sourceAddress !== undefined && !ipAddressEquals(settings.sourceAddress, primary)) {
       this.ports.logger.warn(`${settings.name}: source_address ${settings.sourceAddress.text} is not the address this interface sends from (${primary.text}, the first source_address given for it): VRRP adverts go out from ${primary.text}`, {
