@@ -24,10 +24,12 @@ export class SimTransport implements PacketTransport {
     addresses: readonly IpAddress[],
     /** Ids of every packet the segment delivered to this host; owned by the host, so it outlives restarts. */
     private readonly receivedIds: Set<number> = new Set(),
+    /** Sources pinned by configuration (source_address, --srcip): they never move. */
+    private readonly pinned: Partial<Record<IpFamily, IpAddress>> = {},
   ) {
     this.addresses = addresses;
     for (const family of [4, 6] as const) {
-      const first = addresses.find((a) => a.family === family);
+      const first = pinned[family] ?? addresses.find((a) => a.family === family);
       if (first !== undefined) this.sources.set(family, first);
     }
     lan.attach(host, (bytes, id) => this.receive(bytes, id), (destination) => this.addresses.some((a) => a.bytes.length === destination.length && a.bytes.every((b, i) => b === destination[i])));
@@ -51,13 +53,13 @@ export class SimTransport implements PacketTransport {
     return this.sources.get(family);
   }
 
-  /** The host renumbered: unicast delivery and the sources follow (never pinned in the sim). */
+  /** The host renumbered: unicast delivery and the sources not pinned follow. */
   setOwnAddresses(addresses: readonly IpAddress[]): readonly SourceChange[] {
     this.addresses = [...addresses];
     const changes: SourceChange[] = [];
     for (const family of [4, 6] as const) {
       const from = this.sources.get(family);
-      const to = followAdvertSource(family, from, this.addresses, false);
+      const to = followAdvertSource(family, from, this.addresses, this.pinned[family] !== undefined);
       if (to === undefined || (from !== undefined && ipAddressEquals(from, to))) continue;
       this.sources.set(family, to);
       changes.push({ family, from, to });

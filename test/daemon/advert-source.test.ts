@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseIpAddress } from '../../src/protocol/ip-address.ts';
 import { decodeIpPacket, IPPROTO_CARP } from '../../src/protocol/ip-packet.ts';
 import { vrrpChecksumVerifies } from '../../src/protocol/vrrp-checksum.ts';
 import { groupConfig, makeDaemon, PARENT, simPeer, vrrpGroupConfig, type DaemonRig } from '../helpers/fake-platform.ts';
@@ -67,6 +68,16 @@ test('CARP, vmac false: the VIP carpd put on the parent is never taken as the so
   rig.netlink.addHostAddress(rig.eth0.index, NEW, 24);
   await rig.advance(2_000_000);
   assert.equal(moves(rig).length, 1);
+  await rig.daemon.stop();
+});
+
+test('CARP: a configured source_address stays pinned when the parent is renumbered (the operator chose it)', async () => {
+  const rig = makeDaemon({ groups: [groupConfig({ vmac: false, sourceAddress: parseIpAddress(PARENT.address) })] });
+  await rig.daemon.start();
+  await rig.becomeMaster();
+  const mark = await renumber(rig);
+  assert.deepEqual(sourcesSince(rig, mark), [PARENT.address], 'still the configured address (on Linux these sends fail: engine/send-fault.ts)');
+  assert.deepEqual(moves(rig), []);
   await rig.daemon.stop();
 });
 
