@@ -17,6 +17,8 @@ export type SourceFollowingGroup = Pick<GroupInstance, 'name' | 'config' | 'addr
 
 /** An address event on one of the daemon's interfaces: its own addresses and advert sources follow. */
 export function followAddressEvent(host: InterfaceHost, event: AddressEvent, groups: readonly SourceFollowingGroup[], logger: Logger): void {
+  // Most events are carpd's own VIPs coming and going (one per VIP): skipped before any work.
+  if (event.address.ifindex !== host.link.index || isCarpdAddress(event.address)) return;
   const virtual = virtualAddressesOn(host, groups);
   const changes = host.noteAddress(event, (address) => virtual.some((v) => v.family === address.family && v.text === address.text));
   sourcesMoved(host, changes, groups, logger);

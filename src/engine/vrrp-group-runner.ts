@@ -175,6 +175,7 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
       const how = checksumVariant === 'no-pseudo-header' ? 'without the IPv4 pseudo-header (keepalived v3_checksum_as_v2, FRR no checksum-with-ipv4-pseudoheader)' : 'over 224.0.0.18 for a unicast advert (keepalived 1.3.6 and older)';
       this.warn('checksum', sender, now, `compute the checksum ${how}: accepted in checksum_mode compatible`, { checksumVariant }, 'info');
     }
+    this.otherMasterHeard(header.priority === 0);
     this.dispatch({ type: 'advert', advert: { family: datagram.family, source: datagram.source, priority: header.priority, maxAdvertIntervalCentis: header.maxAdvertInterval } });
   }
 
