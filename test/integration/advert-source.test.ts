@@ -126,16 +126,19 @@ test('item 2, vmac off: an nft output rule drops the MASTER\'s protocol 112 (EPE
   await sleep(12_000);
   const afterRule = holding(watchA, watchB, removedAt, Date.now());
   const pings = await pinger.stop();
-  const outage = outageAfter(pings, ruleAt);
+  // The client's view while the rule is in place (the window closes when the rule goes).
+  const outage = outageAfter({ ...pings, replies: pings.replies.filter((r) => r.atMs <= removedAt) }, ruleAt);
   const sendFault = transitions(a).some((x) => x.reason === 'advert-send-failed');
   t.diagnostic(`with the rule: holders last changed +${withRule.lastChangeMs ?? 'never'} ms; both held ${withRule.totalDoubleMs} ms (longest ${withRule.longestDoubleMs} ms); final a=${withRule.final.a} b=${withRule.final.b}; a resigned advert-send-failed: ${sendFault}`);
-  t.diagnostic(`client: longest gap after the rule ${Math.round(outage?.gapMs ?? -1)} ms, lost ${pings.sent - pings.received}/${pings.sent}; after the rule was removed both held ${afterRule.totalDoubleMs} ms, holders changed ${afterRule.lastChangeMs === undefined ? 'never' : `at +${afterRule.lastChangeMs} ms`}`);
+  t.diagnostic(`client: longest gap while the rule was in place ${Math.round(outage?.gapMs ?? -1)} ms, lost ${pings.sent - pings.received}/${pings.sent}; after the rule was removed both held ${afterRule.totalDoubleMs} ms, holders changed ${afterRule.lastChangeMs === undefined ? 'never' : `at +${afterRule.lastChangeMs} ms`}`);
   assert.deepEqual(withRule.final, { a: false, b: true }, 'b alone holds the VIP');
   assert.ok(withRule.lastChangeMs !== undefined && withRule.lastChangeMs <= 10_000, `exactly one holder within 10 s of the rule (+${withRule.lastChangeMs} ms)`);
   assert.ok(sendFault, 'a left mastership as advert-send-failed');
-  assert.ok(outage !== undefined && outage.firstReplyMs <= 10_000, 'the client is answered again within 10 s');
-  const tail = pings.replies.filter((r) => r.atMs >= ruleAt + 10_000).length;
-  assert.ok(tail > 0, 'the client gets replies after the takeover');
+  const settled = ruleAt + (withRule.lastChangeMs ?? 0) + 500;
+  assert.ok(pings.replies.some((r) => r.atMs >= settled && r.atMs <= removedAt), 'the client gets replies from the one holder');
+  // Before a silent master left on the first advert of the other (engine/machine-driver.ts,
+  // otherMasterHeard), its re-announcement pulled the client back just before it resigned: ~2 s.
+  assert.ok(outage !== undefined && outage.gapMs <= 1_000, `the client's longest gap while the rule is in place: ${Math.round(outage?.gapMs ?? -1)} ms`);
   assert.equal(afterRule.totalDoubleMs, 0, 'never two holders after the rule is removed');
   assert.deepEqual(afterRule.final, { a: false, b: true });
   await watchA.stop();
