@@ -26,6 +26,7 @@ import { GroupInstance } from './group-instance.ts';
 import type { InstanceLocks } from './instance-lock.ts';
 import { checkHostAddresses } from './host-address-check.ts';
 import { InterfaceHost, ownAddressesOf } from './interface-host.ts';
+import { followAddressEvent, followAddressList } from './advert-source-follower.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
 import { isAddressOwner, isVrrpGroup } from './protocol-settings.ts';
 import { planReload, sameTrack, type GroupChange } from './reload-plan.ts';
@@ -154,7 +155,10 @@ export class Daemon implements DaemonControl {
     this.watchers.push(
       this.deps.netlink.watchAddresses(
         (event) => this.onAddressEvent(event),
-        () => this.groupInstances.forEach((g) => g.resync()),
+        () => {
+          this.groupInstances.forEach((g) => g.resync());
+          void this.resyncOwnAddresses();
+        },
       ),
     );
     try {
@@ -544,6 +548,15 @@ export class Daemon implements DaemonControl {
 
   private onAddressEvent(event: AddressEvent): void {
     for (const group of this.groups.values()) group.hostChanged({ kind: 'address', event });
+    for (const host of this.interfaces.values()) followAddressEvent(host, event, this.groupInstances, this.deps.logger);
+  }
+
+  /** After lost address events: every interface's own addresses re-read, so the advert sources follow. */
+  private async resyncOwnAddresses(): Promise<void> {
+    for (const host of [...this.interfaces.values()]) {
+      const list = await this.deps.netlink.listAddresses(host.link.index).catch(() => undefined);
+      if (list !== undefined && this.interfaces.get(host.name) === host) followAddressList(host, list, this.groupInstances, this.deps.logger);
+    }
   }
 
   private async rebuildInterface(name: string): Promise<void> {

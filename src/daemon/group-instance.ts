@@ -259,6 +259,11 @@ export class GroupInstance {
     if (!up) this.applyDemotion();
   }
 
+  /** The interface's advert source moved (advert-source-follower.ts): the runner's own address follows. */
+  sourceChanged(): void {
+    this.runner?.sourceChanged();
+  }
+
   /** Withdraws the link-down demotion before linkChanged(true), so the sync set can be updated first. */
   markLinkUp(): void {
     this.linkDown = false;

@@ -5,12 +5,12 @@
  */
 import { InterfaceNode } from '../engine/interface-node.ts';
 import type { PacketWarningLog } from '../engine/packet-warning-log.ts';
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import { ipAddressEquals, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
 import { parseMacAddress, type MacAddress } from '../protocol/mac-address.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { PacketTransport } from '../ports/packet-transport.ts';
-import type { InterfaceAddress, LinkInfo } from '../ports/host-netlink.ts';
+import type { PacketTransport, SourceChange } from '../ports/packet-transport.ts';
+import { isCarpdAddress, type AddressEvent, type InterfaceAddress, type LinkInfo } from '../ports/host-netlink.ts';
 import type { PacketSocket } from '../linux/native-binding.ts';
 import type { InterfaceSockets } from './daemon-platform.ts';
 
@@ -22,11 +22,12 @@ export class InterfaceHost {
   private packetSocket: PacketSocket | undefined;
   /** The link's name in the kernel now: the configured one until the link is renamed (same ifindex). */
   kernelName: string;
+  private own: readonly IpAddress[];
 
   constructor(
     readonly link: LinkInfo,
-    /** The interface's own addresses (virtual addresses excluded). */
-    readonly ownAddresses: readonly IpAddress[],
+    /** The interface's own addresses at start (virtual addresses excluded). */
+    ownAddresses: readonly IpAddress[],
     readonly families: readonly IpFamily[],
     private readonly sockets: InterfaceSockets,
     private readonly logger: Logger,
@@ -35,6 +36,7 @@ export class InterfaceHost {
     readonly packetLog?: PacketWarningLog,
   ) {
     this.kernelName = link.name;
+    this.own = ownAddresses;
     this.mac = parseMacAddress(link.mac);
     this.transport = sockets.transport;
     this.node = new InterfaceNode(this.transport, logger, clock, packetLog);
@@ -43,6 +45,30 @@ export class InterfaceHost {
   /** The interface's name. */
   get name(): string {
     return this.link.name;
+  }
+
+  /** The interface's own addresses now (virtual addresses excluded), as the address events left them. */
+  get ownAddresses(): readonly IpAddress[] {
+    return this.own;
+  }
+
+  /**
+   * An address event: an own address of this interface added or removed (not one carpd added,
+   * not a virtual address of its groups). The transport's own-advert detection and advert
+   * sources follow (issue 19 item 2: the source was pinned at start, so a renumbered host's
+   * adverts failed, or left with the stale source). Returns the sources that moved.
+   */
+  noteAddress(event: AddressEvent, isVirtual: (address: IpAddress) => boolean): readonly SourceChange[] {
+    const { address } = event;
+    if (address.ifindex !== this.link.index || isCarpdAddress(address) || isVirtual(address.address)) return [];
+    const others = this.own.filter((a) => !ipAddressEquals(a, address.address));
+    return this.replaceOwnAddresses(event.type === 'new' ? [...others, address.address] : others);
+  }
+
+  /** The own addresses as re-read after lost address events (ownAddressesOf). */
+  replaceOwnAddresses(addresses: readonly IpAddress[]): readonly SourceChange[] {
+    this.own = addresses;
+    return this.transport.setOwnAddresses(addresses);
   }
 
   /** One AF_PACKET socket shared by every group of the interface; groups must not close it. */

@@ -7,6 +7,7 @@
  */
 import { advertFields, initialState, step } from '../fsm/step.ts';
 import { advertIntervalMicros, masterDownMicros } from '../fsm/intervals.ts';
+import { isBowOutOffer } from '../fsm/election.ts';
 import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from '../fsm/machine-types.ts';
 import type { AcceptedAdvert } from '../protocol/acceptance.ts';
 import { decodeCarpHeader, encodeCarpHeader } from '../protocol/carp-header.ts';
@@ -155,6 +156,15 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     }
   }
 
+  /**
+   * Our side of the tie rule (step.ts ownOffer) follows the transport's source; a configured
+   * source_address stays. The counter lane stays too: it was chosen at start and the replay state
+   * and persisted reservation are on it.
+   */
+  sourceChanged(): void {
+    this.machine = { ...this.machine, sourceAddresses: { ...transportSources(this.ports.transport, this.machine.families), ...this.currentSettings.machine.sourceAddresses } };
+  }
+
   private expirePreviousKey(): void {
     if (this.previousKey === undefined || this.ports.clock.nowMicros() < this.previousKey.until) return;
     this.retiredKey = this.previousKey.authenticator;
@@ -285,6 +295,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     }
     this.peers.accepted(datagram.source.text, { advbase: header.advbase, advskew: header.advskew, demote: header.demote, counter: header.counter }, this.ports.clock.nowMicros());
     this.stats.advertsReceived++;
+    this.otherMasterHeard(isBowOutOffer(header));
     this.dispatch({
       type: 'advert',
       advert: { family: datagram.family, source: datagram.source, advbase: header.advbase, advskew: header.advskew, demote: header.demote },

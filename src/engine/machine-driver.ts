@@ -59,6 +59,26 @@ export abstract class MachineDriver<Advert> {
     const failingFor = this.core.advertSendsFailingFor();
     const preempted = PREEMPTION_REASONS.has(this.state.reason);
     if (failingFor < (preempted && this.sendFault.failingInARow ? 0 : this.masterDownMicros)) return;
+    this.resignForSends(failingFor);
+  }
+
+  /**
+   * Called by the runner with each authentic advert, before its machine sees it. Only masters
+   * advertise (carp(4); RFC 5798 §6.4.3), so a MASTER hearing one has another master beside it.
+   * When our own adverts have been failing for an advert interval, that master cannot hear us and
+   * keeps its role: we leave at once (as checkAdvertSends does) instead of re-announcing our
+   * addresses (fsm/rival-master.ts) to clients we are about to drop. In the lab (nft dropping our
+   * protocol 112) that re-announcement pulled the client back here just before the resignation:
+   * 2 s of lost pings (docs/fail-safe.md, "Adverts that cannot leave"). A farewell advert (bow-out,
+   * priority 0) is no master. The advert then goes to the machine, now BACKUP, as usual.
+   */
+  protected otherMasterHeard(farewell: boolean): void {
+    if (farewell || this.state.phase !== 'master' || this.resigningForSends || this.core.advertSendsWork) return;
+    const failingFor = this.core.advertSendsFailingFor();
+    if (failingFor >= this.advertIntervalMicros) this.resignForSends(failingFor);
+  }
+
+  private resignForSends(failingFor: number): void {
     const holdDown = this.sendFault.resigned();
     this.core.forgetSendFailures();
     this.log.error(`${this.settings.name}: adverts could not be sent for ${(failingFor / 1e6).toFixed(1)} s; leaving mastership (fully demoted for ${Math.round(holdDown / 1e6)} s)`, {

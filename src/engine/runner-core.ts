@@ -56,6 +56,8 @@ export interface ProtocolRunner {
   force(phase: 'master' | 'backup'): void;
   /** Leaves mastership because the addresses could not be configured. */
   resign(): void;
+  /** The transport's advert source moved (the interface was renumbered): the machine's own address follows. */
+  sourceChanged(): void;
   /** Counts a drop that acceptance attributed to this group. */
   countDrop(reason: keyof GroupStats['drops']): void;
 }

@@ -175,6 +175,7 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
       const how = checksumVariant === 'no-pseudo-header' ? 'without the IPv4 pseudo-header (keepalived v3_checksum_as_v2, FRR no checksum-with-ipv4-pseudoheader)' : 'over 224.0.0.18 for a unicast advert (keepalived 1.3.6 and older)';
       this.warn('checksum', sender, now, `compute the checksum ${how}: accepted in checksum_mode compatible`, { checksumVariant }, 'info');
     }
+    this.otherMasterHeard(header.priority === 0);
     this.dispatch({ type: 'advert', advert: { family: datagram.family, source: datagram.source, priority: header.priority, maxAdvertIntervalCentis: header.maxAdvertInterval } });
   }
 
@@ -202,6 +203,12 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     const { name, vrid } = this.currentSettings;
     const times = decision.count > 1 ? ` (${decision.count} adverts since the last report)` : '';
     this.packetLog.log(level, `${name}: adverts for VRID ${vrid} from ${sender} ${text}${times}`, { group: name, vhid: vrid, peer: sender, mismatch: kind, count: decision.count, ...fields });
+  }
+
+  /** Our primary address (the adverts' checksum and our side of the tie rule) follows the transport's source. */
+  sourceChanged(): void {
+    const primary = vrrpSourceAddress(this.ports.transport, this.currentSettings);
+    if (primary !== undefined) this.machine = { ...this.machine, primaryAddress: primary };
   }
 
   private warnAboutSource(settings: VrrpGroupSettings, primary: IpAddress): void {

@@ -3,9 +3,10 @@
  * addon), decoding what arrives into Datagrams. The interface's addresses come from the caller
  * (the netlink adapter), not from here.
  */
-import type { DatagramHandler, PacketTransport } from '../ports/packet-transport.ts';
+import type { DatagramHandler, PacketTransport, SourceChange } from '../ports/packet-transport.ts';
+import { defaultAdvertSource, followAdvertSource } from '../protocol/advert-source.ts';
 import { CARP_GROUP_V4, CARP_GROUP_V6 } from '../protocol/advert-frame.ts';
-import { ipAddressEquals, ipAddressFromBytes, isIpv6LinkLocal } from '../protocol/ip-address.ts';
+import { ipAddressEquals, ipAddressFromBytes } from '../protocol/ip-address.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import { decodeIpv4Packet, IPPROTO_CARP } from '../protocol/ip-packet.ts';
 import type { Datagram } from '../protocol/ip-packet.ts';
@@ -27,9 +28,9 @@ export interface RawCarpTransportOptions {
   readonly ifname: string;
   /** The families to open a socket for. */
   readonly families: readonly IpFamily[];
-  /** Every address of this host on the interface (own-advert detection, default sources). */
+  /** Every address of this host on the interface at start (own-advert detection, default sources); setOwnAddresses() replaces them. */
   readonly addresses: readonly IpAddress[];
-  /** Explicit advert sources (--srcip); otherwise IPv4 uses the first address, IPv6 the link-local one. */
+  /** Explicit advert sources (--srcip, source_address), pinned; otherwise IPv4 uses the first address, IPv6 the link-local one, following renumbering. */
   readonly sources?: Partial<Record<IpFamily, IpAddress>>;
   /** Receives socket errors (recvmsg failures, receive-handler failures); the transport keeps running. Failed sends throw. */
   readonly onError: (error: Error) => void;
@@ -43,10 +44,12 @@ export class RawCarpTransport implements PacketTransport {
   private readonly sources = new Map<IpFamily, IpAddress>();
   private handler: DatagramHandler = () => {};
   private malformedHandler: (code: string) => void = () => {};
+  private addresses: readonly IpAddress[];
 
   /** Opens the sockets; throws the addon's error (ENODEV, EPERM ...) when one cannot be opened. */
   constructor(private readonly options: RawCarpTransportOptions) {
     const binding = options.binding ?? loadNativeBinding();
+    this.addresses = options.addresses;
     try {
       for (const family of options.families) {
         const socket = binding.openCarpSocket({
@@ -56,7 +59,7 @@ export class RawCarpTransport implements PacketTransport {
           onError: (error) => this.report(error),
         });
         this.sockets.set(family, socket);
-        const source = options.sources?.[family] ?? defaultSource(family, options.addresses);
+        const source = options.sources?.[family] ?? defaultAdvertSource(family, options.addresses);
         if (source !== undefined) {
           // Pin the source the kernel uses, so sourceAddress() is what peers see.
           socket.bindSource(source.text);
@@ -83,8 +86,23 @@ export class RawCarpTransport implements PacketTransport {
     return this.sources.get(family);
   }
 
+  setOwnAddresses(addresses: readonly IpAddress[]): readonly SourceChange[] {
+    this.addresses = [...addresses];
+    const changes: SourceChange[] = [];
+    for (const [family, socket] of this.sockets) {
+      const from = this.sources.get(family);
+      const to = followAdvertSource(family, from, this.addresses, this.options.sources?.[family] !== undefined);
+      if (to === undefined || (from !== undefined && ipAddressEquals(from, to))) continue;
+      // The addon puts the source in each send's IP_PKTINFO / IPV6_PKTINFO: the next advert uses it.
+      socket.bindSource(to.text);
+      this.sources.set(family, to);
+      changes.push({ family, from, to });
+    }
+    return changes;
+  }
+
   isOwnAddress(address: IpAddress): boolean {
-    return this.options.addresses.some((own) => ipAddressEquals(own, address));
+    return this.addresses.some((own) => ipAddressEquals(own, address));
   }
 
   onDatagram(handler: DatagramHandler): void {
@@ -152,11 +170,4 @@ export class RawCarpTransport implements PacketTransport {
       // An error handler that throws has nowhere left to report to.
     }
   }
-}
-
-/** carp(4) sends IPv6 adverts from the link-local address; IPv4 from the interface's address. */
-function defaultSource(family: IpFamily, addresses: readonly IpAddress[]): IpAddress | undefined {
-  const candidates = addresses.filter((address) => address.family === family);
-  if (family === 6) return candidates.find(isIpv6LinkLocal) ?? candidates[0];
-  return candidates[0];
 }

@@ -9,7 +9,7 @@
 import { advertFrame } from '../protocol/advert-frame.ts';
 import { isMulticast, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
 import type { MacAddress } from '../protocol/mac-address.ts';
-import type { DatagramHandler, PacketTransport } from '../ports/packet-transport.ts';
+import type { DatagramHandler, PacketTransport, SourceChange } from '../ports/packet-transport.ts';
 import type { PacketSocket } from './native-binding.ts';
 import { loadNativeBinding } from './native-binding.ts';
 
@@ -53,6 +53,11 @@ export class VirtualMacAdvertTransport implements PacketTransport {
 
   sourceAddress(family: IpFamily): IpAddress | undefined {
     return this.inner.sourceAddress(family);
+  }
+
+  /** The frames' source IP is read from the inner transport at each send: it follows. */
+  setOwnAddresses(addresses: readonly IpAddress[]): readonly SourceChange[] {
+    return this.inner.setOwnAddresses(addresses);
   }
 
   isOwnAddress(address: IpAddress): boolean {

@@ -6,7 +6,8 @@
 import { CARP_GROUP_V4, CARP_GROUP_V6 } from '../protocol/advert-frame.ts';
 import { ipAddressEquals, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
 import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../protocol/ip-packet.ts';
-import type { DatagramHandler, PacketTransport } from '../ports/packet-transport.ts';
+import type { DatagramHandler, PacketTransport, SourceChange } from '../ports/packet-transport.ts';
+import { followAdvertSource } from '../protocol/advert-source.ts';
 import type { SimLan } from './sim-lan.ts';
 
 
@@ -14,14 +15,24 @@ import type { SimLan } from './sim-lan.ts';
 export class SimTransport implements PacketTransport {
   private handler: DatagramHandler = () => {};
   private malformedHandler: (code: string) => void = () => {};
+  private addresses: readonly IpAddress[];
+  /** The source per family: the first address of the family, then as setOwnAddresses() moves it. */
+  private readonly sources = new Map<IpFamily, IpAddress>();
   constructor(
     private readonly lan: SimLan,
     readonly host: string,
-    private readonly addresses: readonly IpAddress[],
+    addresses: readonly IpAddress[],
     /** Ids of every packet the segment delivered to this host; owned by the host, so it outlives restarts. */
     private readonly receivedIds: Set<number> = new Set(),
+    /** Sources pinned by configuration (source_address, --srcip): they never move. */
+    private readonly pinned: Partial<Record<IpFamily, IpAddress>> = {},
   ) {
-    lan.attach(host, (bytes, id) => this.receive(bytes, id), (destination) => addresses.some((a) => a.bytes.length === destination.length && a.bytes.every((b, i) => b === destination[i])));
+    this.addresses = addresses;
+    for (const family of [4, 6] as const) {
+      const first = pinned[family] ?? addresses.find((a) => a.family === family);
+      if (first !== undefined) this.sources.set(family, first);
+    }
+    lan.attach(host, (bytes, id) => this.receive(bytes, id), (destination) => this.addresses.some((a) => a.bytes.length === destination.length && a.bytes.every((b, i) => b === destination[i])));
   }
 
   /** Set: every send fails with it (a host firewall dropping outgoing protocol 112: EPERM). */
@@ -39,7 +50,21 @@ export class SimTransport implements PacketTransport {
   }
 
   sourceAddress(family: IpFamily): IpAddress | undefined {
-    return this.addresses.find((a) => a.family === family);
+    return this.sources.get(family);
+  }
+
+  /** The host renumbered: unicast delivery and the sources not pinned follow. */
+  setOwnAddresses(addresses: readonly IpAddress[]): readonly SourceChange[] {
+    this.addresses = [...addresses];
+    const changes: SourceChange[] = [];
+    for (const family of [4, 6] as const) {
+      const from = this.sources.get(family);
+      const to = followAdvertSource(family, from, this.addresses, this.pinned[family] !== undefined);
+      if (to === undefined || (from !== undefined && ipAddressEquals(from, to))) continue;
+      this.sources.set(family, to);
+      changes.push({ family, from, to });
+    }
+    return changes;
   }
 
   isOwnAddress(address: IpAddress): boolean {

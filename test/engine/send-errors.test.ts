@@ -23,6 +23,7 @@ function flakyTransport(): PacketTransport & { failing: boolean; sent: number; f
       this.sent++;
     },
     sourceAddress: (family) => (family === 4 ? own : undefined),
+    setOwnAddresses: () => [],
     isOwnAddress: (address) => address.text === own.text,
     onDatagram() {},
     onMalformed() {},

@@ -281,3 +281,23 @@ test('VRRP: a master whose adverts fail (EPERM) for Master_Down_Interval resigns
   assert.deepEqual(lan.masters('gw'), ['a']);
   assert.deepEqual(lan.holders('gw'), ['a']);
 });
+
+test('VRRP: a master whose adverts have failed leaves at the first advert of the backup that took over, without re-announcing', () => {
+  const lan = pair();
+  lan.startAll();
+  lan.advance(10_000_000);
+  const a = lan.hosts.get('a');
+  const b = lan.hosts.get('b');
+  assert.ok(a?.transport !== undefined && b !== undefined);
+  a.transport.sendError = Object.assign(new Error('send: EPERM'), { code: 'EPERM' });
+  lan.advance(10_000_000);
+  const takeover = b.transitions.find((t) => t.to === 'master');
+  const resigned = a.transitions.find((t) => t.from === 'master');
+  assert.ok(takeover !== undefined && resigned !== undefined);
+  assert.equal(resigned.reason, 'advert-send-failed');
+  // b's first advert reaches a within the segment's delay: a leaves then, not at its own
+  // Master_Down_Interval (fsm/rival-master.ts would have re-announced instead).
+  assert.ok(resigned.at - takeover.at <= 100_000, `a left ${resigned.at - takeover.at} µs after b took over`);
+  assert.deepEqual(a.announces.filter((x) => x.at >= takeover.at), [], 'no re-announcement after b took over');
+  assert.deepEqual(lan.holders('gw'), ['b']);
+});

@@ -105,9 +105,9 @@ export class FakePlatform implements DaemonPlatform {
     lan.tap((packet) => this.packets.push(packet));
   }
 
-  openInterface(spec: { link: LinkInfo; families: readonly IpFamily[]; ownAddresses: readonly IpAddress[] }): InterfaceSockets {
+  openInterface(spec: { link: LinkInfo; families: readonly IpFamily[]; ownAddresses: readonly IpAddress[]; sources?: Partial<Record<IpFamily, IpAddress>> }): InterfaceSockets {
     const lanHost = `carpd:${spec.link.name}#${++this.opens}`;
-    const transport = new SimTransport(this.lan, lanHost, spec.ownAddresses);
+    const transport = new SimTransport(this.lan, lanHost, spec.ownAddresses, undefined, spec.sources);
     this.opened.push({ link: spec.link, families: spec.families, ownAddresses: spec.ownAddresses, lanHost });
     const ifname = spec.link.name;
     return { transport, openPacketSocket: (name = ifname) => this.packetSocket(name, lanHost) };

@@ -12,6 +12,7 @@ function fakeInner() {
   const inner: PacketTransport = {
     send: (family, _payload, destination) => void sent.push({ family, ...(destination === undefined ? {} : { destination }) }),
     sourceAddress: (family) => (family === 4 ? source : undefined),
+    setOwnAddresses: () => [],
     isOwnAddress: () => false,
     onDatagram: () => {},
     onMalformed: () => {},

@@ -119,3 +119,23 @@ test('adverts failing for 60 s with the backup alive: the retries after each hol
   const both = doubleHolding(cluster, failAt, clock.nowMicros());
   assert.ok(both <= 1.2 * SECOND, `both held the address for ${both} µs in 60 s`);
 });
+
+test('adverts failing: once the backup takes over, the silent master leaves at its first advert, with no re-announcement and no master script re-run', () => {
+  const { clock, cluster, events } = twoNodes();
+  cluster.startAll();
+  clock.advanceBy(5 * SECOND);
+  const a = cluster.host('a');
+  const failAt = clock.nowMicros();
+  (a.transport as NonNullable<typeof a.transport>).sendError = EPERM;
+  clock.advanceBy(10 * SECOND);
+  const takeover = cluster.host('b').effects.find((e) => e.effect === 'add-addresses' && e.at >= failAt);
+  assert.ok(takeover !== undefined, 'b took over');
+  // Re-announcing (fsm/rival-master.ts) would pull the clients back to a just before it drops the address.
+  const pulled = a.effects.filter((e) => (e.effect === 'announce' || e.effect === 'script-master') && e.at >= takeover.at);
+  assert.deepEqual(pulled, [], 'a neither re-announced nor re-ran its master script after b took over');
+  const resigned = events.find((e) => e.kind === 'transition' && e.host === 'a' && e.from === 'master' && e.at >= failAt);
+  assert.ok(resigned !== undefined && resigned.kind === 'transition');
+  assert.equal(resigned.reason, 'advert-send-failed');
+  const both = doubleHolding(cluster, failAt, clock.nowMicros());
+  assert.ok(both <= 0.1 * SECOND, `both held the address for ${both} µs (a leaves on b's first advert)`);
+});
