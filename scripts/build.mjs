@@ -64,9 +64,13 @@ await build({
   banner: { js: "const __carpdModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
+// --predictable: V8 otherwise seeds its string hashes at random in every process, and the cache
+// holds hash tables, so two builds of one commit differed (docs/package.md, "Reproducible build");
+// V8 leaves the flag out of the cache's flag check, so a normal `node` still accepts the cache
+// (test/cli/entry-points.test.ts).
 const cacheBytes = execFileSync(
   process.execPath,
-  ['--input-type=module', '-e', 'const { writeCodeCache } = await import(process.argv[1]); process.stdout.write(String(writeCodeCache(process.argv[2])));', pathToFileURL(join(outdir, 'code-cache.js')).href, daemonFile],
+  ['--predictable', '--input-type=module', '-e', 'const { writeCodeCache } = await import(process.argv[1]); process.stdout.write(String(writeCodeCache(process.argv[2])));', pathToFileURL(join(outdir, 'code-cache.js')).href, daemonFile],
   { encoding: 'utf8' },
 );
 const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
