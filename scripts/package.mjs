@@ -138,7 +138,7 @@ function packagedUnit(name, replacements) {
 try {
   // The program.
   log(`building dist/ from src/ into the staging tree ${staging}`);
-  run([process.execPath, join(root, 'scripts', 'build.mjs'), '--outdir', join(lib, 'dist'), '--no-maps']);
+  run([process.execPath, join(root, 'scripts', 'build.mjs'), '--outdir', join(lib, 'dist'), '--no-maps', '--run-from', '/usr/lib/carpd/dist']);
   rmSync(join(lib, 'dist', 'meta.json'), { force: true });
   // The runtime: debug symbols and comments stripped (98.9 → 86.3 MB for Node 20.20.2);
   // .dynsym stays, it is what the addon's N-API calls bind to.
