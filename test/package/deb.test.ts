@@ -1,7 +1,10 @@
 /**
- * The Debian package (issue 10): `npm run package` builds carpd_VERSION_ARCH.deb and prints its
- * path last; its contents and control fields; the tree unpacked anywhere runs (relocatable),
- * the daemon included, with its guard from that tree; the man pages render. Then, on CI
+ * The Debian package (issues 10 and 20): `npm run package` builds carpd_VERSION_ARCH.deb and
+ * prints its path last; its contents and control fields (the Node runtime inside, Depends only
+ * on stock Debian libraries); the tree unpacked anywhere runs with its own Node whatever `node`
+ * is on the PATH (relocatable), the daemon included, with its guard from that tree; the man
+ * pages render; a second build is byte-identical; lintian reports nothing but the shipped
+ * overrides. Installing on stock Debian 12 and 13: stock-debian.test.ts. Then, on CI
  * (CI=true) or when asked (CARPD_TEST_INSTALL=1), as root: installed with apt-get (a
  * policy-rc.d forbids starting services meanwhile), nothing started or enabled, a two-node
  * failover with the installed /usr/bin/carpd in the namespace lab, and removed again (purge)
@@ -424,7 +427,7 @@ test('installed with apt-get: nothing started or enabled, a lab failover with /u
     const installed = await sh(['apt-get', 'install', '-y', '--no-install-recommends', ...aptOptions, deb], apt);
     assert.equal(installed.code, 0, `apt-get install: ${explain(installed)}`);
     t.diagnostic(`apt-get install: ${Date.now() - started} ms`);
-    assert.match((await sh(['dpkg-query', '-W', '-f=${Status} ${Version}', 'carpd'])).stdout, new RegExp(`install ok installed ${VERSION.replace(/\./g, '\\.')}$`));
+    assert.match((await sh(['dpkg-query', '-W', '-f=${Status} ${Version}', 'carpd'])).stdout, new RegExp(`install ok installed ${DEB_VERSION.replace(/\./g, '\\.')}$`));
 
     const version = await sh(['/usr/bin/carpd', '--version'], { cwd: '/' });
     assert.equal(version.stdout.trim(), `carpd ${VERSION}`, explain(version));
