@@ -10,6 +10,14 @@
  *    `node -e 0` started the same way.
  *   node --import tsx bench/footprint.ts [--runs 7] [--cpu-seconds 30] [--out bench/results] [--name footprint]
  * carpd runs from its build (bin/carpd → dist/): `npm run build` first.
+ *
+ * With --package TREE (issue 20), only the Debian package's carpd instead: TREE is `/` for the
+ * installed package or a directory the .deb was unpacked into (`dpkg-deb -x carpd_*.deb TREE`).
+ * Its usr/bin/carpd with 1 group, and at the same time a bare idle node of the package's own
+ * runtime (TREE/usr/lib/carpd/node) and of this machine's, each round measured after settling;
+ * the ratio is the packaged carpd against the packaged bare node of the same round, median of
+ * --runs rounds. Written as NAME-package.md / .json.
+ *   node --import tsx bench/footprint.ts --package /tmp/tree --runs 5
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +32,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CARPD = join(ROOT, 'bin', 'carpd');
 const CARPCTL = join(ROOT, 'bin', 'carpctl');
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, 'cpu-seconds': { type: 'string', default: '30' }, out: { type: 'string', default: join(ROOT, 'bench', 'results') }, name: { type: 'string', default: 'footprint' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, 'cpu-seconds': { type: 'string', default: '30' }, out: { type: 'string', default: join(ROOT, 'bench', 'results') }, name: { type: 'string', default: 'footprint' }, package: { type: 'string' } } });
 const RUNS = Math.max(1, Math.min(50, Number(values.runs)));
 const CPU_SECONDS = Math.max(5, Math.min(300, Number(values['cpu-seconds'])));
 /**
@@ -151,12 +159,68 @@ async function timed(lab: Lab, argv: string[]): Promise<number> {
   return performance.now() - started;
 }
 
+/**
+ * The packaged carpd (1 group) beside two bare idle nodes started with it, the package's runtime
+ * and this machine's `node`: --runs rounds, memory after settling.
+ */
+async function packageFootprint(tree: string): Promise<number> {
+  const carpd = join(tree, 'usr', 'bin', 'carpd');
+  const packagedNode = join(tree, 'usr', 'lib', 'carpd', 'node');
+  if (!existsSync(carpd) || !existsSync(packagedNode)) {
+    process.stderr.write(`footprint: ${tree} has no usr/bin/carpd and usr/lib/carpd/node (dpkg-deb -x carpd_*.deb ${tree})\n`);
+    return 2;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'carpd-footprint-'));
+  mkdirSync(join(dir, 'state'));
+  const lab = await Lab.create({ hosts: ['a'] });
+  const rounds: { carpd: number; packagedNode: number; systemNode: number; ratio: number }[] = [];
+  try {
+    const config = carpdConfig(dir, 1);
+    const idle = ['-e', 'setInterval(() => {}, 1000)'];
+    for (let round = 0; round < RUNS; round++) {
+      const bare = lab.spawn('a', [packagedNode, ...idle]);
+      const system = lab.spawn('a', [process.execPath, ...idle]);
+      const daemon = await startUntil(lab, [carpd, '--config', config], /carpd started/, 60_000);
+      await sleep(3_000);
+      const kib = { carpd: treeRssKiB(daemon.process.pid).kib, packagedNode: treeRssKiB(bare.pid).kib, systemNode: treeRssKiB(system.pid).kib };
+      rounds.push({ ...kib, ratio: kib.carpd / kib.packagedNode });
+      for (const p of [daemon.process, bare, system]) await stop(p);
+    }
+  } finally {
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const mibOf = (key: 'carpd' | 'packagedNode' | 'systemNode'): string => (median(rounds.map((r) => r[key])) / 1024).toFixed(1);
+  const command = ['node', ...process.execArgv, 'bench/footprint.ts', ...process.argv.slice(2)].join(' ');
+  const md = [
+    '# Footprint of the Debian package\'s carpd',
+    '',
+    `Command: \`${command}\` (as root). ${new Date().toISOString()}, ${machineLine()}. ${RUNS} rounds; in each, the three processes run at the same time in one lab host and are measured after 3 s settled (VmRSS of every process: carpd with its guard). Medians.`,
+    '',
+    '| process | MiB |',
+    '|---|---|',
+    `| packaged carpd (${carpd}), 1 group | ${mibOf('carpd')} |`,
+    `| bare idle node, the package's runtime (${packagedNode}) | ${mibOf('packagedNode')} |`,
+    `| bare idle node, this machine's (${process.execPath}) | ${mibOf('systemNode')} |`,
+    '',
+    `Packaged carpd / packaged bare node: ${median(rounds.map((r) => r.ratio)).toFixed(2)}× (median of the rounds' ratios; each round: ${rounds.map((r) => r.ratio.toFixed(2)).join(', ')}). Target: ≤ 1.5×.`,
+    '',
+  ].join('\n');
+  const out = values.out as string;
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, `${values.name}-package.json`), `${JSON.stringify({ command, at: new Date().toISOString(), machine: describeMachine(), tree, rounds }, null, 2)}\n`);
+  writeFileSync(join(out, `${values.name}-package.md`), md);
+  process.stdout.write(md);
+  return 0;
+}
+
 async function main(): Promise<number> {
   const skip = await Lab.available();
   if (skip !== undefined) {
     process.stderr.write(`footprint: cannot run: ${skip}\n`);
     return 2;
   }
+  if (values.package !== undefined) return packageFootprint(resolve(values.package));
   if (!existsSync(join(ROOT, 'dist', 'carpd.js'))) {
     process.stderr.write('footprint: run `npm run build` first\n');
     return 2;

@@ -17,7 +17,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: flags } = parseArgs({ options: { outdir: { type: 'string' }, 'no-maps': { type: 'boolean' } } });
+// `--run-from DIR`: where the output will run from, as the code cache names it (the package's
+// /usr/lib/carpd/dist); by default where it is built.
+const { values: flags } = parseArgs({ options: { outdir: { type: 'string' }, 'no-maps': { type: 'boolean' }, 'run-from': { type: 'string' } } });
 const outdir = flags.outdir === undefined ? join(root, 'dist') : resolve(flags.outdir);
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
@@ -64,9 +66,13 @@ await build({
   banner: { js: "const __carpdModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
+// --predictable: V8 otherwise seeds its string hashes at random in every process, and the cache
+// holds hash tables, so two builds of one commit differed (docs/package.md, "Reproducible build");
+// V8 leaves the flag out of the cache's flag check, so a normal `node` still accepts the cache
+// (test/cli/entry-points.test.ts).
 const cacheBytes = execFileSync(
   process.execPath,
-  ['--input-type=module', '-e', 'const { writeCodeCache } = await import(process.argv[1]); process.stdout.write(String(writeCodeCache(process.argv[2])));', pathToFileURL(join(outdir, 'code-cache.js')).href, daemonFile],
+  ['--predictable', '--input-type=module', '-e', 'const { writeCodeCache } = await import(process.argv[1]); process.stdout.write(String(writeCodeCache(process.argv[2], process.argv[3])));', pathToFileURL(join(outdir, 'code-cache.js')).href, daemonFile, join(flags['run-from'] ?? outdir, 'daemon-command.cjs')],
   { encoding: 'utf8' },
 );
 const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));

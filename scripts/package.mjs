@@ -1,19 +1,32 @@
 #!/usr/bin/env node
-// `npm run package`: builds the Debian package carpd_VERSION_ARCH.deb in the project root and
-// prints its absolute path as the last line (README, "Installing").
+// `npm run package [-- --outdir DIR]`: builds the Debian package carpd_VERSION_ARCH.deb in the
+// project root (or DIR) and prints its absolute path as the last line (README, "Installing";
+// docs/package.md). VERSION is the top entry of contrib/debian/changelog: package.json's version
+// and a Debian revision (0.2.0-1).
+//
+// The package carries its runtime: the Node binary that runs this script (Node 20, the one `npm ci`
+// built the addon against and scripts/build.mjs made the code cache with) is shipped as
+// usr/lib/carpd/node, so the package needs no `nodejs` package (stock Debian 12 has Node 18).
+// The build is reproducible: every timestamp is SOURCE_DATE_EPOCH, or the last commit's time.
 //
 // The tree, relocatable (unpacked anywhere with `dpkg-deb -x`, its usr/bin/carpd runs from there):
 //   usr/lib/carpd/                 the program; src/package-root.ts finds everything from here
-//     bin/carpd, bin/carpctl       the launchers (set the process title, import dist/)
+//     node                         the Node runtime, stripped of its debug symbols (--strip-unneeded
+//                                  keeps the dynamic symbols the addon links against)
+//     bin/carpd, bin/carpctl       the launchers (set the process title, import dist/), 0644 and
+//                                  without their `#!` line: usr/bin/NAME runs them with ../node
 //     dist/*.js, dist/chunks/*.js  the bundle, built fresh from src/ by scripts/build.mjs into
 //                                  this tree (never replacing the checkout's dist/, which
 //                                  running tests and daemons use); yaml and zod are bundled
-//                                  in, so there is no node_modules at all; no source maps
+//                                  in, so there is no node_modules at all; no source maps;
+//                                  dist/daemon-command.cjs.cache is V8's code cache, made by
+//                                  this Node and checked to be accepted by the shipped one
 //     build/Release/carp_socket.node, build/Release/carpd-guard   the addon and the guard, as
-//                                  `npm ci` built them (node-gyp), stripped
+//                                  `npm ci` built them (node-gyp, against this Node's headers:
+//                                  checked), stripped
 //     package.json                 name, version, "type": "module"
-//   usr/bin/carpd, usr/bin/carpctl relative symlinks to ../lib/carpd/bin/*: Node runs the real
-//                                  path, so import.meta.url and the package root follow the link
+//   usr/bin/carpd, usr/bin/carpctl small sh scripts: exec ../lib/carpd/node ../lib/carpd/bin/NAME,
+//                                  found from the script's own path, whatever `node` is on PATH
 //   lib/systemd/system/            carpd.service and carpd-ucarp@.service from contrib/, with
 //                                  /usr/local/bin replaced by /usr/bin; never enabled or started
 //   etc/carpd/carpd.yaml           conffile, mode 0600: `carpd --init`'s starter file; it names
@@ -21,23 +34,28 @@
 //                                  an unedited file cannot start a group by accident
 //   usr/share/man/man8/carpd.8.gz, carpctl.8.gz, man5/carpd.yaml.5.gz   from docs/man/ (scripts/man.mjs)
 //   usr/share/doc/carpd/           README.md, docs/*.md (without their source-tree parts:
-//                                  scripts/shipped-docs.mjs), copyright, examples/carpd.yaml
+//                                  scripts/shipped-docs.mjs), copyright, changelog.Debian.gz
+//                                  (contrib/debian/changelog), examples/carpd.yaml
+//   usr/share/lintian/overrides/carpd   contrib/debian/lintian-overrides: each with its reason
 //   DEBIAN/                        control, conffiles, postinst/prerm/postrm (postinst creates the
 //                                  system user carpd, no login shell, and gives it read access to
 //                                  /etc/carpd; daemon-reload; prerm stops carpd when the package
-//                                  is removed; nothing starts it)
+//                                  is removed; nothing starts it), md5sums
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { manDate, renderManPage } from './man.mjs';
 import { shippedDocs } from './shipped-docs.mjs';
+import { addonNodeVersion, debianVersion, launcherScript, md5sums, nodeLicensePath, packagedLauncher } from './package-parts.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkgJson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const version = pkgJson.version;
+const { values: flags } = parseArgs({ options: { outdir: { type: 'string' } } });
+const outdir = flags.outdir === undefined ? root : resolve(flags.outdir);
 // The Maintainer field: CARPD_MAINTAINER="Name <address>" overrides the placeholder.
 const MAINTAINER = process.env.CARPD_MAINTAINER ?? 'carpd maintainers <carpd-maintainers@users.noreply.example>';
 
@@ -72,10 +90,19 @@ function hasCommand(name) {
 }
 
 for (const tool of ['dpkg-deb', 'dpkg']) if (!hasCommand(tool)) fail(`${tool} is needed (Debian's dpkg package)`);
+// The Depends line is what the shipped binaries need, and only dpkg-shlibdeps knows that.
+for (const tool of ['dpkg-shlibdeps', 'strip']) if (!hasCommand(tool)) fail(`${tool} is needed (Debian's dpkg-dev and binutils packages)`);
+const changelogText = readFileSync(join(root, 'contrib', 'debian', 'changelog'), 'utf8');
+const version = debianVersion(changelogText, pkgJson.version) ?? fail(`contrib/debian/changelog: its top entry must be carpd (${pkgJson.version}-N), package.json's version with a Debian revision`);
+// The runtime shipped is the one running this script: Node 20, what the addon and the cache are for.
+if (process.versions.node.split('.')[0] !== '20') fail(`run with Node 20 (this is ${process.version}): the package ships the Node that builds it`);
 const arch = run(['dpkg', '--print-architecture']).trim();
 const guard = join(root, 'build', 'Release', 'carpd-guard');
 const addon = join(root, 'build', 'Release', 'carp_socket.node');
 for (const file of [addon, guard]) if (!existsSync(file)) fail(`${relative(root, file)} is missing: run \`npm ci\` first (it builds the native addon and the guard)`);
+const addonBuiltFor = addonNodeVersion(root);
+const nodeLicense = nodeLicensePath(process.execPath) ?? fail(`Node's LICENSE is not beside ${process.execPath} (share/doc/nodejs/LICENSE): the copyright file must carry it`);
+if (addonBuiltFor !== process.versions.node) fail(`build/Release/carp_socket.node was built against Node ${addonBuiltFor ?? '(unknown)'}'s headers, this is ${process.version}: run \`npm ci\` with this Node`);
 
 const epoch = Math.floor(manDate() / 1000);
 const staging = mkdtempSync(join(tmpdir(), 'carpd-package-'));
@@ -111,25 +138,33 @@ function packagedUnit(name, replacements) {
 try {
   // The program.
   log(`building dist/ from src/ into the staging tree ${staging}`);
-  run([process.execPath, join(root, 'scripts', 'build.mjs'), '--outdir', join(lib, 'dist'), '--no-maps']);
+  run([process.execPath, join(root, 'scripts', 'build.mjs'), '--outdir', join(lib, 'dist'), '--no-maps', '--run-from', '/usr/lib/carpd/dist']);
   rmSync(join(lib, 'dist', 'meta.json'), { force: true });
-  for (const name of ['carpd', 'carpctl']) copy(join(root, 'bin', name), join(lib, 'bin', name), 0o755);
+  // The runtime: debug symbols and comments stripped (98.9 → 86.3 MB for Node 20.20.2);
+  // .dynsym stays, it is what the addon's N-API calls bind to.
+  copy(process.execPath, join(lib, 'node'), 0o755);
+  run(['strip', '--strip-unneeded', '--remove-section=.comment', join(lib, 'node')]);
+  for (const name of ['carpd', 'carpctl']) {
+    write(join(lib, 'bin', name), packagedLauncher(readFileSync(join(root, 'bin', name), 'utf8'), name) ?? fail(`bin/${name}: expected a first line #!/usr/bin/env node`));
+  }
   copy(addon, join(lib, 'build', 'Release', 'carp_socket.node'), 0o644);
   copy(guard, join(lib, 'build', 'Release', 'carpd-guard'), 0o755);
-  if (hasCommand('strip')) {
-    run(['strip', '--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', join(lib, 'build', 'Release', 'carp_socket.node')]);
-    run(['strip', '--remove-section=.comment', '--remove-section=.note', join(lib, 'build', 'Release', 'carpd-guard')]);
-  }
-  const runtimePackage = { name: pkgJson.name, version, description: pkgJson.description, license: pkgJson.license, private: true, type: 'module' };
+  run(['strip', '--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', join(lib, 'build', 'Release', 'carp_socket.node')]);
+  run(['strip', '--remove-section=.comment', '--remove-section=.note', join(lib, 'build', 'Release', 'carpd-guard')]);
+  const runtimePackage = { name: pkgJson.name, version: pkgJson.version, description: pkgJson.description, license: pkgJson.license, private: true, type: 'module' };
   write(join(lib, 'package.json'), `${JSON.stringify(runtimePackage, null, 2)}\n`);
-  mkdirSync(join(tree, 'usr', 'bin'), { recursive: true });
-  for (const name of ['carpd', 'carpctl']) symlinkSync(`../lib/carpd/bin/${name}`, join(tree, 'usr', 'bin', name));
+  for (const name of ['carpd', 'carpctl']) write(join(tree, 'usr', 'bin', name), launcherScript(name), 0o755);
 
-  // What the staged program says about itself: the tree must run before it is packed.
+  // What the staged program says about itself: the tree must run before it is packed, with its
+  // own Node (PATH has none), and that Node must accept the code cache.
   const staged = join(tree, 'usr', 'bin', 'carpd');
-  const said = run([process.execPath, staged, '--version'], { cwd: staging }).trim();
-  if (said !== `carpd ${version}`) fail(`the staged carpd says ${JSON.stringify(said)}, package.json has ${version}`);
-  const starter = run([process.execPath, staged, '--init'], { cwd: staging });
+  const bare = { cwd: staging, env: { PATH: '/usr/sbin:/sbin:/nonexistent' } };
+  const said = run([staged, '--version'], bare).trim();
+  if (said !== `carpd ${pkgJson.version}`) fail(`the staged carpd says ${JSON.stringify(said)}, package.json has ${pkgJson.version}`);
+  const starter = run([staged, '--init'], bare);
+  const cacheCheck = 'const { loadWithCodeCache } = await import(process.argv[1]); process.stdout.write(loadWithCodeCache(process.argv[2]).cache);';
+  const cache = run([join(lib, 'node'), '--input-type=module', '-e', cacheCheck, `file://${join(lib, 'dist', 'code-cache.js')}`, join(lib, 'dist', 'daemon-command.cjs')], bare);
+  if (cache !== 'used') fail(`the shipped Node does not use dist/daemon-command.cjs.cache (${cache})`);
 
   // systemd units.
   const docPaths = [['file:/usr/local/share/doc/carpd/', 'file:/usr/share/doc/carpd/']];
@@ -167,6 +202,8 @@ try {
   // README.md and docs/*.md, the source tree's own parts cut (scripts/shipped-docs.mjs).
   for (const [file, text] of shippedDocs(root)) write(join(doc, file), text);
   write(join(doc, 'copyright'), copyright());
+  write(join(doc, 'changelog.Debian.gz'), gzipSync(changelogText, { level: 9 }));
+  write(join(tree, 'usr', 'share', 'lintian', 'overrides', 'carpd'), readFileSync(join(root, 'contrib', 'debian', 'lintian-overrides'), 'utf8'));
 
   // Man pages.
   for (const [page, section] of [['carpd.8', 8], ['carpctl.8', 8], ['carpd.yaml.5', 5]]) {
@@ -183,15 +220,17 @@ try {
   write(join(control, 'postinst'), maintainerScript('postinst'), 0o755);
   write(join(control, 'prerm'), maintainerScript('prerm'), 0o755);
   write(join(control, 'postrm'), maintainerScript('postrm'), 0o755);
+  write(join(control, 'md5sums'), md5sums(tree));
 
   // Directories 0755 (etc/carpd 0750); files keep the modes set above.
   for (const dir of directories(tree)) chmodSync(dir, dir === join(tree, 'etc', 'carpd') ? 0o750 : 0o755);
 
   const name = `carpd_${version}_${arch}.deb`;
-  partial = join(root, `.${name}.partial`);
+  mkdirSync(outdir, { recursive: true });
+  partial = join(outdir, `.${name}.partial`);
   log(`packing ${name}`);
   run(['dpkg-deb', '--root-owner-group', '-Zxz', '--build', tree, partial], { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } });
-  const output = join(root, name);
+  const output = join(outdir, name);
   renameSync(partial, output);
   log(`${statSync(output).size} bytes`);
   process.stdout.write(`${output}\n`);
@@ -208,8 +247,9 @@ function controlFile() {
     `Architecture: ${arch}`,
     `Maintainer: ${MAINTAINER}`,
     `Installed-Size: ${installedKiB}`,
-    // passwd: postinst's groupadd and useradd (the system user carpd).
-    `Depends: ${['nodejs (>= 20)', 'passwd', ...sharedLibraryDepends()].join(', ')}`,
+    // passwd: postinst's groupadd and useradd (the system user carpd). No nodejs: the runtime is
+    // usr/lib/carpd/node; the libraries it and the addon link against are in every Debian.
+    `Depends: ${['passwd', ...sharedLibraryDepends()].join(', ')}`,
     // carpd itself speaks rtnetlink; transition scripts (ucarp-style ones above all) run `ip`.
     'Recommends: iproute2',
     'Section: net',
@@ -228,20 +268,19 @@ function controlFile() {
   ].join('\n');
 }
 
-/** The libraries the addon and the guard link against, as dpkg-shlibdeps finds them (libc6, libstdc++6). */
+/**
+ * The libraries the runtime, the addon and the guard link against, with the versions their
+ * symbols need, as dpkg-shlibdeps finds them (libc6, libgcc-s1, libstdc++6 on Debian 12).
+ */
 function sharedLibraryDepends() {
-  const binaries = [join(lib, 'build', 'Release', 'carp_socket.node'), join(lib, 'build', 'Release', 'carpd-guard')];
-  if (hasCommand('dpkg-shlibdeps')) {
-    const work = join(staging, 'shlibs');
-    mkdirSync(join(work, 'debian'), { recursive: true });
-    writeFileSync(join(work, 'debian', 'control'), 'Source: carpd\n\nPackage: carpd\nArchitecture: any\n');
-    // Its warnings (N-API symbols are Node's, not a library's) are noise here.
-    const out = run(['dpkg-shlibdeps', '-O', ...binaries], { cwd: work });
-    const line = /^shlibs:Depends=(.*)$/m.exec(out)?.[1];
-    if (line !== undefined && line.trim() !== '') return line.split(',').map((d) => d.trim());
-  }
-  // Without dpkg-dev: what dpkg-shlibdeps gives on Debian 12 (GLIBC_2.34, GLIBCXX_3.4.21).
-  return ['libc6 (>= 2.34)', 'libstdc++6 (>= 5.2)'];
+  const binaries = [join(lib, 'node'), join(lib, 'build', 'Release', 'carp_socket.node'), join(lib, 'build', 'Release', 'carpd-guard')];
+  const work = join(staging, 'shlibs');
+  mkdirSync(join(work, 'debian'), { recursive: true });
+  writeFileSync(join(work, 'debian', 'control'), 'Source: carpd\n\nPackage: carpd\nArchitecture: any\n');
+  // Its warnings (the addon's N-API symbols are the runtime's, not a library's) are noise here.
+  const out = run(['dpkg-shlibdeps', '-O', ...binaries], { cwd: work });
+  const line = /^shlibs:Depends=(.*)$/m.exec(out)?.[1] ?? fail(`dpkg-shlibdeps printed no shlibs:Depends: ${out}`);
+  return line.split(',').map((d) => d.trim());
 }
 
 /**
@@ -275,12 +314,10 @@ function maintainerScript(kind) {
     // On removal (not on upgrade) a running carpd hands over the graceful way before its files go.
     return [
       ...head,
-      'if [ "$1" = remove ] && [ -d /run/systemd/system ]; then',
-      '  if command -v deb-systemd-invoke >/dev/null 2>&1; then',
-      "    deb-systemd-invoke stop carpd.service 'carpd-ucarp@*.service' >/dev/null || true",
-      '  else',
-      "    systemctl stop carpd.service 'carpd-ucarp@*.service' >/dev/null 2>&1 || true",
-      '  fi',
+      // deb-systemd-invoke (init-system-helpers, on every Debian that boots systemd) as
+      // debhelper's scripts do: it honours policy-rc.d.
+      'if [ "$1" = remove ] && [ -d /run/systemd/system ] && command -v deb-systemd-invoke >/dev/null 2>&1; then',
+      "  deb-systemd-invoke stop carpd.service 'carpd-ucarp@*.service' >/dev/null || true",
       'fi',
       'exit 0',
       '',
@@ -293,7 +330,8 @@ function maintainerScript(kind) {
 
 function copyright() {
   const license = (path) =>
-    readFileSync(join(root, 'node_modules', ...path.split('/')), 'utf8')
+    readFileSync(path.startsWith('/') ? path : join(root, 'node_modules', ...path.split('/')), 'utf8')
+      .replace(/\r/g, '')
       .trim()
       .split('\n')
       .map((l) => (l.trim() === '' ? ' .' : ` ${l}`))
@@ -314,6 +352,11 @@ function copyright() {
     'Files: usr/lib/carpd/build/Release/carp_socket.node',
     'Copyright: the carpd contributors; Node.js API collaborators (node-addon-api headers)',
     'License: ISC and MIT',
+    '',
+    'Files: usr/lib/carpd/node',
+    `Copyright: Node.js contributors and the authors of the libraries it includes (Node ${process.version}, its LICENSE follows)`,
+    'License: Node.js',
+    license(nodeLicense),
     '',
     'License: ISC',
     ' Permission to use, copy, modify, and/or distribute this software for any',

@@ -34,9 +34,12 @@ export function loadWithCodeCache<T>(file: string): CachedLoad<T> {
 /**
  * The build's step: runs the file's top level once (module initialisation compiles what every
  * start needs: the schemas, the codecs' tables) and writes V8's cache of everything compiled.
+ * The cache holds the script's name: scriptName is where the file will run from (the Debian
+ * package's /usr/lib/carpd/dist/..., not its staging directory), so the bytes do not depend on
+ * where the build ran (docs/package.md, "Reproducible build").
  */
-export function writeCodeCache(file: string): number {
-  const { script } = compile(file, false);
+export function writeCodeCache(file: string, scriptName: string = file): number {
+  const { script } = compile(file, false, scriptName);
   run(script, file);
   const data = script.createCachedData();
   writeFileSync(`${file}.cache`, data);
@@ -45,7 +48,7 @@ export function writeCodeCache(file: string): number {
 
 const moduleOf = new WeakMap<Script, unknown>();
 
-function compile(file: string, useCache: boolean): { script: Script; cache: CachedLoad<unknown>['cache'] } {
+function compile(file: string, useCache: boolean, scriptName: string = file): { script: Script; cache: CachedLoad<unknown>['cache'] } {
   let cachedData: Buffer | undefined;
   if (useCache) {
     try {
@@ -54,7 +57,7 @@ function compile(file: string, useCache: boolean): { script: Script; cache: Cach
       // No cache (a build without it, or removed): compile from source.
     }
   }
-  const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: file, ...(cachedData === undefined ? {} : { cachedData }) });
+  const script = new Script(wrap(readFileSync(file, 'utf8')), { filename: scriptName, ...(cachedData === undefined ? {} : { cachedData }) });
   const cache = cachedData === undefined ? 'absent' : script.cachedDataRejected === true ? 'rejected' : 'used';
   return { script, cache };
 }

@@ -53,7 +53,7 @@ export function onMachine(m: Machine, argv: readonly string[], options: MountOpt
 export interface ProgramOptions {
   /**
    * An installed launcher to execute as it is, e.g. /usr/bin/carpd from the Debian package
-   * (test/package/deb.test.ts): its `#!/usr/bin/env node` line picks the Node, as under systemd.
+   * (test/package/deb.test.ts): it runs the package's own Node, as under systemd.
    */
   readonly program?: string;
 }
