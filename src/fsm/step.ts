@@ -275,7 +275,11 @@ function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: Ad
   if (isBowOutOffer(peer)) {
     // Take over after our own skew time rather than at once, so that with several backups the
     // best one (smallest skew) goes first and the others hear it before their timers expire.
-    const at = Math.min(now + takeoverDelayMicros(advertFields(config, state)), state.takeover?.at ?? Infinity);
+    // A stopping master repeats its bow-out (onShutdown): a repeat never pushes the takeover back,
+    // or a backup whose takeover delay exceeds the master's interval would never take over.
+    const pending = state.bowOutHeard === true ? Math.min(...config.families.map((f) => state.masterDownAt[f] ?? Infinity)) : Infinity;
+    const at = Math.min(now + takeoverDelayMicros(advertFields(config, state)), state.takeover?.at ?? Infinity, pending);
+    if (at === pending) return { state: withHeard, actions: [] };
     return rearmMasterDown(config, { ...withHeard, bowOutHeard: true }, at, config.families);
   }
   const preemptAllowed = config.preempt && (state.preemptAfter === undefined || now >= state.preemptAfter);

@@ -299,8 +299,11 @@ function onAdvertAsBackup(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
   const priority = vrrpPriority(config, state);
   const withHeard: VrrpState = { ...state, lastHeardMaster: heard(advert, now) };
   if (isResignation(advert.priority)) {
-    // §6.4.2 (430): the backups take over after their own Skew_Time, the best one first.
-    return rearmMasterDown(config, { ...withHeard, masterResigned: true, preempting: false }, now + skewTimeMicros(priority, state.masterAdverIntervalCentis));
+    // §6.4.2 (430): the backups take over after their own Skew_Time, the best one first. A
+    // stopping master repeats its priority 0 (onShutdown): a repeat never pushes the takeover back.
+    const at = now + skewTimeMicros(priority, state.masterAdverIntervalCentis);
+    if (state.masterResigned === true && state.masterDownAt !== undefined && state.masterDownAt <= at) return { state: withHeard, actions: [] };
+    return rearmMasterDown(config, { ...withHeard, masterResigned: true, preempting: false }, at);
   }
   if (backupFollowsAdvert(preemptMode(config, state, priority, now), priority, advert.priority)) {
     // §6.4.2 (450)–(460): learn the master's interval, recompute Master_Down_Interval, restart the timer.

@@ -257,6 +257,17 @@ const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'backup, demoted: a repeated bow-out (a stopping master repeats it each interval) does not push the takeover back',
+    config: { advskew: 64 }, // demoted by 10: advertised skew 74 (289 062 µs) + 1 s
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [0, setDemotion(10), 'backup', []],
+      [S, advert({ advbase: 255, advskew: 255 }), 'backup', ['arm-timer'], arms('master-down-4', 2 * S + 289_062)],
+      [2 * S, advert({ advbase: 255, advskew: 255 }), 'backup', []],
+      [2 * S + 289_062, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-bowed-out')],
+    ],
+  },
+  {
     name: 'backup: bow-out with own advskew 0 re-arms master-down to now',
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY]],

@@ -94,6 +94,15 @@ const scenarios: VrrpScenario[] = [
     ],
   },
   {
+    name: 'backup, priority-0 advert repeated (a stopping master repeats it): the takeover is not pushed back',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ priority: 0 }), 'backup', ['arm-timer'], arms('master-down-4', S + SKEW)],
+      [S + 500_000, advert({ priority: 0 }), 'backup', []],
+      [S + SKEW, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-bowed-out')],
+    ],
+  },
+  {
     name: 'backup, priority-0 advert: Skew_Time uses the learned Master_Adver_Interval (50 cs: 304687 µs)',
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY]],
