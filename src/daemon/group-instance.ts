@@ -18,6 +18,7 @@ import type { CheckStatus, DemotionStatus, GroupStatus, StateName } from '../con
 import { GroupRunner, type TransitionEvent } from '../engine/group-runner.ts';
 import { VrrpGroupRunner, vrrpSourceAddress } from '../engine/vrrp-group-runner.ts';
 import type { VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
+import { GRACEFUL_STOP_HOLD_MAX_MICROS } from '../fsm/intervals.ts';
 import { ipAddressEquals, isIpv6LinkLocal } from '../protocol/ip-address.ts';
 import type { MacAddress } from '../protocol/mac-address.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -230,11 +231,20 @@ export class GroupInstance {
     this.applyDemotion();
   }
 
-  /** Graceful stop: bow-out when master, addresses removed, scripts queued, virtual interface deleted. */
+  /**
+   * Graceful stop: bow-out when master, the addresses kept until the successor is heard (at most
+   * GRACEFUL_STOP_HOLD_MAX_MICROS, fsm/intervals.ts; docs/state-machine.md "Graceful stop"), then
+   * removed, scripts queued, virtual interface deleted.
+   */
   async stop(): Promise<void> {
     const { netlink, logger, host } = this.deps;
     this.clearFault();
-    this.runner?.shutdown();
+    const runner = this.runner;
+    if (runner !== undefined) {
+      // The machine's own stop-hold timer ends the wait; this bound only guards against a clock that never fires it.
+      const left = await withTimeout(runner.shutdown(), GRACEFUL_STOP_HOLD_MAX_MICROS / 1000 + 1_000);
+      if (!left) await runner.shutdown();
+    }
     this.effects?.close();
     await withTimeout(this.effects?.idle() ?? Promise.resolve(), 5_000);
     if (this.runner !== undefined) host.node.removeGroup(this.runner);
@@ -496,8 +506,10 @@ function checkVrrpSource(config: GroupConfig, settings: VrrpGroupSettings, host:
   );
 }
 
-async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+/** Resolves true when the promise settled within ms, false when the time ran out first. */
+async function withTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  const settled = await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
   if (timer !== undefined) clearTimeout(timer);
+  return settled;
 }

@@ -338,7 +338,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     const result = step(this.machine, this.machineState, event, this.ports.clock.nowMicros());
     this.machineState = result.state;
     for (const action of result.actions) this.execute(action);
-    this.checkAdvertSends();
+    this.afterEvent();
   }
 
   private execute(action: MachineAction): void {

@@ -26,6 +26,8 @@ export abstract class MachineDriver<Advert> {
   /** The demotion the daemon asked for; the machine gets it raised during a send-fault hold-down. */
   private requestedDemotion = 0;
   private resigningForSends = false;
+  /** A graceful stop in progress: resolved once the machine has left (INIT, not running). */
+  private stopWaiters: (() => void)[] = [];
   private readonly log: RunnerCorePorts['logger'];
 
   constructor(ports: RunnerCorePorts) {
@@ -47,10 +49,19 @@ export abstract class MachineDriver<Advert> {
   abstract get masterDownMicros(): number;
 
   /**
-   * Called by the runner after each event's actions: a MASTER whose adverts have all failed for
-   * a master-down interval leaves mastership like a failed claim (send-fault.ts, docs/fail-safe.md).
+   * Called by the runner after each event's actions: a MASTER whose adverts cannot leave resigns
+   * (checkAdvertSends), and a graceful stop whose machine has left is complete.
    */
-  protected checkAdvertSends(): void {
+  protected afterEvent(): void {
+    this.checkAdvertSends();
+    if (this.stopWaiters.length > 0 && !this.state.running) this.stopped();
+  }
+
+  /**
+   * A MASTER whose adverts have all failed for a master-down interval leaves mastership like a
+   * failed claim (send-fault.ts, docs/fail-safe.md).
+   */
+  private checkAdvertSends(): void {
     if (this.state.phase !== 'master' || this.resigningForSends) return;
     if (this.core.advertSendsWork) {
       this.sendFault.sendsWork();
@@ -145,12 +156,22 @@ export abstract class MachineDriver<Advert> {
     this.dispatch({ type: 'start' });
   }
 
-  /** Stops the group: the farewell advert if MASTER, addresses removed, INIT. Timers are all cancelled. */
-  shutdown(): void {
+  /**
+   * Stops the group: the farewell advert if MASTER, addresses removed, INIT; resolves when the
+   * machine has left, then every timer is cancelled. A CARP MASTER keeps its addresses until it
+   * hears its successor, within a bound (fsm/step.ts onShutdown, docs/state-machine.md "Graceful
+   * stop"); calling shutdown() again during that wait leaves at once.
+   */
+  shutdown(): Promise<void> {
+    const done = new Promise<void>((resolve) => this.stopWaiters.push(resolve));
     this.dispatch({ type: 'shutdown' });
-    this.core.cancelAllTimers();
-    this.foreign.reset();
-    this.sendFault.cancel();
+    if (!this.state.running) this.stopped();
+    return done;
+  }
+
+  private stopped(): void {
+    this.halt();
+    for (const resolve of this.stopWaiters.splice(0)) resolve();
   }
 
   /** Drops every timer without any protocol action: the process is going away abruptly (simulated crash). */

@@ -47,8 +47,12 @@ export interface ProtocolRunner {
   onTransition(listener: (event: TransitionEvent) => void): void;
   /** INIT → BACKUP (or MASTER for a VRRP address owner). */
   start(): void;
-  /** Graceful stop: bow-out (CARP) or priority 0 (VRRP) when MASTER; timers cancelled. */
-  shutdown(): void;
+  /**
+   * Graceful stop: bow-out (CARP) or priority 0 (VRRP) when MASTER; resolves once the machine has
+   * left (a CARP MASTER waits for its successor, bounded: fsm/step.ts); timers cancelled. Called
+   * again meanwhile: leaves at once.
+   */
+  shutdown(): Promise<void>;
   /** Drops every timer without any protocol action (simulated crash). */
   halt(): void;
   linkChanged(up: boolean): void;

@@ -228,7 +228,7 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     const result = stepVrrp(this.machine, this.machineState, event, this.ports.clock.nowMicros());
     this.machineState = result.state;
     for (const action of result.actions) this.execute(action);
-    this.checkAdvertSends();
+    this.afterEvent();
   }
 
   private execute(action: VrrpAction): void {

@@ -128,3 +128,18 @@ export function demotedAdvskew(advskew: number, demotion: number): number {
 export function demoteByte(demotion: number): number {
   return Math.max(0, Math.min(255, demotion));
 }
+
+/** The shortest and longest a stopping MASTER keeps its addresses for its successor (gracefulStopHoldMicros). */
+export const GRACEFUL_STOP_HOLD_MIN_MICROS = 2 * MICROS_PER_SECOND;
+export const GRACEFUL_STOP_HOLD_MAX_MICROS = 4 * MICROS_PER_SECOND;
+
+/**
+ * How long a MASTER that is stopping keeps its addresses while it waits to hear its successor
+ * (make-before-break, docs/state-machine.md "Graceful stop"): its master-down interval, the time
+ * a backup that missed every bow-out needs to take over, kept between 2 s (a backup hearing the
+ * bow-out waits its own skew time, under 1 s, plus 1 s when it is demoted) and 4 s (the stop
+ * stays short whatever advbase is). With no successor the addresses go when it has passed.
+ */
+export function gracefulStopHoldMicros(masterDownIntervalMicros: number): number {
+  return Math.min(GRACEFUL_STOP_HOLD_MAX_MICROS, Math.max(GRACEFUL_STOP_HOLD_MIN_MICROS, masterDownIntervalMicros));
+}

@@ -108,6 +108,11 @@ export interface MachineState extends MachineLifecycle {
   readonly takeover?: { readonly reason: TransitionReason; readonly at: number };
   /** MASTER: when the next advert is due. */
   readonly advertDueAt?: number;
+  /**
+   * MASTER being shut down: it has bowed out and keeps its addresses until it hears another
+   * node's advert (its successor) or `until` passes, then leaves as a shutdown does (make-before-break).
+   */
+  readonly stopping?: { readonly until: number };
   /** MASTER: adverts still to send before the repeated announcement (OpenBSD sc_delayed_arp). */
   readonly announceAfterAdverts: number;
   readonly lastHeardMaster?: HeardMaster;
@@ -128,8 +133,11 @@ export interface AdvertReceived {
   readonly demote: number;
 }
 
-/** Timer names: one advert timer, one master-down timer per family. */
-export type TimerId = 'advert' | 'master-down-4' | 'master-down-6';
+/**
+ * Timer names: one advert timer, one master-down timer per family, and the bound of a stopping
+ * MASTER's wait for its successor (fsm/step.ts, graceful stop).
+ */
+export type TimerId = 'advert' | 'master-down-4' | 'master-down-6' | 'stop-hold';
 
 /** Inputs to a machine whose adverts, as received, are `Advert` (CARP's or VRRP's). */
 export type EventOf<Advert> =

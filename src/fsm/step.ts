@@ -24,8 +24,13 @@
  *                                        once per MASTER spell (rival-master.ts)
  *   master  set-demotion (raised)        advert at once                            master
  *   any     link-down                    remove VIPs if master, backup script      init
- *   any     shutdown                     bow-out advert and remove VIPs if master, init
- *                                        stop script (scripts.stop, else backup's if master)
+ *   b/i     shutdown                     stop script (scripts.stop)                init
+ *   master  shutdown                     bow-out advert, VIPs kept, arm stop-hold  master (stopping)
+ *   stopping advert from another node    remove VIPs, stop script (scripts.stop,   init
+ *           (its successor); stop-hold;  else backup's)
+ *           link-down; resign; shutdown
+ *   stopping timer advert                bow-out advert again, re-arm              master (stopping)
+ *           (graceful stop, make-before-break: docs/state-machine.md "Graceful stop")
  *   b/m     force master|backup          as the corresponding transition           master|backup
  *   master  resign (claim failed, adverts bow-out advert, remove VIPs, backup script backup
  *           failing: docs/fail-safe.md)
@@ -34,7 +39,7 @@
  * level, so nothing disappears silently (as ospfd's interface FSM does).
  */
 import { compareOffers, isBowOutOffer, masterIsGuaranteedToTimeOut, masterIsMoreDemoted, peerOutranksUs, shouldPreempt, type Offer } from './election.ts';
-import { advertIntervalMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, masterDownMicros, nextAdvertDueAt, takeoverDelayMicros } from './intervals.ts';
+import { advertIntervalMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, gracefulStopHoldMicros, masterDownMicros, nextAdvertDueAt, takeoverDelayMicros } from './intervals.ts';
 import type {
   AdvertFields,
   AdvertReceived,
@@ -106,14 +111,38 @@ function onStart(config: MachineConfig, state: MachineState, now: number): StepR
   return becomeBackup(config, running, now, 'started');
 }
 
+/**
+ * A MASTER bows out (so backups take over at once instead of after master-down, OpenBSD
+ * carp_ioctl) but keeps its addresses until it hears its successor, at most
+ * gracefulStopHoldMicros: make-before-break (issue 19 item 4). A second shutdown, or any other
+ * phase, leaves at once.
+ */
 function onShutdown(config: MachineConfig, state: MachineState, now: number): StepResult {
   if (!state.running) return ignored(state, 'shutdown', 'not running');
-  const actions: MachineAction[] = [];
-  if (state.phase === 'master') {
-    // Bow out so backups take over at once instead of after master-down (OpenBSD carp_ioctl).
-    actions.push({ type: 'send-advert', families: config.families, fields: advertFields(config, state), bowOut: true });
-  }
-  const left = leave(config, state, now, 'shutdown', actions);
+  if (state.phase !== 'master' || state.stopping !== undefined) return finishShutdown(config, state, now);
+  const until = now + gracefulStopHoldMicros(masterDownInterval(config, state));
+  const bowOut: MachineAction = { type: 'send-advert', families: config.families, fields: advertFields(config, state), bowOut: true };
+  const next = nextBowOut(config, withoutRivalMaster({ ...state, stopping: { until } }), now);
+  return { state: next.state, actions: [bowOut, ...next.actions, { type: 'arm-timer', timer: 'stop-hold', at: until }] };
+}
+
+/**
+ * While stopping, the bow-out is sent again each advert interval until the hold ends: one lost
+ * copy must not cost a backup its master-down interval.
+ */
+function nextBowOut(config: MachineConfig, state: MachineState & { stopping: { until: number } }, now: number): StepResult {
+  const fields = advertFields(config, state);
+  const at = now + advertIntervalMicros(fields.advbase, fields.advskew);
+  if (at < state.stopping.until) return { state: { ...state, advertDueAt: at }, actions: [{ type: 'arm-timer', timer: 'advert', at }] };
+  const { advertDueAt: _, ...rest } = state;
+  return { state: rest, actions: [{ type: 'cancel-timer', timer: 'advert' }] };
+}
+
+/** Leaves for good: addresses removed if held, the stop script, INIT, not running. */
+function finishShutdown(config: MachineConfig, state: MachineState, now: number): StepResult {
+  const actions: MachineAction[] = state.stopping === undefined ? [] : [{ type: 'cancel-timer', timer: 'stop-hold' }];
+  const { stopping: _, ...rest } = state;
+  const left = leave(config, rest, now, 'shutdown', actions);
   return { state: { ...left.state, running: false }, actions: left.actions };
 }
 
@@ -121,6 +150,8 @@ function onLinkDown(config: MachineConfig, state: MachineState, now: number): St
   if (!state.linkUp) return ignored(state, 'link-down', 'link already down');
   const down = { ...state, linkUp: false };
   if (!state.running) return { state: down, actions: [] };
+  // The addresses are no use on a down link: a stopping MASTER waits no longer.
+  if (state.stopping !== undefined) return finishShutdown(config, down, now);
   return leave(config, down, now, 'link-down', []);
 }
 
@@ -218,6 +249,8 @@ function onAdvert(config: MachineConfig, state: MachineState, advert: AdvertRece
 
 function onAdvertAsMaster(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {
   if (isBowOutOffer(peer)) return ignored(state, 'advert', 'bow-out from another node while master');
+  // Stopping: whoever advertises now has taken over (or is the better master): the addresses can go.
+  if (state.stopping !== undefined) return finishShutdown(config, { ...state, lastHeardMaster: heard(advert, now) }, now);
   if (peerOutranksUs(own, peer)) {
     // Two masters: one last advert of ours tells the better one that we held the addresses too,
     // so it re-announces them (rival-master.ts); it may never hear us otherwise, when its advert
@@ -253,7 +286,11 @@ function onAdvertAsBackupFor(config: MachineConfig, state: MachineState, advert:
   if (isBowOutOffer(peer)) {
     // Take over after our own skew time rather than at once, so that with several backups the
     // best one (smallest skew) goes first and the others hear it before their timers expire.
-    const at = Math.min(now + takeoverDelayMicros(advertFields(config, state)), state.takeover?.at ?? Infinity);
+    // A stopping master repeats its bow-out (onShutdown): a repeat never pushes the takeover back,
+    // or a backup whose takeover delay exceeds the master's interval would never take over.
+    const pending = state.bowOutHeard === true ? Math.min(...config.families.map((f) => state.masterDownAt[f] ?? Infinity)) : Infinity;
+    const at = Math.min(now + takeoverDelayMicros(advertFields(config, state)), state.takeover?.at ?? Infinity, pending);
+    if (at === pending) return { state: withHeard, actions: [] };
     return rearmMasterDown(config, { ...withHeard, bowOutHeard: true }, at, config.families);
   }
   const preemptAllowed = config.preempt && (state.preemptAfter === undefined || now >= state.preemptAfter);
@@ -296,8 +333,17 @@ function rearmMasterDown(config: MachineConfig, state: MachineState, at: number,
 }
 
 function onTimer(config: MachineConfig, state: MachineState, timer: TimerId, now: number, wakeupAt: number | undefined): StepResult {
+  if (timer === 'stop-hold') {
+    if (state.stopping === undefined) return ignored(state, 'timer', 'stop-hold outside a graceful stop');
+    return finishShutdown(config, state, now);
+  }
   if (timer === 'advert') {
     if (state.phase !== 'master') return ignored(state, 'timer', 'advert timer outside MASTER');
+    if (state.stopping !== undefined) {
+      const bowOut: MachineAction = { type: 'send-advert', families: config.families, fields: advertFields(config, state), bowOut: true };
+      const next = nextBowOut(config, { ...state, stopping: state.stopping }, now);
+      return { state: next.state, actions: [bowOut, ...next.actions] };
+    }
     return sendPeriodicAdvert(config, state, now, wakeupAt);
   }
   const family: IpFamily = timer === 'master-down-4' ? 4 : 6;
@@ -331,7 +377,7 @@ function onSetDemotion(config: MachineConfig, state: MachineState, demotion: num
   const clamped = Math.max(0, Math.min(255, Math.trunc(demotion)));
   if (clamped === state.demotion) return { state, actions: [] };
   const next = { ...state, demotion: clamped };
-  if (state.phase === 'master' && clamped > state.demotion) {
+  if (state.phase === 'master' && clamped > state.demotion && state.stopping === undefined) {
     // Tell the backups now (OpenBSD sends at once when a demote counter rises).
     return { state: next, actions: [{ type: 'send-advert', families: config.families, fields: advertFields(config, next), bowOut: false }] };
   }
@@ -341,6 +387,7 @@ function onSetDemotion(config: MachineConfig, state: MachineState, demotion: num
 
 function onForce(config: MachineConfig, state: MachineState, phase: 'master' | 'backup', now: number): StepResult {
   if (state.phase === 'init') return ignored(state, 'force', 'cannot force a group in INIT');
+  if (state.stopping !== undefined) return ignored(state, 'force', 'stopping');
   if (state.phase === phase) return ignored(state, 'force', `already ${phase}`);
   return phase === 'master' ? becomeMaster(config, state, now, 'forced') : becomeBackup(config, state, now, 'forced');
 }
@@ -353,6 +400,8 @@ function onForce(config: MachineConfig, state: MachineState, phase: 'master' | '
  */
 function onResign(config: MachineConfig, state: MachineState, reason: ResignReason, now: number): StepResult {
   if (state.phase !== 'master') return ignored(state, 'resign', 'not master');
+  // Stopping, it has bowed out already: the claim failed or adverts cannot leave, so it waits no longer.
+  if (state.stopping !== undefined) return finishShutdown(config, state, now);
   const bowOut: MachineAction = { type: 'send-advert', families: config.families, fields: advertFields(config, state), bowOut: true };
   const backup = becomeBackup(config, state, now, reason);
   return { state: backup.state, actions: [bowOut, ...backup.actions] };

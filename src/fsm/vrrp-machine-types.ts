@@ -111,6 +111,11 @@ export interface VrrpState extends MachineLifecycle<VrrpTransitionReason> {
   /** BACKUP: the last advert came from a lower-priority master and was discarded so we preempt it. */
   readonly preempting?: boolean;
   readonly lastHeardMaster?: VrrpHeardMaster;
+  /**
+   * MASTER being shut down: it has resigned (priority 0) and keeps its addresses until it hears
+   * another router's advert or `until` passes (make-before-break, as CARP's: fsm/step.ts).
+   */
+  readonly stopping?: { readonly until: number };
 }
 
 /** Inputs to the machine: CARP's events, carrying a VRRP advert. */

@@ -18,7 +18,12 @@
  *                                          interval, repeated with the next advert),             (carpd)
  *                                          master script once per MASTER spell
  *   backup  shutdown                       cancel master-down, stop script              init     §6.4.2 (345)–(355)
- *   master  shutdown                       priority-0 advert, remove VIPs, stop script  init     §6.4.3 (655)–(670)
+ *   master  shutdown                       priority-0 advert, VIPs kept, stop-hold      master   §6.4.3 (655)–(670),
+ *                                          (an owner: remove VIPs, stop script, init)            carpd: make-before-break
+ *   stopping advert (priority > 0), timer  remove VIPs, stop script                     init     (carpd, docs/state-machine.md
+ *           stop-hold, link-down, resign,                                                        "Graceful stop")
+ *           shutdown again
+ *   stopping timer advert                  priority-0 advert again, re-arm              master   (carpd)
  *   any     link-down                      remove VIPs if master                        init     (carpd)
  *   master  set-demotion (P changes)       advert at once                               master   (carpd)
  *   b/m     force master|backup            as the corresponding transition              m|b      (carpd)
@@ -52,7 +57,7 @@
  *   keepalived's garp_master_delay are the engine's business.
  * - Times are µs derived from centiseconds without intermediate rounding (vrrp-intervals.ts).
  */
-import { firstAdvertSlackMicros, nextAdvertDueAt } from './intervals.ts';
+import { firstAdvertSlackMicros, gracefulStopHoldMicros, nextAdvertDueAt } from './intervals.ts';
 import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from './rival-master.ts';
 import { ipAddressEquals } from '../protocol/ip-address.ts';
 import type { Phase, ResignReason, TimerId } from './machine-types.ts';
@@ -139,12 +144,37 @@ function initialize(config: VrrpConfig, state: VrrpState, now: number, reason: V
   return becomeBackup(config, state, now, reason, config.advertIntervalCentis);
 }
 
+/**
+ * §6.4.3 (665): priority 0 makes the backups take over after their Skew_Time, not
+ * Master_Down_Interval. Unlike the RFC, the addresses stay until another router's advert is heard,
+ * at most gracefulStopHoldMicros (make-before-break, as CARP's fsm/step.ts); an owner's addresses
+ * are its interface's own and never leave, so it stops at once.
+ */
 function onShutdown(config: VrrpConfig, state: VrrpState, now: number): VrrpStepResult {
   if (!state.running) return ignored(state, 'shutdown', 'not running');
+  const priority = vrrpPriority(config, state);
+  if (state.phase !== 'master' || state.stopping !== undefined || isAddressOwner(priority)) return finishShutdown(config, state, now);
+  const until = now + gracefulStopHoldMicros(masterDownIntervalMicros(priority, config.advertIntervalCentis));
+  const next = nextResignation(config, { ...withoutRivalMaster(state), stopping: { until } }, now);
+  return { state: next.state, actions: [resignAdvert(config), ...next.actions, { type: 'arm-timer', timer: 'stop-hold', at: until }] };
+}
+
+/** While stopping, the priority-0 advert is repeated each interval until the hold ends. */
+function nextResignation(config: VrrpConfig, state: VrrpState & { stopping: { until: number } }, now: number): VrrpStepResult {
+  const at = now + centisToMicros(config.advertIntervalCentis);
+  if (at < state.stopping.until) return { state: { ...state, advertDueAt: at }, actions: [armAdvertTimer(config, at)] };
+  const { advertDueAt: _, ...rest } = state;
+  return { state: rest, actions: [{ type: 'cancel-timer', timer: 'advert' }] };
+}
+
+/** Leaves for good: addresses removed if held, the stop script, Initialize, not running. */
+function finishShutdown(config: VrrpConfig, state: VrrpState, now: number): VrrpStepResult {
   const actions: VrrpAction[] = [];
-  // §6.4.3 (665): priority 0 makes the backups take over after their Skew_Time, not Master_Down_Interval.
-  if (state.phase === 'master') actions.push(resignAdvert(config));
-  const left = leave(config, state, now, 'shutdown', actions);
+  if (state.stopping === undefined) {
+    if (state.phase === 'master') actions.push(resignAdvert(config));
+  } else actions.push({ type: 'cancel-timer', timer: 'stop-hold' });
+  const { stopping: _, ...rest } = state;
+  const left = leave(config, rest, now, 'shutdown', actions);
   return { state: { ...left.state, running: false }, actions: left.actions };
 }
 
@@ -152,6 +182,7 @@ function onLinkDown(config: VrrpConfig, state: VrrpState, now: number): VrrpStep
   if (!state.linkUp) return ignored(state, 'link-down', 'link already down');
   const down = { ...state, linkUp: false };
   if (!state.running) return { state: down, actions: [] };
+  if (state.stopping !== undefined) return finishShutdown(config, down, now);
   return leave(config, down, now, 'link-down', []);
 }
 
@@ -226,6 +257,10 @@ function onAdvert(config: VrrpConfig, state: VrrpState, advert: VrrpAdvertReceiv
 }
 
 function onAdvertAsMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdvertReceived, now: number): VrrpStepResult {
+  if (state.stopping !== undefined) {
+    if (isResignation(advert.priority) || ipAddressEquals(advert.source, config.primaryAddress)) return ignored(state, 'advert', 'stopping: waiting for another router');
+    return finishShutdown(config, { ...state, lastHeardMaster: heard(advert, now) }, now);
+  }
   if (isResignation(advert.priority)) {
     // §6.4.3 (710)–(715): another master resigned; make sure the backups hear that we are here.
     const advertDueAt = now + centisToMicros(config.advertIntervalCentis);
@@ -264,8 +299,11 @@ function onAdvertAsBackup(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
   const priority = vrrpPriority(config, state);
   const withHeard: VrrpState = { ...state, lastHeardMaster: heard(advert, now) };
   if (isResignation(advert.priority)) {
-    // §6.4.2 (430): the backups take over after their own Skew_Time, the best one first.
-    return rearmMasterDown(config, { ...withHeard, masterResigned: true, preempting: false }, now + skewTimeMicros(priority, state.masterAdverIntervalCentis));
+    // §6.4.2 (430): the backups take over after their own Skew_Time, the best one first. A
+    // stopping master repeats its priority 0 (onShutdown): a repeat never pushes the takeover back.
+    const at = now + skewTimeMicros(priority, state.masterAdverIntervalCentis);
+    if (state.masterResigned === true && state.masterDownAt !== undefined && state.masterDownAt <= at) return { state: withHeard, actions: [] };
+    return rearmMasterDown(config, { ...withHeard, masterResigned: true, preempting: false }, at);
   }
   if (backupFollowsAdvert(preemptMode(config, state, priority, now), priority, advert.priority)) {
     // §6.4.2 (450)–(460): learn the master's interval, recompute Master_Down_Interval, restart the timer.
@@ -288,8 +326,16 @@ function rearmMasterDown(config: VrrpConfig, state: VrrpState, at: number): Vrrp
 }
 
 function onTimer(config: VrrpConfig, state: VrrpState, timer: TimerId, now: number, wakeupAt: number | undefined): VrrpStepResult {
+  if (timer === 'stop-hold') {
+    if (state.stopping === undefined) return ignored(state, 'timer', 'stop-hold outside a graceful stop');
+    return finishShutdown(config, state, now);
+  }
   if (timer === 'advert') {
     if (state.phase !== 'master') return ignored(state, 'timer', 'advert timer outside MASTER');
+    if (state.stopping !== undefined) {
+      const next = nextResignation(config, { ...state, stopping: state.stopping }, now);
+      return { state: next.state, actions: [resignAdvert(config), ...next.actions] };
+    }
     return sendPeriodicAdvert(config, state, now, wakeupAt);
   }
   if (timer !== vrrpMasterDownTimer(config) || state.phase !== 'backup' || state.masterDownAt === undefined) return ignored(state, 'timer', `${timer} not armed`);
@@ -309,12 +355,13 @@ function onSetDemotion(config: VrrpConfig, state: VrrpState, demotion: number): 
   if (clamped === state.demotion) return { state, actions: [] };
   const next = { ...state, demotion: clamped };
   // A BACKUP's new priority takes effect in its next comparison and Master_Down_Interval.
-  if (state.phase !== 'master' || vrrpPriority(config, next) === vrrpPriority(config, state)) return { state: next, actions: [] };
+  if (state.phase !== 'master' || state.stopping !== undefined || vrrpPriority(config, next) === vrrpPriority(config, state)) return { state: next, actions: [] };
   return { state: next, actions: [sendAdvert(config, next)] };
 }
 
 function onForce(config: VrrpConfig, state: VrrpState, phase: 'master' | 'backup', now: number): VrrpStepResult {
   if (state.phase === 'init') return ignored(state, 'force', 'cannot force a virtual router in Initialize');
+  if (state.stopping !== undefined) return ignored(state, 'force', 'stopping');
   if (state.phase === phase) return ignored(state, 'force', `already ${phase}`);
   return phase === 'master' ? becomeMaster(config, state, now, 'forced') : becomeBackup(config, state, now, 'forced', config.advertIntervalCentis);
 }
@@ -326,6 +373,7 @@ function onForce(config: VrrpConfig, state: VrrpState, phase: 'master' | 'backup
  */
 function onResign(config: VrrpConfig, state: VrrpState, reason: ResignReason, now: number): VrrpStepResult {
   if (state.phase !== 'master') return ignored(state, 'resign', 'not master');
+  if (state.stopping !== undefined) return finishShutdown(config, state, now);
   const backup = becomeBackup(config, state, now, reason, config.advertIntervalCentis);
   return { state: backup.state, actions: [resignAdvert(config), ...backup.actions] };
 }

@@ -80,12 +80,13 @@ test('graceful stop as MASTER: the last advert has priority 0, vrrp9 and the VIP
   await rig.advance(1_000_000);
   assert.equal(peer.state.phase, 'backup');
   const stoppedAt = rig.clock.nowMicros();
+  let tookOverAt: number | undefined;
+  peer.onTransition((e) => (tookOverAt ??= e.to === 'master' ? e.at : undefined));
+  // The stop lasts until the peer's advert is heard (make-before-break, docs/state-machine.md "Graceful stop").
   await rig.daemon.stop();
   assert.equal(rig.platform.vrrpAdverts().filter((a) => a.from.startsWith('carpd:')).at(-1)?.priority, 0);
   assert.equal(rig.link('vrrp9'), undefined);
   assert.deepEqual(rig.vips(), []);
-  let tookOverAt: number | undefined;
-  peer.onTransition((e) => (tookOverAt ??= e.to === 'master' ? e.at : undefined));
   await rig.advance(1_000_000);
   assert.equal(peer.state.phase, 'master');
   // Skew_Time at priority 100 and 1 s: 156/256 s = 609 375 µs (plus the segment's 100 µs).

@@ -84,6 +84,8 @@ function preemptThenStopBoth(lan: MixedLan): void {
   lan.hosts.get('a')?.stop();
   lan.advance(3 * S);
   lan.hosts.get('b')?.stop();
+  // A stopping CARP MASTER alone on the LAN keeps its addresses for its hold (fsm/step.ts onShutdown).
+  lan.advance(4 * S);
 }
 
 test('CARP: every transition runs one script whose CARP_REASON is the reason logged; CARP_GROUP and CARP_PROTOCOL=carp; stop on shutdown', () => {
@@ -140,6 +142,7 @@ test('no scripts.stop: a MASTER that stops runs the backup script, told BACKUP w
   const before = { a: jobsA.length, b: jobsB.length };
   a.stop();
   b.stop();
+  lan.advance(4 * S); // a's hold: no successor hears its bow-out
   assert.deepEqual(loggedTransitions(b).at(-1)?.slice(1), ['INIT', 'BACKUP', 'shutdown'], 'b stopped as BACKUP (logged)');
   assert.equal(jobsB.length, before.b, 'nothing runs for a BACKUP that stops without a stop script');
   assert.equal(jobsA.length, before.a + 1);
@@ -157,6 +160,7 @@ test('ucarp style: the stop script keeps ucarp\'s argument contract <interface> 
   a.start();
   lan.advance(6 * S);
   a.stop();
+  lan.advance(4 * S); // alone: the hold ends with no successor
   assert.deepEqual(jobs.map((j) => [j.phase, ...j.args]), [
     ['backup', 'eth0', VIP, 'x y'],
     ['master', 'eth0', VIP, 'x y'],

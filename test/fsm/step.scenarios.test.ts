@@ -261,6 +261,17 @@ const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'backup, demoted: a repeated bow-out (a stopping master repeats it each interval) does not push the takeover back',
+    config: { advskew: 64 }, // demoted by 10: advertised skew 74 (289 062 µs) + 1 s
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [0, setDemotion(10), 'backup', []],
+      [S, advert({ advbase: 255, advskew: 255 }), 'backup', ['arm-timer'], arms('master-down-4', 2 * S + 289_062)],
+      [2 * S, advert({ advbase: 255, advskew: 255 }), 'backup', []],
+      [2 * S + 289_062, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-bowed-out')],
+    ],
+  },
+  {
     name: 'backup: bow-out with own advskew 0 re-arms master-down to now',
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY]],
@@ -292,15 +303,76 @@ const scenarios: Scenario[] = [
     rows: [...toMaster, [md + 1, advert({ advbase: 255, advskew: 255 }), 'master', ['ignored']]],
   },
   {
-    name: 'master: shutdown sends a bow-out advert, then removes addresses, stop script (reason shutdown), INIT',
+    name: 'master: shutdown bows out and keeps the addresses; the successor heard: addresses removed, stop script (reason shutdown), INIT',
     config: { advskew: 10 },
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY], runsScript('backup', 'init', 'started')],
       [3 * (S + 39_062), fire('master-down-4'), 'master', [...MASTER_ENTRY], runsScript('master', 'backup', 'master-down-timeout')],
-      [4 * S, shutdown, 'init', ['send-advert', 'cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'],
-        sends({ bowOut: true, families: [4] }), reason('shutdown'), runsScript('stop', 'master', 'shutdown'), stateHas((s) => !s.running, 'not running')],
+      // Hold: master-down 3 × 1.039 s, within [2 s, 4 s]; the bow-out repeats each advert interval.
+      [4 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer'], sends({ bowOut: true, families: [4] }), arms('advert', 4 * S + S + 39_062),
+        arms('stop-hold', 4 * S + 3 * (S + 39_062)), stateHas((s) => s.running && s.stopping !== undefined, 'running, stopping')],
+      [4 * S + 10, advert({ advbase: 255, advskew: 255 }), 'master', ['ignored']],
+      [4 * S + 400_000, advert({ advskew: 100 }), 'init', ['cancel-timer', 'cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'],
+        reason('shutdown'), runsScript('stop', 'master', 'shutdown'), stateHas((s) => !s.running && s.stopping === undefined, 'not running')],
       [5 * S, advert(), 'init', ['ignored']],
+      [5 * S, fire('stop-hold'), 'init', ['ignored']],
       [6 * S, start, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 6 * S + 3 * (S + 39_062))],
+    ],
+  },
+  {
+    name: 'master: shutdown with no successor: bow-out repeated each advert interval, addresses removed when the hold ends',
+    rows: [
+      ...toMaster,
+      [4 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer'], arms('advert', 5 * S), arms('stop-hold', 4 * S + md)],
+      [5 * S, fire('advert'), 'master', ['send-advert', 'arm-timer'], sends({ bowOut: true }), arms('advert', 6 * S)],
+      [6 * S, fire('advert'), 'master', ['send-advert', 'cancel-timer'], sends({ bowOut: true })],
+      [6 * S, force('backup'), 'master', ['ignored']],
+      [6 * S, setDemotion(50), 'master', []],
+      [4 * S + md, fire('stop-hold'), 'init', ['cancel-timer', 'cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'],
+        reason('shutdown'), runsScript('stop', 'master', 'shutdown')],
+    ],
+  },
+  {
+    name: 'master: the hold is at least 2 s (advbase 0: master-down 12 ms)',
+    config: { advbase: 0, advskew: 1 },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [3 * 3906, fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+      [S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer'], arms('stop-hold', 3 * S)],
+    ],
+  },
+  {
+    name: 'master: the hold is at most 4 s (advbase 3: master-down 9 s)',
+    config: { advbase: 3 },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [9 * S, fire('master-down-4'), 'master', [...MASTER_ENTRY]],
+      [10 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer'], arms('advert', 13 * S), arms('stop-hold', 14 * S)],
+      [13 * S, fire('advert'), 'master', ['send-advert', 'cancel-timer'], sends({ bowOut: true })],
+    ],
+  },
+  {
+    name: 'master stopping: a second shutdown leaves at once',
+    rows: [
+      ...toMaster,
+      [4 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer']],
+      [4 * S + 1, shutdown, 'init', ['cancel-timer', 'cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'], runsScript('stop', 'master', 'shutdown')],
+    ],
+  },
+  {
+    name: 'master stopping: link-down leaves at once, as a shutdown',
+    rows: [
+      ...toMaster,
+      [4 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer']],
+      [4 * S + 1, linkDown, 'init', ['cancel-timer', 'cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'], reason('shutdown'), stateHas((s) => !s.running, 'not running')],
+    ],
+  },
+  {
+    name: 'master stopping: resign leaves at once, as a shutdown',
+    rows: [
+      ...toMaster,
+      [4 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer']],
+      [4 * S + 1, { type: 'resign', reason: 'claim-failed' }, 'init', ['cancel-timer', 'cancel-timer', 'cancel-timer', 'remove-addresses', 'run-script', 'transition'], reason('shutdown')],
     ],
   },
   {
@@ -462,7 +534,7 @@ describe('step properties', () => {
   const family = fc.constantFrom<IpFamily>(4, 6);
   const event: fc.Arbitrary<MachineEvent> = fc.oneof(
     fc.constantFrom<MachineEvent>({ type: 'start' }, { type: 'shutdown' }, { type: 'link-up' }, { type: 'link-down' }),
-    fc.constantFrom<TimerId>('advert', 'master-down-4', 'master-down-6').map((timer): MachineEvent => ({ type: 'timer', timer })),
+    fc.constantFrom<TimerId>('advert', 'master-down-4', 'master-down-6', 'stop-hold').map((timer): MachineEvent => ({ type: 'timer', timer })),
     fc.integer({ min: -5, max: 300 }).map((demotion): MachineEvent => ({ type: 'set-demotion', demotion })),
     fc.constantFrom<'master' | 'backup'>('master', 'backup').map((phase): MachineEvent => ({ type: 'force', phase })),
     fc

@@ -94,6 +94,15 @@ const scenarios: VrrpScenario[] = [
     ],
   },
   {
+    name: 'backup, priority-0 advert repeated (a stopping master repeats it): the takeover is not pushed back',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ priority: 0 }), 'backup', ['arm-timer'], arms('master-down-4', S + SKEW)],
+      [S + 500_000, advert({ priority: 0 }), 'backup', []],
+      [S + SKEW, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-bowed-out')],
+    ],
+  },
+  {
     name: 'backup, priority-0 advert: Skew_Time uses the learned Master_Adver_Interval (50 cs: 304687 µs)',
     rows: [
       [0, start, 'backup', [...BACKUP_ENTRY]],
@@ -266,13 +275,62 @@ const scenarios: VrrpScenario[] = [
 
   // --- Shutdown, link ---
   {
-    name: 'master: shutdown sends a priority-0 advert, removes the addresses, runs the stop script (reason shutdown), Initialize',
+    name: 'master: shutdown sends a priority-0 advert and keeps the addresses; another router heard: removes them, stop script (reason shutdown), Initialize',
     rows: [
       ...toMaster,
-      [4 * S, shutdown, 'init', ['send-advert', ...LEAVE_MASTER], sends({ priority: 0, intervalCentis: 100, bowOut: true }), reason('shutdown'), runsScript('stop', 'master', 'shutdown'), stateHas((st) => !st.running, 'not running')],
+      // Hold: Master_Down_Interval 3.609 s, within [2 s, 4 s]; the priority-0 advert repeats each interval.
+      [4 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer'], sends({ priority: 0, intervalCentis: 100, bowOut: true }), arms('advert', 5 * S), arms('stop-hold', 4 * S + MD),
+        stateHas((st) => st.running && st.stopping !== undefined, 'running, stopping')],
+      [4 * S + 10, advert({ priority: 0 }), 'master', ['ignored']],
+      [4 * S + 500_000, advert({ priority: 50 }), 'init', ['cancel-timer', ...LEAVE_MASTER], reason('shutdown'), runsScript('stop', 'master', 'shutdown'), stateHas((st) => !st.running, 'not running')],
       [5 * S, advert(), 'init', ['ignored']],
       [5 * S, shutdown, 'init', ['ignored']],
       [6 * S, start, 'backup', [...BACKUP_ENTRY], arms('master-down-4', 6 * S + MD)],
+    ],
+  },
+  {
+    name: 'master: shutdown with no other router: priority 0 repeated each interval, the addresses removed when the hold ends; force ignored meanwhile',
+    rows: [
+      ...toMaster,
+      [4 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer'], arms('stop-hold', 4 * S + MD)],
+      [5 * S, fire('advert'), 'master', ['send-advert', 'arm-timer'], sends({ priority: 0, bowOut: true }), arms('advert', 6 * S)],
+      [6 * S, force('backup'), 'master', ['ignored']],
+      [6 * S, setDemotion(20), 'master', []],
+      [6 * S, fire('advert'), 'master', ['send-advert', 'arm-timer'], sends({ priority: 0, bowOut: true }), arms('advert', 7 * S)],
+      [7 * S, fire('advert'), 'master', ['send-advert', 'cancel-timer'], sends({ priority: 0, bowOut: true })],
+      [4 * S + MD, fire('stop-hold'), 'init', ['cancel-timer', ...LEAVE_MASTER], reason('shutdown'), runsScript('stop', 'master', 'shutdown')],
+    ],
+  },
+  {
+    name: 'master stopping: link-down leaves at once',
+    rows: [
+      ...toMaster,
+      [4 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer']],
+      [4 * S + 1, linkDown, 'init', ['cancel-timer', ...LEAVE_MASTER], reason('shutdown'), stateHas((st) => !st.running, 'not running')],
+    ],
+  },
+  {
+    name: 'master stopping: resign leaves at once',
+    rows: [
+      ...toMaster,
+      [4 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer']],
+      [4 * S + 1, resign, 'init', ['cancel-timer', ...LEAVE_MASTER], reason('shutdown')],
+    ],
+  },
+  {
+    name: 'master stopping: a second shutdown leaves at once',
+    rows: [
+      ...toMaster,
+      [4 * S, shutdown, 'master', ['send-advert', 'arm-timer', 'arm-timer']],
+      [4 * S + 1, shutdown, 'init', ['cancel-timer', ...LEAVE_MASTER], reason('shutdown')],
+    ],
+  },
+  {
+    name: 'owner (priority 255): shutdown leaves at once, its addresses being its interface\'s own',
+    config: { priority: 255 },
+    rows: [
+      [0, start, 'master', [...MASTER_ENTRY]],
+      [S, shutdown, 'init', ['send-advert', ...LEAVE_MASTER], sends({ priority: 0, bowOut: true }), reason('shutdown')],
     ],
   },
   {
@@ -466,7 +524,7 @@ describe('vrrp step properties', () => {
   const family = fc.constantFrom<IpFamily>(4, 6);
   const event: fc.Arbitrary<VrrpEvent> = fc.oneof(
     fc.constantFrom<VrrpEvent>(start, shutdown, linkUp, linkDown, resign),
-    fc.constantFrom<TimerId>('advert', 'master-down-4', 'master-down-6').map(fire),
+    fc.constantFrom<TimerId>('advert', 'master-down-4', 'master-down-6', 'stop-hold').map(fire),
     fc.integer({ min: -5, max: 300 }).map(setDemotion),
     fc.constantFrom<'master' | 'backup'>('master', 'backup').map(force),
     fc
@@ -508,7 +566,8 @@ describe('vrrp step properties', () => {
           assert.equal(holding, next.phase === 'master', 'addresses held exactly while MASTER');
           // (Timers here fire only when the timeline says so, so a deadline may lie in the past.)
           assert.equal(next.masterDownAt !== undefined, next.phase === 'backup', 'Master_Down_Timer exactly while BACKUP');
-          assert.equal(next.advertDueAt !== undefined, next.phase === 'master', 'Adver_Timer exactly while MASTER');
+          // A stopping MASTER's last interval before its hold ends has no Adver_Timer (fsm/vrrp-step.ts nextResignation).
+          if (next.stopping === undefined) assert.equal(next.advertDueAt !== undefined, next.phase === 'master', 'Adver_Timer exactly while MASTER');
           state = next;
         }
       }),

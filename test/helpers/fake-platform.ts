@@ -415,7 +415,7 @@ export function makeDaemon(options: RigOptions): DaemonRig {
     claimRetryDelaysMs: options.claimRetryDelaysMs ?? [0, 0],
     faultHoldDownsMs: options.faultHoldDownsMs ?? [200],
   };
-  const daemon = new Daemon(config, deps);
+  const daemon = new VirtualTimeDaemon(config, deps, (micros) => advance(micros), () => settle());
   const events: ControlEvent[] = [];
   daemon.onEvent((event) => events.push(event));
   const settle = async (): Promise<void> => {
@@ -465,6 +465,31 @@ export function makeDaemon(options: RigOptions): DaemonRig {
     },
     link: (name: string) => netlink.links().find((l) => l.name === name),
   };
+}
+
+/**
+ * The real Daemon, whose stop() also moves the rig's virtual clock on while it runs: a stopping
+ * MASTER keeps its addresses until it hears its successor or its hold (at most 4 s of the
+ * group's clock) ends (fsm/step.ts onShutdown), and nothing else would advance that clock.
+ */
+class VirtualTimeDaemon extends Daemon {
+  constructor(
+    config: CarpdConfig,
+    deps: DaemonDependencies,
+    private readonly advance: (micros: number) => Promise<void>,
+    private readonly settle: () => Promise<void>,
+  ) {
+    super(config, deps);
+  }
+
+  override async stop(): Promise<void> {
+    let done = false;
+    const stopping = super.stop().finally(() => (done = true));
+    await this.settle();
+    // 24 steps of 250 ms: past the longest hold (GRACEFUL_STOP_HOLD_MAX_MICROS) and the daemon's guard on it.
+    for (let step = 0; step < 24 && !done; step++) await this.advance(250_000);
+    await stopping;
+  }
 }
 
 /**

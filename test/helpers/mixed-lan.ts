@@ -97,11 +97,17 @@ export class MixedHost {
     this.holding.clear();
   }
 
-  /** Graceful stop: every group shuts down (bow-out / priority 0 when MASTER), then the host leaves. */
+  /**
+   * Graceful stop: every group shuts down (bow-out / priority 0 when MASTER; a CARP MASTER keeps
+   * its addresses until it hears its successor, bounded: fsm/step.ts), then the host leaves.
+   */
   stop(): void {
-    for (const runner of [...this.vrrp.values(), ...this.carp.values()]) runner.shutdown();
-    this.node?.close();
-    this.node = undefined;
+    const node = this.node;
+    const stops = [...this.vrrp.values(), ...this.carp.values()].map((runner) => runner.shutdown());
+    void Promise.all(stops).then(() => {
+      node?.close();
+      if (this.node === node) this.node = undefined;
+    });
   }
 
   /** The VRRP runner of a group. */
