@@ -1,6 +1,6 @@
 /**
  * A reload requested while a reload runs applies the newer file (issue 19 item 6; docs/reload.md).
- * A real daemon as a separate machine (machine.ts): the first `carpctl reload` adds 60 vmac
+ * A real daemon as a separate machine (machine.ts): the first `carpctl reload` adds 120 vmac
  * groups; while it runs the file is rewritten with one more group and a SIGHUP asks for a
  * second reload (a signal, so that it lands while the first reload runs; a second carpctl would
  * take longer to start than the reload takes). Before, the second request was merged into the
@@ -8,9 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LabHost } from '../../src/lab/lab.ts';
-import { holds, records, stopCarpd, waitForPhase } from './carpd-in-lab.ts';
-import { carpctlOn, machine, startCarpdOn, writeConfig, writePassphrase, type GroupSpec, type Machine } from './machine.ts';
+import { holds, stopCarpd } from './carpd-in-lab.ts';
+import { carpctlOn, writeConfig, type GroupSpec } from './machine.ts';
+import { groupsStarted, numberedGroups, reloadInFlight } from './reload-in-flight.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 
 const fileLab = await labForThisFile({ hosts: ['a'] });
@@ -18,30 +18,16 @@ const skip = fileLab.skip;
 const GROUPS = 120;
 const LATE_VIP = '203.0.113.250';
 
-function groups(m: Machine, count: number): GroupSpec[] {
-  const passphraseFile = writePassphrase(m, 'reload.pass', 'lab-reload-twice');
-  return Array.from({ length: count }, (_, i) => ({ name: `g${i + 1}`, vhid: i + 1, addresses: [`203.0.113.${i + 1}/32`], advskew: 0, passphraseFile }));
-}
-
 test('lab: a reload requested during a reload re-reads the file: the group only the newer file has is added', { skip: skip ?? false, timeout: 90_000 }, async (t) => {
   const lab = fileLab.lab();
-  const a = lab.host('a') as LabHost;
-  const m = machine(a);
-  const path = writeConfig(m, 'carpd.yaml', groups(m, 1));
-  const node = startCarpdOn(lab, m, ['--config', path]);
+  const a = lab.host('a');
+  // The first reload is under way (a few groups added) when the file changes again.
+  const { machine: m, node, reload: first } = await reloadInFlight(lab, 'a', GROUPS, 3);
   try {
-    await waitForPhase(node, 'master', 8_000);
-    writeConfig(m, 'carpd.yaml', groups(m, GROUPS));
-    const first = carpctlOn(lab, m, ['reload']);
-    // The first reload is under way (a few groups added) when the file changes again.
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && records(node).filter((r) => r['to'] === 'backup' && typeof r['group'] === 'string').length < 3) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const late: GroupSpec = { ...(groups(m, 1)[0] as GroupSpec), name: 'late', vhid: 250, addresses: [`${LATE_VIP}/32`] };
-    writeConfig(m, 'carpd.yaml', [...groups(m, GROUPS), late]);
+    const late: GroupSpec = { ...(numberedGroups(m, 1)[0] as GroupSpec), name: 'late', vhid: 250, addresses: [`${LATE_VIP}/32`] };
+    writeConfig(m, 'carpd.yaml', [...numberedGroups(m, GROUPS), late]);
     node.process.signal('SIGHUP');
-    const inFlight = records(node).filter((r) => r['to'] === 'backup' && typeof r['group'] === 'string').length;
+    const inFlight = groupsStarted(node);
     const r1 = await first;
     t.diagnostic(`first reply: ${r1.stdout.trim().split('\n')[0]}`);
     assert.equal(r1.code, 0, r1.stderr);

@@ -7,35 +7,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LabHost } from '../../src/lab/lab.ts';
-import { records, stopCarpd, waitForPhase } from './carpd-in-lab.ts';
-import { carpctlOn, machine, startCarpdOn, writeConfig, writePassphrase, type GroupSpec, type Machine } from './machine.ts';
+import { records, stopCarpd } from './carpd-in-lab.ts';
+import { reloadInFlight } from './reload-in-flight.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
 
 const fileLab = await labForThisFile({ hosts: ['a'] });
 const skip = fileLab.skip;
 const GROUPS = 60;
 
-function groups(m: Machine, count: number): GroupSpec[] {
-  const passphraseFile = writePassphrase(m, 'reload.pass', 'lab-stop-reload');
-  return Array.from({ length: count }, (_, i) => ({ name: `g${i + 1}`, vhid: i + 1, addresses: [`203.0.113.${i + 1}/32`], advskew: 0, passphraseFile }));
-}
-
 test(`lab: SIGTERM during a reload to ${GROUPS} groups leaves no carp interface and no VIP`, { skip: skip ?? false, timeout: 90_000 }, async (t) => {
   const lab = fileLab.lab();
-  const a = lab.host('a') as LabHost;
-  const m = machine(a);
-  const path = writeConfig(m, 'carpd.yaml', groups(m, 1));
-  const node = startCarpdOn(lab, m, ['--config', path]);
+  const a = lab.host('a');
+  // SIGTERM once the reload has added a few groups, while it is still adding the rest.
+  const { node, reload } = await reloadInFlight(lab, 'a', GROUPS, 5);
   try {
-    await waitForPhase(node, 'master', 8_000);
-    writeConfig(m, 'carpd.yaml', groups(m, GROUPS));
-    const reload = carpctlOn(lab, m, ['reload']);
-    // SIGTERM once the reload has added a few groups, while it is still adding the rest.
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && records(node).filter((r) => typeof r['group'] === 'string' && r['to'] === 'backup').length < 5) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
     const links = (await lab.links(a)).filter((l) => /^carp\d+$/.test(l.name)).length;
     const code = await stopCarpd(node, 30_000);
     await reload;
