@@ -11,7 +11,7 @@
  * 0x hex or 0-prefixed octal — but, unlike ucarp, trailing junk and out-of-range values are
  * errors rather than silently truncated or wrapped.
  *
- * Semantics (docs/protocol-carp.md "Bow-out and shutdown", "Virtual MAC and Ethernet sources"): the scripts own the address (manageAddresses false, no virtual
+ * Semantics (docs/protocol-carp.md "Virtual MAC and Ethernet sources", "Master-down"): the scripts own the address (manageAddresses false, no virtual
  * MAC), scripts are called ucarp-style (`<interface> <vaddr> [xparam]`), master-down is
  * deadratio·advbase + advskew/256, and replay protection runs in 'compat' mode because ucarp
  * sends a random counter until it has heard a peer (docs/protocol-carp.md "What peers send").
