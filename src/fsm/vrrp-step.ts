@@ -32,7 +32,7 @@
  *
  * Every other (state, event) pair yields an 'ignored' action and leaves the state unchanged.
  *
- * Deliberate choices and deviations (docs/protocol-vrrp.md "Timers", "State machine", "keepalived", "FRR"):
+ * Deliberate choices and deviations (docs/protocol-vrrp.md "carpd's choices"):
  * - Owner and demotion. The owner is whoever runs at P = 255; it preempts whatever `preempt`
  *   says (§6.1). carpd demotes by lowering P (effectivePriority: max(1, priority − demotion)),
  *   so a demoted owner advertises ≤ 254 and is an ordinary backup from then on. The RFC has no

@@ -1,7 +1,7 @@
 /**
  * Issue 21 item 3: the code cites this repository's docs/, never material outside it
  * (docs/development.md "Code principles", principle 12). Every text file under src/, test/,
- * bench/, scripts/ and native/ is read whole:
+ * bench/, scripts/ and native/ is read whole (and README.md and docs/ for the first rule):
  *   - no citation of the outside briefs (the protocol brief, the Node notes, the style notes,
  *     a shared/ folder beside the checkout): their facts now live in docs/ in the project's words;
  *   - every `docs/NAME.md` cited exists, and a section cited with it (`docs/NAME.md "Heading"`,
@@ -113,6 +113,16 @@ describe('item 3: code comments cite docs/, not files outside the repository', (
   it('ok, no file cites the outside briefs or a shared/ folder', () => {
     const found = lines.filter((l) => l.file !== relative(ROOT, import.meta.filename) && [...l.text.matchAll(OUTSIDE)].length > 0);
     assert.deepEqual(found.map((l) => `${l.file}:${l.line}: ${l.text.trim()}`), []);
+  });
+
+  it('ok, the documentation (README.md, docs/) cites no outside brief either', () => {
+    const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const found = docs.flatMap((file) =>
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .flatMap((text, i) => ([...text.matchAll(OUTSIDE)].length > 0 ? [`${file}:${i + 1}: ${text.trim()}`] : [])),
+    );
+    assert.deepEqual(found, []);
   });
 
   it('ok, every docs/NAME.md cited exists, with the section it names', () => {
