@@ -125,6 +125,21 @@ describe('item 3: code comments cite docs/, not files outside the repository', (
     assert.deepEqual(found, []);
   });
 
+  it('ok, every #anchor of a markdown link in README.md and docs/ names a heading of its target', () => {
+    const problems: string[] = [];
+    const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    for (const file of docs) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      for (const m of text.matchAll(/\]\(([\w./-]*\.md)?#([^)\s]+)\)/g)) {
+        const target = m[1] === undefined ? file : join(file === 'README.md' ? '.' : 'docs', m[1]);
+        const path = join(ROOT, target);
+        const headings = existsSync(path) ? headingsOf(readFileSync(path, 'utf8')).map(anchorOf) : [];
+        if (!headings.includes(m[2] as string)) problems.push(`${file}: ${m[0]}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
   it('ok, every docs/NAME.md cited exists, with the section it names', () => {
     const problems: string[] = [];
     for (const l of lines.filter((l) => l.file !== relative(ROOT, import.meta.filename))) {
