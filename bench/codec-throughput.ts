@@ -24,7 +24,7 @@ const POOL_SIZE = 4096;
 const source = parseIpAddress('198.51.100.1');
 const group = parseIpAddress('224.0.0.18');
 const authenticator = new CarpAuthenticator(carpKeyFromPassphrase('secret-pass'), 7, [parseIpAddress('198.51.100.100')]);
-let counter = 0x5f00000000000000n; // time-based start, as PROTOCOL.md §3.3 recommends
+let counter = 0x5f00000000000000n; // time-based start, as docs/protocol-carp.md "What carpd sends and accepts" says
 let sink = 0;
 
 /** Sender side: next counter, HMAC, CARP header, IPv4 packet. */

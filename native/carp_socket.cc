@@ -1,4 +1,4 @@
-// carpd's raw-socket boundary: the only native code in the project (STYLE.md principle 11).
+// carpd's raw-socket boundary: the only native code in the project (docs/development.md "Code principles", 11).
 //
 // Three socket kinds:
 //   CarpSocket    - SOCK_RAW, IP protocol 112, bound to one interface, joined to the CARP group

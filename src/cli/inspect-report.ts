@@ -39,7 +39,7 @@ export function describeIpPacket(ip: Uint8Array, auth: AuthCheck | undefined): R
       return { error: 'bad-version', detail: `version nibble ${(payload[0] as number) >> 4} is neither 2 nor 3` };
     case 'carp':
     case 'carp-oversized':
-      // OpenBSD and FreeBSD read the first 36 bytes and ignore the rest (PROTOCOL.md §1.2).
+      // OpenBSD and FreeBSD read the first 36 bytes and ignore the rest (docs/protocol-carp.md "The 36-byte header").
       return describeAdvert(datagram.value, auth);
   }
 }

@@ -157,8 +157,8 @@ function parseInput(hex: string | undefined, positionals: string[]): InspectInpu
 }
 
 /**
- * The IP packet in --hex input. An Ethernet frame (what tcpdump -xx and shared/vectors print
- * as "Full Ethernet frame") is unwrapped; its first nibble (a MAC byte) is rarely 4 or 6.
+ * The IP packet in --hex input. An Ethernet frame (what tcpdump -xx prints, and the test
+ * fixtures' captures hold) is unwrapped; its first nibble (a MAC byte) is rarely 4 or 6.
  */
 function ipFromHexInput(bytes: Uint8Array): Uint8Array {
   const version = (bytes[0] as number) >> 4;

@@ -120,7 +120,7 @@ function buildCarpSettings(raw: RawGroup, at: (...rest: PathSegment[]) => PathSe
   const passphrase = buildPassphrase(raw, at(), env, sink);
   const advbase = raw.advbase ?? CONFIG_DEFAULTS.advbase;
   const advskew = raw.advskew ?? CONFIG_DEFAULTS.advskew;
-  // ucarp refuses 0/0 and OpenBSD would advertise every 1/256 s (PROTOCOL.md §3).
+  // ucarp refuses 0/0 and OpenBSD would advertise every 1/256 s (docs/protocol-carp.md "The 36-byte header").
   if (advbase === 0 && advskew === 0) sink.errors.push(configProblem('CARPD_CONFIG_ADVBASE_ZERO', at('advbase'), 'advbase 0 needs advskew 1..254 (0 with 0 would advertise 256 times a second)'));
   if (passphrase === undefined) return undefined;
   return {
@@ -224,7 +224,7 @@ function buildPassphrase(raw: RawGroup, path: PathSegment[], env: Record<string,
   return key === 'passphrase' ? { kind: 'inline', value } : { kind: 'env', variable: value };
 }
 
-/** Why a passphrase cannot be used (never quoting it), or undefined. PROTOCOL.md §2.2: at most 19 bytes. */
+/** Why a passphrase cannot be used (never quoting it), or undefined. docs/protocol-carp.md "Key": at most 19 bytes. */
 export function passphraseProblem(secret: string): { code: ConfigErrorCode; detail: string } | undefined {
   if (secret === '') return { code: 'CARPD_CONFIG_PASSPHRASE_EMPTY', detail: 'is empty' };
   const bytes = Buffer.byteLength(secret, 'utf8');

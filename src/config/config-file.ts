@@ -381,7 +381,7 @@ function checkAcrossGroups(built: readonly BuiltGroup[], sink: ProblemSink): voi
 /**
  * Why `group` may not have the id of `other` (groups[j]) on the same interface, or undefined.
  * CARP and VRRP share IP protocol 112 and 224.0.0.18 / ff02::12, and each side reads the other's
- * adverts under the same id (PROTOCOL.md §7.9): a CARP vhid must differ from every other id on the
+ * adverts under the same id (docs/protocol-vrrp.md "CARP and VRRP on one segment"): a CARP vhid must differ from every other id on the
  * link. Two VRRP groups are separate virtual routers when their families differ (RFC 5798 gives
  * each family its own virtual MAC, 00:00:5e:00:01:VRID and 00:00:5e:00:02:VRID).
  */

@@ -145,7 +145,7 @@ export interface GroupConfig {
   readonly announce: AnnounceConfig;
   /** Unicast peers: adverts go to each instead of the multicast group, and only they are accepted. */
   readonly peers: readonly IpAddress[];
-  /** For unicast peers: require TTL 255 (OpenBSD) or accept any TTL (FreeBSD), PROTOCOL.md §6.2. */
+  /** For unicast peers: require TTL 255 (OpenBSD) or accept any TTL (FreeBSD), docs/protocol-carp.md "Unicast". */
   readonly unicastTtl: 'require-255' | 'any';
   readonly track: { readonly interfaces: readonly TrackedInterfaceConfig[]; readonly checks: readonly HealthCheckConfig[] };
   /** Groups sharing a sync set share fate: if one must yield, all do. */

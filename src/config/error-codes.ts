@@ -1,5 +1,5 @@
 /**
- * The catalogue of carpd's user-facing error codes (STYLE.md principle 10): the configuration's,
+ * The catalogue of carpd's user-facing error codes (docs/development.md "Code principles", 10): the configuration's,
  * the daemon's start-up and reload errors, and the daemon's answers on the control socket. Every
  * code a source file under src/ emits is listed here and in docs/errors.md;
  * test/config/error-codes.test.ts fails when the two disagree in either direction, when a source

@@ -11,10 +11,10 @@
  * 0x hex or 0-prefixed octal — but, unlike ucarp, trailing junk and out-of-range values are
  * errors rather than silently truncated or wrapped.
  *
- * Semantics (PROTOCOL.md §4.4): the scripts own the address (manageAddresses false, no virtual
+ * Semantics (docs/protocol-carp.md "Virtual MAC and Ethernet sources", "Master-down"): the scripts own the address (manageAddresses false, no virtual
  * MAC), scripts are called ucarp-style (`<interface> <vaddr> [xparam]`), master-down is
  * deadratio·advbase + advskew/256, and replay protection runs in 'compat' mode because ucarp
- * sends a random counter until it has heard a peer (PROTOCOL.md §3.1).
+ * sends a random counter until it has heard a peer (docs/protocol-carp.md "What peers send").
  */
 import { CARP_MAX_PASSPHRASE_BYTES } from '../protocol/carp-key.ts';
 import { tryParseIpAddress, type IpAddress } from '../protocol/ip-address.ts';

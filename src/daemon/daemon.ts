@@ -190,7 +190,7 @@ export class Daemon implements DaemonControl {
       ),
     );
     // The final scripts are queued now: cut the running ones short so they start at once, and
-    // bound them all by the stop budget (docs/scripts.md, "At shutdown"; issue 19 item 7).
+    // bound them all by the stop budget (docs/scripts.md, "Shutdown"; issue 19 item 7).
     const budgetMs = this.deps.stopScriptBudgetMs ?? STOP_SCRIPT_BUDGET_SECONDS * 1000;
     this.deps.scripts.cutShort(budgetMs);
     // The runner SIGKILLs by the deadline; the margin covers the exit and output drain.

@@ -1,6 +1,6 @@
 /**
  * The composition root: builds the real adapters around a Daemon and runs its lifecycle as a
- * transaction (STYLE.md 11b, docs/fail-safe.md):
+ * transaction (docs/development.md "Code principles", 11b; docs/fail-safe.md):
  *
  *   1. validate    every passphrase source read, the metrics address parsed,     (nothing touched)
  *                  scripts and checks safe and runnable as their user; core dumps off

@@ -1,6 +1,6 @@
 /**
  * Every group of one interface, CARP and VRRPv3 alike: one transport (one raw socket per family,
- * both protocols are IP protocol 112 to the same groups, PROTOCOL.md §7.9), and a demultiplexer
+ * both protocols are IP protocol 112 to the same groups, docs/protocol-vrrp.md "CARP and VRRP on one segment"), and a demultiplexer
  * that tells each datagram's protocol by its shape (protocol-112.ts) and hands it to the CARP
  * groups (CarpNode, by vhid) or the VRRP groups (VrrpNode, by VRID and family):
  *

@@ -3,8 +3,8 @@
  * per `windowMicros`. A refused take is counted; takeSuppressed() hands the count out once (for
  * one summary line, "N warnings suppressed in the last …"). Used for the daemon-wide budget of
  * packet-caused log lines (packet-warning-log.ts) and for the vhid-mismatch probes
- * (carp-node.ts): what a LAN host can trigger at will costs at most the bucket's rate (STYLE.md
- * 11e). Pure: the caller passes the time (monotonic µs).
+ * (carp-node.ts): what a LAN host can trigger at will costs at most the bucket's rate (docs/development.md
+ * "Code principles", 11e). Pure: the caller passes the time (monotonic µs).
  */
 
 /** What was refused since the last summary. */

@@ -2,7 +2,7 @@
  * Runs one VRRPv3 virtual router (one VRID in one address family, RFC 5798 §1) on a clock: feeds
  * stepVrrp() its events, encodes its adverts with the real IP source and destination in the
  * checksum (one copy per unicast peer, each with its own checksum, as keepalived sends them,
- * PROTOCOL.md §7.5), and takes accepted adverts from the interface's demultiplexer. The
+ * docs/protocol-vrrp.md "keepalived"), and takes accepted adverts from the interface's demultiplexer. The
  * lifecycle commands are MachineDriver's and timers, effects, scripts and transition reports
  * RunnerCore's, both shared with CARP's GroupRunner. All decisions are in fsm/vrrp-step.ts and
  * protocol/vrrp-*.ts.
@@ -244,7 +244,7 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     const peers = unicastPeers?.filter((p) => p.family === family) ?? [];
     const group = family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6;
     const header = { vrid, priority: fields.priority, maxAdvertInterval: fields.maxAdvertIntervalCentis, addresses };
-    // The checksum covers the destination (PROTOCOL.md §7.2): one encoding per unicast peer.
+    // The checksum covers the destination (docs/protocol-vrrp.md "Checksum"): one encoding per unicast peer.
     this.core.sendAdvert(family, peers.length === 0 ? [undefined] : peers, (destination) => encodeVrrpHeader(header, { source: this.machine.primaryAddress, destination: destination ?? group }));
   }
 }

@@ -6,7 +6,7 @@
  * Tie rule (equal demote, advbase and advskew — a misconfiguration, but it must be stable):
  * the lower source address wins. IPv4 addresses are compared as ucarp does on little-endian
  * hosts — the 32-bit value with its bytes reversed, i.e. the last octet most significant
- * (PROTOCOL.md §4.4, checked on the wire) — so carpd and ucarp agree on the winner. IPv6
+ * (docs/protocol-carp.md "Ties", checked on the wire) — so carpd and ucarp agree on the winner. IPv6
  * addresses compare bytewise. BSD masters yield on every tie, so any consistent rule is stable
  * against them. When either address is unknown the incumbent keeps its role.
  */

@@ -1,6 +1,6 @@
 /**
  * All CARP interval arithmetic, in integer microseconds (as OpenBSD's carp_setrun does).
- * PROTOCOL.md §4: tv = advbase s + advskew/256 s; smaller is better.
+ * docs/protocol-carp.md "Timers": tv = advbase s + advskew/256 s; smaller is better.
  */
 
 /** Microseconds in one second. */
@@ -10,7 +10,7 @@ export const MIN_ADVERT_INTERVAL_MICROS = Math.floor(MICROS_PER_SECOND / 256);
 /** FreeBSD's CARP_MAXSKEW: demotion never pushes the advertised skew past this (DEMOTE_ADVSKEW). */
 export const MAX_DEMOTED_SKEW = 240;
 
-/** How a backup computes how long a master may stay silent (PROTOCOL.md §4.2–4.4). */
+/** How a backup computes how long a master may stay silent (docs/protocol-carp.md "Master-down"). */
 export type MasterDownFormula = 'openbsd' | 'freebsd' | 'ucarp';
 
 /** advskew/256 s in integer microseconds, truncated as the BSDs do. */
@@ -116,7 +116,7 @@ export function masterWillTimeOut(
 
 /**
  * The advskew we advertise under demotion: FreeBSD's DEMOTE_ADVSKEW (advskew + demotion, capped
- * at 240) so FreeBSD and ucarp peers, which ignore the demote byte, still see it (PROTOCOL.md §4.5).
+ * at 240) so FreeBSD and ucarp peers, which ignore the demote byte, still see it (docs/protocol-carp.md "Demotion").
  * A configured advskew above 240 is never lowered.
  */
 export function demotedAdvskew(advskew: number, demotion: number): number {

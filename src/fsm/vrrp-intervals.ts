@@ -1,5 +1,5 @@
 /**
- * All VRRPv3 interval arithmetic (RFC 5798 §6.1; PROTOCOL.md §7.3). The protocol counts in
+ * All VRRPv3 interval arithmetic (RFC 5798 §6.1; docs/protocol-vrrp.md "Timers"). The protocol counts in
  * centiseconds; the machine runs on integer microseconds like CARP's, so every value is derived
  * from centiseconds and truncated once, at the end. That keeps Skew_Time exact where keepalived
  * keeps it exact (it computes in µs: 156 × 100 cs / 256 = 609375 µs), where FRR's integer

@@ -32,7 +32,7 @@
  *
  * Every other (state, event) pair yields an 'ignored' action and leaves the state unchanged.
  *
- * Deliberate choices and deviations (PROTOCOL.md §7.3–7.6):
+ * Deliberate choices and deviations (docs/protocol-vrrp.md "carpd's choices"):
  * - Owner and demotion. The owner is whoever runs at P = 255; it preempts whatever `preempt`
  *   says (§6.1). carpd demotes by lowering P (effectivePriority: max(1, priority − demotion)),
  *   so a demoted owner advertises ≤ 254 and is an ordinary backup from then on. The RFC has no
@@ -40,10 +40,10 @@
  *   change of P while MASTER is advertised at once, so backups see it without waiting.
  * - Two owners. §7.1 has a receiver that owns the addresses discard every advert of its VRID;
  *   this machine does not, so two routers configured as owner settle by the §6.4.3 tie rule
- *   (keepalived also resolves an owner conflict, by lowering itself to 254, §7.5) instead of
+ *   (keepalived also resolves an owner conflict, by lowering itself to 254, "keepalived") instead of
  *   both staying master.
  * - Lower-priority advert while MASTER: discarded, as the RFC and FRR do. keepalived instead
- *   answers with an advert at once unless lower_prio_no_advert (§7.5), and CARP's machine
+ *   answers with an advert at once unless lower_prio_no_advert ("keepalived"), and CARP's machine
  *   answers too; here the other master yields on our next periodic advert, at most one
  *   Advertisement_Interval later; meanwhile we re-announce (rival-master.ts).
  * - Interval mismatch: a backup follows the master's Max Adver Int (§6.4.2 (450)), as FRR and

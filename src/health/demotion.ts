@@ -2,9 +2,10 @@
  * A group's demotion (pure): what it advertises, from manual demotion, maintenance, failed health
  * checks and down tracked interfaces, and the shared fate of sync sets.
  *
- * The number is a demotion counter as OpenBSD keeps it (0..255, carp_group_demote_count, PROTOCOL.md
- * §4.2). The state machine turns it into the demote byte (capped at 255) and a raised advskew for
- * FreeBSD and ucarp peers (advskew + demotion capped at 240, FreeBSD's DEMOTE_ADVSKEW, §4.3/§4.5):
+ * The number is a demotion counter as OpenBSD keeps it (0..255, carp_group_demote_count,
+ * docs/protocol-carp.md "Demotion"). The state machine turns it into the demote byte (capped at
+ * 255) and a raised advskew for FreeBSD and ucarp peers (advskew + demotion capped at 240,
+ * FreeBSD's DEMOTE_ADVSKEW, same section):
  * see fsm/intervals.ts demoteByte and demotedAdvskew.
  */
 

@@ -7,8 +7,8 @@
  * healthy should not win mastership, so a freshly started carpd advertises the check's weight
  * until the service has answered `rise` times in a row. This is keepalived's `init_fail`
  * behaviour (its default is the optimistic opposite), and the automated form of the OpenBSD
- * practice of booting with `carpdemote 128` and undemoting once services are up (PROTOCOL.md
- * §4.2). The cost is a short demotion at every start (about rise × interval); a node that is
+ * practice of booting with `carpdemote 128` and undemoting once services are up (docs/protocol-carp.md
+ * "Demotion"). The cost is a short demotion at every start (about rise × interval); a node that is
  * alone on the segment still becomes MASTER, since demotion only ranks nodes against each other.
  */
 

@@ -3,7 +3,7 @@
 // Layout for prefix P (e.g. `cl1a2b3c`):
 //   namespace `Pbr`      holds bridge `Pb0` and the bridge-side veth ends `P0`, `P1`, ...
 //   namespace `P-<name>` per host, holding `lo` and `eth0` (the other veth end)
-// Nothing is ever attached to, addressed or routed in the host namespace (NODE.md, "Test
+// Nothing is ever attached to, addressed or routed in the host namespace (docs/development.md, "Test
 // networks"): the host uses 192.0.2.0/24 and fd00::/64, the lab only 198.51.100.0/24,
 // 203.0.113.0/24 and 2001:db8::/32, and refuses to start if the host holds any of those.
 

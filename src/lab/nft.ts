@@ -2,7 +2,7 @@
 //
 // Rules sit in a bridge-family forward chain, so they act on frames between bridge ports: the
 // receiver's packet sockets never see a dropped frame (an input-chain drop on the receiver would
-// still show the packet to AF_PACKET/raw sockets; see NODE.md).
+// still show the packet to AF_PACKET/raw sockets; see docs/development.md "Test networks").
 
 /** What the lab's table should do. Ports are bridge-side veth names. */
 export interface FilterSpec {

@@ -1,6 +1,6 @@
 // The address ranges the lab may use, and the check that the host namespace holds none of them.
 //
-// The host itself sits on 192.0.2.0/24 and fd00::/64 (see /work/shared/NODE.md, "Test networks").
+// The host itself sits on 192.0.2.0/24 and fd00::/64 (docs/development.md "Test networks").
 // If the host namespace already held an address in a lab range, lab traffic could be answered or
 // routed by the host, so the lab refuses to start instead.
 

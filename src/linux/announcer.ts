@@ -1,6 +1,6 @@
 /**
  * Tells the link that the virtual addresses moved here: one gratuitous ARP per IPv4 address and
- * one unsolicited Neighbor Advertisement per IPv6 address (PROTOCOL.md §5), sent as whole
+ * one unsolicited Neighbor Advertisement per IPv6 address (docs/protocol-carp.md "Gratuitous ARP and unsolicited NA"), sent as whole
  * Ethernet frames through an AF_PACKET socket so that the Ethernet source is `sourceMac` (the
  * virtual MAC with --vmac). Best effort: failures are logged and counted, never thrown.
  */

@@ -58,7 +58,7 @@ export interface SysctlChange {
 }
 
 /**
- * Makes ARP follow the virtual MAC (shared/NODE.md, "ARP replies for a VIP on a macvlan"). With
+ * Makes ARP follow the virtual MAC (docs/development.md "ARP for an address on a macvlan"). With
  * Linux's default arp_ignore=0 every interface answers ARP for every local address, so a request
  * for the VIP got two replies: the parent's real MAC and the virtual MAC. arp_ignore=1 on both
  * makes only the interface holding the address answer. arp_announce=2 on both makes the host's

@@ -3,7 +3,7 @@
  * timers in one queue driven by a single wakeup (timers due close together share it:
  * engine/timer-queue.ts). The daemon's wakeup is the addon's timerfd (precise-wakeup.ts), exact
  * to the microsecond; the default, Node's setTimeout, can fire up to ~1 ms early or late against
- * the monotonic clock (shared/NODE.md), which the state machine tolerates because it acts on the
+ * the monotonic clock (docs/development.md "Timers and clocks"), which the state machine tolerates because it acts on the
  * timer event, not on a comparison with the deadline.
  *
  * A due timer's callback runs only after the event loop has polled for I/O once more

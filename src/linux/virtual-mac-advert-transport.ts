@@ -1,6 +1,6 @@
 /**
  * With --vmac, adverts leave with the virtual MAC 00:00:5e:00:01:<vhid> as their Ethernet source,
- * as OpenBSD and FreeBSD send them (PROTOCOL.md §5), so switches keep the virtual MAC on the
+ * as OpenBSD and FreeBSD send them (docs/protocol-carp.md "Virtual MAC and Ethernet sources"), so switches keep the virtual MAC on the
  * master's port. The kernel's raw IP socket would use the parent's real MAC, so multicast
  * adverts are framed here (advert-frame.ts) and sent through an AF_PACKET socket on the parent.
  * Unicast adverts (to listed peers) still go through the kernel, which resolves the peer's MAC.

@@ -3,9 +3,9 @@
  * checks in one documented order (the first failure names the drop):
  *
  *   1. protocol 112                      wrong-protocol
- *   2. TTL / hop limit 255               bad-ttl     (skipped for unicast groups that allow it, PROTOCOL.md §6.2)
+ *   2. TTL / hop limit 255               bad-ttl     (skipped for unicast groups that allow it, docs/protocol-carp.md "Unicast")
  *   3. shape: ≥ 36 bytes                 short
- *   4. shape: CARP, not VRRP             vrrp, bad-version, bad-length   (PROTOCOL.md §1.2)
+ *   4. shape: CARP, not VRRP             vrrp, bad-version, bad-length   (docs/protocol-carp.md "CARP or VRRP on protocol 112")
  *   5. checksum over 36 bytes            bad-checksum
  *   6. type 1                            bad-type
  *   7. vhid configured here              unknown-vhid

@@ -1,6 +1,6 @@
 /**
  * The whole Ethernet frame of a CARP advert, for sending through an AF_PACKET socket when the
- * Ethernet source must be chosen (the virtual MAC, as OpenBSD and FreeBSD send, PROTOCOL.md §5),
+ * Ethernet source must be chosen (the virtual MAC, as OpenBSD and FreeBSD send, docs/protocol-carp.md "Virtual MAC and Ethernet sources"),
  * which a raw IP socket cannot do.
  */
 import type { IpAddress, IpFamily } from './ip-address.ts';
@@ -35,7 +35,7 @@ export interface AdvertFrameOptions {
 }
 
 /**
- * Encodes the frame: IPv4 with TOS 0x10, DF and TTL 255 (OpenBSD and ucarp, §1.1), or IPv6 with
+ * Encodes the frame: IPv4 with TOS 0x10, DF and TTL 255 (OpenBSD and ucarp, docs/protocol-carp.md "IP layer"), or IPv6 with
  * hop limit 255; Ethernet destination 01:00:5e:00:00:12 / 33:33:00:00:00:12 for the groups.
  */
 export function advertFrame(options: AdvertFrameOptions): Uint8Array {

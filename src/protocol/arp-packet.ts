@@ -86,8 +86,8 @@ export function decodeArpPacket(bytes: Uint8Array): Layer2DecodeResult<ArpPacket
 /**
  * The gratuitous ARP for one IPv4 virtual address: a request with sender MAC = `mac`, sender IP =
  * target IP = the VIP and target MAC zero, the RFC 5227 §3 announcement. OpenBSD and FreeBSD send
- * the same request (PROTOCOL.md §5); ucarp puts its own MAC in the target MAC and keepalived/FRR
- * put ff:ff:ff:ff:ff:ff there (§7.5, §7.6). Receivers update their caches from the sender fields
+ * the same request (docs/protocol-carp.md "Gratuitous ARP and unsolicited NA"); ucarp puts its own MAC in the target MAC and keepalived/FRR
+ * put ff:ff:ff:ff:ff:ff there (docs/protocol-vrrp.md "keepalived", "FRR"). Receivers update their caches from the sender fields
  * alone, so the target MAC does not matter for interop.
  */
 export function gratuitousArp(mac: MacAddress, vip: IpAddress): ArpPacket {

@@ -1,5 +1,5 @@
 /**
- * The 36-byte CARP v2 header (PROTOCOL.md §1.2): encode, decode and length side by side.
+ * The 36-byte CARP v2 header (docs/protocol-carp.md "The 36-byte header"): encode, decode and length side by side.
  */
 import type { DecodeResult } from './decode-result.ts';
 import { decoded, decodeFailed } from './decode-result.ts';
@@ -77,7 +77,7 @@ export function encodeCarpHeader(fields: CarpHeaderFields): Uint8Array {
   out[3] = authlen;
   out[4] = fields.demote;
   out[5] = fields.advbase;
-  // Bytes 6..7 stay zero while summing: the checksum is computed with its own field zeroed (§1.3).
+  // Bytes 6..7 stay zero while summing: the checksum is computed with its own field zeroed ("Checksum").
   view.setBigUint64(8, fields.counter, false);
   out.set(fields.digest, 16);
   view.setUint16(6, internetChecksum(out), false);
@@ -89,7 +89,7 @@ export function decodeCarpHeader(payload: Uint8Array): DecodeResult<CarpHeader> 
   if (payload.length < CARP_HEADER_LENGTH) {
     return decodeFailed('short', `a CARP header is ${CARP_HEADER_LENGTH} bytes, got ${payload.length}`);
   }
-  // OpenBSD and FreeBSD parse only the first 36 bytes and ignore trailing ones (§1.2), so do we.
+  // OpenBSD and FreeBSD parse only the first 36 bytes and ignore trailing ones ("The 36-byte header"), so do we.
   const view = new DataView(payload.buffer, payload.byteOffset, CARP_HEADER_LENGTH);
   const first = view.getUint8(0);
   const header: CarpHeader = {
@@ -102,7 +102,7 @@ export function decodeCarpHeader(payload: Uint8Array): DecodeResult<CarpHeader> 
     advbase: view.getUint8(5),
     checksum: view.getUint16(6, false),
     counter: view.getBigUint64(8, false),
-    // A copy: receive buffers may be reused by the socket layer (shared/NODE.md, raw-socket).
+    // A copy: receive buffers may be reused by the socket layer (docs/development.md "Raw sockets").
     digest: new Uint8Array(payload.subarray(16, CARP_HEADER_LENGTH)),
   };
   return decoded(header);

@@ -1,5 +1,5 @@
 /**
- * The CARP HMAC-SHA1 exactly as OpenBSD, FreeBSD and ucarp compute it (PROTOCOL.md §2.3):
+ * The CARP HMAC-SHA1 exactly as OpenBSD, FreeBSD and ucarp compute it (docs/protocol-carp.md "Message"):
  * message = 0x02 ‖ 0x01 ‖ vhid ‖ sorted IPv4 list ‖ sorted IPv6 list ‖ counter(8).
  * node:crypto is pure computation here; no I/O.
  */
@@ -28,7 +28,7 @@ export function carpHmacPrefix(vhid: number, addresses: readonly IpAddress[], va
     addresses.filter((a) => a.family === 6 && (variant === 'with-link-local' || !isIpv6LinkLocal(a))),
   );
   const prefix = new Uint8Array(3 + ipv4.length * 4 + ipv6.length * 16);
-  // The version and type hashed are the local constants 2 and 1, not the received header's (§2.3).
+  // The version and type hashed are the local constants 2 and 1, not the received header's ("Message").
   prefix.set([2, 1, vhid]);
   let offset = 3;
   for (const address of [...ipv4, ...ipv6]) {
@@ -48,7 +48,7 @@ export function carpHmacAddresses(addresses: readonly IpAddress[], variant: Hmac
 
 /**
  * Ascending memcmp order with duplicates collapsed. For IPv4 memcmp order is numeric order,
- * which is what the kernels' "next strictly greater" scan produces (§2.3); a string sort is not.
+ * which is what the kernels' "next strictly greater" scan produces ("Message"); a string sort is not.
  */
 function sortedUnique(addresses: readonly IpAddress[]): IpAddress[] {
   const sorted = [...addresses].sort((a, b) => compareBytes(a.bytes, b.bytes));

@@ -1,5 +1,5 @@
 /**
- * Passphrase → 20-byte CARP key (PROTOCOL.md §2.2): at most 19 bytes, zero padded.
+ * Passphrase → 20-byte CARP key (docs/protocol-carp.md "Key"): at most 19 bytes, zero padded.
  * Longer passphrases are refused, never truncated (the BSDs truncate silently, ucarp refuses).
  */
 
@@ -26,7 +26,7 @@ export class InvalidCarpKeyError extends Error {
 
 /**
  * Builds the 20-byte key from a passphrase (a string is taken as UTF-8). A NUL byte is refused:
- * every peer copies the passphrase as a C string (strlcpy, §2.2), so it would end the key there.
+ * every peer copies the passphrase as a C string (strlcpy, "Key"), so it would end the key there.
  */
 export function carpKeyFromPassphrase(passphrase: string | Uint8Array): Uint8Array {
   const bytes = typeof passphrase === 'string' ? new TextEncoder().encode(passphrase) : passphrase;

@@ -10,7 +10,7 @@ export const DROP_REASONS = [
   'wrong-protocol', // not IP protocol 112
   'bad-ttl', // TTL / hop limit is not 255: the packet did not originate on this link
   'short', // fewer than 36 bytes of payload (VRRP: fewer than its 8-byte fixed part)
-  'vrrp', // VRRPv2 or VRRPv3 sharing protocol 112 and the group (PROTOCOL.md §1.2, §7.9)
+  'vrrp', // VRRPv2 or VRRPv3 sharing protocol 112 and the group (docs/protocol-vrrp.md "CARP and VRRP on one segment")
   'bad-version', // CARP version nibble is not 2 (VRRP: neither 3, nor VRRPv2 or CARP)
   'bad-length', // CARP-shaped but longer than 36 bytes (VRRP: not 8 + count × address size)
   'bad-checksum', // RFC 1071 sum over the 36 header bytes is not zero (VRRP: no accepted variant, vrrp-checksum.ts)
@@ -22,8 +22,8 @@ export const DROP_REASONS = [
   'key-change-twin', // fails authentication, but is the other-key copy of a rolling key change (key-change-twin.ts)
   'replay', // authentic, but its counter is not above the group's high-water mark
   // VRRPv3 groups only (vrrp-acceptance.ts):
-  'vrrp-v2', // a VRRPv2 packet: carpd speaks VRRPv3 only (RFC 3768 layout, PROTOCOL.md §7.1)
-  'carp', // a CARP advert reached a VRRP group: same protocol and group (PROTOCOL.md §7.9)
+  'vrrp-v2', // a VRRPv2 packet: carpd speaks VRRPv3 only (RFC 3768 layout, docs/protocol-vrrp.md "VRRPv2")
+  'carp', // a CARP advert reached a VRRP group: same protocol and group (docs/protocol-vrrp.md "CARP and VRRP on one segment")
   'bad-interval', // Max Advertisement Interval 0: Master_Down_Interval would be 0 (RFC 9568 §7.1 erratum)
 ] as const;
 

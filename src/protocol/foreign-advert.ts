@@ -43,7 +43,7 @@ export function summarizeForeignAdvert(payload: Uint8Array): ForeignAdvertSummar
   const kind = classifyProtocol112(payload);
   const byte = (i: number): number => payload[i] as number;
   if (kind === 'carp' || kind === 'carp-oversized') {
-    // CARP (PROTOCOL.md §1.2): byte 2 advskew, byte 5 advbase.
+    // CARP (docs/protocol-carp.md "The 36-byte header"): byte 2 advskew, byte 5 advbase.
     const advskew = byte(2);
     const advbase = byte(5);
     const farewell = advbase === BOW_OUT_VALUE && advskew === BOW_OUT_VALUE;

@@ -179,7 +179,7 @@ export function encodeIpv4Packet(options: Ipv4EncodeOptions): Uint8Array {
   view.setUint8(1, checkedByte('tos', options.tos ?? 0x10));
   view.setUint16(2, totalLength, false);
   view.setUint16(4, checkedUint16('identification', options.identification ?? 0), false);
-  // DF as OpenBSD, FreeBSD and ucarp set it (§1.1); fragment offset 0.
+  // DF as OpenBSD, FreeBSD and ucarp set it (docs/protocol-carp.md "IP layer"); fragment offset 0.
   view.setUint16(6, (options.dontFragment ?? true) ? IPV4_DONT_FRAGMENT : 0, false);
   view.setUint8(8, checkedByte('ttl', options.ttl ?? 255));
   view.setUint8(9, checkedByte('protocol', options.protocol ?? IPPROTO_CARP));

@@ -54,20 +54,20 @@ export const BROADCAST_MAC: MacAddress = macAddressFromBytes(new Uint8Array(6).f
 /** 00:00:00:00:00:00 (the unknown target hardware address of an ARP request). */
 export const ZERO_MAC: MacAddress = macAddressFromBytes(new Uint8Array(6));
 
-/** 00:00:5e:00:01:{vhid}: the carp(4) / VRRP IPv4 virtual MAC (PROTOCOL.md §5, RFC 5798 §7.3). */
+/** 00:00:5e:00:01:{vhid}: the carp(4) / VRRP IPv4 virtual MAC (docs/protocol-carp.md "Virtual MAC and Ethernet sources", RFC 5798 §7.3). */
 export function carpVirtualMac(vhid: number): MacAddress {
   return macAddressFromBytes(Uint8Array.of(0x00, 0x00, 0x5e, 0x00, 0x01, checkedVhid(vhid)));
 }
 
 /**
  * The VRRP virtual MAC (RFC 5798 §7.3): 00:00:5e:00:01:{VRID} for an IPv4 virtual router,
- * 00:00:5e:00:02:{VRID} for an IPv6 one (PROTOCOL.md §7.7). CARP uses the IPv4 one for every family.
+ * 00:00:5e:00:02:{VRID} for an IPv6 one (docs/protocol-vrrp.md "Virtual MAC"). CARP uses the IPv4 one for every family.
  */
 export function vrrpVirtualMac(vrid: number, family: 4 | 6): MacAddress {
   return macAddressFromBytes(Uint8Array.of(0x00, 0x00, 0x5e, 0x00, family === 4 ? 0x01 : 0x02, checkedVhid(vrid)));
 }
 
-/** 00:00:5e:00:00:{vhid}: the Ethernet source ucarp hard-codes for its adverts (ucarp carp_send_ad, PROTOCOL.md §5). */
+/** 00:00:5e:00:00:{vhid}: the Ethernet source ucarp hard-codes for its adverts (ucarp carp_send_ad, docs/protocol-carp.md "Virtual MAC and Ethernet sources"). */
 export function ucarpAdvertSourceMac(vhid: number): MacAddress {
   return macAddressFromBytes(Uint8Array.of(0x00, 0x00, 0x5e, 0x00, 0x00, checkedVhid(vhid)));
 }

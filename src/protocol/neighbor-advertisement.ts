@@ -1,7 +1,7 @@
 /**
  * ICMPv6 Neighbor Advertisements (RFC 4861 §4.4) inside their IPv6 packet, and the unsolicited
  * NA a new master sends for each IPv6 virtual address (RFC 4861 §7.2.6; OpenBSD/FreeBSD
- * carp_send_na, PROTOCOL.md §5).
+ * carp_send_na, docs/protocol-carp.md "Gratuitous ARP and unsolicited NA").
  */
 import type { IpAddress } from './ip-address.ts';
 import { ipAddressFromBytes, isMulticast, parseIpAddress } from './ip-address.ts';
@@ -148,7 +148,7 @@ export interface UnsolicitedNaOptions {
   readonly mac: MacAddress;
   /** The IPv6 virtual address. */
   readonly target: IpAddress;
-  /** Set the Router flag: OpenBSD does when forwarding is on, FRR always, FreeBSD never (PROTOCOL.md §5, §7.6). */
+  /** Set the Router flag: OpenBSD does when forwarding is on, FRR always, FreeBSD never (docs/protocol-carp.md "Gratuitous ARP and unsolicited NA", docs/protocol-vrrp.md "FRR"). */
   readonly router: boolean;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Telling CARP from VRRP on IP protocol 112 (PROTOCOL.md §1.2): both start with 0x21 for
+ * Telling CARP from VRRP on IP protocol 112 (docs/protocol-carp.md "CARP or VRRP on protocol 112"): both start with 0x21 for
  * CARP v2 / VRRPv2. A 36-byte payload whose byte 3 (authlen) is 7 is CARP.
  */
 
@@ -12,7 +12,7 @@ export type Protocol112Kind =
   | 'short' // fewer than 36 bytes and not a plausible VRRP packet
   | 'other-version'; // version nibble neither 2 nor 3
 
-/** Byte 3 of a CARP header: authlen, always 7 (§1.2). In VRRPv2 the same byte is the address count. */
+/** Byte 3 of a CARP header: authlen, always 7 ("The 36-byte header"). In VRRPv2 the same byte is the address count. */
 const CARP_AUTHLEN_BYTE = 7;
 /** A VRRPv2 packet with 7 addresses: 8-byte header + 7 * 4 addresses + 8 bytes of auth data (RFC 3768 §5.1). */
 const VRRP_V2_SEVEN_ADDRESS_LENGTH = 44;

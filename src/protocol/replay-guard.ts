@@ -1,5 +1,5 @@
 /**
- * Receive-side replay protection for one vhid (PROTOCOL.md §3.3; design and threat model in
+ * Receive-side replay protection for one vhid (docs/protocol-carp.md "What carpd sends and accepts"; design and threat model in
  * docs/replay-and-threat-model.md).
  *
  * strict (default): one high-water mark H per vhid, shared by all senders, because the source

@@ -1,5 +1,5 @@
 /**
- * The counter carpd sends (PROTOCOL.md §3.3): strictly increasing for the life of the group,
+ * The counter carpd sends (docs/protocol-carp.md "What carpd sends and accepts"): strictly increasing for the life of the group,
  * across restarts and clock steps, and never equal to another node's.
  *
  *   counter = sequence · 256 + lane
@@ -33,7 +33,7 @@ export const COUNTER_RESERVE = 60_000_000n << COUNTER_LANE_BITS;
  * still be trusted at start: 1 day of counter. The reservation is at most 60 s ahead of what was
  * sent; a value a day or more ahead is a damaged or hand-edited file (a saturated 2^64−1 made the
  * pair repeat one counter and both nodes master, issue 19 item 9), refused for the clock-based
- * value (docs/replay-and-threat-model.md, "Sanity bounds").
+ * value (docs/replay-and-threat-model.md, "Sanity bounds on counters").
  */
 export const PERSISTED_COUNTER_LEAD_MAX = 86_400_000_000n << COUNTER_LANE_BITS;
 /**

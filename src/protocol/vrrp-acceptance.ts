@@ -26,7 +26,7 @@
  *
  * Not drops: an advert whose Max Advertisement Interval or address list differs from ours is
  * accepted with a `mismatch` flag, for the caller to log and count. That is what the peers do
- * for VRRPv3 (PROTOCOL.md §7.5, §7.6): keepalived logs an interval mismatch and an address
+ * for VRRPv3 (docs/protocol-vrrp.md "keepalived", "FRR"): keepalived logs an interval mismatch and an address
  * mismatch, and checks the list only when the master changes; FRR adopts the interval and logs
  * an address count mismatch; RFC 5798 §6.4.2 has a backup adopt the master's interval. Only
  * VRRPv2 (RFC 3768) drops on a different interval, and carpd does not speak VRRPv2.
@@ -65,7 +65,7 @@ export type VrrpDropReason = (typeof VRRP_DROP_REASONS)[number];
 export interface VrrpGroupAcceptance {
   /** Which checksum variants are accepted (vrrp-checksum.ts). */
   readonly checksumMode: VrrpChecksumMode;
-  /** When false, a unicast advert may arrive with any TTL: keepalived skips the check for unicast peers (§7.5). */
+  /** When false, a unicast advert may arrive with any TTL: keepalived skips the check for unicast peers (docs/protocol-vrrp.md "keepalived"). */
   readonly requireTtl255ForUnicast: boolean;
   /** When set, only these sources are accepted (unicast peers; keepalived check_unicast_src). */
   readonly allowedSources?: readonly IpAddress[];
@@ -138,7 +138,7 @@ export function acceptVrrpAdvert(datagram: Datagram, context: VrrpAcceptanceCont
   return { ok: true, advert: { datagram, header, group, checksumVariant, mismatch } };
 }
 
-/** Step 4: version 3 passes; version 2 is CARP or VRRPv2, told apart as in PROTOCOL.md §1.2. */
+/** Step 4: version 3 passes; version 2 is CARP or VRRPv2, told apart as in docs/protocol-carp.md "CARP or VRRP on protocol 112". */
 function versionCheck(payload: Uint8Array): VrrpDropReason | undefined {
   const version = (payload[0] as number) >> 4;
   if (version === VRRP_VERSION) return undefined;

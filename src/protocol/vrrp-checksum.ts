@@ -1,5 +1,5 @@
 /**
- * The VRRPv3 checksum (PROTOCOL.md §7.2): RFC 1071 over a pseudo-header plus the VRRP message,
+ * The VRRPv3 checksum (docs/protocol-vrrp.md "Checksum"): RFC 1071 over a pseudo-header plus the VRRP message,
  * and the variants peers actually put on the wire.
  *
  * RFC 5798 §5.2.8 asks for "a pseudo-header as defined in Section 8.1 of [RFC2460]" for both
@@ -12,8 +12,8 @@
  *   - 'no-pseudo-header'     the message alone, as in VRRPv2: keepalived `v3_checksum_as_v2`, FRR
  *                            `no checksum-with-ipv4-pseudoheader`, vendors' "exclude pseudo-header"
  *                            knobs. RFC 9568 §5.2.8 (which obsoletes RFC 5798) settles IPv4 on this
- *                            one, as implementers quote it (PROTOCOL.md §10.6: text not retrieved
- *                            there), yet keepalived by default rejects it ("Invalid VRRPv3
+ *                            one, as implementers quote it (docs/protocol-vrrp.md "Checksum": its text was
+ *                            not read), yet keepalived by default rejects it ("Invalid VRRPv3
  *                            checksum"), so we do not send it unless asked.
  * IPv6 has one: the RFC 8200 §8.1 pseudo-header with the real destination (keepalived lets the
  * kernel compute it with IPV6_CHECKSUM, so no other form ever left a Linux peer).
@@ -39,7 +39,7 @@ export type VrrpChecksumVariant = (typeof VRRP_CHECKSUM_VARIANTS)[number];
 /**
  * The per-group knob: which variants a receiver accepts. 'strict' takes only the standard
  * pseudo-header with the real destination; 'compatible' takes every variant that exists for the
- * family (PROTOCOL.md §7.2 recommendation). IPv6 accepts the one variant either way.
+ * family (docs/protocol-vrrp.md "Checksum"). IPv6 accepts the one variant either way.
  */
 export type VrrpChecksumMode = 'strict' | 'compatible';
 

@@ -1,5 +1,5 @@
 /**
- * The VRRPv3 advertisement (RFC 5798 §5.2, unchanged in RFC 9568; PROTOCOL.md §7.1): encode,
+ * The VRRPv3 advertisement (RFC 5798 §5.2, unchanged in RFC 9568; docs/protocol-vrrp.md "The VRRPv3 advertisement"): encode,
  * decode and length side by side.
  *
  *   byte 0      version (high nibble, 3) | type (low nibble, 1 = ADVERTISEMENT)
@@ -86,7 +86,7 @@ export function vrrpHeaderLength(family: IpFamily, addressCount: number): number
 /**
  * Encodes an advertisement with its checksum computed for these endpoints (the IP source and
  * the real destination: 224.0.0.18 / ff02::12, or the unicast peer) under `variant`, by default
- * the standard pseudo-header (PROTOCOL.md §7.2). The family is the endpoints'. Throws RangeError
+ * the standard pseudo-header (docs/protocol-vrrp.md "Checksum"). The family is the endpoints'. Throws RangeError
  * for a field that does not fit or an address of another family.
  */
 export function encodeVrrpHeader(fields: VrrpHeaderFields, endpoints: VrrpEndpoints, variant: VrrpChecksumVariant = 'pseudo-header'): Uint8Array {

@@ -57,7 +57,7 @@ describe('readPcap on the captures', () => {
     assert.equal(arp.data.length, 42);
     assert.equal(ipPacketFromLinkLayer(arp.linkType, arp.data), undefined);
     assert.equal(advert.timestampMicros, 1795552768391472n);
-    assert.equal(advert.data.length, 70); // PROTOCOL.md §1.2: a 70-byte frame without FCS
+    assert.equal(advert.data.length, 70); // docs/protocol-carp.md "The 36-byte header": a 70-byte frame without FCS
     assert.equal(toHex(ipPacketFromLinkLayer(advert.linkType, advert.data) ?? new Uint8Array()), V1.frame2Ip);
   });
 });

@@ -93,7 +93,7 @@ describe('carpd inspect on the captures', () => {
       auth: 'ok',
       bowOut: false,
     });
-    // B's adverts after the takeover continue A's counter (PROTOCOL.md §3.1).
+    // B's adverts after the takeover continue A's counter (docs/protocol-carp.md "What peers send").
     assert.deepEqual(run.lines.slice(-3).map((l) => [l.src, l.advskew, l.counter]), [
       ['192.0.2.2', 50, 'f14f7101fcb2a937'],
       ['192.0.2.2', 50, 'f14f7101fcb2a938'],
@@ -188,7 +188,7 @@ describe('carpd inspect --hex', () => {
     assert.deepEqual([run.lines[0]?.counter, run.lines[0]?.auth, 'frame' in (run.lines[0] ?? {})], ['c819695857265d17', 'ok', false]);
   });
 
-  it('ok, an Ethernet frame is unwrapped (the "Full Ethernet frame" lines of shared/vectors)', async () => {
+  it('ok, an Ethernet frame is unwrapped (as tcpdump -xx prints a captured frame)', async () => {
     const frame = toHex(ethernetFrame(hexBytes(V1.frame2Ip)));
     const run = await inspect([...pass, ...vip, '--hex', frame]);
     assert.deepEqual([run.lines[0]?.counter, run.lines[0]?.auth], ['c819695857265d17', 'ok']);

@@ -1,6 +1,6 @@
 /**
- * ucarp 1.5.2's command line: the exact lines of /work/shared/vectors/README.md V1 (the ucarp
- * capture in test/fixtures/ucarp-vhid7-secret-pass.pcap), every flag in its long, short and
+ * ucarp 1.5.2's command line: the exact lines of test/fixtures/PROVENANCE.md that made the ucarp
+ * capture test/fixtures/ucarp-vhid7-secret-pass.pcap (V1), every flag in its long, short and
  * abbreviated spellings, and the errors. Errors are matched on the flag they name, not on prose.
  */
 import { test } from 'node:test';

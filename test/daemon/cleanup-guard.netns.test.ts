@@ -2,7 +2,7 @@
  * The guard against the real kernel, in a network namespace of the test's own: it is started
  * with one spec, updated over the pipe, and on the pipe closing without "done" removes what the
  * *updated* spec names (an address on eth0, the carp7 stand-in with its ifindex) and nothing
- * else. Nothing is created in the host namespace (shared/NODE.md, "Test networks"). Needs root;
+ * else. Nothing is created in the host namespace (docs/development.md "Test networks"). Needs root;
  * skips itself otherwise.
  */
 import { test } from 'node:test';

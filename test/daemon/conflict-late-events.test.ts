@@ -1,7 +1,7 @@
 /**
  * Issue 19 item 11: address events that arrive after carpd already undid its own change must not
  * be reported as conflicts ("carpd did not put it there"); an address someone else added still is.
- * On fakes (STYLE.md 11c): the fake kernel holds its address events back, as a busy host's
+ * On fakes (docs/development.md "Code principles", 11c): the fake kernel holds its address events back, as a busy host's
  * netlink socket delivers them late.
  */
 import { test } from 'node:test';

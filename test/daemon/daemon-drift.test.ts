@@ -1,5 +1,5 @@
 /**
- * Drift repair, on fakes (STYLE.md 11c): the daemon watches the kernel's link and address
+ * Drift repair, on fakes (docs/development.md "Code principles", 11c): the daemon watches the kernel's link and address
  * events and, while MASTER, puts back what someone else removed; a virtual address appearing
  * while not MASTER is a counted conflict; a re-created parent interface gets its groups rebuilt.
  */

@@ -1,5 +1,5 @@
 /**
- * Reload as a transaction, on fakes (STYLE.md 11b): changes a running group can take are made
+ * Reload as a transaction, on fakes (docs/development.md "Code principles", 11b): changes a running group can take are made
  * in place with no transition; a reload that cannot be done leaves the running groups and the
  * configuration in force exactly as they were; a restart whose new group fails puts the old one
  * back. Each test checks the fake kernel's links and addresses.

@@ -1,5 +1,5 @@
 /**
- * Start-up as a transaction (STYLE.md 11b), on fakes: read-only checks (keys, interfaces) come
+ * Start-up as a transaction (docs/development.md "Code principles", 11b), on fakes: read-only checks (keys, interfaces) come
  * before anything changes the host, a group that fails takes back the groups already started,
  * and a stop during start-up starts nothing more. Every test asserts the fake kernel's links
  * and addresses, not only what was logged.

@@ -1,7 +1,7 @@
 /**
  * What the privileged kernel tests share: running `ip`, the check that the host holds no
  * test-range addresses, and network namespaces of the test's own that are deleted afterwards
- * (shared/NODE.md, "Test networks").
+ * (docs/development.md "Test networks").
  */
 import { execFileSync } from 'node:child_process';
 import type { TestContext } from 'node:test';
@@ -11,7 +11,7 @@ export function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
 }
 
-/** The host's own test-range addresses, if any: then the test must not run (NODE.md). */
+/** The host's own test-range addresses, if any: then the test must not run (docs/development.md "Test networks"). */
 export function hostTestRangeAddresses(): string[] {
   const links = JSON.parse(ip('-j', 'addr', 'show')) as { addr_info?: { local?: string }[] }[];
   const locals = links.flatMap((link) => (link.addr_info ?? []).map((info) => info.local ?? ''));

@@ -34,7 +34,7 @@ test('lab: election, VIP on the virtual MAC, crash failover within master-down +
   const before = await lab.ping('client', VIP, { intervalMs: 10, durationMs: 500 });
   assert.ok(before.received > 0, 'client reaches the VIP');
   assert.equal(await neighbourMac(lab, VIP), VMAC, 'the client sees the VIP at the virtual MAC');
-  // Adverts leave with the virtual MAC as Ethernet source, as the BSDs send them (PROTOCOL.md §5).
+  // Adverts leave with the virtual MAC as Ethernet source, as the BSDs send them (docs/protocol-carp.md "Virtual MAC and Ethernet sources").
   const capture = await lab.startCapture('bridge', 'ip proto 112');
   await new Promise((r) => setTimeout(r, 1_500));
   const pcap = await capture.stop();

@@ -4,7 +4,7 @@
  *
  *   replay      one captured authentic advert per family, replayed verbatim under many spoofed
  *               IP sources. The source is outside the CARP HMAC and the CARP checksum covers
- *               the 36-byte CARP header only, with no pseudo-header (shared/PROTOCOL.md §1.3):
+ *               the 36-byte CARP header only, with no pseudo-header (docs/protocol-carp.md "Checksum"):
  *               only the IPv4 header checksum changes (encodeIpv4Packet recomputes it).
  *   wrong-vhid  adverts for every vhid 1..255 the pair does not run, alternately signed with
  *               the attacked group's passphrase and addresses under that vhid (carpd's

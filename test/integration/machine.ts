@@ -2,7 +2,7 @@
  * A lab host as a separate machine: carpd runs with its *default* control socket and state
  * directory, each host having its own. `ip netns exec` gives every command a private mount
  * namespace, so a per-host directory is bound over /run/carpd and /var/lib/carpd for that
- * command only (NODE.md, "A lab host as a separate machine"). Two commands with the same
+ * command only (docs/development.md "A lab host as a separate machine"). Two commands with the same
  * Machine share them: a second carpd on the same host sees the first one's socket and locks.
  */
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * A saturated counter in a state file must not poison the pair (issue 19 item 9;
- * docs/replay-and-threat-model.md, "Persisted values are bounded at start"). Real daemons as
+ * docs/replay-and-threat-model.md, "Sanity bounds on counters": persisted values are bounded at start). Real daemons as
  * separate machines (machine.ts: default state directory /var/lib/carpd bound per host): a's
  * state file is edited to sendReservation 2^64−1 between two runs, as a bad restore or a
  * corrupted disk would leave it. Before the bound, a repeated one counter, b took over, adopted

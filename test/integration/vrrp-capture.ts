@@ -1,8 +1,8 @@
 /**
  * VRRP adverts on a lab segment, decoded twice: by tshark (Wireshark's VRRP dissector, an
  * independent reading of every field and of the checksum) and by carpd's own pcap reader and
- * checksum code, which says *which* checksum variant each advert verifies under (PROTOCOL.md
- * §7.2: IPv4 pseudo-header with the real destination, with 224.0.0.18, or none).
+ * checksum code, which says *which* checksum variant each advert verifies under (docs/protocol-vrrp.md
+ * "Checksum": IPv4 pseudo-header with the real destination, with 224.0.0.18, or none).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

@@ -152,7 +152,7 @@ describe('keepalived against FRR (ground truth)', { skip: skip ?? false }, () =>
       pairCase(lab, frrStarter(lab, work, 'frr', { ...spec, priority: 200 }), () => keepalivedStarter(lab, work, 'ka', { ...spec, priority: 100 })(1), { ...spec, betterPriority: 200, worsePriority: 100 }),
     );
     t.diagnostic(`reference FRR→keepalived: ${JSON.stringify(m)}`);
-    // Ground truth for §7: FRR sends from the virtual MAC, keepalived (no use_vmac) from eth0's.
+    // Ground truth for docs/protocol-vrrp.md "Peer quirks measured in the lab": FRR sends from the virtual MAC, keepalived (no use_vmac) from eth0's.
     assert.deepEqual(m.wire[`frr@frr`]?.ethSrc, [vrrpVirtualMac(VRID, 4)]);
     assert.deepEqual(m.wire[`keepalived@ka`]?.ethSrc, [lab.host('ka').mac]);
     for (const side of Object.values(m.wire)) assert.deepEqual(side.checksumVariants, ['pseudo-header']);

@@ -10,7 +10,7 @@ import { labRangeConflicts } from '../../src/lab/ranges.ts';
 
 test('labRangeConflicts', () => {
   const cases: { name: string; addresses: string[]; conflicts: string[] }[] = [
-    { name: 'ok, the host of NODE.md', addresses: ['127.0.0.1/8', '192.0.2.2/24', '::1/128', 'fd00::2/64', 'fe80::1/64'], conflicts: [] },
+    { name: 'ok, a build host as in docs/development.md "Test networks"', addresses: ['127.0.0.1/8', '192.0.2.2/24', '::1/128', 'fd00::2/64', 'fe80::1/64'], conflicts: [] },
     { name: 'bad, host address in 198.51.100.0/24', addresses: ['192.0.2.2/24', '198.51.100.7/24'], conflicts: ['198.51.100.7/24'] },
     { name: 'bad, VIP range 203.0.113.0/24', addresses: ['203.0.113.255'], conflicts: ['203.0.113.255'] },
     { name: 'ok, neighbours of the ranges', addresses: ['198.51.101.1/24', '198.51.99.255/32', '203.0.112.1/24', '203.0.114.1/24'], conflicts: [] },

@@ -2,7 +2,7 @@
  * RawCarpTransport against the real kernel: two network namespaces joined by a veth pair, one
  * peer process in each (carp-peer.ts). Needs root; skips itself otherwise. Nothing is attached
  * to or configured in the host namespace: the veth is created inside the first namespace with
- * its peer end moved straight into the second (shared/NODE.md, "Test networks").
+ * its peer end moved straight into the second (docs/development.md "Test networks").
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

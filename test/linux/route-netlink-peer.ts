@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   result.macvlanAddresses = await addressesOf(index);
   await nl.setLinkUp(index, false);
   result.macvlanDown = summary(await nl.linkByName('carp7'));
-  // keep_addr_on_down=0: a link going down loses its global IPv6 addresses (NODE.md).
+  // keep_addr_on_down=0: a link going down loses its global IPv6 addresses (docs/development.md "Links and addresses").
   result.macvlanAddressesAfterDown = await addressesOf(index);
   restoreSysctls(sysctlChanges, logger);
   result.sysctlAfterRestore = [readSysctl(`net/ipv4/conf/${veth}/arp_ignore`), readSysctl('net/ipv4/conf/carp7/arp_ignore')];

@@ -2,7 +2,7 @@
  * RouteNetlink and the sysctl helpers against the real kernel, in a network namespace of the
  * test's own: a veth pair is created inside it and a peer process (route-netlink-peer.ts) runs
  * there and reports what it saw. Nothing is created or configured in the host namespace
- * (shared/NODE.md, "Test networks"). Needs root; skips itself otherwise.
+ * (docs/development.md "Test networks"). Needs root; skips itself otherwise.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

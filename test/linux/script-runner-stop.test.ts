@@ -1,5 +1,5 @@
 /**
- * ScriptRunner.cutShort (issue 19 item 7, docs/scripts.md "At shutdown"): at stop a hung script
+ * ScriptRunner.cutShort (issue 19 item 7, docs/scripts.md "Shutdown"): at stop a hung script
  * must not keep the group's final (backup/stop) script from running, and no script may outlive
  * the stop budget, whatever its timeout_seconds. Real bash scripts; the budgets are short and the
  * time bounds generous (they only tell "cut at the budget" from "ran to its 70 s timeout").

@@ -7,8 +7,8 @@ import { carpVirtualMac, parseMacAddress, ucarpAdvertSourceMac } from '../../src
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 
 /**
- * A ucarp advert as captured in the lab: /work/shared/vectors/README.md, ucarp vhid 7 capture,
- * "Frame 14", the full Ethernet frame (192.0.2.2 → 224.0.0.18, IP id 0x8ba6).
+ * A ucarp advert as captured in the lab: frame 14 of
+ * test/fixtures/ucarp-vhid7-secret-pass.pcap (test/fixtures/PROVENANCE.md), the full Ethernet frame (192.0.2.2 → 224.0.0.18, IP id 0x8ba6).
  */
 const UCARP_ADVERT_FRAME = hexBytes(`
   01005e000012  # Ethernet destination: 224.0.0.18's multicast MAC

@@ -28,7 +28,7 @@ function plain(p: ArpPacket): Record<string, unknown> {
 }
 
 /**
- * The ucarp gratuitous ARP from /work/shared/vectors/README.md ("ucarp gratuitous ARP"), captured
+ * The ucarp gratuitous ARP, frame 1 of test/fixtures/ucarp-vhid7-secret-pass.pcap (test/fixtures/PROVENANCE.md), captured
  * in the lab right after ucarp's up-script returned. ucarp puts its own MAC in the target hardware
  * address; carpd (like OpenBSD/FreeBSD and RFC 5227 §3) puts zeros there, keepalived and FRR put
  * ff:ff:ff:ff:ff:ff. Receivers learn from the sender fields only, so all three interoperate.

@@ -28,7 +28,7 @@ function fieldsOf(header: CarpHeader): CarpHeaderFields {
 }
 
 describe('encodeCarpHeader', () => {
-  it('ok, golden T2 IPv4-only header (PROTOCOL.md §2.6)', () => {
+  it('ok, golden T2 IPv4-only header (docs/protocol-carp.md "Test vectors")', () => {
     const encoded = encodeCarpHeader({
       vhid: T2.vhid,
       advskew: 0,

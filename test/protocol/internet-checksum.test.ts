@@ -27,7 +27,7 @@ describe('internetChecksum', () => {
       want: 0xa5d6,
     },
     {
-      name: 'ok, T2 CARP header with its checksum field zeroed (PROTOCOL.md §2.6, 0x6398)',
+      name: 'ok, T2 CARP header with its checksum field zeroed (docs/protocol-carp.md "Test vectors", 0x6398)',
       bytes: hexBytes('2107000700010000 0000000000000001 8cd6d3312407dc33c8ccdcbb3d30d59505c25d03'),
       want: 0x6398,
     },

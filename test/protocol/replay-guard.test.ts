@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { initialSendCounter, nextSendCounter } from '../../src/protocol/send-counter.ts';
 import { checkReplay, freshnessFloor, initialReplayState, noteSent, REPLAY_WINDOW, REPLAY_WINDOW_ENTRIES, type ReplayMode, type ReplayState } from '../../src/protocol/replay-guard.ts';
 
-// Counters of a lone ucarp master on the wire: random on every advert (PROTOCOL.md §3.1, [LAB]).
+// Counters of a lone ucarp master on the wire: random on every advert (docs/protocol-carp.md "What peers send", seen in the lab).
 const UCARP_COUNTERS = [0xc819695857265d17n, 0x4b7ceefca79ffcb6n, 0x25ef2de545f6163dn] as const;
 
 /** Feeds (sender, counter) pairs in order; returns every verdict, the notices and the final state. */

@@ -85,7 +85,7 @@ describe('recognizeVrrpChecksum', () => {
 describe('checksum modes', () => {
   const cases: { name: string; mode: 'strict' | 'compatible'; family: 4 | 6; want: readonly VrrpChecksumVariant[] }[] = [
     { name: 'ok, strict IPv4: the real destination only', mode: 'strict', family: 4, want: ['pseudo-header'] },
-    { name: 'ok, compatible IPv4: all three (PROTOCOL.md §7.2)', mode: 'compatible', family: 4, want: ['pseudo-header', 'pseudo-header-group', 'no-pseudo-header'] },
+    { name: 'ok, compatible IPv4: all three (docs/protocol-vrrp.md "Checksum")', mode: 'compatible', family: 4, want: ['pseudo-header', 'pseudo-header-group', 'no-pseudo-header'] },
     { name: 'ok, strict IPv6', mode: 'strict', family: 6, want: ['pseudo-header'] },
     { name: 'ok, compatible IPv6: still only the pseudo-header', mode: 'compatible', family: 6, want: ['pseudo-header'] },
   ];

@@ -74,7 +74,7 @@ describe('encodeVrrpHeader', () => {
     assert.equal(toHex(encoded), toHex(hexBytes(V6.message)));
   });
 
-  it('ok, the unicast destination goes into the pseudo-header (PROTOCOL.md §7.2, keepalived unicast)', () => {
+  it('ok, the unicast destination goes into the pseudo-header (docs/protocol-vrrp.md "Checksum", keepalived unicast)', () => {
     const encoded = encodeVrrpHeader({ vrid: 7, priority: 150, maxAdvertInterval: 100, addresses: [VIP] }, { source: A, destination: parseIpAddress('192.0.2.2') });
     assert.equal((encoded[6] as number) * 256 + (encoded[7] as number), K1.frame1UnicastTo192_0_2_2);
   });

@@ -113,7 +113,7 @@ export interface AddressMessage {
   /** IFA_FLAGS when present (32 bits), else the 8-bit ifa_flags. */
   readonly flags: number;
   readonly scope: number;
-  /** IFA_PROTO when present: who added the address (carpd marks its own, docs/addresses.md). */
+  /** IFA_PROTO when present: who added the address (carpd marks its own, docs/fail-safe.md "Addresses carpd owns"). */
   readonly protocol?: number;
 }
 
