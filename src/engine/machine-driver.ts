@@ -32,7 +32,13 @@ export abstract class MachineDriver<Advert> {
 
   constructor(ports: RunnerCorePorts) {
     this.core = new RunnerCore(ports, () => ({ name: this.settings.name, vhid: this.vhid }), (timer, wakeupAt) => this.dispatch({ type: 'timer', timer, wakeupAt }));
-    this.foreign = new ForeignMasterWatch(ports.clock, () => ports.effects.announce(), () => this.state.phase === 'master', () => this.advertIntervalMicros);
+    this.foreign = new ForeignMasterWatch(
+      ports.clock,
+      () => ports.effects.announce(),
+      // A stopping MASTER is leaving: it must not pull clients back with re-announcements.
+      () => this.state.phase === 'master' && this.state.stopping === undefined,
+      () => this.advertIntervalMicros,
+    );
     this.log = ports.logger;
     this.sendFault = new SendFault(ports.clock, () => {
       ports.logger.info(`${this.settings.name}: advert send hold-down over: competing for mastership again`, { group: this.settings.name });

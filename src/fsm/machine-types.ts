@@ -90,6 +90,8 @@ export interface MachineLifecycle<Reason extends TransitionReason = TransitionRe
   readonly rivalAnnouncePending?: boolean;
   /** MASTER: the master script was re-run for another master in this spell. */
   readonly rivalScriptRerun?: boolean;
+  /** MASTER in a graceful stop, addresses kept until the successor is heard (docs/state-machine.md "Graceful stop"). */
+  readonly stopping?: { readonly until: number };
 }
 
 /** The machine's whole state. */

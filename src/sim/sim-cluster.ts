@@ -51,9 +51,12 @@ export class SimHost {
 
   constructor(readonly spec: SimHostSpec) {}
 
-  /** True while the host runs. */
+  /** Stopped gracefully, its groups still leaving (SimCluster.stop). */
+  stopping = false;
+
+  /** True while the host runs (and is not stopping). */
   get alive(): boolean {
-    return this.node !== undefined;
+    return this.node !== undefined && !this.stopping;
   }
 
   /** The phase of a group on this host ('init' when down). */
@@ -92,6 +95,11 @@ export class SimCluster {
   start(name: string): void {
     const host = this.host(name);
     if (host.alive) return;
+    if (host.stopping) {
+      // Restarted while its groups were still leaving: the old node goes now.
+      host.stopping = false;
+      host.node?.close();
+    }
     const transport = new SimTransport(this.lan, name, host.spec.addresses, host.receivedPacketIds);
     const node = new CarpNode(transport, this.logger, this.clock);
     host.transport = transport;
@@ -106,7 +114,10 @@ export class SimCluster {
         logger: this.logger,
         stateStore: host.store,
       });
-      runner.onTransition((event) => this.emit({ kind: 'transition', host: name, ...event }));
+      runner.onTransition((event) => {
+        this.emit({ kind: 'transition', host: name, ...event });
+        this.leaveIfStopped(host);
+      });
       runner.onAdvertSent((family, _counter, bowOut) => {
         host.lastAdvertAt.set(vhid, this.clock.nowMicros());
         this.emit({ kind: 'advert-sent', host: name, vhid, family, at: this.clock.nowMicros(), bowOut });
@@ -133,11 +144,24 @@ export class SimCluster {
     host.holding.clear();
   }
 
-  /** Stops a host gracefully: every group shuts down (bow-out when master), then the host leaves. */
+  /**
+   * Stops a host gracefully: every group shuts down (bow-out when master), then the host leaves.
+   * A MASTER keeps its addresses until it hears its successor, bounded (docs/state-machine.md
+   * "Graceful stop"), so the host keeps listening until every group has left; it no longer
+   * counts as alive from the stop on.
+   */
   stop(name: string): void {
     const host = this.host(name);
     if (!host.alive) return;
-    for (const runner of host.runners.values()) runner.shutdown();
+    host.stopping = true;
+    for (const runner of host.runners.values()) void runner.shutdown();
+    this.leaveIfStopped(host);
+  }
+
+  /** Closes a stopping host's node once none of its groups runs any more. */
+  private leaveIfStopped(host: SimHost): void {
+    if (!host.stopping || [...host.runners.values()].some((runner) => runner.state.running)) return;
+    host.stopping = false;
     host.node?.close();
     host.node = undefined;
     host.transport = undefined;
