@@ -16,7 +16,7 @@
  * macvlan, if any, is still brought up as MASTER and down as BACKUP.
  */
 import type { ScriptsConfig } from '../config/config-types.ts';
-import { carpdScriptArgs, chooseScript, scriptEnvironment, ucarpScriptArgs, type ScriptPhase, type ScriptProtocol } from '../engine/script-job.ts';
+import { carpdScriptArgs, chooseScript, scriptEnvironment, ucarpScriptArgs, type ScriptPhase, type ScriptProtocol } from '../ports/script-job.ts';
 import type { Phase, TransitionReason } from '../fsm/machine-types.ts';
 import type { IpAddress } from '../protocol/ip-address.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';

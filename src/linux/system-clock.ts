@@ -1,7 +1,7 @@
 /**
  * The real clock: monotonic time from performance.now(), the wall clock from Date.now(), and
  * timers in one queue driven by a single wakeup (timers due close together share it:
- * engine/timer-queue.ts). The daemon's wakeup is the addon's timerfd (precise-wakeup.ts), exact
+ * linux/timer-queue.ts). The daemon's wakeup is the addon's timerfd (precise-wakeup.ts), exact
  * to the microsecond; the default, Node's setTimeout, can fire up to ~1 ms early or late against
  * the monotonic clock (shared/NODE.md), which the state machine tolerates because it acts on the
  * timer event, not on a comparison with the deadline.
@@ -15,7 +15,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from '../ports/clock.ts';
-import { TimerQueue, type QueuedTimer } from '../engine/timer-queue.ts';
+import { TimerQueue, type QueuedTimer } from './timer-queue.ts';
 
 /** What wakes the process for the first deadline. */
 export interface Wakeup {
@@ -73,7 +73,7 @@ export class SystemClock implements Clock {
   /** Wall-clock time at monotonic zero: the wall clock then advances with the monotonic one, so it never steps back while we run. */
   private readonly wallclockOrigin = BigInt(Date.now()) * 1000n - BigInt(Math.round(performance.now() * 1000));
   /**
-   * Every armed timer, in one queue (engine/timer-queue.ts): one wakeup for the first deadline,
+   * Every armed timer, in one queue (linux/timer-queue.ts): one wakeup for the first deadline,
    * and every timer whose window has opened runs in that wakeup.
    */
   private readonly queue = new TimerQueue();
