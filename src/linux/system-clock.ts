@@ -99,6 +99,10 @@ export class SystemClock implements Clock {
     return this.wallclockOrigin + BigInt(this.nowMicros());
   }
 
+  calendarMillis(): number {
+    return Date.now();
+  }
+
   /**
    * Runs `callback` once at `atMicros`, or as early as `earliestMicros` (default: atMicros) when
    * another timer wakes the process by then.
@@ -119,6 +123,12 @@ export class SystemClock implements Clock {
       this.wakeup.disarm();
       this.wakeupArmedFor = undefined;
     }
+  }
+
+  setRealTimeout(delayMs: number, callback: () => void): () => void {
+    const timeout = setTimeout(callback, Math.max(0, delayMs));
+    timeout.unref();
+    return () => clearTimeout(timeout);
   }
 
   /** Arms the wakeup for the first deadline, unless it is armed for that or earlier. */
