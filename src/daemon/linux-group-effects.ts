@@ -349,14 +349,15 @@ export class LinuxGroupEffects implements GroupEffects {
     const interval = this.settings.announceIntervalMs;
     if (interval <= 0) return;
     // Switches with short MAC tables forget a silent MAC; a periodic announcement keeps the VIP reachable.
+    // Each re-armed from when it ran, as setInterval does: after a stall, one announcement, not a burst.
     const { clock } = this.options;
-    const arm = (at: number): void => {
-      this.refreshTimer = clock.setTimer(at, () => {
-        arm(at + interval * 1000);
+    const arm = (): void => {
+      this.refreshTimer = clock.setTimer(clock.nowMicros() + interval * 1000, () => {
+        arm();
         this.announce();
       });
     };
-    arm(clock.nowMicros() + interval * 1000);
+    arm();
   }
 
   private stopRefresh(): void {
