@@ -25,6 +25,7 @@
  *   node:timers or node:perf_hooks, so that daemon/ runs on the VirtualClock in tests. The
  *   composition root (COMPOSITION_ROOTS) builds the real clock and may keep real timers.
  */
+import { isBuiltin } from 'node:module';
 import ts from 'typescript';
 
 /** A source file: its path relative to the repository (`src/engine/x.ts`) and its text. */
@@ -135,7 +136,7 @@ export function layerOf(path: string): string {
 /** What an import points to: `node:x`, a layer of src/, `<top>` for a file at src/'s top, or `<package>`. */
 function targetOf(fromPath: string, specifier: string): string {
   if (specifier.startsWith('node:')) return specifier;
-  if (!specifier.startsWith('.')) return ['crypto', 'buffer', 'fs', 'net', 'dgram', 'os', 'child_process', 'timers', 'perf_hooks'].includes(specifier.split('/')[0] as string) ? `node:${specifier}` : '<package>';
+  if (!specifier.startsWith('.')) return isBuiltin(specifier) ? `node:${specifier}` : '<package>';
   const parts = fromPath.split('/').slice(0, -1);
   for (const part of specifier.split('/')) {
     if (part === '..') parts.pop();

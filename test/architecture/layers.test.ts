@@ -64,6 +64,8 @@ test('breaches: each rule fails a file that breaks it, naming the file and the i
   const cases: [string, string, string[]][] = [
     ['src/protocol/p.ts', "import { readFileSync } from 'node:fs';", ['src/protocol/p.ts: node:fs']],
     ['src/protocol/p.ts', "import { createHmac } from 'node:crypto';", []],
+    ['src/protocol/p.ts', "import { readFileSync } from 'fs';", ['src/protocol/p.ts: fs']],
+    ['src/engine/e.ts', "import { parse } from 'yaml';", ['src/engine/e.ts: yaml']],
     ['src/fsm/s.ts', "import { GroupRunner } from '../engine/group-runner.ts';", ['src/fsm/s.ts: ../engine/group-runner.ts']],
     ['src/fsm/s.ts', "import type { Clock } from '../ports/clock.ts';", []],
     ['src/fsm/s.ts', "import { SystemClock } from '../linux/system-clock.ts';", ['src/fsm/s.ts: ../linux/system-clock.ts']],
