@@ -1,5 +1,5 @@
 /**
- * carpd's layer rules (shared/STYLE.md "Layers point one way", issue 21 item 2) as a checker:
+ * carpd's layer rules (shared/STYLE.md "Layers point one way"; README, Design) as a checker:
  * reads a file's imports (static `import … from`, `export … from`, `import x = require()`,
  * dynamic `import('…')`, and `import('…')` in types) with the TypeScript parser, and the uses of
  * the real clock in daemon/, and returns every breach, naming the file and what it imports or
@@ -8,7 +8,7 @@
  * The rules, one line each with why:
  * - protocol/ and fsm/ are pure: they import only protocol/ and fsm/ (ports/ type-only), and no
  *   node: builtin but node:crypto and node:buffer, which a codec needs for the HMAC and its bytes
- *   (protocol/carp-hmac.ts, protocol/carp-key.ts) — computing a digest is no I/O and no timer.
+ *   (protocol/carp-hmac.ts) — computing a digest is no I/O and no timer.
  * - ports/ imports only ports/, and types of protocol/ and fsm/: a port is a contract in the
  *   domain's terms (an address, a phase), with no implementation to pull in, and no node:.
  * - engine/ imports only engine/, ports/, protocol/ and fsm/, and no node: builtin: it runs the
@@ -22,8 +22,9 @@
  *   composition root under them.
  * - daemon/ reads time and arms timers only through the Clock port (ports/clock.ts): no
  *   Date.now(), argument-less new Date(), performance.now(), setTimeout or setInterval, and no
- *   node:timers or node:perf_hooks, so that daemon/ runs on the VirtualClock in tests. The
- *   composition root (COMPOSITION_ROOTS) builds the real clock and may keep real timers.
+ *   node:timers or node:perf_hooks, so that daemon/ runs on the VirtualClock in tests; waits that
+ *   must stay real time (the outside world's) go through Clock.setRealTimeout. The composition
+ *   root (COMPOSITION_ROOTS) builds the real clock and may keep real timers.
  */
 import { isBuiltin } from 'node:module';
 import ts from 'typescript';
