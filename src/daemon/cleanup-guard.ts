@@ -68,7 +68,7 @@ export interface CleanupGuardOptions {
   /**
    * The clock (default the real one, SystemClock, as spawn is the real one): the restart backoff
    * waits real time on it (setRealTimeout), since the guard is a process, and never holds the
-   * daemon's process up.
+   * daemon's process up by itself.
    */
   readonly clock?: Clock;
 }
@@ -199,7 +199,7 @@ export class CleanupGuard {
       if (this.released) return;
       this.restartCount += 1;
       this.launch();
-    });
+    }, { holdsProcess: false });
   }
 
   /** Writes a line; a closed or broken pipe is no error here (the 'exit' handler deals with a dead guard). */

@@ -10,14 +10,18 @@ export function calendarIso(clock: Clock): string {
   return new Date(clock.calendarMillis()).toISOString();
 }
 
-/** Resolves after `ms` of real time (the clock's setRealTimeout): a wait on the outside world, e.g. before retrying the kernel. */
+/**
+ * Resolves after `ms` of real time (the clock's setRealTimeout): a wait on the outside world,
+ * e.g. before retrying the kernel. It does not hold the process up, so it never keeps carpd alive.
+ */
 export function realDelay(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => void clock.setRealTimeout(ms, resolve));
+  return new Promise((resolve) => void clock.setRealTimeout(ms, resolve, { holdsProcess: false }));
 }
 
 /**
  * Resolves true when the promise settled within `ms` of real time, false when the time ran out
- * first: a bound on a stop's wait (the clock's setRealTimeout, real time on purpose).
+ * first: a bound on a stop's wait (the clock's setRealTimeout, real time on purpose), which holds
+ * the process up until it ends, as the stop does.
  */
 export async function settlesWithin(clock: Clock, promise: Promise<void>, ms: number): Promise<boolean> {
   let cancel: (() => void) | undefined;

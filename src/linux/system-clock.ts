@@ -125,9 +125,9 @@ export class SystemClock implements Clock {
     }
   }
 
-  setRealTimeout(delayMs: number, callback: () => void): () => void {
+  setRealTimeout(delayMs: number, callback: () => void, options: { readonly holdsProcess?: boolean } = {}): () => void {
     const timeout = setTimeout(callback, Math.max(0, delayMs));
-    timeout.unref();
+    if (options.holdsProcess === false) timeout.unref();
     return () => clearTimeout(timeout);
   }
 

@@ -32,12 +32,13 @@ export interface Clock {
   /** Cancels a timer; a no-op when it already fired. */
   clearTimer(handle: TimerHandle): void;
   /**
-   * Calls `callback` once after `delayMs` of real time, without keeping the process alive; the
-   * returned function cancels it. Only for waits on the outside world, which runs in real time
-   * whatever this clock says: a retry of a kernel call that failed, the restart of a child
-   * process, and bounds on a stop's waits that must end even when this clock's time does not
-   * move (a VirtualClock that a stuck test no longer advances). So SystemClock and VirtualClock
-   * both run it on the host's timer; what the daemon schedules itself goes through setTimer.
+   * Calls `callback` once after `delayMs` of real time; the returned function cancels it. Only for
+   * waits on the outside world, which runs in real time whatever this clock says: a retry of a
+   * kernel call that failed, the restart of a child process, and bounds on a stop's waits that
+   * must end even when this clock's time does not move (a VirtualClock that a stuck test no
+   * longer advances). So SystemClock and VirtualClock both run it on the host's timer; what the
+   * daemon schedules itself goes through setTimer. Like Node's setTimeout it holds the process
+   * up until it fires, unless `holdsProcess` is false (a retry must never keep carpd alive).
    */
-  setRealTimeout(delayMs: number, callback: () => void): () => void;
+  setRealTimeout(delayMs: number, callback: () => void, options?: { readonly holdsProcess?: boolean }): () => void;
 }

@@ -49,9 +49,9 @@ export class VirtualClock implements Clock {
   }
 
   /** Real time, on purpose (ports/clock.ts): a guard must end a wait even while virtual time stands still. */
-  setRealTimeout(delayMs: number, callback: () => void): () => void {
+  setRealTimeout(delayMs: number, callback: () => void, options: { readonly holdsProcess?: boolean } = {}): () => void {
     const timeout = setTimeout(callback, Math.max(0, delayMs));
-    timeout.unref();
+    if (options.holdsProcess === false) timeout.unref();
     return () => clearTimeout(timeout);
   }
 
