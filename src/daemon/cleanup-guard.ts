@@ -23,7 +23,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import type { Clock } from '../ports/clock.ts';
+import { SystemClock } from '../linux/system-clock.ts';
 import { packageRoot } from '../package-root.ts';
 import { tryParseIpAddress } from '../protocol/ip-address.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -62,8 +63,14 @@ export interface CleanupGuardOptions {
   readonly restartDelaysMs?: readonly number[];
   /** A guard that stayed up this long before dying restarts after the first delay again. */
   readonly stableAfterMs?: number;
-  /** Monotonic milliseconds (tests); performance.now by default. */
+  /** Monotonic milliseconds (tests); the clock's by default. */
   readonly now?: () => number;
+  /**
+   * The clock (default the real one, SystemClock, as spawn is the real one): the restart backoff
+   * waits real time on it (setRealTimeout), since the guard is a process, and never holds the
+   * daemon's process up by itself.
+   */
+  readonly clock?: Clock;
 }
 
 /** The guard's nice value: the lowest priority. */
@@ -82,11 +89,13 @@ export class CleanupGuard {
   private restartCount = 0;
   /** Restarts in a row without a stable run: the index into the delays. */
   private backoff = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
+  /** Cancels the pending restart. */
+  private cancelRestart: (() => void) | undefined;
   private readonly spawnChild: GuardSpawn;
   private readonly delaysMs: readonly number[];
   private readonly stableAfterMs: number;
   private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly executable: string;
 
   private constructor(
@@ -97,7 +106,8 @@ export class CleanupGuard {
     this.spawnChild = options.spawn ?? ((command, args, spawnOptions) => spawn(command, args, spawnOptions));
     this.delaysMs = options.restartDelaysMs !== undefined && options.restartDelaysMs.length > 0 ? options.restartDelaysMs : DEFAULT_RESTART_DELAYS_MS;
     this.stableAfterMs = options.stableAfterMs ?? DEFAULT_STABLE_AFTER_MS;
-    this.now = options.now ?? (() => performance.now());
+    this.clock = options.clock ?? new SystemClock();
+    this.now = options.now ?? (() => this.clock.nowMicros() / 1000);
     this.executable = options.executable ?? guardExecutable();
   }
 
@@ -129,8 +139,8 @@ export class CleanupGuard {
   release(): void {
     if (this.released) return;
     this.released = true;
-    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
+    this.cancelRestart?.();
+    this.cancelRestart = undefined;
     if (this.child !== undefined) this.send(this.child, `${DONE}\n`, true);
   }
 
@@ -184,13 +194,12 @@ export class CleanupGuard {
     const delayMs = this.delaysMs[Math.min(this.backoff, this.delaysMs.length - 1)] as number;
     this.backoff += 1;
     this.logger.error('the cleanup guard died; restarting it', { ...fields, restartInMs: delayMs, restarts: this.restartCount });
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
+    this.cancelRestart = this.clock.setRealTimeout(delayMs, () => {
+      this.cancelRestart = undefined;
       if (this.released) return;
       this.restartCount += 1;
       this.launch();
-    }, delayMs);
-    this.restartTimer.unref();
+    }, { holdsProcess: false });
   }
 
   /** Writes a line; a closed or broken pipe is no error here (the 'exit' handler deals with a dead guard). */

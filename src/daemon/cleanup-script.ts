@@ -11,7 +11,7 @@
  * CARP_REASON=cleanup. Pure: building it does no I/O.
  */
 import type { GroupConfig } from '../config/config-types.ts';
-import { carpdScriptArgs, chooseScript, CLEANUP_REASON, scriptEnvironment, ucarpScriptArgs } from '../engine/script-job.ts';
+import { carpdScriptArgs, chooseScript, CLEANUP_REASON, scriptEnvironment, ucarpScriptArgs } from '../ports/script-job.ts';
 import type { IpAddress } from '../protocol/ip-address.ts';
 import { isVrrpGroup } from './protocol-settings.ts';
 import { SCRIPT_PATH } from '../config/script-security.ts';

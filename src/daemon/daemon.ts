@@ -32,6 +32,7 @@ import { isAddressOwner, isVrrpGroup } from './protocol-settings.ts';
 import { planReload, sameTrack, type GroupChange } from './reload-plan.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
 import { StartupError } from './startup-error.ts';
+import { calendarIso, settlesWithin } from './clock-time.ts';
 import { CARPD_VERSION } from '../version.ts';
 import { PacketWarningLog } from '../engine/packet-warning-log.ts';
 
@@ -109,7 +110,8 @@ export class Daemon implements DaemonControl {
   private readonly linkStates = new Map<string, boolean>();
   /** Interfaces being rebuilt after their parent was re-created. */
   private readonly rebuilding = new Set<string>();
-  private readonly startedAt = new Date();
+  /** When this daemon was built, on the clock's wall clock (ISO 8601). */
+  private readonly startedAt: string;
   private watchers: Subscription[] = [];
   private guard: GuardHandle | undefined;
   /** The reload running now, if any. */
@@ -126,6 +128,7 @@ export class Daemon implements DaemonControl {
     private readonly deps: DaemonDependencies,
   ) {
     this.packetLog = new PacketWarningLog(deps.logger, deps.clock);
+    this.startedAt = calendarIso(deps.clock);
   }
 
   /** The configuration in force: the global settings, and the groups as they run. */
@@ -194,7 +197,8 @@ export class Daemon implements DaemonControl {
     const budgetMs = this.deps.stopScriptBudgetMs ?? STOP_SCRIPT_BUDGET_SECONDS * 1000;
     this.deps.scripts.cutShort(budgetMs);
     // The runner SIGKILLs by the deadline; the margin covers the exit and output drain.
-    await withTimeout(this.deps.scripts.whenIdle(), budgetMs + 1_000);
+    // Real time on purpose (ports/clock.ts setRealTimeout): the scripts are processes, and the stop must end.
+    await settlesWithin(this.deps.clock, this.deps.scripts.whenIdle(), budgetMs + 1_000);
     this.packetLog.flush();
     this.guard?.release();
     this.guard = undefined;
@@ -337,7 +341,7 @@ export class Daemon implements DaemonControl {
         ...(this.deps.faultHoldDownsMs === undefined ? {} : { faultHoldDownsMs: this.deps.faultHoldDownsMs }),
       });
       instance.onTransition((event) =>
-        this.emit({ type: 'transition', at: new Date().toISOString(), group: config.name, interface: host.name, vhid: event.vhid, from: stateName(event.from), to: stateName(event.to), reason: event.reason, ...(event.peer === undefined ? {} : { peer: event.peer }) }),
+        this.emit({ type: 'transition', at: calendarIso(this.deps.clock), group: config.name, interface: host.name, vhid: event.vhid, from: stateName(event.from), to: stateName(event.to), reason: event.reason, ...(event.peer === undefined ? {} : { peer: event.peer }) }),
       );
       this.groups.set(config.name, instance);
       try {
@@ -482,7 +486,7 @@ export class Daemon implements DaemonControl {
       // Command checks run as the group's script_user, as it is now (a reload may change it in place).
       ...(probe === undefined ? {} : { probe: (check, timeoutMs) => probe(check, timeoutMs, (this.groups.get(config.name)?.config ?? config).scripts.user) }),
       onChange: (group, health, checks) => this.setHealth(group, health, checks),
-      onCheckChange: (group, check) => this.emit({ type: 'check', at: new Date().toISOString(), group, check: check.name, healthy: check.healthy, result: check.lastResult }),
+      onCheckChange: (group, check) => this.emit({ type: 'check', at: calendarIso(this.deps.clock), group, check: check.name, healthy: check.healthy, result: check.lastResult }),
     });
     this.monitors.set(config.name, monitor);
     for (const tracked of config.track.interfaces) monitor.setInterfaceState(tracked.interface, this.linkStates.get(tracked.interface) ?? false);
@@ -588,7 +592,7 @@ export class Daemon implements DaemonControl {
       const demotion = set === undefined ? undefined : highest.get(set);
       const before = previous?.get(g.name) ?? g.totalDemotion;
       g.setSyncSetDemotion(set === undefined || demotion === undefined ? undefined : { name: set, demotion });
-      if (g.totalDemotion !== before) this.emit({ type: 'demotion', at: new Date().toISOString(), group: g.name, demotion: g.totalDemotion });
+      if (g.totalDemotion !== before) this.emit({ type: 'demotion', at: calendarIso(this.deps.clock), group: g.name, demotion: g.totalDemotion });
     }
   }
 
@@ -623,7 +627,7 @@ export class Daemon implements DaemonControl {
   }
 
   private now(): { monotonicMicros: number; wallclockMs: number } {
-    return { monotonicMicros: this.deps.clock.nowMicros(), wallclockMs: Date.now() };
+    return { monotonicMicros: this.deps.clock.nowMicros(), wallclockMs: this.deps.clock.calendarMillis() };
   }
 
   /** Called by the health monitor: a group's health demotion and check states. */
@@ -633,7 +637,7 @@ export class Daemon implements DaemonControl {
     const before = instance.totalDemotion;
     instance.setHealth(demotion, checks);
     this.updateSyncSets();
-    if (instance.totalDemotion !== before) this.emit({ type: 'demotion', at: new Date().toISOString(), group, demotion: instance.totalDemotion });
+    if (instance.totalDemotion !== before) this.emit({ type: 'demotion', at: calendarIso(this.deps.clock), group, demotion: instance.totalDemotion });
   }
 
   // --- DaemonControl ---
@@ -645,7 +649,7 @@ export class Daemon implements DaemonControl {
     return {
       version: CARPD_VERSION,
       pid: process.pid,
-      startedAt: this.startedAt.toISOString(),
+      startedAt: this.startedAt,
       ...(this.deps.configFile === undefined ? {} : { configFile: this.deps.configFile }),
       groups: this.groupInstances.map((g) => g.status(this.deps.scripts.stats(g.name), now)),
       unattributedDrops,
@@ -667,7 +671,7 @@ export class Daemon implements DaemonControl {
       const before = g.totalDemotion;
       g.adjustManualDemotion(delta);
       this.updateSyncSets();
-      if (g.totalDemotion !== before) this.emit({ type: 'demotion', at: new Date().toISOString(), group: g.name, demotion: g.totalDemotion });
+      if (g.totalDemotion !== before) this.emit({ type: 'demotion', at: calendarIso(this.deps.clock), group: g.name, demotion: g.totalDemotion });
     }
     return { ok: true, message: targets.map((g) => `${g.name} ${verb}: demotion ${g.totalDemotion}`).join('\n') };
   }
@@ -678,7 +682,7 @@ export class Daemon implements DaemonControl {
     for (const g of targets) {
       g.setMaintenance(on);
       this.updateSyncSets();
-      this.emit({ type: 'demotion', at: new Date().toISOString(), group: g.name, demotion: g.totalDemotion });
+      this.emit({ type: 'demotion', at: calendarIso(this.deps.clock), group: g.name, demotion: g.totalDemotion });
     }
     return { ok: true, message: targets.map((g) => `${g.name}: maintenance ${on ? 'on' : 'off'}`).join('\n') };
   }
@@ -728,13 +732,13 @@ export class Daemon implements DaemonControl {
     if (this.stopping !== undefined) return { ok: false, code: 'CARPD_RELOAD_FAILED', message: 'carpd is stopping' };
     if (!loaded.ok) {
       this.deps.logger.error('reload refused: the new configuration is invalid; the running one stays', { errors: loaded.errors });
-      this.emit({ type: 'reload', at: new Date().toISOString(), ok: false, added: [], removed: [], changed: [], errors: loaded.errors });
+      this.emit({ type: 'reload', at: calendarIso(this.deps.clock), ok: false, added: [], removed: [], changed: [], errors: loaded.errors });
       return { ok: false, code: 'CARPD_RELOAD_INVALID', message: loaded.errors.join('\n') };
     }
     try {
       const result = await this.apply(loaded.config);
       this.deps.logger.info('configuration reloaded', { ...result });
-      this.emit({ type: 'reload', at: new Date().toISOString(), ok: true, added: result.added, removed: result.removed, changed: result.changed });
+      this.emit({ type: 'reload', at: calendarIso(this.deps.clock), ok: true, added: result.added, removed: result.removed, changed: result.changed });
       const unchanged = this.groups.size - result.added.length - result.changed.length;
       return {
         ok: true,
@@ -743,7 +747,7 @@ export class Daemon implements DaemonControl {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.deps.logger.error('reload failed; the running groups are as before', { error: message });
-      this.emit({ type: 'reload', at: new Date().toISOString(), ok: false, added: [], removed: [], changed: [], errors: [message] });
+      this.emit({ type: 'reload', at: calendarIso(this.deps.clock), ok: false, added: [], removed: [], changed: [], errors: [message] });
       return { ok: false, code: error instanceof StartupError ? error.code : 'CARPD_RELOAD_FAILED', message: `reload failed, nothing changed: ${message}` };
     }
   }
@@ -771,8 +775,3 @@ function stateName(phase: string): 'INIT' | 'BACKUP' | 'MASTER' {
   return phase === 'master' ? 'MASTER' : phase === 'backup' ? 'BACKUP' : 'INIT';
 }
 
-async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  if (timer !== undefined) clearTimeout(timer);
-}

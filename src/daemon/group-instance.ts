@@ -21,7 +21,7 @@ import type { VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
 import { GRACEFUL_STOP_HOLD_MAX_MICROS } from '../fsm/intervals.ts';
 import { ipAddressEquals, isIpv6LinkLocal } from '../protocol/ip-address.ts';
 import type { MacAddress } from '../protocol/mac-address.ts';
-import type { Clock } from '../ports/clock.ts';
+import type { Clock, TimerHandle } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { AddressEvent, HostNetlink, InterfaceAddress, LinkEvent } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -33,6 +33,7 @@ import type { InterfaceHost } from './interface-host.ts';
 import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
 import { carpSettingsFor, isAddressOwner, isVrrpGroup, virtualMacOf, vrrpSettingsFor } from './protocol-settings.ts';
 import { StartupError } from './startup-error.ts';
+import { settlesWithin } from './clock-time.ts';
 
 /** What a group needs from the daemon. */
 export interface GroupDependencies {
@@ -76,7 +77,7 @@ export class GroupInstance {
   private health = 0;
   private checks: readonly CheckStatus[] = [];
   private syncSetDemotion: { name: string; demotion: number } | undefined;
-  private fault: { reason: string; since: number; until: number; failures: number; timer: NodeJS.Timeout } | undefined;
+  private fault: { reason: string; since: number; until: number; failures: number; timer: TimerHandle } | undefined;
   /** Failed claims in a row (the hold-down doubles with each); reset by a successful claim. */
   private failuresInARow = 0;
   private readonly counts = { claimFailures: 0, repairs: 0, conflicts: 0 };
@@ -187,6 +188,7 @@ export class GroupInstance {
       manageAddresses,
       announceIntervalMs: config.announce.intervalSeconds * 1000,
       logger,
+      clock: this.deps.clock,
       onClaimFailed: (error) => this.claimFailed(error),
       onClaimed: () => this.claimSucceeded(),
       onRepaired: () => this.counts.repairs++,
@@ -241,12 +243,14 @@ export class GroupInstance {
     this.clearFault();
     const runner = this.runner;
     if (runner !== undefined) {
-      // The machine's own stop-hold timer ends the wait; this bound only guards against a clock that never fires it.
-      const left = await withTimeout(runner.shutdown(), GRACEFUL_STOP_HOLD_MAX_MICROS / 1000 + 1_000);
+      // The machine's own stop-hold timer ends the wait; this bound only guards against a clock that
+      // never fires it, so it is real time on purpose (ports/clock.ts setRealTimeout).
+      const left = await settlesWithin(this.deps.clock, runner.shutdown(), GRACEFUL_STOP_HOLD_MAX_MICROS / 1000 + 1_000);
       if (!left) await runner.shutdown();
     }
     this.effects?.close();
-    await withTimeout(this.effects?.idle() ?? Promise.resolve(), 5_000);
+    // A bound on the kernel's address work: real time too.
+    await settlesWithin(this.deps.clock, this.effects?.idle() ?? Promise.resolve(), 5_000);
     if (this.runner !== undefined) host.node.removeGroup(this.runner);
     if (this.virtualInterfaceIndex !== undefined) {
       await netlink.deleteLink(this.virtualInterfaceIndex).catch((error: unknown) => {
@@ -359,13 +363,13 @@ export class GroupInstance {
     const holdDowns = this.deps.faultHoldDownsMs ?? FAULT_HOLD_DOWNS_MS;
     const holdDown = holdDowns[Math.min(this.failuresInARow, holdDowns.length) - 1] ?? 10_000;
     this.clearFault();
-    const now = Date.now();
-    const timer = setTimeout(() => {
+    const { clock } = this.deps;
+    const now = clock.calendarMillis();
+    const timer = clock.setTimer(clock.nowMicros() + holdDown * 1000, () => {
       this.fault = undefined;
       this.deps.logger.info(`${this.name}: fault hold-down over: competing for mastership again`, { group: this.name });
       this.applyDemotion();
-    }, holdDown);
-    timer.unref();
+    });
     this.fault = { reason: `could not configure the addresses: ${error.message}`, since: now, until: now + holdDown, failures: this.failuresInARow, timer };
     this.deps.logger.error(`${this.name}: could not configure the virtual addresses; leaving mastership (fully demoted for ${Math.round(holdDown / 1000)} s)`, {
       group: this.name,
@@ -383,7 +387,7 @@ export class GroupInstance {
   }
 
   private clearFault(): void {
-    if (this.fault !== undefined) clearTimeout(this.fault.timer);
+    if (this.fault !== undefined) this.deps.clock.clearTimer(this.fault.timer);
     this.fault = undefined;
   }
 
@@ -506,10 +510,3 @@ function checkVrrpSource(config: GroupConfig, settings: VrrpGroupSettings, host:
   );
 }
 
-/** Resolves true when the promise settled within ms, false when the time ran out first. */
-async function withTimeout(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const settled = await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
-  if (timer !== undefined) clearTimeout(timer);
-  return settled;
-}

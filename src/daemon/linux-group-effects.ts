@@ -16,12 +16,14 @@
  * macvlan, if any, is still brought up as MASTER and down as BACKUP.
  */
 import type { ScriptsConfig } from '../config/config-types.ts';
-import { carpdScriptArgs, chooseScript, scriptEnvironment, ucarpScriptArgs, type ScriptPhase, type ScriptProtocol } from '../engine/script-job.ts';
+import { carpdScriptArgs, chooseScript, scriptEnvironment, ucarpScriptArgs, type ScriptPhase, type ScriptProtocol } from '../ports/script-job.ts';
 import type { Phase, TransitionReason } from '../fsm/machine-types.ts';
 import type { IpAddress } from '../protocol/ip-address.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
 import { isCarpdAddress, type InterfaceAddress } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { Clock, TimerHandle } from '../ports/clock.ts';
+import { realDelay } from './clock-time.ts';
 
 /** A virtual address with its resolved prefix length. */
 export interface ResolvedAddress {
@@ -79,6 +81,8 @@ export interface LinuxGroupEffectsOptions {
   readonly ownedAddresses?: boolean;
   readonly announceIntervalMs: number;
   readonly logger: Logger;
+  /** The announcement refresh runs on its timers; a claim's retries wait real time on it (the kernel's time). */
+  readonly clock: Clock;
   /** The addresses could not be configured after every retry: leave mastership. */
   readonly onClaimFailed?: (error: Error) => void;
   /** The addresses are configured (a claim or a repair succeeded). */
@@ -96,7 +100,7 @@ export const CLAIM_RETRY_DELAYS_MS: readonly number[] = [50, 150, 300];
 export class LinuxGroupEffects implements GroupEffects {
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
-  private refreshTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: TimerHandle | undefined;
   /** Whether the addresses are (being) configured, as last requested. */
   private holding = false;
   private repairQueued = false;
@@ -167,7 +171,7 @@ export class LinuxGroupEffects implements GroupEffects {
       const delay = delays[attempt];
       if (delay === undefined) throw lastError;
       this.options.logger.warn(`${this.options.group}: could not remove the virtual addresses (attempt ${attempt + 1} of ${delays.length + 1})`, { group: this.options.group, error: String(lastError) });
-      await sleep(delay);
+      await realDelay(this.options.clock, delay);
     }
   }
 
@@ -283,7 +287,7 @@ export class LinuxGroupEffects implements GroupEffects {
         });
       }
       const delay = delays[attempt];
-      if (delay !== undefined) await sleep(delay);
+      if (delay !== undefined) await realDelay(this.options.clock, delay);
     }
     if (this.holding && !this.closed && lastError !== undefined) this.options.onClaimFailed?.(lastError);
   }
@@ -345,12 +349,19 @@ export class LinuxGroupEffects implements GroupEffects {
     const interval = this.settings.announceIntervalMs;
     if (interval <= 0) return;
     // Switches with short MAC tables forget a silent MAC; a periodic announcement keeps the VIP reachable.
-    this.refreshTimer = setInterval(() => this.announce(), interval);
-    this.refreshTimer.unref();
+    // Each re-armed from when it ran, as setInterval does: after a stall, one announcement, not a burst.
+    const { clock } = this.options;
+    const arm = (): void => {
+      this.refreshTimer = clock.setTimer(clock.nowMicros() + interval * 1000, () => {
+        arm();
+        this.announce();
+      });
+    };
+    arm();
   }
 
   private stopRefresh(): void {
-    if (this.refreshTimer !== undefined) clearInterval(this.refreshTimer);
+    if (this.refreshTimer !== undefined) this.options.clock.clearTimer(this.refreshTimer);
     this.refreshTimer = undefined;
   }
 }
@@ -358,8 +369,4 @@ export class LinuxGroupEffects implements GroupEffects {
 /** Setting a deleted interface down is done already. */
 function ignoreGone(error: unknown): void {
   if ((error as { code?: string }).code !== 'ENODEV') throw error;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

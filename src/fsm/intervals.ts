@@ -29,7 +29,7 @@ export function advertIntervalMicros(advbase: number, advskew: number): number {
  * master joins the phase of a wakeup already happening (the adverts of groups that became MASTER
  * a little earlier) and keeps it (nextAdvertDueAt continues from that wakeup's deadline), so
  * groups that take over together, as at start-up, advertise together rather than at 255
- * distinct moments (engine/timer-queue.ts). Later periodic adverts have no window: the groups
+ * distinct moments (linux/timer-queue.ts). Later periodic adverts have no window: the groups
  * of a batch share one deadline exactly, so they share its wakeup without going early. (A window
  * on every advert, 1/64 interval, made batches swallow each other's edges, one second and not
  * the next: up to 10 ms of jitter.) An advert sent early is harmless: backups wait three

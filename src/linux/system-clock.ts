@@ -1,7 +1,7 @@
 /**
  * The real clock: monotonic time from performance.now(), the wall clock from Date.now(), and
  * timers in one queue driven by a single wakeup (timers due close together share it:
- * engine/timer-queue.ts). The daemon's wakeup is the addon's timerfd (precise-wakeup.ts), exact
+ * linux/timer-queue.ts). The daemon's wakeup is the addon's timerfd (precise-wakeup.ts), exact
  * to the microsecond; the default, Node's setTimeout, can fire up to ~1 ms early or late against
  * the monotonic clock (docs/development.md "Timers and clocks"), which the state machine tolerates because it acts on the
  * timer event, not on a comparison with the deadline.
@@ -15,7 +15,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from '../ports/clock.ts';
-import { TimerQueue, type QueuedTimer } from '../engine/timer-queue.ts';
+import { TimerQueue, type QueuedTimer } from './timer-queue.ts';
 
 /** What wakes the process for the first deadline. */
 export interface Wakeup {
@@ -73,7 +73,7 @@ export class SystemClock implements Clock {
   /** Wall-clock time at monotonic zero: the wall clock then advances with the monotonic one, so it never steps back while we run. */
   private readonly wallclockOrigin = BigInt(Date.now()) * 1000n - BigInt(Math.round(performance.now() * 1000));
   /**
-   * Every armed timer, in one queue (engine/timer-queue.ts): one wakeup for the first deadline,
+   * Every armed timer, in one queue (linux/timer-queue.ts): one wakeup for the first deadline,
    * and every timer whose window has opened runs in that wakeup.
    */
   private readonly queue = new TimerQueue();
@@ -99,6 +99,10 @@ export class SystemClock implements Clock {
     return this.wallclockOrigin + BigInt(this.nowMicros());
   }
 
+  calendarMillis(): number {
+    return Date.now();
+  }
+
   /**
    * Runs `callback` once at `atMicros`, or as early as `earliestMicros` (default: atMicros) when
    * another timer wakes the process by then.
@@ -119,6 +123,12 @@ export class SystemClock implements Clock {
       this.wakeup.disarm();
       this.wakeupArmedFor = undefined;
     }
+  }
+
+  setRealTimeout(delayMs: number, callback: () => void, options: { readonly holdsProcess?: boolean } = {}): () => void {
+    const timeout = setTimeout(callback, Math.max(0, delayMs));
+    if (options.holdsProcess === false) timeout.unref();
+    return () => clearTimeout(timeout);
   }
 
   /** Arms the wakeup for the first deadline, unless it is armed for that or earlier. */

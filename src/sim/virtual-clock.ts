@@ -29,6 +29,11 @@ export class VirtualClock implements Clock {
     return this.wallclockOrigin + BigInt(Math.floor(this.now));
   }
 
+  /** The virtual wall clock: it never steps. */
+  calendarMillis(): number {
+    return Number(this.wallclockMicros() / 1000n);
+  }
+
   setTimer(atMicros: number, callback: (wakeupAt: number) => void): TimerHandle {
     const timer: PendingTimer = { id: this.nextId++, at: Math.max(atMicros, this.now), callback };
     // Keep `pending` sorted by (at, id); insertion from the back is cheap for near-future timers.
@@ -41,6 +46,13 @@ export class VirtualClock implements Clock {
   clearTimer(handle: TimerHandle): void {
     const index = this.pending.findIndex((t) => t.id === handle.id);
     if (index >= 0) this.pending.splice(index, 1);
+  }
+
+  /** Real time, on purpose (ports/clock.ts): a guard must end a wait even while virtual time stands still. */
+  setRealTimeout(delayMs: number, callback: () => void, options: { readonly holdsProcess?: boolean } = {}): () => void {
+    const timeout = setTimeout(callback, Math.max(0, delayMs));
+    if (options.holdsProcess === false) timeout.unref();
+    return () => clearTimeout(timeout);
   }
 
   /** Number of armed timers. */

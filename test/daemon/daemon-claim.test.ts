@@ -8,8 +8,6 @@ import assert from 'node:assert/strict';
 import { BOW_OUT_VALUE } from '../../src/protocol/carp-header.ts';
 import { groupConfig, makeDaemon, simPeer } from '../helpers/fake-platform.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 test('a lone group becomes MASTER and holds its VIP on carp7', async () => {
   const rig = makeDaemon({ groups: [groupConfig()] });
   await rig.daemon.start();
@@ -95,7 +93,7 @@ test('bad, addAddress fails every time: BACKUP (claim-failed), fully demoted, bo
   assert.deepEqual(rig.vips(), []);
 
   failure.close();
-  await sleep(350); // the second, real-time hold-down (300 ms)
+  await rig.advance(350_000); // the second hold-down (300 ms), on the daemon's clock
   assert.equal(rig.daemon.status().groups[0]?.demotion.total, 0, 'hold-down over');
   // The master-down timer was armed while fully demoted: 3 × (1 + 240/256) s, the demoted advskew
   // being capped at 240 (intervals.ts).

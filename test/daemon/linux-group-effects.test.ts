@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LinuxGroupEffects } from '../../src/daemon/linux-group-effects.ts';
 import { FakeHostNetlink } from '../../src/linux/netlink/fake-host-netlink.ts';
+import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { parseIpAddress } from '../../src/protocol/ip-address.ts';
 
@@ -36,6 +37,7 @@ function rig() {
     manageAddresses: true,
     announceIntervalMs: 0,
     logger,
+    clock: new VirtualClock(),
     retryDelaysMs: [0, 0],
   });
   const vips = (): string[] => netlink.addresses().filter((a) => a.ifindex === vif.index).map((a) => a.address.text);

@@ -11,6 +11,7 @@ import type { ScriptsConfig } from '../../src/config/config-types.ts';
 import { LinuxGroupEffects } from '../../src/daemon/linux-group-effects.ts';
 import { FakeHostNetlink } from '../../src/linux/netlink/fake-host-netlink.ts';
 import type { GroupEffects } from '../../src/ports/group-effects.ts';
+import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { parseIpAddress } from '../../src/protocol/ip-address.ts';
 import { MixedLan, type MixedHost } from '../helpers/mixed-lan.ts';
@@ -51,6 +52,7 @@ function recordScripts(host: MixedHost, scripts: Scripts): Job[] {
       manageAddresses: false,
       announceIntervalMs: 0,
       logger: new MemoryLogger(),
+      clock: new VirtualClock(),
     });
     return {
       addAddresses: () => (recording.addAddresses(), linux.addAddresses()),

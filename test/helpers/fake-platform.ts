@@ -27,7 +27,7 @@ import { classifyProtocol112 } from '../../src/protocol/protocol-112.ts';
 import { decodeVrrpHeader, type VrrpHeader } from '../../src/protocol/vrrp-header.ts';
 import type { Datagram } from '../../src/protocol/ip-packet.ts';
 import type { DaemonPlatform, GuardHandle, InterfaceSockets } from '../../src/daemon/daemon-platform.ts';
-import type { ScriptJob } from '../../src/engine/script-job.ts';
+import type { ScriptJob } from '../../src/ports/script-job.ts';
 import type { PacketSocket } from '../../src/linux/native-binding.ts';
 import { FakeHostNetlink } from '../../src/linux/netlink/fake-host-netlink.ts';
 import type { SysctlChange } from '../../src/linux/sysctl.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { carpdScriptArgs, type ScriptJob, type ScriptPhase } from '../../src/engine/script-job.ts';
+import { carpdScriptArgs, type ScriptJob, type ScriptPhase } from '../../src/ports/script-job.ts';
 import { ScriptRunner } from '../../src/linux/script-runner.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 

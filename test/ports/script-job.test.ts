@@ -1,7 +1,7 @@
 /** chooseScript: which script a run-script action runs, and the state it is told (docs/scripts.md). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseScript, type ScriptPaths, type ScriptPhase } from '../../src/engine/script-job.ts';
+import { chooseScript, type ScriptPaths, type ScriptPhase } from '../../src/ports/script-job.ts';
 
 const ALL: ScriptPaths = { master: '/m', backup: '/b', stop: '/s', neutral: false };
 const NO_STOP: ScriptPaths = { master: '/m', backup: '/b', neutral: false };

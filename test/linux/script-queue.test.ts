@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ScriptQueue } from '../../src/engine/script-queue.ts';
+import { ScriptQueue } from '../../src/linux/script-queue.ts';
 
 interface Job {
   readonly group: string;

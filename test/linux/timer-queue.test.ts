@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TimerQueue } from '../../src/engine/timer-queue.ts';
+import { TimerQueue } from '../../src/linux/timer-queue.ts';
 
 const noop = (): void => {};
 

@@ -1,0 +1,104 @@
+/**
+ * The layer rules of test/architecture/layer-rules.ts (listed, with why, in its header) hold for
+ * every file of src/; and the checker finds each kind of breach in synthetic files, so that this
+ * test can fail.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { checkLayers, importsOf, realTimeUses, type SourceFile } from './layer-rules.ts';
+
+const repository = fileURLToPath(new URL('../..', import.meta.url));
+
+function sourceFiles(directory: string): SourceFile[] {
+  const files: SourceFile[] = [];
+  for (const entry of readdirSync(directory, { withFileTypes: true })) {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) files.push(...sourceFiles(path));
+    else if (entry.name.endsWith('.ts')) files.push({ path: relative(repository, path).split('\\').join('/'), text: readFileSync(path, 'utf8') });
+  }
+  return files;
+}
+
+const breachesOf = (path: string, text: string) => checkLayers([{ path, text }]).map((b) => `${b.file}: ${b.what}`);
+
+test('every file of src/ keeps to the layer rules', () => {
+  const files = sourceFiles(join(repository, 'src'));
+  assert.ok(files.length > 150, `read ${files.length} files of src/`);
+  const breaches = checkLayers(files).map((b) => `${b.file} imports/uses ${b.what} (${b.rule})`);
+  assert.deepEqual(breaches, []);
+});
+
+test('imports: static, re-exports, dynamic and type imports are all read, type-only ones marked', () => {
+  const text = [
+    "import { a } from './a.ts';",
+    "import type { B } from './b.ts';",
+    "import { type C, type D } from './c.ts';",
+    "import { type E, f } from './e.ts';",
+    "import './side-effect.ts';",
+    "export { g } from './g.ts';",
+    "export type { H } from './h.ts';",
+    "export * from './star.ts';",
+    "const lazy = () => import('./lazy.ts');",
+    "let t: import('./typed.ts').T;",
+    '// import { x } from "./commented.ts";',
+    "const s = \"import { y } from './in-a-string.ts'\";",
+  ].join('\n');
+  assert.deepEqual(importsOf('src/x/y.ts', text), [
+    { specifier: './a.ts', typeOnly: false },
+    { specifier: './b.ts', typeOnly: true },
+    { specifier: './c.ts', typeOnly: true },
+    { specifier: './e.ts', typeOnly: false },
+    { specifier: './side-effect.ts', typeOnly: false },
+    { specifier: './g.ts', typeOnly: false },
+    { specifier: './h.ts', typeOnly: true },
+    { specifier: './star.ts', typeOnly: false },
+    { specifier: './lazy.ts', typeOnly: false },
+    { specifier: './typed.ts', typeOnly: true },
+  ]);
+});
+
+test('breaches: each rule fails a file that breaks it, naming the file and the import', () => {
+  const cases: [string, string, string[]][] = [
+    ['src/protocol/p.ts', "import { readFileSync } from 'node:fs';", ['src/protocol/p.ts: node:fs']],
+    ['src/protocol/p.ts', "import { createHmac } from 'node:crypto';", []],
+    ['src/protocol/p.ts', "import { readFileSync } from 'fs';", ['src/protocol/p.ts: fs']],
+    ['src/engine/e.ts', "import { parse } from 'yaml';", ['src/engine/e.ts: yaml']],
+    ['src/fsm/s.ts', "import { GroupRunner } from '../engine/group-runner.ts';", ['src/fsm/s.ts: ../engine/group-runner.ts']],
+    ['src/fsm/s.ts', "import type { Clock } from '../ports/clock.ts';", []],
+    ['src/fsm/s.ts', "import { SystemClock } from '../linux/system-clock.ts';", ['src/fsm/s.ts: ../linux/system-clock.ts']],
+    ['src/fsm/s.ts', "const m = await import('../linux/sysctl.ts');", ['src/fsm/s.ts: ../linux/sysctl.ts']],
+    ['src/ports/q.ts', "import { parseIpAddress } from '../protocol/ip-address.ts';", ['src/ports/q.ts: ../protocol/ip-address.ts']],
+    ['src/ports/q.ts', "import type { IpAddress } from '../protocol/ip-address.ts';", []],
+    ['src/engine/e.ts', "export { loadConfig } from '../config/config-file.ts';", ['src/engine/e.ts: ../config/config-file.ts']],
+    ['src/engine/e.ts', "import type { ControlStatus } from '../control/control-types.ts';", ['src/engine/e.ts: ../control/control-types.ts']],
+    ['src/engine/e.ts', "import { EventEmitter } from 'node:events';", ['src/engine/e.ts: node:events']],
+    ['src/linux/l.ts', "import type { ScriptJob } from '../engine/script-job.ts';", ['src/linux/l.ts: ../engine/script-job.ts']],
+    ['src/linux/l.ts', "import { socket } from 'node:dgram';", []],
+    ['src/sim/v.ts', "import { SystemClock } from '../linux/system-clock.ts';", ['src/sim/v.ts: ../linux/system-clock.ts']],
+    ['src/config/c.ts', "import { Daemon } from '../daemon/daemon.ts';", ['src/config/c.ts: ../daemon/daemon.ts']],
+    ['src/daemon/d.ts', "import { main } from '../cli/carpd.ts';", ['src/daemon/d.ts: ../cli/carpd.ts']],
+    ['src/daemon/d.ts', "import { setTimeout as sleep } from 'node:timers/promises';", ['src/daemon/d.ts: node:timers/promises']],
+  ];
+  for (const [path, text, expected] of cases) assert.deepEqual(breachesOf(path, text), expected, `${path}: ${text}`);
+});
+
+test('real time in daemon/: each global use fails, the Clock port and the composition root do not', () => {
+  const text = [
+    'const a = Date.now();',
+    'const b = new Date();',
+    'const c = performance.now();',
+    'setTimeout(() => {}, 10);',
+    'const d = setInterval(tick, 1000);',
+    'const e = globalThis.setTimeout(f, 1);',
+    'const ok1 = new Date(Number(clock.wallclockMicros() / 1000n));',
+    'clock.setTimer(clock.nowMicros() + 1000, fire);',
+    'const ok2 = { setTimeout: 1 }; ok2.setTimeout;',
+  ].join('\n');
+  assert.deepEqual(realTimeUses('src/daemon/d.ts', text), ['Date.now', 'new Date()', 'performance.now', 'setTimeout', 'setInterval', 'setTimeout']);
+  assert.equal(checkLayers([{ path: 'src/daemon/d.ts', text }]).length, 6);
+  assert.deepEqual(checkLayers([{ path: 'src/daemon/run-daemon.ts', text }]), []);
+  assert.deepEqual(checkLayers([{ path: 'src/engine/e.ts', text }]), []);
+});
