@@ -1,5 +1,5 @@
 /**
- * carpd's layer rules (shared/STYLE.md "Layers point one way"; README, Design) as a checker:
+ * carpd's layer rules (docs/development.md "Code principles"; README, Design) as a checker:
  * reads a file's imports (static `import … from`, `export … from`, `import x = require()`,
  * dynamic `import('…')`, and `import('…')` in types) with the TypeScript parser, and the uses of
  * the real clock in daemon/, and returns every breach, naming the file and what it imports or
