@@ -263,11 +263,31 @@ export class FrrPeer implements VrrpSpeaker {
     return status === 'Master' ? 'master' : status === 'Backup' ? 'backup' : 'init';
   }
 
-  /** SIGTERM to vrrpd (it sends priority 0 and asks zebra for protodown), then to zebra. */
+  /**
+   * SIGTERM to vrrpd (it sends priority 0 and asks zebra for protodown), then to zebra — but only
+   * once zebra has applied that protodown, or 2 s have passed. vrrpd's request reaches zebra
+   * asynchronously: a zebra stopped at once can exit first and leave the macvlan up with the VIP
+   * (seen once in CI: both keepalived and the stopped FRR served it). An operator's
+   * `systemctl stop frr` leaves the same gap; waiting for it keeps this ground-truth lab about
+   * VRRP rather than about FRR's shutdown order.
+   */
   async stop(timeoutMs = 6000): Promise<ProcessExit | undefined> {
     const exit = await this.terminate(this.vrrpd, timeoutMs);
+    await this.waitForProtodown(2000);
     await this.terminate(this.zebra, timeoutMs);
     return exit;
+  }
+
+  /** Waits (bounded in time and count) until the macvlan is in protodown or gone. */
+  private async waitForProtodown(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < 100 && Date.now() < deadline; i++) {
+      const result = await this.lab.exec(this.host, ['ip', '-j', '-d', 'link', 'show', 'dev', this.macvlan]);
+      if (result.code !== 0) return;
+      const link = JSON.parse(result.stdout || '[]') as { proto_down?: boolean }[];
+      if (link[0]?.proto_down === true) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   private async terminate(process: LabProcess | undefined, timeoutMs: number): Promise<ProcessExit | undefined> {
