@@ -14,14 +14,14 @@
  * owner (priority 255) never adds or removes its addresses, which are its interface's own.
  */
 import type { GroupConfig } from '../config/config-types.ts';
-import type { CheckStatus, DemotionStatus, GroupStatus, StateName } from '../control/control-types.ts';
+import type { CheckStatus, GroupStatus, StateName } from '../control/control-types.ts';
 import { GroupRunner, type TransitionEvent } from '../engine/group-runner.ts';
 import { VrrpGroupRunner, vrrpSourceAddress } from '../engine/vrrp-group-runner.ts';
 import type { VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
 import { GRACEFUL_STOP_HOLD_MAX_MICROS } from '../fsm/intervals.ts';
 import { ipAddressEquals, isIpv6LinkLocal } from '../protocol/ip-address.ts';
 import type { MacAddress } from '../protocol/mac-address.ts';
-import type { Clock, TimerHandle } from '../ports/clock.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { AddressEvent, HostNetlink, InterfaceAddress, LinkEvent } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -33,6 +33,8 @@ import type { InterfaceHost } from './interface-host.ts';
 import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
 import { carpSettingsFor, isAddressOwner, isVrrpGroup, virtualMacOf, vrrpSettingsFor } from './protocol-settings.ts';
 import { StartupError } from './startup-error.ts';
+import { FaultHoldDown } from './fault-hold-down.ts';
+import { GroupDemotion } from './group-demotion.ts';
 import { settlesWithin } from './clock-time.ts';
 
 /** What a group needs from the daemon. */
@@ -53,11 +55,7 @@ export interface GroupDependencies {
   readonly faultHoldDownsMs?: readonly number[];
 }
 
-/** Hold-down after the 1st, 2nd, ... failed claim in a row; the last repeats. */
-export const FAULT_HOLD_DOWNS_MS: readonly number[] = [10_000, 20_000, 40_000, 80_000, 160_000, 300_000];
-
-/** The fault demotion: the worst a node can advertise. */
-const FAULT_DEMOTION = 255;
+export { FAULT_HOLD_DOWNS_MS } from './fault-hold-down.ts';
 
 /** How long a reload's old key or address list stays valid (signed and accepted). */
 export const DEFAULT_KEY_CHANGE_WINDOW_SECONDS = 600;
@@ -70,16 +68,8 @@ export class GroupInstance {
   private virtualInterfaceIndex: number | undefined;
   private currentConfig: GroupConfig;
   private key: Uint8Array;
-  private manual = 0;
-  private maintenanceOn = false;
-  /** The parent's link is down: the group is in INIT, and its sync set must not stay behind (docs/health-checks.md). */
-  private linkDown = false;
-  private health = 0;
-  private checks: readonly CheckStatus[] = [];
-  private syncSetDemotion: { name: string; demotion: number } | undefined;
-  private fault: { reason: string; since: number; until: number; failures: number; timer: TimerHandle } | undefined;
-  /** Failed claims in a row (the hold-down doubles with each); reset by a successful claim. */
-  private failuresInARow = 0;
+  private readonly fault: FaultHoldDown;
+  private readonly demotion: GroupDemotion;
   private readonly counts = { claimFailures: 0, repairs: 0, conflicts: 0 };
   private readonly transitionListeners: ((event: TransitionEvent) => void)[] = [];
 
@@ -89,6 +79,14 @@ export class GroupInstance {
   ) {
     this.currentConfig = config;
     this.key = deps.key;
+    this.fault = new FaultHoldDown({
+      clock: deps.clock,
+      logger: deps.logger,
+      group: () => this.name,
+      ...(deps.faultHoldDownsMs === undefined ? {} : { holdDownsMs: deps.faultHoldDownsMs }),
+      onOver: () => this.applyDemotion(),
+    });
+    this.demotion = new GroupDemotion(() => this.fault.active);
   }
 
   /** The configuration in force (reconfigure() replaces it). */
@@ -210,7 +208,7 @@ export class GroupInstance {
       logger.info(`${config.name}: accept_mode false is not enforced: as MASTER this host accepts packets for the virtual addresses (carpd installs no packet filter)`, { group: config.name });
     }
     if (!(host.link.up && host.link.running)) {
-      this.linkDown = true;
+      this.demotion.setLinkDown(true);
       runner.linkChanged(false);
     }
     this.applyDemotion();
@@ -240,7 +238,7 @@ export class GroupInstance {
    */
   async stop(): Promise<void> {
     const { netlink, logger, host } = this.deps;
-    this.clearFault();
+    this.fault.clearFault();
     const runner = this.runner;
     if (runner !== undefined) {
       // The machine's own stop-hold timer ends the wait; this bound only guards against a clock that
@@ -267,7 +265,7 @@ export class GroupInstance {
    * INIT counts the demotion (the Daemon withdraws the set's share first too, markLinkUp()).
    */
   linkChanged(up: boolean): void {
-    this.linkDown = !up;
+    this.demotion.setLinkDown(!up);
     if (up) this.applyDemotion();
     this.runner?.linkChanged(up);
     if (!up) this.applyDemotion();
@@ -280,7 +278,7 @@ export class GroupInstance {
 
   /** Withdraws the link-down demotion before linkChanged(true), so the sync set can be updated first. */
   markLinkUp(): void {
-    this.linkDown = false;
+    this.demotion.setLinkDown(false);
   }
 
   /**
@@ -359,76 +357,48 @@ export class GroupInstance {
 
   private claimFailed(error: Error): void {
     this.counts.claimFailures++;
-    this.failuresInARow++;
-    const holdDowns = this.deps.faultHoldDownsMs ?? FAULT_HOLD_DOWNS_MS;
-    const holdDown = holdDowns[Math.min(this.failuresInARow, holdDowns.length) - 1] ?? 10_000;
-    this.clearFault();
-    const { clock } = this.deps;
-    const now = clock.calendarMillis();
-    const timer = clock.setTimer(clock.nowMicros() + holdDown * 1000, () => {
-      this.fault = undefined;
-      this.deps.logger.info(`${this.name}: fault hold-down over: competing for mastership again`, { group: this.name });
-      this.applyDemotion();
-    });
-    this.fault = { reason: `could not configure the addresses: ${error.message}`, since: now, until: now + holdDown, failures: this.failuresInARow, timer };
-    this.deps.logger.error(`${this.name}: could not configure the virtual addresses; leaving mastership (fully demoted for ${Math.round(holdDown / 1000)} s)`, {
-      group: this.name,
-      error: error.message,
-      code: (error as { code?: string }).code,
-      failuresInARow: this.failuresInARow,
-    });
+    this.fault.claimFailed(error);
     this.applyDemotion();
     this.runner?.resign();
   }
 
   private claimSucceeded(): void {
-    if (this.failuresInARow > 0) this.deps.logger.info(`${this.name}: virtual addresses configured again`, { group: this.name });
-    this.failuresInARow = 0;
-  }
-
-  private clearFault(): void {
-    if (this.fault !== undefined) this.deps.clock.clearTimer(this.fault.timer);
-    this.fault = undefined;
+    this.fault.claimSucceeded();
   }
 
   /** Manual demotion (carpctl demote/promote). */
   adjustManualDemotion(delta: number): number {
-    this.manual = Math.max(0, Math.min(255, this.manual + delta));
+    const manual = this.demotion.adjustManual(delta);
     this.applyDemotion();
-    return this.manual;
+    return manual;
   }
 
   /** Maintenance: demote fully so every peer takes over. */
   setMaintenance(on: boolean): void {
-    this.maintenanceOn = on;
+    this.demotion.setMaintenance(on);
     this.applyDemotion();
   }
 
   /** Health demotion from checks and tracked interfaces. */
   setHealth(demotion: number, checks: readonly CheckStatus[]): void {
-    this.health = demotion;
-    this.checks = checks;
+    this.demotion.setHealth(demotion, checks);
     this.applyDemotion();
   }
 
-  /**
-   * The group's own demotion before sync-set sharing. A down link counts as full demotion, as
-   * OpenBSD demotes the carp group when a carpdev goes down: the set's other members step down
-   * with it instead of splitting the set across nodes (issue 19).
-   */
+  /** The group's own demotion before sync-set sharing (group-demotion.ts). */
   get ownDemotion(): number {
-    return this.maintenanceOn || this.fault !== undefined || this.linkDown ? FAULT_DEMOTION : Math.min(255, this.manual + this.health);
+    return this.demotion.own;
   }
 
   /** The sync set's demotion, when higher than ours (shared fate). */
   setSyncSetDemotion(value: { name: string; demotion: number } | undefined): void {
-    this.syncSetDemotion = value;
+    this.demotion.setSyncSet(value);
     this.applyDemotion();
   }
 
   /** The demotion advertised. */
   get totalDemotion(): number {
-    return Math.max(this.ownDemotion, this.syncSetDemotion?.demotion ?? 0);
+    return this.demotion.total;
   }
 
   private applyDemotion(): void {
@@ -441,15 +411,7 @@ export class GroupInstance {
     const config = this.currentConfig;
     const state = runner?.state;
     const toIso = (micros: number) => new Date(now.wallclockMs - (now.monotonicMicros - micros) / 1000).toISOString();
-    const demotion: DemotionStatus = {
-      total: this.totalDemotion,
-      manual: this.manual,
-      maintenance: this.maintenanceOn,
-      health: this.health,
-      ...(this.syncSetDemotion !== undefined && this.syncSetDemotion.demotion > this.ownDemotion ? { syncSet: this.syncSetDemotion } : {}),
-      fault: this.fault !== undefined,
-      ...(this.linkDown ? { linkDown: true } : {}),
-    };
+    const demotion = this.demotion.status();
     const keyChange = runner?.protocol === 'carp' ? runner.keyChange : undefined;
     const protocol = isVrrpGroup(config)
       ? vrrpStatus(config, runner?.protocol === 'vrrp' ? runner : undefined, toIso)
@@ -485,11 +447,8 @@ export class GroupInstance {
         drops: { ...(runner?.stats.drops ?? {}) } as GroupStatus['counters']['drops'],
       },
       scripts: scriptStats,
-      checks: this.checks,
-      fault:
-        this.fault === undefined
-          ? null
-          : { reason: this.fault.reason, since: new Date(this.fault.since).toISOString(), until: new Date(this.fault.until).toISOString(), failures: this.fault.failures },
+      checks: this.demotion.checks,
+      fault: this.fault.status(),
       effects: { ...this.counts },
       ...(keyChange === undefined ? {} : { keyChange: { previousAddresses: keyChange.previousAddresses.map((a) => a.text), until: toIso(keyChange.until) } }),
     };
