@@ -15,11 +15,9 @@
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import type { CheckStatus, GroupStatus, StateName } from '../control/control-types.ts';
-import { GroupRunner, type TransitionEvent } from '../engine/group-runner.ts';
-import { VrrpGroupRunner, vrrpSourceAddress } from '../engine/vrrp-group-runner.ts';
-import type { VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
+import type { TransitionEvent } from '../engine/group-runner.ts';
 import { GRACEFUL_STOP_HOLD_MAX_MICROS } from '../fsm/intervals.ts';
-import { ipAddressEquals, isIpv6LinkLocal } from '../protocol/ip-address.ts';
+import { ipAddressEquals } from '../protocol/ip-address.ts';
 import type { MacAddress } from '../protocol/mac-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
@@ -28,14 +26,15 @@ import type { Logger } from '../ports/logger.ts';
 import { Announcer } from '../linux/announcer.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
 import { VirtualMacAdvertTransport } from '../linux/virtual-mac-advert-transport.ts';
-import { carpStatus, foreignStatus, vrrpStatus } from './group-status.ts';
+import { foreignStatus } from './group-status.ts';
 import type { InterfaceHost } from './interface-host.ts';
 import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
-import { carpSettingsFor, isAddressOwner, isVrrpGroup, virtualMacOf, vrrpSettingsFor } from './protocol-settings.ts';
+import { isAddressOwner, virtualMacOf } from './protocol-settings.ts';
+import { planRunner, protocolStatusOf, reconfigureRunner, type AnyGroupRunner } from './protocol-runner.ts';
 import { StartupError } from './startup-error.ts';
+import { settlesWithin } from './clock-time.ts';
 import { FaultHoldDown } from './fault-hold-down.ts';
 import { GroupDemotion } from './group-demotion.ts';
-import { settlesWithin } from './clock-time.ts';
 
 /** What a group needs from the daemon. */
 export interface GroupDependencies {
@@ -57,12 +56,11 @@ export interface GroupDependencies {
 
 export { FAULT_HOLD_DOWNS_MS } from './fault-hold-down.ts';
 
-/** How long a reload's old key or address list stays valid (signed and accepted). */
-export const DEFAULT_KEY_CHANGE_WINDOW_SECONDS = 600;
+export { DEFAULT_KEY_CHANGE_WINDOW_SECONDS } from './protocol-runner.ts';
 
 /** A running group. */
 export class GroupInstance {
-  private runner: GroupRunner | VrrpGroupRunner | undefined;
+  private runner: AnyGroupRunner | undefined;
   private effects: LinuxGroupEffects | undefined;
   private announcer: Announcer | undefined;
   private virtualInterfaceIndex: number | undefined;
@@ -133,9 +131,7 @@ export class GroupInstance {
   async start(): Promise<void> {
     const { host, netlink, logger, addresses } = this.deps;
     const config = this.currentConfig;
-    const vrrp = isVrrpGroup(config);
-    const vrrpSettings = vrrp ? vrrpSettingsFor(config, addresses) : undefined;
-    if (vrrpSettings !== undefined) checkVrrpSource(config, vrrpSettings, host);
+    const plan = planRunner(config, this.key, addresses, host, this.deps.store, logger);
     const virtualMac = this.virtualMac;
     const manageAddresses = config.manageAddresses !== false;
     const useVirtualMac = config.vmac && manageAddresses;
@@ -166,7 +162,7 @@ export class GroupInstance {
     this.effects = new LinuxGroupEffects({
       group: config.name,
       vhid: config.vhid,
-      protocol: vrrp ? 'vrrp' : 'carp',
+      protocol: plan.protocol,
       interfaceName: host.name,
       target: useVirtualMac
         ? {
@@ -196,17 +192,12 @@ export class GroupInstance {
       ? new VirtualMacAdvertTransport(host.transport, { ifname: host.name, sourceMac: virtualMac, openPacketSocket: () => host.sharedPacketSocket() })
       : host.transport;
     const ports = { clock: this.deps.clock, transport, effects: this.effects, logger, ...(host.packetLog === undefined ? {} : { packetLog: host.packetLog }) };
-    const runner =
-      vrrpSettings === undefined ? new GroupRunner(carpSettingsFor(config, this.key, addresses), { ...ports, stateStore: this.deps.store }) : new VrrpGroupRunner(vrrpSettings, ports);
+    const runner = plan.build(ports);
     runner.onTransition((event) => {
       for (const listener of this.transitionListeners) listener(event);
     });
     host.node.addGroup(runner, { requireTtl255ForUnicast: config.unicastTtl === 'require-255' });
     this.runner = runner;
-    if (vrrpSettings !== undefined && !vrrpSettings.acceptMode && !isAddressOwner(config)) {
-      // Said once, so nobody relies on it: carpd installs no packet filter (docs/vrrp.md, Accept_Mode).
-      logger.info(`${config.name}: accept_mode false is not enforced: as MASTER this host accepts packets for the virtual addresses (carpd installs no packet filter)`, { group: config.name });
-    }
     if (!(host.link.up && host.link.running)) {
       this.demotion.setLinkDown(true);
       runner.linkChanged(false);
@@ -226,8 +217,7 @@ export class GroupInstance {
     this.key = key;
     this.effects?.updateSettings({ scriptsConfig: config.scripts, announceIntervalMs: config.announce.intervalSeconds * 1000 });
     this.effects?.setAddresses(addresses);
-    if (this.runner?.protocol === 'vrrp') this.runner.reconfigure(vrrpSettingsFor(config, addresses));
-    else this.runner?.reconfigure(carpSettingsFor(config, key, addresses), (config.keyChangeWindowSeconds ?? DEFAULT_KEY_CHANGE_WINDOW_SECONDS) * 1_000_000);
+    reconfigureRunner(this.runner, config, key, addresses);
     this.applyDemotion();
   }
 
@@ -412,10 +402,7 @@ export class GroupInstance {
     const state = runner?.state;
     const toIso = (micros: number) => new Date(now.wallclockMs - (now.monotonicMicros - micros) / 1000).toISOString();
     const demotion = this.demotion.status();
-    const keyChange = runner?.protocol === 'carp' ? runner.keyChange : undefined;
-    const protocol = isVrrpGroup(config)
-      ? vrrpStatus(config, runner?.protocol === 'vrrp' ? runner : undefined, toIso)
-      : carpStatus(config, runner?.protocol === 'carp' ? runner : undefined, toIso);
+    const { protocol, keyChange } = protocolStatusOf(config, runner, toIso);
     return {
       name: this.name,
       interface: this.deps.host.name,
@@ -450,22 +437,7 @@ export class GroupInstance {
       checks: this.demotion.checks,
       fault: this.fault.status(),
       effects: { ...this.counts },
-      ...(keyChange === undefined ? {} : { keyChange: { previousAddresses: keyChange.previousAddresses.map((a) => a.text), until: toIso(keyChange.until) } }),
+      ...(keyChange === undefined ? {} : { keyChange }),
     };
   }
 }
-
-/**
- * Before anything on the host changes: a VRRP advert's checksum covers its real source, which
- * over IPv6 is the link-local address (RFC 5798 §5.1.2.1) unless source_address says otherwise.
- */
-function checkVrrpSource(config: GroupConfig, settings: VrrpGroupSettings, host: InterfaceHost): void {
-  const source = vrrpSourceAddress(host.transport, settings);
-  const usable = source !== undefined && (settings.family === 4 || isIpv6LinkLocal(source) || config.sourceAddress !== undefined);
-  if (usable) return;
-  throw new StartupError(
-    `group ${config.name}: interface ${host.name} has no ${settings.family === 4 ? 'IPv4 address' : 'IPv6 link-local address'} to send VRRP adverts from (RFC 5798 §5.1)`,
-    'CARPD_VRRP_NO_SOURCE',
-  );
-}
-
