@@ -31,10 +31,10 @@ import type { InterfaceHost } from './interface-host.ts';
 import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
 import { isAddressOwner, virtualMacOf } from './protocol-settings.ts';
 import { planRunner, protocolStatusOf, reconfigureRunner, type AnyGroupRunner } from './protocol-runner.ts';
-import { StartupError } from './startup-error.ts';
 import { settlesWithin } from './clock-time.ts';
 import { FaultHoldDown } from './fault-hold-down.ts';
 import { GroupDemotion } from './group-demotion.ts';
+import { VirtualInterface } from './virtual-interface.ts';
 
 /** What a group needs from the daemon. */
 export interface GroupDependencies {
@@ -63,7 +63,7 @@ export class GroupInstance {
   private runner: AnyGroupRunner | undefined;
   private effects: LinuxGroupEffects | undefined;
   private announcer: Announcer | undefined;
-  private virtualInterfaceIndex: number | undefined;
+  private readonly vif: VirtualInterface;
   private currentConfig: GroupConfig;
   private key: Uint8Array;
   private readonly fault: FaultHoldDown;
@@ -85,6 +85,15 @@ export class GroupInstance {
       onOver: () => this.applyDemotion(),
     });
     this.demotion = new GroupDemotion(() => this.fault.active);
+    this.vif = new VirtualInterface({
+      netlink: deps.netlink,
+      host: deps.host,
+      logger: deps.logger,
+      group: () => this.name,
+      name: () => this.currentConfig.virtualInterface,
+      mac: () => this.virtualMac,
+      ...(deps.onInterfaceChanged === undefined ? {} : { onChanged: deps.onInterfaceChanged }),
+    });
   }
 
   /** The configuration in force (reconfigure() replaces it). */
@@ -104,7 +113,8 @@ export class GroupInstance {
 
   /** The ifindex of our carp<vhid>, when we made one. */
   get virtualInterface(): { name: string; index: number } | undefined {
-    return this.virtualInterfaceIndex === undefined ? undefined : { name: this.currentConfig.virtualInterface, index: this.virtualInterfaceIndex };
+    const index = this.vif.index;
+    return index === undefined ? undefined : { name: this.currentConfig.virtualInterface, index };
   }
 
   /** The virtual addresses in force. */
@@ -135,23 +145,7 @@ export class GroupInstance {
     const virtualMac = this.virtualMac;
     const manageAddresses = config.manageAddresses !== false;
     const useVirtualMac = config.vmac && manageAddresses;
-    if (useVirtualMac) {
-      const leftover = await netlink.linkByName(config.virtualInterface);
-      if (leftover !== undefined) {
-        // Only what carpd makes (a macvlan with the group's virtual MAC on this parent) is a
-        // leftover of a killed run: any other link of that name is someone else's, never deleted.
-        if (leftover.kind !== 'macvlan' || leftover.parentIndex !== host.link.index || leftover.mac !== virtualMac.text) {
-          throw new StartupError(
-            `group ${config.name}: an interface named ${leftover.name} exists and carpd did not create it (not a macvlan on ${host.name} with MAC ${virtualMac.text}): left in place; set virtual_interface to a free name, or remove it`,
-            'CARPD_VIRTUAL_INTERFACE_TAKEN',
-          );
-        }
-        logger.warn('deleting a virtual interface left by a previous run', { group: config.name, interface: leftover.name });
-        await netlink.deleteLink(leftover.index);
-      }
-      this.virtualInterfaceIndex = await netlink.createMacvlan({ name: config.virtualInterface, parentIndex: host.link.index, mac: virtualMac.text });
-      this.deps.onInterfaceChanged?.();
-    }
+    if (useVirtualMac) await this.vif.create();
     this.announcer = new Announcer({
       ifname: host.name,
       sourceMac: useVirtualMac ? virtualMac : host.mac,
@@ -167,9 +161,9 @@ export class GroupInstance {
       target: useVirtualMac
         ? {
             name: config.virtualInterface,
-            index: () => this.virtualInterfaceIndex ?? -1,
-            ensure: () => this.ensureVirtualInterface(),
-            isUp: async () => (await netlink.linkByName(config.virtualInterface))?.up === true,
+            index: () => this.vif.index ?? -1,
+            ensure: () => this.vif.ensure(),
+            isUp: () => this.vif.isUp(),
           }
         : { name: host.name, index: () => host.link.index, ensure: async () => false, isUp: async () => true },
       ownsInterface: useVirtualMac,
@@ -227,7 +221,7 @@ export class GroupInstance {
    * removed, scripts queued, virtual interface deleted.
    */
   async stop(): Promise<void> {
-    const { netlink, logger, host } = this.deps;
+    const { host } = this.deps;
     this.fault.clearFault();
     const runner = this.runner;
     if (runner !== undefined) {
@@ -240,12 +234,7 @@ export class GroupInstance {
     // A bound on the kernel's address work: real time too.
     await settlesWithin(this.deps.clock, this.effects?.idle() ?? Promise.resolve(), 5_000);
     if (this.runner !== undefined) host.node.removeGroup(this.runner);
-    if (this.virtualInterfaceIndex !== undefined) {
-      await netlink.deleteLink(this.virtualInterfaceIndex).catch((error: unknown) => {
-        if ((error as { code?: string }).code !== 'ENODEV') logger.warn('could not delete the virtual interface', { group: this.name, error: String(error) });
-      });
-      this.virtualInterfaceIndex = undefined;
-    }
+    await this.vif.delete();
   }
 
   /**
@@ -288,8 +277,7 @@ export class GroupInstance {
       return;
     }
     const link = event.event.link;
-    const ours = this.virtualInterfaceIndex !== undefined && (link.index === this.virtualInterfaceIndex || link.name === this.currentConfig.virtualInterface);
-    if (!ours || !effects.holdingAddresses) return;
+    if (!this.vif.isOurs(link) || !effects.holdingAddresses) return;
     if (event.event.type === 'del' || !link.up) this.requestRepair();
   }
 
@@ -322,27 +310,6 @@ export class GroupInstance {
 
   private requestRepair(): void {
     this.effects?.repair();
-  }
-
-  /** Makes sure carp<vhid> exists; re-creates it (new ifindex) when it was deleted. */
-  private async ensureVirtualInterface(): Promise<boolean> {
-    const { netlink, host, logger } = this.deps;
-    const name = this.currentConfig.virtualInterface;
-    const link = await netlink.linkByName(name);
-    if (link !== undefined && link.index === this.virtualInterfaceIndex) return false;
-    const mac = this.virtualMac.text;
-    if (link !== undefined) {
-      // Someone made an interface of that name; take it over only if it is exactly ours.
-      if (link.kind !== 'macvlan' || link.parentIndex !== host.link.index || link.mac !== mac) {
-        throw Object.assign(new Error(`${name} exists and is not carpd's macvlan (${mac} on ${host.name})`), { code: 'EEXIST' });
-      }
-      this.virtualInterfaceIndex = link.index;
-    } else {
-      logger.warn(`${this.name}: ${name} was deleted; re-creating it`, { group: this.name, interface: name });
-      this.virtualInterfaceIndex = await netlink.createMacvlan({ name, parentIndex: host.link.index, mac });
-    }
-    this.deps.onInterfaceChanged?.();
-    return true;
   }
 
   private claimFailed(error: Error): void {
@@ -418,7 +385,7 @@ export class GroupInstance {
       ...(protocol.demoteByte === undefined ? {} : { demoteByte: protocol.demoteByte }),
       demotion,
       preempt: config.preempt,
-      ...(this.virtualInterfaceIndex === undefined ? {} : { vmac: `${config.virtualInterface} ${this.virtualMac.text}` }),
+      ...(this.vif.index === undefined ? {} : { vmac: `${config.virtualInterface} ${this.virtualMac.text}` }),
       ...(protocol.replayMode === undefined ? {} : { replayMode: protocol.replayMode }),
       peers: config.peers.map((p) => p.text),
       ...(protocol.vrrp === undefined ? {} : { vrrp: protocol.vrrp }),
