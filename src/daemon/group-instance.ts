@@ -14,27 +14,27 @@
  * owner (priority 255) never adds or removes its addresses, which are its interface's own.
  */
 import type { GroupConfig } from '../config/config-types.ts';
-import type { CheckStatus, GroupStatus, StateName } from '../control/control-types.ts';
+import type { CheckStatus, GroupStatus } from '../control/control-types.ts';
 import type { TransitionEvent } from '../engine/group-runner.ts';
 import { GRACEFUL_STOP_HOLD_MAX_MICROS } from '../fsm/intervals.ts';
-import { ipAddressEquals } from '../protocol/ip-address.ts';
 import type { MacAddress } from '../protocol/mac-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
-import type { AddressEvent, HostNetlink, InterfaceAddress, LinkEvent } from '../ports/host-netlink.ts';
+import type { HostNetlink, InterfaceAddress } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 import { Announcer } from '../linux/announcer.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
 import { VirtualMacAdvertTransport } from '../linux/virtual-mac-advert-transport.ts';
-import { foreignStatus } from './group-status.ts';
 import type { InterfaceHost } from './interface-host.ts';
 import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
 import { isAddressOwner, virtualMacOf } from './protocol-settings.ts';
-import { planRunner, protocolStatusOf, reconfigureRunner, type AnyGroupRunner } from './protocol-runner.ts';
+import { planRunner, reconfigureRunner, type AnyGroupRunner } from './protocol-runner.ts';
 import { settlesWithin } from './clock-time.ts';
 import { FaultHoldDown } from './fault-hold-down.ts';
 import { GroupDemotion } from './group-demotion.ts';
 import { VirtualInterface } from './virtual-interface.ts';
+import { renderGroupStatus, type StatusNow } from './group-status-report.ts';
+import { driftVerdict, stillPresent, type HostEvent } from './address-drift.ts';
 
 /** What a group needs from the daemon. */
 export interface GroupDependencies {
@@ -265,34 +265,27 @@ export class GroupInstance {
    * put back; a virtual address appearing while not MASTER is a conflict (someone else put it
    * here, or another daemon runs), logged and counted.
    */
-  hostChanged(event: { kind: 'address'; event: AddressEvent } | { kind: 'link'; event: LinkEvent }): void {
+  hostChanged(event: HostEvent): void {
     const effects = this.effects;
-    if (effects === undefined || this.currentConfig.manageAddresses === false) return;
-    if (event.kind === 'address') {
-      // An owner's addresses are its interface's own: always present, and the operator's to change.
-      if (isAddressOwner(this.currentConfig)) return;
-      if (!this.addresses.some((a) => a.address.text === event.event.address.address.text)) return;
-      if (event.event.type === 'del' && effects.holdingAddresses) return this.requestRepair();
-      if (event.event.type === 'new' && !effects.holdingAddresses && !effects.busy) void this.checkConflict(event.event.address);
-      return;
-    }
-    const link = event.event.link;
-    if (!this.vif.isOurs(link) || !effects.holdingAddresses) return;
-    if (event.event.type === 'del' || !link.up) this.requestRepair();
+    if (effects === undefined) return;
+    const verdict = driftVerdict(event, {
+      managing: this.currentConfig.manageAddresses !== false,
+      addressOwner: isAddressOwner(this.currentConfig),
+      addresses: this.addresses,
+      holdingAddresses: effects.holdingAddresses,
+      busy: effects.busy,
+      isOwnLink: (link) => this.vif.isOurs(link),
+    });
+    if (verdict.kind === 'repair') this.requestRepair();
+    else if (verdict.kind === 'check-conflict') void this.checkConflict(verdict.address);
   }
 
   /**
-   * A virtual address was reported added while not MASTER. The report may be late: after a
-   * MASTER spell shorter than the netlink event delay carpd has already removed the address it
-   * added when the 'new' event arrives (issue 19 item 11: 13 false warnings in 30 s). So the
-   * kernel is asked whether the address is there now; only an address still present while carpd
-   * does not hold its addresses is a conflict (someone else's, or another daemon's).
+   * A virtual address was reported added while not MASTER: only an address still present while
+   * carpd does not hold its addresses is a conflict (address-drift.ts stillPresent).
    */
   private async checkConflict(address: InterfaceAddress): Promise<void> {
-    const present = await this.deps.netlink.listAddresses(address.ifindex).then(
-      (list) => list.some((a) => ipAddressEquals(a.address, address.address)),
-      (error: unknown) => (error as { code?: string }).code !== 'ENODEV', // its interface is gone: so is the address
-    );
+    const present = await stillPresent(this.deps.netlink, address);
     const effects = this.effects;
     if (!present || effects === undefined || effects.holdingAddresses || effects.busy) return;
     this.counts.conflicts++;
@@ -362,49 +355,24 @@ export class GroupInstance {
     this.runner?.setDemotion(this.totalDemotion);
   }
 
-  /** Status for carpctl and metrics. */
-  status(scriptStats: GroupStatus['scripts'], now: { monotonicMicros: number; wallclockMs: number }): GroupStatus {
-    const runner = this.runner;
+  /** Status for carpctl and metrics (group-status-report.ts). */
+  status(scriptStats: GroupStatus['scripts'], now: StatusNow): GroupStatus {
     const config = this.currentConfig;
-    const state = runner?.state;
-    const toIso = (micros: number) => new Date(now.wallclockMs - (now.monotonicMicros - micros) / 1000).toISOString();
-    const demotion = this.demotion.status();
-    const { protocol, keyChange } = protocolStatusOf(config, runner, toIso);
-    return {
-      name: this.name,
-      interface: this.deps.host.name,
-      protocol: protocol.protocol,
-      vhid: config.vhid,
-      state: (state?.phase.toUpperCase() ?? 'INIT') as StateName,
-      since: toIso(state?.since ?? now.monotonicMicros),
-      reason: state?.reason ?? 'started',
-      addresses: this.addresses.map((a) => `${a.address.text}/${a.prefixLength}`),
-      ...(protocol.advbase === undefined ? {} : { advbase: protocol.advbase }),
-      ...(protocol.advskew === undefined ? {} : { advskew: protocol.advskew }),
-      ...(protocol.advertisedAdvskew === undefined ? {} : { advertisedAdvskew: protocol.advertisedAdvskew }),
-      ...(protocol.demoteByte === undefined ? {} : { demoteByte: protocol.demoteByte }),
-      demotion,
-      preempt: config.preempt,
-      ...(this.vif.index === undefined ? {} : { vmac: `${config.virtualInterface} ${this.virtualMac.text}` }),
-      ...(protocol.replayMode === undefined ? {} : { replayMode: protocol.replayMode }),
-      peers: config.peers.map((p) => p.text),
-      ...(protocol.vrrp === undefined ? {} : { vrrp: protocol.vrrp }),
-      master: protocol.master,
-      heard: protocol.heard,
-      ...(protocol.familyLoss === undefined ? {} : { familyLoss: protocol.familyLoss }),
-      foreign: foreignStatus(runner, toIso),
-      counters: {
-        advertsSent: runner?.stats.advertsSent ?? 0,
-        advertsReceived: runner?.stats.advertsReceived ?? 0,
-        sendErrors: runner?.stats.sendErrors ?? 0,
-        transitions: runner?.stats.transitions ?? 0,
-        drops: { ...(runner?.stats.drops ?? {}) } as GroupStatus['counters']['drops'],
+    return renderGroupStatus(
+      {
+        name: this.name,
+        interfaceName: this.deps.host.name,
+        config,
+        runner: this.runner,
+        addresses: this.addresses,
+        demotion: this.demotion.status(),
+        checks: this.demotion.checks,
+        fault: this.fault.status(),
+        effects: { ...this.counts },
+        vmac: this.vif.index === undefined ? undefined : `${config.virtualInterface} ${this.virtualMac.text}`,
+        scripts: scriptStats,
       },
-      scripts: scriptStats,
-      checks: this.demotion.checks,
-      fault: this.fault.status(),
-      effects: { ...this.counts },
-      ...(keyChange === undefined ? {} : { keyChange }),
-    };
+      now,
+    );
   }
 }
