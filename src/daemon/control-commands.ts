@@ -1,6 +1,6 @@
 /**
  * The control API's commands on the running groups (carpctl status, demote, promote,
- * maintenance; docs/control.md): `all` or one group by name; every demotion change is shared
+ * maintenance; docs/control-api.md): `all` or one group by name; every demotion change is shared
  * with the sync sets and emitted as an event.
  */
 import type { CommandResult, StatusReport } from '../control/control-types.ts';
