@@ -1,6 +1,10 @@
 /**
- * One configured group on a Linux host: its virtual interface, effects and engine, its demotion
- * parts (manual, maintenance, health, sync set, fault), and its status for carpctl and metrics.
+ * One configured group on a Linux host: its engine (the runner, built in protocol-runner.ts, the
+ * one place that asks which protocol a group speaks), its Linux side (group-effects-wiring.ts),
+ * its macvlan (virtual-interface.ts), its demotion parts (group-demotion.ts) and fault hold-down
+ * (fault-hold-down.ts), what netlink events mean for it (address-drift.ts), and its status for
+ * carpctl and metrics (group-status-report.ts). This class ties them together and is the face
+ * the daemon's parts use.
  *
  * Fault policy (docs/fail-safe.md): when the addresses cannot be configured after the effects'
  * retries, the group raises its demotion to 255 and resigns (a bow-out, so the best backup takes
@@ -8,9 +12,7 @@
  * keep failing); a node alone on the segment takes over again after its master-down interval
  * and so keeps retrying. A successful claim clears the fault.
  *
- * A group speaks CARP (GroupRunner) or VRRPv3 (VrrpGroupRunner, `protocol: vrrp`); everything
- * here but the runner, the virtual MAC and the protocol's part of the status is the same for
- * both. A VRRP group's macvlan has the VRRP virtual MAC of its family (RFC 5798 §7.3); an address
+ * A VRRP group's macvlan has the VRRP virtual MAC of its family (RFC 5798 §7.3); an address
  * owner (priority 255) never adds or removes its addresses, which are its interface's own.
  */
 import type { GroupConfig } from '../config/config-types.ts';
@@ -22,11 +24,10 @@ import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { HostNetlink, InterfaceAddress } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
-import { Announcer } from '../linux/announcer.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
-import { VirtualMacAdvertTransport } from '../linux/virtual-mac-advert-transport.ts';
 import type { InterfaceHost } from './interface-host.ts';
-import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
+import type { LinuxGroupEffects, ResolvedAddress } from './linux-group-effects.ts';
+import { wireGroupEffects } from './group-effects-wiring.ts';
 import { isAddressOwner, virtualMacOf } from './protocol-settings.ts';
 import { planRunner, reconfigureRunner, type AnyGroupRunner } from './protocol-runner.ts';
 import { settlesWithin } from './clock-time.ts';
@@ -62,7 +63,6 @@ export { DEFAULT_KEY_CHANGE_WINDOW_SECONDS } from './protocol-runner.ts';
 export class GroupInstance {
   private runner: AnyGroupRunner | undefined;
   private effects: LinuxGroupEffects | undefined;
-  private announcer: Announcer | undefined;
   private readonly vif: VirtualInterface;
   private currentConfig: GroupConfig;
   private key: Uint8Array;
@@ -142,49 +142,25 @@ export class GroupInstance {
     const { host, netlink, logger, addresses } = this.deps;
     const config = this.currentConfig;
     const plan = planRunner(config, this.key, addresses, host, this.deps.store, logger);
-    const virtualMac = this.virtualMac;
-    const manageAddresses = config.manageAddresses !== false;
-    const useVirtualMac = config.vmac && manageAddresses;
+    const useVirtualMac = config.vmac && config.manageAddresses !== false;
     if (useVirtualMac) await this.vif.create();
-    this.announcer = new Announcer({
-      ifname: host.name,
-      sourceMac: useVirtualMac ? virtualMac : host.mac,
-      router: config.announce.router,
-      openPacketSocket: () => host.sharedPacketSocket(),
-      logger,
-    });
-    this.effects = new LinuxGroupEffects({
-      group: config.name,
-      vhid: config.vhid,
+    const { effects, transport } = wireGroupEffects({
+      config,
       protocol: plan.protocol,
-      interfaceName: host.name,
-      target: useVirtualMac
-        ? {
-            name: config.virtualInterface,
-            index: () => this.vif.index ?? -1,
-            ensure: () => this.vif.ensure(),
-            isUp: () => this.vif.isUp(),
-          }
-        : { name: host.name, index: () => host.link.index, ensure: async () => false, isUp: async () => true },
-      ownsInterface: useVirtualMac,
-      ownedAddresses: isAddressOwner(config),
-      addresses,
+      host,
       netlink,
-      announcer: this.announcer,
-      scripts: this.deps.scripts,
-      scriptsConfig: config.scripts,
-      manageAddresses,
-      announceIntervalMs: config.announce.intervalSeconds * 1000,
-      logger,
       clock: this.deps.clock,
+      logger,
+      scripts: this.deps.scripts,
+      addresses,
+      virtualInterface: useVirtualMac ? this.vif : undefined,
+      virtualMac: this.virtualMac,
+      ...(this.deps.claimRetryDelaysMs === undefined ? {} : { claimRetryDelaysMs: this.deps.claimRetryDelaysMs }),
       onClaimFailed: (error) => this.claimFailed(error),
       onClaimed: () => this.claimSucceeded(),
       onRepaired: () => this.counts.repairs++,
-      ...(this.deps.claimRetryDelaysMs === undefined ? {} : { retryDelaysMs: this.deps.claimRetryDelaysMs }),
     });
-    const transport = useVirtualMac
-      ? new VirtualMacAdvertTransport(host.transport, { ifname: host.name, sourceMac: virtualMac, openPacketSocket: () => host.sharedPacketSocket() })
-      : host.transport;
+    this.effects = effects;
     const ports = { clock: this.deps.clock, transport, effects: this.effects, logger, ...(host.packetLog === undefined ? {} : { packetLog: host.packetLog }) };
     const runner = plan.build(ports);
     runner.onTransition((event) => {
