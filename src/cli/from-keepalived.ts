@@ -16,6 +16,7 @@ import { formatNote } from '../config/keepalived/notes.ts';
 import type { IncludedFile, IncludeReader } from '../config/keepalived/parse.ts';
 import { renderConversion } from '../config/keepalived/render.ts';
 import type { Secret } from '../config/keepalived/instance.ts';
+import type { ConfigErrorCode } from '../config/error-codes.ts';
 
 /** Exit status when the output leaves something out (docs/migration.md). */
 export const EXIT_PARTIAL = 3;
@@ -205,8 +206,9 @@ function writeSecrets(secrets: readonly Secret[], io: FromKeepalivedIo): boolean
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && sameContent(secret.path, content)) continue;
+      const problem: ConfigErrorCode = 'CARPD_KEEPALIVED_SECRET_EXISTS';
       io.stderr(code === 'EEXIST'
-        ? `carpd --from-keepalived: ${secret.path} exists with other content; left as it was (remove it or choose --secrets-dir) [CARPD_KEEPALIVED_SECRET_EXISTS]\n`
+        ? `carpd --from-keepalived: ${secret.path} exists with other content; left as it was (remove it or choose --secrets-dir) [${problem}]\n`
         : `carpd --from-keepalived: ${secret.path}: ${(error as Error).message}\n`);
       ok = false;
     }

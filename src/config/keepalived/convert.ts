@@ -69,7 +69,7 @@ export function convertKeepalived(file: string, text: string, reader: IncludeRea
     }
   }
   if (groups.length === 0 && !sink.notes.some((n) => n.kind === 'error')) sink.leftOut({ file, line: 1 }, file, 'no vrrp_instance converted: carpd needs at least one group');
-  const notes = sink.all();
+  const notes = inFileOrder(sink.all());
   const config = { ...(globals.scriptUser === undefined ? {} : { script_user: globals.scriptUser }), groups };
   return { ok: !notes.some((n) => n.kind === 'error'), config, origins, secrets, notes };
 }
@@ -120,4 +120,10 @@ function readSyncGroups(blocks: readonly Statement[], instances: ReadonlySet<str
     }
   }
   return out;
+}
+
+/** Notes by file (in the order the files were first named) and line; stable within a line. */
+function inFileOrder(notes: readonly KeepalivedNote[]): KeepalivedNote[] {
+  const files = [...new Set(notes.map((n) => n.file))];
+  return [...notes].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
 }

@@ -75,6 +75,7 @@ export function convertInstance(block: Statement, context: InstanceContext, sink
     groups.push(group);
   }
   if (split) sink.differs(block, `vrrp_instance ${name}`, `IPv4 and IPv6 addresses: two carpd groups (${groups.map((g) => g.name).join(', ')}) in sync set ${syncSet}; the ${primary === 4 ? 'IPv6' : 'IPv4'} one advertises on its own, which keepalived peers do not hear: mix carpd and keepalived nodes only after moving these addresses to an instance of their own`);
+  if (s.auth !== undefined && !groups.some((g) => g['vrrp_version'] === 2)) sink.leftOut(s.auth.at, 'authentication', 'VRRPv3 has no authentication (keepalived ignores it too)');
   if (!s.accept && s.accept !== undefined) sink.leftOut(block, 'no_accept', 'carpd installs no packet filter: a master always accepts packets for the addresses (docs/vrrp.md)');
   if (s.strict) sink.leftOut(block, 'strict_mode / vrrp_strict', 'carpd installs no packet filter (no no_accept) and does not refuse unicast or authentication');
   return { groups, secrets };
