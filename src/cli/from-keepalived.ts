@@ -10,7 +10,7 @@
  * written (nothing on stdout); 2 usage error.
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { convertKeepalived } from '../config/keepalived/convert.ts';
 import { formatNote } from '../config/keepalived/notes.ts';
 import type { IncludedFile, IncludeReader } from '../config/keepalived/parse.ts';
@@ -109,7 +109,7 @@ function readBounded(path: string): string {
 /** keepalived's include on the file system: relative to the including file's directory, with globs and brace lists. */
 const fileIncludeReader: IncludeReader = {
   expand(pattern, fromFile) {
-    const base = dirname(fromFile);
+    const base = resolve(dirname(fromFile));
     const paths = expandBraces(pattern).flatMap((p) => globPaths(isAbsolute(p) ? p : join(base, p)));
     if (paths.length === 0) return { ok: false, reason: 'matches no file' };
     if (paths.length > MAX_MATCHES) return { ok: false, reason: `matches more than ${MAX_MATCHES} files` };
