@@ -78,7 +78,8 @@ export function runFromKeepalived(args: readonly string[], io: FromKeepalivedIo 
 
 type Parsed = { file: string; secretsDir: string; writeSecrets: boolean } | { error: string } | { help: true };
 
-function parseArgs(args: readonly string[]): Parsed {
+/** The command's arguments (test/cli/docs-commands.test.ts parses the docs' command lines with it). */
+export function parseArgs(args: readonly string[]): Parsed {
   let file: string | undefined;
   let secretsDir = '/etc/carpd';
   let writeSecrets = false;
