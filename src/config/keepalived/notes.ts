@@ -45,7 +45,7 @@ export class NoteSink {
       this.dropped++;
       return;
     }
-    this.notes.push({ kind, code, file: at.file, line: at.line, what: what.slice(0, 200), detail });
+    this.notes.push({ kind, code, file: at.file, line: at.line, what: redact(what.slice(0, 200)), detail });
   }
 
   leftOut(at: Place, what: string, detail: string): void {
@@ -67,4 +67,9 @@ export class NoteSink {
 /** `FILE:LINE: what: detail [CODE]`, as compilers write it. */
 export function formatNote(note: KeepalivedNote): string {
   return `${note.file}:${note.line}: ${note.what}: ${note.detail} [${note.code}]`;
+}
+
+/** A note's text without a password: a named line (an @ line, say) may be `auth_pass SECRET`. */
+function redact(text: string): string {
+  return text.replace(/(auth_pass\s+)\S.*$/i, '$1(not shown)');
 }

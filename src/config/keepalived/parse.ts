@@ -105,13 +105,14 @@ function buildTree(lines: readonly SourcedLine[], sink: NoteSink): Statement[] {
   const root: OpenBlock = { statements: [], at: { file: '', line: 0 } };
   const stack: OpenBlock[] = [root];
   let skipDepth = 0;
+  const defined = definedNames(lines);
   for (const { file, lex } of lines) {
     const at = { file, line: lex.line };
     if (skipDepth > 0) {
       skipDepth = Math.max(0, skipDepth + braceBalance(lex.tokens));
       continue;
     }
-    const skip = skipReason(lex);
+    const skip = skipReason(lex, defined);
     if (skip !== undefined) {
       sink.leftOut(at, lex.text, skip);
       skipDepth = Math.max(0, braceBalance(lex.tokens));
@@ -161,12 +162,34 @@ function buildTree(lines: readonly SourcedLine[], sink: NoteSink): Statement[] {
 }
 
 /** Why a line is not evaluated, or undefined. */
-function skipReason(lex: LexLine): string | undefined {
+function skipReason(lex: LexLine, defined: ReadonlySet<string>): string | undefined {
   if (lex.special === 'conditional') return 'a line for one config_id (@): not evaluated, put the lines for this node in the file without @';
   if (lex.special === 'definition') return 'a definition ($NAME=): not evaluated';
   if (lex.special === 'sequence') return 'a ~SEQ line: not evaluated';
-  if (lex.tokens.some((t) => t.kind === 'word' && t.substitutes && /\$\{?[A-Za-z_]/.test(t.text))) return 'uses a definition ($NAME or ${NAME}): not evaluated';
+  if (lex.tokens.some((t) => t.kind === 'word' && t.substitutes && usesDefinition(t.text, defined))) return 'uses a definition ($NAME, ${NAME}): not evaluated';
   return undefined;
+}
+
+/** The names defined by `$NAME=` lines anywhere in the files. */
+function definedNames(lines: readonly SourcedLine[]): Set<string> {
+  const names = new Set<string>();
+  for (const { lex } of lines) {
+    const first = lex.tokens[0];
+    const match = lex.special === 'definition' && first?.kind === 'word' ? /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(first.text) : null;
+    if (match !== null) names.add(match[1] as string);
+  }
+  return names;
+}
+
+/**
+ * Whether a word would be changed by keepalived's substitution: `${_ENV …}` and the other
+ * predefined `${_…}` forms, or `$NAME` / `${NAME}` of a defined name. Any other `$` is literal
+ * text (a password may hold one).
+ */
+function usesDefinition(word: string, defined: ReadonlySet<string>): boolean {
+  if (word.includes('${_')) return true;
+  for (const match of word.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) if (defined.has(match[1] as string)) return true;
+  return false;
 }
 
 /** Blocks opened minus blocks closed on a line. */

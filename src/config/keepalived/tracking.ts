@@ -99,8 +99,10 @@ export function checkFor(line: Statement, scripts: ReadonlyMap<string, ScriptDef
   const interval = Math.max(0.2, Math.round(script.interval * 10) / 10);
   if (interval !== script.interval) sink.differs(line, `track_script ${line.keyword}`, `interval ${script.interval} s is ${interval} s in carpd (steps of 0.1 s, at least 0.2 s)`);
   const wanted = script.timeout ?? interval;
-  const timeout = wanted < interval ? Math.max(0.1, Math.round(wanted * 10) / 10) : Math.round(interval * 9) / 10;
-  if (timeout >= interval || timeout !== wanted) sink.differs(line, `track_script ${line.keyword}`, `timeout ${timeout} s: carpd needs it shorter than the interval (${interval} s)`);
+  const rounded = Math.max(0.1, Math.round(wanted * 10) / 10);
+  // 9/10 of the interval, rounded down to 0.1 s: at least 0.1, below the interval (at least 0.2).
+  const timeout = rounded < interval ? rounded : Math.floor(interval * 9 + 1e-9) / 10;
+  if (timeout !== wanted) sink.differs(line, `track_script ${line.keyword}`, `timeout ${timeout} s: carpd needs it shorter than the interval (${interval} s)`);
   const check: CheckOut = { name: carpdName(script.name), command: [...script.command], interval_seconds: interval, timeout_seconds: timeout, rise: script.rise, fall: script.fall, weight: weight.weight };
   return { check, bonus: weight.bonus };
 }

@@ -218,3 +218,22 @@ test('the YAML names the source and every note with FILE:LINE in comments, each 
   assert.match(yaml, /# from vrrp_instance VI_1 \(\/k\/keepalived\.conf:1\)/);
   assert.deepEqual(parseYaml(yaml), c.config);
 });
+
+test('check timeouts stay below the interval at every interval (carpd refuses timeout >= interval)', () => {
+  for (const [interval, timeout, expected] of [['0.2', '', 0.1], ['0.25', '', 0.2], ['0.5', '', 0.4], ['1', '0.97', 0.9], ['3', '5', 2.7], ['2', '1', 1]] as const) {
+    const c = convert(instance(' track_script {\n  s\n }', '', `vrrp_script s {\n script /bin/true\n interval ${interval}\n${timeout === '' ? '' : ` timeout ${timeout}\n`}}\n`));
+    const [check] = (only(c)['track'] as { checks: { interval_seconds: number; timeout_seconds: number }[] }).checks;
+    assert.ok(check !== undefined && check.timeout_seconds < check.interval_seconds, `${interval}/${timeout}: ${JSON.stringify(check)}`);
+    assert.equal(check.timeout_seconds, expected, `${interval}/${timeout}`);
+  }
+});
+
+test('a $ in a password is literal unless it names a definition; a password never reaches a note', () => {
+  const literal = convert(instance(' authentication {\n  auth_pass pa$word\n }'));
+  assert.deepEqual([literal.secrets[0]?.value, notes(literal)], ['pa$word', []]);
+  const defined = convert(`$word=x\n${instance(' authentication {\n  auth_pass pa$word\n }')}`);
+  assert.deepEqual(notes(defined), ['left-out NOT_CONVERTED 1', 'left-out NOT_CONVERTED 8', 'left-out NOT_CONVERTED 9']);
+  const conditional = convert(instance(' authentication {\n@lb1  auth_pass s3cr3tpw\n }'));
+  assert.doesNotMatch(JSON.stringify(conditional.notes) + renderConversion(FILE, conditional), /s3cr3t/);
+  assert.deepEqual(notes(conditional), ['left-out NOT_CONVERTED 7', 'left-out NOT_CONVERTED 8']);
+});
