@@ -81,6 +81,68 @@ test('a VRRPv3 node converts completely (exit 0) and carpd --check accepts the g
   }
 });
 
+test('node A converts completely (exit 0), its passphrase file is written 0600, and carpd --check accepts the groups as converted', { skip }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'carpd-from-keepalived-'));
+  try {
+    const run = carpd(['--from-keepalived', join(FIXTURES, 'node-a/keepalived.conf'), '--secrets-dir', join(dir, 'secrets'), '--write-secrets']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(noteCodes(run.stderr).filter((c) => !c.endsWith('DIFFERS')), []);
+    const secret = join(dir, 'secrets/WEB.pass');
+    assert.equal(readFileSync(secret, 'utf8'), 'k33pal1v\n');
+    assert.equal(statSync(secret).mode & 0o777, 0o600);
+    assert.doesNotMatch(run.stdout, /k33pal1v/);
+    const file = join(dir, 'carpd.yaml');
+    writeFileSync(file, run.stdout);
+    const check = checkInNamespace(t, file);
+    if (check === undefined) return;
+    assert.equal(check.status, 0, String(check.stderr));
+    const groups = (parseYaml(String(check.stdout)) as { groups: Record<string, unknown>[] }).groups;
+    const pick = (g: Record<string, unknown>) => [g['name'], g['vrrp_version'], g['auth_type'], g['passphrase_file'], g['interface'], g['vrid'], g['priority'], g['advert_interval'], g['preempt'], g['addresses'], g['vmac'], g['sync_set']];
+    assert.deepEqual(groups.map(pick), [
+      ['WEB', 2, 'pass', secret, 'eth0', 51, 150, 1, true, ['198.51.100.10/24'], false, undefined],
+      ['API4', undefined, undefined, undefined, 'eth1', 60, 150, 0.5, true, ['203.0.113.20/24'], false, 'API'],
+      ['API6', undefined, undefined, undefined, 'eth1', 60, 150, 0.5, true, ['2001:db8:60::20/64'], false, 'API'],
+    ]);
+    // The password is sent in clear: --check says so.
+    assert.match(String(check.stderr), /\[CARPD_CONFIG_VRRP2_CLEARTEXT\]/);
+    const [web, api4] = groups as [Record<string, unknown>, Record<string, unknown>];
+    assert.deepEqual((web['track'] as { checks: unknown[] }).checks, [
+      { name: 'chk_web', command: ['/bin/sh', '-c', 'exec /usr/bin/test -e /run/web.pid'], interval_seconds: 2, timeout_seconds: 1.8, rise: 2, fall: 3, weight: 60 },
+    ]);
+    assert.deepEqual([(web['scripts'] as Record<string, unknown>)['master'], (web['scripts'] as Record<string, unknown>)['backup']], ['/etc/keepalived/web-master.sh', '/etc/keepalived/web-backup.sh']);
+    assert.deepEqual((api4['track'] as { interfaces: unknown[] }).interfaces, [{ interface: 'eth0', weight: 50 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('node B: what is left out is named with its line (exit 3); without --write-secrets the printed command creates the passphrase file', { skip }, (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'carpd-from-keepalived-'));
+  try {
+    const run = carpd(['--from-keepalived', join(FIXTURES, 'node-b/keepalived.conf'), `--secrets-dir=${dir}/keys`]);
+    assert.equal(run.status, 3, run.stderr);
+    assert.deepEqual(noteCodes(run.stderr).filter((c) => !c.endsWith('DIFFERS')), ['7 CARPD_KEEPALIVED_NOT_CONVERTED']);
+    assert.match(run.stdout, /^# {3}\S+node-b\/keepalived\.conf:7: router_id node-b/m);
+    const command = run.stderr.split('\n').find((line) => line.includes('WEB.pass'))?.trim();
+    assert.ok(command !== undefined, run.stderr);
+    const sh = spawnSync('/bin/sh', ['-c', command], { encoding: 'utf8' });
+    assert.equal(sh.status, 0, sh.stderr);
+    assert.equal(readFileSync(join(dir, 'keys/WEB.pass'), 'utf8'), 'k33pal1v\n');
+    assert.equal(statSync(join(dir, 'keys/WEB.pass')).mode & 0o777, 0o600);
+    // The same command again refuses to overwrite (set -C).
+    assert.notEqual(spawnSync('/bin/sh', ['-c', command]).status, 0);
+    const file = join(dir, 'carpd.yaml');
+    writeFileSync(file, run.stdout);
+    const check = checkInNamespace(t, file);
+    if (check === undefined) return;
+    assert.equal(check.status, 0, String(check.stderr));
+    const groups = (parseYaml(String(check.stdout)) as { groups: Record<string, unknown>[] }).groups;
+    assert.deepEqual(groups.map((g) => [g['name'], g['priority']]), [['WEB', 100], ['API4', 100], ['API6', 100]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('--write-secrets never overwrites another file (exit 1, CARPD_KEEPALIVED_SECRET_EXISTS, no YAML), and accepts one with the same content', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'carpd-from-keepalived-'));
   try {

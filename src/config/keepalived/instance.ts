@@ -66,7 +66,8 @@ export function convertInstance(block: Statement, context: InstanceContext, sink
     Object.assign(group, unicast(s, family, block, sink));
     group['vmac'] = s.useVmac;
     if (own && s.useVmac && s.vmacName !== undefined) group['virtual_interface'] = s.vmacName;
-    if (version === 3 && s.accept !== false && !s.strict && shared.priority < 255) group['accept_mode'] = true;
+    // keepalived accepts packets for the addresses unless no_accept or strict mode, in v2 as in v3.
+    if (s.accept !== false && !s.strict && shared.priority < 255) group['accept_mode'] = true;
     if (own && version === 2) Object.assign(group, authentication(s, groupName, context, secrets, sink));
     if (shared.track !== undefined) group['track'] = shared.track;
     if (own && shared.scripts !== undefined) group['scripts'] = shared.scripts;

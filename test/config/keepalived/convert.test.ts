@@ -33,12 +33,12 @@ function only(conversion: Conversion): Record<string, unknown> {
 
 test('ok, a default instance: VRRPv2 (keepalived\'s default), priority 100, 1 s, /prefix kept, no vmac; nothing left out', () => {
   const c = convert(instance(''));
-  assert.deepEqual(only(c), { name: 'VI_1', protocol: 'vrrp', vrrp_version: 2, interface: 'eth0', vrid: 7, priority: 100, advert_interval: 1, addresses: ['198.51.100.1/24'], vmac: false });
+  assert.deepEqual(only(c), { name: 'VI_1', protocol: 'vrrp', vrrp_version: 2, interface: 'eth0', vrid: 7, priority: 100, advert_interval: 1, addresses: ['198.51.100.1/24'], vmac: false, accept_mode: true });
   assert.deepEqual(notes(c), []);
   assert.ok(c.ok);
 });
 
-test('ok, vrrp_version in global_defs and version in the instance choose v2 or v3; v3 reports accept mode as keepalived accepts', () => {
+test('ok, vrrp_version in global_defs and version in the instance choose v2 or v3; accept mode reported as keepalived accepts', () => {
   const v3 = only(convert(`global_defs {\n vrrp_version 3\n}\n${instance('')}`));
   assert.equal(v3['vrrp_version'], undefined);
   assert.equal(v3['accept_mode'], true);
@@ -177,7 +177,7 @@ test('ok, garp_master_refresh is the announce interval; the other garp_* are lef
   assert.deepEqual(notes(c), ['left-out NOT_CONVERTED 2', 'left-out NOT_CONVERTED 11', 'left-out NOT_CONVERTED 12']);
 });
 
-test('accept / no_accept / strict: accept_mode reported on v3; no_accept and strict mode cannot be enforced and are named', () => {
+test('accept / no_accept / strict: accept_mode reported; no_accept and strict mode cannot be enforced and are named', () => {
   assert.equal(only(convert(instance(' version 3\n accept')))['accept_mode'], true);
   const no = convert(instance(' version 3\n no_accept'));
   assert.deepEqual([only(no)['accept_mode'], notes(no)], [undefined, ['left-out NOT_CONVERTED 1']]);
