@@ -50,7 +50,7 @@ export function runFromKeepalived(args: readonly string[], io: FromKeepalivedIo 
     return 0;
   }
   if ('error' in parsed) {
-    io.stderr(`carpd --from-keepalived: ${parsed.error} [CARPD_USAGE]\n${FROM_KEEPALIVED_USAGE}`);
+    io.stderr(`carpd --from-keepalived: ${parsed.error}; see carpd --from-keepalived --help [CARPD_USAGE]\n`);
     return 2;
   }
   let text: string;

@@ -168,7 +168,9 @@ test('exit status: 1 for an unreadable file or an include cycle, 2 for usage err
     writeFileSync(join(dir, 'b.conf'), 'include a.conf\n');
     const cycle = carpd(['--from-keepalived', join(dir, 'a.conf')]);
     assert.deepEqual([cycle.status, noteCodes(cycle.stderr), cycle.stdout], [1, ['1 CARPD_KEEPALIVED_INCLUDE'], '']);
-    assert.equal(carpd(['--from-keepalived']).status, 2);
+    const usage = carpd(['--from-keepalived']);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /^carpd --from-keepalived: [^\n]*see carpd --from-keepalived --help \[CARPD_USAGE\]\n$/);
     assert.equal(carpd(['--from-keepalived', 'x.conf', '--bogus']).status, 2);
     assert.equal(carpd(['--from-keepalived', 'x.conf', '--secrets-dir', 'relative']).status, 2);
     assert.equal(carpd(['from-keepalived', '--help']).status, 0);

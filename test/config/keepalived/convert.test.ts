@@ -184,6 +184,8 @@ test('accept / no_accept / strict: accept_mode reported; no_accept and strict mo
   const strict = convert(`global_defs {\n vrrp_strict\n}\n${instance(' version 3')}`);
   assert.deepEqual([only(strict)['accept_mode'], notes(strict)], [undefined, ['left-out NOT_CONVERTED 4']]);
   assert.equal(only(convert(instance(' version 3\n priority 255')))['accept_mode'], undefined);
+  const instanceStrict = convert(instance(' strict_mode on'));
+  assert.deepEqual([only(instanceStrict)['accept_mode'], notes(instanceStrict)], [undefined, ['left-out NOT_CONVERTED 1']]);
 });
 
 test('out of scope: LVS and BFD blocks; other top-level blocks and unknown instance keywords are left out with their lines', () => {
