@@ -57,6 +57,7 @@ export function convertKeepalived(file: string, text: string, reader: IncludeRea
     if (statement.keyword === 'vrrp_instance') {
       const converted = convertInstance(statement, context, sink);
       for (const group of converted.groups) {
+        uniqueName(group, groups, statement, sink);
         groups.push(group);
         origins.push({ file: statement.file, line: statement.line, instance: statement.args[0]?.text ?? '' });
       }
@@ -126,4 +127,13 @@ function readSyncGroups(blocks: readonly Statement[], instances: ReadonlySet<str
 function inFileOrder(notes: readonly KeepalivedNote[]): KeepalivedNote[] {
   const files = [...new Set(notes.map((n) => n.file))];
   return [...notes].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line);
+}
+
+/** Two instances whose names differ only in characters carpd does not allow ("VI 1", "VI_1") would share a name: the later gets a suffix. */
+function uniqueName(group: GroupOut, taken: readonly GroupOut[], at: Statement, sink: NoteSink): void {
+  if (!taken.some((g) => g.name === group.name)) return;
+  let n = 2;
+  while (taken.some((g) => g.name === `${group.name}-${n}`)) n++;
+  sink.differs(at, `vrrp_instance ${at.args[0]?.text ?? ''}`, `named ${group.name}-${n}: ${group.name} is taken`);
+  group.name = `${group.name}-${n}`;
 }

@@ -184,8 +184,12 @@ function readUseVmac(child: Statement, s: InstanceSettings, sink: NoteSink): voi
   s.useVmac = true;
   const words = argTexts(child).filter((word) => word !== 'name');
   const [name, ...rest] = words;
-  if (name !== undefined && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){4,5}$/.test(name)) s.vmacName = name;
-  const extra = name === s.vmacName ? rest : words;
+  if (name !== undefined && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){4,5}$/.test(name)) {
+    // Linux interface names are 1..15 bytes (docs/configuration.md, virtual_interface).
+    if (Buffer.byteLength(name, 'utf8') <= 15) s.vmacName = name;
+    else sink.leftOut(child, describe(child), `${name} is longer than 15 bytes: carpd's default name is used`);
+  }
+  const extra = name !== undefined && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){4,5}$/.test(name) ? rest : words;
   if (extra.length > 0) sink.leftOut(child, describe(child), `${extra.join(' ')}: carpd's virtual MAC is always 00:00:5e:00:01:VRID (IPv6 …:02:VRID)`);
 }
 

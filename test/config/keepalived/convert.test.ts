@@ -239,3 +239,14 @@ test('a $ in a password is literal unless it names a definition; a password neve
   assert.doesNotMatch(JSON.stringify(conditional.notes) + renderConversion(FILE, conditional), /s3cr3t/);
   assert.deepEqual(notes(conditional), ['left-out NOT_CONVERTED 7', 'left-out NOT_CONVERTED 8']);
 });
+
+test('instance names carpd cannot use are cleaned, and two that clean to one name are told apart', () => {
+  const two = `vrrp_instance "VI 1" {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  198.51.100.1\n }\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n  198.51.100.2\n }\n}`;
+  const c = convert(two);
+  assert.deepEqual([c.config.groups.map((g) => g.name), notes(c)], [['VI_1', 'VI_1-2'], ['differs DIFFERS 8']]);
+});
+
+test('a use_vmac name longer than an interface name can be is left out', () => {
+  const c = convert(instance(' use_vmac averyveryverylongname'));
+  assert.deepEqual([only(c)['vmac'], only(c)['virtual_interface'], notes(c)], [true, undefined, ['left-out NOT_CONVERTED 7']]);
+});
