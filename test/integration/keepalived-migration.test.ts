@@ -9,7 +9,10 @@
  *      accepted), A keeps the VIP;
  *   3. keepalived A stopped (priority 0): carpd B takes over within its skew time;
  *   4. A replaced by carpd: with keepalived's default preempt and its higher priority it takes
- *      the VIP back; one holder at the end.
+ *      the VIP back; one holder;
+ *   5. then the whole cluster to VRRPv3 as docs/migration.md says: B stopped, A reloaded in v3
+ *      (alone, it takes the VIP back after its master-down interval), B started in v3 with preempt
+ *      off: it stays BACKUP; one holder at the end.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +21,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, type LabProcess } from '../../src/lab/lab.ts';
-import { CARPD, transitions, waitForPhase, holds, type CarpdNode } from './carpd-in-lab.ts';
+import { parse as parseYaml, stringify } from 'yaml';
+import { CARPD, holds, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import { carpctlOn, machine, startCarpdOn, type Machine } from './machine.ts';
 import { eventually } from '../helpers/eventually.ts';
 
@@ -27,6 +31,8 @@ const VRID = 31;
 /** keepalived B's (and then carpd B's) skew time at priority 100, 1 s: 156/256 s, with scheduling slack on two shared cores. */
 const SKEW_MS = 609;
 const SLACK_MS = 400;
+/** carpd A's VRRPv3 master-down interval at priority 150 and 1 s: 3 s + 106/256 s. */
+const A_MASTER_DOWN_MS = 3414;
 
 const skip = (await Lab.available()) ?? (spawnSync('keepalived', ['--version']).error === undefined ? undefined : 'keepalived is not installed');
 let lab: Lab | undefined;
@@ -96,6 +102,17 @@ function convert(m: Machine, keepalivedDir: string): string {
   return file;
 }
 
+/** Edits a converted carpd.yaml for VRRPv3, as docs/migration.md says: no vrrp_version, no password (VRRPv3 has none). */
+function toVersion3(file: string, extra: Record<string, unknown>): void {
+  const config = parseYaml(readFileSync(file, 'utf8')) as { groups: Record<string, unknown>[] };
+  for (const group of config.groups) {
+    delete group['vrrp_version'];
+    delete group['passphrase_file'];
+    Object.assign(group, extra);
+  }
+  writeFileSync(file, stringify(config));
+}
+
 async function holders(): Promise<string[]> {
   assert.ok(lab !== undefined);
   const out: string[] = [];
@@ -107,7 +124,7 @@ interface Status {
   groups: { name: string; state: string; vrrp?: { version?: number; authType?: string; masterPriority: number | null }; counters: { drops: Record<string, number> } }[];
 }
 
-test('keepalived pair → carpd node by node, from --from-keepalived\'s output: the backup first (stays BACKUP, hears keepalived\'s VRRPv2 master), then the master (graceful handover, preempts back); one holder throughout', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
+test('keepalived pair → carpd node by node, from --from-keepalived\'s output: the backup first (stays BACKUP, hears keepalived\'s VRRPv2 master), then the master (graceful handover, preempts back); then the cluster to VRRPv3 keeping one master; one holder throughout', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
   assert.ok(lab !== undefined);
   const ma = machine(lab.host('a'));
   const mb = machine(lab.host('b'));
@@ -160,6 +177,31 @@ test('keepalived pair → carpd node by node, from --from-keepalived\'s output: 
     assert.equal(transitions(b).at(-1)?.to, 'backup');
     const final = await lab.ping('client', VIP, { intervalMs: 10, durationMs: 300 });
     assert.ok(final.received >= 20, `client pings carpd A: ${final.received}/${final.sent}`);
+
+    // 5. The whole cluster to VRRPv3 (docs/migration.md "Then: the whole cluster to VRRPv3, or to
+    // CARP"): B stopped, A switched by a reload (the group restarts: it resigns and takes the VIP
+    // back alone after its master-down interval), B started in v3 with preempt off.
+    assert.equal(await stopCarpd(b), 0);
+    toVersion3(join(ma.etc, 'carpd.yaml'), {});
+    toVersion3(join(mb.etc, 'carpd.yaml'), { preempt: false });
+    const switching = lab.ping('client', VIP, { intervalMs: 10, durationMs: 6_000 });
+    await sleep(500);
+    const aSeen = transitions(a).length;
+    const reload = await carpctlOn(lab, ma, ['reload']);
+    assert.equal(reload.code, 0, reload.stdout + reload.stderr);
+    await waitForPhase(a, 'master', 8_000, aSeen);
+    await eventually('carpd A holds the VIP again', 3_000, async () => (await holders()).join() === 'a', 20);
+    const gap = await switching;
+    t.diagnostic(`to VRRPv3: the VIP was away ${Math.round(gap.longestGapMs)} ms (carpd A alone: master-down at 150 and 1 s, ${A_MASTER_DOWN_MS} ms); ${gap.received}/${gap.sent} replies`);
+    assert.ok(gap.longestGapMs <= A_MASTER_DOWN_MS + 1_000, `the VIP was away ${gap.longestGapMs} ms`);
+    const b3 = startCarpdOn(lab, mb, ['--config', join(mb.etc, 'carpd.yaml')]);
+    nodes.push(b3);
+    await waitForPhase(b3, 'backup', 8_000);
+    await sleep(4_000);
+    assert.ok(!transitions(b3).some((x) => x.to === 'master'), 'carpd B (v3) never MASTER');
+    assert.deepEqual(await holders(), ['a'], 'one holder after the switch');
+    const v3 = (JSON.parse((await carpctlOn(lab, mb, ['status', '--json'])).stdout) as Status).groups[0];
+    assert.deepEqual([v3?.state, v3?.vrrp?.version, v3?.vrrp?.masterPriority], ['BACKUP', undefined, 150]);
   } finally {
     for (const node of nodes) if (!node.process.done) node.process.signal('SIGTERM');
     await Promise.all(nodes.map((n) => Promise.race([n.process.exited, sleep(10_000)])));
