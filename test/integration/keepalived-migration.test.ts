@@ -12,7 +12,8 @@
  *      the VIP back; one holder;
  *   5. then the whole cluster to VRRPv3 as docs/migration.md says: B stopped, A reloaded in v3
  *      (alone, it takes the VIP back after its master-down interval), B started in v3 with preempt
- *      off: it stays BACKUP; one holder at the end.
+ *      off: it stays BACKUP; one holder;
+ *   6. and on to CARP the same way (advskew 0 on A, 100 and preempt off on B); one holder at the end.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,6 +114,16 @@ function toVersion3(file: string, extra: Record<string, unknown>): void {
   writeFileSync(file, stringify(config));
 }
 
+/** Edits the VRRPv3 carpd.yaml into a CARP group, as docs/migration.md says: same vhid, interface and addresses; a passphrase; advskew for priority; preempt off but on the preferred node. */
+function toCarp(m: Machine, advskew: number): void {
+  const file = join(m.etc, 'carpd.yaml');
+  const passfile = join(m.etc, 'carp.pass');
+  writeFileSync(passfile, 'carp-m1grate\n', { mode: 0o600 });
+  const config = parseYaml(readFileSync(file, 'utf8')) as { groups: Record<string, unknown>[] };
+  config.groups = config.groups.map((g) => ({ name: g['name'], interface: g['interface'], vhid: g['vrid'], addresses: g['addresses'], vmac: g['vmac'], passphrase_file: passfile, advbase: 1, advskew, preempt: advskew === 0 }));
+  writeFileSync(file, stringify(config));
+}
+
 async function holders(): Promise<string[]> {
   assert.ok(lab !== undefined);
   const out: string[] = [];
@@ -124,7 +135,7 @@ interface Status {
   groups: { name: string; state: string; vrrp?: { version?: number; authType?: string; masterPriority: number | null }; counters: { drops: Record<string, number> } }[];
 }
 
-test('keepalived pair → carpd node by node, from --from-keepalived\'s output: the backup first (stays BACKUP, hears keepalived\'s VRRPv2 master), then the master (graceful handover, preempts back); then the cluster to VRRPv3 keeping one master; one holder throughout', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
+test('keepalived pair → carpd node by node, from --from-keepalived\'s output: the backup first (stays BACKUP, hears keepalived\'s VRRPv2 master), then the master (graceful handover, preempts back); then the cluster to VRRPv3 and to CARP keeping one master; one holder throughout', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
   assert.ok(lab !== undefined);
   const ma = machine(lab.host('a'));
   const mb = machine(lab.host('b'));
@@ -202,6 +213,30 @@ test('keepalived pair → carpd node by node, from --from-keepalived\'s output: 
     assert.deepEqual(await holders(), ['a'], 'one holder after the switch');
     const v3 = (JSON.parse((await carpctlOn(lab, mb, ['status', '--json'])).stdout) as Status).groups[0];
     assert.deepEqual([v3?.state, v3?.vrrp?.version, v3?.vrrp?.masterPriority], ['BACKUP', undefined, 150]);
+
+    // 6. And on to CARP the same way: B stopped, A reloaded as a CARP group (advskew 0), B back
+    // as CARP with advskew 100 and preempt off.
+    assert.equal(await stopCarpd(b3), 0);
+    toCarp(ma, 0);
+    toCarp(mb, 100);
+    const toCarpPing = lab.ping('client', VIP, { intervalMs: 10, durationMs: 6_000 });
+    await sleep(500);
+    const aSeen2 = transitions(a).length;
+    const reload2 = await carpctlOn(lab, ma, ['reload']);
+    assert.equal(reload2.code, 0, reload2.stdout + reload2.stderr);
+    await waitForPhase(a, 'master', 8_000, aSeen2);
+    await eventually('carpd A (CARP) holds the VIP', 3_000, async () => (await holders()).join() === 'a', 20);
+    const carpGap = await toCarpPing;
+    t.diagnostic(`to CARP: the VIP was away ${Math.round(carpGap.longestGapMs)} ms (carpd A alone: CARP master-down at advbase 1, advskew 0, 3000 ms); ${carpGap.received}/${carpGap.sent} replies`);
+    assert.ok(carpGap.longestGapMs <= 3_000 + 1_000, `the VIP was away ${carpGap.longestGapMs} ms`);
+    const bCarp = startCarpdOn(lab, mb, ['--config', join(mb.etc, 'carpd.yaml')]);
+    nodes.push(bCarp);
+    await waitForPhase(bCarp, 'backup', 8_000);
+    await sleep(4_000);
+    assert.ok(!transitions(bCarp).some((x) => x.to === 'master'), 'carpd B (CARP) never MASTER');
+    assert.deepEqual(await holders(), ['a'], 'one holder after the switch to CARP');
+    const carp = (JSON.parse((await carpctlOn(lab, mb, ['status', '--json'])).stdout) as { groups: { protocol: string; state: string }[] }).groups[0];
+    assert.deepEqual([carp?.protocol, carp?.state], ['carp', 'BACKUP']);
   } finally {
     for (const node of nodes) if (!node.process.done) node.process.signal('SIGTERM');
     await Promise.all(nodes.map((n) => Promise.race([n.process.exited, sleep(10_000)])));
