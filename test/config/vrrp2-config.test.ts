@@ -146,3 +146,7 @@ test('flags: refused combinations, each an error naming its flag', () => {
     assert.ok(parsed.errors.some((e) => e.startsWith(c.flag)), `${c.args.join(' ')}: ${parsed.errors.join('; ')}`);
   }
 });
+
+test('warning, checksum_mode has no effect in a VRRPv2 group', () => {
+  assert.deepEqual(warnings(parseConfigText(groups(v2({ checksum_mode: 'strict' })), { env })), ['CARPD_CONFIG_UNUSED_SETTING groups[0].checksum_mode']);
+});
