@@ -12,6 +12,7 @@ const USAGE = `usage: carpd --config FILE [--control PATH] [--metrics ADDR:PORT]
        carpd --protocol vrrp --interface IF --vrid N --addr IP[/PREFIX] ...            one VRRPv3 group from flags
        carpd ucarp <ucarp's own flags>                                  ucarp 1.5.2's command line, verbatim
        carpd cleanup (--config FILE | <flags> | ucarp <flags>)          remove what an unclean stop left (ExecStopPost)
+       carpd --from-keepalived FILE [--secrets-dir DIR] [--write-secrets]   convert keepalived.conf's vrrp_instances to carpd.yaml (stdout)
        carpd <command> [options]
 
 commands:
@@ -49,6 +50,11 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`carpd: stdout: ${error.message}\n`);
   });
   try {
+    // `carpd --from-keepalived FILE` (or `carpd from-keepalived FILE`): its options may come first.
+    if (command === 'from-keepalived' || args.includes('--from-keepalived')) {
+      const { runFromKeepalived } = await import('./from-keepalived.ts');
+      return runFromKeepalived(command === 'from-keepalived' ? rest : args.filter((a) => a !== '--from-keepalived'));
+    }
     switch (command) {
       case 'inspect': {
         const [{ runInspect }, { readFile }] = await Promise.all([import('./inspect.ts'), import('node:fs/promises')]);

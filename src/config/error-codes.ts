@@ -83,6 +83,13 @@ export const CONFIG_ERROR_CODES = {
   CARPD_NO_CONFIG_FILE: { summary: 'reload asked of a daemon started from flags, which has no file to re-read' },
   CARPD_RELOAD_INVALID: { summary: 'reload refused: the new configuration file does not validate; nothing changed' },
   CARPD_RELOAD_FAILED: { summary: 'reload failed while being applied; the running groups are as before' },
+  // carpd --from-keepalived (docs/migration.md "The converter").
+  CARPD_KEEPALIVED_SYNTAX: { summary: 'the keepalived.conf cannot be read as blocks: a } with no {, a block not closed, nesting too deep' },
+  CARPD_KEEPALIVED_INCLUDE: { summary: 'a keepalived include that includes itself (directly or not), nests too deep or names too many files' },
+  CARPD_KEEPALIVED_NOT_CONVERTED: { summary: 'warning: a keepalived keyword, block or value that the converter left out (exit status 3)' },
+  CARPD_KEEPALIVED_OUT_OF_SCOPE: { summary: 'warning: a keepalived LVS or BFD block, which carpd does not do (exit status 3)' },
+  CARPD_KEEPALIVED_DIFFERS: { summary: 'note: converted, but carpd behaves otherwise (script arguments, FAULT, state)' },
+  CARPD_KEEPALIVED_SECRET_EXISTS: { summary: '--write-secrets found a passphrase file already there and left it as it was' },
 } as const satisfies Record<string, { readonly summary: string }>;
 
 /** A code from the catalogue. */

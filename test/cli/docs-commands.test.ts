@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDaemonOptions } from '../../src/config/daemon-options.ts';
 import { parseUcarpFlags } from '../../src/config/ucarp-flags.ts';
+import { parseArgs as parseFromKeepalivedArgs } from '../../src/cli/from-keepalived.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const skip = existsSync(join(ROOT, 'dist', 'carpd.js')) ? false : 'dist/ not built (npm run build)';
@@ -61,6 +62,8 @@ function add(out: Shown[], at: string, line: string, inline: boolean): void {
   // Synopses ("[--control PATH]", "GROUP|all", "...", "<flags>") are not whole commands, and output
   // samples are none: only their flags are checked (as inline spans are).
   if (/^\d+\.\d+\.\d+,/.test(rest)) return;
+  // "carpd --from-keepalived: 1 group(s); ...": a message of carpd's shown as output, not a command.
+  if (/^\S+:\s/.test(rest)) return;
   if (/\[|\.\.\.|GROUP|PATH\b|<|\bFILE\b|\bIF\b/.test(rest)) inline = true;
   // "carpctl demote web 50 | promote web 50 | ...": one carpctl command per piece.
   const pieces = m[1] === 'carpctl' ? rest.split(/\s+\|\s+/) : [rest];
@@ -119,6 +122,12 @@ test('every carpd command line in the docs parses', { skip }, () => {
     if (first === 'inspect' || first === 'ucarp' || ['--init', '--version', '-V', '--help', '--help-daemon'].includes(first ?? '')) {
       const run = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), ...s.args], { encoding: 'utf8', timeout: 20_000, cwd: ROOT });
       assert.equal(run.status, 0, `${what}: ${run.stderr}`);
+      continue;
+    }
+    if (first === 'from-keepalived' || s.args.includes('--from-keepalived')) {
+      // Parsed only: run, it would read the file shown and could write passphrase files.
+      const parsed = parseFromKeepalivedArgs(first === 'from-keepalived' ? s.args.slice(1) : s.args.filter((a) => a !== '--from-keepalived'));
+      assert.ok(!('error' in parsed), `${what}: ${JSON.stringify(parsed)}`);
       continue;
     }
     if (s.args.includes('--config')) {
