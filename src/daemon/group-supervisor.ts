@@ -114,11 +114,15 @@ export class GroupSupervisor {
       for (const name of plan.restarted) {
         const old = this.prepared(name);
         const group = byName.get(name) as PreparedGroup;
-        const handOver = this.handsOver(old, group);
-        await (handOver ? this.dropGroup(name, (instance) => instance.handOver()) : this.removeGroup(name));
+        if (this.handsOver(old, group)) {
+          // Undone the same way: handed back in place, so a reload that fails later costs no failover either.
+          await this.switchProtocol(name, group, allGroups);
+          undo.push(() => this.switchProtocol(name, old, allGroups));
+          continue;
+        }
+        await this.removeGroup(name);
         undo.push(() => this.addGroup(old, allGroups));
-        await this.addGroup(group, allGroups, handOver ? 'resume-master' : undefined);
-        if (handOver) this.deps.logger.info(`${name}: protocol switched in place, the addresses kept`, { group: name, from: protocolName(old.config), to: protocolName(group.config) });
+        await this.addGroup(group, allGroups);
         undo.push(() => this.removeGroup(name));
       }
       for (const name of plan.added) {
@@ -167,6 +171,23 @@ export class GroupSupervisor {
     if (refusal === 'old-protocol-peer-heard') this.deps.logger.warn(`${old.config.name}: a peer of the old protocol was heard within the master-down interval: the protocol switch restarts the group (a failover) instead of keeping the addresses; stop the other nodes first (docs/migration.md)`, fields);
     else this.deps.logger.info(`${old.config.name}: protocol switch by a restart`, fields);
     return false;
+  }
+
+  /**
+   * The protocol switch itself: the running instance hands over (addresses kept), the new one
+   * starts as MASTER adopting them. Should the new one fail to start, the old one is put back
+   * the same way before the error goes on (a failed start leaves nothing behind, addGroup).
+   */
+  private async switchProtocol(name: string, group: PreparedGroup, allGroups: readonly GroupConfig[]): Promise<void> {
+    const old = this.prepared(name);
+    await this.dropGroup(name, (instance) => instance.handOver());
+    try {
+      await this.addGroup(group, allGroups, 'resume-master');
+    } catch (error) {
+      await this.addGroup(old, allGroups, 'resume-master').catch((undoError: unknown) => this.deps.logger.error('could not put a group back', { error: String(undoError) }));
+      throw error;
+    }
+    this.deps.logger.info(`${name}: protocol switched in place, the addresses kept`, { group: name, from: protocolName(old.config), to: protocolName(group.config) });
   }
 
   private prepared(name: string): PreparedGroup {

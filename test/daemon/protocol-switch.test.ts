@@ -151,3 +151,41 @@ test('a BACKUP switched by a reload restarts as before (no resume)', async () =>
   assert.equal(rig.supervisor.get(NAME)?.isMaster, false);
   assert.equal(rig.heard.some((e) => e.type === 'transition' && e.reason === 'protocol-switch'), false);
 });
+
+test('a reload that switches a MASTER and then fails (another group cannot start) hands it back in place: CARP MASTER again, the VIP never removed', async () => {
+  const rig = await masterOf(carp());
+  rig.netlink.addLink({ name: 'carp8', kind: 'dummy', mac: '02:00:00:00:00:01' });
+  const removedBefore = removals(rig);
+  const heardBefore = rig.heard.length;
+  await assert.rejects(rig.supervisor.apply([keyed(vrrp()), keyed(groupConfig({ vhid: 8 }))], () => {}), (error: Error & { code?: string }) => error.code === 'CARPD_VIRTUAL_INTERFACE_TAKEN');
+  await rig.settle();
+  const instance = rig.supervisor.get(NAME);
+  assert.deepEqual([instance?.config.protocol, instance?.isMaster], [undefined, true], 'the CARP group, MASTER');
+  assert.equal(removals(rig), removedBefore, 'no address removed');
+  assert.deepEqual(vips(rig), [VIP]);
+  assert.deepEqual(
+    rig.heard.slice(heardBefore).flatMap((e) => (e.type === 'transition' ? [`${e.from}->${e.to} ${e.reason}`] : [])),
+    ['INIT->MASTER protocol-switch', 'INIT->MASTER protocol-switch'],
+  );
+});
+
+test('a switch whose new instance cannot start (a VRRP group with no address to send from) puts the old one back in place and reports the coded error', async () => {
+  const v6 = ['2001:db8::7'];
+  const rig = await masterOfAt(carp({ addresses: v6 }), '2001:db8::7');
+  const removedBefore = removals(rig);
+  await assert.rejects(rig.supervisor.apply([keyed(vrrp({ addresses: v6 }))], () => {}), (error: Error & { code?: string }) => error.code === 'CARPD_VRRP_NO_SOURCE');
+  await rig.settle();
+  const instance = rig.supervisor.get(NAME);
+  assert.deepEqual([instance?.config.protocol, instance?.isMaster], [undefined, true]);
+  assert.equal(removals(rig), removedBefore, 'no address removed');
+});
+
+async function masterOfAt(config: GroupConfig, address: string): Promise<SupervisorRig> {
+  const rig = supervisorRig();
+  await rig.supervisor.addGroup(keyed(config), [config]);
+  rig.clock.advanceBy(5 * S);
+  await rig.settle();
+  assert.equal(rig.supervisor.get(NAME)?.isMaster, true);
+  assert.ok(rig.netlink.addresses().some((a) => a.address.text === address));
+  return rig;
+}
