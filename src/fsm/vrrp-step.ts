@@ -6,8 +6,8 @@
  *
  *   state   event                          action                                       next     RFC 5798
  *   init    start / link-up, P = 255       advert, add VIPs, announce, adver timer      master   §6.4.1 (110)–(145)
- *   init    start, mode resume-master     advert, add VIPs (in place already),       master   (not in the RFC: a reload's
- *                                          announce, adver timer, master script                protocol switch, docs/state-machine.md)
+ *   init    start, mode resume-master      advert, add VIPs (in place: adopted),        master   not in the RFC: a reload's
+ *                                          announce, adver timer, master script                  protocol switch (docs/state-machine.md)
  *   init    start / link-up, P < 255       Master_Adver_Interval = own, master-down     backup   §6.4.1 (150)–(165)
  *   backup  timer master-down-N            advert, add VIPs, announce, adver timer      master   §6.4.2 (370)–(410)
  *   backup  advert, priority 0             master-down := Skew_Time                     backup   §6.4.2 (425)–(430)
