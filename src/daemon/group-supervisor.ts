@@ -3,7 +3,8 @@
  * removed first, health monitor, ARP sysctls, sync sets and guard updated) and stopped the same
  * way in reverse; a new configuration applied as a transaction (docs/reload.md): everything
  * that can fail without touching the host first, then removals, restarts and additions each
- * with its undo, in-place updates last (reload-plan.ts decides which).
+ * with its undo, in-place updates last (reload-plan.ts decides which); a MASTER's protocol switch
+ * is handed over in place instead of restarted (protocol-switch.ts).
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import type { GroupStatus } from '../control/control-types.ts';
