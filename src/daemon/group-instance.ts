@@ -19,6 +19,7 @@ import type { GroupConfig } from '../config/config-types.ts';
 import type { CheckStatus, GroupStatus } from '../control/control-types.ts';
 import type { TransitionEvent } from '../engine/group-runner.ts';
 import { GRACEFUL_STOP_HOLD_MAX_MICROS } from '../fsm/intervals.ts';
+import type { StartMode } from '../fsm/machine-types.ts';
 import type { MacAddress } from '../protocol/mac-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
@@ -137,8 +138,12 @@ export class GroupInstance {
     return virtualMacOf(this.currentConfig);
   }
 
-  /** Creates the virtual interface, wires the engine and starts in BACKUP (MASTER for a VRRP owner). */
-  async start(): Promise<void> {
+  /**
+   * Creates the virtual interface, wires the engine and starts in BACKUP (MASTER for a VRRP
+   * owner); 'resume-master': MASTER at once, adopting the addresses in place (a protocol switch,
+   * protocol-switch.ts).
+   */
+  async start(mode?: StartMode): Promise<void> {
     const { host, netlink, logger, addresses } = this.deps;
     const config = this.currentConfig;
     const plan = planRunner(config, this.key, addresses, host, this.deps.store, logger);
@@ -173,7 +178,7 @@ export class GroupInstance {
       runner.linkChanged(false);
     }
     this.applyDemotion();
-    runner.start();
+    runner.start(mode);
   }
 
   /**
@@ -211,6 +216,27 @@ export class GroupInstance {
     await settlesWithin(this.deps.clock, this.effects?.idle() ?? Promise.resolve(), 5_000);
     if (this.runner !== undefined) host.node.removeGroup(this.runner);
     await this.vif.delete();
+  }
+
+  /**
+   * Hands the group over to a new instance of another protocol (protocol-switch.ts): the engine
+   * halts with no advert, no transition and no script, the addresses stay where they are (the
+   * new instance adopts them as MASTER); only the timers and the engine's registration go.
+   * Never called for a group with its own macvlan (protocol-switch.ts refuses it).
+   */
+  async handOver(): Promise<void> {
+    this.fault.clearFault();
+    this.runner?.halt();
+    this.effects?.close();
+    // A bound on the kernel's address work already queued: real time (ports/clock.ts setRealTimeout).
+    await settlesWithin(this.deps.clock, this.effects?.idle() ?? Promise.resolve(), 5_000);
+    if (this.runner !== undefined) this.deps.host.node.removeGroup(this.runner);
+  }
+
+  /** For the protocol switch: when a peer's last advert was heard (µs; authentic or not), and the master-down interval. */
+  get peerHearing(): { lastPeerHeardAt: number | undefined; masterDownMicros: number } {
+    const times = (this.runner?.peers.entries() ?? []).map((p) => p.lastHeardAt);
+    return { lastPeerHeardAt: times.length === 0 ? undefined : Math.max(...times), masterDownMicros: this.runner?.masterDownMicros ?? 0 };
   }
 
   /**

@@ -3,10 +3,12 @@
  * removed first, health monitor, ARP sysctls, sync sets and guard updated) and stopped the same
  * way in reverse; a new configuration applied as a transaction (docs/reload.md): everything
  * that can fail without touching the host first, then removals, restarts and additions each
- * with its undo, in-place updates last (reload-plan.ts decides which).
+ * with its undo, in-place updates last (reload-plan.ts decides which); a MASTER's protocol switch
+ * is handed over in place instead of restarted (protocol-switch.ts).
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import type { GroupStatus } from '../control/control-types.ts';
+import type { StartMode } from '../fsm/machine-types.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { HostNetlink } from '../ports/host-netlink.ts';
@@ -20,7 +22,8 @@ import type { InstanceLocks } from './instance-lock.ts';
 import type { InterfaceHosts } from './interface-hosts.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
 import { isAddressOwner } from './protocol-settings.ts';
-import { planReload, sameTrack, type GroupChange } from './reload-plan.ts';
+import { changedFields, planReload, sameTrack, type GroupChange } from './reload-plan.ts';
+import { handOverRefusal, isProtocolSwitch } from './protocol-switch.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
 import { shareSyncSetDemotions } from './sync-sets.ts';
 import type { SysctlBook } from './sysctl-book.ts';
@@ -111,9 +114,16 @@ export class GroupSupervisor {
       }
       for (const name of plan.restarted) {
         const old = this.prepared(name);
+        const group = byName.get(name) as PreparedGroup;
+        if (this.handsOver(old, group)) {
+          // Undone the same way: handed back in place, so a reload that fails later costs no failover either.
+          await this.switchProtocol(name, group, allGroups);
+          undo.push(() => this.switchProtocol(name, old, allGroups));
+          continue;
+        }
         await this.removeGroup(name);
         undo.push(() => this.addGroup(old, allGroups));
-        await this.addGroup(byName.get(name) as PreparedGroup, allGroups);
+        await this.addGroup(group, allGroups);
         undo.push(() => this.removeGroup(name));
       }
       for (const name of plan.added) {
@@ -148,13 +158,50 @@ export class GroupSupervisor {
     this.deps.logger.info(`${group.config.name}: updated in place`, { group: group.config.name, fields: change.fields });
   }
 
+  /**
+   * A restart that only switches the protocol of a MASTER is handed over in place
+   * (protocol-switch.ts); a refused one is logged (loudly when a peer of the old protocol is
+   * still there) and restarts as before.
+   */
+  private handsOver(old: PreparedGroup, group: PreparedGroup): boolean {
+    if (!isProtocolSwitch(changedFields(old, group))) return false;
+    const instance = this.groups.get(old.config.name) as GroupInstance;
+    const refusal = handOverRefusal({ config: old.config, isMaster: instance.isMaster, ...instance.peerHearing }, group.config, this.deps.clock.nowMicros());
+    if (refusal === undefined) return true;
+    const fields = { group: old.config.name, from: protocolName(old.config), to: protocolName(group.config), refusal };
+    if (refusal === 'old-protocol-peer-heard') this.deps.logger.warn(`${old.config.name}: a peer of the old protocol was heard within the master-down interval: the protocol switch restarts the group (a failover) instead of keeping the addresses; stop the other nodes first (docs/migration.md)`, fields);
+    else this.deps.logger.info(`${old.config.name}: protocol switch by a restart`, fields);
+    return false;
+  }
+
+  /**
+   * The protocol switch itself: the running instance hands over (addresses kept), the new one
+   * starts as MASTER adopting them. Should the new one fail to start, the old one is put back
+   * the same way before the error goes on (a failed start leaves nothing behind, addGroup).
+   */
+  private async switchProtocol(name: string, group: PreparedGroup, allGroups: readonly GroupConfig[]): Promise<void> {
+    const old = this.prepared(name);
+    await this.dropGroup(name, (instance) => instance.handOver());
+    try {
+      await this.addGroup(group, allGroups, 'resume-master');
+    } catch (error) {
+      await this.addGroup(old, allGroups, 'resume-master').catch((undoError: unknown) => this.deps.logger.error('could not put a group back', { error: String(undoError) }));
+      throw error;
+    }
+    this.deps.logger.info(`${name}: protocol switched in place, the addresses kept`, { group: name, from: protocolName(old.config), to: protocolName(group.config) });
+  }
+
   private prepared(name: string): PreparedGroup {
     const instance = this.groups.get(name) as GroupInstance;
     return { config: instance.config, key: instance.currentKey };
   }
 
-  /** Starts one group; a group that fails to start leaves nothing behind. */
-  async addGroup(group: PreparedGroup, allGroups: readonly GroupConfig[]): Promise<void> {
+  /**
+   * Starts one group; a group that fails to start leaves nothing behind. 'resume-master': a
+   * protocol switch's new instance, MASTER at once with the addresses already in place (kept,
+   * not removed as a killed run's leftovers).
+   */
+  async addGroup(group: PreparedGroup, allGroups: readonly GroupConfig[], mode?: StartMode): Promise<void> {
     const { netlink, logger, hosts } = this.deps;
     const config = group.config;
     const host = await hosts.open(config, allGroups);
@@ -163,7 +210,7 @@ export class GroupSupervisor {
       const addresses = resolvePrefixes(config.addresses, parentAddresses);
       if (isAddressOwner(config)) {
         checkOwnerAddresses(config, host.name, parentAddresses);
-      } else if (config.manageAddresses !== false) {
+      } else if (config.manageAddresses !== false && mode === undefined) {
         await removeLeftoverAddresses(netlink, logger, config, host.name, host.link.index, parentAddresses, addresses);
       }
       const instance = new GroupInstance(config, {
@@ -187,7 +234,7 @@ export class GroupSupervisor {
       );
       this.groups.set(config.name, instance);
       try {
-        await instance.start();
+        await instance.start(mode);
       } catch (error) {
         // Take back whatever start() did (the macvlan), so a failed group leaves nothing behind.
         await instance.stop().catch(() => undefined);
@@ -212,11 +259,16 @@ export class GroupSupervisor {
 
   /** Stops one group gracefully and releases what it alone used. */
   async removeGroup(name: string): Promise<void> {
+    await this.dropGroup(name, (instance) => instance.stop());
+  }
+
+  /** Stops one group the given way (a graceful stop, or a protocol switch's hand-over) and releases what it alone used. */
+  private async dropGroup(name: string, leave: (instance: GroupInstance) => Promise<void>): Promise<void> {
     const instance = this.groups.get(name);
     if (instance === undefined) return;
     this.deps.monitors.stop(name);
     try {
-      await instance.stop();
+      await leave(instance);
     } finally {
       this.groups.delete(name);
       this.deps.sysctls.groupStopped(instance.config, this.deps.hosts.kernelName(instance.config.interface));
@@ -240,6 +292,12 @@ export class GroupSupervisor {
     this.updateSyncSets();
     if (instance.totalDemotion !== before) this.deps.events.emit({ type: 'demotion', at: this.deps.events.at(), group, demotion: instance.totalDemotion });
   }
+}
+
+/** 'carp', 'vrrp' (v3) or 'vrrp2', for the switch's log lines. */
+function protocolName(config: GroupConfig): string {
+  if (config.protocol !== 'vrrp') return 'carp';
+  return config.vrrp?.version === 2 ? 'vrrp2' : 'vrrp';
 }
 
 function stateName(phase: string): 'INIT' | 'BACKUP' | 'MASTER' {

@@ -7,6 +7,8 @@
  * For a VRRP group the VRRP settings are compared one by one: priority, advert interval, accept
  * mode and checksum mode change in place; a change of protocol, or of address ownership (priority
  * 255 given or taken away: the addresses become, or stop being, the interface's own), restarts it.
+ * A restart that only switches the protocol of a MASTER is carried out as a hand-over in place
+ * (protocol-switch.ts decides, group-supervisor.ts does it).
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import { OWNER_PRIORITY } from '../fsm/vrrp-election.ts';

@@ -4,7 +4,7 @@
  * runner's own machine through dispatch(); RunnerCore keeps the timers and the counters. What a
  * command does in each protocol is the machine's business (fsm/step.ts, fsm/vrrp-step.ts).
  */
-import type { EventOf, MachineLifecycle, TransitionReason } from '../fsm/machine-types.ts';
+import type { EventOf, MachineLifecycle, StartMode, TransitionReason } from '../fsm/machine-types.ts';
 import type { DropReason } from '../protocol/drop-reason.ts';
 import { summarizeForeignAdvert, type ForeignAdvertKind } from '../protocol/foreign-advert.ts';
 import { ForeignMasterWatch, type ForeignMasterStats } from './foreign-master-watch.ts';
@@ -157,9 +157,9 @@ export abstract class MachineDriver<Advert> {
     this.core.onTransition(listener);
   }
 
-  /** Starts the group: INIT → BACKUP (or MASTER, for a VRRP address owner). */
-  start(): void {
-    this.dispatch({ type: 'start' });
+  /** Starts the group: INIT → BACKUP (or MASTER, for a VRRP address owner); 'resume-master': MASTER at once (a protocol switch). */
+  start(mode?: StartMode): void {
+    this.dispatch(mode === undefined ? { type: 'start' } : { type: 'start', mode });
   }
 
   /**

@@ -5,7 +5,7 @@
  * itself is done here once: the timer table on the Clock port, the effects, scripts, transition
  * reports and listeners, the counters, and the rate-limited logging of failed sends.
  */
-import type { ActionOf, MachineLifecycle, Phase, TimerId, TransitionReason } from '../fsm/machine-types.ts';
+import type { ActionOf, MachineLifecycle, Phase, StartMode, TimerId, TransitionReason } from '../fsm/machine-types.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { Clock, TimerHandle } from '../ports/clock.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
@@ -45,8 +45,11 @@ export interface ProtocolRunner {
   /** The machine's state (both machines share the lifecycle part). */
   readonly state: MachineLifecycle;
   onTransition(listener: (event: TransitionEvent) => void): void;
-  /** INIT → BACKUP (or MASTER for a VRRP address owner). */
-  start(): void;
+  /**
+   * INIT → BACKUP (or MASTER for a VRRP address owner); 'resume-master': INIT → MASTER at once, a
+   * reload's protocol switch (fsm/machine-types.ts StartMode).
+   */
+  start(mode?: StartMode): void;
   /**
    * Graceful stop: bow-out (CARP) or priority 0 (VRRP) when MASTER; resolves once the machine has
    * left (a CARP MASTER waits for its successor, bounded: fsm/step.ts); timers cancelled. Called

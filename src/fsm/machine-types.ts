@@ -57,7 +57,9 @@ export type TransitionReason =
   /** MASTER heard another (worse) master: the master script runs again (rival-master.ts); no transition. */
   | 'another-master-heard'
   /** The MASTER's adverts failed to leave for a master-down interval: mastership left (docs/fail-safe.md). */
-  | 'advert-send-failed';
+  | 'advert-send-failed'
+  /** A reload switched a MASTER's protocol (or VRRP version): the new machine resumed as MASTER ('start', mode 'resume-master'). */
+  | 'protocol-switch';
 
 /** Why a MASTER leaves mastership on the engine's word (the 'resign' event). */
 export type ResignReason = 'claim-failed' | 'advert-send-failed';
@@ -143,7 +145,13 @@ export type TimerId = 'advert' | 'master-down-4' | 'master-down-6' | 'stop-hold'
 
 /** Inputs to a machine whose adverts, as received, are `Advert` (CARP's or VRRP's). */
 export type EventOf<Advert> =
-  | { readonly type: 'start' }
+  /**
+   * Leave INIT: as BACKUP (or, for a VRRP address owner, MASTER), or with `mode: 'resume-master'`
+   * straight to MASTER (docs/state-machine.md "Protocol switch"): a reload switched the protocol of
+   * a group this host was MASTER of, the addresses are still in place and no peer of the old
+   * protocol is left (daemon/protocol-switch.ts decides).
+   */
+  | { readonly type: 'start'; readonly mode?: StartMode }
   | { readonly type: 'shutdown' }
   | { readonly type: 'link-up' }
   | { readonly type: 'link-down' }
@@ -154,6 +162,9 @@ export type EventOf<Advert> =
   | { readonly type: 'force'; readonly phase: 'master' | 'backup' }
   /** Leave mastership because the addresses could not be configured (effects confirmed failure). */
   | { readonly type: 'resign'; readonly reason: ResignReason };
+
+/** How a machine leaves INIT on 'start'. */
+export type StartMode = 'resume-master';
 
 /** Inputs to the CARP machine. */
 export type MachineEvent = EventOf<AdvertReceived>;

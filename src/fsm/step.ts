@@ -3,6 +3,9 @@
  *
  *   state   event                        action                                   next
  *   init    start (link up)              arm master-down, backup script            backup
+ *   init    start, mode resume-master    advert, add VIPs (in place already),      master
+ *           (a reload's protocol switch:  announce, master script
+ *           docs/state-machine.md)
  *   init    link-up (running)            arm master-down, backup script            backup
  *   backup  timer master-down-N          advert, add VIPs, announce, master script master
  *   backup  advert, bow-out              re-arm master-down to own takeover delay  backup
@@ -49,6 +52,7 @@ import type {
   MachineState,
   Phase,
   ResignReason,
+  StartMode,
   StepResult,
   TimerId,
   TransitionReason,
@@ -80,7 +84,7 @@ export function ownOffer(config: MachineConfig, state: Pick<MachineState, 'demot
 export function step(config: MachineConfig, state: MachineState, event: MachineEvent, now: number): StepResult {
   switch (event.type) {
     case 'start':
-      return onStart(config, state, now);
+      return onStart(config, state, now, event.mode);
     case 'shutdown':
       return onShutdown(config, state, now);
     case 'link-down':
@@ -104,10 +108,12 @@ function ignored(state: MachineState, event: MachineEvent['type'], why: string):
   return { state, actions: [{ type: 'ignored', event, phase: state.phase, why }] };
 }
 
-function onStart(config: MachineConfig, state: MachineState, now: number): StepResult {
+function onStart(config: MachineConfig, state: MachineState, now: number, mode: StartMode | undefined): StepResult {
   if (state.running) return ignored(state, 'start', 'already running');
   const running = { ...state, running: true };
+  // A down link gives nothing to resume: the group waits in INIT and comes up as BACKUP.
   if (!running.linkUp) return { state: running, actions: [] };
+  if (mode === 'resume-master') return becomeMaster(config, running, now, 'protocol-switch');
   return becomeBackup(config, running, now, 'started');
 }
 

@@ -72,6 +72,7 @@ export type VrrpTransitionReason = Extract<
   | 'claim-failed'
   | 'another-master-heard'
   | 'advert-send-failed'
+  | 'protocol-switch'
 >;
 
 /**

@@ -6,6 +6,8 @@
  *
  *   state   event                          action                                       next     RFC 5798
  *   init    start / link-up, P = 255       advert, add VIPs, announce, adver timer      master   §6.4.1 (110)–(145)
+ *   init    start, mode resume-master      advert, add VIPs (in place: adopted),        master   not in the RFC: a reload's
+ *                                          announce, adver timer, master script                  protocol switch (docs/state-machine.md)
  *   init    start / link-up, P < 255       Master_Adver_Interval = own, master-down     backup   §6.4.1 (150)–(165)
  *   backup  timer master-down-N            advert, add VIPs, announce, adver timer      master   §6.4.2 (370)–(410)
  *   backup  advert, priority 0             master-down := Skew_Time                     backup   §6.4.2 (425)–(430)
@@ -62,7 +64,7 @@
 import { firstAdvertSlackMicros, gracefulStopHoldMicros, nextAdvertDueAt } from './intervals.ts';
 import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from './rival-master.ts';
 import { ipAddressEquals } from '../protocol/ip-address.ts';
-import type { Phase, ResignReason, TimerId } from './machine-types.ts';
+import type { Phase, ResignReason, StartMode, TimerId } from './machine-types.ts';
 import { masterDownTimer } from './step.ts';
 import { MAX_DEMOTION, RESIGN_PRIORITY, advertOutranksMaster, backupFollowsAdvert, effectivePriority, isAddressOwner, isResignation } from './vrrp-election.ts';
 import { centisToMicros, followedIntervalCentis, masterDownIntervalMicros, skewTimeMicros } from './vrrp-intervals.ts';
@@ -102,7 +104,7 @@ export function vrrpMasterDownTimer(config: VrrpConfig): TimerId {
 export function stepVrrp(config: VrrpConfig, state: VrrpState, event: VrrpEvent, now: number): VrrpStepResult {
   switch (event.type) {
     case 'start':
-      return onStart(config, state, now);
+      return onStart(config, state, now, event.mode);
     case 'shutdown':
       return onShutdown(config, state, now);
     case 'link-down':
@@ -126,10 +128,12 @@ function ignored(state: VrrpState, event: VrrpEvent['type'], why: string): VrrpS
   return { state, actions: [{ type: 'ignored', event, phase: state.phase, why }] };
 }
 
-function onStart(config: VrrpConfig, state: VrrpState, now: number): VrrpStepResult {
+function onStart(config: VrrpConfig, state: VrrpState, now: number, mode: StartMode | undefined): VrrpStepResult {
   if (state.running) return ignored(state, 'start', 'already running');
   const running = { ...state, running: true };
+  // A down link gives nothing to resume: the router waits in Initialize and starts as §6.4.1 says.
   if (!running.linkUp) return { state: running, actions: [] };
+  if (mode === 'resume-master') return becomeMaster(config, running, now, 'protocol-switch');
   return initialize(config, running, now, 'started');
 }
 
