@@ -94,7 +94,7 @@ function readGlobals(blocks: readonly Statement[], sink: NoteSink): { version: 2
         if (line.args.length > 1) sink.leftOut(line, describe(line), 'the group: carpd runs scripts with the user\'s own group');
         break;
       case 'enable_script_security':
-        sink.differs(line, 'enable_script_security', 'carpd always checks who can change its scripts (docs/scripts.md)');
+        sink.differs(line, 'enable_script_security', 'carpd always checks who can change its scripts (scripts.md in the carpd documentation)');
         break;
       default:
         sink.leftOut(line, describe(line) + (line.children === undefined ? '' : ' { … }'), /garp|gna/.test(line.keyword) ? 'carpd has no such setting: it announces on becoming master and at announce.interval_seconds' : 'no equivalent in carpd');

@@ -77,7 +77,7 @@ export function convertInstance(block: Statement, context: InstanceContext, sink
   }
   if (split) sink.differs(block, `vrrp_instance ${name}`, `IPv4 and IPv6 addresses: two carpd groups (${groups.map((g) => g.name).join(', ')}) in sync set ${syncSet}; the ${primary === 4 ? 'IPv6' : 'IPv4'} one advertises on its own, which keepalived peers do not hear: mix carpd and keepalived nodes only after moving these addresses to an instance of their own`);
   if (s.auth !== undefined && !groups.some((g) => g['vrrp_version'] === 2)) sink.leftOut(s.auth.at, 'authentication', 'VRRPv3 has no authentication (keepalived ignores it too)');
-  if (!s.accept && s.accept !== undefined) sink.leftOut(block, 'no_accept', 'carpd installs no packet filter: a master always accepts packets for the addresses (docs/vrrp.md)');
+  if (!s.accept && s.accept !== undefined) sink.leftOut(block, 'no_accept', 'carpd installs no packet filter: a master always accepts packets for the addresses (vrrp.md in the carpd documentation)');
   if (s.strict) sink.leftOut(block, 'strict_mode / vrrp_strict', 'carpd installs no packet filter (no no_accept) and does not refuse unicast or authentication');
   return { groups, secrets };
 }
@@ -172,7 +172,7 @@ function notifyScripts(s: InstanceSettings, sink: NoteSink): Record<string, stri
       return undefined;
     }
     if (line.args.length === 1 && args.length > 0) sink.leftOut(line, describe(line), `arguments ${args.join(' ')}: carpd passes <interface> <vrid> <state> (and CARP_* variables), nothing else`);
-    else sink.differs(line, line.keyword, 'carpd calls it with <interface> <vrid> <state> and CARP_* variables (docs/scripts.md); keepalived with none');
+    else sink.differs(line, line.keyword, 'carpd calls it with <interface> <vrid> <state> and CARP_* variables (scripts.md in the carpd documentation); keepalived with none');
     return program;
   };
   const { master, backup, fault, stop, any } = s.notify;

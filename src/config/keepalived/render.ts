@@ -12,7 +12,7 @@ import { formatNote } from './notes.ts';
 export function renderConversion(source: string, conversion: Conversion): string {
   const leftOut = conversion.notes.filter((n) => n.kind === 'left-out');
   const differs = conversion.notes.filter((n) => n.kind === 'differs');
-  const header = [`carpd.yaml converted by carpd --from-keepalived from ${oneLine(source)}`, 'Check it with: carpd --check --config FILE (docs/migration.md)'];
+  const header = [`carpd.yaml converted by carpd --from-keepalived from ${oneLine(source)}`, 'Check it with: carpd --check --config FILE (migration.md in the carpd documentation)'];
   if (leftOut.length > 0) header.push('', `Not converted (${leftOut.length}):`, ...leftOut.map((n) => `  ${oneLine(formatNote(n))}`));
   if (differs.length > 0) header.push('', `Converted, but carpd differs (${differs.length}):`, ...differs.map((n) => `  ${oneLine(formatNote(n))}`));
   if (conversion.secrets.length > 0) header.push('', 'Passphrase files (VRRPv2 auth_type PASS, sent in clear on the wire):', ...conversion.secrets.map((s) => `  ${oneLine(s.path)} (group ${s.group})`));
