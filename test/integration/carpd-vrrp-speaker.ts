@@ -77,6 +77,7 @@ const PHASES: Readonly<Record<string, VrrpRole>> = { master: 'master', backup: '
 /** A running carpd with one VRRP group. */
 export class CarpdVrrpSpeaker implements VrrpSpeaker {
   readonly kind = 'carpd';
+  readonly version: 2 | 3 = 3;
   readonly vrid: number;
   readonly addresses: readonly string[];
   readonly family: 4 | 6;
