@@ -290,6 +290,7 @@ const KEY_CHANGE_RECENT_MS = 10_000;
 /** What to change, per kind of foreign master (protocol/foreign-advert.ts). */
 const FOREIGN_HINTS: Readonly<Record<string, string>> = {
   'vrrp-v2': 'a VRRPv2 router on this VRID: set `vrrp_version 3` on it',
+  'vrrp-v3': 'a VRRPv3 router on this VRRPv2 group\'s VRID: set `vrrp_version 2` on it',
   carp: 'a CARP node on this VRID: give one of them another id',
   vrrp: 'a VRRP router on this vhid: give one of them another id',
   'other-vhid': 'this passphrase and these addresses under another vhid: the vhid differs on one side',

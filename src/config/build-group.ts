@@ -4,14 +4,14 @@
  * names defaulted. Checks here need the meaning of a value (is it an address, is the passphrase
  * at most 19 bytes); checks across groups live in config-file.ts.
  */
-import { CARP_MAX_PASSPHRASE_BYTES } from '../protocol/carp-key.ts';
 import { isMulticast, tryParseIpAddress, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
 import { CONFIG_DEFAULTS, type GroupConfig, type GroupProtocol, type HealthCheckConfig, type PassphraseSource, type TrackedInterfaceConfig, type VirtualAddressConfig, type VrrpGroupConfig } from './config-types.ts';
 import { configProblem, type ConfigErrorCode, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { STOP_SCRIPT_BUDGET_SECONDS } from './stop-budget.ts';
 import { RANGES, type RawCheck, type RawGroup } from './config-schema.ts';
 import { aliasConflictDetail, FILE_NAMES } from './protocol-keys.ts';
-import { advertIntervalCentis, mixedFamily, mixedFamilyDetail, VRRP_INERT_CARP_SETTINGS, vrrpDefaultName, vrrpDefaultVirtualInterface, vrrpFamily, type CarpSettings } from './vrrp-settings.ts';
+import { advertIntervalCentis, CARP_SECRET_LIMIT, mixedFamily, mixedFamilyDetail, VRRP_INERT_CARP_SETTINGS, vrrpDefaultName, vrrpDefaultVirtualInterface, vrrpFamily, type CarpSettings, type SecretLimit } from './vrrp-settings.ts';
+import { buildVrrpAuth, checkVrrpVersionRules } from './vrrp-version-settings.ts';
 
 /** Where problems go while building. */
 export interface ProblemSink {
@@ -42,8 +42,10 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
   const vhid = groupId(raw, protocol, at, sink) ?? 0;
   const addresses = buildAddresses(raw.addresses, at('addresses'), sink);
   if (protocol === 'vrrp') checkOneFamily(raw.addresses, at('addresses'), sink);
+  if (protocol === 'vrrp') checkVrrpVersionRules(raw, addresses, at, sink);
   const family = vrrpFamily(addresses);
-  const carp = protocol === 'carp' ? buildCarpSettings(raw, at, env, sink) : VRRP_INERT_CARP_SETTINGS;
+  const vrrpAuth = protocol === 'vrrp' ? buildVrrpAuth(raw, at, env, sink, buildPassphrase) : undefined;
+  const carp = protocol === 'carp' ? buildCarpSettings(raw, at, env, sink) : vrrpAuth === undefined ? undefined : { ...VRRP_INERT_CARP_SETTINGS, passphrase: vrrpAuth.passphrase };
   const sourceAddress = raw.source_address === undefined ? undefined : parseAddressAt(raw.source_address, at('source_address'), sink);
   if (sourceAddress !== undefined && addresses.length > 0 && !addresses.some((a) => a.address.family === sourceAddress.family)) {
     error('CARPD_CONFIG_SOURCE_FAMILY', at('source_address'), `${sourceAddress.text} is IPv${sourceAddress.family} but the group has no IPv${sourceAddress.family} address`);
@@ -65,7 +67,7 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
   warnStopBudget(scripts.timeout_seconds, at('scripts', 'timeout_seconds'), sink);
   if (sink.errors.length > before || carp === undefined) return undefined;
   return {
-    ...(protocol === 'vrrp' ? { protocol, vrrp: buildVrrpSettings(raw) } : {}),
+    ...(protocol === 'vrrp' ? { protocol, vrrp: { ...buildVrrpSettings(raw), ...vrrpAuth?.fields } } : {}),
     name,
     interface: raw.interface,
     vhid,
@@ -201,7 +203,8 @@ function parseAddressAt(text: string, path: PathSegment[], sink: ProblemSink, ro
   return undefined;
 }
 
-function buildPassphrase(raw: RawGroup, path: PathSegment[], env: Record<string, string | undefined>, sink: ProblemSink): PassphraseSource | undefined {
+/** The passphrase source of a group, checked against `limit` (CARP's 19 bytes by default); undefined after an error. */
+export function buildPassphrase(raw: RawGroup, path: PathSegment[], env: Record<string, string | undefined>, sink: ProblemSink, limit: SecretLimit = CARP_SECRET_LIMIT): PassphraseSource | undefined {
   const given = PASSPHRASE_KEYS.filter((key) => raw[key] !== undefined);
   const error = (code: ConfigErrorCode, at: PathSegment[], detail: string) => {
     sink.errors.push(configProblem(code, at, detail));
@@ -219,16 +222,19 @@ function buildPassphrase(raw: RawGroup, path: PathSegment[], env: Record<string,
   const what = key === 'passphrase' ? 'the passphrase' : `the value of $${value}`;
   if (key === 'passphrase_env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) return error('CARPD_CONFIG_TYPE', [...path, key], `${JSON.stringify(value)} is not an environment variable name`);
   if (secret === undefined) return error('CARPD_CONFIG_PASSPHRASE_ENV_UNSET', [...path, key], `environment variable ${value} is not set`);
-  const problem = passphraseProblem(secret);
+  const problem = passphraseProblem(secret, limit);
   if (problem !== undefined) return error(problem.code, [...path, key], `${what} ${problem.detail}`);
   return key === 'passphrase' ? { kind: 'inline', value } : { kind: 'env', variable: value };
 }
 
-/** Why a passphrase cannot be used (never quoting it), or undefined. docs/protocol-carp.md "Key": at most 19 bytes. */
-export function passphraseProblem(secret: string): { code: ConfigErrorCode; detail: string } | undefined {
+/**
+ * Why a passphrase cannot be used (never quoting it), or undefined. docs/protocol-carp.md "Key":
+ * at most 19 bytes for CARP; a VRRPv2 simple password at most 8 (vrrp-settings.ts).
+ */
+export function passphraseProblem(secret: string, limit: SecretLimit = CARP_SECRET_LIMIT): { code: ConfigErrorCode; detail: string } | undefined {
   if (secret === '') return { code: 'CARPD_CONFIG_PASSPHRASE_EMPTY', detail: 'is empty' };
   const bytes = Buffer.byteLength(secret, 'utf8');
-  if (bytes > CARP_MAX_PASSPHRASE_BYTES) return { code: 'CARPD_CONFIG_PASSPHRASE_TOO_LONG', detail: `is ${bytes} bytes; CARP allows 1..${CARP_MAX_PASSPHRASE_BYTES}` };
+  if (bytes > limit.maxBytes) return { code: limit.code, detail: `is ${bytes} bytes; ${limit.what} 1..${limit.maxBytes}` };
   return undefined;
 }
 

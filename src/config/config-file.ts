@@ -16,8 +16,8 @@ import { CONFIG_DEFAULTS } from './config-types.ts';
 import { configProblem, formatConfigProblem, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { defaultsSchema, describeInput, groupSchema, topSchema, validate, type RawTop } from './config-schema.ts';
 import { buildGroup, ID_KEYS, parseHostPort, passphraseProblem, PASSPHRASE_KEYS, type ProblemSink } from './build-group.ts';
-import { FILE_NAMES, groupProtocol, keysNotFor, notForCode, notForDetail, withoutKeysNotFor } from './protocol-keys.ts';
-import { vrrpFamily } from './vrrp-settings.ts';
+import { FILE_NAMES, groupProtocol, groupVrrpVersion, keysNotFor, notForCode, notForDetail, withoutKeysNotFor } from './protocol-keys.ts';
+import { CARP_SECRET_LIMIT, VRRP2_SECRET_LIMIT, vrrpFamily, type SecretLimit } from './vrrp-settings.ts';
 import { attachScriptUsers, type UserLookup } from './script-user.ts';
 import { scriptPolicyProblems } from './script-security.ts';
 import type { DaemonIdentity } from './script-user.ts';
@@ -81,7 +81,7 @@ export async function loadConfigFile(
   const { result, lineOf, passphraseFiles, built } = analyse(text, env, options.users ?? lookupUser);
   // Passphrase files and the host are checked even when the rest has errors, so one run names every problem.
   const sink: ProblemSink = { errors: result.ok ? [] : [...result.errors], warnings: result.ok ? [...result.warnings] : [] };
-  await Promise.all(passphraseFiles.map(({ file, index }) => checkPassphraseFile(file, index, sink, options.missingPassphraseFileIsError === true)));
+  await Promise.all(passphraseFiles.map(({ file, index, limit }) => checkPassphraseFile(file, index, sink, options.missingPassphraseFileIsError === true, limit)));
   // Scripts and command checks that others could change are refused (docs/scripts.md, "Script security").
   if (result.ok && options.checkScripts !== false) sink.errors.push(...scriptPolicyProblems(result.config, options.daemon ?? processCredentials()));
   if (options.hostChecks !== undefined && built.some(() => true)) {
@@ -117,7 +117,7 @@ export function configFileLoader(
 }
 
 /** Reads the passphrase file the way the daemon will (first line) to catch problems early. */
-async function checkPassphraseFile(file: string, index: number, sink: ProblemSink, missingIsError: boolean): Promise<void> {
+async function checkPassphraseFile(file: string, index: number, sink: ProblemSink, missingIsError: boolean, limit: SecretLimit = CARP_SECRET_LIMIT): Promise<void> {
   const path: PathSegment[] = ['groups', index, 'passphrase_file'];
   let text: string;
   try {
@@ -131,7 +131,7 @@ async function checkPassphraseFile(file: string, index: number, sink: ProblemSin
     sink.warnings.push(configProblem('CARPD_CONFIG_PASSPHRASE_FILE_UNREADABLE', path, `${file} cannot be read now (${reason}); the daemon reads it at start`));
     return;
   }
-  const problem = passphraseProblem(text.split(/\r?\n/, 1)[0] ?? '');
+  const problem = passphraseProblem(text.split(/\r?\n/, 1)[0] ?? '', limit);
   if (problem !== undefined) sink.errors.push(configProblem(problem.code, path, `the first line of ${file} ${problem.detail}`));
   try {
     if (((await stat(file)).mode & 0o077) !== 0) sink.warnings.push(configProblem('CARPD_CONFIG_PASSPHRASE_FILE_MODE', path, `${file} is readable by group or others; chmod 600 it`));
@@ -147,6 +147,8 @@ type LineOf = (path: string) => { readonly line: number; readonly column: number
 interface PassphraseFileRef {
   readonly index: number;
   readonly file: string;
+  /** CARP's 19 bytes, or VRRPv2's 8. */
+  readonly limit: SecretLimit;
 }
 
 interface Analysis {
@@ -206,10 +208,12 @@ function passphraseFilesOf(value: unknown): PassphraseFileRef[] {
   const refs: PassphraseFileRef[] = [];
   value['groups'].forEach((entry: unknown, index) => {
     if (!isPlainObject(entry)) return;
-    // A VRRP group reads no passphrase: its own passphrase_file is an error, the defaults' is left out.
-    if (groupProtocol(defaults, entry) === 'vrrp') return;
+    // A VRRPv3 group reads no passphrase: its own passphrase_file is an error, the defaults' is left out.
+    // A VRRPv2 group's is its simple password, of at most 8 bytes.
+    const vrrp = groupProtocol(defaults, entry) === 'vrrp';
+    if (vrrp && groupVrrpVersion(defaults, entry) !== 2) return;
     const file = mergeDefaults(defaults, entry)['passphrase_file'];
-    if (typeof file === 'string' && file.startsWith('/')) refs.push({ index, file });
+    if (typeof file === 'string' && file.startsWith('/')) refs.push({ index, file, limit: vrrp ? VRRP2_SECRET_LIMIT : CARP_SECRET_LIMIT });
   });
   return refs;
 }
@@ -312,9 +316,10 @@ interface BuiltGroup {
 function effectiveGroup(defaults: Record<string, unknown>, own: Record<string, unknown>, index: number, sink: ProblemSink): { own: Record<string, unknown>; merged: Record<string, unknown> } {
   const protocol = groupProtocol(defaults, own);
   if (protocol === undefined) return { own, merged: mergeDefaults(defaults, own) };
-  for (const key of keysNotFor(protocol, own)) sink.errors.push(configProblem(notForCode(protocol), ['groups', index, key], notForDetail(key, protocol, FILE_NAMES)));
-  const applicable = withoutKeysNotFor(protocol, own);
-  return { own: applicable, merged: mergeDefaults(withoutKeysNotFor(protocol, defaults), applicable) };
+  const version = groupVrrpVersion(defaults, own);
+  for (const key of keysNotFor(protocol, own, version)) sink.errors.push(configProblem(notForCode(protocol), ['groups', index, key], notForDetail(key, protocol, FILE_NAMES)));
+  const applicable = withoutKeysNotFor(protocol, own, version);
+  return { own: applicable, merged: mergeDefaults(withoutKeysNotFor(protocol, defaults, version), applicable) };
 }
 
 /** `replay: compat` means `replay: {mode: compat}`; a tracked interface may be a plain name. */

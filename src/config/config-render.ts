@@ -39,6 +39,7 @@ function renderGroup(group: GroupConfig): Record<string, unknown> {
         }
       : {
           vrid: group.vhid,
+          ...(vrrp.version === 2 ? { vrrp_version: 2, auth_type: vrrp.authType ?? 'none', ...renderPassphrase(group.passphrase) } : {}),
           addresses: renderAddresses(group),
           priority: vrrp.priority,
           advert_interval: vrrp.advertIntervalCentis / 100,
@@ -171,6 +172,8 @@ groups:
   #     - 192.0.2.20/24
   #   priority: 100                  # 1..255, the higher wins; 255 only on the owner of the addresses
   #   advert_interval: 1             # seconds between adverts, 0.01..40.95 in steps of 0.01
+  #   vrrp_version: 3                # 3 (default) | 2: keepalived's default; IPv4, whole seconds 1..255,
+  #                                  #   optional passphrase_file = auth_type pass, 8 bytes, SENT IN CLEAR
   #   preempt: true                  # take over from a lower priority (VRRP's default; CARP's is false)
   #   accept_mode: false             # true: a non-owner master accepts packets for the addresses
   #   checksum_mode: compatible      # compatible: also keepalived's and FRR's IPv4 variants; strict: RFC only

@@ -8,7 +8,8 @@
 import * as z from 'zod';
 import { configProblem, type ConfigErrorCode, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { GROUP_PROTOCOLS } from './protocol-keys.ts';
-import { advertIntervalProblem, VRRP_ADVERT_INTERVAL_RANGE, VRRP_PRIORITY_RANGE, type ValueProblem } from './vrrp-settings.ts';
+import { VRRP_AUTH_TYPES, VRRP_VERSIONS } from '../protocol/vrrp-version.ts';
+import { advertIntervalProblemAnyVersion, VRRP_ADVERT_INTERVAL_RANGE, VRRP_PRIORITY_RANGE, type ValueProblem } from './vrrp-settings.ts';
 
 /** Why a number is not an integer in min..max (a fraction is a type error), or undefined; the flags word it the same. */
 export function integerProblem(value: number, min: number, max: number): ValueProblem | undefined {
@@ -137,9 +138,12 @@ export const groupSchema = z.strictObject({
   key_change_window: r(RANGES.keyChangeWindowSeconds).optional(),
   preempt_delay: r(RANGES.preemptDelaySeconds).optional(),
   priority: r(RANGES.priority).optional(),
-  advert_interval: checked(advertIntervalProblem).optional(),
+  // Judged again per VRRP version in build-group.ts (VRRPv2: whole seconds 1..255).
+  advert_interval: checked(advertIntervalProblemAnyVersion).optional(),
   accept_mode: z.boolean().optional(),
   checksum_mode: z.enum(['compatible', 'strict']).optional(),
+  vrrp_version: z.literal(VRRP_VERSIONS).optional(),
+  auth_type: z.enum(VRRP_AUTH_TYPES).optional(),
   script_user: z.string().optional(),
 });
 

@@ -8,6 +8,7 @@ import type { MasterDownFormula } from '../fsm/intervals.ts';
 import type { ReplayMode } from '../protocol/replay-guard.ts';
 import type { VrrpChecksumMode } from '../protocol/vrrp-checksum.ts';
 import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
+import type { VrrpVersion } from '../protocol/vrrp-version.ts';
 
 /** Log levels. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -17,7 +18,7 @@ export type PassphraseSource =
   | { readonly kind: 'inline'; readonly value: string }
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'env'; readonly variable: string }
-  /** A VRRPv3 group: VRRPv3 has no authentication (RFC 5798 §9), so there is nothing to read. */
+  /** A VRRP group without a password (VRRPv3 has no authentication, RFC 5798 §9): nothing to read. */
   | { readonly kind: 'none' };
 
 /** A virtual address; without a prefix the parent subnet's prefix is used (else /32, /128). */
@@ -106,6 +107,10 @@ export interface VrrpGroupConfig {
   readonly acceptMode: boolean;
   /** Which IPv4 checksum variants are accepted on receive (vrrp-checksum.ts; default compatible). */
   readonly checksumMode: VrrpChecksumMode;
+  /** `vrrp_version: 2` (RFC 3768); absent: VRRPv3. Only a VRRPv2 group has the key, so VRRPv3 configs read as before. */
+  readonly version?: VrrpVersion;
+  /** VRRPv2 only: none, or 'pass' (the simple password, from the group's `passphrase` source, sent in clear). */
+  readonly authType?: 'none' | 'pass';
 }
 
 /**

@@ -20,13 +20,18 @@ import { integerProblem } from './config-schema.ts';
 import { aliasConflictDetail, FLAG_NAMES, flagsNotFor, GROUP_PROTOCOLS } from './protocol-keys.ts';
 import {
   advertIntervalCentis,
-  advertIntervalProblem,
+  advertIntervalProblemFor,
+  CARP_SECRET_LIMIT,
   mixedFamily,
   mixedFamilyDetail,
   VRRP_PRIORITY_RANGE,
+  VRRP2_SECRET_LIMIT,
   vrrpDefaultVirtualInterface,
+  type SecretLimit,
   type ValueProblem,
 } from './vrrp-settings.ts';
+import { vrrp2FamilyProblem } from './vrrp-version-settings.ts';
+import { VRRP_AUTH_TYPES, type VrrpVersion } from '../protocol/vrrp-version.ts';
 
 /** A virtual address with its prefix length (undefined: take the parent's subnet, else a host route). */
 export interface VirtualAddress {
@@ -108,8 +113,12 @@ CARP only:
 
 VRRP only (--protocol vrrp; no passphrase: VRRPv3 has no authentication):
       --vrid N              the VRID, 1..255 (the same as --vhid)
+      --vrrp-version 2|3    3 (default, RFC 5798) or 2 (RFC 3768, IPv4 only: keepalived's default)
       --priority N          1..255 (default 100); the higher wins; 255 = the owner of the addresses
-      --advert-interval S   seconds between adverts, 0.01..40.95 in steps of 0.01 (default 1)
+      --advert-interval S   seconds between adverts, 0.01..40.95 in steps of 0.01 (default 1);
+                            VRRPv2: whole seconds, 1..255
+      --auth-type T         VRRPv2 only: none, or pass (default with --pass/--passfile): a simple
+                            password of at most 8 bytes, SENT IN CLEAR in every advert
       --accept-mode         a master that does not own the addresses accepts packets for them
       --checksum-mode MODE  compatible (default: also keepalived's and FRR's IPv4 variants) or strict
 `;
@@ -145,6 +154,8 @@ const FLAGS = {
   'advert-interval': { type: 'string' },
   'accept-mode': { type: 'boolean' },
   'checksum-mode': { type: 'string' },
+  'vrrp-version': { type: 'string' },
+  'auth-type': { type: 'string' },
 } as const;
 
 /** The parsed flags, by long name. */
@@ -172,7 +183,8 @@ export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult
   const protocol = oneOf(str('protocol'), GROUP_PROTOCOLS, 'carp', '--protocol', errors);
   // Which flags are required or refused depends on the protocol: without one, judge nothing else.
   if (errors.length > 0) return { ok: false, errors };
-  for (const misplaced of flagsNotFor(protocol, new Set(Object.keys(values).filter((k) => values[k] !== undefined)))) errors.push(misplaced.detail);
+  const vrrpVersion = oneOf(str('vrrp-version'), ['2', '3'] as const, '3', '--vrrp-version', errors) === '2' ? 2 : 3;
+  for (const misplaced of flagsNotFor(protocol, new Set(Object.keys(values).filter((k) => values[k] !== undefined)), vrrpVersion)) errors.push(misplaced.detail);
   const interfaceName = str('interface');
   if (interfaceName === undefined || interfaceName === '') errors.push('--interface: required');
   else if (interfaceName.length > 15 || /[\s/]/.test(interfaceName)) errors.push(`--interface: ${JSON.stringify(interfaceName)} is not an interface name`);
@@ -183,7 +195,7 @@ export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult
   const sourceAddress = srcipText === undefined ? undefined : tryParseIpAddress(srcipText);
   if (srcipText !== undefined && sourceAddress === undefined) errors.push(`--srcip: ${JSON.stringify(srcipText)} is not an IP address`);
   const carp = protocol === 'carp' ? parseCarpFlags(values, int, errors) : undefined;
-  const vrrp = protocol === 'vrrp' ? parseVrrpFlags(values, addresses, errors) : undefined;
+  const vrrp = protocol === 'vrrp' ? parseVrrpFlags(values, addresses, vrrpVersion, errors) : undefined;
   if (values['preempt'] === true && values['no-preempt'] === true) errors.push('--preempt and --no-preempt: choose one');
   if (values['vmac'] === true && values['no-vmac'] === true) errors.push('--vmac and --no-vmac: choose one');
   const masterScript = pickScript(str('master-script'), str('upscript'), '--master-script/--upscript', errors);
@@ -195,7 +207,7 @@ export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult
   const family = addresses[0]?.address.family ?? 4;
   const virtualInterfaceName = str('vif-name') ?? (protocol === 'vrrp' ? vrrpDefaultVirtualInterface(vhid, family) : `carp${vhid}`);
   if (virtualInterfaceName.length > 15) errors.push(`--vif-name: ${JSON.stringify(virtualInterfaceName)} is longer than 15 characters`);
-  const protocolOptions = carp ?? (vrrp === undefined ? undefined : { ...VRRP_CARP_FLAG_DEFAULTS, protocol, vrrp });
+  const protocolOptions = carp ?? (vrrp === undefined ? undefined : { ...VRRP_CARP_FLAG_DEFAULTS, protocol, vrrp: vrrp.vrrp, passphrase: vrrp.passphrase });
   if (errors.length > 0 || interfaceName === undefined || protocolOptions === undefined) return { ok: false, errors };
   const preemptDefault = protocol === 'vrrp' ? CONFIG_DEFAULTS.vrrp.preempt : CONFIG_DEFAULTS.preempt;
   return {
@@ -259,21 +271,34 @@ function parseCarpFlags(values: FlagValues, int: IntFlag, errors: string[]): Car
   return passphrase === undefined ? undefined : { protocol: 'carp', passphrase, advbase, advskew, replayMode, masterDownFormula };
 }
 
-/** The VRRP-only flags, checked as the file's keys are (same functions, same words). */
-function parseVrrpFlags(values: FlagValues, addresses: readonly VirtualAddress[], errors: string[]): VrrpGroupConfig {
+/**
+ * The VRRP-only flags, checked as the file's keys are (same functions, same words); with
+ * --vrrp-version 2 also --auth-type and the password (--pass/--passfile, at most 8 bytes).
+ */
+function parseVrrpFlags(values: FlagValues, addresses: readonly VirtualAddress[], version: VrrpVersion, errors: string[]): { vrrp: VrrpGroupConfig; passphrase: PassphraseSource } {
   const str = (name: string) => values[name] as string | undefined;
   const d = CONFIG_DEFAULTS.vrrp;
   const mixed = mixedFamily(addresses.map((a) => a.address));
   if (mixed !== undefined) errors.push(`--addr: ${mixedFamilyDetail(mixed.first, mixed.other)}`);
+  const ipv6 = version === 2 ? vrrp2FamilyProblem(addresses.map((a) => a.address)) : undefined;
+  if (ipv6 !== undefined) errors.push(`--addr: ${ipv6.text} is IPv6: VRRPv2 (--vrrp-version 2) is IPv4 only (RFC 3768); use --vrrp-version 3 for IPv6`);
   const [min, max] = VRRP_PRIORITY_RANGE;
   const priority = numberFlag(str('priority'), '--priority', (v) => integerProblem(v, min, max), errors) ?? d.priority;
-  const seconds = numberFlag(str('advert-interval'), '--advert-interval', advertIntervalProblem, errors);
-  return {
+  const seconds = numberFlag(str('advert-interval'), '--advert-interval', (v) => advertIntervalProblemFor(version, v), errors);
+  const vrrp: VrrpGroupConfig = {
     priority,
     advertIntervalCentis: seconds === undefined ? d.advertIntervalCentis : advertIntervalCentis(seconds),
     acceptMode: values['accept-mode'] === true,
     checksumMode: oneOf(str('checksum-mode'), ['compatible', 'strict'] as const, d.checksumMode, '--checksum-mode', errors),
   };
+  if (version === 3) return { vrrp, passphrase: { kind: 'none' } };
+  const given = str('pass') !== undefined || str('passfile') !== undefined;
+  const authType = oneOf(str('auth-type'), VRRP_AUTH_TYPES, given ? 'pass' : 'none', '--auth-type', errors);
+  if (authType === 'ah') errors.push('--auth-type: ah (IP Authentication Header) is not supported; use pass or none');
+  if (authType === 'pass' && !given) errors.push('--auth-type pass: needs --pass or --passfile (at most 8 bytes, the same on every router)');
+  if (authType === 'none' && given) errors.push('--pass/--passfile: no effect with --auth-type none; remove it or use --auth-type pass');
+  const passphrase = authType === 'pass' && given ? (parsePassphrase(str('pass'), str('passfile'), errors, VRRP2_SECRET_LIMIT) ?? { kind: 'none' as const }) : { kind: 'none' as const };
+  return { vrrp: { ...vrrp, version: 2, authType: authType === 'pass' ? 'pass' : 'none' }, passphrase };
 }
 
 /** A decimal number flag whose value `check` accepts; undefined when absent or refused. */
@@ -289,7 +314,7 @@ function numberFlag(raw: string | undefined, flag: string, check: (value: number
   return undefined;
 }
 
-function parsePassphrase(inline: string | undefined, file: string | undefined, errors: string[]): PassphraseSource | undefined {
+function parsePassphrase(inline: string | undefined, file: string | undefined, errors: string[], limit: SecretLimit = CARP_SECRET_LIMIT): PassphraseSource | undefined {
   if (inline !== undefined && file !== undefined) {
     errors.push('--pass and --passfile: choose one');
     return undefined;
@@ -300,8 +325,8 @@ function parsePassphrase(inline: string | undefined, file: string | undefined, e
     return undefined;
   }
   const bytes = Buffer.byteLength(inline, 'utf8');
-  if (bytes > CARP_MAX_PASSPHRASE_BYTES) {
-    errors.push(`--pass: the passphrase is ${bytes} bytes; CARP peers can use at most ${CARP_MAX_PASSPHRASE_BYTES}`);
+  if (bytes > limit.maxBytes) {
+    errors.push(limit === CARP_SECRET_LIMIT ? `--pass: the passphrase is ${bytes} bytes; CARP peers can use at most ${CARP_MAX_PASSPHRASE_BYTES}` : `--pass: the password is ${bytes} bytes; ${limit.what} 1..${limit.maxBytes}`);
     return undefined;
   }
   return { kind: 'inline', value: inline };

@@ -44,7 +44,8 @@ export function configFromDaemonOptions(options: DaemonOptions): CarpdConfig {
 function protocolSettings(options: DaemonOptions): Pick<GroupConfig, 'protocol' | 'vrrp' | 'name' | 'passphrase' | 'advbase' | 'advskew' | 'masterDown' | 'deadRatio' | 'replay'> {
   if (options.protocol === 'vrrp' && options.vrrp !== undefined) {
     const family = vrrpFamily(options.addresses);
-    return { protocol: 'vrrp', vrrp: options.vrrp, name: vrrpDefaultName(options.interfaceName, options.vhid, family), ...VRRP_INERT_CARP_SETTINGS };
+    // A VRRPv2 group's simple password keeps its source (--pass/--passfile); VRRPv3's is none.
+    return { protocol: 'vrrp', vrrp: options.vrrp, name: vrrpDefaultName(options.interfaceName, options.vhid, family), ...VRRP_INERT_CARP_SETTINGS, passphrase: options.passphrase };
   }
   return {
     name: `${options.interfaceName}/vhid${options.vhid}`,

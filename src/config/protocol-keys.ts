@@ -10,6 +10,7 @@
  */
 import type { GroupProtocol } from './config-types.ts';
 import type { ConfigErrorCode } from './error-codes.ts';
+import { DEFAULT_VRRP_VERSION, VRRP_VERSIONS, type VrrpVersion } from '../protocol/vrrp-version.ts';
 
 /** The protocols, as the file and --protocol spell them. */
 export const GROUP_PROTOCOLS = ['carp', 'vrrp'] as const satisfies readonly GroupProtocol[];
@@ -40,25 +41,33 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   advert_interval: 'advert-interval',
   accept_mode: 'accept-mode',
   checksum_mode: 'checksum-mode',
+  vrrp_version: 'vrrp-version',
+  auth_type: 'auth-type',
 };
 
 /** The command line's names. */
 export const FLAG_NAMES: SettingNames = { key: (k) => `--${FLAG_OF[k] ?? k}`, protocol: (p) => `--protocol ${p}` };
 
-/** A protocol-specific setting: whose it is, and what a group of the other protocol does instead. */
+/**
+ * A protocol-specific setting: whose it is, and what a group of the other protocol does instead.
+ * `vrrpVersions` lists the VRRP versions that have it too (a CARP key) or the only ones that
+ * have it (a VRRP key); VRRPv3 groups keep refusing VRRPv2's keys with the VRRP code.
+ */
 interface ProtocolSetting {
   readonly protocol: GroupProtocol;
   readonly instead: (n: SettingNames) => string;
+  readonly vrrpVersions?: readonly VrrpVersion[];
 }
 
-const PASSPHRASE_ADVICE = () => 'has none (VRRPv3 has no authentication, RFC 5798 §9); remove it';
+const PASSPHRASE_ADVICE = (n: SettingNames) =>
+  `has none (VRRPv3 has no authentication, RFC 5798 §9); remove it, or set ${n.key('vrrp_version')} 2 for VRRPv2's simple password (sent in clear)`;
 const MASTER_DOWN_ADVICE = (n: SettingNames) => `uses RFC 5798's master-down interval (3 × ${n.key('advert_interval')} + a skew from ${n.key('priority')}); remove it`;
 
 /** Every setting only one protocol has. Keys not listed apply to both. */
 const PROTOCOL_SETTINGS: Readonly<Record<string, ProtocolSetting>> = {
-  passphrase: { protocol: 'carp', instead: PASSPHRASE_ADVICE },
-  passphrase_file: { protocol: 'carp', instead: PASSPHRASE_ADVICE },
-  passphrase_env: { protocol: 'carp', instead: PASSPHRASE_ADVICE },
+  passphrase: { protocol: 'carp', instead: PASSPHRASE_ADVICE, vrrpVersions: [2] },
+  passphrase_file: { protocol: 'carp', instead: PASSPHRASE_ADVICE, vrrpVersions: [2] },
+  passphrase_env: { protocol: 'carp', instead: PASSPHRASE_ADVICE, vrrpVersions: [2] },
   advbase: { protocol: 'carp', instead: (n) => `uses ${n.key('advert_interval')} (seconds, 0.01..40.95)` },
   advskew: { protocol: 'carp', instead: (n) => `uses ${n.key('priority')} (1..255, the higher wins)` },
   replay: { protocol: 'carp', instead: () => 'has no replay protection to set (VRRPv3 adverts carry no counter); remove it' },
@@ -70,12 +79,33 @@ const PROTOCOL_SETTINGS: Readonly<Record<string, ProtocolSetting>> = {
   advert_interval: { protocol: 'vrrp', instead: (n) => `uses ${n.key('advbase')} (whole seconds) and ${n.key('advskew')} (1/256 s)` },
   accept_mode: { protocol: 'vrrp', instead: () => 'has none (its master always accepts packets for its addresses)' },
   checksum_mode: { protocol: 'vrrp', instead: () => 'has one checksum (over the CARP header)' },
+  vrrp_version: { protocol: 'vrrp', instead: () => 'speaks CARP (its version is 2); remove it' },
+  auth_type: {
+    protocol: 'vrrp',
+    vrrpVersions: [2],
+    instead: (n) => `authenticates with ${n.key('passphrase_file')} (HMAC-SHA1); remove it`,
+  },
 };
 
-/** Does this file key apply to a group of this protocol? */
-export function appliesTo(fileKey: string, protocol: GroupProtocol): boolean {
+/** What a VRRPv3 group says about a VRRPv2-only key (auth_type). */
+const VRRP2_ONLY_ADVICE = (n: SettingNames) => `has no authentication (RFC 5798 §9); remove it, or set ${n.key('vrrp_version')} 2 for VRRPv2`;
+
+/** Does this file key apply to a group of this protocol (and, for VRRP, this version)? */
+export function appliesTo(fileKey: string, protocol: GroupProtocol, vrrpVersion: VrrpVersion = DEFAULT_VRRP_VERSION): boolean {
   const setting = PROTOCOL_SETTINGS[fileKey];
-  return setting === undefined || setting.protocol === protocol;
+  if (setting === undefined) return true;
+  if (protocol === 'carp') return setting.protocol === 'carp';
+  if (setting.protocol === 'carp') return setting.vrrpVersions?.includes(vrrpVersion) === true;
+  return setting.vrrpVersions === undefined || setting.vrrpVersions.includes(vrrpVersion);
+}
+
+/**
+ * A group's VRRP version: its own `vrrp_version`, else the defaults', else 3. A value that is not
+ * a version counts as 3 here (the schema reports it).
+ */
+export function groupVrrpVersion(defaults: Record<string, unknown>, group: Record<string, unknown>): VrrpVersion {
+  const written = group['vrrp_version'] ?? defaults['vrrp_version'] ?? DEFAULT_VRRP_VERSION;
+  return (VRRP_VERSIONS as readonly unknown[]).includes(written) ? (written as VrrpVersion) : DEFAULT_VRRP_VERSION;
 }
 
 /** The code for a setting given to a group of `protocol` that it does not apply to. */
@@ -88,7 +118,9 @@ export function notForCode(protocol: GroupProtocol): ConfigErrorCode {
  * "advskew is CARP's; a VRRP group (protocol: vrrp) uses priority (1..255, the higher wins)".
  */
 export function notForDetail(fileKey: string, protocol: GroupProtocol, n: SettingNames): string {
-  const instead = PROTOCOL_SETTINGS[fileKey]?.instead(n) ?? 'does not have it';
+  const setting = PROTOCOL_SETTINGS[fileKey];
+  if (protocol === 'vrrp' && setting?.protocol === 'vrrp') return `${n.key(fileKey)} is VRRPv2's; a VRRPv3 group ${VRRP2_ONLY_ADVICE(n)}`;
+  const instead = setting?.instead(n) ?? 'does not have it';
   if (protocol === 'vrrp') return `${n.key(fileKey)} is CARP's; a VRRP group (${n.protocol('vrrp')}) ${instead}`;
   return `${n.key(fileKey)} is VRRP's; a CARP group (${n.protocol('carp')}, the default) ${instead}; to make it a VRRP group, set ${n.protocol('vrrp')}`;
 }
@@ -98,14 +130,14 @@ export function aliasConflictDetail(n: SettingNames): string {
   return `give only one of ${n.key('vhid')}, ${n.key('vrid')} (${n.key('vrid')} is VRRP's name for ${n.key('vhid')})`;
 }
 
-/** The keys of `group` that do not apply to `protocol`, in the group's order. */
-export function keysNotFor(protocol: GroupProtocol, group: Record<string, unknown>): string[] {
-  return Object.keys(group).filter((key) => group[key] !== undefined && !appliesTo(key, protocol));
+/** The keys of `group` that do not apply to `protocol` (and VRRP version), in the group's order. */
+export function keysNotFor(protocol: GroupProtocol, group: Record<string, unknown>, vrrpVersion: VrrpVersion = DEFAULT_VRRP_VERSION): string[] {
+  return Object.keys(group).filter((key) => group[key] !== undefined && !appliesTo(key, protocol, vrrpVersion));
 }
 
-/** `group` without the keys that do not apply to `protocol`. */
-export function withoutKeysNotFor(protocol: GroupProtocol, group: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(group).filter(([key]) => appliesTo(key, protocol)));
+/** `group` without the keys that do not apply to `protocol` (and VRRP version). */
+export function withoutKeysNotFor(protocol: GroupProtocol, group: Record<string, unknown>, vrrpVersion: VrrpVersion = DEFAULT_VRRP_VERSION): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(group).filter(([key]) => appliesTo(key, protocol, vrrpVersion)));
 }
 
 /**
@@ -117,9 +149,9 @@ export function groupProtocol(defaults: Record<string, unknown>, group: Record<s
   return (GROUP_PROTOCOLS as readonly unknown[]).includes(written) ? (written as GroupProtocol) : undefined;
 }
 
-/** The flags (long names, without dashes) of settings that do not apply to `protocol`, among those given. */
-export function flagsNotFor(protocol: GroupProtocol, given: ReadonlySet<string>): { flag: string; detail: string }[] {
+/** The flags (long names, without dashes) of settings that do not apply to `protocol` (and VRRP version), among those given. */
+export function flagsNotFor(protocol: GroupProtocol, given: ReadonlySet<string>, vrrpVersion: VrrpVersion = DEFAULT_VRRP_VERSION): { flag: string; detail: string }[] {
   return Object.keys(PROTOCOL_SETTINGS)
-    .filter((key) => !appliesTo(key, protocol) && FLAG_OF[key] !== undefined && given.has(FLAG_OF[key]))
+    .filter((key) => !appliesTo(key, protocol, vrrpVersion) && FLAG_OF[key] !== undefined && given.has(FLAG_OF[key]))
     .map((key) => ({ flag: FLAG_OF[key] as string, detail: notForDetail(key, protocol, FLAG_NAMES) }));
 }

@@ -1,10 +1,14 @@
 /**
  * What a `protocol: vrrp` group's settings mean, shared by the YAML file (config-schema.ts,
  * build-group.ts) and the one-group flags (daemon-options.ts), so that both accept the same
- * values with the same messages: the advertisement interval in centiseconds, one address family
- * per virtual router, the default names, and the CARP fields a VRRP group leaves inert.
+ * values with the same messages: the advertisement interval in centiseconds (whole seconds in
+ * VRRPv2), one address family per virtual router, the default names, the simple password's
+ * length, and the CARP fields a VRRP group leaves inert.
  */
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import { CARP_MAX_PASSPHRASE_BYTES } from '../protocol/carp-key.ts';
+import { VRRP2_AUTH_DATA_LENGTH, VRRP2_MAX_ADVERT_INTERVAL } from '../protocol/vrrp2-header.ts';
+import { DEFAULT_VRRP_VERSION, VRRP_VERSIONS, type VrrpVersion } from '../protocol/vrrp-version.ts';
 import type { GroupConfig, VirtualAddressConfig } from './config-types.ts';
 import { CONFIG_DEFAULTS } from './config-types.ts';
 import type { ConfigErrorCode } from './error-codes.ts';
@@ -19,6 +23,9 @@ export interface ValueProblem {
   readonly code: ConfigErrorCode;
   readonly detail: string;
 }
+
+/** advert_interval in a VRRPv2 group: whole seconds (RFC 3768 §5.3.7: one byte of seconds). */
+export const VRRP2_ADVERT_INTERVAL_RANGE = [1, VRRP2_MAX_ADVERT_INTERVAL] as const;
 
 /** advert_interval seconds as centiseconds (the value the protocol carries). */
 export function advertIntervalCentis(seconds: number): number {
@@ -41,6 +48,39 @@ export function advertIntervalProblem(seconds: number): ValueProblem | undefined
   }
   return undefined;
 }
+
+/**
+ * Why an advert_interval cannot be used by a group of this VRRP version, or undefined. VRRPv2
+ * carries whole seconds, 1..255: a fraction is refused with a code of its own, so the message can
+ * say that this is the version's limit, not a typo.
+ */
+export function advertIntervalProblemFor(version: VrrpVersion, seconds: number): ValueProblem | undefined {
+  if (version === 3) return advertIntervalProblem(seconds);
+  const [min, max] = VRRP2_ADVERT_INTERVAL_RANGE;
+  if (!Number.isFinite(seconds) || seconds < min || seconds > max) return { code: 'CARPD_CONFIG_RANGE', detail: `${seconds} is outside ${min}..${max} (whole seconds, VRRPv2)` };
+  if (!Number.isInteger(seconds)) {
+    return { code: 'CARPD_CONFIG_VRRP2_WHOLE_SECONDS', detail: `${seconds} is not a whole number of seconds: VRRPv2 carries the interval in whole seconds (RFC 3768); use ${Math.max(min, Math.floor(seconds))} or ${Math.min(max, Math.ceil(seconds))}, or vrrp_version: 3 for centiseconds` };
+  }
+  return undefined;
+}
+
+/** For the schema, which does not know the version yet: a value some version can use passes (build-group.ts judges it per version). */
+export function advertIntervalProblemAnyVersion(seconds: number): ValueProblem | undefined {
+  const problems = VRRP_VERSIONS.map((v) => advertIntervalProblemFor(v, seconds));
+  return problems.some((p) => p === undefined) ? undefined : problems[VRRP_VERSIONS.indexOf(DEFAULT_VRRP_VERSION)];
+}
+
+/** How long a secret may be, and the code for a longer one: CARP's passphrase, or VRRPv2's simple password. */
+export interface SecretLimit {
+  readonly maxBytes: number;
+  readonly code: ConfigErrorCode;
+  readonly what: string;
+}
+
+/** CARP: 19 bytes (docs/protocol-carp.md "Key"). */
+export const CARP_SECRET_LIMIT: SecretLimit = { maxBytes: CARP_MAX_PASSPHRASE_BYTES, code: 'CARPD_CONFIG_PASSPHRASE_TOO_LONG', what: 'CARP allows' };
+/** VRRPv2: the 8 bytes of Authentication Data (RFC 3768 §5.3.10). */
+export const VRRP2_SECRET_LIMIT: SecretLimit = { maxBytes: VRRP2_AUTH_DATA_LENGTH, code: 'CARPD_CONFIG_VRRP2_PASSWORD_TOO_LONG', what: 'a VRRPv2 simple password (keepalived auth_pass) allows' };
 
 /** The family of a VRRP group: that of its addresses (one family per group). IPv4 when unknown. */
 export function vrrpFamily(addresses: readonly VirtualAddressConfig[]): IpFamily {

@@ -55,6 +55,10 @@ export interface VrrpStatus {
   readonly checksumMode: 'strict' | 'compatible';
   /** Accepted adverts that differ from this group's configuration (counted and logged, not dropped). */
   readonly mismatches: { readonly interval: number; readonly addresses: number; readonly legacyChecksum: number };
+  /** VRRPv2 groups only: 2 (RFC 3768). Absent: the group speaks VRRPv3 (RFC 5798). */
+  readonly version?: 2 | 3;
+  /** VRRPv2 groups only: none, or pass (a simple text password, sent in clear). Absent: none (VRRPv3). */
+  readonly authType?: 'none' | 'pass';
 }
 
 /**

@@ -14,7 +14,7 @@ import { loadNativeBinding, type PacketSocket } from '../linux/native-binding.ts
 import { RawCarpTransport } from '../linux/raw-carp-transport.ts';
 import { prepareVirtualMacSysctls, restoreSysctls, type SysctlChange } from '../linux/sysctl.ts';
 import { CleanupGuard, type GuardSpec } from './cleanup-guard.ts';
-import { readCarpKey } from './read-passphrase.ts';
+import { readGroupKey, type KeyPurpose } from './read-passphrase.ts';
 
 /** What one interface's groups share: the CARP transport and a way to send raw frames. */
 export interface InterfaceSockets {
@@ -40,8 +40,8 @@ export interface DaemonPlatform {
   restoreSysctls(changes: readonly SysctlChange[], logger: Logger): void;
   /** Starts the supervised cleanup guard. */
   startGuard(spec: GuardSpec, logger: Logger): GuardHandle;
-  /** Reads a group's 20-byte CARP key (throws with the cause). */
-  readKey(source: PassphraseSource, logger: Logger): Uint8Array;
+  /** Reads a group's 20-byte CARP key, or a VRRPv2 group's simple password (throws with the cause). */
+  readKey(source: PassphraseSource, logger: Logger, purpose?: KeyPurpose): Uint8Array;
 }
 
 /** The real platform: raw sockets and AF_PACKET through the addon, /proc/sys, the native carpd-guard. */
@@ -60,6 +60,6 @@ export function linuxPlatform(): DaemonPlatform {
     prepareSysctls: prepareVirtualMacSysctls,
     restoreSysctls,
     startGuard: (spec, logger) => CleanupGuard.start(spec, logger),
-    readKey: readCarpKey,
+    readKey: readGroupKey,
   };
 }

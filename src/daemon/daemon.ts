@@ -28,7 +28,7 @@ import { checkHostAddresses } from './host-address-check.ts';
 import { InterfaceHost, ownAddressesOf } from './interface-host.ts';
 import { followAddressEvent, followAddressList } from './advert-source-follower.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
-import { isAddressOwner, isVrrpGroup } from './protocol-settings.ts';
+import { isAddressOwner, keyPurposeOf } from './protocol-settings.ts';
 import { planReload, sameTrack, type GroupChange } from './reload-plan.ts';
 import { resolvePrefixes } from './resolve-prefixes.ts';
 import { StartupError } from './startup-error.ts';
@@ -89,9 +89,10 @@ export interface ApplyResult {
 /** Reads and checks every CARP group's key before anything is touched (CARPD_PASSPHRASE). */
 export function prepareGroups(groups: readonly GroupConfig[], platform: Pick<DaemonPlatform, 'readKey'>, logger: Logger): PreparedGroup[] {
   return groups.map((config) => {
-    if (isVrrpGroup(config)) return { config, key: NO_KEY };
+    const purpose = keyPurposeOf(config);
+    if (purpose === undefined) return { config, key: NO_KEY };
     try {
-      return { config, key: platform.readKey(config.passphrase, logger) };
+      return { config, key: platform.readKey(config.passphrase, logger, purpose) };
     } catch (error) {
       throw new StartupError(`group ${config.name}: ${error instanceof Error ? error.message : String(error)}`, 'CARPD_PASSPHRASE');
     }

@@ -136,7 +136,7 @@ export class GroupInstance {
     const { host, netlink, logger, addresses } = this.deps;
     const config = this.currentConfig;
     const vrrp = isVrrpGroup(config);
-    const vrrpSettings = vrrp ? vrrpSettingsFor(config, addresses) : undefined;
+    const vrrpSettings = vrrp ? vrrpSettingsFor(config, addresses, this.key) : undefined;
     if (vrrpSettings !== undefined) checkVrrpSource(config, vrrpSettings, host);
     const virtualMac = this.virtualMac;
     const manageAddresses = config.manageAddresses !== false;
@@ -228,7 +228,7 @@ export class GroupInstance {
     this.key = key;
     this.effects?.updateSettings({ scriptsConfig: config.scripts, announceIntervalMs: config.announce.intervalSeconds * 1000 });
     this.effects?.setAddresses(addresses);
-    if (this.runner?.protocol === 'vrrp') this.runner.reconfigure(vrrpSettingsFor(config, addresses));
+    if (this.runner?.protocol === 'vrrp') this.runner.reconfigure(vrrpSettingsFor(config, addresses, key));
     else this.runner?.reconfigure(carpSettingsFor(config, key, addresses), (config.keyChangeWindowSeconds ?? DEFAULT_KEY_CHANGE_WINDOW_SECONDS) * 1_000_000);
     this.applyDemotion();
   }

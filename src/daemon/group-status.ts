@@ -87,6 +87,8 @@ export function vrrpStatus(config: GroupConfig, runner: VrrpGroupRunner | undefi
     acceptMode: settings?.acceptMode ?? VRRP_DEFAULTS.acceptMode,
     checksumMode: settings?.checksumMode ?? 'compatible',
     mismatches: { ...(runner?.mismatches ?? { interval: 0, addresses: 0, legacyChecksum: 0 }) },
+    // Only a VRRPv2 group shows its version and auth type: a VRRPv3 group's block reads as before (absent = 3, none).
+    ...(settings?.version === 2 ? { version: 2, authType: settings.authType ?? 'none' } : {}),
   };
   const family: IpFamily = runner?.settings.family ?? config.addresses[0]?.address.family ?? 4;
   return {

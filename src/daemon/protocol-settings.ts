@@ -10,6 +10,8 @@ import { OWNER_PRIORITY } from '../fsm/vrrp-election.ts';
 import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
 import { carpVirtualMac, vrrpVirtualMac, type MacAddress } from '../protocol/mac-address.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
+import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH } from '../protocol/vrrp-version.ts';
+import type { KeyPurpose } from './read-passphrase.ts';
 
 /** True for a `protocol: vrrp` group. */
 export function isVrrpGroup(config: Pick<GroupConfig, 'protocol'>): boolean {
@@ -21,10 +23,19 @@ export function isAddressOwner(config: Pick<GroupConfig, 'protocol' | 'vrrp'>): 
   return isVrrpGroup(config) && config.vrrp?.priority === OWNER_PRIORITY;
 }
 
-/** A group's virtual MAC: CARP's 00:00:5e:00:01:vhid, or VRRP's per family (RFC 5798 §7.3). */
+/** A group's virtual MAC: CARP's 00:00:5e:00:01:vhid, or VRRP's per family (RFC 5798 §7.3; VRRPv2's is the IPv4 one). */
 export function virtualMacOf(config: Pick<GroupConfig, 'protocol' | 'vhid' | 'addresses'>): MacAddress {
   if (!isVrrpGroup(config)) return carpVirtualMac(config.vhid);
   return vrrpVirtualMac(config.vhid, config.addresses[0]?.address.family ?? 4);
+}
+
+/**
+ * What a group's passphrase source is read as: CARP's key, a VRRPv2 group's simple password, or
+ * nothing (VRRPv3, or VRRPv2 without authentication).
+ */
+export function keyPurposeOf(config: Pick<GroupConfig, 'protocol' | 'vrrp'>): KeyPurpose | undefined {
+  if (!isVrrpGroup(config)) return 'carp-key';
+  return config.vrrp?.version === 2 && config.vrrp.authType === 'pass' ? 'vrrp2-password' : undefined;
 }
 
 /** The CARP engine's settings. */
@@ -47,13 +58,15 @@ export function carpSettingsFor(config: GroupConfig, key: Uint8Array, addresses:
   });
 }
 
-/** The VRRP engine's settings; the VRID is the group's vhid. */
-export function vrrpSettingsFor(config: GroupConfig, addresses: readonly ResolvedAddress[]): VrrpGroupSettings {
+/** The VRRP engine's settings; the VRID is the group's vhid, `key` a VRRPv2 group's password (keyPurposeOf). */
+export function vrrpSettingsFor(config: GroupConfig, addresses: readonly ResolvedAddress[], key: Uint8Array = new Uint8Array(0)): VrrpGroupSettings {
   const vrrp = config.vrrp;
   return makeVrrpGroupSettings({
     name: config.name,
     vrid: config.vhid,
     addresses: addresses.map((a) => a.address),
+    version: vrrp?.version ?? DEFAULT_VRRP_VERSION,
+    auth: keyPurposeOf(config) === 'vrrp2-password' ? { type: 'pass', password: key } : VRRP_NO_AUTH,
     priority: vrrp?.priority ?? VRRP_DEFAULTS.priority,
     advertIntervalCentis: vrrp?.advertIntervalCentis ?? VRRP_DEFAULTS.advertIntervalCentis,
     preempt: config.preempt,

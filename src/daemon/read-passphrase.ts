@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { PassphraseSource } from '../config/config-types.ts';
 import { carpKeyFromPassphrase } from '../protocol/carp-key.ts';
 import type { Logger } from '../ports/logger.ts';
+import { VRRP2_AUTH_DATA_LENGTH } from '../protocol/vrrp2-header.ts';
 
 /** Returns the 20-byte key; throws an Error with a message naming the source. */
 export function readCarpKey(source: PassphraseSource, logger: Logger): Uint8Array {
@@ -36,4 +37,41 @@ export function readCarpKey(source: PassphraseSource, logger: Logger): Uint8Arra
   } catch (error) {
     throw new Error(`passphrase_file ${source.path}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** What a group's secret is used as: CARP's HMAC key, or VRRPv2's simple password (docs/protocol-vrrp.md "VRRPv2"). */
+export type KeyPurpose = 'carp-key' | 'vrrp2-password';
+
+/**
+ * Reads a VRRPv2 simple password from the same sources as a CARP passphrase (inline, env, first
+ * line of a file) and returns its bytes as they go on the wire, unpadded: 1..8 bytes. Throws an
+ * Error naming the source (never the password).
+ */
+export function readVrrp2Password(source: PassphraseSource, logger: Logger): Uint8Array {
+  const where = source.kind === 'file' ? `passphrase_file ${source.path}` : source.kind === 'env' ? `passphrase_env ${source.variable}` : 'passphrase';
+  let text: string;
+  if (source.kind === 'none') throw new Error('this group has no password (auth_type none)');
+  if (source.kind === 'inline') text = source.value;
+  else if (source.kind === 'env') text = process.env[source.variable] ?? '';
+  else {
+    try {
+      text = readFileSync(source.path, 'utf8').split(/\r?\n/, 1)[0] ?? '';
+    } catch (error) {
+      throw new Error(`${where}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    try {
+      if ((statSync(source.path).mode & 0o077) !== 0) logger.warn('passphrase file is readable by group or others; chmod 600 it', { file: source.path });
+    } catch {
+      // The read above succeeded; a failing stat changes nothing.
+    }
+  }
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length === 0) throw new Error(`${where}: the password is empty`);
+  if (bytes.length > VRRP2_AUTH_DATA_LENGTH) throw new Error(`${where}: the password is ${bytes.length} bytes; a VRRPv2 simple password is at most ${VRRP2_AUTH_DATA_LENGTH}`);
+  return bytes;
+}
+
+/** Reads a group's secret for its purpose (the platform's readKey). */
+export function readGroupKey(source: PassphraseSource, logger: Logger, purpose: KeyPurpose = 'carp-key'): Uint8Array {
+  return purpose === 'vrrp2-password' ? readVrrp2Password(source, logger) : readCarpKey(source, logger);
 }

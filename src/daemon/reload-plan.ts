@@ -53,6 +53,8 @@ const IN_PLACE_FIELDS: ReadonlySet<string> = new Set([
   'vrrp.advertIntervalCentis',
   'vrrp.acceptMode',
   'vrrp.checksumMode',
+  // A VRRPv2 password or auth type changes with the next advert; vrrp.version restarts the group.
+  'vrrp.authType',
 ]);
 
 /** The pseudo-field for a VRRP group becoming or ceasing to be the address owner (restart). */

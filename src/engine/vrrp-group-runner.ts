@@ -20,7 +20,7 @@ import { ipAddressEquals, isIpv6LinkLocal, type IpAddress } from '../protocol/ip
 import type { Datagram } from '../protocol/ip-packet.ts';
 import type { AcceptedVrrpAdvert, VrrpGroupAcceptance } from '../protocol/vrrp-acceptance.ts';
 import { VRRP_GROUP_V4, VRRP_GROUP_V6 } from '../protocol/vrrp-checksum.ts';
-import { encodeVrrpHeader } from '../protocol/vrrp-header.ts';
+import { authTypeName, intervalFieldCentis, vrrpProfile, type VrrpVersionProfile } from '../protocol/vrrp-version.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import { PeerTable } from './peer-table.ts';
 import { MachineDriver } from './machine-driver.ts';
@@ -107,7 +107,7 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
 
   /** Our Master_Down_Interval now (µs). */
   override get masterDownMicros(): number {
-    return masterDownIntervalMicros(vrrpPriority(this.machine, this.machineState), this.currentSettings.advertIntervalCentis);
+    return masterDownIntervalMicros(vrrpPriority(this.machine, this.machineState), this.currentSettings.advertIntervalCentis, this.currentSettings.version);
   }
 
   /** Our Advertisement_Interval (µs). */
@@ -135,6 +135,11 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     return this.machine.primaryAddress;
   }
 
+  /** The rules of the version this group speaks (protocol/vrrp-version.ts). */
+  get profile(): VrrpVersionProfile {
+    return vrrpProfile(this.currentSettings.version);
+  }
+
   /** What acceptance needs to know about this group (vrrp-acceptance.ts). */
   get acceptance(): VrrpGroupAcceptance {
     return this.groupAcceptance;
@@ -146,8 +151,8 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
    * or received packet. The VRID and the family must not change (the caller restarts for that).
    */
   reconfigure(settings: VrrpGroupSettings): void {
-    if (settings.vrid !== this.currentSettings.vrid || settings.family !== this.currentSettings.family) {
-      throw new RangeError(`${settings.name}: the VRID and family of a running VRRP group cannot change in place`);
+    if (settings.vrid !== this.currentSettings.vrid || settings.family !== this.currentSettings.family || settings.version !== this.currentSettings.version) {
+      throw new RangeError(`${settings.name}: the VRID, family and version of a running VRRP group cannot change in place`);
     }
     this.currentSettings = settings;
     this.machine = machineConfig(settings, this.machine.primaryAddress);
@@ -159,24 +164,45 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     const { header, datagram, mismatch, checksumVariant } = accepted;
     const sender = datagram.source.text;
     const now = this.ports.clock.nowMicros();
-    this.peers.acceptedVrrp(sender, { priority: header.priority, advertIntervalCentis: header.maxAdvertInterval }, now);
+    const intervalCentis = intervalFieldCentis(this.profile, header.maxAdvertInterval);
+    this.peers.acceptedVrrp(sender, { priority: header.priority, advertIntervalCentis: intervalCentis }, now);
     this.core.stats.advertsReceived++;
     if (mismatch.interval) {
       this.mismatches.interval++;
-      this.warn('interval', sender, now, `carry an advertisement interval of ${seconds(header.maxAdvertInterval)}, this group's is ${seconds(this.currentSettings.advertIntervalCentis)}: a backup follows the master's (RFC 5798 §6.4.2); set advert_interval alike on every router`, { peerIntervalCentis: header.maxAdvertInterval, intervalCentis: this.currentSettings.advertIntervalCentis });
+      this.warn('interval', sender, now, `carry an advertisement interval of ${seconds(intervalCentis)}, this group's is ${seconds(this.currentSettings.advertIntervalCentis)}: a backup follows the master's (RFC 5798 §6.4.2); set advert_interval alike on every router`, { peerIntervalCentis: intervalCentis, intervalCentis: this.currentSettings.advertIntervalCentis });
     }
     if (mismatch.addresses) {
       this.mismatches.addresses++;
       const theirs = header.addresses.map((a) => a.text);
       this.warn('addresses', sender, now, `list the addresses ${theirs.join(' ') || '(none)'}, this group has ${this.currentSettings.addresses.map((a) => a.text).join(' ')}: accepted, but the routers disagree on what to hold`, { peerAddresses: theirs });
     }
-    if (checksumVariant !== 'pseudo-header') {
+    if (checksumVariant !== 'pseudo-header' && this.profile.version === 3) {
       this.mismatches.legacyChecksum++;
       const how = checksumVariant === 'no-pseudo-header' ? 'without the IPv4 pseudo-header (keepalived v3_checksum_as_v2, FRR no checksum-with-ipv4-pseudoheader)' : 'over 224.0.0.18 for a unicast advert (keepalived 1.3.6 and older)';
       this.warn('checksum', sender, now, `compute the checksum ${how}: accepted in checksum_mode compatible`, { checksumVariant }, 'info');
     }
     this.otherMasterHeard(header.priority === 0);
-    this.dispatch({ type: 'advert', advert: { family: datagram.family, source: datagram.source, priority: header.priority, maxAdvertIntervalCentis: header.maxAdvertInterval } });
+    this.dispatch({ type: 'advert', advert: { family: datagram.family, source: datagram.source, priority: header.priority, maxAdvertIntervalCentis: intervalCentis } });
+  }
+
+  /**
+   * A VRRPv2 advert for our VRID dropped for its authentication or interval (already counted):
+   * named at warn level (RFC 3768 §7.1 discards it, so both routers may end up MASTER), once per
+   * reason a minute; forged sources buy no extra lines.
+   */
+  noteRejectedAdvert(reason: 'auth-type-mismatch' | 'password-mismatch' | 'interval-mismatch', datagram: Datagram): void {
+    const sender = datagram.source.text;
+    const now = this.ports.clock.nowMicros();
+    const payload = datagram.payload;
+    // Another password is another router that cannot hear us: a foreign master, as a CARP advert failing its HMAC.
+    if (reason !== 'interval-mismatch') this.hearForeign(sender, 'bad-auth', payload);
+    const text =
+      reason === 'password-mismatch'
+        ? 'fail authentication: simple password mismatch (auth_type PASS): dropped, so both routers may be MASTER; give every router the same password (at most 8 bytes)'
+        : reason === 'auth-type-mismatch'
+          ? `use authentication ${authTypeName(payload[4] ?? 0)}, this group uses ${authTypeName(this.currentSettings.auth.type === 'pass' ? 1 : 0)}: auth type mismatch, dropped (RFC 3768 §7.1); set auth_type alike on every router`
+          : `carry an advertisement interval of ${payload[5] ?? 0} s, this group's is ${seconds(this.currentSettings.advertIntervalCentis)}: VRRPv2 drops it (RFC 3768 §7.1), so both routers may be MASTER; set advert_interval alike on every router`;
+    this.warn(reason, sender, now, text, { drop: reason, phase: this.machineState.phase }, 'warn', reason);
   }
 
   /**
@@ -185,16 +211,19 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
    * master sends adverts in either, so both may be MASTER for the same addresses: named at warn
    * level with what to change, once per sender a minute, and a MASTER re-announces its addresses.
    */
-  noteForeignAdvert(kind: 'vrrp-v2' | 'carp', datagram: Datagram): void {
+  noteForeignAdvert(kind: 'vrrp-v2' | 'vrrp-v3' | 'carp', datagram: Datagram): void {
     const sender = datagram.source.text;
     const now = this.ports.clock.nowMicros();
     this.hearForeign(sender, kind, datagram.payload);
     const text =
       kind === 'vrrp-v2'
-        ? 'are VRRPv2: this group speaks VRRPv3 only and cannot hear them, so both routers may be MASTER for the same addresses. Set `vrrp_version 3` on that router (keepalived defaults to version 2)'
-        : 'are CARP: a CARP node uses this VRRP group\'s VRID as its vhid and neither hears the other, so both may be MASTER for the same addresses. Give one of them another id';
+        ? 'are VRRPv2: this group speaks VRRPv3 and cannot hear them, so both routers may be MASTER for the same addresses. Set `vrrp_version 3` on that router (keepalived defaults to version 2), or `vrrp_version: 2` on this group'
+        : kind === 'vrrp-v3'
+          ? 'are VRRPv3: this group speaks VRRPv2 and cannot hear them, so both routers may be MASTER for the same addresses. Set `vrrp_version 2` on that router, or `vrrp_version: 3` on this group (and every carpd of it)'
+          : 'are CARP: a CARP node uses this VRRP group\'s VRID as its vhid and neither hears the other, so both may be MASTER for the same addresses. Give one of them another id';
+    const fix = kind === 'vrrp-v2' ? { fix: 'vrrp_version 3' } : kind === 'vrrp-v3' ? { fix: 'vrrp_version 2' } : {};
     // Limited per kind, not per sender: forged sources must not buy one line each (the line names the latest).
-    this.warn(kind, sender, now, text, { foreign: kind, phase: this.machineState.phase, ...(kind === 'vrrp-v2' ? { fix: 'vrrp_version 3' } : {}) }, 'warn', kind);
+    this.warn(kind, sender, now, text, { foreign: kind, phase: this.machineState.phase, ...fix }, 'warn', kind);
   }
 
   private warn(kind: string, sender: string, now: number, text: string, fields: Record<string, unknown>, level: 'warn' | 'info' = 'warn', limitKey = `${kind} ${sender}`): void {
@@ -243,9 +272,10 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     const { vrid, family, addresses, unicastPeers } = this.currentSettings;
     const peers = unicastPeers?.filter((p) => p.family === family) ?? [];
     const group = family === 4 ? VRRP_GROUP_V4 : VRRP_GROUP_V6;
-    const header = { vrid, priority: fields.priority, maxAdvertInterval: fields.maxAdvertIntervalCentis, addresses };
-    // The checksum covers the destination (docs/protocol-vrrp.md "Checksum"): one encoding per unicast peer.
-    this.core.sendAdvert(family, peers.length === 0 ? [undefined] : peers, (destination) => encodeVrrpHeader(header, { source: this.machine.primaryAddress, destination: destination ?? group }));
+    const advert = { vrid, priority: fields.priority, advertIntervalCentis: fields.maxAdvertIntervalCentis, addresses, auth: this.currentSettings.auth };
+    const profile = this.profile;
+    // The VRRPv3 checksum covers the destination (docs/protocol-vrrp.md "Checksum"): one encoding per unicast peer.
+    this.core.sendAdvert(family, peers.length === 0 ? [undefined] : peers, (destination) => profile.encode(advert, { source: this.machine.primaryAddress, destination: destination ?? group }));
   }
 }
 
@@ -253,6 +283,7 @@ function machineConfig(settings: VrrpGroupSettings, primaryAddress: IpAddress): 
   return {
     vrid: settings.vrid,
     family: settings.family,
+    version: settings.version,
     priority: settings.priority,
     advertIntervalCentis: settings.advertIntervalCentis,
     preempt: settings.preempt,
@@ -265,6 +296,8 @@ function machineConfig(settings: VrrpGroupSettings, primaryAddress: IpAddress): 
 function acceptanceFor(settings: VrrpGroupSettings): VrrpGroupAcceptance {
   const peers = settings.unicastPeers?.filter((p) => p.family === settings.family) ?? [];
   return {
+    version: settings.version,
+    auth: settings.auth,
     checksumMode: settings.checksumMode,
     requireTtl255ForUnicast: settings.requireTtl255ForUnicast,
     advertInterval: settings.advertIntervalCentis,

@@ -1,5 +1,6 @@
-/** Everything the engine needs to run one VRRPv3 virtual router (one VRID in one address family). */
+/** Everything the engine needs to run one VRRP virtual router (one VRID in one address family). */
 import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
+import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH, vrrpProfile, type VrrpAuth, type VrrpVersion } from '../protocol/vrrp-version.ts';
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
 import type { VrrpChecksumMode } from '../protocol/vrrp-checksum.ts';
 
@@ -11,6 +12,10 @@ export interface VrrpGroupSettings {
   readonly vrid: number;
   /** The family of every address: RFC 5798 runs IPv4 and IPv6 as separate virtual routers. */
   readonly family: IpFamily;
+  /** VRRPv3 (default) or VRRPv2 (RFC 3768, IPv4 only): protocol/vrrp-version.ts. */
+  readonly version: VrrpVersion;
+  /** VRRPv2's authentication (none or a simple text password); always none for VRRPv3. */
+  readonly auth: VrrpAuth;
   /** 1..255; 255 = the address owner. */
   readonly priority: number;
   /** Advertisement_Interval, centiseconds 1..4095. */
@@ -36,6 +41,8 @@ export interface VrrpGroupSettingsInput {
   readonly name?: string;
   readonly vrid: number;
   readonly addresses: readonly IpAddress[];
+  readonly version?: VrrpVersion;
+  readonly auth?: VrrpAuth;
   readonly priority?: number;
   readonly advertIntervalCentis?: number;
   readonly preempt?: boolean;
@@ -48,17 +55,25 @@ export interface VrrpGroupSettingsInput {
 }
 
 /**
- * Builds settings with RFC 5798 §6.1 defaults (priority 100, 1 s, preempt on, accept off) and
- * the 'compatible' checksum mode. Throws RangeError when the addresses are not all of one family.
+ * Builds settings with RFC 5798 §6.1 defaults (priority 100, 1 s, preempt on, accept off, VRRPv3)
+ * and the 'compatible' checksum mode. Throws RangeError when the addresses are not all of one
+ * family, or the version has no such family or authentication.
  */
 export function makeVrrpGroupSettings(input: VrrpGroupSettingsInput): VrrpGroupSettings {
   const families = [...new Set(input.addresses.map((a) => a.family))];
   const family = families[0];
   if (family === undefined || families.length !== 1) throw new RangeError(`a VRRP group needs addresses of exactly one family, got ${input.addresses.map((a) => a.text).join(' ') || 'none'}`);
+  const version = input.version ?? DEFAULT_VRRP_VERSION;
+  const profile = vrrpProfile(version);
+  const auth = input.auth ?? VRRP_NO_AUTH;
+  if (!profile.families.includes(family)) throw new RangeError(`VRRPv${version} has no IPv${family} virtual routers`);
+  if (!profile.authTypes.includes(auth.type)) throw new RangeError(`VRRPv${version} has no ${auth.type} authentication`);
   return {
     name: input.name ?? `vrid${input.vrid}`,
     vrid: input.vrid,
     family,
+    version,
+    auth,
     priority: input.priority ?? VRRP_DEFAULTS.priority,
     advertIntervalCentis: input.advertIntervalCentis ?? VRRP_DEFAULTS.advertIntervalCentis,
     preempt: input.preempt ?? VRRP_DEFAULTS.preempt,

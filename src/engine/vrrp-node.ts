@@ -71,7 +71,8 @@ export class VrrpNode {
         return;
       }
       group.countDrop(result.reason);
-      if (result.reason === 'vrrp-v2' || result.reason === 'carp') group.noteForeignAdvert(result.reason, datagram);
+      if (result.reason === 'vrrp-v2' || result.reason === 'vrrp-v3' || result.reason === 'carp') group.noteForeignAdvert(result.reason, datagram);
+      if (result.reason === 'auth-type-mismatch' || result.reason === 'password-mismatch' || result.reason === 'interval-mismatch') group.noteRejectedAdvert(result.reason, datagram);
     } catch (error) {
       // A bug, not an input problem: keep the daemon alive and say so loudly.
       this.packetLog.log('error', 'internal error while handling a VRRP datagram', { error: String(error), source: datagram.source.text });

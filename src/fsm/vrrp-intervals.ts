@@ -1,10 +1,13 @@
 /**
- * All VRRPv3 interval arithmetic (RFC 5798 §6.1; docs/protocol-vrrp.md "Timers"). The protocol counts in
+ * All VRRP interval arithmetic (RFC 5798 §6.1, RFC 3768 §6.1 for VRRPv2; docs/protocol-vrrp.md
+ * "Timers", "VRRPv2"). The one difference between the versions, Skew_Time, comes from the
+ * version profile (protocol/vrrp-version.ts). The protocol counts in
  * centiseconds; the machine runs on integer microseconds like CARP's, so every value is derived
  * from centiseconds and truncated once, at the end. That keeps Skew_Time exact where keepalived
  * keeps it exact (it computes in µs: 156 × 100 cs / 256 = 609375 µs), where FRR's integer
  * centisecond division would give 60 cs; the difference only shifts a takeover by under 1 cs.
  */
+import { DEFAULT_VRRP_VERSION, vrrpProfile, type VrrpVersion } from '../protocol/vrrp-version.ts';
 
 /** Microseconds in one centisecond. */
 export const MICROS_PER_CENTISECOND = 10_000;
@@ -31,15 +34,25 @@ export function learnableIntervalCentis(maxAdvertIntervalCentis: number): number
 }
 
 /**
- * Skew_Time = ((256 − Priority) × Master_Adver_Interval) / 256, in µs, truncated. The better
- * backup (higher priority) waits less, so of several backups it takes over first. An owner's
- * (255) skew is 1/256 of the interval, as keepalived computes it.
+ * Skew_Time in µs, truncated. VRRPv3: ((256 − Priority) × Master_Adver_Interval) / 256; VRRPv2
+ * (RFC 3768 §6.1): (256 − Priority) / 256 seconds, whatever the interval. The better backup
+ * (higher priority) waits less, so of several backups it takes over first. An owner's (255) skew
+ * is 1/256 of the interval (v3) or of a second (v2), as keepalived computes it.
  */
-export function skewTimeMicros(priority: number, masterAdverIntervalCentis: number): number {
-  return Math.floor(((256 - priority) * centisToMicros(masterAdverIntervalCentis)) / 256);
+export function skewTimeMicros(priority: number, masterAdverIntervalCentis: number, version: VrrpVersion = DEFAULT_VRRP_VERSION): number {
+  const base = vrrpProfile(version).skewScalesWithInterval ? centisToMicros(masterAdverIntervalCentis) : 1_000_000;
+  return Math.floor(((256 - priority) * base) / 256);
 }
 
 /** Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time, in µs. */
-export function masterDownIntervalMicros(priority: number, masterAdverIntervalCentis: number): number {
-  return 3 * centisToMicros(masterAdverIntervalCentis) + skewTimeMicros(priority, masterAdverIntervalCentis);
+export function masterDownIntervalMicros(priority: number, masterAdverIntervalCentis: number, version: VrrpVersion = DEFAULT_VRRP_VERSION): number {
+  return 3 * centisToMicros(masterAdverIntervalCentis) + skewTimeMicros(priority, masterAdverIntervalCentis, version);
+}
+
+/**
+ * The Master_Adver_Interval a BACKUP runs with after hearing `advertised` (centiseconds): the
+ * master's, made safe, in VRRPv3 (RFC 5798 §6.4.2); its own in VRRPv2, which has none to learn.
+ */
+export function followedIntervalCentis(ownCentis: number, advertisedCentis: number, version: VrrpVersion = DEFAULT_VRRP_VERSION): number {
+  return vrrpProfile(version).learnsMasterInterval ? learnableIntervalCentis(advertisedCentis) : ownCentis;
 }

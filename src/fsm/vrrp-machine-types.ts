@@ -13,6 +13,7 @@
  * (machine-types.ts), so the engine drives both machines the same way.
  */
 import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { VrrpVersion } from '../protocol/vrrp-version.ts';
 import type { ActionOf, EventOf, MachineLifecycle, TransitionReason } from './machine-types.ts';
 import { DEFAULT_ADVERT_INTERVAL_CENTIS } from './vrrp-intervals.ts';
 
@@ -21,9 +22,11 @@ export interface VrrpConfig {
   /** 1..255. */
   readonly vrid: number;
   readonly family: IpFamily;
+  /** VRRPv2 (RFC 3768) or VRRPv3 (the default): Skew_Time and interval learning differ (vrrp-intervals.ts). */
+  readonly version?: VrrpVersion;
   /** 1..255; 255 = the address owner (§5.2.4), which starts as master and always preempts. */
   readonly priority: number;
-  /** Advertisement_Interval, centiseconds 1..4095. */
+  /** Advertisement_Interval, centiseconds 1..4095 (VRRPv2: whole seconds, 100..25500). */
   readonly advertIntervalCentis: number;
   /** Preempt_Mode (§6.1): take over from a lower-priority master. */
   readonly preempt: boolean;

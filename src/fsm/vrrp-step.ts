@@ -1,5 +1,7 @@
 /**
- * The VRRPv3 state machine (RFC 5798 §6.4) of one virtual router as one pure step function.
+ * The VRRPv3 state machine (RFC 5798 §6.4) of one virtual router as one pure step function; it
+ * runs VRRPv2 (RFC 3768 §6.4, the same machine) too, the differences (Skew_Time, no interval
+ * learning) coming from the version profile through vrrp-intervals.ts.
  * Paragraph numbers are the RFC's own line labels; P is our effective priority (vrrp-election.ts).
  *
  *   state   event                          action                                       next     RFC 5798
@@ -63,7 +65,7 @@ import { ipAddressEquals } from '../protocol/ip-address.ts';
 import type { Phase, ResignReason, TimerId } from './machine-types.ts';
 import { masterDownTimer } from './step.ts';
 import { MAX_DEMOTION, RESIGN_PRIORITY, advertOutranksMaster, backupFollowsAdvert, effectivePriority, isAddressOwner, isResignation } from './vrrp-election.ts';
-import { centisToMicros, learnableIntervalCentis, masterDownIntervalMicros, skewTimeMicros } from './vrrp-intervals.ts';
+import { centisToMicros, followedIntervalCentis, masterDownIntervalMicros, skewTimeMicros } from './vrrp-intervals.ts';
 import type {
   VrrpAction,
   VrrpAdvertFields,
@@ -154,7 +156,7 @@ function onShutdown(config: VrrpConfig, state: VrrpState, now: number): VrrpStep
   if (!state.running) return ignored(state, 'shutdown', 'not running');
   const priority = vrrpPriority(config, state);
   if (state.phase !== 'master' || state.stopping !== undefined || isAddressOwner(priority)) return finishShutdown(config, state, now);
-  const until = now + gracefulStopHoldMicros(masterDownIntervalMicros(priority, config.advertIntervalCentis));
+  const until = now + gracefulStopHoldMicros(masterDownIntervalMicros(priority, config.advertIntervalCentis, config.version));
   const next = nextResignation(config, { ...withoutRivalMaster(state), stopping: { until } }, now);
   return { state: next.state, actions: [resignAdvert(config), ...next.actions, { type: 'arm-timer', timer: 'stop-hold', at: until }] };
 }
@@ -215,7 +217,7 @@ function withPhase(state: VrrpState, phase: Phase, since: number, reason: VrrpTr
 
 function becomeBackup(config: VrrpConfig, state: VrrpState, now: number, reason: VrrpTransitionReason, masterAdverIntervalCentis: number): VrrpStepResult {
   const from = state.phase;
-  const masterDownAt = now + masterDownIntervalMicros(vrrpPriority(config, state), masterAdverIntervalCentis);
+  const masterDownAt = now + masterDownIntervalMicros(vrrpPriority(config, state), masterAdverIntervalCentis, config.version);
   const actions: VrrpAction[] = [
     { type: 'cancel-timer', timer: 'advert' },
     { type: 'arm-timer', timer: vrrpMasterDownTimer(config), at: masterDownAt },
@@ -268,7 +270,7 @@ function onAdvertAsMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
   }
   const own = { priority: vrrpPriority(config, state), address: config.primaryAddress };
   if (advertOutranksMaster(own, { priority: advert.priority, address: advert.source })) {
-    const learned = learnableIntervalCentis(advert.maxAdvertIntervalCentis);
+    const learned = followedIntervalCentis(config.advertIntervalCentis, advert.maxAdvertIntervalCentis, config.version);
     // One last advert of ours tells the better master that we held the addresses too, so it
     // re-announces them (rival-master.ts): it may never hear us otherwise.
     const backup = becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer', learned);
@@ -301,15 +303,15 @@ function onAdvertAsBackup(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
   if (isResignation(advert.priority)) {
     // §6.4.2 (430): the backups take over after their own Skew_Time, the best one first. A
     // stopping master repeats its priority 0 (onShutdown): a repeat never pushes the takeover back.
-    const at = now + skewTimeMicros(priority, state.masterAdverIntervalCentis);
+    const at = now + skewTimeMicros(priority, state.masterAdverIntervalCentis, config.version);
     if (state.masterResigned === true && state.masterDownAt !== undefined && state.masterDownAt <= at) return { state: withHeard, actions: [] };
     return rearmMasterDown(config, { ...withHeard, masterResigned: true, preempting: false }, at);
   }
   if (backupFollowsAdvert(preemptMode(config, state, priority, now), priority, advert.priority)) {
-    // §6.4.2 (450)–(460): learn the master's interval, recompute Master_Down_Interval, restart the timer.
-    const learned = learnableIntervalCentis(advert.maxAdvertIntervalCentis);
+    // §6.4.2 (450)–(460): learn the master's interval (VRRPv3 only), recompute Master_Down_Interval, restart the timer.
+    const learned = followedIntervalCentis(config.advertIntervalCentis, advert.maxAdvertIntervalCentis, config.version);
     const following: VrrpState = { ...withHeard, masterAdverIntervalCentis: learned, masterResigned: false, preempting: false };
-    return rearmMasterDown(config, following, now + masterDownIntervalMicros(priority, learned));
+    return rearmMasterDown(config, following, now + masterDownIntervalMicros(priority, learned, config.version));
   }
   // §6.4.2 (470): discarded, so Master_Down_Timer runs out and we preempt the lower-priority master.
   return { state: { ...withHeard, preempting: true }, actions: [] };

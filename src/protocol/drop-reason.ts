@@ -21,10 +21,14 @@ export const DROP_REASONS = [
   'bad-auth', // HMAC-SHA1 does not match the key and address list
   'key-change-twin', // fails authentication, but is the other-key copy of a rolling key change (key-change-twin.ts)
   'replay', // authentic, but its counter is not above the group's high-water mark
-  // VRRPv3 groups only (vrrp-acceptance.ts):
-  'vrrp-v2', // a VRRPv2 packet: carpd speaks VRRPv3 only (RFC 3768 layout, docs/protocol-vrrp.md "VRRPv2")
+  // VRRP groups only (vrrp-acceptance.ts):
+  'vrrp-v2', // a VRRPv2 packet reached a VRRPv3 group (RFC 3768 layout, docs/protocol-vrrp.md "VRRPv2")
   'carp', // a CARP advert reached a VRRP group: same protocol and group (docs/protocol-vrrp.md "CARP and VRRP on one segment")
   'bad-interval', // Max Advertisement Interval 0: Master_Down_Interval would be 0 (RFC 9568 §7.1 erratum)
+  'vrrp-v3', // a VRRPv3 packet reached a VRRPv2 group (docs/protocol-vrrp.md "VRRPv2")
+  'auth-type-mismatch', // VRRPv2: the Auth Type is not the group's (none / simple text password)
+  'password-mismatch', // VRRPv2: the simple text password is not the group's
+  'interval-mismatch', // VRRPv2: the Advertisement Interval is not the group's (RFC 3768 §7.1 discards it)
 ] as const;
 
 /** One drop reason. */

@@ -11,19 +11,21 @@ import { classifyProtocol112 } from './protocol-112.ts';
 
 /** Which kind of speaker a foreign advert comes from, as status and metrics name it. */
 export type ForeignAdvertKind =
-  /** A VRRPv2 router on a VRRP group's VRID (keepalived's default `vrrp_version 2`). */
+  /** A VRRPv2 router on a VRRPv3 group's VRID (keepalived's default `vrrp_version 2`). */
   | 'vrrp-v2'
+  /** A VRRPv3 router on a VRRPv2 group's VRID. */
+  | 'vrrp-v3'
   /** A CARP node on a VRRP group's VRID. */
   | 'carp'
   /** A VRRP router (v2 or v3) on a CARP group's vhid. */
   | 'vrrp'
   /** A CARP node with this group's passphrase and addresses under another vhid (changed on one side). */
   | 'other-vhid'
-  /** A CARP advert for this group's vhid that fails authentication (not a key-change twin). */
+  /** A CARP advert for this group's vhid that fails authentication (not a key-change twin), or a VRRPv2 one with another password or auth type. */
   | 'bad-auth';
 
 /** The foreign kinds, for metric labels and docs. */
-export const FOREIGN_ADVERT_KINDS: readonly ForeignAdvertKind[] = ['vrrp-v2', 'carp', 'vrrp', 'other-vhid', 'bad-auth'];
+export const FOREIGN_ADVERT_KINDS: readonly ForeignAdvertKind[] = ['vrrp-v2', 'vrrp-v3', 'carp', 'vrrp', 'other-vhid', 'bad-auth'];
 
 /** What an unheard advert says about its sender. */
 export interface ForeignAdvertSummary {

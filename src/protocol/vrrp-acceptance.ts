@@ -6,14 +6,20 @@
  *   1. protocol 112                          wrong-protocol
  *   2. TTL / hop limit 255                   bad-ttl       (multicast always; unicast per group)
  *   3. the 8-byte fixed part is there        short
- *   4. version 3                             carp, vrrp-v2, bad-version   (protocol-112.ts)
+ *   4. the group's version (3 by default)    carp, vrrp-v2, vrrp-v3, bad-version (protocol-112.ts)
  *   5. type 1 (ADVERTISEMENT)                bad-type
  *   6. length = 8 + count × 4 (or × 16)      bad-length
  *   7. checksum, variants per the group      bad-checksum  (vrrp-checksum.ts)
  *   8. VRID configured for the family        unknown-vhid
  *   9. Max Advertisement Interval ≠ 0        bad-interval  (RFC 9568 §7.1 erratum 8301, as cited)
- *  10. unicast peer list                     unexpected-source
- *  11. not our own advert                    own-advert
+ *  10. VRRPv2: Auth Type, then password      auth-type-mismatch, password-mismatch (RFC 3768 §7.1)
+ *  11. VRRPv2: interval equal to ours        interval-mismatch (RFC 3768 §7.1: discard)
+ *  12. unicast peer list                     unexpected-source
+ *  13. not our own advert                    own-advert
+
+ * Whatever differs by version (layout, checksum, auth, interval unit, the interval rule) comes
+ * from the group's profile (vrrp-version.ts). A datagram for no group is judged as VRRPv3, so a
+ * VRRPv2 packet for a VRID nobody runs counts as vrrp-v2, as before VRRPv2 groups existed.
  *
  * An interval of 0 is dropped rather than flagged: adopted, it would make Master_Down_Interval 0
  * (RFC 5798 §6.1) and a backup would take over at once.
@@ -29,7 +35,7 @@
  * for VRRPv3 (docs/protocol-vrrp.md "keepalived", "FRR"): keepalived logs an interval mismatch and an address
  * mismatch, and checks the list only when the master changes; FRR adopts the interval and logs
  * an address count mismatch; RFC 5798 §6.4.2 has a backup adopt the master's interval. Only
- * VRRPv2 (RFC 3768) drops on a different interval, and carpd does not speak VRRPv2.
+ * VRRPv2 (RFC 3768) drops on a different interval: a VRRPv2 group does (step 11).
  */
 import type { DropReason } from './drop-reason.ts';
 import type { IpAddress, IpFamily } from './ip-address.ts';
@@ -37,11 +43,13 @@ import { ipAddressEquals, isMulticast } from './ip-address.ts';
 import type { Datagram } from './ip-packet.ts';
 import { classifyProtocol112 } from './protocol-112.ts';
 import type { VrrpChecksumMode, VrrpChecksumVariant } from './vrrp-checksum.ts';
-import { acceptedVrrpChecksumVariants, IPPROTO_VRRP, recognizeVrrpChecksum } from './vrrp-checksum.ts';
+import { IPPROTO_VRRP, recognizeVrrpChecksum } from './vrrp-checksum.ts';
 import type { VrrpHeader } from './vrrp-header.ts';
-import { decodeVrrpHeader, VRRP_FIXED_LENGTH, VRRP_TYPE_ADVERTISEMENT, VRRP_VERSION } from './vrrp-header.ts';
+import { VRRP_FIXED_LENGTH, VRRP_TYPE_ADVERTISEMENT } from './vrrp-header.ts';
+import type { VrrpAuth, VrrpVersion } from './vrrp-version.ts';
+import { intervalFieldCentis, vrrpAuthMismatch, vrrpProfile } from './vrrp-version.ts';
 
-/** The drop reasons VRRP acceptance can give, in the order its checks run. */
+/** The drop reasons VRRP acceptance gives a VRRPv3 group, in the order its checks run. */
 export const VRRP_DROP_REASONS = [
   'wrong-protocol',
   'bad-ttl',
@@ -58,18 +66,25 @@ export const VRRP_DROP_REASONS = [
   'own-advert',
 ] as const satisfies readonly DropReason[];
 
+/** The reasons only a VRRPv2 group gives (steps 4, 10 and 11), in order. */
+export const VRRP2_DROP_REASONS = ['vrrp-v3', 'auth-type-mismatch', 'password-mismatch', 'interval-mismatch'] as const satisfies readonly DropReason[];
+
 /** One VRRP drop reason (a DropReason, so it shares the metric label set). */
-export type VrrpDropReason = (typeof VRRP_DROP_REASONS)[number];
+export type VrrpDropReason = (typeof VRRP_DROP_REASONS)[number] | (typeof VRRP2_DROP_REASONS)[number];
 
 /** What acceptance needs to know about one VRRP group (one VRID in one family). */
 export interface VrrpGroupAcceptance {
+  /** The VRRP version the group speaks (default 3): its profile decides layout, checksum, auth and the interval rule. */
+  readonly version?: VrrpVersion;
+  /** VRRPv2: the group's authentication (default none). */
+  readonly auth?: VrrpAuth;
   /** Which checksum variants are accepted (vrrp-checksum.ts). */
   readonly checksumMode: VrrpChecksumMode;
   /** When false, a unicast advert may arrive with any TTL: keepalived skips the check for unicast peers (docs/protocol-vrrp.md "keepalived"). */
   readonly requireTtl255ForUnicast: boolean;
   /** When set, only these sources are accepted (unicast peers; keepalived check_unicast_src). */
   readonly allowedSources?: readonly IpAddress[];
-  /** Our Advertisement_Interval in centiseconds: a different one is flagged, not dropped. */
+  /** Our Advertisement_Interval in centiseconds: a different one is flagged (v3) or dropped (v2). */
   readonly advertInterval: number;
   /** Our virtual addresses of this family: a different set is flagged, not dropped. */
   readonly addresses: readonly IpAddress[];
@@ -109,7 +124,7 @@ function drop(reason: VrrpDropReason, vrid?: number): VrrpAcceptance {
   return vrid === undefined ? { ok: false, reason } : { ok: false, reason, vrid };
 }
 
-/** Runs checks 1–11 on a datagram. */
+/** Runs checks 1–13 on a datagram. */
 export function acceptVrrpAdvert(datagram: Datagram, context: VrrpAcceptanceContext): VrrpAcceptance {
   if (datagram.protocol !== IPPROTO_VRRP) return drop('wrong-protocol');
   const payload = datagram.payload;
@@ -118,34 +133,44 @@ export function acceptVrrpAdvert(datagram: Datagram, context: VrrpAcceptanceCont
   const ttlRequired = isMulticast(datagram.destination) || group === undefined || group.requireTtl255ForUnicast;
   if (ttlRequired && datagram.ttl !== 255) return drop('bad-ttl', vrid);
   if (payload.length < VRRP_FIXED_LENGTH) return drop('short', vrid);
-  const versionDrop = versionCheck(payload);
+  const profile = vrrpProfile(group?.version);
+  const versionDrop = versionCheck(payload, profile.version);
   if (versionDrop !== undefined) return drop(versionDrop, vrid);
   if (((payload[0] as number) & 0xf) !== VRRP_TYPE_ADVERTISEMENT) return drop('bad-type', vrid);
-  const decoded = decodeVrrpHeader(payload, datagram.family);
+  const decoded = profile.decode(payload, datagram.family);
   if (!decoded.ok) return drop(decoded.error.code, vrid);
   const header = decoded.value;
-  const accepted = acceptedVrrpChecksumVariants(group?.checksumMode ?? 'compatible', datagram.family);
+  const accepted = profile.acceptedChecksums(group?.checksumMode ?? 'compatible', datagram.family);
   const checksumVariant = recognizeVrrpChecksum(payload, datagram, accepted);
   if (checksumVariant === undefined) return drop('bad-checksum', header.vrid);
   if (group === undefined) return drop('unknown-vhid', header.vrid);
   if (header.maxAdvertInterval === 0) return drop('bad-interval', header.vrid);
+  const authDrop = profile.version === 2 ? vrrpAuthMismatch(group.auth ?? { type: 'none' }, header.auth) : undefined;
+  if (authDrop !== undefined) return drop(authDrop, header.vrid);
+  const intervalDiffers = intervalFieldCentis(profile, header.maxAdvertInterval) !== group.advertInterval;
+  if (intervalDiffers && profile.dropsIntervalMismatch) return drop('interval-mismatch', header.vrid);
   if (group.allowedSources !== undefined && !group.allowedSources.some((a) => ipAddressEquals(a, datagram.source))) return drop('unexpected-source', header.vrid);
   if (context.isOwnAddress(datagram.source)) return drop('own-advert', header.vrid);
   const mismatch: VrrpMismatch = {
-    interval: header.maxAdvertInterval !== group.advertInterval,
+    interval: intervalDiffers,
     addresses: !sameAddressSet(header.addresses, group.addresses),
   };
   return { ok: true, advert: { datagram, header, group, checksumVariant, mismatch } };
 }
 
-/** Step 4: version 3 passes; version 2 is CARP or VRRPv2, told apart as in docs/protocol-carp.md "CARP or VRRP on protocol 112". */
-function versionCheck(payload: Uint8Array): VrrpDropReason | undefined {
+/**
+ * Step 4: the group's version passes. Version 2 is CARP or VRRPv2, told apart as in
+ * docs/protocol-carp.md "CARP or VRRP on protocol 112"; the other VRRP version is named, so the
+ * caller can say what to change.
+ */
+function versionCheck(payload: Uint8Array, expected: VrrpVersion): VrrpDropReason | undefined {
   const version = (payload[0] as number) >> 4;
-  if (version === VRRP_VERSION) return undefined;
-  if (version !== 2) return 'bad-version';
+  if (version !== 2 && version !== 3) return 'bad-version';
   const kind = classifyProtocol112(payload);
   // Anything of version 2 that is not CARP-shaped is VRRPv2's (even when too short to be a good one).
-  return kind === 'carp' || kind === 'carp-oversized' ? 'carp' : 'vrrp-v2';
+  if (kind === 'carp' || kind === 'carp-oversized') return 'carp';
+  if (version === expected) return undefined;
+  return version === 2 ? 'vrrp-v2' : 'vrrp-v3';
 }
 
 function sameAddressSet(a: readonly IpAddress[], b: readonly IpAddress[]): boolean {

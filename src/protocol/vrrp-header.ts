@@ -1,5 +1,5 @@
 /**
- * The VRRPv3 advertisement (RFC 5798 §5.2, unchanged in RFC 9568; docs/protocol-vrrp.md "The VRRPv3 advertisement"): encode,
+ * The VRRPv3 advertisement (VRRPv2's is in vrrp2-header.ts) (RFC 5798 §5.2, unchanged in RFC 9568; docs/protocol-vrrp.md "The VRRPv3 advertisement"): encode,
  * decode and length side by side.
  *
  *   byte 0      version (high nibble, 3) | type (low nibble, 1 = ADVERTISEMENT)
@@ -59,6 +59,11 @@ export interface VrrpHeader {
   readonly checksum: number;
   /** The virtual addresses, all of `family`; their count is the count byte. */
   readonly addresses: readonly IpAddress[];
+  /**
+   * VRRPv2 only (vrrp2-header.ts): Auth Type and Authentication Data. There `maxAdvertInterval`
+   * holds the Advertisement Interval in whole seconds, as carried, and `reserved` is 0.
+   */
+  readonly auth?: { readonly type: number; readonly data: Uint8Array };
 }
 
 /** The fields a sender chooses; version, type and reserved default to 3, 1 and 0, the checksum is computed. */

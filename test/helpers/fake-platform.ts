@@ -166,7 +166,12 @@ export class FakePlatform implements DaemonPlatform {
     return guard;
   }
 
-  readKey(source: PassphraseSource, _logger: Logger): Uint8Array {
+  readKey(source: PassphraseSource, _logger: Logger, purpose: 'carp-key' | 'vrrp2-password' = 'carp-key'): Uint8Array {
+    if (purpose === 'vrrp2-password') {
+      const text = source.kind === 'inline' ? source.value : source.kind === 'env' ? this.env.get(source.variable) : source.kind === 'file' ? this.files.get(source.path)?.split(/\r?\n/, 1)[0] : undefined;
+      if (text === undefined) throw new Error('no VRRPv2 password');
+      return new TextEncoder().encode(text);
+    }
     if (source.kind === 'inline') return carpKeyFromPassphrase(source.value);
     if (source.kind === 'none') throw new Error('this group has no passphrase (VRRPv3 is not authenticated)');
     if (source.kind === 'env') {
