@@ -252,6 +252,14 @@ function interval(seconds: number): string {
   return `${seconds} s`;
 }
 
+/** A VRRPv2 group's version and authentication, and the adverts it dropped for either (RFC 3768 §7.1). */
+function vrrp2Rows(g: GroupStatus): string[][] {
+  const auth = g.vrrp?.authType === 'pass' ? 'simple password (sent in clear)' : 'none';
+  const d = g.counters.drops;
+  const rejected = (['password-mismatch', 'auth-type-mismatch', 'interval-mismatch', 'vrrp-v3'] as const).filter((r) => (d[r] ?? 0) > 0).map((r) => `${r} ${d[r]}`);
+  return [['version', `VRRPv2 (RFC 3768), authentication ${auth}`], ...(rejected.length === 0 ? [] : [['dropped', `${rejected.join(', ')} (see the log)`]])];
+}
+
 /** What a group advertises and whom it follows, in its protocol's terms; then one line per node heard. */
 function protocolRows(g: GroupStatus, now: Date): { advertised: string; master: string; heard: string[][]; extra: string[][] } {
   const master = (details: string): string => (g.master === null ? (g.state === 'MASTER' ? 'this node' : 'not heard') : `${masterAddresses(g.master)} ${details}, heard ${ago(g.master.heardAt, now)}`);
@@ -264,7 +272,10 @@ function protocolRows(g: GroupStatus, now: Date): { advertised: string; master: 
       master: master(`priority ${v.masterPriority ?? '?'} interval ${interval(v.masterAdvertInterval)}`),
       // VRRPv3 has no authentication: a node heard is one whose adverts passed every check.
       heard: (g.heard ?? []).map((p, i) => [i === 0 ? 'heard' : '', `${p.address} priority ${p.priority ?? '?'} interval ${p.advertInterval === undefined ? '?' : interval(p.advertInterval)}; ok ${p.ok}; last ${ago(p.lastHeard, now)}`]),
-      extra: m.interval + m.addresses + m.legacyChecksum > 0 ? [['mismatches', `interval ${m.interval}, addresses ${m.addresses}, legacy checksum ${m.legacyChecksum} (accepted, see the log)`]] : [],
+      extra: [
+        ...(m.interval + m.addresses + m.legacyChecksum > 0 ? [['mismatches', `interval ${m.interval}, addresses ${m.addresses}, legacy checksum ${m.legacyChecksum} (accepted, see the log)`]] : []),
+        ...(v.version === 2 ? vrrp2Rows(g) : []),
+      ],
     };
   }
   return {
@@ -346,7 +357,7 @@ function formatGroup(g: GroupStatus, now: Date): string {
     const since = check.lastChangeAt === undefined ? '' : `, since ${ago(check.lastChangeAt, now)}`;
     rows.push([i === 0 ? 'checks' : '', `${check.name} (${check.kind}) ${check.healthy ? 'healthy' : 'FAILING'}, weight ${check.weight}: ${check.lastResult}${since}`]);
   });
-  const id = g.protocol === 'vrrp' ? `VRRP VRID ${g.vhid}` : `vhid ${g.vhid}`;
+  const id = g.protocol === 'vrrp' ? `${g.vrrp?.version === 2 ? 'VRRPv2' : 'VRRP'} VRID ${g.vhid}` : `vhid ${g.vhid}`;
   return `${g.name} (${g.interface} ${id}): ${g.state}\n${columns(rows.map(([k = '', v = '']) => [`  ${k}`, v]))}`;
 }
 

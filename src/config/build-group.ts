@@ -355,4 +355,6 @@ function warnUnused(raw: RawGroup, own: Record<string, unknown>, family: IpFamil
   if (own['accept_mode'] !== undefined && raw.priority === 255) warn(at('accept_mode'), 'has no effect with priority 255: the address owner always accepts packets for its addresses');
   // IPv6 has one checksum (vrrp-checksum.ts), which strict and compatible both accept.
   if (own['checksum_mode'] !== undefined && raw.protocol === 'vrrp' && family === 6) warn(at('checksum_mode'), 'has no effect in an IPv6 group: IPv6 has one checksum');
+  // VRRPv2 has one checksum too, over the message alone (protocol/vrrp-version.ts).
+  else if (own['checksum_mode'] !== undefined && raw.protocol === 'vrrp' && raw.vrrp_version === 2) warn(at('checksum_mode'), 'has no effect in a VRRPv2 group: its checksum covers the message alone');
 }

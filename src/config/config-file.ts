@@ -18,6 +18,7 @@ import { defaultsSchema, describeInput, groupSchema, topSchema, validate, type R
 import { buildGroup, ID_KEYS, parseHostPort, passphraseProblem, PASSPHRASE_KEYS, type ProblemSink } from './build-group.ts';
 import { FILE_NAMES, groupProtocol, groupVrrpVersion, keysNotFor, notForCode, notForDetail, withoutKeysNotFor } from './protocol-keys.ts';
 import { CARP_SECRET_LIMIT, VRRP2_SECRET_LIMIT, vrrpFamily, type SecretLimit } from './vrrp-settings.ts';
+import { DEFAULT_VRRP_VERSION } from '../protocol/vrrp-version.ts';
 import { attachScriptUsers, type UserLookup } from './script-user.ts';
 import { scriptPolicyProblems } from './script-security.ts';
 import type { DaemonIdentity } from './script-user.ts';
@@ -212,7 +213,8 @@ function passphraseFilesOf(value: unknown): PassphraseFileRef[] {
     // A VRRPv2 group's is its simple password, of at most 8 bytes.
     const vrrp = groupProtocol(defaults, entry) === 'vrrp';
     if (vrrp && groupVrrpVersion(defaults, entry) !== 2) return;
-    const file = mergeDefaults(defaults, entry)['passphrase_file'];
+    // A VRRPv2 group takes no passphrase from defaults (effectiveGroup).
+    const file = (vrrp ? entry : mergeDefaults(defaults, entry))['passphrase_file'];
     if (typeof file === 'string' && file.startsWith('/')) refs.push({ index, file, limit: vrrp ? VRRP2_SECRET_LIMIT : CARP_SECRET_LIMIT });
   });
   return refs;
@@ -319,7 +321,9 @@ function effectiveGroup(defaults: Record<string, unknown>, own: Record<string, u
   const version = groupVrrpVersion(defaults, own);
   for (const key of keysNotFor(protocol, own, version)) sink.errors.push(configProblem(notForCode(protocol), ['groups', index, key], notForDetail(key, protocol, FILE_NAMES)));
   const applicable = withoutKeysNotFor(protocol, own, version);
-  return { own: applicable, merged: mergeDefaults(withoutKeysNotFor(protocol, defaults, version), applicable) };
+  // A VRRP group's authentication is its own: a passphrase from defaults (CARP's secret) never
+  // becomes a VRRPv2 password that every advert would carry in clear.
+  return { own: applicable, merged: mergeDefaults(withoutKeysNotFor(protocol, defaults, protocol === 'vrrp' ? DEFAULT_VRRP_VERSION : version), applicable) };
 }
 
 /** `replay: compat` means `replay: {mode: compat}`; a tracked interface may be a plain name. */

@@ -35,7 +35,7 @@ export function virtualMacOf(config: Pick<GroupConfig, 'protocol' | 'vhid' | 'ad
  */
 export function keyPurposeOf(config: Pick<GroupConfig, 'protocol' | 'vrrp'>): KeyPurpose | undefined {
   if (!isVrrpGroup(config)) return 'carp-key';
-  return config.vrrp?.version === 2 && config.vrrp.authType === 'pass' ? 'vrrp2-password' : undefined;
+  return config.vrrp?.authType === 'pass' ? 'vrrp2-password' : undefined;
 }
 
 /** The CARP engine's settings. */

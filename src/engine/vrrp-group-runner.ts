@@ -176,7 +176,7 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
       const theirs = header.addresses.map((a) => a.text);
       this.warn('addresses', sender, now, `list the addresses ${theirs.join(' ') || '(none)'}, this group has ${this.currentSettings.addresses.map((a) => a.text).join(' ')}: accepted, but the routers disagree on what to hold`, { peerAddresses: theirs });
     }
-    if (checksumVariant !== 'pseudo-header' && this.profile.version === 3) {
+    if (checksumVariant !== this.profile.standardChecksum) {
       this.mismatches.legacyChecksum++;
       const how = checksumVariant === 'no-pseudo-header' ? 'without the IPv4 pseudo-header (keepalived v3_checksum_as_v2, FRR no checksum-with-ipv4-pseudoheader)' : 'over 224.0.0.18 for a unicast advert (keepalived 1.3.6 and older)';
       this.warn('checksum', sender, now, `compute the checksum ${how}: accepted in checksum_mode compatible`, { checksumVariant }, 'info');

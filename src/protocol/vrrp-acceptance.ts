@@ -47,7 +47,7 @@ import { IPPROTO_VRRP, recognizeVrrpChecksum } from './vrrp-checksum.ts';
 import type { VrrpHeader } from './vrrp-header.ts';
 import { VRRP_FIXED_LENGTH, VRRP_TYPE_ADVERTISEMENT } from './vrrp-header.ts';
 import type { VrrpAuth, VrrpVersion } from './vrrp-version.ts';
-import { intervalFieldCentis, vrrpAuthMismatch, vrrpProfile } from './vrrp-version.ts';
+import { intervalFieldCentis, VRRP_NO_AUTH, vrrpProfile } from './vrrp-version.ts';
 
 /** The drop reasons VRRP acceptance gives a VRRPv3 group, in the order its checks run. */
 export const VRRP_DROP_REASONS = [
@@ -145,7 +145,7 @@ export function acceptVrrpAdvert(datagram: Datagram, context: VrrpAcceptanceCont
   if (checksumVariant === undefined) return drop('bad-checksum', header.vrid);
   if (group === undefined) return drop('unknown-vhid', header.vrid);
   if (header.maxAdvertInterval === 0) return drop('bad-interval', header.vrid);
-  const authDrop = profile.version === 2 ? vrrpAuthMismatch(group.auth ?? { type: 'none' }, header.auth) : undefined;
+  const authDrop = profile.authMismatch(group.auth ?? VRRP_NO_AUTH, header.auth);
   if (authDrop !== undefined) return drop(authDrop, header.vrid);
   const intervalDiffers = intervalFieldCentis(profile, header.maxAdvertInterval) !== group.advertInterval;
   if (intervalDiffers && profile.dropsIntervalMismatch) return drop('interval-mismatch', header.vrid);

@@ -63,6 +63,10 @@ export interface VrrpVersionProfile {
   readonly dropsIntervalMismatch: boolean;
   /** Authentication types a group of this version may use. */
   readonly authTypes: readonly VrrpAuth['type'][];
+  /** The checksum this version sends; any other accepted variant is a legacy one worth a note. */
+  readonly standardChecksum: VrrpChecksumVariant;
+  /** Why a received advert's authentication does not match the group's (RFC 3768 §7.1), or undefined. */
+  authMismatch(auth: VrrpAuth, received: VrrpHeader['auth']): 'auth-type-mismatch' | 'password-mismatch' | undefined;
   /** The checksum variants accepted on receive, in the order they are tried. */
   acceptedChecksums(mode: VrrpChecksumMode, family: IpFamily): readonly VrrpChecksumVariant[];
   /** Encodes an advert; throws RangeError for a value that does not fit. */
@@ -80,6 +84,9 @@ const V3: VrrpVersionProfile = {
   learnsMasterInterval: true,
   dropsIntervalMismatch: false,
   authTypes: ['none'],
+  standardChecksum: 'pseudo-header',
+  // VRRPv3 has no authentication fields (RFC 5798 §9).
+  authMismatch: () => undefined,
   acceptedChecksums: acceptedVrrpChecksumVariants,
   encode: (advert, endpoints) =>
     encodeVrrpHeader({ vrid: advert.vrid, priority: advert.priority, maxAdvertInterval: advert.advertIntervalCentis, addresses: advert.addresses }, endpoints),
@@ -95,6 +102,8 @@ const V2: VrrpVersionProfile = {
   learnsMasterInterval: false,
   dropsIntervalMismatch: true,
   authTypes: ['none', 'pass'],
+  standardChecksum: 'no-pseudo-header',
+  authMismatch: (auth, received) => vrrpAuthMismatch(auth, received),
   // RFC 3768 §5.3.8: the message alone, whatever the mode (the variants are VRRPv3's).
   acceptedChecksums: () => ['no-pseudo-header'],
   encode: (advert, endpoints) =>

@@ -77,14 +77,15 @@ test('ok, VRRPv3 keeps its centisecond range: 100 s is still out of range there,
   assert.equal(only(parseConfigText(groups(v2({ vrrp_version: 3, advert_interval: 0.5 })), { env })).vrrp?.advertIntervalCentis, 50);
 });
 
-test('ok, a passphrase in defaults serves CARP groups and a VRRPv2 group, and is left out of a VRRPv3 group', () => {
+test('ok, a passphrase in defaults serves CARP groups and is left out of VRRP groups: a CARP secret never goes on the wire in clear', () => {
   const text = stringify({
     defaults: { passphrase_env: 'V2_PASS' },
     groups: [{ interface: 'eth0', vhid: 1, addresses: ['192.0.2.1/24'] }, v2(), { protocol: 'vrrp', interface: 'eth0', vrid: 9, addresses: ['192.0.2.9/24'] }],
   });
   const result = parseConfigText(text, { env });
   assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
-  assert.deepEqual(result.config.groups.map((g) => g.passphrase.kind), ['env', 'env', 'none']);
+  assert.deepEqual(result.config.groups.map((g) => g.passphrase.kind), ['env', 'none', 'none']);
+  assert.equal(result.config.groups[1]?.vrrp?.authType, 'none');
 });
 
 test('bad, a passphrase_file over 8 bytes is caught at load time; ok under 8 with a warning', async () => {
@@ -145,4 +146,8 @@ test('flags: refused combinations, each an error naming its flag', () => {
     assert.ok(!parsed.ok, c.args.join(' '));
     assert.ok(parsed.errors.some((e) => e.startsWith(c.flag)), `${c.args.join(' ')}: ${parsed.errors.join('; ')}`);
   }
+});
+
+test('warning, checksum_mode has no effect in a VRRPv2 group', () => {
+  assert.deepEqual(warnings(parseConfigText(groups(v2({ checksum_mode: 'strict' })), { env })), ['CARPD_CONFIG_UNUSED_SETTING groups[0].checksum_mode']);
 });

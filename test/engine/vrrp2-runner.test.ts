@@ -102,3 +102,23 @@ test('a VRRPv2 router and a VRRPv3 router on one VRID: each group names the othe
   assert.ok(b?.logger.records.some((r) => r.level === 'warn' && r.fields['fix'] === 'vrrp_version 3'));
   assert.equal(a?.vrrpGroup('gw')?.foreignMasters.last?.kind, 'vrrp-v3');
 });
+
+test('VRRPv2 demotion (checks, tracked interfaces): the v2 advert carries the lowered priority and mastership moves; promotion takes it back', () => {
+  const lan = pair(pass('secret'), pass('secret'));
+  lan.startAll();
+  lan.advance(10_000_000);
+  const a = lan.hosts.get('a')?.vrrpGroup('gw');
+  a?.setDemotion(150);
+  const last = lan.packets.filter((p) => p.from === 'a').at(-1);
+  const ip = last === undefined ? undefined : decodeIpPacket(last.bytes);
+  assert.ok(ip?.ok);
+  const header = decodeVrrp2Header(ip.value.payload);
+  assert.ok(header.ok);
+  assert.equal(header.value.priority, 50);
+  lan.advance(5_000_000);
+  assert.deepEqual(lan.masters('gw'), ['b']);
+  a?.setDemotion(0);
+  lan.advance(5_000_000);
+  assert.deepEqual(lan.masters('gw'), ['a']);
+  assert.deepEqual(lan.holders('gw'), ['a']);
+});

@@ -3,8 +3,8 @@
  * password (`passphrase_file`, keepalived's `auth_type PASS`) in network namespaces, each with the
  * default /run/carpd and /var/lib/carpd (machine.ts): the election, a client pinging the VIP,
  * carpd's adverts dissected by tshark (version 2, Auth Type 1, the password as configured,
- * interval 1 s, checksum good), crash failover within the VRRPv2 Master_Down_Interval, one holder
- * at the end. Then a wrong password on one node: both become MASTER, and carpd's log, status and
+ * interval 1 s, checksum good), crash failover within the VRRPv2 Master_Down_Interval, the
+ * returning node preempting, a graceful stop handing over within Skew_Time, one holder at the end. Then a wrong password on one node: both become MASTER, and carpd's log, status and
  * metrics name the password mismatch.
  */
 import { after, before, test } from 'node:test';
@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.ts';
-import { masterDownIntervalMicros } from '../../src/fsm/vrrp-intervals.ts';
+import { masterDownIntervalMicros, skewTimeMicros } from '../../src/fsm/vrrp-intervals.ts';
 import { holds, records, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import { carpctlOn, machine, startCarpdOn, writeVrrpConfig, type Machine } from './machine.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -22,6 +22,8 @@ const VIP = '198.51.100.130';
 const VMAC = '00:00:5e:00:01:0b';
 /** RFC 3768 at priority 100 and 1 s: 3 s + 156/256 s = 3609 ms. */
 const B_MASTER_DOWN_MS = masterDownIntervalMicros(100, 100, 2) / 1000;
+/** RFC 3768 Skew_Time at priority 100: 156/256 s = 609 ms, whatever the interval. */
+const B_SKEW_MS = skewTimeMicros(100, 100, 2) / 1000;
 /** Scheduling and the segment on two shared cores (as vrrp.test.ts). */
 const SLACK_MS = 150;
 
@@ -71,7 +73,7 @@ interface V2Status {
   groups: { name: string; protocol: string; state: string; vmac?: string; master: { address: string } | null; vrrp?: { version?: number; authType?: string; masterPriority: number | null }; counters: { drops: Record<string, number> } }[];
 }
 
-test('VRRPv2 lab, auth_type PASS: election, tshark reads version 2 / Auth Type 1 / the password / checksum good, client pings, crash failover within Master_Down_Interval, one holder', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
+test('VRRPv2 lab, auth_type PASS: election, tshark reads version 2 / Auth Type 1 / the password / checksum good, client pings, crash failover within Master_Down_Interval, preemption, graceful handover within Skew_Time, one holder', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
   assert.ok(lab !== undefined);
   const ma = machine(lab.host('a'));
   const mb = machine(lab.host('b'));
@@ -127,6 +129,29 @@ test('VRRPv2 lab, auth_type PASS: election, tshark reads version 2 / Auth Type 1
     assert.ok(tookOver <= B_MASTER_DOWN_MS + SLACK_MS, `b took over ${tookOver} ms after the crash`);
     assert.ok(outage.longestGapMs <= B_MASTER_DOWN_MS + 1_000 + SLACK_MS, `client outage ${outage.longestGapMs} ms`);
     await lab.restoreLink('a');
+
+    // a comes back and preempts b (150 > 100); then a graceful stop: priority 0, b takes over after its Skew_Time.
+    const bBeforeA2 = transitions(b).length;
+    const a2 = start(ma, 150, 'secret');
+    nodes.push(a2);
+    await waitForPhase(a2, 'master', 10_000);
+    await waitForPhase(b, 'backup', 5_000, bBeforeA2);
+    assert.equal(transitions(a2).find((x) => x.to === 'master')?.reason, 'preempting-worse-master');
+    await eventually('the VIP on a alone', 3_000, async () => (await holders(VIP)).join() === 'a', 10);
+    const handover = lab.ping('client', VIP, { intervalMs: 5, durationMs: 2_500 });
+    await sleep(300);
+    const bBefore = transitions(b).length;
+    const stoppedAt = Date.now();
+    a2.process.signal('SIGTERM');
+    await waitForPhase(b, 'master', 3_000, bBefore);
+    const bowedOut = transitions(b).slice(bBefore).find((x) => x.to === 'master');
+    assert.equal(bowedOut?.reason, 'master-bowed-out');
+    const handedOver = Date.parse(bowedOut?.time ?? '') - stoppedAt;
+    const handoverPing = await handover;
+    t.diagnostic(`graceful: b MASTER ${handedOver} ms after SIGTERM to a (VRRPv2 Skew_Time ${B_SKEW_MS} ms), client outage ${handoverPing.longestGapMs} ms`);
+    assert.ok(handedOver <= B_SKEW_MS + 2 * SLACK_MS, `b took over ${handedOver} ms after a was told to stop`);
+    assert.equal((await a2.process.exited).code, 0, 'a exits 0');
+
     await sleep(500);
     assert.deepEqual(await holders(VIP), ['b'], 'one holder at the end');
     const final = await lab.ping('client', VIP, { intervalMs: 10, durationMs: 300 });
