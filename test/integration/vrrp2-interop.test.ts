@@ -235,14 +235,23 @@ describe('carpd VRRPv2 against keepalived at its defaults and FRR version 2', { 
     assert.ok(ping.received > 0, `the client's pings are answered by one of the two (${ping.received}/${ping.sent})`);
 
     // carpd names it: the drop reason in status, in the metrics, and in a warning naming the sender.
-    const status = await carpctlOn(lab, carpd.machine, ['status', '--json']);
-    const group = (JSON.parse(status.stdout) as StatusReport).groups[0] as GroupStatus;
+    // keepalived's MASTER adverts come irregularly while carpd's (wrong password) arrive every
+    // second (measured here: gaps of 1 to 7 s), so wait, bounded, until two were counted.
+    let group: GroupStatus | undefined;
+    let readAtMs = { before: 0, after: 0 };
+    await eventually(`carpd counts keepalived's adverts as password-mismatch drops (${JSON.stringify(group?.counters)})`, 15_000, async () => {
+      const before = Date.now();
+      const status = await carpctlOn(lab, carpd.machine, ['status', '--json']);
+      readAtMs = { before, after: Date.now() };
+      group = (JSON.parse(status.stdout) as StatusReport).groups[0];
+      return (group?.counters.drops['password-mismatch'] ?? 0) >= 2;
+    }, 500);
+    assert.ok(group !== undefined);
     const dropped = group.counters.drops['password-mismatch'];
-    assert.ok(dropped >= 2, `status counts keepalived's adverts as password-mismatch drops: ${JSON.stringify(group.counters.drops)}`);
     assert.equal(group.counters.advertsReceived, 0, 'carpd accepted none of keepalived\'s adverts');
     const scrape = await lab.exec('carpd', [process.execPath, '-e', 'fetch("http://127.0.0.1:9273/metrics").then(r => r.text()).then(t => process.stdout.write(t))']);
     const metric = scrape.stdout.split('\n').find((l) => l.startsWith('carpd_drops_total{') && l.includes('reason="password-mismatch"') && l.includes(`group="vr${VRID}"`));
-    assert.ok(metric !== undefined && Number(metric.split(' ').at(-1)) >= 2, `carpd_drops_total{reason="password-mismatch"}: ${metric}`);
+    assert.ok(metric !== undefined && Number(metric.split(' ').at(-1)) >= dropped, `carpd_drops_total{reason="password-mismatch"}: ${metric} (status: ${dropped})`);
     const named = records(carpd.node).filter((r) => r['level'] === 'warn' && r['mismatch'] === 'password-mismatch');
     assert.ok(named.length >= 1, `a warning with the reason password-mismatch:\n${carpd.logTail(20).join('\n')}`);
     assert.ok(named.some((r) => Object.values(r).includes(kaAddress)), `the warning names the sender ${kaAddress}: ${JSON.stringify(named[0])}`);
@@ -254,6 +263,13 @@ describe('carpd VRRPv2 against keepalived at its defaults and FRR version 2', { 
     await ka.stop();
     const pcap = await capture.stop();
     captured = true;
+
+    // Every advert keepalived sent before the status read was counted under that reason, none after it.
+    const kaAdverts = decodeVrrpPcap(pcap).filter((r) => r.ipSrc === kaAddress && r.vrid === VRID).map((r) => r.atMs);
+    const sentBefore = kaAdverts.filter((at) => at < readAtMs.before - 100).length;
+    const sentByEnd = kaAdverts.filter((at) => at <= readAtMs.after).length;
+    t.diagnostic(`keepalived's adverts as MASTER, gaps ms: ${kaAdverts.slice(1).map((at, i) => Math.round(at - (kaAdverts[i] ?? at))).join(', ')}`);
+    assert.ok(dropped >= sentBefore && dropped <= sentByEnd, `${dropped} password-mismatch drops for ${sentBefore}..${sentByEnd} adverts keepalived had sent`);
 
     // tshark: carpd's adverts carry the password it was given, in clear, with a good checksum over the message alone.
     const mine = decodeVrrpPcap(pcap).filter((r) => r.ipSrc === lab.host('carpd').ipv4 && r.vrid === VRID);
