@@ -111,7 +111,8 @@ CARP only:
       --replay MODE         strict (default) or compat (needed for ucarp / BSD peers)
       --master-down F       openbsd (default), freebsd or ucarp
 
-VRRP only (--protocol vrrp; no passphrase: VRRPv3 has no authentication):
+VRRP only (--protocol vrrp; no passphrase: VRRPv3 has no authentication; with --vrrp-version 2,
+--pass/--passfile give VRRPv2's simple password, at most 8 bytes, sent in clear):
       --vrid N              the VRID, 1..255 (the same as --vhid)
       --vrrp-version 2|3    3 (default, RFC 5798) or 2 (RFC 3768, IPv4 only: keepalived's default)
       --priority N          1..255 (default 100); the higher wins; 255 = the owner of the addresses

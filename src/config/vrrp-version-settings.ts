@@ -63,7 +63,7 @@ export function buildVrrpAuth(
   const passphrase = readPassphrase(raw, at(), env, sink, VRRP2_SECRET_LIMIT);
   if (passphrase === undefined) return undefined;
   sink.warnings.push(
-    configProblem('CARPD_CONFIG_VRRP2_CLEARTEXT', at(passphraseKey(raw)), 'is a VRRPv2 simple password: every advert carries it in clear, so anyone on the link can read it; it guards against misconfiguration, not attackers (docs/configuration.md "VRRPv2")'),
+    configProblem('CARPD_CONFIG_VRRP2_CLEARTEXT', at(passphraseKey(raw)), 'is a VRRPv2 simple password: every advert carries it in clear, so anyone on the link can read it; it guards against misconfiguration, not attackers; use CARP where the link is not trusted'),
   );
   return { passphrase, fields: { version: 2, authType: 'pass' } };
 }

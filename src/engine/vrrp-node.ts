@@ -16,6 +16,8 @@ export class VrrpNode {
   /** Drops that could not be attributed to a configured VRRP group. */
   readonly unattributedDrops: Record<DropReason, number> = emptyDropCounts();
   private readonly groups = new Map<string, VrrpGroupRunner>();
+  /** How many groups speak each VRRP version (a group's version never changes in place). */
+  private readonly groupsByVersion = new Map<number, number>();
   private readonly context: VrrpAcceptanceContext;
 
   constructor(
@@ -26,6 +28,8 @@ export class VrrpNode {
     this.context = {
       group: (family, vrid) => this.groups.get(key(family, vrid))?.acceptance,
       isOwnAddress,
+      // Counted, not searched: an unclaimed datagram must cost O(1) however many groups run.
+      speaks: (version) => (this.groupsByVersion.get(version) ?? 0) > 0,
     };
   }
 
@@ -34,12 +38,15 @@ export class VrrpNode {
     const id = key(runner.settings.family, runner.vhid);
     if (this.groups.has(id)) throw new Error(`VRID ${runner.vhid} (IPv${runner.settings.family}) is already configured on this interface`);
     this.groups.set(id, runner);
+    this.groupsByVersion.set(runner.settings.version, (this.groupsByVersion.get(runner.settings.version) ?? 0) + 1);
   }
 
   /** Removes a group (after shutting it down). */
   removeGroup(runner: VrrpGroupRunner): void {
     const id = key(runner.settings.family, runner.vhid);
-    if (this.groups.get(id) === runner) this.groups.delete(id);
+    if (this.groups.get(id) !== runner) return;
+    this.groups.delete(id);
+    this.groupsByVersion.set(runner.settings.version, (this.groupsByVersion.get(runner.settings.version) ?? 1) - 1);
   }
 
   /** True when a group runs this VRID in this family. */

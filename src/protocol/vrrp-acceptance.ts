@@ -18,8 +18,9 @@
  *  13. not our own advert                    own-advert
 
  * Whatever differs by version (layout, checksum, auth, interval unit, the interval rule) comes
- * from the group's profile (vrrp-version.ts). A datagram for no group is judged as VRRPv3, so a
- * VRRPv2 packet for a VRID nobody runs counts as vrrp-v2, as before VRRPv2 groups existed.
+ * from the group's profile (vrrp-version.ts). A datagram for no group is judged as VRRPv3, unless
+ * it is VRRPv2 and a VRRPv2 group runs on the node (context.speaks): a VRRPv2 packet for a VRID
+ * nobody runs then counts as unknown-vhid, elsewhere as vrrp-v2, as before VRRPv2 groups existed.
  *
  * An interval of 0 is dropped rather than flagged: adopted, it would make Master_Down_Interval 0
  * (RFC 5798 §6.1) and a backup would take over at once.
@@ -95,6 +96,12 @@ export interface VrrpAcceptanceContext {
   /** The group for a VRID in a family: VRRP runs IPv4 and IPv6 as separate instances (RFC 5798 §1). */
   group(family: IpFamily, vrid: number): VrrpGroupAcceptance | undefined;
   isOwnAddress(address: IpAddress): boolean;
+  /**
+   * Whether any group here speaks this VRRP version. A datagram for no group is judged as VRRPv3,
+   * or as VRRPv2 when it is one and a VRRPv2 group runs here, so that another router's VRRPv2
+   * VRID counts as unknown-vhid, not vrrp-v2. Absent: VRRPv3 only.
+   */
+  speaks?(version: VrrpVersion): boolean;
 }
 
 /** How an accepted advert differs from the group's own configuration. */
@@ -133,7 +140,7 @@ export function acceptVrrpAdvert(datagram: Datagram, context: VrrpAcceptanceCont
   const ttlRequired = isMulticast(datagram.destination) || group === undefined || group.requireTtl255ForUnicast;
   if (ttlRequired && datagram.ttl !== 255) return drop('bad-ttl', vrid);
   if (payload.length < VRRP_FIXED_LENGTH) return drop('short', vrid);
-  const profile = vrrpProfile(group?.version);
+  const profile = vrrpProfile(group?.version ?? unclaimedVersion(payload, context));
   const versionDrop = versionCheck(payload, profile.version);
   if (versionDrop !== undefined) return drop(versionDrop, vrid);
   if (((payload[0] as number) & 0xf) !== VRRP_TYPE_ADVERTISEMENT) return drop('bad-type', vrid);
@@ -171,6 +178,11 @@ function versionCheck(payload: Uint8Array, expected: VrrpVersion): VrrpDropReaso
   if (kind === 'carp' || kind === 'carp-oversized') return 'carp';
   if (version === expected) return undefined;
   return version === 2 ? 'vrrp-v2' : 'vrrp-v3';
+}
+
+/** The version to judge a datagram for no group by (see VrrpAcceptanceContext.speaks). */
+function unclaimedVersion(payload: Uint8Array, context: VrrpAcceptanceContext): VrrpVersion {
+  return (payload[0] as number) >> 4 === 2 && context.speaks?.(2) === true ? 2 : 3;
 }
 
 function sameAddressSet(a: readonly IpAddress[], b: readonly IpAddress[]): boolean {

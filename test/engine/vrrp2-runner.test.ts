@@ -122,3 +122,15 @@ test('VRRPv2 demotion (checks, tracked interfaces): the v2 advert carries the lo
   assert.deepEqual(lan.masters('gw'), ['a']);
   assert.deepEqual(lan.holders('gw'), ['a']);
 });
+
+test('VRRPv2 adverts of another VRID count as unknown-vhid on a node with a VRRPv2 group, as vrrp-v2 on a VRRPv3-only node', () => {
+  const lan = new MixedLan(5);
+  lan.host('a', ['198.51.100.1']).withVrrp({ name: 'v2', vrid: 7, addresses: [VIP], priority: 200, version: 2 });
+  lan.host('b', ['198.51.100.2']).withVrrp({ name: 'other', vrid: 9, addresses: ['198.51.100.109'], priority: 100, version: 2 });
+  lan.host('c', ['198.51.100.3']).withVrrp({ name: 'v3', vrid: 8, addresses: ['198.51.100.108'], priority: 100 });
+  lan.startAll();
+  lan.advance(10_000_000);
+  assert.ok((lan.hosts.get('b')?.node?.unattributedDrops['unknown-vhid'] ?? 0) > 0);
+  assert.equal(lan.hosts.get('b')?.node?.unattributedDrops['vrrp-v2'], 0);
+  assert.ok((lan.hosts.get('c')?.node?.unattributedDrops['vrrp-v2'] ?? 0) > 0);
+});

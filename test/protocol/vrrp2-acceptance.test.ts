@@ -83,6 +83,16 @@ describe('acceptVrrpAdvert, VRRPv2 group: one reason per check, in order', () =>
     assert.equal(result.advert.checksumVariant, 'no-pseudo-header');
   });
 
+  it('ok, a VRRPv2 advert for a VRID nobody runs: unknown-vhid where a VRRPv2 group runs, vrrp-v2 where none does', () => {
+    const other = advert({ vrid: 8 });
+    const withV2 = acceptVrrpAdvert(other, { ...node(), speaks: (v) => v === 2 });
+    assert.ok(!withV2.ok);
+    assert.equal(withV2.reason, 'unknown-vhid');
+    const withoutV2 = acceptVrrpAdvert(other, { ...node(), speaks: () => false });
+    assert.ok(!withoutV2.ok);
+    assert.equal(withoutV2.reason, 'vrrp-v2');
+  });
+
   it('ok, a VRRPv3 group still names a VRRPv2 advert vrrp-v2', () => {
     const v3group: VrrpGroupAcceptance = { checksumMode: 'compatible', requireTtl255ForUnicast: true, advertInterval: 100, addresses: [VIP] };
     const result = acceptVrrpAdvert(advert(), node(v3group));
