@@ -1,15 +1,16 @@
 /**
  * carpd running one `protocol: vrrp` group in a lab host, as machine.ts runs it: default
  * /run/carpd and /var/lib/carpd bound per host, configured by a YAML file (written as JSON,
- * which YAML accepts) with the keys of docs/vrrp.md.
+ * which YAML accepts) with the keys of docs/vrrp.md (and, for VRRPv2, `vrrp_version: 2` and a
+ * simple password in `passphrase_file`: docs/configuration.md "VRRP groups").
  */
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ExecResult, Lab, LabHost, ProcessExit } from '../../src/lab/lab.ts';
 import type { CarpdNode } from './carpd-in-lab.ts';
 import { phaseOf, stopCarpd, transitions } from './carpd-in-lab.ts';
 import { machine, onMachine, startCarpdOn, type Machine } from './machine.ts';
-import { familyOf, labPrefixLength, type VrrpRole, type VrrpSpeaker } from './vrrp-speaker.ts';
+import { familyOf, labPrefixLength, type VrrpRole, type VrrpSpeaker, type VrrpV2Auth } from './vrrp-speaker.ts';
 
 const CARPD = resolve(import.meta.dirname, '../../bin/carpd');
 
@@ -20,8 +21,12 @@ export interface CarpdVrrpGroup {
   readonly addresses: readonly string[];
   /** 1..255, carpd's default 100. */
   readonly priority: number;
-  /** Seconds, 0.01..40.95. */
+  /** Seconds, 0.01..40.95 (VRRPv2: whole seconds, 1..255). */
   readonly advertIntervalSeconds: number;
+  /** `vrrp_version`; absent: carpd's default, 3 (no key written). */
+  readonly version?: 2 | 3;
+  /** VRRPv2 simple text password (keepalived's `auth_type PASS`), written to a `passphrase_file`; absent: none. */
+  readonly password?: string;
   /** Default true. */
   readonly preempt?: boolean;
   /**
@@ -33,14 +38,17 @@ export interface CarpdVrrpGroup {
   readonly checksumMode?: 'compatible' | 'strict';
   /** Unicast peers (keepalived's unicast_peer). */
   readonly peers?: readonly string[];
+  /** `metrics: { listen }` (e.g. 127.0.0.1:9273, inside the host's namespace); absent: no metrics endpoint. */
+  readonly metricsListen?: string;
   /** Extra group keys. */
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
-/** The config file's object for one group (docs/vrrp.md keys). */
-export function carpdVrrpConfig(group: CarpdVrrpGroup): Record<string, unknown> {
+/** The config file's object for one group (docs/vrrp.md keys); `passphraseFile` holds the group's VRRPv2 password. */
+export function carpdVrrpConfig(group: CarpdVrrpGroup, passphraseFile?: string): Record<string, unknown> {
   return {
     log_level: 'debug',
+    ...(group.metricsListen === undefined ? {} : { metrics: { listen: group.metricsListen } }),
     groups: [
       {
         name: `vr${group.vrid}`,
@@ -52,7 +60,9 @@ export function carpdVrrpConfig(group: CarpdVrrpGroup): Record<string, unknown> 
         advert_interval: group.advertIntervalSeconds,
         preempt: group.preempt ?? true,
         accept_mode: group.acceptMode ?? true,
-        checksum_mode: group.checksumMode ?? 'compatible',
+        // The checksum variants are VRRPv3's (docs/protocol-vrrp.md "Checksum"); VRRPv2 has one.
+        ...(group.version === 2 ? { vrrp_version: 2 } : { checksum_mode: group.checksumMode ?? 'compatible' }),
+        ...(passphraseFile === undefined ? {} : { passphrase_file: passphraseFile }),
         ...(group.peers === undefined ? {} : { peers: group.peers }),
         ...group.extra,
       },
@@ -62,8 +72,15 @@ export function carpdVrrpConfig(group: CarpdVrrpGroup): Record<string, unknown> 
 
 /** Writes the group's config into the machine's etc/ and returns its path. */
 export function writeCarpdVrrpConfig(m: Machine, group: CarpdVrrpGroup, file = 'carpd.yaml'): string {
+  let passphraseFile: string | undefined;
+  if (group.password !== undefined) {
+    // First line is the passphrase; root's own, mode 0600 (carpd warns when others may read it).
+    passphraseFile = join(m.etc, `vr${group.vrid}.pass`);
+    writeFileSync(passphraseFile, `${group.password}\n`, { mode: 0o600 });
+    chmodSync(passphraseFile, 0o600);
+  }
   const path = join(m.etc, file);
-  writeFileSync(path, `${JSON.stringify(carpdVrrpConfig(group), null, 2)}\n`);
+  writeFileSync(path, `${JSON.stringify(carpdVrrpConfig(group, passphraseFile), null, 2)}\n`);
   return path;
 }
 
@@ -77,6 +94,8 @@ const PHASES: Readonly<Record<string, VrrpRole>> = { master: 'master', backup: '
 /** A running carpd with one VRRP group. */
 export class CarpdVrrpSpeaker implements VrrpSpeaker {
   readonly kind = 'carpd';
+  readonly version: 2 | 3;
+  readonly auth: VrrpV2Auth | undefined;
   readonly vrid: number;
   readonly addresses: readonly string[];
   readonly family: 4 | 6;
@@ -89,6 +108,8 @@ export class CarpdVrrpSpeaker implements VrrpSpeaker {
     readonly config: string,
     readonly node: CarpdNode,
   ) {
+    this.version = group.version ?? 3;
+    this.auth = this.version === 2 ? (group.password === undefined ? { type: 'none' } : { type: 'pass', password: group.password }) : undefined;
     this.vrid = group.vrid;
     this.addresses = group.addresses;
     this.family = familyOf(group.addresses[0] ?? '');

@@ -1,5 +1,6 @@
 /**
- * Debian's FRR (8.4.x: zebra + vrrpd, configured through vtysh) as a VRRPv3 peer inside a lab
+ * Debian's FRR (8.4.x: zebra + vrrpd, configured through vtysh) as a VRRPv3 peer, or a VRRPv2
+ * one (`vrrp N version 2`: IPv4 only, whole-second intervals, no authentication), inside a lab
  * host, every file in a per-run directory.
  *
  * What FRR needs, from its vrrp.rst ("System Configuration") and from trying it here:
@@ -33,7 +34,7 @@ import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { ExecResult, Lab, LabHost, LabProcess, ProcessExit } from '../../src/lab/lab.ts';
-import { familyOf, labPrefixLength, vrrpVirtualMac, type VrrpRole, type VrrpSpeaker } from './vrrp-speaker.ts';
+import { familyOf, labPrefixLength, vrrpVirtualMac, type VrrpRole, type VrrpSpeaker, type VrrpV2Auth } from './vrrp-speaker.ts';
 
 const FRR_BIN = '/usr/lib/frr';
 
@@ -44,8 +45,10 @@ export interface FrrRouter {
   readonly addresses: readonly string[];
   /** 1..254 (FRR refuses 255 in the CLI; ownership is not inferred). */
   readonly priority: number;
-  /** Milliseconds, a multiple of 10, 10..40950 (FRR's unit; VRRP carries centiseconds). */
+  /** Milliseconds, a multiple of 10, 10..40950 (FRR's unit; VRRPv3 carries centiseconds); VRRPv2: whole seconds. */
   readonly advertIntervalMs: number;
+  /** `vrrp N version`: 3 (default here and FRR's) or 2 (IPv4 only; FRR sends no authentication). */
+  readonly version?: 2 | 3;
   /** Default true (FRR's default). */
   readonly preempt?: boolean;
   /** Default eth0. */
@@ -99,6 +102,9 @@ async function waitForFile(path: string, timeoutMs: number, process: LabProcess)
 /** A running zebra + vrrpd pair in a lab host. */
 export class FrrPeer implements VrrpSpeaker {
   readonly kind = 'frr';
+  readonly version: 2 | 3;
+  /** FRR's VRRPv2 adverts carry auth type 0 (it has no authentication). */
+  readonly auth: VrrpV2Auth | undefined;
   readonly vrid: number;
   readonly addresses: readonly string[];
   readonly family: 4 | 6;
@@ -115,6 +121,8 @@ export class FrrPeer implements VrrpSpeaker {
     readonly dir: string,
     macvlan: string,
   ) {
+    this.version = router.version ?? 3;
+    this.auth = this.version === 2 ? { type: 'none' } : undefined;
     this.vrid = router.vrid;
     this.addresses = router.addresses;
     this.family = familyOf(router.addresses[0] ?? '');
@@ -131,6 +139,9 @@ export class FrrPeer implements VrrpSpeaker {
     if (router.addresses.length === 0 || families.size !== 1) throw new Error('frr: one or more virtual addresses, all of one family');
     if (router.advertIntervalMs % 10 !== 0 || router.advertIntervalMs < 10 || router.advertIntervalMs > 40950) {
       throw new Error(`frr: advertisement-interval ${router.advertIntervalMs} ms must be a multiple of 10 in 10..40950`);
+    }
+    if (router.version === 2 && (router.advertIntervalMs % 1000 !== 0 || router.addresses.some((a) => familyOf(a) !== 4))) {
+      throw new Error(`frr: VRRPv2 takes IPv4 addresses and whole seconds (advertisement-interval ${router.advertIntervalMs} ms)`);
     }
     const family = familyOf(router.addresses[0] ?? '');
     const ifname = router.interface ?? 'eth0';
@@ -156,7 +167,7 @@ export class FrrPeer implements VrrpSpeaker {
       'configure terminal',
       'debug vrrp protocol',
       `interface ${r.interface ?? 'eth0'}`,
-      `vrrp ${r.vrid} version 3`,
+      `vrrp ${r.vrid} version ${r.version ?? 3}`,
       `vrrp ${r.vrid} priority ${r.priority}`,
       `vrrp ${r.vrid} advertisement-interval ${r.advertIntervalMs}`,
       `${r.preempt === false ? 'no ' : ''}vrrp ${r.vrid} preempt`,

@@ -1,5 +1,6 @@
 /**
- * Debian's keepalived (2.2.x) as a VRRPv3 peer inside a lab host: one vrrp_instance per
+ * Debian's keepalived (2.2.x) as a VRRPv3 peer, or at its default version (VRRPv2, with or
+ * without `auth_type PASS`), inside a lab host: one vrrp_instance per
  * process, every file in a per-run directory (config, notify script, state records, the four pid
  * files), no fork, logs to stdout, no syslog. `keepalived --help` (2.2.7) gives the flags used:
  *   -n don't fork, -l log to console, -D detailed log, -G no syslog, -P VRRP subsystem only,
@@ -12,16 +13,16 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lab, LabHost, LabProcess, ProcessExit } from '../../src/lab/lab.ts';
-import { familyOf, labPrefixLength, type VrrpRole, type VrrpSpeaker } from './vrrp-speaker.ts';
+import { familyOf, labPrefixLength, type VrrpRole, type VrrpSpeaker, type VrrpV2Auth } from './vrrp-speaker.ts';
 
-/** One keepalived VRRPv3 instance. */
+/** One keepalived VRRP instance. */
 export interface KeepalivedInstance {
   readonly vrid: number;
   /** Virtual addresses without prefix length, one family (it selects IPv4 or IPv6 VRRP). */
   readonly addresses: readonly string[];
   /** 1..255 (keepalived's default is 100). */
   readonly priority: number;
-  /** advert_int in seconds: VRRPv3 takes centiseconds, 0.01..40.95. */
+  /** advert_int in seconds: VRRPv3 takes centiseconds, 0.01..40.95; VRRPv2 whole seconds, 1..255. */
   readonly advertIntervalSeconds: number;
   /** keepalived's default is preempt; false writes `nopreempt` (which needs state BACKUP, used here). */
   readonly preempt?: boolean;
@@ -37,6 +38,41 @@ export interface KeepalivedInstance {
   readonly routerId?: string;
   /** VRRP version: 3 (default here), or 'keepalived-default' to write no `version` line (keepalived then speaks VRRPv2). */
   readonly version?: 3 | 'keepalived-default';
+  /**
+   * VRRPv2 only: `authentication { auth_type PASS auth_pass <password> }` (keepalived's sample
+   * configs have it; at most 8 bytes, keepalived truncates longer ones). Absent: no
+   * authentication block, auth type 0 on the wire.
+   */
+  readonly authPass?: string;
+}
+
+/** The VRRP version a keepalived instance speaks: 2 when no `version` line is written (keepalived's default). */
+export function keepalivedVersion(instance: KeepalivedInstance): 2 | 3 {
+  return instance.version === 'keepalived-default' ? 2 : 3;
+}
+
+/** The instance's advert_int text, checked against the range of its VRRP version. */
+function advertIntText(instance: KeepalivedInstance): string {
+  const seconds = instance.advertIntervalSeconds;
+  if (keepalivedVersion(instance) === 2) {
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > 255) throw new Error(`keepalived: VRRPv2 advert_int ${seconds} s must be whole seconds 1..255`);
+    return seconds.toString();
+  }
+  const centis = Math.round(seconds * 100);
+  if (centis < 1 || centis > 4095 || Math.abs(centis - seconds * 100) > 1e-6) {
+    throw new Error(`keepalived: advert_int ${seconds} s must be 0.01..40.95 in centiseconds`);
+  }
+  return (centis / 100).toString();
+}
+
+/** The authentication block of a VRRPv2 instance with a password (none otherwise). */
+function authenticationLines(instance: KeepalivedInstance): string[] {
+  if (instance.authPass === undefined) return [];
+  if (keepalivedVersion(instance) !== 2) throw new Error('keepalived: authentication is VRRPv2 only');
+  if (instance.authPass === '' || Buffer.byteLength(instance.authPass) > 8 || /\s/.test(instance.authPass)) {
+    throw new Error(`keepalived: auth_pass ${JSON.stringify(instance.authPass)} must be 1..8 bytes without spaces`);
+  }
+  return ['  authentication {', '    auth_type PASS', `    auth_pass ${instance.authPass}`, '  }'];
 }
 
 /** The keepalived.conf text for one instance whose notify script is `notifyScript`. */
@@ -44,10 +80,7 @@ export function keepalivedConfig(instance: KeepalivedInstance, notifyScript: str
   const ifname = instance.interface ?? 'eth0';
   const families = new Set(instance.addresses.map(familyOf));
   if (instance.addresses.length === 0 || families.size !== 1) throw new Error('keepalived: one or more virtual addresses, all of one family');
-  const centis = Math.round(instance.advertIntervalSeconds * 100);
-  if (centis < 1 || centis > 4095 || Math.abs(centis - instance.advertIntervalSeconds * 100) > 1e-6) {
-    throw new Error(`keepalived: advert_int ${instance.advertIntervalSeconds} s must be 0.01..40.95 in centiseconds`);
-  }
+  const advertInt = advertIntText(instance);
   const lines = [
     'global_defs {',
     `  router_id ${instance.routerId ?? 'lab'}`,
@@ -63,7 +96,8 @@ export function keepalivedConfig(instance: KeepalivedInstance, notifyScript: str
     `  interface ${ifname}`,
     `  virtual_router_id ${instance.vrid}`,
     `  priority ${instance.priority}`,
-    `  advert_int ${(centis / 100).toString()}`,
+    `  advert_int ${advertInt}`,
+    ...authenticationLines(instance),
     ...(instance.preempt === false ? ['  nopreempt'] : []),
     ...(instance.unicastSource !== undefined ? [`  unicast_src_ip ${instance.unicastSource}`] : []),
     ...(instance.unicastPeers !== undefined ? ['  unicast_peer {', ...instance.unicastPeers.map((p) => `    ${p}`), '  }'] : []),
@@ -125,6 +159,8 @@ const ROLES: Readonly<Record<string, VrrpRole>> = { MASTER: 'master', BACKUP: 'b
 /** A running keepalived in a lab host. */
 export class KeepalivedPeer implements VrrpSpeaker {
   readonly kind = 'keepalived';
+  readonly version: 2 | 3;
+  readonly auth: VrrpV2Auth | undefined;
   readonly vrid: number;
   readonly addresses: readonly string[];
   readonly family: 4 | 6;
@@ -136,6 +172,8 @@ export class KeepalivedPeer implements VrrpSpeaker {
     readonly files: KeepalivedFiles,
     readonly process: LabProcess,
   ) {
+    this.version = keepalivedVersion(instance);
+    this.auth = this.version === 2 ? (instance.authPass === undefined ? { type: 'none' } : { type: 'pass', password: instance.authPass }) : undefined;
     this.vrid = instance.vrid;
     this.addresses = instance.addresses;
     this.family = familyOf(instance.addresses[0] ?? '');

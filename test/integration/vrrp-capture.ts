@@ -25,8 +25,14 @@ export interface VrrpAdvertRow {
   readonly version: number;
   readonly vrid: number;
   readonly priority: number;
-  /** VRRPv3 Max Adver Int in centiseconds (tshark's vrrp.short_adver_int; v2's vrrp.adver_int is whole seconds). */
+  /** VRRPv3 Max Adver Int in centiseconds (tshark's vrrp.short_adver_int); 0 in a VRRPv2 advert. */
   readonly intervalCentis: number;
+  /** VRRPv2 Adver Int in whole seconds (tshark's vrrp.adver_int); 0 in a VRRPv3 advert. */
+  readonly adverIntSeconds: number;
+  /** VRRPv2 Auth Type (0 none, 1 simple text password, 2 IP AH); undefined in a VRRPv3 advert. */
+  readonly authType: number | undefined;
+  /** VRRPv2 Authentication String as tshark shows it (auth type 1 only; '' otherwise). */
+  readonly authString: string;
   /** tshark's vrrp.checksum.status: 'good', 'bad' or 'unverified' (older tshark prints 1/0/2). */
   readonly checksum: 'good' | 'bad' | 'unverified' | string;
   readonly addresses: readonly string[];
@@ -47,7 +53,7 @@ export function tsharkAvailable(): boolean {
 const FIELDS = [
   'frame.time_epoch', 'eth.src', 'eth.dst', 'ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'ip.ttl', 'ipv6.hlim',
   'vrrp.version', 'vrrp.virt_rtr_id', 'vrrp.prio', 'vrrp.short_adver_int', 'vrrp.checksum.status', 'vrrp.ip_addr', 'vrrp.ipv6_addr',
-  'ip.dsfield', 'ipv6.tclass',
+  'ip.dsfield', 'ipv6.tclass', 'vrrp.adver_int', 'vrrp.auth_type', 'vrrp.auth_string',
 ] as const;
 
 const STATUS_NAMES: Readonly<Record<string, string>> = { '0': 'bad', '1': 'good', '2': 'unverified' };
@@ -78,6 +84,9 @@ export function decodeVrrpPcap(path: string): VrrpAdvertRow[] {
       vrid: Number(get('vrrp.virt_rtr_id')),
       priority: Number(get('vrrp.prio')),
       intervalCentis: Number(get('vrrp.short_adver_int')),
+      adverIntSeconds: Number(get('vrrp.adver_int')),
+      authType: get('vrrp.auth_type') === '' ? undefined : Number(get('vrrp.auth_type')),
+      authString: get('vrrp.auth_string'),
       checksum: STATUS_NAMES[status] ?? status,
       addresses: (family === 6 ? get('vrrp.ipv6_addr') : get('vrrp.ip_addr')).split(',').filter((a) => a !== ''),
       tos: Number(family === 6 ? get('ipv6.tclass') : get('ip.dsfield')),
@@ -114,6 +123,14 @@ export function vrrpChecksumVariants(path: string): VrrpChecksumRow[] {
     });
   }
   return rows;
+}
+
+/**
+ * The checksum variant a speaker of this version and family must use: VRRPv3 the pseudo-header
+ * (docs/protocol-vrrp.md "Checksum"), VRRPv2 (IPv4 only) the message alone (RFC 3768 §5.3.8).
+ */
+export function expectedChecksumVariant(version: 2 | 3): VrrpChecksumVariant {
+  return version === 2 ? 'no-pseudo-header' : 'pseudo-header';
 }
 
 /** A bridge-wide capture of IP protocol 112 (VRRP and CARP), started before the speakers. */

@@ -1,5 +1,5 @@
 /**
- * One VRRPv3 pair on a lab segment, any two speakers (keepalived, FRR, carpd), run through the
+ * One VRRP pair (both VRRPv3, or both VRRPv2) on a lab segment, any two speakers (keepalived, FRR, carpd), run through the
  * life of a virtual router and measured from outside:
  *   1. election: the better (higher priority) speaker is started and becomes master, then the
  *      worse one joins as backup; exactly one host serves the VIP and the client's pings come
@@ -15,24 +15,28 @@
  * master's namespace (when it started serving the VIP) and from a client pinging every 10 ms.
  * RFC 5798 §6.1: Skew_Time = (256 − Priority) × Master_Adver_Interval / 256,
  * Master_Down_Interval = 3 × Master_Adver_Interval + Skew_Time.
+ * RFC 3768 §6.1 (VRRPv2): Skew_Time = (256 − Priority) / 256 seconds whatever the interval,
+ * Master_Down_Interval = 3 × Advertisement_Interval + Skew_Time; with VRRPv2's usual 1 s
+ * interval both give the same numbers. VRRPv2 adverts also carry the authentication fields the
+ * speaker was configured with, and their checksum covers the VRRP message alone.
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { Lab, LabHost } from '../../src/lab/lab.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { decodeVrrpPcap, startVrrpCapture, vrrpChecksumVariants, type VrrpAdvertRow } from './vrrp-capture.ts';
-import { ClientPinger, VipWatch, clientNeighbourMac, outageAfter, vipHolders, vipInterface, type VrrpSpeaker } from './vrrp-speaker.ts';
+import { decodeVrrpPcap, expectedChecksumVariant, startVrrpCapture, vrrpChecksumVariants, type VrrpAdvertRow, type VrrpChecksumRow } from './vrrp-capture.ts';
+import { ClientPinger, VipWatch, clientNeighbourMac, outageAfter, vipHolders, vipInterface, vrrpV2AuthType, type VrrpSpeaker, type VrrpV2Auth } from './vrrp-speaker.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** RFC 5798 §6.1 Skew_Time, ms. */
-export function skewTimeMs(priority: number, intervalMs: number): number {
-  return ((256 - priority) * intervalMs) / 256;
+/** Skew_Time, ms: RFC 5798 §6.1 (VRRPv3, scaled by the interval) or RFC 3768 §6.1 (VRRPv2, in seconds). */
+export function skewTimeMs(priority: number, intervalMs: number, version: 2 | 3 = 3): number {
+  return ((256 - priority) * (version === 2 ? 1000 : intervalMs)) / 256;
 }
 
-/** RFC 5798 §6.1 Master_Down_Interval, ms. */
-export function masterDownMs(priority: number, intervalMs: number): number {
-  return 3 * intervalMs + skewTimeMs(priority, intervalMs);
+/** Master_Down_Interval, ms: 3 × the interval + Skew_Time (RFC 5798 §6.1, RFC 3768 §6.1). */
+export function masterDownMs(priority: number, intervalMs: number, version: 2 | 3 = 3): number {
+  return 3 * intervalMs + skewTimeMs(priority, intervalMs, version);
 }
 
 /** A pair to run. */
@@ -45,8 +49,10 @@ export interface PairCase {
   readonly startWorse: () => Promise<VrrpSpeaker>;
   readonly betterPriority: number;
   readonly worsePriority: number;
-  /** The advertisement interval both use, ms. */
+  /** The advertisement interval both use, ms (VRRPv2: whole seconds). */
   readonly intervalMs: number;
+  /** The VRRP version both speak; default 3. */
+  readonly version?: 2 | 3;
   /** Slack on every timing bound (scheduling on two shared cores, the script or netlink hop). */
   readonly marginMs: number;
   /** Extra checks once the pair is elected and stable (e.g. FRR's counters of adverts received). */
@@ -89,24 +95,27 @@ export async function runPairScenario(t: TestContext, c: PairCase): Promise<Pair
   const capture = await startVrrpCapture(c.lab);
   let captured = false;
   /** Per host: the speaker kind, its configured priority and the source addresses its adverts may have. */
-  const sources = new Map<string, { kind: string; family: 4 | 6; priority: number; addresses: Set<string> }>();
+  const sources = new Map<string, { kind: string; family: 4 | 6; priority: number; auth: VrrpV2Auth | undefined; addresses: Set<string> }>();
   const noteSources = async (s: VrrpSpeaker, priority: number): Promise<void> => {
-    const entry = sources.get(s.host.name) ?? { kind: s.kind, family: s.family, priority, addresses: new Set<string>() };
+    const entry = sources.get(s.host.name) ?? { kind: s.kind, family: s.family, priority, auth: s.auth, addresses: new Set<string>() };
     sources.set(s.host.name, entry);
     if (s.family === 4) entry.addresses.add(s.host.ipv4);
     // IPv6 adverts come from a link-local address: eth0's, or a macvlan's (FRR, carpd's vmac).
     else for (const a of await c.lab.addresses(s.host)) if (a.startsWith('fe80:')) entry.addresses.add(a.split('/')[0] ?? '');
   };
-  const betterDown = masterDownMs(c.betterPriority, c.intervalMs);
-  const worseDown = masterDownMs(c.worsePriority, c.intervalMs);
-  const worseSkew = skewTimeMs(c.worsePriority, c.intervalMs);
+  const version = c.version ?? 3;
+  const betterDown = masterDownMs(c.betterPriority, c.intervalMs, version);
+  const worseDown = masterDownMs(c.worsePriority, c.intervalMs, version);
+  const worseSkew = skewTimeMs(c.worsePriority, c.intervalMs, version);
   try {
     // 1. Election.
     let better = await c.startBetter(1);
     live.add(better);
+    assert.equal(better.version, version, `${better.kind} speaks VRRPv${version}`);
     await waitRole(better, 'master', betterDown + 4000, 'the better speaker becomes master');
     const worse = await c.startWorse();
     live.add(worse);
+    assert.equal(worse.version, version, `${worse.kind} speaks VRRPv${version}`);
     await waitRole(worse, 'backup', worseDown + 3000, 'the worse speaker becomes backup');
     // Longer than the backup's master-down: a backup that dropped the master's adverts would take over.
     await sleep(Math.max(worseDown + c.intervalMs, 1000));
@@ -199,6 +208,7 @@ export async function runPairScenario(t: TestContext, c: PairCase): Promise<Pair
       const entry = { ethSrc: [...new Set(mine.map((r) => r.ethSrc))], checksumVariants: [...new Set(variants.filter((v) => source.addresses.has(v.ipSrc)).map((v) => String(v.variant)))], priorities: [...new Set(mine.map((r) => r.priority))], adverts: mine.length };
       wire[key] = entry;
       assertAdverts(c, source.family, source.priority, mine, key);
+      if (version === 2) assertV2Adverts(c, source.auth, mine, variants.filter((v) => source.addresses.has(v.ipSrc)), key);
     }
     const strangers = rows.filter((r) => ![...sources.values()].some((source) => source.addresses.has(r.ipSrc)));
     assert.deepEqual(strangers.map((r) => r.ipSrc), [], 'every advert of the VRID comes from one of the two speakers');
@@ -214,20 +224,37 @@ export async function runPairScenario(t: TestContext, c: PairCase): Promise<Pair
   }
 }
 
-/** Every advert of one speaker: version 3, good checksum, TTL 255, the configured interval and VIP; its priority, and 0 when it stopped. */
+/** Every advert of one speaker: its version, good checksum, TTL 255, the configured interval and VIP; its priority, and 0 when it stopped. */
 function assertAdverts(c: PairCase, family: 4 | 6, priority: number, rows: readonly VrrpAdvertRow[], key: string): void {
   assert.ok(rows.length >= 3, `${key}: ${rows.length} adverts captured`);
   const group = family === 4 ? '224.0.0.18' : 'ff02::12';
   for (const r of rows) {
     const what = `${key} advert ${JSON.stringify(r)}`;
-    assert.equal(r.version, 3, what);
+    assert.equal(r.version, c.version ?? 3, what);
     assert.equal(r.checksum, 'good', what);
     assert.equal(r.ttl, 255, what);
-    assert.equal(r.intervalCentis, Math.round(c.intervalMs / 10), what);
+    if (c.version === 2) assert.equal(r.adverIntSeconds, c.intervalMs / 1000, what);
+    else assert.equal(r.intervalCentis, Math.round(c.intervalMs / 10), what);
     assert.deepEqual(r.addresses, [c.vip], what);
     const destinations = c.destinations?.(r.ipSrc) ?? [group];
     assert.ok(destinations.includes(r.ipDst), `${what}: destination not in ${destinations.join(', ')}`);
   }
   const priorities = [...new Set(rows.map((r) => r.priority))].sort((x, y) => x - y);
   assert.deepEqual(priorities, [0, priority], `${key}: adverts at its priority ${priority}, and priority 0 on its graceful stop`);
+}
+
+/**
+ * VRRPv2 only (RFC 3768 §5.3.6, §5.3.8): the auth type and string the speaker was configured
+ * with, in every advert, and a checksum over the VRRP message alone (carpd's reading of the same
+ * bytes, beside tshark's "good").
+ */
+function assertV2Adverts(c: PairCase, auth: VrrpV2Auth | undefined, rows: readonly VrrpAdvertRow[], sums: readonly VrrpChecksumRow[], key: string): void {
+  for (const r of rows) {
+    const what = `${key} VRRPv2 advert ${JSON.stringify(r)}`;
+    assert.equal(r.authType, vrrpV2AuthType(auth), what);
+    assert.equal(r.authString, auth?.type === 'pass' ? auth.password : '', what);
+  }
+  assert.ok(sums.length >= rows.length, `${key}: ${sums.length} checksums read for ${rows.length} adverts`);
+  const variants = [...new Set(sums.map((v) => String(v.variant)))];
+  assert.deepEqual(variants, [expectedChecksumVariant(2)], `${key}: VRRPv2 checksum over the message alone (${c.vip})`);
 }

@@ -15,11 +15,27 @@ import { parsePingOutput, type PingResult } from '../../src/lab/ping.ts';
 /** A speaker's role as the speaker itself reports it. */
 export type VrrpRole = 'master' | 'backup' | 'init' | 'fault' | 'stopped';
 
-/** One VRRPv3 speaker running in a lab host. */
+/**
+ * VRRPv2's authentication fields as a speaker fills them (RFC 3768 §5.3.6; keepalived's
+ * `authentication { auth_type PASS }`): none, or a simple text password of at most 8 bytes, sent
+ * in clear. VRRPv3 has no such fields.
+ */
+export type VrrpV2Auth = { readonly type: 'none' } | { readonly type: 'pass'; readonly password: string };
+
+/** The auth type octet of a VRRPv2 advert for `auth` (RFC 3768 §5.3.6: 0 none, 1 simple text). */
+export function vrrpV2AuthType(auth: VrrpV2Auth | undefined): number {
+  return auth?.type === 'pass' ? 1 : 0;
+}
+
+/** One VRRP speaker (VRRPv3, or VRRPv2 where `version` says so) running in a lab host. */
 export interface VrrpSpeaker {
   /** Which implementation. */
   readonly kind: 'keepalived' | 'frr' | 'carpd';
   readonly host: LabHost;
+  /** The VRRP version it speaks (RFC 5798 is 3, RFC 3768 is 2). */
+  readonly version: 2 | 3;
+  /** VRRPv2 only: what its adverts carry in the authentication fields (absent: none). */
+  readonly auth?: VrrpV2Auth;
   readonly vrid: number;
   /** The virtual addresses, without prefix length, all of one family. */
   readonly addresses: readonly string[];
