@@ -119,6 +119,11 @@ export class GroupInstance {
   }
 
   /** The virtual addresses in force. */
+  /** The parent interface's index (where a group without a vmac interface keeps its addresses). */
+  get hostLinkIndex(): number {
+    return this.deps.host.link.index;
+  }
+
   get addresses(): readonly ResolvedAddress[] {
     return this.effects?.currentAddresses ?? this.deps.addresses;
   }

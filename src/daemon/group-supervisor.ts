@@ -181,14 +181,28 @@ export class GroupSupervisor {
    */
   private async switchProtocol(name: string, group: PreparedGroup, allGroups: readonly GroupConfig[]): Promise<void> {
     const old = this.prepared(name);
+    const running = this.groups.get(name) as GroupInstance;
+    const kept = { ifindex: running.hostLinkIndex, addresses: [...running.addresses] };
     await this.dropGroup(name, (instance) => instance.handOver());
     try {
       await this.addGroup(group, allGroups, 'resume-master');
     } catch (error) {
-      await this.addGroup(old, allGroups, 'resume-master').catch((undoError: unknown) => this.deps.logger.error('could not put a group back', { error: String(undoError) }));
+      await this.addGroup(old, allGroups, 'resume-master').catch(async (undoError: unknown) => {
+        this.deps.logger.error('could not put a group back', { error: String(undoError) });
+        // No instance manages the kept addresses now: a VIP nobody announces or gives up would
+        // stay here beside whichever node takes over. Remove them (as a stop would).
+        await this.releaseKept(name, kept.ifindex, kept.addresses);
+      });
       throw error;
     }
     this.deps.logger.info(`${name}: protocol switched in place, the addresses kept`, { group: name, from: protocolName(old.config), to: protocolName(group.config) });
+  }
+
+  /** Best effort: the addresses a failed protocol switch kept, taken off the interface. */
+  private async releaseKept(name: string, ifindex: number, addresses: readonly ResolvedAddress[]): Promise<void> {
+    for (const a of addresses) {
+      await this.deps.netlink.removeAddress(ifindex, a.address, a.prefixLength).catch((error: unknown) => this.deps.logger.error(`${name}: could not remove ${a.address.text} after a failed protocol switch`, { group: name, error: String(error) }));
+    }
   }
 
   private prepared(name: string): PreparedGroup {

@@ -189,3 +189,17 @@ async function masterOfAt(config: GroupConfig, address: string): Promise<Supervi
   assert.ok(rig.netlink.addresses().some((a) => a.address.text === address));
   return rig;
 }
+
+test('a switch where neither the new nor the old instance can start removes the kept addresses: no VIP left that no group manages', async () => {
+  const rig = await masterOf(carp());
+  // Both starts fail on reading the interface's addresses (the prechecks read every interface's, unindexed).
+  const failing = rig.netlink.failWhen((op, args) => (op === 'listAddresses' && args[0] !== undefined ? 'EIO' : undefined));
+  try {
+    await assert.rejects(rig.supervisor.apply([keyed(vrrp())], () => {}));
+  } finally {
+    failing.close();
+  }
+  await rig.settle();
+  assert.equal(rig.supervisor.get(NAME), undefined, 'no instance runs');
+  assert.deepEqual(vips(rig), [], 'the VIP was taken off the interface');
+});
