@@ -8,12 +8,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { carpChecksumValid, decodeCarpHeader, encodeCarpHeader } from '../src/protocol/carp-header.ts';
-import { CarpAuthenticator } from '../src/protocol/carp-hmac.ts';
-import { carpKeyFromPassphrase } from '../src/protocol/carp-key.ts';
-import { parseIpAddress } from '../src/protocol/ip-address.ts';
-import { decodeIpPacket, encodeIpv4Packet } from '../src/protocol/ip-packet.ts';
-import { classifyProtocol112 } from '../src/protocol/protocol-112.ts';
+import { carpChecksumValid, decodeCarpHeader, encodeCarpHeader } from '../src/protocols/carp/carp-header.ts';
+import { CarpAuthenticator } from '../src/protocols/carp/carp-hmac.ts';
+import { carpKeyFromPassphrase } from '../src/protocols/carp/carp-key.ts';
+import { parseIpAddress } from '../src/wire/ip-address.ts';
+import { decodeIpPacket, encodeIpv4Packet } from '../src/wire/ip-packet.ts';
+import { classifyProtocol112 } from '../src/protocols/protocol-112.ts';
 import { describeMachine } from './machine-description.ts';
 import { median } from './summary-statistics.ts';
 

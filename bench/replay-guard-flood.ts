@@ -27,7 +27,7 @@ interface Guard {
   checkReplay(state: State, mode: 'compat' | 'strict', sender: string, counter: bigint): { state: State; verdict: string };
 }
 
-const guard = (await import(pathToFileURL(resolve(values.root, 'src/protocol/replay-guard.ts')).href)) as Guard;
+const guard = (await import(pathToFileURL(resolve(values.root, 'src/protocols/carp/replay-guard.ts')).href)) as Guard;
 const captured = 0x0123_4567_89ab_cdefn;
 const packets = Number(values.packets);
 

@@ -3,8 +3,8 @@
  * framing around the IP packets inside them. No I/O: the caller reads the file.
  * Format: the pcap specification (draft-ietf-opsawg-pcap); link types: tcpdump.org/linktypes.
  */
-import type { DecodeResult } from '../protocol/decode-result.ts';
-import { decoded, decodeFailed } from '../protocol/decode-result.ts';
+import type { DecodeResult } from '../wire/decode-result.ts';
+import { decoded, decodeFailed } from '../wire/decode-result.ts';
 
 /** One captured packet. */
 export interface PcapRecord {

@@ -298,7 +298,7 @@ function protocolRows(g: GroupStatus, now: Date): { advertised: string; master: 
 /** A peer's key change is "in progress" while its last twin copy is this close to its last advert. */
 const KEY_CHANGE_RECENT_MS = 10_000;
 
-/** What to change, per kind of foreign master (protocol/foreign-advert.ts). */
+/** What to change, per kind of foreign master (protocols/foreign-advert.ts). */
 const FOREIGN_HINTS: Readonly<Record<string, string>> = {
   'vrrp-v2': 'a VRRPv2 router on this VRID: set `vrrp_version 3` on it',
   'vrrp-v3': 'a VRRPv3 router on this VRRPv2 group\'s VRID: set `vrrp_version 2` on it',

@@ -2,11 +2,11 @@
  * One IP packet → the JSON-ready object `carpd inspect` prints: a CARP advert's fields, a
  * decode error, or why it was skipped. Pure; the HMAC check comes in through AuthCheck.
  */
-import { counterAsDate } from '../protocol/send-counter.ts';
-import { carpChecksumValid, decodeCarpHeader, isBowOut } from '../protocol/carp-header.ts';
-import { decodeIpPacket, IPPROTO_CARP } from '../protocol/ip-packet.ts';
-import type { Datagram } from '../protocol/ip-packet.ts';
-import { classifyProtocol112 } from '../protocol/protocol-112.ts';
+import { counterAsDate } from '../protocols/carp/send-counter.ts';
+import { carpChecksumValid, decodeCarpHeader, isBowOut } from '../protocols/carp/carp-header.ts';
+import { decodeIpPacket, IPPROTO_CARP } from '../wire/ip-packet.ts';
+import type { Datagram } from '../wire/ip-packet.ts';
+import { classifyProtocol112 } from '../protocols/protocol-112.ts';
 
 /** A flat JSON object: what inspect prints per packet. */
 export type Report = Readonly<Record<string, string | number | boolean>>;

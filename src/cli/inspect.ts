@@ -6,10 +6,10 @@
 import { parseArgs } from 'node:util';
 import { ipPacketFromLinkLayer, isSupportedLinkType, LINKTYPE_ETHERNET, readPcap } from '../capture/pcap.ts';
 import type { PcapRecord } from '../capture/pcap.ts';
-import { CarpAuthenticator } from '../protocol/carp-hmac.ts';
-import { carpKeyFromHex, carpKeyFromPassphrase } from '../protocol/carp-key.ts';
-import type { IpAddress } from '../protocol/ip-address.ts';
-import { tryParseIpAddress } from '../protocol/ip-address.ts';
+import { CarpAuthenticator } from '../protocols/carp/carp-hmac.ts';
+import { carpKeyFromHex, carpKeyFromPassphrase } from '../protocols/carp/carp-key.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
+import { tryParseIpAddress } from '../wire/ip-address.ts';
 import { describeIpPacket } from './inspect-report.ts';
 import type { AuthCheck, AuthOutcome, Report } from './inspect-report.ts';
 

@@ -4,7 +4,7 @@
  * names defaulted. Checks here need the meaning of a value (is it an address, is the passphrase
  * at most 19 bytes); checks across groups live in config-file.ts.
  */
-import { isMulticast, tryParseIpAddress, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
+import { isMulticast, tryParseIpAddress, type IpAddress, type IpFamily } from '../wire/ip-address.ts';
 import { CONFIG_DEFAULTS, type GroupConfig, type GroupProtocol, type HealthCheckConfig, type PassphraseSource, type TrackedInterfaceConfig, type VirtualAddressConfig, type VrrpGroupConfig } from './config-types.ts';
 import { configProblem, type ConfigErrorCode, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { STOP_SCRIPT_BUDGET_SECONDS } from './stop-budget.ts';
@@ -355,6 +355,6 @@ function warnUnused(raw: RawGroup, own: Record<string, unknown>, family: IpFamil
   if (own['accept_mode'] !== undefined && raw.priority === 255) warn(at('accept_mode'), 'has no effect with priority 255: the address owner always accepts packets for its addresses');
   // IPv6 has one checksum (vrrp-checksum.ts), which strict and compatible both accept.
   if (own['checksum_mode'] !== undefined && raw.protocol === 'vrrp' && family === 6) warn(at('checksum_mode'), 'has no effect in an IPv6 group: IPv6 has one checksum');
-  // VRRPv2 has one checksum too, over the message alone (protocol/vrrp-version.ts).
+  // VRRPv2 has one checksum too, over the message alone (protocols/vrrp/vrrp-version.ts).
   else if (own['checksum_mode'] !== undefined && raw.protocol === 'vrrp' && raw.vrrp_version === 2) warn(at('checksum_mode'), 'has no effect in a VRRPv2 group: its checksum covers the message alone');
 }

@@ -18,7 +18,7 @@ import { defaultsSchema, describeInput, groupSchema, topSchema, validate, type R
 import { buildGroup, ID_KEYS, parseHostPort, passphraseProblem, PASSPHRASE_KEYS, type ProblemSink } from './build-group.ts';
 import { FILE_NAMES, groupProtocol, groupVrrpVersion, keysNotFor, notForCode, notForDetail, withoutKeysNotFor } from './protocol-keys.ts';
 import { CARP_SECRET_LIMIT, VRRP2_SECRET_LIMIT, vrrpFamily, type SecretLimit } from './vrrp-settings.ts';
-import { DEFAULT_VRRP_VERSION } from '../protocol/vrrp-version.ts';
+import { DEFAULT_VRRP_VERSION } from '../protocols/vrrp/vrrp-version.ts';
 import { attachScriptUsers, type UserLookup } from './script-user.ts';
 import { scriptPolicyProblems } from './script-security.ts';
 import type { DaemonIdentity } from './script-user.ts';

@@ -8,7 +8,7 @@
 import * as z from 'zod';
 import { configProblem, type ConfigErrorCode, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { GROUP_PROTOCOLS } from './protocol-keys.ts';
-import { VRRP_AUTH_TYPES, VRRP_VERSIONS } from '../protocol/vrrp-version.ts';
+import { VRRP_AUTH_TYPES, VRRP_VERSIONS } from '../protocols/vrrp/vrrp-version.ts';
 import { advertIntervalProblemAnyVersion, VRRP_ADVERT_INTERVAL_RANGE, VRRP_PRIORITY_RANGE, type ValueProblem } from './vrrp-settings.ts';
 
 /** Why a number is not an integer in min..max (a fraction is a type error), or undefined; the flags word it the same. */

@@ -3,12 +3,12 @@
  * command line, or ucarp's command line) turns into. Every default is filled in; the daemon
  * never sees raw input. Secrets stay as sources until the daemon reads them.
  */
-import type { IpAddress } from '../protocol/ip-address.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
 import type { MasterDownFormula } from '../fsm/intervals.ts';
-import type { ReplayMode } from '../protocol/replay-guard.ts';
-import type { VrrpChecksumMode } from '../protocol/vrrp-checksum.ts';
-import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
-import type { VrrpVersion } from '../protocol/vrrp-version.ts';
+import type { ReplayMode } from '../protocols/carp/replay-guard.ts';
+import type { VrrpChecksumMode } from '../protocols/vrrp/vrrp-checksum.ts';
+import { VRRP_DEFAULTS } from '../protocols/vrrp/vrrp-machine-types.ts';
+import type { VrrpVersion } from '../protocols/vrrp/vrrp-version.ts';
 
 /** Log levels. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -11,10 +11,10 @@
  * returns typed options or a list of errors that name the flag.
  */
 import { parseArgs } from 'node:util';
-import { CARP_MAX_PASSPHRASE_BYTES } from '../protocol/carp-key.ts';
-import { tryParseIpAddress, type IpAddress } from '../protocol/ip-address.ts';
+import { CARP_MAX_PASSPHRASE_BYTES } from '../protocols/carp/carp-key.ts';
+import { tryParseIpAddress, type IpAddress } from '../wire/ip-address.ts';
 import type { MasterDownFormula } from '../fsm/intervals.ts';
-import type { ReplayMode } from '../protocol/replay-guard.ts';
+import type { ReplayMode } from '../protocols/carp/replay-guard.ts';
 import { CONFIG_DEFAULTS, type GroupProtocol, type VrrpGroupConfig } from './config-types.ts';
 import { integerProblem } from './config-schema.ts';
 import { aliasConflictDetail, FLAG_NAMES, flagsNotFor, GROUP_PROTOCOLS } from './protocol-keys.ts';
@@ -31,7 +31,7 @@ import {
   type ValueProblem,
 } from './vrrp-settings.ts';
 import { vrrp2FamilyProblem } from './vrrp-version-settings.ts';
-import { VRRP_AUTH_TYPES, type VrrpVersion } from '../protocol/vrrp-version.ts';
+import { VRRP_AUTH_TYPES, type VrrpVersion } from '../protocols/vrrp/vrrp-version.ts';
 
 /** A virtual address with its prefix length (undefined: take the parent's subnet, else a host route). */
 export interface VirtualAddress {

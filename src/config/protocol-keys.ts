@@ -10,7 +10,7 @@
  */
 import type { GroupProtocol } from './config-types.ts';
 import type { ConfigErrorCode } from './error-codes.ts';
-import { DEFAULT_VRRP_VERSION, VRRP_VERSIONS, type VrrpVersion } from '../protocol/vrrp-version.ts';
+import { DEFAULT_VRRP_VERSION, VRRP_VERSIONS, type VrrpVersion } from '../protocols/vrrp/vrrp-version.ts';
 
 /** The protocols, as the file and --protocol spell them. */
 export const GROUP_PROTOCOLS = ['carp', 'vrrp'] as const satisfies readonly GroupProtocol[];

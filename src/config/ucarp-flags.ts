@@ -16,8 +16,8 @@
  * deadratio·advbase + advskew/256, and replay protection runs in 'compat' mode because ucarp
  * sends a random counter until it has heard a peer (docs/protocol-carp.md "What peers send").
  */
-import { CARP_MAX_PASSPHRASE_BYTES } from '../protocol/carp-key.ts';
-import { tryParseIpAddress, type IpAddress } from '../protocol/ip-address.ts';
+import { CARP_MAX_PASSPHRASE_BYTES } from '../protocols/carp/carp-key.ts';
+import { tryParseIpAddress, type IpAddress } from '../wire/ip-address.ts';
 import { CONFIG_DEFAULTS, type CarpdConfig, type GroupConfig, type LogLevel, type PassphraseSource } from './config-types.ts';
 
 /** The result of parsing a ucarp command line. `help` is set (with no errors) for -h/--help. */

@@ -5,10 +5,10 @@
  * VRRPv2), one address family per virtual router, the default names, the simple password's
  * length, and the CARP fields a VRRP group leaves inert.
  */
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
-import { CARP_MAX_PASSPHRASE_BYTES } from '../protocol/carp-key.ts';
-import { VRRP2_AUTH_DATA_LENGTH, VRRP2_MAX_ADVERT_INTERVAL } from '../protocol/vrrp2-header.ts';
-import { DEFAULT_VRRP_VERSION, VRRP_VERSIONS, type VrrpVersion } from '../protocol/vrrp-version.ts';
+import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
+import { CARP_MAX_PASSPHRASE_BYTES } from '../protocols/carp/carp-key.ts';
+import { VRRP2_AUTH_DATA_LENGTH, VRRP2_MAX_ADVERT_INTERVAL } from '../protocols/vrrp/vrrp2-header.ts';
+import { DEFAULT_VRRP_VERSION, VRRP_VERSIONS, type VrrpVersion } from '../protocols/vrrp/vrrp-version.ts';
 import type { GroupConfig, VirtualAddressConfig } from './config-types.ts';
 import { CONFIG_DEFAULTS } from './config-types.ts';
 import type { ConfigErrorCode } from './error-codes.ts';

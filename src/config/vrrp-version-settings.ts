@@ -1,16 +1,16 @@
 /**
- * The config rules that depend on a VRRP group's version (protocol/vrrp-version.ts has the wire
+ * The config rules that depend on a VRRP group's version (protocols/vrrp/vrrp-version.ts has the wire
  * rules): VRRPv2 (`vrrp_version: 2`, RFC 3768) is IPv4 only, carries whole seconds, and may
  * authenticate with a simple text password of at most 8 bytes, which every advert carries in
  * clear (docs/configuration.md "VRRPv2"). `auth_type: ah` is refused. VRRPv3 groups never reach
  * the password rules: protocol-keys.ts refuses their passphrase keys and auth_type.
  */
-import type { IpAddress } from '../protocol/ip-address.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
 import type { PassphraseSource, VirtualAddressConfig, VrrpGroupConfig } from './config-types.ts';
 import { configProblem, type PathSegment } from './error-codes.ts';
 import type { RawGroup } from './config-schema.ts';
 import { advertIntervalProblemFor, VRRP2_SECRET_LIMIT, type SecretLimit } from './vrrp-settings.ts';
-import { DEFAULT_VRRP_VERSION, vrrpProfile } from '../protocol/vrrp-version.ts';
+import { DEFAULT_VRRP_VERSION, vrrpProfile } from '../protocols/vrrp/vrrp-version.ts';
 
 /** Where problems go (build-group.ts's sink). */
 interface Sink {

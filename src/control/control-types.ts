@@ -3,7 +3,7 @@
  * streams. JSON on the wire (one object per line); the daemon implements DaemonControl.
  * Secrets never appear here.
  */
-import type { DropReason } from '../protocol/drop-reason.ts';
+import type { DropReason } from '../wire/drop-reason.ts';
 
 /** State names as the BSDs print them. */
 export type StateName = 'INIT' | 'BACKUP' | 'MASTER';

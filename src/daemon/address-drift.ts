@@ -4,7 +4,7 @@
  * appearing while not MASTER may be a conflict (someone else put it there, or another daemon
  * runs), but only if the kernel still has it when asked, since the event may be late.
  */
-import { ipAddressEquals } from '../protocol/ip-address.ts';
+import { ipAddressEquals } from '../wire/ip-address.ts';
 import type { AddressEvent, HostNetlink, InterfaceAddress, LinkEvent, LinkInfo } from '../ports/host-netlink.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
 

@@ -2,9 +2,9 @@
  * The advert source follows the interface's own addresses (issue 19 item 2; docs/configuration.md,
  * source_address): when the host is renumbered, the next advert goes out from the new address and
  * the groups' own address in the tie rule follows; said once per move. A configured
- * source_address / --srcip stays pinned (protocol/advert-source.ts).
+ * source_address / --srcip stays pinned (wire/advert-source.ts).
  */
-import type { IpAddress } from '../protocol/ip-address.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
 import { isCarpdAddress, type AddressEvent, type InterfaceAddress } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { SourceChange } from '../ports/packet-transport.ts';

@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { CarpdConfig } from '../config/config-types.ts';
-import { carpVirtualMac } from '../protocol/mac-address.ts';
+import { carpVirtualMac } from '../wire/mac-address.ts';
 import type { Logger } from '../ports/logger.ts';
 import { RouteNetlink } from '../linux/netlink/route-netlink.ts';
 import { isCarpdAddress } from '../ports/host-netlink.ts';

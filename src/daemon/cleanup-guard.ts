@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import type { Clock } from '../ports/clock.ts';
 import { SystemClock } from '../linux/system-clock.ts';
 import { packageRoot } from '../package-root.ts';
-import { tryParseIpAddress } from '../protocol/ip-address.ts';
+import { tryParseIpAddress } from '../wire/ip-address.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { CleanupDownScript } from './cleanup-script.ts';
 

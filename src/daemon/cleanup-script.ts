@@ -12,7 +12,7 @@
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import { carpdScriptArgs, chooseScript, CLEANUP_REASON, scriptEnvironment, ucarpScriptArgs } from '../ports/script-job.ts';
-import type { IpAddress } from '../protocol/ip-address.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
 import { isVrrpGroup } from './protocol-settings.ts';
 import { SCRIPT_PATH } from '../config/script-security.ts';
 

@@ -6,7 +6,7 @@
  * only by the composition root (run-daemon.ts).
  */
 import type { PassphraseSource } from '../config/config-types.ts';
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { LinkInfo } from '../ports/host-netlink.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';

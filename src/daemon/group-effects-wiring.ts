@@ -12,7 +12,7 @@ import type { PacketTransport } from '../ports/packet-transport.ts';
 import { Announcer } from '../linux/announcer.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
 import { VirtualMacAdvertTransport } from '../linux/virtual-mac-advert-transport.ts';
-import type { MacAddress } from '../protocol/mac-address.ts';
+import type { MacAddress } from '../wire/mac-address.ts';
 import type { InterfaceHost } from './interface-host.ts';
 import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
 import { isAddressOwner } from './protocol-settings.ts';

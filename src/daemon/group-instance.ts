@@ -17,10 +17,10 @@
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import type { CheckStatus, GroupStatus } from '../control/control-types.ts';
-import type { TransitionEvent } from '../engine/group-runner.ts';
+import type { TransitionEvent } from '../protocols/carp/carp-group-runner.ts';
 import { GRACEFUL_STOP_HOLD_MAX_MICROS } from '../fsm/intervals.ts';
 import type { StartMode } from '../fsm/machine-types.ts';
-import type { MacAddress } from '../protocol/mac-address.ts';
+import type { MacAddress } from '../wire/mac-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { HostNetlink, InterfaceAddress } from '../ports/host-netlink.ts';

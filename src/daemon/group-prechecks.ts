@@ -5,7 +5,7 @@
  * made before a group starts, removing VIPs a killed run left behind (only carpd's, by its mark).
  */
 import type { GroupConfig } from '../config/config-types.ts';
-import type { IpAddress } from '../protocol/ip-address.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
 import { isCarpdAddress, type HostNetlink, type InterfaceAddress } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { DaemonPlatform } from './daemon-platform.ts';

@@ -5,14 +5,14 @@
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import type { GroupStatus, VrrpStatus } from '../control/control-types.ts';
-import type { GroupRunner } from '../engine/group-runner.ts';
+import type { GroupRunner } from '../protocols/carp/carp-group-runner.ts';
 import type { HeardPeer } from '../engine/peer-table.ts';
 import type { ProtocolRunner } from '../engine/runner-core.ts';
-import type { VrrpGroupRunner } from '../engine/vrrp-group-runner.ts';
-import { advertFields } from '../fsm/step.ts';
-import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
-import { OWNER_PRIORITY } from '../fsm/vrrp-election.ts';
-import type { IpFamily } from '../protocol/ip-address.ts';
+import type { VrrpGroupRunner } from '../protocols/vrrp/vrrp-group-runner.ts';
+import { advertFields } from '../protocols/carp/carp-step.ts';
+import { VRRP_DEFAULTS } from '../protocols/vrrp/vrrp-machine-types.ts';
+import { OWNER_PRIORITY } from '../protocols/vrrp/vrrp-election.ts';
+import type { IpFamily } from '../wire/ip-address.ts';
 
 /** The fields of GroupStatus that depend on the protocol. */
 export type ProtocolStatus = Pick<GroupStatus, 'protocol' | 'advbase' | 'advskew' | 'advertisedAdvskew' | 'demoteByte' | 'replayMode' | 'vrrp' | 'master' | 'heard' | 'familyLoss'>;

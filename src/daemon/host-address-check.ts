@@ -20,7 +20,7 @@
 import type { CarpdConfig } from '../config/config-types.ts';
 import { configProblem, type ConfigProblem } from '../config/error-codes.ts';
 import { isCarpdAddress, type InterfaceAddress, type LinkInfo } from '../ports/host-netlink.ts';
-import { isIpv6LinkLocal } from '../protocol/ip-address.ts';
+import { isIpv6LinkLocal } from '../wire/ip-address.ts';
 import { isAddressOwner, virtualMacOf } from './protocol-settings.ts';
 import { inSubnet } from './resolve-prefixes.ts';
 

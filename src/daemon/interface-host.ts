@@ -5,8 +5,8 @@
  */
 import { InterfaceNode } from '../engine/interface-node.ts';
 import type { PacketWarningLog } from '../engine/packet-warning-log.ts';
-import { ipAddressEquals, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
-import { parseMacAddress, type MacAddress } from '../protocol/mac-address.ts';
+import { ipAddressEquals, type IpAddress, type IpFamily } from '../wire/ip-address.ts';
+import { parseMacAddress, type MacAddress } from '../wire/mac-address.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { PacketTransport, SourceChange } from '../ports/packet-transport.ts';

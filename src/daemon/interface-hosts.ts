@@ -5,7 +5,7 @@
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import type { PacketWarningLog } from '../engine/packet-warning-log.ts';
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { HostNetlink, LinkInfo } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';

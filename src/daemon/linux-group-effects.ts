@@ -18,7 +18,7 @@
 import type { ScriptsConfig } from '../config/config-types.ts';
 import { carpdScriptArgs, chooseScript, scriptEnvironment, ucarpScriptArgs, type ScriptPhase, type ScriptProtocol } from '../ports/script-job.ts';
 import type { Phase, TransitionReason } from '../fsm/machine-types.ts';
-import type { IpAddress } from '../protocol/ip-address.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
 import { isCarpdAddress, type InterfaceAddress } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';

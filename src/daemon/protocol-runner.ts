@@ -7,10 +7,10 @@
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import type { GroupStatus } from '../control/control-types.ts';
-import { GroupRunner, type GroupPorts } from '../engine/group-runner.ts';
-import { VrrpGroupRunner, vrrpSourceAddress } from '../engine/vrrp-group-runner.ts';
-import type { VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
-import { isIpv6LinkLocal } from '../protocol/ip-address.ts';
+import { GroupRunner, type GroupPorts } from '../protocols/carp/carp-group-runner.ts';
+import { VrrpGroupRunner, vrrpSourceAddress } from '../protocols/vrrp/vrrp-group-runner.ts';
+import type { VrrpGroupSettings } from '../protocols/vrrp/vrrp-group-settings.ts';
+import { isIpv6LinkLocal } from '../wire/ip-address.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { Logger } from '../ports/logger.ts';
 import { carpStatus, vrrpStatus, type ProtocolStatus, type ToIso } from './group-status.ts';

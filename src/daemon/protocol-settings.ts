@@ -4,13 +4,13 @@
  * validated everything (a VRRP group has a `vrrp` block and addresses of one family).
  */
 import type { GroupConfig } from '../config/config-types.ts';
-import { makeGroupSettings, type GroupSettings } from '../engine/group-settings.ts';
-import { makeVrrpGroupSettings, type VrrpGroupSettings } from '../engine/vrrp-group-settings.ts';
-import { OWNER_PRIORITY } from '../fsm/vrrp-election.ts';
-import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
-import { carpVirtualMac, vrrpVirtualMac, type MacAddress } from '../protocol/mac-address.ts';
+import { makeGroupSettings, type GroupSettings } from '../protocols/carp/carp-group-settings.ts';
+import { makeVrrpGroupSettings, type VrrpGroupSettings } from '../protocols/vrrp/vrrp-group-settings.ts';
+import { OWNER_PRIORITY } from '../protocols/vrrp/vrrp-election.ts';
+import { VRRP_DEFAULTS } from '../protocols/vrrp/vrrp-machine-types.ts';
+import { carpVirtualMac, vrrpVirtualMac, type MacAddress } from '../wire/mac-address.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
-import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH } from '../protocol/vrrp-version.ts';
+import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH } from '../protocols/vrrp/vrrp-version.ts';
 import type { KeyPurpose } from './read-passphrase.ts';
 
 /** True for a `protocol: vrrp` group. */

@@ -5,9 +5,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { PassphraseSource } from '../config/config-types.ts';
-import { carpKeyFromPassphrase } from '../protocol/carp-key.ts';
+import { carpKeyFromPassphrase } from '../protocols/carp/carp-key.ts';
 import type { Logger } from '../ports/logger.ts';
-import { VRRP2_AUTH_DATA_LENGTH } from '../protocol/vrrp2-header.ts';
+import { VRRP2_AUTH_DATA_LENGTH } from '../protocols/vrrp/vrrp2-header.ts';
 
 /** Returns the 20-byte key; throws an Error with a message naming the source. */
 export function readCarpKey(source: PassphraseSource, logger: Logger): Uint8Array {

@@ -11,7 +11,7 @@
  * (protocol-switch.ts decides, group-supervisor.ts does it).
  */
 import type { GroupConfig } from '../config/config-types.ts';
-import { OWNER_PRIORITY } from '../fsm/vrrp-election.ts';
+import { OWNER_PRIORITY } from '../protocols/vrrp/vrrp-election.ts';
 
 /** A group with its key. */
 export interface KeyedGroup {

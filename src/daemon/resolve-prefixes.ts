@@ -4,7 +4,7 @@
  * prefix (/32, /128). Pure.
  */
 import type { VirtualAddress } from '../config/daemon-options.ts';
-import type { IpAddress } from '../protocol/ip-address.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
 
 /** An address configured on the parent, with its prefix. */

@@ -6,7 +6,7 @@
  */
 import type { HostNetlink, LinkInfo } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { MacAddress } from '../protocol/mac-address.ts';
+import type { MacAddress } from '../wire/mac-address.ts';
 import type { InterfaceHost } from './interface-host.ts';
 import { StartupError } from './startup-error.ts';
 

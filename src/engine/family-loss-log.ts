@@ -7,7 +7,7 @@
  * their "back" lines are not logged. The status shows the current episode either way.
  */
 import type { FamilyAction } from '../fsm/machine-types.ts';
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
 import type { Logger } from '../ports/logger.ts';
 import { WarningLimiter } from './warning-limiter.ts';
 

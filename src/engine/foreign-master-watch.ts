@@ -6,7 +6,7 @@
  * adverts, from whom last, and how many re-announcements.
  */
 import { FOREIGN_MASTER_IDLE, foreignMasterHeard, foreignMasterWake, type ForeignMasterState, type ForeignMasterStep } from '../fsm/foreign-master.ts';
-import type { ForeignAdvertKind, ForeignAdvertSummary } from '../protocol/foreign-advert.ts';
+import type { ForeignAdvertKind, ForeignAdvertSummary } from '../protocols/foreign-advert.ts';
 import type { Clock, TimerHandle } from '../ports/clock.ts';
 
 /** What status shows about foreign masters. */

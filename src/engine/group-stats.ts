@@ -1,5 +1,5 @@
 /** Per-group counters for status, metrics and tests. */
-import { emptyDropCounts, type DropReason } from '../protocol/drop-reason.ts';
+import { emptyDropCounts, type DropReason } from '../wire/drop-reason.ts';
 
 /** Counters of one group. */
 export interface GroupStats {

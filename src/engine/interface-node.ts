@@ -17,17 +17,17 @@
  * behaves exactly as before. Unattributed drops are the sum of both sides' and the malformed IP
  * packets counted here.
  */
-import { emptyDropCounts, DROP_REASONS, type DropReason } from '../protocol/drop-reason.ts';
-import type { Datagram } from '../protocol/ip-packet.ts';
-import { classifyProtocol112 } from '../protocol/protocol-112.ts';
+import { emptyDropCounts, DROP_REASONS, type DropReason } from '../wire/drop-reason.ts';
+import type { Datagram } from '../wire/ip-packet.ts';
+import { classifyProtocol112 } from '../protocols/protocol-112.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
-import { CarpNode } from './carp-node.ts';
+import { CarpNode } from '../protocols/carp/carp-node.ts';
 import { PacketWarningLog } from './packet-warning-log.ts';
-import type { GroupRunner } from './group-runner.ts';
-import type { VrrpGroupRunner } from './vrrp-group-runner.ts';
-import { VrrpNode } from './vrrp-node.ts';
+import type { GroupRunner } from '../protocols/carp/carp-group-runner.ts';
+import type { VrrpGroupRunner } from '../protocols/vrrp/vrrp-group-runner.ts';
+import { VrrpNode } from '../protocols/vrrp/vrrp-node.ts';
 
 /** The groups of one interface. */
 export class InterfaceNode {

@@ -2,11 +2,11 @@
  * The lifecycle commands of a group runner, CARP's (GroupRunner) or VRRPv3's (VrrpGroupRunner):
  * each is one event of the shape both machines share (machine-types.ts EventOf), fed to the
  * runner's own machine through dispatch(); RunnerCore keeps the timers and the counters. What a
- * command does in each protocol is the machine's business (fsm/step.ts, fsm/vrrp-step.ts).
+ * command does in each protocol is the machine's business (protocols/carp/carp-step.ts, protocols/vrrp/vrrp-step.ts).
  */
 import type { EventOf, MachineLifecycle, StartMode, TransitionReason } from '../fsm/machine-types.ts';
-import type { DropReason } from '../protocol/drop-reason.ts';
-import { summarizeForeignAdvert, type ForeignAdvertKind } from '../protocol/foreign-advert.ts';
+import type { DropReason } from '../wire/drop-reason.ts';
+import { summarizeForeignAdvert, type ForeignAdvertKind } from '../protocols/foreign-advert.ts';
 import { ForeignMasterWatch, type ForeignMasterStats } from './foreign-master-watch.ts';
 import type { GroupStats } from './group-stats.ts';
 import { RunnerCore, type RunnerCorePorts, type TransitionEvent } from './runner-core.ts';
@@ -131,7 +131,7 @@ export abstract class MachineDriver<Advert> {
 
   /**
    * An advert for our id that this group cannot hear, from a foreign master that may hold our
-   * addresses too (protocol/foreign-advert.ts): counted, and a MASTER re-announces. The caller
+   * addresses too (protocols/foreign-advert.ts): counted, and a MASTER re-announces. The caller
    * has counted the drop and logs the warning.
    */
   protected hearForeign(peer: string, kind: ForeignAdvertKind, payload: Uint8Array): void {
@@ -165,7 +165,7 @@ export abstract class MachineDriver<Advert> {
   /**
    * Stops the group: the farewell advert if MASTER, addresses removed, INIT; resolves when the
    * machine has left, then every timer is cancelled. A CARP MASTER keeps its addresses until it
-   * hears its successor, within a bound (fsm/step.ts onShutdown, docs/state-machine.md "Graceful
+   * hears its successor, within a bound (protocols/carp/carp-step.ts onShutdown, docs/state-machine.md "Graceful
    * stop"); calling shutdown() again during that wait leaves at once.
    */
   shutdown(): Promise<void> {
@@ -203,7 +203,7 @@ export abstract class MachineDriver<Advert> {
     this.dispatch({ type: 'force', phase });
   }
 
-  /** Leaves mastership because the addresses could not be configured (fsm/step.ts onResign, fsm/vrrp-step.ts). */
+  /** Leaves mastership because the addresses could not be configured (protocols/carp/carp-step.ts onResign, protocols/vrrp/vrrp-step.ts). */
   resign(): void {
     this.dispatch({ type: 'resign', reason: 'claim-failed' });
   }

@@ -19,7 +19,7 @@ export interface HeardPeer {
   readonly ok: number;
   readonly badAuth: number;
   readonly replay: number;
-  /** Copies signed with the other key of a rolling key change (protocol/key-change-twin.ts): expected, not bad-auth. */
+  /** Copies signed with the other key of a rolling key change (protocols/carp/key-change-twin.ts): expected, not bad-auth. */
   readonly keyChangeTwins: number;
   /** Monotonic µs of the last key-change twin (absent while none). */
   readonly lastKeyChangeTwinAt?: number;

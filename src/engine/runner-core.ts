@@ -1,12 +1,12 @@
 /**
  * What running a state machine on a clock takes, whichever protocol's machine it is: CARP's
- * (fsm/step.ts, GroupRunner) and VRRPv3's (fsm/vrrp-step.ts, VrrpGroupRunner) emit actions of
+ * (protocols/carp/carp-step.ts, GroupRunner) and VRRPv3's (protocols/vrrp/vrrp-step.ts, VrrpGroupRunner) emit actions of
  * the same shapes (machine-types.ts ActionOf), so everything but building and sending the advert
  * itself is done here once: the timer table on the Clock port, the effects, scripts, transition
  * reports and listeners, the counters, and the rate-limited logging of failed sends.
  */
 import type { ActionOf, MachineLifecycle, Phase, StartMode, TimerId, TransitionReason } from '../fsm/machine-types.ts';
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
 import type { Clock, TimerHandle } from '../ports/clock.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -52,7 +52,7 @@ export interface ProtocolRunner {
   start(mode?: StartMode): void;
   /**
    * Graceful stop: bow-out (CARP) or priority 0 (VRRP) when MASTER; resolves once the machine has
-   * left (a CARP MASTER waits for its successor, bounded: fsm/step.ts); timers cancelled. Called
+   * left (a CARP MASTER waits for its successor, bounded: protocols/carp/carp-step.ts); timers cancelled. Called
    * again meanwhile: leaves at once.
    */
   shutdown(): Promise<void>;

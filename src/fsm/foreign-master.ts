@@ -1,7 +1,7 @@
 /**
  * What a MASTER does while another node may hold its virtual addresses too: a foreign master
  * heard for its id (another protocol or version, a failed authentication, its passphrase and
- * addresses under another vhid; src/protocol/foreign-advert.ts). Neither yields to the other,
+ * addresses under another vhid; src/protocols/foreign-advert.ts). Neither yields to the other,
  * and the last to announce has the clients: when the foreign master stops, clients that follow
  * its MAC are cut off until their neighbour entry times out (docs/state-machine.md, "Foreign
  * masters"). So the MASTER re-announces its addresses (gratuitous ARP / unsolicited NA): once per

@@ -7,7 +7,7 @@
  * with the VRRPv3 machine (vrrp-machine-types.ts), so the engine can drive both the same way:
  * only the advert received (EventOf) and the fields put in an advert sent (ActionOf) differ.
  */
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
 import type { MasterDownFormula } from './intervals.ts';
 
 /** The three CARP states (INIT = 0, BACKUP = 1, MASTER = 2 in every implementation). */
@@ -139,7 +139,7 @@ export interface AdvertReceived {
 
 /**
  * Timer names: one advert timer, one master-down timer per family, and the bound of a stopping
- * MASTER's wait for its successor (fsm/step.ts, graceful stop).
+ * MASTER's wait for its successor (protocols/carp/carp-step.ts, graceful stop).
  */
 export type TimerId = 'advert' | 'master-down-4' | 'master-down-6' | 'stop-hold';
 

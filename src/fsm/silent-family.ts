@@ -8,7 +8,7 @@
  * still armed for later is marked silent, not taken over for; the takeover comes when the master
  * is silent in every family. Pure: the caller passes the time.
  */
-import type { IpFamily } from '../protocol/ip-address.ts';
+import type { IpFamily } from '../wire/ip-address.ts';
 import type { FamilyAction, MachineConfig, MachineState } from './machine-types.ts';
 
 /** The families other than `family` in which the master was heard within the master-down interval. */

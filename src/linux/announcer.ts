@@ -4,10 +4,10 @@
  * Ethernet frames through an AF_PACKET socket so that the Ethernet source is `sourceMac` (the
  * virtual MAC with --vmac). Best effort: failures are logged and counted, never thrown.
  */
-import { gratuitousArpFrame } from '../protocol/arp-packet.ts';
-import type { IpAddress } from '../protocol/ip-address.ts';
-import type { MacAddress } from '../protocol/mac-address.ts';
-import { unsolicitedNeighborAdvertisementFrame } from '../protocol/neighbor-advertisement.ts';
+import { gratuitousArpFrame } from '../wire/arp-packet.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
+import type { MacAddress } from '../wire/mac-address.ts';
+import { unsolicitedNeighborAdvertisementFrame } from '../wire/neighbor-advertisement.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketSocket } from './native-binding.ts';
 import { loadNativeBinding } from './native-binding.ts';

@@ -4,12 +4,12 @@
  * (the netlink adapter), not from here.
  */
 import type { DatagramHandler, PacketTransport, SourceChange } from '../ports/packet-transport.ts';
-import { defaultAdvertSource, followAdvertSource } from '../protocol/advert-source.ts';
-import { CARP_GROUP_V4, CARP_GROUP_V6 } from '../protocol/advert-frame.ts';
-import { ipAddressEquals, ipAddressFromBytes } from '../protocol/ip-address.ts';
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
-import { decodeIpv4Packet, IPPROTO_CARP } from '../protocol/ip-packet.ts';
-import type { Datagram } from '../protocol/ip-packet.ts';
+import { defaultAdvertSource, followAdvertSource } from '../wire/advert-source.ts';
+import { CARP_GROUP_V4, CARP_GROUP_V6 } from '../wire/advert-frame.ts';
+import { ipAddressEquals, ipAddressFromBytes } from '../wire/ip-address.ts';
+import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
+import { decodeIpv4Packet, IPPROTO_CARP } from '../wire/ip-packet.ts';
+import type { Datagram } from '../wire/ip-packet.ts';
 import { loadNativeBinding } from './native-binding.ts';
 import type { CarpSocket, CarpSocketBinding, NativePacket } from './native-binding.ts';
 

@@ -6,9 +6,9 @@
  * Unicast adverts (to listed peers) still go through the kernel, which resolves the peer's MAC.
  * Receiving is the wrapped transport's.
  */
-import { advertFrame } from '../protocol/advert-frame.ts';
-import { isMulticast, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
-import type { MacAddress } from '../protocol/mac-address.ts';
+import { advertFrame } from '../wire/advert-frame.ts';
+import { isMulticast, type IpAddress, type IpFamily } from '../wire/ip-address.ts';
+import type { MacAddress } from '../wire/mac-address.ts';
 import type { DatagramHandler, PacketTransport, SourceChange } from '../ports/packet-transport.ts';
 import type { PacketSocket } from './native-binding.ts';
 import { loadNativeBinding } from './native-binding.ts';

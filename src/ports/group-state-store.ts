@@ -1,6 +1,6 @@
 /**
  * Durable per-group protocol state: the send-counter reservation and the replay high-water mark
- * (protocol/send-counter.ts, protocol/replay-guard.ts). Both only ever grow.
+ * (protocols/carp/send-counter.ts, protocols/carp/replay-guard.ts). Both only ever grow.
  */
 
 /** What is kept for one group. */

@@ -4,7 +4,7 @@
  * real adapter; FakeHostNetlink (linux/netlink/fake-host-netlink.ts) is an in-memory kernel for
  * unit tests of the daemon's composition (start-up order, drift repair, reload).
  */
-import type { IpAddress } from '../protocol/ip-address.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
 
 /** A network interface as carpd needs to know it. */
 export interface LinkInfo {

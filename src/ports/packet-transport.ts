@@ -1,6 +1,6 @@
 /** Sending and receiving protocol-112 datagrams (CARP and VRRPv3) on one interface (raw sockets on Linux, a segment in the sim). */
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
-import type { Datagram } from '../protocol/ip-packet.ts';
+import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
+import type { Datagram } from '../wire/ip-packet.ts';
 
 /** Receives every protocol-112 datagram, or a note that one could not be read. */
 export type DatagramHandler = (datagram: Datagram) => void;
@@ -22,7 +22,7 @@ export interface PacketTransport {
   /**
    * The interface's own addresses now (the daemon's address events): own-advert detection follows
    * them, and so does the source of each family not pinned by source_address / --srcip
-   * (protocol/advert-source.ts). Returns the sources that moved.
+   * (wire/advert-source.ts). Returns the sources that moved.
    */
   setOwnAddresses(addresses: readonly IpAddress[]): readonly SourceChange[];
   /** True for any address of this host (own-advert detection). */

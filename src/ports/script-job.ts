@@ -2,7 +2,7 @@
  * What the script runner is asked to run, and the environment and arguments carpd gives the
  * operator's scripts (docs/scripts.md). Pure: building a job does no I/O.
  */
-import type { IpAddress } from '../protocol/ip-address.ts';
+import type { IpAddress } from '../wire/ip-address.ts';
 
 /** The phase a script is run for: a transition to MASTER or BACKUP, or the group stopping. */
 export type ScriptPhase = 'master' | 'backup' | 'stop';

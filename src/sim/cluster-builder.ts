@@ -2,10 +2,10 @@
  * Builds a simulated cluster from a compact description: one vhid shared by N hosts on
  * 198.51.100.0/24 (documentation range), each with its own advskew/advbase/preemption.
  */
-import { makeGroupSettings } from '../engine/group-settings.ts';
-import { carpKeyFromPassphrase } from '../protocol/carp-key.ts';
-import { parseIpAddress, type IpAddress } from '../protocol/ip-address.ts';
-import type { ReplayMode } from '../protocol/replay-guard.ts';
+import { makeGroupSettings } from '../protocols/carp/carp-group-settings.ts';
+import { carpKeyFromPassphrase } from '../protocols/carp/carp-key.ts';
+import { parseIpAddress, type IpAddress } from '../wire/ip-address.ts';
+import type { ReplayMode } from '../protocols/carp/replay-guard.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import { seededRandom } from './random.ts';

@@ -3,11 +3,11 @@
  * ports. Hosts can crash (everything lost but the state store, as after a power cut), restart,
  * lose their link, and be partitioned. Tracks who holds each group's virtual addresses.
  */
-import { CarpNode } from '../engine/carp-node.ts';
-import { GroupRunner, type TransitionEvent } from '../engine/group-runner.ts';
-import type { GroupSettings } from '../engine/group-settings.ts';
+import { CarpNode } from '../protocols/carp/carp-node.ts';
+import { GroupRunner, type TransitionEvent } from '../protocols/carp/carp-group-runner.ts';
+import type { GroupSettings } from '../protocols/carp/carp-group-settings.ts';
 import type { Phase } from '../fsm/machine-types.ts';
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
+import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { GroupEffects } from '../ports/group-effects.ts';
 import { MemoryGroupStateStore } from '../ports/group-state-store.ts';

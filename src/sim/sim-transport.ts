@@ -3,11 +3,11 @@
  * codecs the daemon uses) and decodes what the segment delivers, so the sim exercises the whole
  * receive path.
  */
-import { CARP_GROUP_V4, CARP_GROUP_V6 } from '../protocol/advert-frame.ts';
-import { ipAddressEquals, type IpAddress, type IpFamily } from '../protocol/ip-address.ts';
-import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../protocol/ip-packet.ts';
+import { CARP_GROUP_V4, CARP_GROUP_V6 } from '../wire/advert-frame.ts';
+import { ipAddressEquals, type IpAddress, type IpFamily } from '../wire/ip-address.ts';
+import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../wire/ip-packet.ts';
 import type { DatagramHandler, PacketTransport, SourceChange } from '../ports/packet-transport.ts';
-import { followAdvertSource } from '../protocol/advert-source.ts';
+import { followAdvertSource } from '../wire/advert-source.ts';
 import type { SimLan } from './sim-lan.ts';
 
 

@@ -6,12 +6,12 @@
  * uses. layers.test.ts runs it on src/ and on synthetic files, so that it is seen to fail.
  *
  * The rules, one line each with why:
- * - protocol/ and fsm/ are pure: they import only protocol/ and fsm/ (ports/ type-only), and no
+ * - wire/ and fsm/ are pure: they import only wire/ and fsm/ (ports/ type-only), and no
  *   node: builtin but node:crypto and node:buffer, which a codec needs for the HMAC and its bytes
- *   (protocol/carp-hmac.ts) — computing a digest is no I/O and no timer.
- * - ports/ imports only ports/, and types of protocol/ and fsm/: a port is a contract in the
+ *   (protocols/carp/carp-hmac.ts) — computing a digest is no I/O and no timer.
+ * - ports/ imports only ports/, and types of wire/ and fsm/: a port is a contract in the
  *   domain's terms (an address, a phase), with no implementation to pull in, and no node:.
- * - engine/ imports only engine/, ports/, protocol/ and fsm/, and no node: builtin: it runs the
+ * - engine/ imports only engine/, ports/, wire/ and fsm/, and no node: builtin: it runs the
  *   state machines through ports, so that sim/ and the unit tests run it on fakes (today it
  *   does; this is stricter than "no linux/, daemon/, config/, cli/, control/").
  * - linux/ imports no engine/, daemon/ or cli/: adapters implement ports, they do not reach into
@@ -72,7 +72,7 @@ export function importsOf(path: string, text: string): ImportUse[] {
       uses.push({ specifier: node.moduleReference.expression.text, typeOnly: node.isTypeOnly });
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const argument = node.arguments[0];
-      // A computed dynamic import cannot be read: the layers with an allowlist (protocol/, fsm/,
+      // A computed dynamic import cannot be read: the layers with an allowlist (wire/, fsm/, protocols/,
       // ports/, engine/) refuse it.
       uses.push({ specifier: argument !== undefined && ts.isStringLiteralLike(argument) ? argument.text : '<computed>', typeOnly: false });
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
@@ -154,23 +154,28 @@ interface ImportRule {
   readonly allows: (target: string, typeOnly: boolean, layer: string) => boolean;
 }
 
-const PURE = new Set(['protocol', 'fsm']);
+const PURE = new Set(['wire', 'fsm']);
 
 export const IMPORT_RULES: readonly ImportRule[] = [
   {
-    name: 'protocol/ and fsm/ are pure: only protocol/, fsm/, types of ports/, node:crypto and node:buffer',
+    name: 'wire/ and fsm/ are pure: only wire/, fsm/, types of ports/, node:crypto and node:buffer',
     appliesTo: (layer) => PURE.has(layer),
     allows: (target, typeOnly) => PURE.has(target) || (target === 'ports' && typeOnly) || PURE_BUILTINS.has(target),
   },
   {
-    name: 'ports/ imports only ports/ and types of protocol/ and fsm/',
+    name: 'ports/ imports only ports/ and types of wire/ and fsm/',
     appliesTo: (layer) => layer === 'ports',
     allows: (target, typeOnly) => target === 'ports' || (PURE.has(target) && typeOnly),
   },
   {
-    name: 'engine/ imports only engine/, ports/, protocol/ and fsm/ (no node: builtin)',
+    name: 'engine/ imports only engine/, ports/, wire/ and fsm/ (no node: builtin)',
     appliesTo: (layer) => layer === 'engine',
-    allows: (target) => ['engine', 'ports', 'protocol', 'fsm'].includes(target),
+    allows: (target) => ['engine', 'ports', 'wire', 'fsm', 'protocols'].includes(target),
+  },
+  {
+    name: 'protocols/ are pure: only protocols/, wire/, fsm/, engine/, ports/, node:crypto and node:buffer',
+    appliesTo: (layer) => layer === 'protocols',
+    allows: (target) => ['protocols', 'wire', 'fsm', 'engine', 'ports'].includes(target) || PURE_BUILTINS.has(target),
   },
   {
     name: 'linux/ imports no engine/, daemon/ or cli/',

@@ -62,16 +62,16 @@ test('imports: static, re-exports, dynamic and type imports are all read, type-o
 
 test('breaches: each rule fails a file that breaks it, naming the file and the import', () => {
   const cases: [string, string, string[]][] = [
-    ['src/protocol/p.ts', "import { readFileSync } from 'node:fs';", ['src/protocol/p.ts: node:fs']],
-    ['src/protocol/p.ts', "import { createHmac } from 'node:crypto';", []],
-    ['src/protocol/p.ts', "import { readFileSync } from 'fs';", ['src/protocol/p.ts: fs']],
+    ['src/wire/p.ts', "import { readFileSync } from 'node:fs';", ['src/wire/p.ts: node:fs']],
+    ['src/wire/p.ts', "import { createHmac } from 'node:crypto';", []],
+    ['src/wire/p.ts', "import { readFileSync } from 'fs';", ['src/wire/p.ts: fs']],
     ['src/engine/e.ts', "import { parse } from 'yaml';", ['src/engine/e.ts: yaml']],
     ['src/fsm/s.ts', "import { GroupRunner } from '../engine/group-runner.ts';", ['src/fsm/s.ts: ../engine/group-runner.ts']],
     ['src/fsm/s.ts', "import type { Clock } from '../ports/clock.ts';", []],
     ['src/fsm/s.ts', "import { SystemClock } from '../linux/system-clock.ts';", ['src/fsm/s.ts: ../linux/system-clock.ts']],
     ['src/fsm/s.ts', "const m = await import('../linux/sysctl.ts');", ['src/fsm/s.ts: ../linux/sysctl.ts']],
-    ['src/ports/q.ts', "import { parseIpAddress } from '../protocol/ip-address.ts';", ['src/ports/q.ts: ../protocol/ip-address.ts']],
-    ['src/ports/q.ts', "import type { IpAddress } from '../protocol/ip-address.ts';", []],
+    ['src/ports/q.ts', "import { parseIpAddress } from '../wire/ip-address.ts';", ['src/ports/q.ts: ../wire/ip-address.ts']],
+    ['src/ports/q.ts', "import type { IpAddress } from '../wire/ip-address.ts';", []],
     ['src/engine/e.ts', "export { loadConfig } from '../config/config-file.ts';", ['src/engine/e.ts: ../config/config-file.ts']],
     ['src/engine/e.ts', "import type { ControlStatus } from '../control/control-types.ts';", ['src/engine/e.ts: ../control/control-types.ts']],
     ['src/engine/e.ts', "import { EventEmitter } from 'node:events';", ['src/engine/e.ts: node:events']],

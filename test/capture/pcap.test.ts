@@ -10,7 +10,7 @@ import {
   readPcap,
 } from '../../src/capture/pcap.ts';
 import type { PcapRecord } from '../../src/capture/pcap.ts';
-import type { DecodeErrorCode } from '../../src/protocol/decode-result.ts';
+import type { DecodeErrorCode } from '../../src/wire/decode-result.ts';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 import { fixtureBytes, fixtureRecords } from '../helpers/fixtures.ts';
 import { buildPcap } from '../helpers/pcap-builder.ts';

@@ -1,7 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatStatus } from '../../src/cli/carpctl.ts';
-import { emptyDropCounts } from '../../src/protocol/drop-reason.ts';
+import { emptyDropCounts } from '../../src/wire/drop-reason.ts';
 import { sampleGroup, sampleStatus } from '../helpers/fake-daemon-control.ts';
 
 it('formatStatus: a VRRPv2 group says its version, that its password goes in clear, and the password mismatches it dropped', () => {

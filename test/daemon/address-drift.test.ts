@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { driftVerdict, stillPresent, type DriftView, type HostEvent } from '../../src/daemon/address-drift.ts';
 import { FakeHostNetlink } from '../../src/linux/netlink/fake-host-netlink.ts';
 import type { InterfaceAddress, LinkInfo } from '../../src/ports/host-netlink.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 const VIP: InterfaceAddress = { ifindex: 5, address: parseIpAddress('198.51.100.7'), prefixLength: 24 };
 const OTHER: InterfaceAddress = { ifindex: 5, address: parseIpAddress('198.51.100.99'), prefixLength: 24 };

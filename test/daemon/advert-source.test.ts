@@ -6,9 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { decodeIpPacket, IPPROTO_CARP } from '../../src/protocol/ip-packet.ts';
-import { vrrpChecksumVerifies } from '../../src/protocol/vrrp-checksum.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { decodeIpPacket, IPPROTO_CARP } from '../../src/wire/ip-packet.ts';
+import { vrrpChecksumVerifies } from '../../src/protocols/vrrp/vrrp-checksum.ts';
 import { groupConfig, makeDaemon, PARENT, simPeer, vrrpGroupConfig, type DaemonRig } from '../helpers/fake-platform.ts';
 
 const NEW = '198.51.100.50';

@@ -9,7 +9,7 @@ import { LinuxGroupEffects } from '../../src/daemon/linux-group-effects.ts';
 import { FakeHostNetlink } from '../../src/linux/netlink/fake-host-netlink.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 function rig() {
   const clock = new VirtualClock();

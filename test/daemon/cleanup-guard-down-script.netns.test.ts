@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeGuardSpec, type GuardSpec } from '../../src/daemon/cleanup-guard.ts';
 import type { CleanupDownScript } from '../../src/daemon/cleanup-script.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { runGuardProcess } from '../helpers/guard-process.ts';
 import { hostTestRangeAddresses, ip, TestNamespaces } from '../helpers/netns.ts';
 

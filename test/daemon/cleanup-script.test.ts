@@ -9,7 +9,7 @@ import { parseUcarpFlags } from '../../src/config/ucarp-flags.ts';
 import { parseConfigText } from '../../src/config/config-file.ts';
 import { encodeGuardSpec, guardField } from '../../src/daemon/cleanup-guard.ts';
 import { cleanupDownScript, type CleanupDownScript } from '../../src/daemon/cleanup-script.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 const UCARP = ['--interface=eth0', '--srcip=198.51.100.1', '--vhid=7', '--pass=secret', '--addr=198.51.100.77', '--upscript=/etc/up.sh', '--downscript=/etc/down.sh', '--xparam=extra'];
 

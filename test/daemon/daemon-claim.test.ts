@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOW_OUT_VALUE } from '../../src/protocol/carp-header.ts';
+import { BOW_OUT_VALUE } from '../../src/protocols/carp/carp-header.ts';
 import { groupConfig, makeDaemon, simPeer } from '../helpers/fake-platform.ts';
 
 test('a lone group becomes MASTER and holds its VIP on carp7', async () => {

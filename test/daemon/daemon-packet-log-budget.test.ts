@@ -7,11 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PACKET_WARNINGS_PER_WINDOW, PACKET_WARNING_WINDOW_MICROS } from '../../src/engine/packet-warning-log.ts';
-import { encodeCarpHeader } from '../../src/protocol/carp-header.ts';
-import { CarpAuthenticator } from '../../src/protocol/carp-hmac.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { encodeIpv4Packet } from '../../src/protocol/ip-packet.ts';
+import { encodeCarpHeader } from '../../src/protocols/carp/carp-header.ts';
+import { CarpAuthenticator } from '../../src/protocols/carp/carp-hmac.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { encodeIpv4Packet } from '../../src/wire/ip-packet.ts';
 import { groupConfig, makeDaemon } from '../helpers/fake-platform.ts';
 
 test('issue 18 item 1: bad-auth warnings of two groups from 2 × 100 sources share one daemon-wide budget, with one counted summary', async () => {

@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prepareGroups, StartupError } from '../../src/daemon/daemon.ts';
-import { decodeEthernetFrame, ETHERTYPE_ARP } from '../../src/protocol/ethernet-frame.ts';
-import { vrrpChecksumVerifies } from '../../src/protocol/vrrp-checksum.ts';
+import { decodeEthernetFrame, ETHERTYPE_ARP } from '../../src/wire/ethernet-frame.ts';
+import { vrrpChecksumVerifies } from '../../src/protocols/vrrp/vrrp-checksum.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { carpdConfig, groupConfig, makeDaemon, simPeer, simVrrpPeer, vrrpGroupConfig, type DaemonRig } from '../helpers/fake-platform.ts';
 

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupConfig, PassphraseSource } from '../../src/config/config-types.ts';
 import { prepareGroups } from '../../src/daemon/daemon.ts';
-import { decodeIpPacket } from '../../src/protocol/ip-packet.ts';
-import { decodeVrrp2Header } from '../../src/protocol/vrrp2-header.ts';
+import { decodeIpPacket } from '../../src/wire/ip-packet.ts';
+import { decodeVrrp2Header } from '../../src/protocols/vrrp/vrrp2-header.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { carpdConfig, makeDaemon, vrrpGroupConfig, type DaemonRig } from '../helpers/fake-platform.ts';
 

@@ -10,7 +10,7 @@ import { StartupError } from '../../src/daemon/startup-error.ts';
 import { FakeHostNetlink } from '../../src/linux/netlink/fake-host-netlink.ts';
 import { CARPD_ADDRESS_PROTOCOL } from '../../src/ports/host-netlink.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { groupConfig, PARENT, vrrpGroupConfig } from '../helpers/fake-platform.ts';
 
 const coded = (code: string) => (error: unknown) => error instanceof StartupError && error.code === code;

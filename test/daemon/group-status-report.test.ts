@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderGroupStatus, type GroupStatusParts } from '../../src/daemon/group-status-report.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { groupConfig, vrrpGroupConfig } from '../helpers/fake-platform.ts';
 
 function parts(overrides: Partial<GroupStatusParts> = {}): GroupStatusParts {

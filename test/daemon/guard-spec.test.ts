@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { guardSpecOf, type GuardedGroup } from '../../src/daemon/guard-spec.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { groupConfig, vrrpGroupConfig } from '../helpers/fake-platform.ts';
 
 const vip = (text: string) => [{ address: parseIpAddress(text), prefixLength: 24 }];

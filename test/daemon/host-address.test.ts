@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { StartupError } from '../../src/daemon/daemon.ts';
 import { checkHostAddresses, type HostAddresses } from '../../src/daemon/host-address-check.ts';
 import { CARPD_ADDRESS_PROTOCOL, type InterfaceAddress } from '../../src/ports/host-netlink.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { carpdConfig, groupConfig, makeDaemon, PARENT, vrrpGroupConfig } from '../helpers/fake-platform.ts';
 
 /** The code of a StartupError, or what was thrown instead. */

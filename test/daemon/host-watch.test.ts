@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostWatch } from '../../src/daemon/host-watch.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { groupConfig } from '../helpers/fake-platform.ts';
 import { supervisorRig, type SupervisorRig } from './supervisor-rig.ts';
 

@@ -11,7 +11,7 @@ import { StartupError } from '../../src/daemon/startup-error.ts';
 import { noGroupEffects } from '../../src/ports/group-effects.ts';
 import { MemoryGroupStateStore } from '../../src/ports/group-state-store.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { SimLan } from '../../src/sim/sim-lan.ts';
 import { SimTransport } from '../../src/sim/sim-transport.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';

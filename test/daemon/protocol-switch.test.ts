@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { GroupConfig } from '../../src/config/config-types.ts';
 import { handOverRefusal, isProtocolSwitch } from '../../src/daemon/protocol-switch.ts';
 import { changedFields } from '../../src/daemon/reload-plan.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
 import { groupConfig, simPeer, vrrpGroupConfig } from '../helpers/fake-platform.ts';
 import { supervisorRig, type SupervisorRig } from './supervisor-rig.ts';
 

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupConfig } from '../../src/config/config-types.ts';
 import { changedFields, planReload, sameTrack, type KeyedGroup, type ReloadPlan } from '../../src/daemon/reload-plan.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { groupConfig, vrrpGroupConfig, type GroupOptions } from '../helpers/fake-platform.ts';
 
 const KEY = carpKeyFromPassphrase('secret');

@@ -13,7 +13,7 @@ import { FakeHostNetlink } from '../../src/linux/netlink/fake-host-netlink.ts';
 import type { GroupEffects } from '../../src/ports/group-effects.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { MixedLan, type MixedHost } from '../helpers/mixed-lan.ts';
 
 const VIP = '198.51.100.107';
@@ -86,7 +86,7 @@ function preemptThenStopBoth(lan: MixedLan): void {
   lan.hosts.get('a')?.stop();
   lan.advance(3 * S);
   lan.hosts.get('b')?.stop();
-  // A stopping CARP MASTER alone on the LAN keeps its addresses for its hold (fsm/step.ts onShutdown).
+  // A stopping CARP MASTER alone on the LAN keeps its addresses for its hold (protocols/carp/carp-step.ts onShutdown).
   lan.advance(4 * S);
 }
 

@@ -9,7 +9,7 @@ import { StartupError } from '../../src/daemon/startup-error.ts';
 import { VirtualInterface } from '../../src/daemon/virtual-interface.ts';
 import { FakeHostNetlink } from '../../src/linux/netlink/fake-host-netlink.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { carpVirtualMac } from '../../src/protocol/mac-address.ts';
+import { carpVirtualMac } from '../../src/wire/mac-address.ts';
 
 function rig() {
   const netlink = new FakeHostNetlink();

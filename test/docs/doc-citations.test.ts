@@ -106,7 +106,7 @@ describe('item 3: code comments cite docs/, not files outside the repository', (
   });
 
   it('ok, the trees are read (a guard against scanning nothing)', () => {
-    assert.ok(lines.some((l) => l.file.startsWith('src/protocol/')));
+    assert.ok(lines.some((l) => l.file.startsWith('src/protocols/')));
     assert.ok(lines.some((l) => l.file.startsWith('native/')));
   });
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAMILY_LOSS_WARNING_INTERVAL_MICROS, FamilyLossLog } from '../../src/engine/family-loss-log.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 const S = 1_000_000;
 const master = parseIpAddress('198.51.100.1');

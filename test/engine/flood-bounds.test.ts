@@ -6,16 +6,16 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeGroupSettings } from '../../src/engine/group-settings.ts';
-import { GroupRunner } from '../../src/engine/group-runner.ts';
-import { CarpNode, VHID_MISMATCH_PROBE_INTERVAL_MICROS } from '../../src/engine/carp-node.ts';
+import { makeGroupSettings } from '../../src/protocols/carp/carp-group-settings.ts';
+import { GroupRunner } from '../../src/protocols/carp/carp-group-runner.ts';
+import { CarpNode, VHID_MISMATCH_PROBE_INTERVAL_MICROS } from '../../src/protocols/carp/carp-node.ts';
 import { PacketWarningLog, PACKET_WARNINGS_PER_WINDOW, PACKET_WARNING_WINDOW_MICROS } from '../../src/engine/packet-warning-log.ts';
 import { TokenBucket } from '../../src/engine/token-bucket.ts';
-import { encodeCarpHeader } from '../../src/protocol/carp-header.ts';
-import { CarpAuthenticator } from '../../src/protocol/carp-hmac.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { parseIpAddress, type IpAddress } from '../../src/protocol/ip-address.ts';
-import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../../src/protocol/ip-packet.ts';
+import { encodeCarpHeader } from '../../src/protocols/carp/carp-header.ts';
+import { CarpAuthenticator } from '../../src/protocols/carp/carp-hmac.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { parseIpAddress, type IpAddress } from '../../src/wire/ip-address.ts';
+import { decodeIpPacket, encodeIpv4Packet, encodeIpv6Packet } from '../../src/wire/ip-packet.ts';
 import { MemoryGroupStateStore } from '../../src/ports/group-state-store.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { noGroupEffects } from '../../src/ports/group-effects.ts';
@@ -23,8 +23,8 @@ import { SimLan } from '../../src/sim/sim-lan.ts';
 import { SimTransport } from '../../src/sim/sim-transport.ts';
 import { seededRandom } from '../../src/sim/random.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
-import { encodeVrrpHeader } from '../../src/protocol/vrrp-header.ts';
-import { VRRP_GROUP_V6 } from '../../src/protocol/vrrp-checksum.ts';
+import { encodeVrrpHeader } from '../../src/protocols/vrrp/vrrp-header.ts';
+import { VRRP_GROUP_V6 } from '../../src/protocols/vrrp/vrrp-checksum.ts';
 import { MixedLan } from '../helpers/mixed-lan.ts';
 
 const SECOND = 1_000_000;

@@ -8,9 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeGroupSettings } from '../../src/engine/group-settings.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { makeGroupSettings } from '../../src/protocols/carp/carp-group-settings.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { SimCluster } from '../../src/sim/sim-cluster.ts';
 import { SimLan } from '../../src/sim/sim-lan.ts';

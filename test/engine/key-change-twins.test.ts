@@ -8,9 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GroupRunner } from '../../src/engine/group-runner.ts';
+import type { GroupRunner } from '../../src/protocols/carp/carp-group-runner.ts';
 import { buildSimCluster } from '../../src/sim/cluster-builder.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';

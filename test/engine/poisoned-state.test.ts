@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { COUNTER_MAX, PERSISTED_COUNTER_LEAD_MAX, isPersistedCounterPlausible } from '../../src/protocol/send-counter.ts';
+import { COUNTER_MAX, PERSISTED_COUNTER_LEAD_MAX, isPersistedCounterPlausible } from '../../src/protocols/carp/send-counter.ts';
 import { buildSimCluster } from '../../src/sim/cluster-builder.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 

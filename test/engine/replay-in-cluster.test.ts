@@ -4,14 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeGroupSettings } from '../../src/engine/group-settings.ts';
-import { GroupRunner } from '../../src/engine/group-runner.ts';
-import { CarpNode } from '../../src/engine/carp-node.ts';
-import { encodeCarpHeader } from '../../src/protocol/carp-header.ts';
-import { CarpAuthenticator } from '../../src/protocol/carp-hmac.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { encodeIpv4Packet } from '../../src/protocol/ip-packet.ts';
+import { makeGroupSettings } from '../../src/protocols/carp/carp-group-settings.ts';
+import { GroupRunner } from '../../src/protocols/carp/carp-group-runner.ts';
+import { CarpNode } from '../../src/protocols/carp/carp-node.ts';
+import { encodeCarpHeader } from '../../src/protocols/carp/carp-header.ts';
+import { CarpAuthenticator } from '../../src/protocols/carp/carp-hmac.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { encodeIpv4Packet } from '../../src/wire/ip-packet.ts';
 import { MemoryGroupStateStore } from '../../src/ports/group-state-store.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { noGroupEffects } from '../../src/ports/group-effects.ts';

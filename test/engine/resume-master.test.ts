@@ -6,12 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GroupRunner, type TransitionEvent } from '../../src/engine/group-runner.ts';
-import { makeGroupSettings } from '../../src/engine/group-settings.ts';
+import { GroupRunner, type TransitionEvent } from '../../src/protocols/carp/carp-group-runner.ts';
+import { makeGroupSettings } from '../../src/protocols/carp/carp-group-settings.ts';
 import { InterfaceNode } from '../../src/engine/interface-node.ts';
-import { VrrpGroupRunner } from '../../src/engine/vrrp-group-runner.ts';
-import { makeVrrpGroupSettings } from '../../src/engine/vrrp-group-settings.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { VrrpGroupRunner } from '../../src/protocols/vrrp/vrrp-group-runner.ts';
+import { makeVrrpGroupSettings } from '../../src/protocols/vrrp/vrrp-group-settings.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import type { GroupEffects } from '../../src/ports/group-effects.ts';
 import { MemoryGroupStateStore } from '../../src/ports/group-state-store.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';

@@ -1,13 +1,13 @@
 /** A failed advert send is counted in sendErrors, never in advertsSent, and logged without flooding. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GroupRunner } from '../../src/engine/group-runner.ts';
-import { makeGroupSettings } from '../../src/engine/group-settings.ts';
+import { GroupRunner } from '../../src/protocols/carp/carp-group-runner.ts';
+import { makeGroupSettings } from '../../src/protocols/carp/carp-group-settings.ts';
 import { noGroupEffects } from '../../src/ports/group-effects.ts';
 import { MemoryGroupStateStore } from '../../src/ports/group-state-store.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import type { PacketTransport } from '../../src/ports/packet-transport.ts';
-import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 
 /** A transport whose sends fail with ENOBUFS while `failing` is set. */

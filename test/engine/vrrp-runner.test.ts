@@ -6,12 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { masterDownIntervalMicros, skewTimeMicros } from '../../src/fsm/vrrp-intervals.ts';
-import { decodeIpPacket, encodeIpv4Packet, type Datagram } from '../../src/protocol/ip-packet.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { classifyProtocol112 } from '../../src/protocol/protocol-112.ts';
-import { vrrpChecksumVerifies, VRRP_GROUP_V4 } from '../../src/protocol/vrrp-checksum.ts';
-import { decodeVrrpHeader, encodeVrrpHeader, type VrrpHeader } from '../../src/protocol/vrrp-header.ts';
+import { masterDownIntervalMicros, skewTimeMicros } from '../../src/protocols/vrrp/vrrp-intervals.ts';
+import { decodeIpPacket, encodeIpv4Packet, type Datagram } from '../../src/wire/ip-packet.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { classifyProtocol112 } from '../../src/protocols/protocol-112.ts';
+import { vrrpChecksumVerifies, VRRP_GROUP_V4 } from '../../src/protocols/vrrp/vrrp-checksum.ts';
+import { decodeVrrpHeader, encodeVrrpHeader, type VrrpHeader } from '../../src/protocols/vrrp/vrrp-header.ts';
 import { MixedLan } from '../helpers/mixed-lan.ts';
 
 const VIP = '198.51.100.100';

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeIpPacket, type Datagram } from '../../src/protocol/ip-packet.ts';
+import { decodeIpPacket, type Datagram } from '../../src/wire/ip-packet.ts';
 import { fixtureIpPackets } from '../helpers/fixtures.ts';
 import { PCAPS } from '../fixtures/carp-vectors.ts';
 import { MixedLan } from '../helpers/mixed-lan.ts';

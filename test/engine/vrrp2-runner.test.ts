@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { masterDownIntervalMicros } from '../../src/fsm/vrrp-intervals.ts';
-import { decodeIpPacket } from '../../src/protocol/ip-packet.ts';
-import { decodeVrrp2Header } from '../../src/protocol/vrrp2-header.ts';
-import { recognizeVrrpChecksum } from '../../src/protocol/vrrp-checksum.ts';
-import type { VrrpAuth } from '../../src/protocol/vrrp-version.ts';
+import { masterDownIntervalMicros } from '../../src/protocols/vrrp/vrrp-intervals.ts';
+import { decodeIpPacket } from '../../src/wire/ip-packet.ts';
+import { decodeVrrp2Header } from '../../src/protocols/vrrp/vrrp2-header.ts';
+import { recognizeVrrpChecksum } from '../../src/protocols/vrrp/vrrp-checksum.ts';
+import type { VrrpAuth } from '../../src/protocols/vrrp/vrrp-version.ts';
 import { MixedLan } from '../helpers/mixed-lan.ts';
 
 const VIP = '198.51.100.100';

@@ -10,8 +10,8 @@ import {
   peerOutranksUs,
   shouldPreempt,
   type Offer,
-} from '../../src/fsm/election.ts';
-import { ipAddressFromBytes, parseIpAddress, type IpAddress } from '../../src/protocol/ip-address.ts';
+} from '../../src/protocols/carp/carp-election.ts';
+import { ipAddressFromBytes, parseIpAddress, type IpAddress } from '../../src/wire/ip-address.ts';
 
 const ip = parseIpAddress;
 

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { advertOutranksMaster, backupFollowsAdvert, compareVrrpOffers, effectivePriority, isAddressOwner, isResignation } from '../../src/fsm/vrrp-election.ts';
-import { ipAddressFromBytes, parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { advertOutranksMaster, backupFollowsAdvert, compareVrrpOffers, effectivePriority, isAddressOwner, isResignation } from '../../src/protocols/vrrp/vrrp-election.ts';
+import { ipAddressFromBytes, parseIpAddress } from '../../src/wire/ip-address.ts';
 
 const offer = (priority: number, address: string) => ({ priority, address: parseIpAddress(address) });
 

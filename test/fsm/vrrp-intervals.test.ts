@@ -9,7 +9,7 @@ import {
   learnableIntervalCentis,
   masterDownIntervalMicros,
   skewTimeMicros,
-} from '../../src/fsm/vrrp-intervals.ts';
+} from '../../src/protocols/vrrp/vrrp-intervals.ts';
 
 describe('centisToMicros', () => {
   it('1 cs is 10 ms', () => assert.equal(MICROS_PER_CENTISECOND, 10_000));

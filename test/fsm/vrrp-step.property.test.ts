@@ -18,9 +18,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compareVrrpOffers } from '../../src/fsm/vrrp-election.ts';
-import { centisToMicros, masterDownIntervalMicros, skewTimeMicros } from '../../src/fsm/vrrp-intervals.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { compareVrrpOffers } from '../../src/protocols/vrrp/vrrp-election.ts';
+import { centisToMicros, masterDownIntervalMicros, skewTimeMicros } from '../../src/protocols/vrrp/vrrp-intervals.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { seededRandom } from '../../src/sim/random.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 import { VrrpLan, DEFAULT_LAN_OPTIONS } from '../helpers/vrrp-lan.ts';

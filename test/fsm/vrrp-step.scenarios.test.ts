@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { initialVrrpState, stepVrrp } from '../../src/fsm/vrrp-step.ts';
+import { initialVrrpState, stepVrrp } from '../../src/protocols/vrrp/vrrp-step.ts';
 import type { TimerId } from '../../src/fsm/machine-types.ts';
-import type { VrrpConfig, VrrpEvent, VrrpState } from '../../src/fsm/vrrp-machine-types.ts';
-import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
+import type { VrrpConfig, VrrpEvent, VrrpState } from '../../src/protocols/vrrp/vrrp-machine-types.ts';
+import { parseIpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
 import {
   advert,
   arms,
@@ -566,7 +566,7 @@ describe('vrrp step properties', () => {
           assert.equal(holding, next.phase === 'master', 'addresses held exactly while MASTER');
           // (Timers here fire only when the timeline says so, so a deadline may lie in the past.)
           assert.equal(next.masterDownAt !== undefined, next.phase === 'backup', 'Master_Down_Timer exactly while BACKUP');
-          // A stopping MASTER's last interval before its hold ends has no Adver_Timer (fsm/vrrp-step.ts nextResignation).
+          // A stopping MASTER's last interval before its hold ends has no Adver_Timer (protocols/vrrp/vrrp-step.ts nextResignation).
           if (next.stopping === undefined) assert.equal(next.advertDueAt !== undefined, next.phase === 'master', 'Adver_Timer exactly while MASTER');
           state = next;
         }

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { followedIntervalCentis, masterDownIntervalMicros, skewTimeMicros } from '../../src/fsm/vrrp-intervals.ts';
-import { initialVrrpState, stepVrrp } from '../../src/fsm/vrrp-step.ts';
-import type { VrrpConfig, VrrpState } from '../../src/fsm/vrrp-machine-types.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { followedIntervalCentis, masterDownIntervalMicros, skewTimeMicros } from '../../src/protocols/vrrp/vrrp-intervals.ts';
+import { initialVrrpState, stepVrrp } from '../../src/protocols/vrrp/vrrp-step.ts';
+import type { VrrpConfig, VrrpState } from '../../src/protocols/vrrp/vrrp-machine-types.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 describe('VRRPv2 timers (RFC 3768 §6.1): Skew_Time is (256 − Priority)/256 s, not scaled by the interval', () => {
   const table: { priority: number; intervalCentis: number; skewMicros: number; masterDownMicros: number }[] = [

@@ -14,15 +14,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { acceptAdvert, type Acceptance, type AcceptanceContext, type GroupAcceptance } from '../../src/protocol/acceptance.ts';
-import { encodeCarpHeader, CARP_HEADER_LENGTH } from '../../src/protocol/carp-header.ts';
-import { CarpAuthenticator } from '../../src/protocol/carp-hmac.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { DROP_REASONS } from '../../src/protocol/drop-reason.ts';
-import { internetChecksum } from '../../src/protocol/internet-checksum.ts';
-import { ipAddressEquals, ipAddressFromBytes, isIpv6LinkLocal, parseIpAddress, type IpAddress } from '../../src/protocol/ip-address.ts';
-import { IPPROTO_CARP, type Datagram } from '../../src/protocol/ip-packet.ts';
-import { checkReplay, initialReplayState, noteSent, type ReplayMode } from '../../src/protocol/replay-guard.ts';
+import { acceptAdvert, type Acceptance, type AcceptanceContext, type GroupAcceptance } from '../../src/protocols/carp/carp-acceptance.ts';
+import { encodeCarpHeader, CARP_HEADER_LENGTH } from '../../src/protocols/carp/carp-header.ts';
+import { CarpAuthenticator } from '../../src/protocols/carp/carp-hmac.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { DROP_REASONS } from '../../src/wire/drop-reason.ts';
+import { internetChecksum } from '../../src/wire/internet-checksum.ts';
+import { ipAddressEquals, ipAddressFromBytes, isIpv6LinkLocal, parseIpAddress, type IpAddress } from '../../src/wire/ip-address.ts';
+import { IPPROTO_CARP, type Datagram } from '../../src/wire/ip-packet.ts';
+import { checkReplay, initialReplayState, noteSent, type ReplayMode } from '../../src/protocols/carp/replay-guard.ts';
 
 const CASES = Number(process.env.CARPD_FUZZ_CASES ?? 5_000);
 const SEED = Number(process.env.CARPD_FUZZ_SEED ?? 0xacce97);

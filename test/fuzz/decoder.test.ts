@@ -2,10 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ipPacketFromLinkLayer, readPcap } from '../../src/capture/pcap.ts';
-import { decodeCarpHeader } from '../../src/protocol/carp-header.ts';
-import type { DecodeErrorCode } from '../../src/protocol/decode-result.ts';
-import { decodeIpPacket } from '../../src/protocol/ip-packet.ts';
-import { classifyProtocol112 } from '../../src/protocol/protocol-112.ts';
+import { decodeCarpHeader } from '../../src/protocols/carp/carp-header.ts';
+import type { DecodeErrorCode } from '../../src/wire/decode-result.ts';
+import { decodeIpPacket } from '../../src/wire/ip-packet.ts';
+import { classifyProtocol112 } from '../../src/protocols/protocol-112.ts';
 import { hexBytes } from '../helpers/bytes.ts';
 import { runMutationFuzzer } from './mutation-fuzzer.ts';
 

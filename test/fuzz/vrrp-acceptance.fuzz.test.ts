@@ -12,15 +12,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ipAddressEquals, ipAddressFromBytes, parseIpAddress, type IpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
-import type { Datagram } from '../../src/protocol/ip-packet.ts';
+import { ipAddressEquals, ipAddressFromBytes, parseIpAddress, type IpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
+import type { Datagram } from '../../src/wire/ip-packet.ts';
 import {
   acceptVrrpAdvert,
   VRRP_DROP_REASONS,
   type VrrpAcceptance,
   type VrrpAcceptanceContext,
   type VrrpGroupAcceptance,
-} from '../../src/protocol/vrrp-acceptance.ts';
+} from '../../src/protocols/vrrp/vrrp-acceptance.ts';
 import {
   acceptedVrrpChecksumVariants,
   computeVrrpChecksum,
@@ -29,8 +29,8 @@ import {
   VRRP_GROUP_V4,
   VRRP_GROUP_V6,
   type VrrpChecksumMode,
-} from '../../src/protocol/vrrp-checksum.ts';
-import { decodeVrrpHeader, encodeVrrpHeader } from '../../src/protocol/vrrp-header.ts';
+} from '../../src/protocols/vrrp/vrrp-checksum.ts';
+import { decodeVrrpHeader, encodeVrrpHeader } from '../../src/protocols/vrrp/vrrp-header.ts';
 
 const CASES = Number(process.env.CARPD_FUZZ_CASES ?? 2_000);
 const SEED = Number(process.env.CARPD_FUZZ_SEED ?? 0x7e7e3);

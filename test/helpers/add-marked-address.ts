@@ -5,7 +5,7 @@
  */
 import { RouteNetlink } from '../../src/linux/netlink/route-netlink.ts';
 import { silentLogger } from '../../src/ports/logger.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 const [name, ip, prefix] = process.argv.slice(2);
 const netlink = RouteNetlink.open(silentLogger);

@@ -1,5 +1,5 @@
 /** An in-memory DaemonControl for control-socket and carpctl tests: records calls, emits events on demand. */
-import { emptyDropCounts } from '../../src/protocol/drop-reason.ts';
+import { emptyDropCounts } from '../../src/wire/drop-reason.ts';
 import type { CommandResult, ControlEvent, DaemonControl, GroupStatus, StatusReport } from '../../src/control/control-types.ts';
 
 /** A realistic group: MASTER on eth0 vhid 7, a little demoted, one failing check. */

@@ -17,15 +17,15 @@ import { CONFIG_DEFAULTS } from '../../src/config/config-types.ts';
 import type { ControlEvent } from '../../src/control/control-types.ts';
 import type { GuardSpec } from '../../src/daemon/cleanup-guard.ts';
 import { Daemon, type DaemonDependencies } from '../../src/daemon/daemon.ts';
-import { CarpNode } from '../../src/engine/carp-node.ts';
-import { GroupRunner } from '../../src/engine/group-runner.ts';
-import { makeGroupSettings } from '../../src/engine/group-settings.ts';
+import { CarpNode } from '../../src/protocols/carp/carp-node.ts';
+import { GroupRunner } from '../../src/protocols/carp/carp-group-runner.ts';
+import { makeGroupSettings } from '../../src/protocols/carp/carp-group-settings.ts';
 import { InterfaceNode } from '../../src/engine/interface-node.ts';
-import { VrrpGroupRunner } from '../../src/engine/vrrp-group-runner.ts';
-import { makeVrrpGroupSettings } from '../../src/engine/vrrp-group-settings.ts';
-import { classifyProtocol112 } from '../../src/protocol/protocol-112.ts';
-import { decodeVrrpHeader, type VrrpHeader } from '../../src/protocol/vrrp-header.ts';
-import type { Datagram } from '../../src/protocol/ip-packet.ts';
+import { VrrpGroupRunner } from '../../src/protocols/vrrp/vrrp-group-runner.ts';
+import { makeVrrpGroupSettings } from '../../src/protocols/vrrp/vrrp-group-settings.ts';
+import { classifyProtocol112 } from '../../src/protocols/protocol-112.ts';
+import { decodeVrrpHeader, type VrrpHeader } from '../../src/protocols/vrrp/vrrp-header.ts';
+import type { Datagram } from '../../src/wire/ip-packet.ts';
 import type { DaemonPlatform, GuardHandle, InterfaceSockets } from '../../src/daemon/daemon-platform.ts';
 import type { ScriptJob } from '../../src/ports/script-job.ts';
 import type { PacketSocket } from '../../src/linux/native-binding.ts';
@@ -36,11 +36,11 @@ import { noGroupEffects } from '../../src/ports/group-effects.ts';
 import { MemoryGroupStateStore } from '../../src/ports/group-state-store.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { decodeCarpHeader, type CarpHeader } from '../../src/protocol/carp-header.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { decodeEthernetFrame, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../../src/protocol/ethernet-frame.ts';
-import { parseIpAddress, type IpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
-import { decodeIpPacket, IPPROTO_CARP } from '../../src/protocol/ip-packet.ts';
+import { decodeCarpHeader, type CarpHeader } from '../../src/protocols/carp/carp-header.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { decodeEthernetFrame, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../../src/wire/ethernet-frame.ts';
+import { parseIpAddress, type IpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
+import { decodeIpPacket, IPPROTO_CARP } from '../../src/wire/ip-packet.ts';
 import { SimLan, type TappedPacket } from '../../src/sim/sim-lan.ts';
 import { SimTransport } from '../../src/sim/sim-transport.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
@@ -475,7 +475,7 @@ export function makeDaemon(options: RigOptions): DaemonRig {
 /**
  * The real Daemon, whose stop() also moves the rig's virtual clock on while it runs: a stopping
  * MASTER keeps its addresses until it hears its successor or its hold (at most 4 s of the
- * group's clock) ends (fsm/step.ts onShutdown), and nothing else would advance that clock.
+ * group's clock) ends (protocols/carp/carp-step.ts onShutdown), and nothing else would advance that clock.
  */
 class VirtualTimeDaemon extends Daemon {
   constructor(

@@ -1,5 +1,5 @@
 /**
- * Timed scenario tables for the per-vhid state machine (src/fsm/step.ts), run on a fake clock.
+ * Timed scenario tables for the per-vhid state machine (src/protocols/carp/carp-step.ts), run on a fake clock.
  *
  * A scenario is a config and rows `[time µs, event, expected phase, expected action types or a
  * check, ...more checks]`. The runner (scenario-table.ts runTable, shared with vrrp-scenario.ts)
@@ -12,9 +12,9 @@
  *   - a step whose only action is 'ignored' returns the state unchanged.
  */
 import assert from 'node:assert/strict';
-import { initialState, masterDownTimer, step } from '../../src/fsm/step.ts';
+import { initialState, masterDownTimer, step } from '../../src/protocols/carp/carp-step.ts';
 import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from '../../src/fsm/machine-types.ts';
-import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
 import { runTable, type FakeTimers, type StepCheck, type TableRow } from './scenario-table.ts';
 
 export { arms, armsExactly, fire, force, linkDown, linkUp, reason, runsScript, setDemotion, shutdown, start, types, FakeTimers } from './scenario-table.ts';

@@ -4,16 +4,16 @@
  * real demultiplexer and acceptance, packets encoded and decoded with the daemon's codecs. Effects
  * are recorded (who holds which group's addresses), logs kept per host.
  */
-import { GroupRunner } from '../../src/engine/group-runner.ts';
-import { makeGroupSettings, type GroupSettingsInput } from '../../src/engine/group-settings.ts';
+import { GroupRunner } from '../../src/protocols/carp/carp-group-runner.ts';
+import { makeGroupSettings, type GroupSettingsInput } from '../../src/protocols/carp/carp-group-settings.ts';
 import { InterfaceNode } from '../../src/engine/interface-node.ts';
 import type { TransitionEvent } from '../../src/engine/runner-core.ts';
-import { VrrpGroupRunner } from '../../src/engine/vrrp-group-runner.ts';
-import { makeVrrpGroupSettings, type VrrpGroupSettingsInput } from '../../src/engine/vrrp-group-settings.ts';
+import { VrrpGroupRunner } from '../../src/protocols/vrrp/vrrp-group-runner.ts';
+import { makeVrrpGroupSettings, type VrrpGroupSettingsInput } from '../../src/protocols/vrrp/vrrp-group-settings.ts';
 import type { GroupEffects } from '../../src/ports/group-effects.ts';
 import { MemoryGroupStateStore } from '../../src/ports/group-state-store.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { seededRandom } from '../../src/sim/random.ts';
 import { SimLan, type LanOptions, type TappedPacket } from '../../src/sim/sim-lan.ts';
 import { SimTransport } from '../../src/sim/sim-transport.ts';
@@ -99,7 +99,7 @@ export class MixedHost {
 
   /**
    * Graceful stop: every group shuts down (bow-out / priority 0 when MASTER; a CARP MASTER keeps
-   * its addresses until it hears its successor, bounded: fsm/step.ts), then the host leaves.
+   * its addresses until it hears its successor, bounded: protocols/carp/carp-step.ts), then the host leaves.
    */
   stop(): void {
     const node = this.node;

@@ -1,5 +1,5 @@
 /**
- * A tiny simulated LAN for VRRPv3 machines (src/fsm/vrrp-step.ts) on a virtual clock: each
+ * A tiny simulated LAN for VRRPv3 machines (src/protocols/vrrp/vrrp-step.ts) on a virtual clock: each
  * machine's send-advert is delivered to every other live machine after a random delay, or lost
  * at the current loss rate, and never overtakes an earlier packet on the same path (a segment
  * does not reorder one sender's frames: a stale advert arriving after the master's priority-0
@@ -14,8 +14,8 @@
  */
 import assert from 'node:assert/strict';
 import type { TimerId } from '../../src/fsm/machine-types.ts';
-import type { VrrpAction, VrrpAdvertReceived, VrrpConfig, VrrpEvent, VrrpState } from '../../src/fsm/vrrp-machine-types.ts';
-import { initialVrrpState, stepVrrp, vrrpPriority } from '../../src/fsm/vrrp-step.ts';
+import type { VrrpAction, VrrpAdvertReceived, VrrpConfig, VrrpEvent, VrrpState } from '../../src/protocols/vrrp/vrrp-machine-types.ts';
+import { initialVrrpState, stepVrrp, vrrpPriority } from '../../src/protocols/vrrp/vrrp-step.ts';
 import type { TimerHandle } from '../../src/ports/clock.ts';
 import type { VirtualClock } from '../../src/sim/virtual-clock.ts';
 

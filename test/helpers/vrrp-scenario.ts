@@ -1,5 +1,5 @@
 /**
- * Timed scenario tables for the VRRPv3 state machine (src/fsm/vrrp-step.ts), run on a fake
+ * Timed scenario tables for the VRRPv3 state machine (src/protocols/vrrp/vrrp-step.ts), run on a fake
  * clock, as fsm-scenario.ts does for CARP's. A scenario is a config and rows
  * `[time µs, event, expected phase, expected action types or a check, ...more checks]`. The
  * runner (scenario-table.ts runTable, shared with fsm-scenario.ts) keeps the engine's timer
@@ -12,9 +12,9 @@
  *   - a step whose only action is 'ignored' returns the state unchanged.
  */
 import assert from 'node:assert/strict';
-import { initialVrrpState, stepVrrp, vrrpMasterDownTimer } from '../../src/fsm/vrrp-step.ts';
-import type { VrrpAction, VrrpConfig, VrrpEvent, VrrpState } from '../../src/fsm/vrrp-machine-types.ts';
-import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
+import { initialVrrpState, stepVrrp, vrrpMasterDownTimer } from '../../src/protocols/vrrp/vrrp-step.ts';
+import type { VrrpAction, VrrpConfig, VrrpEvent, VrrpState } from '../../src/protocols/vrrp/vrrp-machine-types.ts';
+import { parseIpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
 import { runTable, type FakeTimers, type StepCheck, type TableRow } from './scenario-table.ts';
 
 export { arms, armsExactly, fire, force, linkDown, linkUp, reason, runsScript, setDemotion, shutdown, start, types } from './scenario-table.ts';

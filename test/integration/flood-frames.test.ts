@@ -7,13 +7,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { labRangeConflicts } from '../../src/lab/ranges.ts';
-import { acceptAdvert, type AcceptanceContext } from '../../src/protocol/acceptance.ts';
-import { advertFrame, decodeAdvertFrame } from '../../src/protocol/advert-frame.ts';
-import { decodeCarpHeader, encodeCarpHeader } from '../../src/protocol/carp-header.ts';
-import { CarpAuthenticator } from '../../src/protocol/carp-hmac.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { parseIpAddress, type IpAddress } from '../../src/protocol/ip-address.ts';
-import { parseMacAddress } from '../../src/protocol/mac-address.ts';
+import { acceptAdvert, type AcceptanceContext } from '../../src/protocols/carp/carp-acceptance.ts';
+import { advertFrame, decodeAdvertFrame } from '../../src/wire/advert-frame.ts';
+import { decodeCarpHeader, encodeCarpHeader } from '../../src/protocols/carp/carp-header.ts';
+import { CarpAuthenticator } from '../../src/protocols/carp/carp-hmac.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { parseIpAddress, type IpAddress } from '../../src/wire/ip-address.ts';
+import { parseMacAddress } from '../../src/wire/mac-address.ts';
 import { buildPcap } from '../helpers/pcap-builder.ts';
 import { buildFlood, fillReplayPayloads, spoofedV4, type FloodInput } from './flood-frames.ts';
 

@@ -8,7 +8,7 @@
  *               only the IPv4 header checksum changes (encodeIpv4Packet recomputes it).
  *   wrong-vhid  adverts for every vhid 1..255 the pair does not run, alternately signed with
  *               the attacked group's passphrase and addresses under that vhid (carpd's
- *               vhid-mismatch check, src/engine/carp-node.ts, finds that they authenticate and
+ *               vhid-mismatch check, src/protocols/carp/carp-node.ts, finds that they authenticate and
  *               warns: the log's worst case) and with a random digest (no group authenticates
  *               them, so a check that tries every group's key costs an HMAC per group).
  *   garbage     protocol-112 payloads of random bytes and length 0..80, and, every other frame,
@@ -22,14 +22,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readPcap } from '../../src/capture/pcap.ts';
-import { advertFrame, decodeAdvertFrame } from '../../src/protocol/advert-frame.ts';
-import { CARP_HEADER_LENGTH, decodeCarpHeader, encodeCarpHeader } from '../../src/protocol/carp-header.ts';
-import { CarpAuthenticator } from '../../src/protocol/carp-hmac.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { encodeEthernetFrame, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../../src/protocol/ethernet-frame.ts';
-import { ipAddressFromBytes, parseIpAddress, type IpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
-import { encodeIpv4Packet, encodeIpv6Packet } from '../../src/protocol/ip-packet.ts';
-import { ipv4MulticastMac, ipv6MulticastMac, type MacAddress } from '../../src/protocol/mac-address.ts';
+import { advertFrame, decodeAdvertFrame } from '../../src/wire/advert-frame.ts';
+import { CARP_HEADER_LENGTH, decodeCarpHeader, encodeCarpHeader } from '../../src/protocols/carp/carp-header.ts';
+import { CarpAuthenticator } from '../../src/protocols/carp/carp-hmac.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { encodeEthernetFrame, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../../src/wire/ethernet-frame.ts';
+import { ipAddressFromBytes, parseIpAddress, type IpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
+import { encodeIpv4Packet, encodeIpv6Packet } from '../../src/wire/ip-packet.ts';
+import { ipv4MulticastMac, ipv6MulticastMac, type MacAddress } from '../../src/wire/mac-address.ts';
 
 /** The floods, in the order the test runs them. */
 export const FLOODS = ['replay', 'wrong-vhid', 'garbage'] as const;

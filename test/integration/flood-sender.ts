@@ -12,8 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadNativeBinding } from '../../src/linux/native-binding.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { parseMacAddress } from '../../src/protocol/mac-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { parseMacAddress } from '../../src/wire/mac-address.ts';
 import { buildFlood, fillReplayPayloads, type FloodFrames, type FloodKind, type FloodSize } from './flood-frames.ts';
 
 /** What flood-sender does. */

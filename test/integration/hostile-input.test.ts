@@ -20,7 +20,7 @@ import { request } from '../../src/control/control-client.ts';
 import type { StatusReport } from '../../src/control/control-types.ts';
 import type { Lab } from '../../src/lab/lab.ts';
 import { labForThisFile } from '../helpers/file-lab.ts';
-import type { DropReason } from '../../src/protocol/drop-reason.ts';
+import type { DropReason } from '../../src/wire/drop-reason.ts';
 import { phaseOf, startCarpd, groupFlags, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import type { HostileSpec } from './hostile-sender.ts';
 

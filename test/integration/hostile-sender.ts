@@ -12,15 +12,15 @@
 import { readFileSync } from 'node:fs';
 import { readPcap } from '../../src/capture/pcap.ts';
 import { loadNativeBinding } from '../../src/linux/native-binding.ts';
-import { decodeAdvertFrame } from '../../src/protocol/advert-frame.ts';
-import { encodeCarpHeader, decodeCarpHeader, CARP_HEADER_LENGTH, type CarpHeader } from '../../src/protocol/carp-header.ts';
-import { CarpAuthenticator } from '../../src/protocol/carp-hmac.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { encodeEthernetFrame, ETHERTYPE_IPV4 } from '../../src/protocol/ethernet-frame.ts';
-import { internetChecksum } from '../../src/protocol/internet-checksum.ts';
-import { parseIpAddress, type IpAddress } from '../../src/protocol/ip-address.ts';
-import { encodeIpv4Packet } from '../../src/protocol/ip-packet.ts';
-import { ipv4MulticastMac, parseMacAddress, type MacAddress } from '../../src/protocol/mac-address.ts';
+import { decodeAdvertFrame } from '../../src/wire/advert-frame.ts';
+import { encodeCarpHeader, decodeCarpHeader, CARP_HEADER_LENGTH, type CarpHeader } from '../../src/protocols/carp/carp-header.ts';
+import { CarpAuthenticator } from '../../src/protocols/carp/carp-hmac.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { encodeEthernetFrame, ETHERTYPE_IPV4 } from '../../src/wire/ethernet-frame.ts';
+import { internetChecksum } from '../../src/wire/internet-checksum.ts';
+import { parseIpAddress, type IpAddress } from '../../src/wire/ip-address.ts';
+import { encodeIpv4Packet } from '../../src/wire/ip-packet.ts';
+import { ipv4MulticastMac, parseMacAddress, type MacAddress } from '../../src/wire/mac-address.ts';
 
 /** What to attack. */
 export interface HostileSpec {

@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Lab, LabCapture, LabHost } from '../../src/lab/lab.ts';
 import { ipPacketFromLinkLayer, readPcap } from '../../src/capture/pcap.ts';
-import { decodeIpPacket } from '../../src/protocol/ip-packet.ts';
-import { recognizeVrrpChecksum, type VrrpChecksumVariant } from '../../src/protocol/vrrp-checksum.ts';
+import { decodeIpPacket } from '../../src/wire/ip-packet.ts';
+import { recognizeVrrpChecksum, type VrrpChecksumVariant } from '../../src/protocols/vrrp/vrrp-checksum.ts';
 
 /** One advert as tshark decodes it. */
 export interface VrrpAdvertRow {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { Lab } from '../../src/lab/lab.ts';
-import { masterDownIntervalMicros, skewTimeMicros } from '../../src/fsm/vrrp-intervals.ts';
+import { masterDownIntervalMicros, skewTimeMicros } from '../../src/protocols/vrrp/vrrp-intervals.ts';
 import { holds, records, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import { carpctlOn, machine, startCarpdOn, writeVrrpConfig, type Machine } from './machine.ts';
 import { eventually } from '../helpers/eventually.ts';

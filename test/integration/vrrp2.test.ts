@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.ts';
-import { masterDownIntervalMicros, skewTimeMicros } from '../../src/fsm/vrrp-intervals.ts';
+import { masterDownIntervalMicros, skewTimeMicros } from '../../src/protocols/vrrp/vrrp-intervals.ts';
 import { holds, records, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import { carpctlOn, machine, startCarpdOn, writeVrrpConfig, type Machine } from './machine.ts';
 import { eventually } from '../helpers/eventually.ts';

@@ -4,8 +4,8 @@
  * Argument: JSON { ifname, mac, router, addresses }.
  */
 import { Announcer } from '../../src/linux/announcer.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { parseMacAddress } from '../../src/protocol/mac-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { parseMacAddress } from '../../src/wire/mac-address.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 
 const args = JSON.parse(process.argv[2] ?? '{}') as { ifname: string; mac: string; router: boolean; addresses: string[] };

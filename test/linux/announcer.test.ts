@@ -2,11 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Announcer } from '../../src/linux/announcer.ts';
 import type { PacketSocket } from '../../src/linux/native-binding.ts';
-import { decodeArpPacket } from '../../src/protocol/arp-packet.ts';
-import { decodeEthernetFrame, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../src/protocol/ethernet-frame.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { carpVirtualMac } from '../../src/protocol/mac-address.ts';
-import { decodeNeighborAdvertisement } from '../../src/protocol/neighbor-advertisement.ts';
+import { decodeArpPacket } from '../../src/wire/arp-packet.ts';
+import { decodeEthernetFrame, ETHERTYPE_ARP, ETHERTYPE_IPV6 } from '../../src/wire/ethernet-frame.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { carpVirtualMac } from '../../src/wire/mac-address.ts';
+import { decodeNeighborAdvertisement } from '../../src/wire/neighbor-advertisement.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 
 /** A packet socket that records frames and can be told to fail. */

@@ -1,5 +1,5 @@
 /** The adverts the netns test sends and expects: the real encoder, a digest derived from the counter. */
-import { encodeCarpHeader } from '../../src/protocol/carp-header.ts';
+import { encodeCarpHeader } from '../../src/protocols/carp/carp-header.ts';
 
 /** The advert number `counter` of a peer. */
 export function testAdvert(vhid: number, counter: number): Uint8Array {

@@ -8,8 +8,8 @@
  * inside the receive handler after that many datagrams and then relies on the event loop
  * emptying to exit; `lingerMs` bounds everything.
  */
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import type { IpFamily } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import type { IpFamily } from '../../src/wire/ip-address.ts';
 import { RawCarpTransport } from '../../src/linux/raw-carp-transport.ts';
 import { loadNativeBinding } from '../../src/linux/native-binding.ts';
 import { testAdvert } from './carp-advert-fixture.ts';

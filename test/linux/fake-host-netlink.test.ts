@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeHostNetlink } from '../../src/linux/netlink/fake-host-netlink.ts';
 import type { AddressEvent, LinkEvent, LinkInfo } from '../../src/ports/host-netlink.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 const V4 = parseIpAddress('198.51.100.7');
 const V6 = parseIpAddress('2001:db8::7');

@@ -57,10 +57,10 @@ test('file state store: saves are written in the background, coalesced, without 
 });
 
 test('file state store: a saturated file is refused by the group runner, named by its path, and overwritten on disk (issue 19 item 9)', async () => {
-  const { GroupRunner } = await import('../../src/engine/group-runner.ts');
-  const { makeGroupSettings } = await import('../../src/engine/group-settings.ts');
-  const { carpKeyFromPassphrase } = await import('../../src/protocol/carp-key.ts');
-  const { parseIpAddress } = await import('../../src/protocol/ip-address.ts');
+  const { GroupRunner } = await import('../../src/protocols/carp/carp-group-runner.ts');
+  const { makeGroupSettings } = await import('../../src/protocols/carp/carp-group-settings.ts');
+  const { carpKeyFromPassphrase } = await import('../../src/protocols/carp/carp-key.ts');
+  const { parseIpAddress } = await import('../../src/wire/ip-address.ts');
   const { noGroupEffects } = await import('../../src/ports/group-effects.ts');
   const { SimLan } = await import('../../src/sim/sim-lan.ts');
   const { SimTransport } = await import('../../src/sim/sim-transport.ts');

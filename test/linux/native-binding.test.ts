@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { loadNativeBinding } from '../../src/linux/native-binding.ts';
 import type { CarpSocketBinding, CarpSocketOptions, NativeError } from '../../src/linux/native-binding.ts';
 import { RawCarpTransport } from '../../src/linux/raw-carp-transport.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 const binding = loadNativeBinding();
 const noop = (): void => {};

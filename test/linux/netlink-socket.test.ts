@@ -13,7 +13,7 @@ import { decodeNetlinkMessages, NLMSG_DONE } from '../../src/linux/netlink/netli
 import { decodeLinkMessage, encodeAddressRequest, encodeGetLinksRequest, NETLINK_ROUTE, RTM_NEWLINK } from '../../src/linux/netlink/rtnetlink-codec.ts';
 import { RouteNetlink, type AddressEvent } from '../../src/linux/netlink/route-netlink.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 const binding = loadNativeBinding();
 const noop = (): void => {};

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import type { CarpSocket, CarpSocketBinding } from '../../src/linux/native-binding.ts';
 import { RawCarpTransport } from '../../src/linux/raw-carp-transport.ts';
 import { VirtualMacAdvertTransport } from '../../src/linux/virtual-mac-advert-transport.ts';
-import { decodeAdvertFrame } from '../../src/protocol/advert-frame.ts';
-import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
-import { carpVirtualMac } from '../../src/protocol/mac-address.ts';
+import { decodeAdvertFrame } from '../../src/wire/advert-frame.ts';
+import { parseIpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
+import { carpVirtualMac } from '../../src/wire/mac-address.ts';
 
 const ip = (text: string) => parseIpAddress(text);
 

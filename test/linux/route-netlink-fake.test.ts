@@ -11,7 +11,7 @@ import { decodeNetlinkMessages, encodeNetlinkMessage, NLM_F_MULTI, NLMSG_DONE, N
 import { encodeAttributes, stringAttribute } from '../../src/linux/netlink/netlink-attributes.ts';
 import { encodeAddressRequest, IFADDRMSG_LENGTH, IFLA_IFNAME, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR, RTMGRP_LINK } from '../../src/linux/netlink/rtnetlink-codec.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 /** One fake socket: what was sent, and a way to answer. */
 interface FakeSocket {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { RouteNetlink, type AddressEvent, type LinkEvent, type LinkInfo } from '../../src/linux/netlink/route-netlink.ts';
 import { prepareVirtualMacSysctls, readSysctl, restoreSysctls, writeSysctl } from '../../src/linux/sysctl.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 
 const { veth, peer } = JSON.parse(process.argv[2] ?? '{}') as { veth: string; peer: string };
 const logger = new MemoryLogger();

@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { formatMac, parseMacAddress } from '../../src/protocol/mac-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { formatMac, parseMacAddress } from '../../src/wire/mac-address.ts';
 
 const parseMac = (text: string): Uint8Array => parseMacAddress(text).bytes;
 import { decodeAttributes, encodeAttributes, type AttributeInput, type NetlinkAttribute } from '../../src/linux/netlink/netlink-attributes.ts';

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { carpdScriptArgs, scriptEnvironment, ucarpScriptArgs } from '../../src/ports/script-job.ts';
 import type { ScriptJob, ScriptPhase } from '../../src/ports/script-job.ts';
 import { MAX_LINE_LENGTH, MAX_LOGGED_LINES, ScriptRunner } from '../../src/linux/script-runner.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { SCRIPT_PATH } from '../../src/config/script-security.ts';
 

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAdvertFrame } from '../../src/protocol/advert-frame.ts';
-import { parseIpAddress, type IpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
-import { carpVirtualMac } from '../../src/protocol/mac-address.ts';
+import { decodeAdvertFrame } from '../../src/wire/advert-frame.ts';
+import { parseIpAddress, type IpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
+import { carpVirtualMac } from '../../src/wire/mac-address.ts';
 import type { PacketTransport } from '../../src/ports/packet-transport.ts';
 import { VirtualMacAdvertTransport } from '../../src/linux/virtual-mac-advert-transport.ts';
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { GroupStatus, StatusReport } from '../../src/control/control-types.ts';
-import { emptyDropCounts } from '../../src/protocol/drop-reason.ts';
+import { emptyDropCounts } from '../../src/wire/drop-reason.ts';
 import { escapeLabelValue, renderMetrics } from '../../src/metrics/prometheus.ts';
 import { parseListenAddress, startMetricsServer } from '../../src/metrics/metrics-server.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { advertFrame, decodeAdvertFrame } from '../../src/protocol/advert-frame.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { carpVirtualMac, parseMacAddress, ucarpAdvertSourceMac } from '../../src/protocol/mac-address.ts';
+import { advertFrame, decodeAdvertFrame } from '../../src/wire/advert-frame.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { carpVirtualMac, parseMacAddress, ucarpAdvertSourceMac } from '../../src/wire/mac-address.ts';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 
 /**

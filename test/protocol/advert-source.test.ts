@@ -1,8 +1,8 @@
-/** The advert source choice and how it follows renumbering (protocol/advert-source.ts), as a table. */
+/** The advert source choice and how it follows renumbering (wire/advert-source.ts), as a table. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultAdvertSource, followAdvertSource } from '../../src/protocol/advert-source.ts';
-import { parseIpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
+import { defaultAdvertSource, followAdvertSource } from '../../src/wire/advert-source.ts';
+import { parseIpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
 
 const ip = (text: string) => parseIpAddress(text);
 const list = (...texts: string[]) => texts.map(ip);

@@ -9,11 +9,11 @@ import {
   encodedArpPacketLength,
   gratuitousArp,
   gratuitousArpFrame,
-} from '../../src/protocol/arp-packet.ts';
-import type { ArpPacket } from '../../src/protocol/arp-packet.ts';
-import { decodeEthernetFrame, ETHERTYPE_ARP } from '../../src/protocol/ethernet-frame.ts';
-import { ipAddressFromBytes, parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { carpVirtualMac, macAddressFromBytes, parseMacAddress } from '../../src/protocol/mac-address.ts';
+} from '../../src/wire/arp-packet.ts';
+import type { ArpPacket } from '../../src/wire/arp-packet.ts';
+import { decodeEthernetFrame, ETHERTYPE_ARP } from '../../src/wire/ethernet-frame.ts';
+import { ipAddressFromBytes, parseIpAddress } from '../../src/wire/ip-address.ts';
+import { carpVirtualMac, macAddressFromBytes, parseMacAddress } from '../../src/wire/mac-address.ts';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 
 /** An ARP packet as plain comparable values. */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backwardsCounterCause } from '../../src/protocol/backwards-counter-cause.ts';
-import { COUNTER_MAX } from '../../src/protocol/send-counter.ts';
+import { backwardsCounterCause } from '../../src/protocols/carp/backwards-counter-cause.ts';
+import { COUNTER_MAX } from '../../src/protocols/carp/send-counter.ts';
 
 const NOW = 1_767_225_600_000_000n; // 2026-01-01 in µs
 const HOUR = 3_600_000_000n;

@@ -7,9 +7,9 @@ import {
   decodeCarpHeader,
   encodeCarpHeader,
   isBowOut,
-} from '../../src/protocol/carp-header.ts';
-import type { CarpHeader, CarpHeaderFields } from '../../src/protocol/carp-header.ts';
-import { decodeIpPacket } from '../../src/protocol/ip-packet.ts';
+} from '../../src/protocols/carp/carp-header.ts';
+import type { CarpHeader, CarpHeaderFields } from '../../src/protocols/carp/carp-header.ts';
+import { decodeIpPacket } from '../../src/wire/ip-packet.ts';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 import { fixtureIpPackets } from '../helpers/fixtures.ts';
 import { PCAPS, T1, T2, V1 } from '../fixtures/carp-vectors.ts';

@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { CarpAuthenticator, carpHmacPrefix } from '../../src/protocol/carp-hmac.ts';
-import type { HmacVariant } from '../../src/protocol/carp-hmac.ts';
-import { decodeCarpHeader } from '../../src/protocol/carp-header.ts';
-import { carpKeyFromPassphrase } from '../../src/protocol/carp-key.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { decodeIpPacket } from '../../src/protocol/ip-packet.ts';
+import { CarpAuthenticator, carpHmacPrefix } from '../../src/protocols/carp/carp-hmac.ts';
+import type { HmacVariant } from '../../src/protocols/carp/carp-hmac.ts';
+import { decodeCarpHeader } from '../../src/protocols/carp/carp-header.ts';
+import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { decodeIpPacket } from '../../src/wire/ip-packet.ts';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 import { fixtureIpPackets } from '../helpers/fixtures.ts';
 import { PCAPS, T1, T2, V1 } from '../fixtures/carp-vectors.ts';

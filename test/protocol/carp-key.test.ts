@@ -6,7 +6,7 @@ import {
   carpKeyFromPassphrase,
   InvalidCarpKeyError,
   PassphraseTooLongError,
-} from '../../src/protocol/carp-key.ts';
+} from '../../src/protocols/carp/carp-key.ts';
 import { toHex } from '../helpers/bytes.ts';
 
 describe('carpKeyFromPassphrase', () => {

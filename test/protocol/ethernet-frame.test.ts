@@ -8,9 +8,9 @@ import {
   ETHERTYPE_ARP,
   ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
-} from '../../src/protocol/ethernet-frame.ts';
-import type { EthernetFrame } from '../../src/protocol/ethernet-frame.ts';
-import { macAddressFromBytes, parseMacAddress } from '../../src/protocol/mac-address.ts';
+} from '../../src/wire/ethernet-frame.ts';
+import type { EthernetFrame } from '../../src/wire/ethernet-frame.ts';
+import { macAddressFromBytes, parseMacAddress } from '../../src/wire/mac-address.ts';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 
 /** A frame as plain comparable values. */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { internetChecksum } from '../../src/protocol/internet-checksum.ts';
+import { internetChecksum } from '../../src/wire/internet-checksum.ts';
 import { hexBytes } from '../helpers/bytes.ts';
 
 /** A straightforward reference: fold after every word. */

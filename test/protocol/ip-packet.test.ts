@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { DecodeErrorCode } from '../../src/protocol/decode-result.ts';
-import { ipAddressFromBytes, parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { internetChecksum } from '../../src/protocol/internet-checksum.ts';
+import type { DecodeErrorCode } from '../../src/wire/decode-result.ts';
+import { ipAddressFromBytes, parseIpAddress } from '../../src/wire/ip-address.ts';
+import { internetChecksum } from '../../src/wire/internet-checksum.ts';
 import {
   decodeIpPacket,
   decodeIpv4Packet,
@@ -11,8 +11,8 @@ import {
   encodedIpPacketLength,
   encodeIpv4Packet,
   encodeIpv6Packet,
-} from '../../src/protocol/ip-packet.ts';
-import type { Datagram } from '../../src/protocol/ip-packet.ts';
+} from '../../src/wire/ip-packet.ts';
+import type { Datagram } from '../../src/wire/ip-packet.ts';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 import { fixtureIpPackets } from '../helpers/fixtures.ts';
 import { PCAPS, T1, V1 } from '../fixtures/carp-vectors.ts';

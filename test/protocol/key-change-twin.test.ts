@@ -1,7 +1,7 @@
-/** protocol/key-change-twin.ts: which failed adverts are the other-key copy of a rolling key change. */
+/** protocols/carp/key-change-twin.ts: which failed adverts are the other-key copy of a rolling key change. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isKeyChangeTwin, TWIN_MAX_DELAY_MICROS, TWIN_MAX_SEQUENCE_GAP } from '../../src/protocol/key-change-twin.ts';
+import { isKeyChangeTwin, TWIN_MAX_DELAY_MICROS, TWIN_MAX_SEQUENCE_GAP } from '../../src/protocols/carp/key-change-twin.ts';
 
 const LANE = 12n;
 /** A carpd counter: sequence (µs of the sender's clock) · 256 + lane. */

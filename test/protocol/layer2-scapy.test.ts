@@ -5,10 +5,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { gratuitousArpFrame } from '../../src/protocol/arp-packet.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { carpVirtualMac } from '../../src/protocol/mac-address.ts';
-import { unsolicitedNeighborAdvertisementFrame } from '../../src/protocol/neighbor-advertisement.ts';
+import { gratuitousArpFrame } from '../../src/wire/arp-packet.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { carpVirtualMac } from '../../src/wire/mac-address.ts';
+import { unsolicitedNeighborAdvertisementFrame } from '../../src/wire/neighbor-advertisement.ts';
 import { toHex } from '../helpers/bytes.ts';
 
 /** Runs a python snippet with scapy imported; undefined when scapy is not available. */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import {
   carpVirtualMac,
   formatMac,
@@ -12,7 +12,7 @@ import {
   macAddressFromBytes,
   parseMacAddress,
   ucarpAdvertSourceMac,
-} from '../../src/protocol/mac-address.ts';
+} from '../../src/wire/mac-address.ts';
 
 describe('parseMacAddress', () => {
   const ok: ReadonlyArray<[string, string, string]> = [

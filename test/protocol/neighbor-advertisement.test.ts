@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ipAddressFromBytes, parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { decodeEthernetFrame, ETHERTYPE_IPV6 } from '../../src/protocol/ethernet-frame.ts';
+import { ipAddressFromBytes, parseIpAddress } from '../../src/wire/ip-address.ts';
+import { decodeEthernetFrame, ETHERTYPE_IPV6 } from '../../src/wire/ethernet-frame.ts';
 import {
   decodeNeighborAdvertisement,
   encodedNeighborAdvertisementLength,
@@ -10,9 +10,9 @@ import {
   icmpv6Checksum,
   unsolicitedNeighborAdvertisement,
   unsolicitedNeighborAdvertisementFrame,
-} from '../../src/protocol/neighbor-advertisement.ts';
-import type { NeighborAdvertisement } from '../../src/protocol/neighbor-advertisement.ts';
-import { carpVirtualMac, macAddressFromBytes } from '../../src/protocol/mac-address.ts';
+} from '../../src/wire/neighbor-advertisement.ts';
+import type { NeighborAdvertisement } from '../../src/wire/neighbor-advertisement.ts';
+import { carpVirtualMac, macAddressFromBytes } from '../../src/wire/mac-address.ts';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { classifyProtocol112 } from '../../src/protocol/protocol-112.ts';
-import type { Protocol112Kind } from '../../src/protocol/protocol-112.ts';
-import { decodeIpPacket } from '../../src/protocol/ip-packet.ts';
+import { classifyProtocol112 } from '../../src/protocols/protocol-112.ts';
+import type { Protocol112Kind } from '../../src/protocols/protocol-112.ts';
+import { decodeIpPacket } from '../../src/wire/ip-packet.ts';
 import { hexBytes } from '../helpers/bytes.ts';
 import { fixtureIpPackets } from '../helpers/fixtures.ts';
 import { PCAPS, T1 } from '../fixtures/carp-vectors.ts';

@@ -1,13 +1,13 @@
 /**
  * Issue 18, item 1 "Bounded under attack": the replay guard's per-sender memory is a bounded LRU
- * updated in place (src/protocol/sender-ledger.ts), and in `strict` mode it decides exactly as
+ * updated in place (src/protocols/carp/sender-ledger.ts), and in `strict` mode it decides exactly as
  * the unbounded version did while no more than MAX_TRACKED_SENDERS senders were heard.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkReplay, initialReplayState, noteSent, REPLAY_WINDOW, REPLAY_WINDOW_ENTRIES, type ReplayMode, type ReplayState } from '../../src/protocol/replay-guard.ts';
-import { MAX_TRACKED_SENDERS, SenderLedger } from '../../src/protocol/sender-ledger.ts';
+import { checkReplay, initialReplayState, noteSent, REPLAY_WINDOW, REPLAY_WINDOW_ENTRIES, type ReplayMode, type ReplayState } from '../../src/protocols/carp/replay-guard.ts';
+import { MAX_TRACKED_SENDERS, SenderLedger } from '../../src/protocols/carp/sender-ledger.ts';
 
 /** A ledger that counts the calls made on it: the work a check does on per-sender state. */
 class CountingLedger extends SenderLedger {

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { initialSendCounter, nextSendCounter } from '../../src/protocol/send-counter.ts';
-import { checkReplay, freshnessFloor, initialReplayState, noteSent, REPLAY_WINDOW, REPLAY_WINDOW_ENTRIES, type ReplayMode, type ReplayState } from '../../src/protocol/replay-guard.ts';
+import { initialSendCounter, nextSendCounter } from '../../src/protocols/carp/send-counter.ts';
+import { checkReplay, freshnessFloor, initialReplayState, noteSent, REPLAY_WINDOW, REPLAY_WINDOW_ENTRIES, type ReplayMode, type ReplayState } from '../../src/protocols/carp/replay-guard.ts';
 
 // Counters of a lone ucarp master on the wire: random on every advert (docs/protocol-carp.md "What peers send", seen in the lab).
 const UCARP_COUNTERS = [0xc819695857265d17n, 0x4b7ceefca79ffcb6n, 0x25ef2de545f6163dn] as const;

@@ -13,7 +13,7 @@ import {
   PERSISTED_COUNTER_LEAD_MAX,
   PLAUSIBLE_SEQUENCE_MAX,
   type SendCounterState,
-} from '../../src/protocol/send-counter.ts';
+} from '../../src/protocols/carp/send-counter.ts';
 
 const T0 = 1_767_225_600_000_000n; // 2026-01-01T00:00:00Z in µs
 const HOUR = 3_600_000_000n;

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DROP_REASONS } from '../../src/protocol/drop-reason.ts';
-import { ipAddressEquals, parseIpAddress, type IpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
-import { decodeIpPacket, type Datagram } from '../../src/protocol/ip-packet.ts';
+import { DROP_REASONS } from '../../src/wire/drop-reason.ts';
+import { ipAddressEquals, parseIpAddress, type IpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
+import { decodeIpPacket, type Datagram } from '../../src/wire/ip-packet.ts';
 import {
   acceptVrrpAdvert,
   VRRP_DROP_REASONS,
@@ -11,9 +11,9 @@ import {
   type VrrpAcceptanceContext,
   type VrrpDropReason,
   type VrrpGroupAcceptance,
-} from '../../src/protocol/vrrp-acceptance.ts';
-import { VRRP_GROUP_V4, VRRP_GROUP_V6, type VrrpChecksumVariant } from '../../src/protocol/vrrp-checksum.ts';
-import { encodeVrrpHeader, type VrrpHeaderFields } from '../../src/protocol/vrrp-header.ts';
+} from '../../src/protocols/vrrp/vrrp-acceptance.ts';
+import { VRRP_GROUP_V4, VRRP_GROUP_V6, type VrrpChecksumVariant } from '../../src/protocols/vrrp/vrrp-checksum.ts';
+import { encodeVrrpHeader, type VrrpHeaderFields } from '../../src/protocols/vrrp/vrrp-header.ts';
 import { fixtureIpPackets } from '../helpers/fixtures.ts';
 import { PCAPS } from '../fixtures/carp-vectors.ts';
 import { K1 } from '../fixtures/vrrp-vectors.ts';

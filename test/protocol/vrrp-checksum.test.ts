@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ipAddressFromBytes, parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { ipAddressFromBytes, parseIpAddress } from '../../src/wire/ip-address.ts';
 import {
   acceptedVrrpChecksumVariants,
   computeVrrpChecksum,
@@ -13,8 +13,8 @@ import {
   VRRP_GROUP_V6,
   type VrrpChecksumVariant,
   type VrrpEndpoints,
-} from '../../src/protocol/vrrp-checksum.ts';
-import { encodeVrrpHeader } from '../../src/protocol/vrrp-header.ts';
+} from '../../src/protocols/vrrp/vrrp-checksum.ts';
+import { encodeVrrpHeader } from '../../src/protocols/vrrp/vrrp-header.ts';
 import { hexBytes } from '../helpers/bytes.ts';
 import { K1, V6 } from '../fixtures/vrrp-vectors.ts';
 

@@ -1,16 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ipAddressFromBytes, parseIpAddress, type IpAddress, type IpFamily } from '../../src/protocol/ip-address.ts';
-import { decodeIpPacket } from '../../src/protocol/ip-packet.ts';
-import { recognizeVrrpChecksum, vrrpChecksumVerifies, VRRP_GROUP_V4, VRRP_GROUP_V6, type VrrpEndpoints } from '../../src/protocol/vrrp-checksum.ts';
+import { ipAddressFromBytes, parseIpAddress, type IpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
+import { decodeIpPacket } from '../../src/wire/ip-packet.ts';
+import { recognizeVrrpChecksum, vrrpChecksumVerifies, VRRP_GROUP_V4, VRRP_GROUP_V6, type VrrpEndpoints } from '../../src/protocols/vrrp/vrrp-checksum.ts';
 import {
   decodeVrrpHeader,
   encodeVrrpHeader,
   vrrpHeaderLength,
   type VrrpHeader,
   type VrrpHeaderFields,
-} from '../../src/protocol/vrrp-header.ts';
+} from '../../src/protocols/vrrp/vrrp-header.ts';
 import { hexBytes, toHex } from '../helpers/bytes.ts';
 import { fixtureIpPackets } from '../helpers/fixtures.ts';
 import { PCAPS } from '../fixtures/carp-vectors.ts';

@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LINKTYPE_RAW } from '../../src/capture/pcap.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { encodeIpv4Packet, encodeIpv6Packet } from '../../src/protocol/ip-packet.ts';
-import { VRRP_GROUP_V4, VRRP_GROUP_V6, type VrrpChecksumVariant } from '../../src/protocol/vrrp-checksum.ts';
-import { encodeVrrpHeader } from '../../src/protocol/vrrp-header.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { encodeIpv4Packet, encodeIpv6Packet } from '../../src/wire/ip-packet.ts';
+import { VRRP_GROUP_V4, VRRP_GROUP_V6, type VrrpChecksumVariant } from '../../src/protocols/vrrp/vrrp-checksum.ts';
+import { encodeVrrpHeader } from '../../src/protocols/vrrp/vrrp-header.ts';
 import { buildPcap } from '../helpers/pcap-builder.ts';
 
 /** True when tshark runs at all. */

@@ -1,13 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DROP_REASONS } from '../../src/protocol/drop-reason.ts';
-import { ipAddressEquals, parseIpAddress, type IpAddress } from '../../src/protocol/ip-address.ts';
-import { decodeIpPacket, type Datagram } from '../../src/protocol/ip-packet.ts';
-import { acceptVrrpAdvert, VRRP2_DROP_REASONS, type VrrpAcceptanceContext, type VrrpDropReason, type VrrpGroupAcceptance } from '../../src/protocol/vrrp-acceptance.ts';
-import { VRRP_GROUP_V4 } from '../../src/protocol/vrrp-checksum.ts';
-import { encodeVrrpHeader } from '../../src/protocol/vrrp-header.ts';
-import { encodeVrrp2Header, type Vrrp2HeaderFields } from '../../src/protocol/vrrp2-header.ts';
+import { DROP_REASONS } from '../../src/wire/drop-reason.ts';
+import { ipAddressEquals, parseIpAddress, type IpAddress } from '../../src/wire/ip-address.ts';
+import { decodeIpPacket, type Datagram } from '../../src/wire/ip-packet.ts';
+import { acceptVrrpAdvert, VRRP2_DROP_REASONS, type VrrpAcceptanceContext, type VrrpDropReason, type VrrpGroupAcceptance } from '../../src/protocols/vrrp/vrrp-acceptance.ts';
+import { VRRP_GROUP_V4 } from '../../src/protocols/vrrp/vrrp-checksum.ts';
+import { encodeVrrpHeader } from '../../src/protocols/vrrp/vrrp-header.ts';
+import { encodeVrrp2Header, type Vrrp2HeaderFields } from '../../src/protocols/vrrp/vrrp2-header.ts';
 import { fixtureIpPackets } from '../helpers/fixtures.ts';
 import { PCAPS } from '../fixtures/carp-vectors.ts';
 

@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeIpPacket, type Datagram } from '../../src/protocol/ip-packet.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
-import { recognizeVrrpChecksum, VRRP_GROUP_V4 } from '../../src/protocol/vrrp-checksum.ts';
-import { decodeVrrp2Header, encodeVrrp2Header, vrrp2AuthData, vrrp2FieldsOf, vrrp2HeaderLength, type Vrrp2HeaderFields } from '../../src/protocol/vrrp2-header.ts';
-import { vrrpProfile } from '../../src/protocol/vrrp-version.ts';
+import { decodeIpPacket, type Datagram } from '../../src/wire/ip-packet.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
+import { recognizeVrrpChecksum, VRRP_GROUP_V4 } from '../../src/protocols/vrrp/vrrp-checksum.ts';
+import { decodeVrrp2Header, encodeVrrp2Header, vrrp2AuthData, vrrp2FieldsOf, vrrp2HeaderLength, type Vrrp2HeaderFields } from '../../src/protocols/vrrp/vrrp2-header.ts';
+import { vrrpProfile } from '../../src/protocols/vrrp/vrrp-version.ts';
 import { fixtureIpPackets } from '../helpers/fixtures.ts';
 import { PCAPS } from '../fixtures/carp-vectors.ts';
 

@@ -11,9 +11,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { compareOffers } from '../../src/fsm/election.ts';
+import { compareOffers } from '../../src/protocols/carp/carp-election.ts';
 import { advertIntervalMicros, masterDownMicros } from '../../src/fsm/intervals.ts';
-import { parseIpAddress } from '../../src/protocol/ip-address.ts';
+import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { buildSimCluster, type SimNodeDescription } from '../../src/sim/cluster-builder.ts';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';
 import type { TappedPacket } from '../../src/sim/sim-lan.ts';

@@ -11,8 +11,8 @@
  * change the state and emit events, and throw a plain Error when misused.
  */
 import { CARPD_ADDRESS_PROTOCOL, type AddressEvent, type HostNetlink, type InterfaceAddress, type LinkEvent, type LinkInfo, type Subscription } from '../../ports/host-netlink.ts';
-import { ipAddressEquals, parseIpAddress, type IpAddress } from '../../protocol/ip-address.ts';
-import { formatMac, parseMacAddress } from '../../protocol/mac-address.ts';
+import { ipAddressEquals, parseIpAddress, type IpAddress } from '../../wire/ip-address.ts';
+import { formatMac, parseMacAddress } from '../../wire/mac-address.ts';
 import { NetlinkError } from './route-netlink.ts';
 
 /** One port call as FakeHostNetlink recorded it (listeners of watch calls are not recorded). */

@@ -3,7 +3,7 @@
  * { u16 length including the header, u16 type } followed by the value, each attribute padded to
  * a multiple of 4 bytes. Integers are in host order (little-endian on every target carpd runs on).
  */
-import { decoded, decodeFailed } from '../../protocol/decode-result.ts';
+import { decoded, decodeFailed } from '../../wire/decode-result.ts';
 import type { NetlinkDecodeResult } from './netlink-decode.ts';
 
 /** Every netlink structure is aligned to 4 bytes (NLMSG_ALIGNTO, RTA_ALIGNTO). */

@@ -1,5 +1,5 @@
 /** Results of the netlink decoders: the value, or a typed error (never a throw). */
-import type { DecodeError, DecodeResult } from '../../protocol/decode-result.ts';
+import type { DecodeError, DecodeResult } from '../../wire/decode-result.ts';
 
 /** Closed set of netlink decode failure codes (stable, for tests and counters). */
 export type NetlinkDecodeErrorCode =

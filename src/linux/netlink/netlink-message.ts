@@ -5,7 +5,7 @@
  * when its error is 0) and NLMSG_DONE (the end of a dump).
  */
 import { align, decodeAttributes, findAttribute, readString } from './netlink-attributes.ts';
-import { decoded, decodeFailed } from '../../protocol/decode-result.ts';
+import { decoded, decodeFailed } from '../../wire/decode-result.ts';
 import type { NetlinkDecodeResult } from './netlink-decode.ts';
 import { errnoName } from './errno-names.ts';
 

@@ -10,8 +10,8 @@ import { loadNativeBinding } from '../native-binding.ts';
 import type { NativeError, NetlinkBinding, NetlinkSocket } from '../native-binding.ts';
 import { CARPD_ADDRESS_PROTOCOL, type AddressEvent, type HostNetlink, type InterfaceAddress, type LinkEvent, type LinkInfo, type Subscription } from '../../ports/host-netlink.ts';
 import type { Logger } from '../../ports/logger.ts';
-import type { IpAddress } from '../../protocol/ip-address.ts';
-import { formatMac, parseMacAddress } from '../../protocol/mac-address.ts';
+import type { IpAddress } from '../../wire/ip-address.ts';
+import { formatMac, parseMacAddress } from '../../wire/mac-address.ts';
 import { decodeNetlinkDone, decodeNetlinkError, decodeNetlinkMessages, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, type NetlinkMessage } from './netlink-message.ts';
 import {
   decodeAddressMessage,

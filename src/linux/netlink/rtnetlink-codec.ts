@@ -16,7 +16,7 @@ import {
   type AttributeInput,
   type NetlinkAttribute,
 } from './netlink-attributes.ts';
-import { decoded, decodeFailed } from '../../protocol/decode-result.ts';
+import { decoded, decodeFailed } from '../../wire/decode-result.ts';
 import type { NetlinkDecodeResult } from './netlink-decode.ts';
 import {
   encodeNetlinkMessage,
@@ -27,7 +27,7 @@ import {
   NLM_F_REQUEST,
   type NetlinkMessage,
 } from './netlink-message.ts';
-import { ipAddressFromBytes, type IpAddress } from '../../protocol/ip-address.ts';
+import { ipAddressFromBytes, type IpAddress } from '../../wire/ip-address.ts';
 
 /** Message types (linux/rtnetlink.h). */
 export const RTM_NEWLINK = 16;

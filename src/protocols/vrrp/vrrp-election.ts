@@ -2,12 +2,12 @@
  * Who should be master in VRRPv3 (RFC 5798 §6.4): the higher priority wins; at equal priority
  * the higher primary address (§6.4.3 (735)). Addresses compare as unsigned numbers, i.e.
  * bytewise in network order, as FRR (ipaddr_cmp) and keepalived (vrrp_saddr_cmp) do; there is
- * no byte-reversed rule as for ucarp in CARP (election.ts). For IPv6 the primary address is the
+ * no byte-reversed rule as for ucarp in CARP (carp-election.ts). For IPv6 the primary address is the
  * link-local source of the adverts (§5.1.2.1).
  *
  * Priority comes from configuration lowered by carpd's demotion counter (effectivePriority).
  */
-import { compareBytes, type IpAddress } from '../protocol/ip-address.ts';
+import { compareBytes, type IpAddress } from '../../wire/ip-address.ts';
 
 /** The address owner's priority (§5.2.4): it owns the addresses and always preempts. */
 export const OWNER_PRIORITY = 255;

@@ -12,9 +12,9 @@
  * Phases, the lifecycle fields, event tags, timer names and action shapes are CARP's
  * (machine-types.ts), so the engine drives both machines the same way.
  */
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
-import type { VrrpVersion } from '../protocol/vrrp-version.ts';
-import type { ActionOf, EventOf, MachineLifecycle, TransitionReason } from './machine-types.ts';
+import type { IpAddress, IpFamily } from '../../wire/ip-address.ts';
+import type { VrrpVersion } from './vrrp-version.ts';
+import type { ActionOf, EventOf, MachineLifecycle, TransitionReason } from '../../fsm/machine-types.ts';
 import { DEFAULT_ADVERT_INTERVAL_CENTIS } from './vrrp-intervals.ts';
 
 /** Static settings of one virtual router. The config layer validates them; the machine trusts them. */
@@ -117,7 +117,7 @@ export interface VrrpState extends MachineLifecycle<VrrpTransitionReason> {
   readonly lastHeardMaster?: VrrpHeardMaster;
   /**
    * MASTER being shut down: it has resigned (priority 0) and keeps its addresses until it hears
-   * another router's advert or `until` passes (make-before-break, as CARP's: fsm/step.ts).
+   * another router's advert or `until` passes (make-before-break, as CARP's: protocols/carp/carp-step.ts).
    */
   readonly stopping?: { readonly until: number };
 }

@@ -1,13 +1,13 @@
 /**
  * All VRRP interval arithmetic (RFC 5798 §6.1, RFC 3768 §6.1 for VRRPv2; docs/protocol-vrrp.md
  * "Timers", "VRRPv2"). The one difference between the versions, Skew_Time, comes from the
- * version profile (protocol/vrrp-version.ts). The protocol counts in
+ * version profile (protocols/vrrp/vrrp-version.ts). The protocol counts in
  * centiseconds; the machine runs on integer microseconds like CARP's, so every value is derived
  * from centiseconds and truncated once, at the end. That keeps Skew_Time exact where keepalived
  * keeps it exact (it computes in µs: 156 × 100 cs / 256 = 609375 µs), where FRR's integer
  * centisecond division would give 60 cs; the difference only shifts a takeover by under 1 cs.
  */
-import { DEFAULT_VRRP_VERSION, vrrpProfile, type VrrpVersion } from '../protocol/vrrp-version.ts';
+import { DEFAULT_VRRP_VERSION, vrrpProfile, type VrrpVersion } from './vrrp-version.ts';
 
 /** Microseconds in one centisecond. */
 export const MICROS_PER_CENTISECOND = 10_000;

@@ -5,8 +5,8 @@
  */
 import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import type { IpAddress } from './ip-address.ts';
-import { compareBytes, isIpv6LinkLocal } from './ip-address.ts';
+import type { IpAddress } from '../../wire/ip-address.ts';
+import { compareBytes, isIpv6LinkLocal } from '../../wire/ip-address.ts';
 import { CARP_KEY_LENGTH } from './carp-key.ts';
 
 /** Which address list goes into the HMAC. */

@@ -10,8 +10,8 @@
  * addresses compare bytewise. BSD masters yield on every tie, so any consistent rule is stable
  * against them. When either address is unknown the incumbent keeps its role.
  */
-import { compareBytes, type IpAddress } from '../protocol/ip-address.ts';
-import { masterWillTimeOut, timevalue } from './intervals.ts';
+import { compareBytes, type IpAddress } from '../../wire/ip-address.ts';
+import { masterWillTimeOut, timevalue } from '../../fsm/intervals.ts';
 
 /** What an advertiser offers, as carried in its advert (or as we would advertise). */
 export interface Offer {

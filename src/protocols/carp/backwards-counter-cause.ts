@@ -1,8 +1,8 @@
 /**
  * Why a peer's authentic counters went backwards, for the one warning that names it
- * (engine/group-runner.ts reportUncheckablePeer). Pure: the wall clock is passed in.
+ * (protocols/carp/carp-group-runner.ts reportUncheckablePeer). Pure: the wall clock is passed in.
  *
- * A carpd peer sends lane-tagged wall-clock counters (protocol/send-counter.ts) that never go
+ * A carpd peer sends lane-tagged wall-clock counters (protocols/carp/send-counter.ts) that never go
  * backwards while it runs; they go backwards only when it restarts with its clock behind what it
  * sent before (a clock stepped back further than its reservation covers, or its state file lost
  * or refused). The cure is its clock (NTP), not replay mode "compat", which would switch the

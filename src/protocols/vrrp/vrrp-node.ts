@@ -4,11 +4,11 @@
  * InterfaceNode routes here, counts drops by reason (per group when the VRID and family are ours,
  * else per node) and hands accepted adverts to their group.
  */
-import { emptyDropCounts, type DropReason } from '../protocol/drop-reason.ts';
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
-import type { Datagram } from '../protocol/ip-packet.ts';
-import { acceptVrrpAdvert, type VrrpAcceptanceContext } from '../protocol/vrrp-acceptance.ts';
-import type { PacketWarningLog } from './packet-warning-log.ts';
+import { emptyDropCounts, type DropReason } from '../../wire/drop-reason.ts';
+import type { IpAddress, IpFamily } from '../../wire/ip-address.ts';
+import type { Datagram } from '../../wire/ip-packet.ts';
+import { acceptVrrpAdvert, type VrrpAcceptanceContext } from './vrrp-acceptance.ts';
+import type { PacketWarningLog } from '../../engine/packet-warning-log.ts';
 import type { VrrpGroupRunner } from './vrrp-group-runner.ts';
 
 /** The VRRP side of one interface. */

@@ -1,14 +1,14 @@
 /**
  * Loads a group's persisted counters (send reservation, replay mark) with the sanity bound of
- * protocol/send-counter.ts: a value further ahead of the wall clock than a day
+ * protocols/carp/send-counter.ts: a value further ahead of the wall clock than a day
  * (PERSISTED_COUNTER_LEAD_MAX) is refused, warned about with the file, field and value, replaced
  * by 0 (the clock-based value) and overwritten in the store. A saturated reservation made its node
  * repeat one counter and both nodes of the pair master for good (issue 19 item 9;
  * docs/replay-and-threat-model.md, "Sanity bounds on counters").
  */
-import type { GroupStateStore, PersistedGroupState } from '../ports/group-state-store.ts';
-import type { Logger } from '../ports/logger.ts';
-import { isPersistedCounterPlausible } from '../protocol/send-counter.ts';
+import type { GroupStateStore, PersistedGroupState } from '../../ports/group-state-store.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { isPersistedCounterPlausible } from './send-counter.ts';
 
 /** The persisted state of `key`, implausible values refused. */
 export function loadPlausibleCounters(store: GroupStateStore, key: string, wallclockMicros: bigint, logger: Logger, group: { name: string; vhid: number }): PersistedGroupState {

@@ -27,7 +27,7 @@
  *
  * Version comes before length because the length rule is VRRPv3's: a VRRPv2 or CARP packet is
  * then named for what it is (keepalived checks the length first and logs CARP as "too short").
- * The group is looked up early, as in acceptance.ts, since its knobs decide steps 2 and 7; a
+ * The group is looked up early, as in carp-acceptance.ts, since its knobs decide steps 2 and 7; a
  * datagram for no group is checked against every checksum variant of its family, so corruption
  * counts as bad-checksum and a healthy advert of another router's VRID as unknown-vhid.
  *
@@ -38,11 +38,11 @@
  * an address count mismatch; RFC 5798 §6.4.2 has a backup adopt the master's interval. Only
  * VRRPv2 (RFC 3768) drops on a different interval: a VRRPv2 group does (step 11).
  */
-import type { DropReason } from './drop-reason.ts';
-import type { IpAddress, IpFamily } from './ip-address.ts';
-import { ipAddressEquals, isMulticast } from './ip-address.ts';
-import type { Datagram } from './ip-packet.ts';
-import { classifyProtocol112 } from './protocol-112.ts';
+import type { DropReason } from '../../wire/drop-reason.ts';
+import type { IpAddress, IpFamily } from '../../wire/ip-address.ts';
+import { ipAddressEquals, isMulticast } from '../../wire/ip-address.ts';
+import type { Datagram } from '../../wire/ip-packet.ts';
+import { classifyProtocol112 } from '../protocol-112.ts';
 import type { VrrpChecksumMode, VrrpChecksumVariant } from './vrrp-checksum.ts';
 import { IPPROTO_VRRP, recognizeVrrpChecksum } from './vrrp-checksum.ts';
 import type { VrrpHeader } from './vrrp-header.ts';

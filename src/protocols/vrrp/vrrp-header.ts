@@ -12,10 +12,10 @@
  *
  * The message does not say its own family: the IP layer does, so decode takes it.
  */
-import type { DecodeResult } from './decode-result.ts';
-import { decoded, decodeFailed } from './decode-result.ts';
-import type { IpAddress, IpFamily } from './ip-address.ts';
-import { ipAddressFromBytes } from './ip-address.ts';
+import type { DecodeResult } from '../../wire/decode-result.ts';
+import { decoded, decodeFailed } from '../../wire/decode-result.ts';
+import type { IpAddress, IpFamily } from '../../wire/ip-address.ts';
+import { ipAddressFromBytes } from '../../wire/ip-address.ts';
 import type { VrrpChecksumVariant, VrrpEndpoints } from './vrrp-checksum.ts';
 import { computeVrrpChecksum } from './vrrp-checksum.ts';
 

@@ -1,6 +1,6 @@
 /**
  * Why a received packet was dropped: a closed set, each a metric label. The CARP reasons are
- * listed in the order CARP's checks run (see acceptance.ts and docs/replay-and-threat-model.md),
+ * listed in the order CARP's checks run (see carp-acceptance.ts and docs/replay-and-threat-model.md),
  * so the first failing check names the drop, as in ip_carp.c's carpstats. The reasons only a
  * VRRPv3 group gives follow them; vrrp-acceptance.ts has VRRP's order, which reuses the shared
  * reasons (bad-ttl, short, bad-length, bad-version, bad-type, bad-checksum, unknown-vhid, ...).

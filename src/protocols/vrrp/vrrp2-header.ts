@@ -15,10 +15,10 @@
  * The decoded value is a VrrpHeader like VRRPv3's, with `maxAdvertInterval` holding the interval
  * field as carried (seconds here: vrrp-version.ts converts) and `auth` the two auth fields.
  */
-import type { DecodeResult } from './decode-result.ts';
-import { decoded, decodeFailed } from './decode-result.ts';
-import type { IpAddress } from './ip-address.ts';
-import { ipAddressFromBytes } from './ip-address.ts';
+import type { DecodeResult } from '../../wire/decode-result.ts';
+import { decoded, decodeFailed } from '../../wire/decode-result.ts';
+import type { IpAddress } from '../../wire/ip-address.ts';
+import { ipAddressFromBytes } from '../../wire/ip-address.ts';
 import type { VrrpEndpoints } from './vrrp-checksum.ts';
 import { computeVrrpChecksum } from './vrrp-checksum.ts';
 import type { VrrpDecodeErrorCode, VrrpHeader } from './vrrp-header.ts';

@@ -14,8 +14,8 @@
  *
  * Intervals are centiseconds everywhere inside carpd; only the wire field has a unit per version.
  */
-import type { DecodeResult } from './decode-result.ts';
-import type { IpFamily } from './ip-address.ts';
+import type { DecodeResult } from '../../wire/decode-result.ts';
+import type { IpFamily } from '../../wire/ip-address.ts';
 import type { VrrpChecksumMode, VrrpChecksumVariant, VrrpEndpoints } from './vrrp-checksum.ts';
 import { acceptedVrrpChecksumVariants } from './vrrp-checksum.ts';
 import type { VrrpDecodeErrorCode, VrrpHeader } from './vrrp-header.ts';

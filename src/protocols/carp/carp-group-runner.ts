@@ -1,37 +1,37 @@
 /**
  * Runs one vhid's state machine on a clock: feeds it events, carries out its actions through
  * the ports, signs outgoing adverts and replay-checks incoming ones. All decisions are in
- * fsm/step.ts and protocol/; this file only wires them to time and I/O. The lifecycle commands
+ * protocols/carp/carp-step.ts and protocol/; this file only wires them to time and I/O. The lifecycle commands
  * are MachineDriver's and timers, effects, scripts, transition reports and send-error logging
  * RunnerCore's, both shared with VrrpGroupRunner.
  */
-import { advertFields, initialState, step } from '../fsm/step.ts';
-import { advertIntervalMicros, masterDownMicros } from '../fsm/intervals.ts';
-import { isBowOutOffer } from '../fsm/election.ts';
-import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from '../fsm/machine-types.ts';
-import type { AcceptedAdvert } from '../protocol/acceptance.ts';
-import { decodeCarpHeader, encodeCarpHeader } from '../protocol/carp-header.ts';
-import { CarpAuthenticator, carpHmacAddresses } from '../protocol/carp-hmac.ts';
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
-import type { Datagram } from '../protocol/ip-packet.ts';
-import { isKeyChangeTwin } from '../protocol/key-change-twin.ts';
-import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayState } from '../protocol/replay-guard.ts';
-import { counterSequence, initialSendCounter, nextSendCounter, type SendCounterState } from '../protocol/send-counter.ts';
-import { backwardsCounterCause } from '../protocol/backwards-counter-cause.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { GroupStateStore } from '../ports/group-state-store.ts';
-import type { GroupEffects } from '../ports/group-effects.ts';
-import type { Logger } from '../ports/logger.ts';
-import type { PacketTransport } from '../ports/packet-transport.ts';
-import type { GroupSettings } from './group-settings.ts';
-import { WarningLimiter } from './warning-limiter.ts';
-import { PacketWarningLog } from './packet-warning-log.ts';
-import { PeerTable } from './peer-table.ts';
+import { advertFields, initialState, step } from './carp-step.ts';
+import { advertIntervalMicros, masterDownMicros } from '../../fsm/intervals.ts';
+import { isBowOutOffer } from './carp-election.ts';
+import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from '../../fsm/machine-types.ts';
+import type { AcceptedAdvert } from './carp-acceptance.ts';
+import { decodeCarpHeader, encodeCarpHeader } from './carp-header.ts';
+import { CarpAuthenticator, carpHmacAddresses } from './carp-hmac.ts';
+import type { IpAddress, IpFamily } from '../../wire/ip-address.ts';
+import type { Datagram } from '../../wire/ip-packet.ts';
+import { isKeyChangeTwin } from './key-change-twin.ts';
+import { checkReplay, freshnessFloor, initialReplayState, noteSent, type ReplayState } from './replay-guard.ts';
+import { counterSequence, initialSendCounter, nextSendCounter, type SendCounterState } from './send-counter.ts';
+import { backwardsCounterCause } from './backwards-counter-cause.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { GroupStateStore } from '../../ports/group-state-store.ts';
+import type { GroupEffects } from '../../ports/group-effects.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { PacketTransport } from '../../ports/packet-transport.ts';
+import type { GroupSettings } from './carp-group-settings.ts';
+import { WarningLimiter } from '../../engine/warning-limiter.ts';
+import { PacketWarningLog } from '../../engine/packet-warning-log.ts';
+import { PeerTable } from '../../engine/peer-table.ts';
 import { loadPlausibleCounters } from './persisted-counters.ts';
-import { MachineDriver } from './machine-driver.ts';
-import type { ProtocolRunner } from './runner-core.ts';
+import { MachineDriver } from '../../engine/machine-driver.ts';
+import type { ProtocolRunner } from '../../engine/runner-core.ts';
 
-export type { TransitionEvent } from './runner-core.ts';
+export type { TransitionEvent } from '../../engine/runner-core.ts';
 
 /** Authentication failures of one peer are logged at once, then at most once a minute. */
 export const AUTH_WARNING_INTERVAL_MICROS = 60_000_000;
@@ -73,7 +73,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
   private previousKey: { readonly authenticator: CarpAuthenticator; readonly until: number; readonly addresses: readonly IpAddress[] } | undefined;
   /**
    * After the key-change window, until the next key change: the previous authenticator, only to
-   * tell a peer's key-change twin from a wrong passphrase (protocol/key-change-twin.ts; a peer
+   * tell a peer's key-change twin from a wrong passphrase (protocols/carp/key-change-twin.ts; a peer
    * reloaded later signs with it for up to its own window); never accepted.
    */
   private retiredKey: CarpAuthenticator | undefined;
@@ -157,7 +157,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
   }
 
   /**
-   * Our side of the tie rule (step.ts ownOffer) follows the transport's source; a configured
+   * Our side of the tie rule (carp-step.ts ownOffer) follows the transport's source; a configured
    * source_address stays. The counter lane stays too: it was chosen at start and the replay state
    * and persisted reservation are on it.
    */
@@ -199,7 +199,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     return this.replay.highWater;
   }
 
-  /** Verifies digests for acceptance.ts. */
+  /** Verifies digests for carp-acceptance.ts. */
   verify(counter: bigint, digest: Uint8Array): boolean {
     if (this.authenticator.verify(counter, digest)) return true;
     this.expirePreviousKey();
@@ -213,7 +213,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
 
   /**
    * An advert for our vhid that fails authentication. A key-change twin (a peer's copy signed
-   * with the key this node does not use, protocol/key-change-twin.ts) is counted as such and
+   * with the key this node does not use, protocols/carp/key-change-twin.ts) is counted as such and
    * nothing else. Anything else is a `bad-auth` drop from a node that may be MASTER beside us:
    * named at warn level, once per peer a minute, with the likely causes (a MASTER says split
    * brain is possible), and a MASTER re-announces its addresses while it is heard.

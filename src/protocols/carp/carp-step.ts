@@ -41,8 +41,8 @@
  * Every other (state, event) pair yields an 'ignored' action, which the engine logs at debug
  * level, so nothing disappears silently (as ospfd's interface FSM does).
  */
-import { compareOffers, isBowOutOffer, masterIsGuaranteedToTimeOut, masterIsMoreDemoted, peerOutranksUs, shouldPreempt, type Offer } from './election.ts';
-import { advertIntervalMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, gracefulStopHoldMicros, masterDownMicros, nextAdvertDueAt, takeoverDelayMicros } from './intervals.ts';
+import { compareOffers, isBowOutOffer, masterIsGuaranteedToTimeOut, masterIsMoreDemoted, peerOutranksUs, shouldPreempt, type Offer } from './carp-election.ts';
+import { advertIntervalMicros, demotedAdvskew, firstAdvertSlackMicros, demoteByte, gracefulStopHoldMicros, masterDownMicros, nextAdvertDueAt, takeoverDelayMicros } from '../../fsm/intervals.ts';
 import type {
   AdvertFields,
   AdvertReceived,
@@ -56,10 +56,10 @@ import type {
   StepResult,
   TimerId,
   TransitionReason,
-} from './machine-types.ts';
-import type { IpFamily } from '../protocol/ip-address.ts';
-import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from './rival-master.ts';
-import { familiesStillHeard, familyHeard, markFamilySilent, withoutSilentFamilies } from './silent-family.ts';
+} from '../../fsm/machine-types.ts';
+import type { IpFamily } from '../../wire/ip-address.ts';
+import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from '../../fsm/rival-master.ts';
+import { familiesStillHeard, familyHeard, markFamilySilent, withoutSilentFamilies } from '../../fsm/silent-family.ts';
 
 /** OpenBSD repeats the gratuitous ARP after this many further adverts (sc_delayed_arp). */
 export const ANNOUNCE_REPEAT_AFTER_ADVERTS = 2;

@@ -4,7 +4,7 @@
  * by reason (per group when the vhid is known, else per node) and hands accepted adverts to their
  * group.
  *
- * An advert for a vhid no group here has is dropped after one map lookup (acceptance.ts, check
+ * An advert for a vhid no group here has is dropped after one map lookup (carp-acceptance.ts, check
  * 7), before any HMAC. The vhid-mismatch diagnosis (checkVhidMismatch) does verify such an advert
  * against every group's key, which costs one HMAC per group (about 1 ms at 255 groups): it runs
  * at most once per vhid every VHID_MISMATCH_PROBE_INTERVAL_MICROS and within a node-wide token
@@ -14,19 +14,19 @@
  * key and make the group a foreign master's witness (it re-announces while MASTER). Under such a flood a real vhid mismatch is named later, not
  * never: the probes that get through still find it.
  */
-import { acceptAdvert, type AcceptanceContext, type GroupAcceptance } from '../protocol/acceptance.ts';
-import { emptyDropCounts, type DropReason } from '../protocol/drop-reason.ts';
-import type { Datagram } from '../protocol/ip-packet.ts';
-import type { IpAddress } from '../protocol/ip-address.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { Logger } from '../ports/logger.ts';
-import type { PacketTransport } from '../ports/packet-transport.ts';
-import type { GroupRunner } from './group-runner.ts';
-import { decodeCarpHeader } from '../protocol/carp-header.ts';
-import { CarpAuthenticator } from '../protocol/carp-hmac.ts';
-import { WarningLimiter } from './warning-limiter.ts';
-import { PacketWarningLog } from './packet-warning-log.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { acceptAdvert, type AcceptanceContext, type GroupAcceptance } from './carp-acceptance.ts';
+import { emptyDropCounts, type DropReason } from '../../wire/drop-reason.ts';
+import type { Datagram } from '../../wire/ip-packet.ts';
+import type { IpAddress } from '../../wire/ip-address.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Logger } from '../../ports/logger.ts';
+import type { PacketTransport } from '../../ports/packet-transport.ts';
+import type { GroupRunner } from './carp-group-runner.ts';
+import { decodeCarpHeader } from './carp-header.ts';
+import { CarpAuthenticator } from './carp-hmac.ts';
+import { WarningLimiter } from '../../engine/warning-limiter.ts';
+import { PacketWarningLog } from '../../engine/packet-warning-log.ts';
+import { TokenBucket } from '../../engine/token-bucket.ts';
 
 /** A vhid mismatch with one peer is logged at once, then at most once a minute. */
 const VHID_MISMATCH_WARNING_INTERVAL_MICROS = 60_000_000;

@@ -61,11 +61,11 @@
  *   keepalived's garp_master_delay are the engine's business.
  * - Times are µs derived from centiseconds without intermediate rounding (vrrp-intervals.ts).
  */
-import { firstAdvertSlackMicros, gracefulStopHoldMicros, nextAdvertDueAt } from './intervals.ts';
-import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from './rival-master.ts';
-import { ipAddressEquals } from '../protocol/ip-address.ts';
-import type { Phase, ResignReason, StartMode, TimerId } from './machine-types.ts';
-import { masterDownTimer } from './step.ts';
+import { firstAdvertSlackMicros, gracefulStopHoldMicros, nextAdvertDueAt } from '../../fsm/intervals.ts';
+import { rivalAnnounceWithAdvert, rivalMasterHeard, withoutRivalMaster } from '../../fsm/rival-master.ts';
+import { ipAddressEquals } from '../../wire/ip-address.ts';
+import type { Phase, ResignReason, StartMode, TimerId } from '../../fsm/machine-types.ts';
+import { masterDownTimer } from '../carp/carp-step.ts';
 import { MAX_DEMOTION, RESIGN_PRIORITY, advertOutranksMaster, backupFollowsAdvert, effectivePriority, isAddressOwner, isResignation } from './vrrp-election.ts';
 import { centisToMicros, followedIntervalCentis, masterDownIntervalMicros, skewTimeMicros } from './vrrp-intervals.ts';
 import type {
@@ -153,7 +153,7 @@ function initialize(config: VrrpConfig, state: VrrpState, now: number, reason: V
 /**
  * §6.4.3 (665): priority 0 makes the backups take over after their Skew_Time, not
  * Master_Down_Interval. Unlike the RFC, the addresses stay until another router's advert is heard,
- * at most gracefulStopHoldMicros (make-before-break, as CARP's fsm/step.ts); an owner's addresses
+ * at most gracefulStopHoldMicros (make-before-break, as CARP's protocols/carp/carp-step.ts); an owner's addresses
  * are its interface's own and never leave, so it stops at once.
  */
 function onShutdown(config: VrrpConfig, state: VrrpState, now: number): VrrpStepResult {

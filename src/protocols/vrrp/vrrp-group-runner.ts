@@ -4,7 +4,7 @@
  * checksum (one copy per unicast peer, each with its own checksum, as keepalived sends them,
  * docs/protocol-vrrp.md "keepalived"), and takes accepted adverts from the interface's demultiplexer. The
  * lifecycle commands are MachineDriver's and timers, effects, scripts and transition reports
- * RunnerCore's, both shared with CARP's GroupRunner. All decisions are in fsm/vrrp-step.ts and
+ * RunnerCore's, both shared with CARP's GroupRunner. All decisions are in protocols/vrrp/vrrp-step.ts and
  * protocol/vrrp-*.ts.
  *
  * Not dropped but counted and logged (rate-limited per peer, like CARP's authentication
@@ -13,21 +13,21 @@
  * IPv4 checksum computed without the pseudo-header or over 224.0.0.18 for a unicast advert
  * (accepted in checksum_mode compatible: v3_checksum_as_v2, FRR, keepalived ≤ 1.3.6).
  */
-import { initialVrrpState, stepVrrp, vrrpPriority } from '../fsm/vrrp-step.ts';
-import type { VrrpAction, VrrpAdvertFields, VrrpAdvertReceived, VrrpConfig, VrrpEvent, VrrpState } from '../fsm/vrrp-machine-types.ts';
-import { centisToMicros, masterDownIntervalMicros } from '../fsm/vrrp-intervals.ts';
-import { ipAddressEquals, isIpv6LinkLocal, type IpAddress } from '../protocol/ip-address.ts';
-import type { Datagram } from '../protocol/ip-packet.ts';
-import type { AcceptedVrrpAdvert, VrrpGroupAcceptance } from '../protocol/vrrp-acceptance.ts';
-import { VRRP_GROUP_V4, VRRP_GROUP_V6 } from '../protocol/vrrp-checksum.ts';
-import { authTypeName, intervalFieldCentis, vrrpProfile, type VrrpVersionProfile } from '../protocol/vrrp-version.ts';
-import type { PacketTransport } from '../ports/packet-transport.ts';
-import { PeerTable } from './peer-table.ts';
-import { MachineDriver } from './machine-driver.ts';
-import type { ProtocolRunner, RunnerCorePorts } from './runner-core.ts';
+import { initialVrrpState, stepVrrp, vrrpPriority } from './vrrp-step.ts';
+import type { VrrpAction, VrrpAdvertFields, VrrpAdvertReceived, VrrpConfig, VrrpEvent, VrrpState } from './vrrp-machine-types.ts';
+import { centisToMicros, masterDownIntervalMicros } from './vrrp-intervals.ts';
+import { ipAddressEquals, isIpv6LinkLocal, type IpAddress } from '../../wire/ip-address.ts';
+import type { Datagram } from '../../wire/ip-packet.ts';
+import type { AcceptedVrrpAdvert, VrrpGroupAcceptance } from './vrrp-acceptance.ts';
+import { VRRP_GROUP_V4, VRRP_GROUP_V6 } from './vrrp-checksum.ts';
+import { authTypeName, intervalFieldCentis, vrrpProfile, type VrrpVersionProfile } from './vrrp-version.ts';
+import type { PacketTransport } from '../../ports/packet-transport.ts';
+import { PeerTable } from '../../engine/peer-table.ts';
+import { MachineDriver } from '../../engine/machine-driver.ts';
+import type { ProtocolRunner, RunnerCorePorts } from '../../engine/runner-core.ts';
 import type { VrrpGroupSettings } from './vrrp-group-settings.ts';
-import { WarningLimiter } from './warning-limiter.ts';
-import { PacketWarningLog } from './packet-warning-log.ts';
+import { WarningLimiter } from '../../engine/warning-limiter.ts';
+import { PacketWarningLog } from '../../engine/packet-warning-log.ts';
 
 /** A mismatch with one peer is logged at once, then at most once a minute. */
 export const VRRP_MISMATCH_WARNING_INTERVAL_MICROS = 60_000_000;
@@ -135,7 +135,7 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     return this.machine.primaryAddress;
   }
 
-  /** The rules of the version this group speaks (protocol/vrrp-version.ts). */
+  /** The rules of the version this group speaks (protocols/vrrp/vrrp-version.ts). */
   get profile(): VrrpVersionProfile {
     return vrrpProfile(this.currentSettings.version);
   }

@@ -1,9 +1,9 @@
 /**
  * The 36-byte CARP v2 header (docs/protocol-carp.md "The 36-byte header"): encode, decode and length side by side.
  */
-import type { DecodeResult } from './decode-result.ts';
-import { decoded, decodeFailed } from './decode-result.ts';
-import { internetChecksum } from './internet-checksum.ts';
+import type { DecodeResult } from '../../wire/decode-result.ts';
+import { decoded, decodeFailed } from '../../wire/decode-result.ts';
+import { internetChecksum } from '../../wire/internet-checksum.ts';
 
 /** Length of the CARP header on the wire. */
 export const CARP_HEADER_LENGTH = 36;

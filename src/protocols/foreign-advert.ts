@@ -6,7 +6,7 @@
  * farewell ends the conflict at once, the interval says when the sender has fallen silent.
  * Nothing here is authenticated; a forged value costs at most one extra announcement.
  */
-import { BOW_OUT_VALUE } from './carp-header.ts';
+import { BOW_OUT_VALUE } from './carp/carp-header.ts';
 import { classifyProtocol112 } from './protocol-112.ts';
 
 /** Which kind of speaker a foreign advert comes from, as status and metrics name it. */

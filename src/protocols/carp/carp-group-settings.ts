@@ -1,7 +1,7 @@
 /** Everything the engine needs to run one virtual host (built from flags or, later, a config file). */
-import type { MachineConfig } from '../fsm/machine-types.ts';
-import type { IpAddress } from '../protocol/ip-address.ts';
-import type { ReplayMode } from '../protocol/replay-guard.ts';
+import type { MachineConfig } from '../../fsm/machine-types.ts';
+import type { IpAddress } from '../../wire/ip-address.ts';
+import type { ReplayMode } from './replay-guard.ts';
 
 /** Settings of one group, validated. */
 export interface GroupSettings {

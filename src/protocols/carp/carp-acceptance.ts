@@ -18,10 +18,10 @@
  * the key, so it precedes authentication.
  */
 import { carpChecksumValid, decodeCarpHeader, CARP_TYPE_ADVERTISEMENT, type CarpHeader } from './carp-header.ts';
-import type { DropReason } from './drop-reason.ts';
-import { ipAddressEquals, isMulticast, type IpAddress } from './ip-address.ts';
-import { IPPROTO_CARP, type Datagram } from './ip-packet.ts';
-import { classifyProtocol112 } from './protocol-112.ts';
+import type { DropReason } from '../../wire/drop-reason.ts';
+import { ipAddressEquals, isMulticast, type IpAddress } from '../../wire/ip-address.ts';
+import { IPPROTO_CARP, type Datagram } from '../../wire/ip-packet.ts';
+import { classifyProtocol112 } from '../protocol-112.ts';
 
 /** What acceptance needs to know about one group. */
 export interface GroupAcceptance {

@@ -1,8 +1,8 @@
 /** Everything the engine needs to run one VRRP virtual router (one VRID in one address family). */
-import { VRRP_DEFAULTS } from '../fsm/vrrp-machine-types.ts';
-import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH, vrrpProfile, type VrrpAuth, type VrrpVersion } from '../protocol/vrrp-version.ts';
-import type { IpAddress, IpFamily } from '../protocol/ip-address.ts';
-import type { VrrpChecksumMode } from '../protocol/vrrp-checksum.ts';
+import { VRRP_DEFAULTS } from './vrrp-machine-types.ts';
+import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH, vrrpProfile, type VrrpAuth, type VrrpVersion } from './vrrp-version.ts';
+import type { IpAddress, IpFamily } from '../../wire/ip-address.ts';
+import type { VrrpChecksumMode } from './vrrp-checksum.ts';
 
 /** Settings of one VRRP group, validated. */
 export interface VrrpGroupSettings {
@@ -12,7 +12,7 @@ export interface VrrpGroupSettings {
   readonly vrid: number;
   /** The family of every address: RFC 5798 runs IPv4 and IPv6 as separate virtual routers. */
   readonly family: IpFamily;
-  /** VRRPv3 (default) or VRRPv2 (RFC 3768, IPv4 only): protocol/vrrp-version.ts. */
+  /** VRRPv3 (default) or VRRPv2 (RFC 3768, IPv4 only): protocols/vrrp/vrrp-version.ts. */
   readonly version: VrrpVersion;
   /** VRRPv2's authentication (none or a simple text password); always none for VRRPv3. */
   readonly auth: VrrpAuth;

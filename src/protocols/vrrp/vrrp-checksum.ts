@@ -18,10 +18,10 @@
  * IPv6 has one: the RFC 8200 §8.1 pseudo-header with the real destination (keepalived lets the
  * kernel compute it with IPV6_CHECKSUM, so no other form ever left a Linux peer).
  */
-import type { IpAddress, IpFamily } from './ip-address.ts';
-import { parseIpAddress } from './ip-address.ts';
-import { internetChecksum } from './internet-checksum.ts';
-import { IPPROTO_CARP } from './ip-packet.ts';
+import type { IpAddress, IpFamily } from '../../wire/ip-address.ts';
+import { parseIpAddress } from '../../wire/ip-address.ts';
+import { internetChecksum } from '../../wire/internet-checksum.ts';
+import { IPPROTO_CARP } from '../../wire/ip-packet.ts';
 
 /** 224.0.0.18, the VRRP IPv4 group (RFC 5798 §5.1.1.2), the same one CARP uses. */
 export const VRRP_GROUP_V4: IpAddress = parseIpAddress('224.0.0.18');

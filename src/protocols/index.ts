@@ -1,0 +1,25 @@
+/**
+ * The protocol registry: the one list of the protocols carpd speaks. Code outside protocols/
+ * imports a protocol only through here (test/architecture/layer-rules.ts), so adding a protocol
+ * is a folder under protocols/ and one line below.
+ */
+import { carpModule } from './carp/carp-module.ts';
+import type { ProtocolModule, ProtocolName } from './protocol-module.ts';
+import { vrrpModule } from './vrrp/vrrp-module.ts';
+
+export type { ProtocolModule, ProtocolName } from './protocol-module.ts';
+
+/** Every protocol, CARP (the default) first. */
+export const PROTOCOL_MODULES = [carpModule, vrrpModule] as const satisfies readonly ProtocolModule[];
+
+/** The module of a protocol name. */
+export function protocolModule(name: ProtocolName): (typeof PROTOCOL_MODULES)[number] {
+  const found = PROTOCOL_MODULES.find((module) => module.name === name);
+  if (found === undefined) throw new Error(`no protocol module ${name}`);
+  return found;
+}
+
+/** The module of a group (a group without `protocol` speaks CARP). */
+export function moduleOf(group: { readonly protocol?: ProtocolName }): (typeof PROTOCOL_MODULES)[number] {
+  return protocolModule(group.protocol ?? 'carp');
+}
