@@ -6,12 +6,13 @@
  * to b's MASTER is b's skew time (50/256 s = 195 ms), which the test reports.
  * Each host runs carpd with the default /run/carpd and /var/lib/carpd (machine.ts).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Lab } from '../../src/lab/lab.ts';
+import { labSuite } from './lab-suite.ts';
 import { holds, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import { carpctlOn, machine, onMachine, startCarpdOn, writeConfig, writePassphrase, type Machine } from './machine.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -21,18 +22,8 @@ const CARPCTL = resolve(import.meta.dirname, '../../bin/carpctl');
 const VIP = '198.51.100.117';
 const skip = await Lab.available();
 let lab: Lab | undefined;
-const roots: string[] = [];
-
-before(async () => {
-  if (skip !== undefined) return;
-  lab = await Lab.create({ hosts: ['a', 'b', 'c', 'client'] });
-});
-after(async () => {
-  try {
-    await lab?.destroy();
-  } finally {
-    for (const root of roots) rmSync(root, { recursive: true, force: true });
-  }
+const roots = labSuite({ hosts: ['a', 'b', 'c', 'client'] }, skip, (created) => {
+  lab = created;
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

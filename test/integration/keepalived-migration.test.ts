@@ -16,13 +16,14 @@
  *      BACKUP; one holder;
  *   6. and on to CARP the same way (advskew 0 on A, 100 and preempt off on B); one holder at the end.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, type LabProcess } from '../../src/lab/lab.ts';
+import { labSuite } from './lab-suite.ts';
 import { parse as parseYaml, stringify } from 'yaml';
 import { CARPD, holds, stopCarpd, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import { carpctlOn, machine, startCarpdOn, type Machine } from './machine.ts';
@@ -38,18 +39,8 @@ const A_MASTER_DOWN_MS = 3414;
 
 const skip = (await Lab.available()) ?? (spawnSync('keepalived', ['--version']).error === undefined ? undefined : 'keepalived is not installed');
 let lab: Lab | undefined;
-const roots: string[] = [];
-
-before(async () => {
-  if (skip !== undefined) return;
-  lab = await Lab.create({ hosts: ['a', 'b', 'client'] });
-});
-after(async () => {
-  try {
-    await lab?.destroy();
-  } finally {
-    for (const root of roots) rmSync(root, { recursive: true, force: true });
-  }
+const roots = labSuite({ hosts: ['a', 'b', 'client'] }, skip, (created) => {
+  lab = created;
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -21,9 +21,10 @@ import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { CarpdVrrpSpeaker } from './carpd-vrrp-speaker.ts';
+import { missingInteropTool } from './interop-tools.ts';
 import { runPairScenario, masterDownMs, type PairCase } from './vrrp-pair-scenario.ts';
 import {
-  FrrPeer, KeepalivedPeer, VipWatch, decodeVrrpPcap, holdsVip, peerWorkDirectory, startVrrpCapture, tsharkAvailable, vrrpChecksumVariants, vrrpVirtualMac, type VrrpSpeaker,
+  FrrPeer, KeepalivedPeer, VipWatch, decodeVrrpPcap, holdsVip, peerWorkDirectory, startVrrpCapture, vrrpChecksumVariants, vrrpVirtualMac, type VrrpSpeaker,
 } from './vrrp-peers.ts';
 
 const VRID = 7;
@@ -33,24 +34,7 @@ const VIP6 = '2001:db8::7';
 const MARGIN_1S = 300;
 const MARGIN_FAST = 150;
 
-function missingTool(): string | undefined {
-  for (const [tool, argv] of [
-    ['keepalived', ['keepalived', '--version']],
-    ['FRR zebra', ['/usr/lib/frr/zebra', '--version']],
-    ['FRR vrrpd', ['/usr/lib/frr/vrrpd', '--version']],
-    ['vtysh', ['vtysh', '--help']],
-    ['tcpdump', ['tcpdump', '--version']],
-  ] as const) {
-    try {
-      execFileSync(argv[0], argv.slice(1), { stdio: 'ignore', timeout: 10_000 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return `${tool} is not installed`;
-    }
-  }
-  return tsharkAvailable() ? undefined : 'tshark is not installed';
-}
-
-const skip = (await Lab.available()) ?? missingTool();
+const skip = (await Lab.available()) ?? missingInteropTool();
 
 /** What one test made: its lab, the peers' work directory, carpd's machine directories. */
 interface TestLab {

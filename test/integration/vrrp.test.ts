@@ -7,11 +7,11 @@
  * stop (priority 0) handing over within the backup's Skew_Time, and exactly one holder at the end;
  * an address owner; and an IPv6 virtual router (vrrp6-<VRID>, adverts from the link-local).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { Lab } from '../../src/lab/lab.ts';
+import { labSuite } from './lab-suite.ts';
 import { masterDownIntervalMicros, skewTimeMicros } from '../../src/protocols/vrrp/vrrp-intervals.ts';
 import { holds, records, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import { carpctlOn, machine, startCarpdOn, writeVrrpConfig, type Machine } from './machine.ts';
@@ -27,18 +27,8 @@ const SLACK_MS = 150;
 
 const skip = await Lab.available();
 let lab: Lab | undefined;
-const roots: string[] = [];
-
-before(async () => {
-  if (skip !== undefined) return;
-  lab = await Lab.create({ hosts: ['a', 'b', 'client'], ipv6: true });
-});
-after(async () => {
-  try {
-    await lab?.destroy();
-  } finally {
-    for (const root of roots) rmSync(root, { recursive: true, force: true });
-  }
+const roots = labSuite({ hosts: ['a', 'b', 'client'], ipv6: true }, skip, (created) => {
+  lab = created;
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

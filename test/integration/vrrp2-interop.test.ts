@@ -20,7 +20,6 @@
  * The advert interval is 1 s, VRRPv2's minimum, so every case is as short as it can be.
  */
 import { describe, test, type TestContext } from 'node:test';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.ts';
@@ -30,10 +29,11 @@ import type { GroupStatus, StatusReport } from '../../src/control/control-types.
 import { eventually } from '../helpers/eventually.ts';
 import { records } from './carpd-in-lab.ts';
 import { CarpdVrrpSpeaker } from './carpd-vrrp-speaker.ts';
+import { missingInteropTool } from './interop-tools.ts';
 import { carpctlOn } from './machine.ts';
 import { masterDownMs, runPairScenario, type PairCase, type PairMeasurements } from './vrrp-pair-scenario.ts';
 import {
-  FrrPeer, KeepalivedPeer, decodeVrrpPcap, expectedChecksumVariant, holdsVip, peerWorkDirectory, startVrrpCapture, tsharkAvailable, vrrpChecksumVariants, vrrpVirtualMac, type VrrpSpeaker,
+  FrrPeer, KeepalivedPeer, decodeVrrpPcap, expectedChecksumVariant, holdsVip, peerWorkDirectory, startVrrpCapture, vrrpChecksumVariants, vrrpVirtualMac, type VrrpSpeaker,
 } from './vrrp-peers.ts';
 
 const VRID = 21;
@@ -45,24 +45,7 @@ const MARGIN_MS = 300;
 const PAIR_TIMEOUT = 90_000;
 const HOSTS = ['carpd', 'ka', 'frr', 'client'] as const;
 
-function missingTool(): string | undefined {
-  for (const [tool, argv] of [
-    ['keepalived', ['keepalived', '--version']],
-    ['FRR zebra', ['/usr/lib/frr/zebra', '--version']],
-    ['FRR vrrpd', ['/usr/lib/frr/vrrpd', '--version']],
-    ['vtysh', ['vtysh', '--help']],
-    ['tcpdump', ['tcpdump', '--version']],
-  ] as const) {
-    try {
-      execFileSync(argv[0], argv.slice(1), { stdio: 'ignore', timeout: 10_000 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return `${tool} is not installed`;
-    }
-  }
-  return tsharkAvailable() ? undefined : 'tshark is not installed';
-}
-
-const skip = (await Lab.available()) ?? missingTool();
+const skip = (await Lab.available()) ?? missingInteropTool();
 const fileLab = await labForThisFile({ hosts: [...HOSTS] });
 
 /** Per test: a work directory for the peers' files, removed after it. */

@@ -7,12 +7,13 @@
  * returning node preempting, a graceful stop handing over within Skew_Time, one holder at the end. Then a wrong password on one node: both become MASTER, and carpd's log, status and
  * metrics name the password mismatch.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.ts';
+import { labSuite } from './lab-suite.ts';
 import { masterDownIntervalMicros, skewTimeMicros } from '../../src/protocols/vrrp/vrrp-intervals.ts';
 import { holds, records, transitions, waitForPhase, type CarpdNode } from './carpd-in-lab.ts';
 import { carpctlOn, machine, startCarpdOn, writeVrrpConfig, type Machine } from './machine.ts';
@@ -29,18 +30,8 @@ const SLACK_MS = 150;
 
 const skip = await Lab.available();
 let lab: Lab | undefined;
-const roots: string[] = [];
-
-before(async () => {
-  if (skip !== undefined) return;
-  lab = await Lab.create({ hosts: ['a', 'b', 'client'] });
-});
-after(async () => {
-  try {
-    await lab?.destroy();
-  } finally {
-    for (const root of roots) rmSync(root, { recursive: true, force: true });
-  }
+const roots = labSuite({ hosts: ['a', 'b', 'client'] }, skip, (created) => {
+  lab = created;
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
