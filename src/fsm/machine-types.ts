@@ -69,7 +69,7 @@ export interface MachineLifecycle<Reason extends TransitionReason = TransitionRe
 
 /**
  * Timer names: one advert timer, one master-down timer per family, and the bound of a stopping
- * MASTER's wait for its successor (protocols/carp/carp-step.ts, graceful stop).
+ * MASTER's wait for its successor (fsm/lifecycle.ts, graceful stop).
  */
 export type TimerId = 'advert' | 'master-down-4' | 'master-down-6' | 'stop-hold';
 

@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { answerRivalMaster, becomeBackup, becomeMaster, finishShutdown, ignored, MAX_DEMOTION, stepDown, stepMachine } from '../../src/fsm/lifecycle.ts';
+import { Lifecycle, ignored, MAX_DEMOTION } from '../../src/fsm/lifecycle.ts';
 import type { LifecycleRules, LifecycleStep } from '../../src/fsm/lifecycle-types.ts';
 import { GRACEFUL_STOP_HOLD_MIN_MICROS, firstAdvertSlackMicros } from '../../src/fsm/intervals.ts';
 import type { EventOf, MachineLifecycle, Phase, TransitionReason } from '../../src/fsm/machine-types.ts';
@@ -53,18 +53,18 @@ const RULES: LifecycleRules<FakeConfig, FakeState, FakeAdvert, FakeFields, Trans
     const repeat = state.phase === 'master' && config.repeatAfter !== undefined ? { repeatIn: config.repeatAfter } : {};
     return { ...rest, entered, ...repeat, ...(masterDownAt === undefined ? {} : { masterDownAt }) };
   },
-  startUp: (config, state, now, reason) => becomeBackup(RULES, config, state, now, reason, MASTER_DOWN),
-  backup: (config, state, now, reason) => becomeBackup(RULES, config, state, now, reason, MASTER_DOWN),
+  startUp: (config, state, now, reason) => CORE.becomeBackup(config, state, now, reason, MASTER_DOWN),
+  backup: (config, state, now, reason) => CORE.becomeBackup(config, state, now, reason, MASTER_DOWN),
   stopsAtOnce: (config) => config.stopsAtOnce === true,
   onAdvert: (config, state, advert, now) => {
     if (state.phase === 'backup') return { state, actions: [] };
-    if (state.stopping !== undefined) return finishShutdown(RULES, config, state, now);
-    if (advert.better) return stepDown(RULES, config, state, advert.family, becomeBackup(RULES, config, state, now, 'outranked-by-peer', MASTER_DOWN));
-    return answerRivalMaster(RULES, config, state, now);
+    if (state.stopping !== undefined) return CORE.finishShutdown(config, state, now);
+    if (advert.better) return CORE.stepDown(config, state, advert.family, CORE.becomeBackup(config, state, now, 'outranked-by-peer', MASTER_DOWN));
+    return CORE.answerRivalMaster(config, state, now);
   },
   masterDownExpired: (config, state, timer, now) => {
     if (state.phase !== 'backup' || state.masterDownAt === undefined) return ignored(state, 'timer', `${timer} not armed`);
-    return becomeMaster(RULES, config, state, now, 'master-down-timeout');
+    return CORE.becomeMaster(config, state, now, 'master-down-timeout');
   },
   repeatAnnouncement: (state) => {
     if (state.repeatIn === undefined) return { state, announce: false };
@@ -73,6 +73,8 @@ const RULES: LifecycleRules<FakeConfig, FakeState, FakeAdvert, FakeFields, Trans
   },
   tellsDemotion: (_config, before, after) => after.demotion > before.demotion,
 };
+
+const CORE = new Lifecycle(RULES);
 
 const V4: FakeConfig = { families: [4] };
 
@@ -84,7 +86,7 @@ function initial(now = 0): FakeState {
 function run(config: FakeConfig, events: readonly (readonly [number, EventOf<FakeAdvert>])[], state = initial()): Step[] {
   const steps: Step[] = [];
   for (const [at, event] of events) {
-    const result = stepMachine(RULES, config, state, event, at);
+    const result = CORE.step(config, state, event, at);
     steps.push(result);
     state = result.state;
   }

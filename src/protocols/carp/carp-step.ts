@@ -40,13 +40,19 @@
  *
  * Every other (state, event) pair yields an 'ignored' action, which the engine logs at debug
  * level, so nothing disappears silently (as ospfd's interface FSM does).
+ *
+ * The lifecycle rows (start, link, shutdown and the graceful stop, force, resign, the periodic
+ * advert, demotion, and the effects of entering each phase) run on the lifecycle core every
+ * machine shares, fsm/lifecycle.ts; this file supplies CARP's rules to it (CARP_RULES: the
+ * election on an advert, the intervals, the advert fields, the per-family master-down timers and
+ * silent families, the delayed announcement). docs/state-machine.md "The lifecycle core".
  */
 import { compareOffers, isBowOutOffer, masterIsGuaranteedToTimeOut, masterIsMoreDemoted, peerOutranksUs, shouldPreempt, type Offer } from './carp-election.ts';
 import { advertIntervalMicros, demotedAdvskew, demoteByte, masterDownMicros, takeoverDelayMicros } from './carp-intervals.ts';
 import type { AdvertFields, AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState, StepResult } from './carp-machine-types.ts';
 import type { Phase, TimerId, TransitionReason } from '../../fsm/machine-types.ts';
 import type { LifecycleRules } from '../../fsm/lifecycle-types.ts';
-import { answerAdvert, answerRivalMaster, becomeBackup as enterBackup, becomeMaster as enterMaster, finishShutdown, ignored, masterDownTimer, stepDown, stepMachine } from '../../fsm/lifecycle.ts';
+import { Lifecycle, ignored, masterDownTimer } from '../../fsm/lifecycle.ts';
 import type { IpFamily } from '../../wire/ip-address.ts';
 import { familiesStillHeard, familyHeard, markFamilySilent, withoutSilentFamilies } from '../../fsm/silent-family.ts';
 
@@ -73,7 +79,7 @@ export function ownOffer(config: MachineConfig, state: Pick<MachineState, 'demot
 
 /** Advances the machine by one event. Pure: the same inputs always give the same outputs. */
 export function step(config: MachineConfig, state: MachineState, event: MachineEvent, now: number): StepResult {
-  return stepMachine(CARP_RULES, config, state, event, now);
+  return CARP_LIFECYCLE.step(config, state, event, now);
 }
 
 /** CARP's rules under the lifecycle core (fsm/lifecycle.ts). */
@@ -101,6 +107,8 @@ const CARP_RULES: LifecycleRules<MachineConfig, MachineState, AdvertReceived, Ad
   tellsDemotion: (_config, before, after) => after.demotion > before.demotion,
 };
 
+const CARP_LIFECYCLE = new Lifecycle(CARP_RULES);
+
 /**
  * CARP's fields on entering a phase: a master-down deadline per family in BACKUP; the delayed
  * announcement counted down from becoming MASTER; a pending takeover, silent families and (but
@@ -121,11 +129,11 @@ function masterDownInterval(config: MachineConfig, state: MachineState): number 
 }
 
 function becomeBackup(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason): StepResult {
-  return enterBackup(CARP_RULES, config, state, now, reason, masterDownInterval(config, state));
+  return CARP_LIFECYCLE.becomeBackup(config, state, now, reason, masterDownInterval(config, state));
 }
 
 function becomeMaster(config: MachineConfig, state: MachineState, now: number, reason: TransitionReason): StepResult {
-  return enterMaster(CARP_RULES, config, state, now, reason);
+  return CARP_LIFECYCLE.becomeMaster(config, state, now, reason);
 }
 
 /** OpenBSD's delayed announcement: the second periodic advert after becoming MASTER repeats it. */
@@ -154,17 +162,17 @@ function onAdvert(config: MachineConfig, state: MachineState, advert: AdvertRece
 function onAdvertAsMaster(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {
   if (isBowOutOffer(peer)) return ignored(state, 'advert', 'bow-out from another node while master');
   // Stopping: whoever advertises now has taken over (or is the better master): the addresses can go.
-  if (state.stopping !== undefined) return finishShutdown(CARP_RULES, config, { ...state, lastHeardMaster: heard(advert, now) }, now);
+  if (state.stopping !== undefined) return CARP_LIFECYCLE.finishShutdown(config, { ...state, lastHeardMaster: heard(advert, now) }, now);
   // Two masters: the worse steps down, with one last advert (fsm/lifecycle.ts stepDown).
-  if (peerOutranksUs(own, peer)) return stepDown(CARP_RULES, config, state, advert.family, becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer'));
+  if (peerOutranksUs(own, peer)) return CARP_LIFECYCLE.stepDown(config, state, advert.family, becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer'));
   // An exact tie the tie rule cannot decide (an address unknown): the incumbent keeps its role,
   // but must not answer, or two such masters would answer each other's answers without end.
   if (compareOffers(own, peer) === 0) return ignored(state, 'advert', 'exact tie with an undecidable tie-break: staying MASTER');
   // A worse node also claims mastership: answer at once so it steps down within one RTT
   // instead of one advert interval (keepalived does the same); then take the clients back
   // (rival-master.ts, docs/state-machine.md "Another master heard").
-  const answer = answerRivalMaster(CARP_RULES, config, state, now);
-  return { state: answer.state, actions: [answerAdvert(CARP_RULES, config, state, advert.family), ...answer.actions] };
+  const answer = CARP_LIFECYCLE.answerRivalMaster(config, state, now);
+  return { state: answer.state, actions: [CARP_LIFECYCLE.answerAdvert(config, state, advert.family), ...answer.actions] };
 }
 
 function onAdvertAsBackup(config: MachineConfig, state: MachineState, advert: AdvertReceived, own: Offer, peer: Offer, now: number): StepResult {

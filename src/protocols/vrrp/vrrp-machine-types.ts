@@ -114,7 +114,7 @@ export interface VrrpState extends MachineLifecycle<VrrpTransitionReason> {
   readonly lastHeardMaster?: VrrpHeardMaster;
   /**
    * MASTER being shut down: it has resigned (priority 0) and keeps its addresses until it hears
-   * another router's advert or `until` passes (make-before-break, as CARP's: protocols/carp/carp-step.ts).
+   * another router's advert or `until` passes (make-before-break, fsm/lifecycle.ts).
    */
   readonly stopping?: { readonly until: number };
 }

@@ -36,6 +36,12 @@
  *
  * Every other (state, event) pair yields an 'ignored' action and leaves the state unchanged.
  *
+ * The lifecycle rows (start, link, shutdown and the graceful stop, force, resign, Adver_Timer,
+ * demotion, and the effects of entering each state) run on the lifecycle core every machine
+ * shares, fsm/lifecycle.ts, the same as CARP's; this file supplies VRRP's rules to it
+ * (VRRP_RULES: the election on an advert, Skew_Time and Master_Down_Interval, the advert fields,
+ * the owner's start-up and stop). docs/state-machine.md "The lifecycle core".
+ *
  * Deliberate choices and deviations (docs/protocol-vrrp.md "carpd's choices"):
  * - Owner and demotion. The owner is whoever runs at P = 255; it preempts whatever `preempt`
  *   says (§6.1). carpd demotes by lowering P (effectivePriority: max(1, priority − demotion)),
@@ -62,7 +68,7 @@
  * - Times are µs derived from centiseconds without intermediate rounding (vrrp-intervals.ts).
  */
 import type { LifecycleRules } from '../../fsm/lifecycle-types.ts';
-import { answerRivalMaster, becomeBackup as enterBackup, becomeMaster as enterMaster, finishShutdown, ignored, masterDownTimer, stepDown, stepMachine } from '../../fsm/lifecycle.ts';
+import { Lifecycle, ignored, masterDownTimer } from '../../fsm/lifecycle.ts';
 import type { TimerId } from '../../fsm/machine-types.ts';
 import { ipAddressEquals } from '../../wire/ip-address.ts';
 import { RESIGN_PRIORITY, advertOutranksMaster, backupFollowsAdvert, effectivePriority, isAddressOwner, isResignation } from './vrrp-election.ts';
@@ -91,7 +97,7 @@ export function vrrpMasterDownTimer(config: VrrpConfig): TimerId {
 
 /** Advances the machine by one event. Pure: the same inputs always give the same outputs. */
 export function stepVrrp(config: VrrpConfig, state: VrrpState, event: VrrpEvent, now: number): VrrpStepResult {
-  return stepMachine(VRRP_RULES, config, state, event, now);
+  return VRRP_LIFECYCLE.step(config, state, event, now);
 }
 
 /** VRRP's rules under the lifecycle core (fsm/lifecycle.ts). */
@@ -118,6 +124,8 @@ const VRRP_RULES: LifecycleRules<VrrpConfig, VrrpState, VrrpAdvertReceived, Vrrp
   tellsDemotion: (config, before, after) => vrrpPriority(config, after) !== vrrpPriority(config, before),
 };
 
+const VRRP_LIFECYCLE = new Lifecycle(VRRP_RULES);
+
 /** The Startup event in Initialize (§6.4.1): the owner is master at once, anyone else a backup. */
 function initialize(config: VrrpConfig, state: VrrpState, now: number, reason: VrrpTransitionReason): VrrpStepResult {
   if (isAddressOwner(vrrpPriority(config, state))) return becomeMaster(config, state, now, reason);
@@ -141,11 +149,11 @@ function enterPhase(_config: VrrpConfig, state: VrrpState, masterDownAt: number 
 /** BACKUP, running with `masterAdverIntervalCentis` as Master_Adver_Interval. */
 function becomeBackup(config: VrrpConfig, state: VrrpState, now: number, reason: VrrpTransitionReason, masterAdverIntervalCentis: number): VrrpStepResult {
   const masterDownMicros = masterDownIntervalMicros(vrrpPriority(config, state), masterAdverIntervalCentis, config.version);
-  return enterBackup(VRRP_RULES, config, { ...state, masterAdverIntervalCentis }, now, reason, masterDownMicros);
+  return VRRP_LIFECYCLE.becomeBackup(config, { ...state, masterAdverIntervalCentis }, now, reason, masterDownMicros);
 }
 
 function becomeMaster(config: VrrpConfig, state: VrrpState, now: number, reason: VrrpTransitionReason): VrrpStepResult {
-  return enterMaster(VRRP_RULES, config, state, now, reason);
+  return VRRP_LIFECYCLE.becomeMaster(config, state, now, reason);
 }
 
 function sendAdvert(config: VrrpConfig, state: VrrpState): VrrpAction {
@@ -164,7 +172,7 @@ function onAdvert(config: VrrpConfig, state: VrrpState, advert: VrrpAdvertReceiv
 function onAdvertAsMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdvertReceived, now: number): VrrpStepResult {
   if (state.stopping !== undefined) {
     if (isResignation(advert.priority) || ipAddressEquals(advert.source, config.primaryAddress)) return ignored(state, 'advert', 'stopping: waiting for another router');
-    return finishShutdown(VRRP_RULES, config, { ...state, lastHeardMaster: heard(advert, now) }, now);
+    return VRRP_LIFECYCLE.finishShutdown(config, { ...state, lastHeardMaster: heard(advert, now) }, now);
   }
   if (isResignation(advert.priority)) {
     // §6.4.3 (710)–(715): another master resigned; make sure the backups hear that we are here.
@@ -175,13 +183,13 @@ function onAdvertAsMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
   if (advertOutranksMaster(own, { priority: advert.priority, address: advert.source })) {
     // §6.4.3 (745): learn the master's interval; one last advert of ours first (fsm/lifecycle.ts stepDown).
     const learned = followedIntervalCentis(config.advertIntervalCentis, advert.maxAdvertIntervalCentis, config.version);
-    return stepDown(VRRP_RULES, config, state, config.family, becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer', learned));
+    return VRRP_LIFECYCLE.stepDown(config, state, config.family, becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer', learned));
   }
   if (ipAddressEquals(advert.source, config.primaryAddress)) return ignored(state, 'advert', 'our own advert, looped back');
   // §6.4.3 (775) discards it: the other master yields on our next periodic advert. But it also
   // announced our addresses: take the clients back, now and with that advert, and re-run the
   // master script (rival-master.ts, docs/state-machine.md "Another master heard").
-  return answerRivalMaster(VRRP_RULES, config, state, now);
+  return VRRP_LIFECYCLE.answerRivalMaster(config, state, now);
 }
 
 function onAdvertAsBackup(config: VrrpConfig, state: VrrpState, advert: VrrpAdvertReceived, now: number): VrrpStepResult {
