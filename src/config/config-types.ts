@@ -4,7 +4,7 @@
  * never sees raw input. Secrets stay as sources until the daemon reads them.
  */
 import type { IpAddress } from '../wire/ip-address.ts';
-import type { MasterDownFormula } from '../fsm/intervals.ts';
+import type { MasterDownFormula } from '../protocols/carp/carp-intervals.ts';
 import type { ReplayMode } from '../protocols/carp/replay-guard.ts';
 import type { VrrpChecksumMode } from '../protocols/vrrp/vrrp-checksum.ts';
 import { VRRP_DEFAULTS } from '../protocols/vrrp/vrrp-machine-types.ts';

@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { CARP_MAX_PASSPHRASE_BYTES } from '../protocols/carp/carp-key.ts';
 import { tryParseIpAddress, type IpAddress } from '../wire/ip-address.ts';
-import type { MasterDownFormula } from '../fsm/intervals.ts';
+import type { MasterDownFormula } from '../protocols/carp/carp-intervals.ts';
 import type { ReplayMode } from '../protocols/carp/replay-guard.ts';
 import { CONFIG_DEFAULTS, type GroupProtocol, type VrrpGroupConfig } from './config-types.ts';
 import { integerProblem } from './config-schema.ts';

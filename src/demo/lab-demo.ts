@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.ts';
-import { masterDownMicros } from '../fsm/intervals.ts';
+import { masterDownMicros } from '../protocols/carp/carp-intervals.ts';
 import { Lab, type LabHost, type LabProcess } from '../lab/lab.ts';
 import { parsePingOutput, type PingReply } from '../lab/ping.ts';
 

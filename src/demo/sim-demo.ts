@@ -3,7 +3,7 @@
  * a backup takes over, the old master comes back and preempts, then stops gracefully with a
  * bow-out. Runs on any Clock: real time for `npm run demo`, virtual time in tests.
  */
-import { masterDownMicros } from '../fsm/intervals.ts';
+import { masterDownMicros } from '../protocols/carp/carp-intervals.ts';
 import type { Clock } from '../ports/clock.ts';
 import { buildSimCluster } from '../sim/cluster-builder.ts';
 import type { ClusterEvent } from '../sim/sim-cluster.ts';

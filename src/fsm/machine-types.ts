@@ -1,40 +1,16 @@
 /**
- * The per-vhid CARP state machine's vocabulary: configuration, state, events and actions.
- * Everything is plain data so step() stays a pure function of (state, event, now).
- * Times are monotonic microseconds from an injected clock.
- *
- * The phases, the lifecycle part of the state, the event tags and the action shapes are shared
- * with the VRRPv3 machine (vrrp-machine-types.ts), so the engine can drive both the same way:
- * only the advert received (EventOf) and the fields put in an advert sent (ActionOf) differ.
+ * The vocabulary every protocol's state machine shares (protocols/carp/carp-step.ts,
+ * protocols/vrrp/vrrp-step.ts, both on the lifecycle core fsm/lifecycle.ts): the phases, the
+ * transition reasons, the lifecycle part of the state, the event tags, the timer names and the
+ * action shapes, so the engine drives every machine the same way. Only a protocol's advert
+ * received (EventOf) and the fields it puts in an advert sent (ActionOf) differ; each protocol's
+ * own types are in its folder (protocols/carp/carp-machine-types.ts,
+ * protocols/vrrp/vrrp-machine-types.ts). Plain data; times are monotonic microseconds.
  */
-import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
-import type { MasterDownFormula } from './intervals.ts';
+import type { IpFamily } from '../wire/ip-address.ts';
 
-/** The three CARP states (INIT = 0, BACKUP = 1, MASTER = 2 in every implementation). */
+/** The three phases (CARP: INIT = 0, BACKUP = 1, MASTER = 2 in every implementation; VRRP: Initialize, Backup, Master). */
 export type Phase = 'init' | 'backup' | 'master';
-
-/** Static settings of one virtual host. */
-export interface MachineConfig {
-  readonly vhid: number;
-  /** Seconds, 0..255 (not 0 together with advskew 0 on ucarp peers). */
-  readonly advbase: number;
-  /** 1/256 s, 0..254 (255 is reserved for the bow-out). */
-  readonly advskew: number;
-  /** Take over from a worse master (net.inet.carp.preempt). */
-  readonly preempt: boolean;
-  /**
-   * keepalived's preempt_delay, in µs: after start-up or the link coming back, no preemption for
-   * this long (the node's services may not be ready); a missing master is still replaced. 0: none.
-   */
-  readonly preemptDelayMicros?: number;
-  readonly masterDownFormula: MasterDownFormula;
-  /** ucarp's --deadratio; used by the 'ucarp' formula and its time-out rule. */
-  readonly deadRatio: number;
-  /** Families in which the vhid has addresses: one advert stream and one master-down timer each. */
-  readonly families: readonly IpFamily[];
-  /** Our advert source address per family, used only by the tie rule. */
-  readonly sourceAddresses: Partial<Record<IpFamily, IpAddress>>;
-}
 
 /**
  * Why a transition happened; stable identifiers for logs, status and tests. The VRRP machine
@@ -64,15 +40,6 @@ export type TransitionReason =
 /** Why a MASTER leaves mastership on the engine's word (the 'resign' event). */
 export type ResignReason = 'claim-failed' | 'advert-send-failed';
 
-/** The master as last heard by this node. */
-export interface HeardMaster {
-  readonly address: IpAddress;
-  readonly advbase: number;
-  readonly advskew: number;
-  readonly demote: number;
-  readonly at: number;
-}
-
 /** The part of a machine's state that CARP's and VRRP's machines share. */
 export interface MachineLifecycle<Reason extends TransitionReason = TransitionReason> {
   readonly phase: Phase;
@@ -94,52 +61,15 @@ export interface MachineLifecycle<Reason extends TransitionReason = TransitionRe
   readonly rivalScriptRerun?: boolean;
   /** MASTER in a graceful stop, addresses kept until the successor is heard (docs/state-machine.md "Graceful stop"). */
   readonly stopping?: { readonly until: number };
-}
-
-/** The machine's whole state. */
-export interface MachineState extends MachineLifecycle {
-  /** BACKUP: master-down deadline per family. */
-  readonly masterDownAt: Partial<Record<IpFamily, number>>;
-  /** BACKUP after start-up or link-up: no preemption before this time (preemptDelayMicros). */
-  readonly preemptAfter?: number;
-  /** BACKUP: the master-down timers were shortened by a bow-out, so their expiry is reported as such. */
-  readonly bowOutHeard?: boolean;
-  /**
-   * BACKUP: a worse master was heard and this node takes over when its own skew time has passed
-   * (the master-down timers were shortened to then), unless a better master is heard first:
-   * the transition's reason, and the deadline, which later worse adverts never push back.
-   */
-  readonly takeover?: { readonly reason: TransitionReason; readonly at: number };
   /** MASTER: when the next advert is due. */
   readonly advertDueAt?: number;
-  /**
-   * MASTER being shut down: it has bowed out and keeps its addresses until it hears another
-   * node's advert (its successor) or `until` passes, then leaves as a shutdown does (make-before-break).
-   */
-  readonly stopping?: { readonly until: number };
-  /** MASTER: adverts still to send before the repeated announcement (OpenBSD sc_delayed_arp). */
-  readonly announceAfterAdverts: number;
-  readonly lastHeardMaster?: HeardMaster;
-  /**
-   * BACKUP, dual-stack: families whose master-down timer expired while the master was still
-   * heard in another family, and when (silent-family.ts). No takeover for them; cleared when the
-   * family is heard again and on every transition.
-   */
-  readonly silentFamilies?: Partial<Record<IpFamily, number>>;
-}
-
-/** An authenticated, replay-checked advert handed to the machine. */
-export interface AdvertReceived {
-  readonly family: IpFamily;
-  readonly source: IpAddress;
-  readonly advbase: number;
-  readonly advskew: number;
-  readonly demote: number;
+  /** BACKUP after start-up or link-up: no preemption before this time (the config's preemptDelayMicros). */
+  readonly preemptAfter?: number;
 }
 
 /**
  * Timer names: one advert timer, one master-down timer per family, and the bound of a stopping
- * MASTER's wait for its successor (protocols/carp/carp-step.ts, graceful stop).
+ * MASTER's wait for its successor (fsm/lifecycle.ts, graceful stop).
  */
 export type TimerId = 'advert' | 'master-down-4' | 'master-down-6' | 'stop-hold';
 
@@ -166,18 +96,8 @@ export type EventOf<Advert> =
 /** How a machine leaves INIT on 'start'. */
 export type StartMode = 'resume-master';
 
-/** Inputs to the CARP machine. */
-export type MachineEvent = EventOf<AdvertReceived>;
-
 /** The event tags, the same for both machines. */
-export type MachineEventType = MachineEvent['type'];
-
-/** The values to put in an outgoing advert. */
-export interface AdvertFields {
-  readonly advbase: number;
-  readonly advskew: number;
-  readonly demote: number;
-}
+export type MachineEventType = EventOf<unknown>['type'];
 
 /**
  * Effects the engine must carry out, in order, for a machine whose adverts carry `Fields`.
@@ -216,11 +136,3 @@ export type FamilyAction =
   | { readonly type: 'family-silent'; readonly family: IpFamily; readonly heardIn: readonly IpFamily[]; readonly silentForMicros: number }
   | { readonly type: 'family-heard-again'; readonly family: IpFamily; readonly silentForMicros: number };
 
-/** Effects of the CARP machine. */
-export type MachineAction = ActionOf<AdvertFields>;
-
-/** What step() returns. */
-export interface StepResult {
-  readonly state: MachineState;
-  readonly actions: readonly MachineAction[];
-}

@@ -8,7 +8,7 @@
  * comes after the other node's own announcement, whatever the race), at most once per advert
  * interval while the other master goes on; and it re-runs its master script once per MASTER
  * spell, so that external state the other node's master script changed comes back here. The
- * loser sends one last advert as it steps down (carp-step.ts, vrrp-step.ts), so the winner hears it
+ * loser sends one last advert as it steps down (lifecycle.ts stepDown), so the winner hears it
  * even when the winner's advert reached the loser first.
  * Unauthenticated foreign masters are foreign-master.ts's concern. Pure: the caller passes
  * the time (µs).

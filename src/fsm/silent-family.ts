@@ -9,20 +9,32 @@
  * is silent in every family. Pure: the caller passes the time.
  */
 import type { IpFamily } from '../wire/ip-address.ts';
-import type { FamilyAction, MachineConfig, MachineState } from './machine-types.ts';
+import type { FamilyAction } from './machine-types.ts';
 
-/** The families other than `family` in which the master was heard within the master-down interval. */
-export function familiesStillHeard(config: MachineConfig, state: MachineState, family: IpFamily, now: number): IpFamily[] {
-  // A pending takeover (a bow-out or a worse master) re-armed every family to one deadline.
-  if (state.takeover !== undefined || state.bowOutHeard === true) return [];
-  return config.families.filter((f) => f !== family && (state.masterDownAt[f] ?? -Infinity) > now);
+/**
+ * The state this file reads and writes: a master-down deadline per family and the silent
+ * families (CARP's machine, protocols/carp/carp-machine-types.ts MachineState).
+ */
+export interface FamilyTimers {
+  readonly masterDownAt: Partial<Record<IpFamily, number>>;
+  readonly silentFamilies?: Partial<Record<IpFamily, number>>;
+}
+
+/**
+ * The families other than `family` in which the master was heard within the master-down interval.
+ * `takeoverPending`: a takeover (after a bow-out or a worse master) re-armed every family to one
+ * deadline, so no family is still heard.
+ */
+export function familiesStillHeard(families: readonly IpFamily[], state: FamilyTimers, family: IpFamily, now: number, takeoverPending: boolean): IpFamily[] {
+  if (takeoverPending) return [];
+  return families.filter((f) => f !== family && (state.masterDownAt[f] ?? -Infinity) > now);
 }
 
 /**
  * Marks `family` silent: its timer is not re-armed until its adverts come back. The time kept is
  * that of its last advert (or of the BACKUP spell's start): one master-down interval ago.
  */
-export function markFamilySilent(state: MachineState, family: IpFamily, heardIn: readonly IpFamily[], now: number, masterDownMicros: number): { state: MachineState; action: FamilyAction } {
+export function markFamilySilent<State extends FamilyTimers>(state: State, family: IpFamily, heardIn: readonly IpFamily[], now: number, masterDownMicros: number): { state: State; action: FamilyAction } {
   const masterDownAt = { ...state.masterDownAt };
   delete masterDownAt[family];
   return {
@@ -32,7 +44,7 @@ export function markFamilySilent(state: MachineState, family: IpFamily, heardIn:
 }
 
 /** An advert in `family` arrived: if the family was silent, it is not any more. */
-export function familyHeard(state: MachineState, family: IpFamily, now: number): { state: MachineState; actions: FamilyAction[] } {
+export function familyHeard<State extends FamilyTimers>(state: State, family: IpFamily, now: number): { state: State; actions: FamilyAction[] } {
   const since = state.silentFamilies?.[family];
   if (since === undefined) return { state, actions: [] };
   const silentFamilies = { ...state.silentFamilies };
@@ -41,11 +53,11 @@ export function familyHeard(state: MachineState, family: IpFamily, now: number):
 }
 
 /** The state without silent families (every transition starts afresh). */
-export function withoutSilentFamilies(state: MachineState): MachineState {
+export function withoutSilentFamilies<State extends FamilyTimers>(state: State): State {
   return withSilentFamilies(state, {});
 }
 
-function withSilentFamilies(state: MachineState, silentFamilies: Partial<Record<IpFamily, number>>): MachineState {
+function withSilentFamilies<State extends FamilyTimers>(state: State, silentFamilies: Partial<Record<IpFamily, number>>): State {
   const { silentFamilies: _, ...rest } = state;
-  return Object.keys(silentFamilies).length === 0 ? rest : { ...rest, silentFamilies };
+  return (Object.keys(silentFamilies).length === 0 ? rest : { ...rest, silentFamilies }) as State;
 }

@@ -9,11 +9,11 @@ import {
   demotedAdvskew,
   masterDownMicros,
   masterWillTimeOut,
-  nextAdvertDueAt,
   skewMicros,
   timevalue,
   type MasterDownFormula,
-} from '../../src/fsm/intervals.ts';
+} from '../../src/protocols/carp/carp-intervals.ts';
+import { nextAdvertDueAt } from '../../src/fsm/intervals.ts';
 
 const S = 1_000_000;
 

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { initialState, step } from '../../src/protocols/carp/carp-step.ts';
 import { initialVrrpState, stepVrrp } from '../../src/protocols/vrrp/vrrp-step.ts';
-import type { MachineAction, MachineState } from '../../src/fsm/machine-types.ts';
+import type { MachineAction, MachineState } from '../../src/protocols/carp/carp-machine-types.ts';
 import type { VrrpAction, VrrpState } from '../../src/protocols/vrrp/vrrp-machine-types.ts';
 import { advert, makeConfig } from '../helpers/fsm-scenario.ts';
 import { advert as vrrpAdvert, makeVrrpConfig } from '../helpers/vrrp-scenario.ts';

@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { initialState, step } from '../../src/protocols/carp/carp-step.ts';
-import type { MachineAction, MachineConfig, MachineEvent, MachineState, TimerId } from '../../src/fsm/machine-types.ts';
+import type { TimerId } from '../../src/fsm/machine-types.ts';
+import type { MachineAction, MachineConfig, MachineEvent, MachineState } from '../../src/protocols/carp/carp-machine-types.ts';
 import type { IpFamily } from '../../src/wire/ip-address.ts';
 import { S, advert, arms, fire, force, linkDown, makeConfig, reason, runScenario, start, stateHas, type Row, type Scenario } from '../helpers/fsm-scenario.ts';
 

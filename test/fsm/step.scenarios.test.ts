@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { initialState, step } from '../../src/protocols/carp/carp-step.ts';
-import type { MachineConfig, MachineEvent, MachineState, TimerId } from '../../src/fsm/machine-types.ts';
+import type { TimerId } from '../../src/fsm/machine-types.ts';
+import type { MachineConfig, MachineEvent, MachineState } from '../../src/protocols/carp/carp-machine-types.ts';
 import { parseIpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
 import {
   S,

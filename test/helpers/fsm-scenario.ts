@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { initialState, masterDownTimer, step } from '../../src/protocols/carp/carp-step.ts';
-import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from '../../src/fsm/machine-types.ts';
+import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from '../../src/protocols/carp/carp-machine-types.ts';
 import { parseIpAddress, type IpFamily } from '../../src/wire/ip-address.ts';
 import { runTable, type FakeTimers, type StepCheck, type TableRow } from './scenario-table.ts';
 

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compareOffers } from '../../src/protocols/carp/carp-election.ts';
-import { advertIntervalMicros, masterDownMicros } from '../../src/fsm/intervals.ts';
+import { advertIntervalMicros, masterDownMicros } from '../../src/protocols/carp/carp-intervals.ts';
 import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { buildSimCluster, type SimNodeDescription } from '../../src/sim/cluster-builder.ts';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compareOffers, type Offer } from '../../src/protocols/carp/carp-election.ts';
-import { demotedAdvskew, demoteByte } from '../../src/fsm/intervals.ts';
+import { demotedAdvskew, demoteByte } from '../../src/protocols/carp/carp-intervals.ts';
 import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { buildSimCluster } from '../../src/sim/cluster-builder.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';

@@ -11,7 +11,7 @@
  * against them. When either address is unknown the incumbent keeps its role.
  */
 import { compareBytes, type IpAddress } from '../../wire/ip-address.ts';
-import { masterWillTimeOut, timevalue } from '../../fsm/intervals.ts';
+import { masterWillTimeOut, timevalue } from './carp-intervals.ts';
 
 /** What an advertiser offers, as carried in its advert (or as we would advertise). */
 export interface Offer {
@@ -58,7 +58,7 @@ export function masterIsMoreDemoted(own: Offer, peer: Offer): boolean {
   return peer.demote > own.demote;
 }
 
-/** BACKUP: the master's interval is so long that it will time out anyway (see intervals.ts). */
+/** BACKUP: the master's interval is so long that it will time out anyway (see carp-intervals.ts). */
 export function masterIsGuaranteedToTimeOut(own: Offer, peer: Offer, multiplier: number): boolean {
   return masterWillTimeOut(own, peer, multiplier);
 }

@@ -6,9 +6,9 @@
  * RunnerCore's, both shared with VrrpGroupRunner.
  */
 import { advertFields, initialState, step } from './carp-step.ts';
-import { advertIntervalMicros, masterDownMicros } from '../../fsm/intervals.ts';
+import { advertIntervalMicros, masterDownMicros } from './carp-intervals.ts';
 import { isBowOutOffer } from './carp-election.ts';
-import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from '../../fsm/machine-types.ts';
+import type { AdvertReceived, MachineAction, MachineConfig, MachineEvent, MachineState } from './carp-machine-types.ts';
 import type { AcceptedAdvert } from './carp-acceptance.ts';
 import { decodeCarpHeader, encodeCarpHeader } from './carp-header.ts';
 import { CarpAuthenticator, carpHmacAddresses } from './carp-hmac.ts';

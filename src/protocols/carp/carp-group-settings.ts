@@ -1,5 +1,5 @@
 /** Everything the engine needs to run one virtual host (built from flags or, later, a config file). */
-import type { MachineConfig } from '../../fsm/machine-types.ts';
+import type { MachineConfig } from './carp-machine-types.ts';
 import type { IpAddress } from '../../wire/ip-address.ts';
 import type { ReplayMode } from './replay-guard.ts';
 

@@ -8,6 +8,7 @@
  * Priority comes from configuration lowered by carpd's demotion counter (effectivePriority).
  */
 import { compareBytes, type IpAddress } from '../../wire/ip-address.ts';
+import { MAX_DEMOTION } from '../../fsm/lifecycle.ts';
 
 /** The address owner's priority (§5.2.4): it owns the addresses and always preempts. */
 export const OWNER_PRIORITY = 255;
@@ -15,8 +16,6 @@ export const OWNER_PRIORITY = 255;
 export const RESIGN_PRIORITY = 0;
 /** The lowest priority a backup may use (§5.2.4) and the floor of demotion. */
 export const MIN_BACKUP_PRIORITY = 1;
-/** The highest demotion counter, as CARP's machine clamps it. */
-export const MAX_DEMOTION = 255;
 
 /** What an advertiser offers: its priority and primary address. */
 export interface VrrpOffer {

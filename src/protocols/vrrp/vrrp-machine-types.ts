@@ -9,8 +9,9 @@
  * per family. So unlike CARP's machine (one state, a master-down timer per family) a dual-stack
  * VRID is two machines, whose masters may differ.
  *
- * Phases, the lifecycle fields, event tags, timer names and action shapes are CARP's
- * (machine-types.ts), so the engine drives both machines the same way.
+ * Phases, the lifecycle fields (advertDueAt: Adver_Timer's deadline), event tags, timer names and
+ * action shapes are every machine's (fsm/machine-types.ts), so the engine drives both machines
+ * the same way.
  */
 import type { IpAddress, IpFamily } from '../../wire/ip-address.ts';
 import type { VrrpVersion } from './vrrp-version.ts';
@@ -106,10 +107,6 @@ export interface VrrpState extends MachineLifecycle<VrrpTransitionReason> {
   readonly masterAdverIntervalCentis: number;
   /** BACKUP: when Master_Down_Timer expires. */
   readonly masterDownAt?: number;
-  /** MASTER: when Adver_Timer expires (the next advert is due). */
-  readonly advertDueAt?: number;
-  /** BACKUP after start-up or link-up: no preemption before this time (preemptDelayMicros). */
-  readonly preemptAfter?: number;
   /** BACKUP: a priority-0 advert shortened Master_Down_Timer to Skew_Time. */
   readonly masterResigned?: boolean;
   /** BACKUP: the last advert came from a lower-priority master and was discarded so we preempt it. */
@@ -117,12 +114,12 @@ export interface VrrpState extends MachineLifecycle<VrrpTransitionReason> {
   readonly lastHeardMaster?: VrrpHeardMaster;
   /**
    * MASTER being shut down: it has resigned (priority 0) and keeps its addresses until it hears
-   * another router's advert or `until` passes (make-before-break, as CARP's: protocols/carp/carp-step.ts).
+   * another router's advert or `until` passes (make-before-break, fsm/lifecycle.ts).
    */
   readonly stopping?: { readonly until: number };
 }
 
-/** Inputs to the machine: CARP's events, carrying a VRRP advert. */
+/** Inputs to the machine: every machine's events, carrying a VRRP advert. */
 export type VrrpEvent = EventOf<VrrpAdvertReceived>;
 
 /** The values to put in an outgoing advert (the codec adds VRID, addresses and checksum). */
@@ -133,7 +130,7 @@ export interface VrrpAdvertFields {
   readonly maxAdvertIntervalCentis: number;
 }
 
-/** Effects the engine must carry out, in order: CARP's action shapes with VRRP advert fields. */
+/** Effects the engine must carry out, in order: every machine's action shapes with VRRP advert fields. */
 export type VrrpAction = ActionOf<VrrpAdvertFields, VrrpTransitionReason>;
 
 /** What stepVrrp() returns. */
