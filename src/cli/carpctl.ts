@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ControlClientError, isUnreachable, request, streamEvents } from '../control/control-client.ts';
 import type { CommandResult, ControlRequest, GroupStatus, StatusReport } from '../control/control-types.ts';
+import { DEFAULT_PROTOCOL, protocolModule } from '../protocols/index.ts';
 import { HANDOVER_DEFAULT_TIMEOUT_SECONDS, runHandover } from './handover.ts';
 
 /** Where carpd listens unless --control says otherwise. */
@@ -225,8 +226,8 @@ export function formatStatus(report: StatusReport, now: Date): string {
   out.push('');
   if (report.groups.length === 0) out.push('no groups');
   else {
-    // The protocol column only when a VRRP group runs: a CARP-only daemon prints what it always did.
-    const mixed = report.groups.some((g) => g.protocol === 'vrrp');
+    // The protocol column only when a group of another protocol than the default (CARP) runs: a CARP-only daemon prints what it always did.
+    const mixed = report.groups.some((g) => g.protocol !== DEFAULT_PROTOCOL);
     const rows = [['GROUP', 'INTERFACE', ...(mixed ? ['PROTOCOL'] : []), 'VHID', 'STATE', 'SINCE', 'WHY']];
     for (const g of report.groups) rows.push([g.name, g.interface, ...(mixed ? [g.protocol] : []), String(g.vhid), g.state, ago(g.since, now), g.reason]);
     out.push(columns(rows));
@@ -239,64 +240,6 @@ export function formatStatus(report: StatusReport, now: Date): string {
   }
   return `${out.join('\n')}\n`;
 }
-
-/** The master's address, with its other family's in brackets: "198.51.100.2 (IPv6 fe80::2)". */
-function masterAddresses(master: NonNullable<GroupStatus['master']>): string {
-  const { ipv4, ipv6 } = master.addresses ?? {};
-  if (ipv4 !== undefined && ipv6 !== undefined) return `${ipv4} (IPv6 ${ipv6})`;
-  return ipv4 ?? ipv6 ?? master.address;
-}
-
-/** Seconds as carpctl prints an interval: "1 s", "0.5 s". */
-function interval(seconds: number): string {
-  return `${seconds} s`;
-}
-
-/** A VRRPv2 group's version and authentication, and the adverts it dropped for either (RFC 3768 §7.1). */
-function vrrp2Rows(g: GroupStatus): string[][] {
-  const auth = g.vrrp?.authType === 'pass' ? 'simple password (sent in clear)' : 'none';
-  const d = g.counters.drops;
-  const rejected = (['password-mismatch', 'auth-type-mismatch', 'interval-mismatch', 'vrrp-v3'] as const).filter((r) => (d[r] ?? 0) > 0).map((r) => `${r} ${d[r]}`);
-  return [['version', `VRRPv2 (RFC 3768), authentication ${auth}`], ...(rejected.length === 0 ? [] : [['dropped', `${rejected.join(', ')} (see the log)`]])];
-}
-
-/** What a group advertises and whom it follows, in its protocol's terms; then one line per node heard. */
-function protocolRows(g: GroupStatus, now: Date): { advertised: string; master: string; heard: string[][]; extra: string[][] } {
-  const master = (details: string): string => (g.master === null ? (g.state === 'MASTER' ? 'this node' : 'not heard') : `${masterAddresses(g.master)} ${details}, heard ${ago(g.master.heardAt, now)}`);
-  const v = g.vrrp;
-  if (g.protocol === 'vrrp' && v !== undefined) {
-    const flags = [...(g.preempt ? ['preempt'] : []), ...(v.owner ? ['address owner'] : []), ...(v.acceptMode ? ['accept mode'] : [])];
-    const m = v.mismatches;
-    return {
-      advertised: `priority ${v.effectivePriority} (configured ${v.priority}), interval ${interval(v.advertInterval)}${flags.length === 0 ? '' : `, ${flags.join(', ')}`}`,
-      master: master(`priority ${v.masterPriority ?? '?'} interval ${interval(v.masterAdvertInterval)}`),
-      // VRRPv3 has no authentication: a node heard is one whose adverts passed every check.
-      heard: (g.heard ?? []).map((p, i) => [i === 0 ? 'heard' : '', `${p.address} priority ${p.priority ?? '?'} interval ${p.advertInterval === undefined ? '?' : interval(p.advertInterval)}; ok ${p.ok}; last ${ago(p.lastHeard, now)}`]),
-      extra: [
-        ...(m.interval + m.addresses + m.legacyChecksum > 0 ? [['mismatches', `interval ${m.interval}, addresses ${m.addresses}, legacy checksum ${m.legacyChecksum} (accepted, see the log)`]] : []),
-        ...(v.version === 2 ? vrrp2Rows(g) : []),
-      ],
-    };
-  }
-  return {
-    advertised: `advbase ${g.advbase} advskew ${g.advertisedAdvskew} (configured ${g.advskew}), demote ${g.demoteByte}${g.preempt ? ', preempt' : ''}`,
-    master: g.master === null ? master('') : master(`advbase ${g.master.advbase} advskew ${g.master.advskew} demote ${g.master.demote}`),
-    // One line per node heard: a node that does not authenticate stands out by name.
-    heard: (g.heard ?? []).map((p, i) => {
-      const fields = p.advbase === null || p.advbase === undefined ? 'never authenticated' : `advbase ${p.advbase} advskew ${p.advskew} demote ${p.demote}`;
-      const twins = p.keyChangeTwins ?? 0;
-      // A rolling key change (docs/reload.md): its copies signed with the other key are expected.
-      const rolling = p.lastKeyChangeTwin != null && Date.parse(p.lastHeard) - Date.parse(p.lastKeyChangeTwin) <= KEY_CHANGE_RECENT_MS;
-      const auth = p.authenticates ? (rolling ? 'authenticates, key change in progress' : 'authenticates') : 'FAILS AUTHENTICATION (passphrase or address list differs)';
-      const counts = [`ok ${p.ok}`, ...(p.badAuth > 0 ? [`bad-auth ${p.badAuth}`] : []), ...(twins > 0 ? [`key-change-twin ${twins}`] : []), ...(p.replay > 0 ? [`replay ${p.replay}`] : [])].join(', ');
-      return [i === 0 ? 'heard' : '', `${p.address} ${fields}, ${auth}; ${counts}; last ${ago(p.lastHeard, now)}`];
-    }),
-    extra: [],
-  };
-}
-
-/** A peer's key change is "in progress" while its last twin copy is this close to its last advert. */
-const KEY_CHANGE_RECENT_MS = 10_000;
 
 /** What to change, per kind of foreign master (protocols/foreign-advert.ts). */
 const FOREIGN_HINTS: Readonly<Record<string, string>> = {
@@ -322,9 +265,10 @@ function formatGroup(g: GroupStatus, now: Date): string {
   if (d.syncSet !== undefined) parts.push(`sync set ${d.syncSet.name} ${d.syncSet.demotion}`);
   if (d.fault === true) parts.push('fault');
   if (d.linkDown === true) parts.push('link down');
-  const protocol = protocolRows(g, now);
+  // The protocol's own lines are its runtime part's (protocols/protocol-runtime-part.ts statusLines).
+  const protocol = protocolModule(g.protocol).runtime.statusLines(g, (iso) => ago(iso, now));
   const c = g.counters;
-  const rows: string[][] = [
+  const rows: (readonly string[])[] = [
     ['addresses', g.addresses.length === 0 ? '-' : g.addresses.join(' ')],
     ['advertised', protocol.advertised],
     ['demotion', `${d.total} (${parts.join(', ')})`],
@@ -357,8 +301,7 @@ function formatGroup(g: GroupStatus, now: Date): string {
     const since = check.lastChangeAt === undefined ? '' : `, since ${ago(check.lastChangeAt, now)}`;
     rows.push([i === 0 ? 'checks' : '', `${check.name} (${check.kind}) ${check.healthy ? 'healthy' : 'FAILING'}, weight ${check.weight}: ${check.lastResult}${since}`]);
   });
-  const id = g.protocol === 'vrrp' ? `${g.vrrp?.version === 2 ? 'VRRPv2' : 'VRRP'} VRID ${g.vhid}` : `vhid ${g.vhid}`;
-  return `${g.name} (${g.interface} ${id}): ${g.state}\n${columns(rows.map(([k = '', v = '']) => [`  ${k}`, v]))}`;
+  return `${g.name} (${g.interface} ${protocol.id}): ${g.state}\n${columns(rows.map(([k = '', v = '']) => [`  ${k}`, v]))}`;
 }
 
 /** The process entry point used by bin/carpctl: wires stdout, stderr, the clock and Ctrl-C. */
