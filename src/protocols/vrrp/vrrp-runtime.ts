@@ -9,7 +9,7 @@
 import type { GroupConfig } from '../../config/config-types.ts';
 import { isIpv6LinkLocal } from '../../wire/ip-address.ts';
 import { vrrpVirtualMac } from '../../wire/mac-address.ts';
-import type { GroupAddress, KeyPurpose, ProtocolRunner, ProtocolRuntimePart, RunnerContext, RunnerNode, RunnerRefusal } from '../protocol-runtime-part.ts';
+import type { GroupAddress, KeyPurpose, ProtocolRunner, ProtocolRuntimePart, ProtocolStatusReport, RunnerContext, RunnerNode, RunnerRefusal } from '../protocol-runtime-part.ts';
 import { OWNER_PRIORITY } from './vrrp-election.ts';
 import { VrrpGroupRunner, vrrpSourceAddress } from './vrrp-group-runner.ts';
 import { makeVrrpGroupSettings, type VrrpGroupSettings } from './vrrp-group-settings.ts';
@@ -91,6 +91,6 @@ export const vrrpRuntime = {
   reconfigure: (runner, config, key, addresses) => asVrrpRunner(runner).reconfigure(vrrpSettingsFor(config, addresses, key)),
   attach: (runner, node: RunnerNode, config) => node.addGroup(asVrrpRunner(runner), { requireTtl255ForUnicast: config.unicastTtl === 'require-255' }),
   detach: (runner, node: RunnerNode) => node.removeGroup(asVrrpRunner(runner)),
-  status: (config, runner, toIso) => ({ protocol: vrrpStatus(config, runner === undefined ? undefined : asVrrpRunner(runner), toIso) }),
+  status: (config, runner, toIso): ProtocolStatusReport => ({ protocol: vrrpStatus(config, runner === undefined ? undefined : asVrrpRunner(runner), toIso) }),
   statusLines: vrrpStatusLines,
 } as const satisfies ProtocolRuntimePart<GroupConfig, VrrpGroupRunner>;
