@@ -309,7 +309,7 @@ export class GroupSupervisor {
   }
 }
 
-/** 'carp', 'vrrp' (v3) or 'vrrp2', for the switch's log lines (the protocol's runtime part says). */
+/** How the switch's log lines name a group's protocol (carp, vrrp, vrrp2: its runtime part's label). */
 function protocolName(config: GroupConfig): string {
   return runtimeOf(config).label(config);
 }
