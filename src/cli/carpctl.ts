@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ControlClientError, isUnreachable, request, streamEvents } from '../control/control-client.ts';
-import type { CommandResult, ControlRequest, GroupStatus, StatusReport } from '../control/control-types.ts';
+import type { CommandResult, ControlRequest, StatusReport } from '../control/control-types.ts';
 import { HANDOVER_DEFAULT_TIMEOUT_SECONDS, runHandover } from './handover.ts';
 
 /** Where carpd listens unless --control says otherwise. */
@@ -85,7 +85,9 @@ export async function runCarpctl(args: string[], io: CarpctlIo): Promise<number>
     }
     const answer = await request(path, req, req.command === 'reload' ? RELOAD_TIMEOUT_MS : REQUEST_TIMEOUT_MS);
     if (req.command === 'status' && isStatusAnswer(answer)) {
-      io.stdout(json ? `${JSON.stringify(answer.status, null, 2)}\n` : formatStatus(answer.status, io.now()));
+      // The human form is loaded only here: it reaches every protocol's status lines through the
+      // registry, which the other commands (and --help) need not load (test/cli/entry-points.test.ts).
+      io.stdout(json ? `${JSON.stringify(answer.status, null, 2)}\n` : (await import('./carpctl-status.ts')).formatStatus(answer.status, io.now()));
       return EXIT.ok;
     }
     if (!isCommandResult(answer)) {
@@ -189,177 +191,6 @@ function isCommandResult(value: unknown): value is CommandResult {
   return typeof fields === 'object' && fields !== null && typeof fields['ok'] === 'boolean' && typeof fields['message'] === 'string';
 }
 
-/** "3m12s ago", "2h05m ago", "1d3h ago": the time since `iso`. */
-export function ago(iso: string, now: Date): string {
-  const then = Date.parse(iso);
-  if (Number.isNaN(then)) return iso;
-  const total = Math.round((now.getTime() - then) / 1000);
-  const span = Math.abs(total);
-  const d = Math.floor(span / 86_400);
-  const h = Math.floor((span % 86_400) / 3_600);
-  const m = Math.floor((span % 3_600) / 60);
-  const s = span % 60;
-  const text = d > 0 ? `${d}d${h}h` : h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
-  return total < 0 ? `in ${text}` : `${text} ago`;
-}
-
-/** Left-aligned columns, two spaces apart. */
-function columns(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
-}
-
-/** Non-zero counts as "reason N, reason N", or "none". */
-function nonZero(counts: Readonly<Record<string, number>>): string {
-  const parts = Object.entries(counts)
-    .filter(([, n]) => n !== 0)
-    .map(([reason, n]) => `${reason} ${n}`);
-  return parts.length === 0 ? 'none' : parts.join(', ');
-}
-
-/** The human-readable status: a summary table, then one block per group. */
-export function formatStatus(report: StatusReport, now: Date): string {
-  const out: string[] = [];
-  out.push(`carpd ${report.version}, pid ${report.pid}, started ${ago(report.startedAt, now)}${report.configFile === undefined ? '' : `, config ${report.configFile}`}`);
-  out.push('');
-  if (report.groups.length === 0) out.push('no groups');
-  else {
-    // The protocol column only when a VRRP group runs: a CARP-only daemon prints what it always did.
-    const mixed = report.groups.some((g) => g.protocol === 'vrrp');
-    const rows = [['GROUP', 'INTERFACE', ...(mixed ? ['PROTOCOL'] : []), 'VHID', 'STATE', 'SINCE', 'WHY']];
-    for (const g of report.groups) rows.push([g.name, g.interface, ...(mixed ? [g.protocol] : []), String(g.vhid), g.state, ago(g.since, now), g.reason]);
-    out.push(columns(rows));
-  }
-  for (const g of report.groups) out.push('', formatGroup(g, now));
-  const unattributed = Object.entries(report.unattributedDrops).filter(([, counts]) => nonZero(counts) !== 'none');
-  if (unattributed.length > 0) {
-    out.push('', 'drops no group claimed:');
-    out.push(columns(unattributed.map(([iface, counts]) => [`  ${iface}`, nonZero(counts)])));
-  }
-  return `${out.join('\n')}\n`;
-}
-
-/** The master's address, with its other family's in brackets: "198.51.100.2 (IPv6 fe80::2)". */
-function masterAddresses(master: NonNullable<GroupStatus['master']>): string {
-  const { ipv4, ipv6 } = master.addresses ?? {};
-  if (ipv4 !== undefined && ipv6 !== undefined) return `${ipv4} (IPv6 ${ipv6})`;
-  return ipv4 ?? ipv6 ?? master.address;
-}
-
-/** Seconds as carpctl prints an interval: "1 s", "0.5 s". */
-function interval(seconds: number): string {
-  return `${seconds} s`;
-}
-
-/** A VRRPv2 group's version and authentication, and the adverts it dropped for either (RFC 3768 §7.1). */
-function vrrp2Rows(g: GroupStatus): string[][] {
-  const auth = g.vrrp?.authType === 'pass' ? 'simple password (sent in clear)' : 'none';
-  const d = g.counters.drops;
-  const rejected = (['password-mismatch', 'auth-type-mismatch', 'interval-mismatch', 'vrrp-v3'] as const).filter((r) => (d[r] ?? 0) > 0).map((r) => `${r} ${d[r]}`);
-  return [['version', `VRRPv2 (RFC 3768), authentication ${auth}`], ...(rejected.length === 0 ? [] : [['dropped', `${rejected.join(', ')} (see the log)`]])];
-}
-
-/** What a group advertises and whom it follows, in its protocol's terms; then one line per node heard. */
-function protocolRows(g: GroupStatus, now: Date): { advertised: string; master: string; heard: string[][]; extra: string[][] } {
-  const master = (details: string): string => (g.master === null ? (g.state === 'MASTER' ? 'this node' : 'not heard') : `${masterAddresses(g.master)} ${details}, heard ${ago(g.master.heardAt, now)}`);
-  const v = g.vrrp;
-  if (g.protocol === 'vrrp' && v !== undefined) {
-    const flags = [...(g.preempt ? ['preempt'] : []), ...(v.owner ? ['address owner'] : []), ...(v.acceptMode ? ['accept mode'] : [])];
-    const m = v.mismatches;
-    return {
-      advertised: `priority ${v.effectivePriority} (configured ${v.priority}), interval ${interval(v.advertInterval)}${flags.length === 0 ? '' : `, ${flags.join(', ')}`}`,
-      master: master(`priority ${v.masterPriority ?? '?'} interval ${interval(v.masterAdvertInterval)}`),
-      // VRRPv3 has no authentication: a node heard is one whose adverts passed every check.
-      heard: (g.heard ?? []).map((p, i) => [i === 0 ? 'heard' : '', `${p.address} priority ${p.priority ?? '?'} interval ${p.advertInterval === undefined ? '?' : interval(p.advertInterval)}; ok ${p.ok}; last ${ago(p.lastHeard, now)}`]),
-      extra: [
-        ...(m.interval + m.addresses + m.legacyChecksum > 0 ? [['mismatches', `interval ${m.interval}, addresses ${m.addresses}, legacy checksum ${m.legacyChecksum} (accepted, see the log)`]] : []),
-        ...(v.version === 2 ? vrrp2Rows(g) : []),
-      ],
-    };
-  }
-  return {
-    advertised: `advbase ${g.advbase} advskew ${g.advertisedAdvskew} (configured ${g.advskew}), demote ${g.demoteByte}${g.preempt ? ', preempt' : ''}`,
-    master: g.master === null ? master('') : master(`advbase ${g.master.advbase} advskew ${g.master.advskew} demote ${g.master.demote}`),
-    // One line per node heard: a node that does not authenticate stands out by name.
-    heard: (g.heard ?? []).map((p, i) => {
-      const fields = p.advbase === null || p.advbase === undefined ? 'never authenticated' : `advbase ${p.advbase} advskew ${p.advskew} demote ${p.demote}`;
-      const twins = p.keyChangeTwins ?? 0;
-      // A rolling key change (docs/reload.md): its copies signed with the other key are expected.
-      const rolling = p.lastKeyChangeTwin != null && Date.parse(p.lastHeard) - Date.parse(p.lastKeyChangeTwin) <= KEY_CHANGE_RECENT_MS;
-      const auth = p.authenticates ? (rolling ? 'authenticates, key change in progress' : 'authenticates') : 'FAILS AUTHENTICATION (passphrase or address list differs)';
-      const counts = [`ok ${p.ok}`, ...(p.badAuth > 0 ? [`bad-auth ${p.badAuth}`] : []), ...(twins > 0 ? [`key-change-twin ${twins}`] : []), ...(p.replay > 0 ? [`replay ${p.replay}`] : [])].join(', ');
-      return [i === 0 ? 'heard' : '', `${p.address} ${fields}, ${auth}; ${counts}; last ${ago(p.lastHeard, now)}`];
-    }),
-    extra: [],
-  };
-}
-
-/** A peer's key change is "in progress" while its last twin copy is this close to its last advert. */
-const KEY_CHANGE_RECENT_MS = 10_000;
-
-/** What to change, per kind of foreign master (protocols/foreign-advert.ts). */
-const FOREIGN_HINTS: Readonly<Record<string, string>> = {
-  'vrrp-v2': 'a VRRPv2 router on this VRID: set `vrrp_version 3` on it',
-  'vrrp-v3': 'a VRRPv3 router on this VRRPv2 group\'s VRID: set `vrrp_version 2` on it',
-  carp: 'a CARP node on this VRID: give one of them another id',
-  vrrp: 'a VRRP router on this vhid: give one of them another id',
-  'other-vhid': 'this passphrase and these addresses under another vhid: the vhid differs on one side',
-  'bad-auth': 'fails authentication',
-};
-
-/** The foreign-master row: who was heard last, what to change, and how often we re-announced. */
-function foreignRow(foreign: GroupStatus['foreign'], now: Date): string | undefined {
-  if (foreign === undefined || foreign.adverts === 0 || foreign.last === null) return undefined;
-  const { peer, kind, heardAt } = foreign.last;
-  return `${peer}, ${FOREIGN_HINTS[kind] ?? kind}; ${foreign.adverts} advert(s), last ${ago(heardAt, now)}; re-announced ${foreign.reannouncements} time(s)`;
-}
-
-function formatGroup(g: GroupStatus, now: Date): string {
-  const d = g.demotion;
-  const parts = [`manual ${d.manual}`, `health ${d.health}`];
-  if (d.maintenance) parts.push('maintenance');
-  if (d.syncSet !== undefined) parts.push(`sync set ${d.syncSet.name} ${d.syncSet.demotion}`);
-  if (d.fault === true) parts.push('fault');
-  if (d.linkDown === true) parts.push('link down');
-  const protocol = protocolRows(g, now);
-  const c = g.counters;
-  const rows: string[][] = [
-    ['addresses', g.addresses.length === 0 ? '-' : g.addresses.join(' ')],
-    ['advertised', protocol.advertised],
-    ['demotion', `${d.total} (${parts.join(', ')})`],
-    ['master', protocol.master],
-    ['counters', `adverts sent ${c.advertsSent}, received ${c.advertsReceived}, send errors ${c.sendErrors}, transitions ${c.transitions}`],
-    ['drops', nonZero(c.drops)],
-    ...protocol.extra,
-    ...protocol.heard,
-  ];
-  if (g.fault !== undefined && g.fault !== null) {
-    rows.push(['FAULT', `${g.fault.reason}; fully demoted until ${g.fault.until} (${g.fault.failures} failed claim(s) in a row)`]);
-  }
-  if (g.effects !== undefined && (g.effects.claimFailures > 0 || g.effects.repairs > 0 || g.effects.conflicts > 0)) {
-    rows.push(['effects', `failed claims ${g.effects.claimFailures}, repairs ${g.effects.repairs}, address conflicts ${g.effects.conflicts}`]);
-  }
-  if (g.familyLoss != null) {
-    // docs/state-machine.md "Dual-stack groups": the master is alive, one family's adverts are lost.
-    const { family, since, heardIn } = g.familyLoss;
-    const label = (f: 'ipv4' | 'ipv6'): string => (f === 'ipv4' ? 'IPv4' : 'IPv6');
-    rows.push(['FAMILY LOSS', `the master's ${label(family)} adverts stopped ${ago(since, now)}, its ${heardIn.map(label).join(' and ')} adverts arrive: not taking over (something drops ${label(family)} protocol 112)`]);
-  }
-  const foreign = foreignRow(g.foreign, now);
-  if (foreign !== undefined) rows.push(['FOREIGN', foreign]);
-  if (g.keyChange !== undefined) rows.push(['key change', `also signing with the previous key and addresses (${g.keyChange.previousAddresses.join(' ')}) until ${g.keyChange.until}`]);
-  if (g.peers.length > 0) rows.push(['peers', g.peers.join(' ')]);
-  if (g.vmac !== undefined) rows.push(['vmac', g.vmac]);
-  rows.push(['scripts', `runs ${g.scripts.runs}, failures ${g.scripts.failures}, timeouts ${g.scripts.timeouts}, superseded ${g.scripts.superseded}${g.scripts.lastDurationMs === undefined ? '' : `, last ${g.scripts.lastDurationMs} ms`}`]);
-  if (g.checks.length === 0) rows.push(['checks', 'none']);
-  g.checks.forEach((check, i) => {
-    const since = check.lastChangeAt === undefined ? '' : `, since ${ago(check.lastChangeAt, now)}`;
-    rows.push([i === 0 ? 'checks' : '', `${check.name} (${check.kind}) ${check.healthy ? 'healthy' : 'FAILING'}, weight ${check.weight}: ${check.lastResult}${since}`]);
-  });
-  const id = g.protocol === 'vrrp' ? `${g.vrrp?.version === 2 ? 'VRRPv2' : 'VRRP'} VRID ${g.vhid}` : `vhid ${g.vhid}`;
-  return `${g.name} (${g.interface} ${id}): ${g.state}\n${columns(rows.map(([k = '', v = '']) => [`  ${k}`, v]))}`;
-}
 
 /** The process entry point used by bin/carpctl: wires stdout, stderr, the clock and Ctrl-C. */
 export async function main(args: string[]): Promise<number> {

@@ -4,6 +4,7 @@
  * Secrets never appear here.
  */
 import type { DropReason } from '../wire/drop-reason.ts';
+import type { ProtocolName } from '../protocols/index.ts';
 
 /** State names as the BSDs print them. */
 export type StateName = 'INIT' | 'BACKUP' | 'MASTER';
@@ -70,7 +71,7 @@ export interface GroupStatus {
   readonly name: string;
   readonly interface: string;
   /** The protocol the group speaks. */
-  readonly protocol: 'carp' | 'vrrp';
+  readonly protocol: ProtocolName;
   readonly vhid: number;
   readonly state: StateName;
   /** When the current state began (ISO 8601). */

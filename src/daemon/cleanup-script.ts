@@ -13,7 +13,7 @@
 import type { GroupConfig } from '../config/config-types.ts';
 import { carpdScriptArgs, chooseScript, CLEANUP_REASON, scriptEnvironment, ucarpScriptArgs } from '../ports/script-job.ts';
 import type { IpAddress } from '../wire/ip-address.ts';
-import { isVrrpGroup } from './protocol-settings.ts';
+import { moduleOf } from '../protocols/index.ts';
 import { SCRIPT_PATH } from '../config/script-security.ts';
 
 /** A script to run if `address` is still on `interfaceName`. */
@@ -51,7 +51,7 @@ export function cleanupDownScript(
     previousState: 'master',
     addresses: group.addresses,
     group: group.name,
-    protocol: isVrrpGroup(group) ? 'vrrp' : 'carp',
+    protocol: moduleOf(group).name,
     reason: CLEANUP_REASON,
   });
   const wanted = group.scripts.user;

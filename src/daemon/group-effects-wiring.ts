@@ -16,12 +16,13 @@ import type { MacAddress } from '../wire/mac-address.ts';
 import type { InterfaceHost } from './interface-host.ts';
 import { LinuxGroupEffects, type ResolvedAddress } from './linux-group-effects.ts';
 import { isAddressOwner } from './protocol-settings.ts';
+import type { ProtocolName } from '../protocols/index.ts';
 import type { VirtualInterface } from './virtual-interface.ts';
 
 /** What the wiring is made from. */
 export interface GroupWiringInput {
   readonly config: GroupConfig;
-  readonly protocol: 'carp' | 'vrrp';
+  readonly protocol: ProtocolName;
   readonly host: InterfaceHost;
   readonly netlink: HostNetlink;
   readonly clock: Clock;

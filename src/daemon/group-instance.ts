@@ -1,6 +1,6 @@
 /**
- * One configured group on a Linux host: its engine (the runner, built in protocol-runner.ts, the
- * one place that asks which protocol a group speaks), its Linux side (group-effects-wiring.ts),
+ * One configured group on a Linux host: its engine (the runner, planned by its protocol's runtime
+ * part through protocol-runner.ts; this class never asks which protocol a group speaks), its Linux side (group-effects-wiring.ts),
  * its macvlan (virtual-interface.ts), its demotion parts (group-demotion.ts) and fault hold-down
  * (fault-hold-down.ts), what netlink events mean for it (address-drift.ts), and its status for
  * carpctl and metrics (group-status-report.ts). This class ties them together and is the face
@@ -17,7 +17,8 @@
  */
 import type { GroupConfig } from '../config/config-types.ts';
 import type { CheckStatus, GroupStatus } from '../control/control-types.ts';
-import type { TransitionEvent } from '../protocols/carp/carp-group-runner.ts';
+import type { TransitionEvent } from '../engine/runner-core.ts';
+import { runtimeOf } from '../protocols/index.ts';
 import { GRACEFUL_STOP_HOLD_MAX_MICROS } from '../fsm/intervals.ts';
 import type { StartMode } from '../fsm/machine-types.ts';
 import type { MacAddress } from '../wire/mac-address.ts';
@@ -29,8 +30,7 @@ import type { ScriptRunner } from '../linux/script-runner.ts';
 import type { InterfaceHost } from './interface-host.ts';
 import type { LinuxGroupEffects, ResolvedAddress } from './linux-group-effects.ts';
 import { wireGroupEffects } from './group-effects-wiring.ts';
-import { isAddressOwner, virtualMacOf } from './protocol-settings.ts';
-import { planRunner, reconfigureRunner, type AnyGroupRunner } from './protocol-runner.ts';
+import { planRunner, reconfigureRunner, type ProtocolRunner } from './protocol-runner.ts';
 import { settlesWithin } from './clock-time.ts';
 import { FaultHoldDown } from './fault-hold-down.ts';
 import { GroupDemotion } from './group-demotion.ts';
@@ -58,11 +58,9 @@ export interface GroupDependencies {
 
 export { FAULT_HOLD_DOWNS_MS } from './fault-hold-down.ts';
 
-export { DEFAULT_KEY_CHANGE_WINDOW_SECONDS } from './protocol-runner.ts';
-
 /** A running group. */
 export class GroupInstance {
-  private runner: AnyGroupRunner | undefined;
+  private runner: ProtocolRunner | undefined;
   private effects: LinuxGroupEffects | undefined;
   private readonly vif: VirtualInterface;
   private currentConfig: GroupConfig;
@@ -140,7 +138,7 @@ export class GroupInstance {
 
   /** The group's virtual MAC: CARP's 00:00:5e:00:01:vhid, or VRRP's per family (RFC 5798 §7.3). */
   get virtualMac(): MacAddress {
-    return virtualMacOf(this.currentConfig);
+    return runtimeOf(this.currentConfig).virtualMac(this.currentConfig);
   }
 
   /**
@@ -176,7 +174,7 @@ export class GroupInstance {
     runner.onTransition((event) => {
       for (const listener of this.transitionListeners) listener(event);
     });
-    host.node.addGroup(runner, { requireTtl255ForUnicast: config.unicastTtl === 'require-255' });
+    runtimeOf(config).attach(runner, host.node, config);
     this.runner = runner;
     if (!(host.link.up && host.link.running)) {
       this.demotion.setLinkDown(true);
@@ -219,7 +217,7 @@ export class GroupInstance {
     this.effects?.close();
     // A bound on the kernel's address work: real time too.
     await settlesWithin(this.deps.clock, this.effects?.idle() ?? Promise.resolve(), 5_000);
-    if (this.runner !== undefined) host.node.removeGroup(this.runner);
+    if (this.runner !== undefined) runtimeOf(this.currentConfig).detach(this.runner, host.node);
     await this.vif.delete();
   }
 
@@ -235,7 +233,7 @@ export class GroupInstance {
     this.effects?.close();
     // A bound on the kernel's address work already queued: real time (ports/clock.ts setRealTimeout).
     await settlesWithin(this.deps.clock, this.effects?.idle() ?? Promise.resolve(), 5_000);
-    if (this.runner !== undefined) this.deps.host.node.removeGroup(this.runner);
+    if (this.runner !== undefined) runtimeOf(this.currentConfig).detach(this.runner, this.deps.host.node);
   }
 
   /** For the protocol switch: when a peer's last advert was heard (µs; authentic or not), and the master-down interval. */
@@ -277,7 +275,7 @@ export class GroupInstance {
     if (effects === undefined) return;
     const verdict = driftVerdict(event, {
       managing: this.currentConfig.manageAddresses !== false,
-      addressOwner: isAddressOwner(this.currentConfig),
+      addressOwner: runtimeOf(this.currentConfig).isAddressOwner(this.currentConfig),
       addresses: this.addresses,
       holdingAddresses: effects.holdingAddresses,
       busy: effects.busy,

@@ -1,6 +1,6 @@
 /**
  * A group's status for carpctl and metrics, rendered from its parts: the runner's state and
- * counters, the protocol's own fields (protocol-runner.ts, group-status.ts), the demotion parts
+ * counters, the protocol's own fields (its runtime part's status, through protocol-runner.ts), foreign masters (group-status.ts), the demotion parts
  * (group-demotion.ts), the fault (fault-hold-down.ts) and the effects' counts. Pure: the times
  * come in as `now`, read from the Clock port by the caller.
  */
@@ -8,7 +8,7 @@ import type { GroupConfig } from '../config/config-types.ts';
 import type { CheckStatus, DemotionStatus, GroupStatus, StateName } from '../control/control-types.ts';
 import { foreignStatus } from './group-status.ts';
 import type { ResolvedAddress } from './linux-group-effects.ts';
-import { protocolStatusOf, type AnyGroupRunner } from './protocol-runner.ts';
+import { protocolStatusOf, type ProtocolRunner } from './protocol-runner.ts';
 
 /** The clock's two times at one instant: monotonic µs (the runner's) and calendar ms. */
 export interface StatusNow {
@@ -21,7 +21,7 @@ export interface GroupStatusParts {
   readonly name: string;
   readonly interfaceName: string;
   readonly config: GroupConfig;
-  readonly runner: AnyGroupRunner | undefined;
+  readonly runner: ProtocolRunner | undefined;
   readonly addresses: readonly ResolvedAddress[];
   readonly demotion: DemotionStatus;
   readonly checks: readonly CheckStatus[];

@@ -14,6 +14,7 @@ import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { HostNetlink } from '../ports/host-netlink.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { ScriptRunner } from '../linux/script-runner.ts';
+import { runtimeOf } from '../protocols/index.ts';
 import type { DaemonEvents } from './daemon-events.ts';
 import { GroupInstance } from './group-instance.ts';
 import { checkGroupHostAddresses, checkInterfaces, checkOwnerAddresses, removeLeftoverAddresses, resolveAddresses, type PreparedGroup } from './group-prechecks.ts';
@@ -308,10 +309,9 @@ export class GroupSupervisor {
   }
 }
 
-/** 'carp', 'vrrp' (v3) or 'vrrp2', for the switch's log lines. */
+/** How the switch's log lines name a group's protocol (carp, vrrp, vrrp2: its runtime part's label). */
 function protocolName(config: GroupConfig): string {
-  if (config.protocol !== 'vrrp') return 'carp';
-  return config.vrrp?.version === 2 ? 'vrrp2' : 'vrrp';
+  return runtimeOf(config).label(config);
 }
 
 function stateName(phase: string): 'INIT' | 'BACKUP' | 'MASTER' {

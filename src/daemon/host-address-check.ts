@@ -21,6 +21,7 @@ import type { CarpdConfig } from '../config/config-types.ts';
 import { configProblem, type ConfigProblem } from '../config/error-codes.ts';
 import { isCarpdAddress, type InterfaceAddress, type LinkInfo } from '../ports/host-netlink.ts';
 import { isIpv6LinkLocal } from '../wire/ip-address.ts';
+import { runtimeOf } from '../protocols/index.ts';
 import { isAddressOwner, virtualMacOf } from './protocol-settings.ts';
 import { inSubnet } from './resolve-prefixes.ts';
 
@@ -51,7 +52,7 @@ export function checkHostAddresses(config: Pick<CarpdConfig, 'groups'>, host: Ho
       const own = hostOwn.filter((a) => a.address.family === address.family && a.address.text === address.text);
       if (own.length > 0) {
         const on = [...new Set(own.map((a) => names.get(a.ifindex) ?? `ifindex ${a.ifindex}`))].join(', ');
-        const owner = group.protocol === 'vrrp' ? ', or make this router its owner with priority 255 (docs/vrrp.md)' : '';
+        const owner = runtimeOf(group).hostAddressHint;
         errors.push(
           configProblem(
             'CARPD_HOST_ADDRESS',

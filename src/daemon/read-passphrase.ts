@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { PassphraseSource } from '../config/config-types.ts';
 import { carpKeyFromPassphrase } from '../protocols/carp/carp-key.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { KeyPurpose as ProtocolKeyPurpose } from '../protocols/index.ts';
 import { VRRP2_AUTH_DATA_LENGTH } from '../protocols/vrrp/vrrp2-header.ts';
 
 /** Returns the 20-byte key; throws an Error with a message naming the source. */
@@ -40,7 +41,7 @@ export function readCarpKey(source: PassphraseSource, logger: Logger): Uint8Arra
 }
 
 /** What a group's secret is used as: CARP's HMAC key, or VRRPv2's simple password (docs/protocol-vrrp.md "VRRPv2"). */
-export type KeyPurpose = 'carp-key' | 'vrrp2-password';
+export type KeyPurpose = ProtocolKeyPurpose;
 
 /**
  * Reads a VRRPv2 simple password from the same sources as a CARP passphrase (inline, env, first

@@ -11,7 +11,7 @@
  * (protocol-switch.ts decides, group-supervisor.ts does it).
  */
 import type { GroupConfig } from '../config/config-types.ts';
-import { OWNER_PRIORITY } from '../protocols/vrrp/vrrp-election.ts';
+import { runtimeOf } from '../protocols/index.ts';
 
 /** A group with its key. */
 export interface KeyedGroup {
@@ -94,7 +94,7 @@ export function changedFields(a: KeyedGroup, b: KeyedGroup): string[] {
       const before = a.config.vrrp;
       const after = b.config.vrrp;
       for (const field of Object.keys({ ...before, ...after }) as (keyof typeof before)[]) if (before[field] !== after[field]) fields.push(`vrrp.${field}`);
-      if ((before.priority === OWNER_PRIORITY) !== (after.priority === OWNER_PRIORITY)) fields.push(OWNER_FIELD);
+      if (runtimeOf(a.config).isAddressOwner(a.config) !== runtimeOf(b.config).isAddressOwner(b.config)) fields.push(OWNER_FIELD);
       continue;
     }
     if (key === 'replay') {

@@ -33,8 +33,12 @@ export interface ScriptAddress {
   readonly prefixLength?: number;
 }
 
-/** The protocol a group speaks (CARP_PROTOCOL). */
-export type ScriptProtocol = 'carp' | 'vrrp';
+/**
+ * The protocol a group speaks (CARP_PROTOCOL): its module's name (protocols/index.ts
+ * ProtocolName, e.g. carp, vrrp). A plain string here: a port names no protocol, so adding one
+ * changes nothing in ports/.
+ */
+export type ScriptProtocol = string;
 
 /**
  * CARP_REASON of a down script run by the cleanup (the guard, or `carpd cleanup`) after carpd

@@ -5,6 +5,7 @@
  */
 import { carpModule } from './carp/carp-module.ts';
 import type { ProtocolModule, ProtocolName } from './protocol-module.ts';
+import type { ProtocolRuntimePart } from './protocol-runtime-part.ts';
 import { vrrpModule } from './vrrp/vrrp-module.ts';
 
 export type { ProtocolModule, ProtocolName } from './protocol-module.ts';
@@ -23,3 +24,16 @@ export function protocolModule(name: ProtocolName): (typeof PROTOCOL_MODULES)[nu
 export function moduleOf(group: { readonly protocol?: ProtocolName }): (typeof PROTOCOL_MODULES)[number] {
   return protocolModule(group.protocol ?? 'carp');
 }
+
+/** A group's runtime part, as the neutral interface (protocol-runtime-part.ts): the daemon's one way to its protocol. */
+export function runtimeOf(group: { readonly protocol?: ProtocolName }): ProtocolRuntimePart {
+  return moduleOf(group).runtime;
+}
+
+/** The protocol a group without `protocol` speaks, and the one a CARP-only status shows no column for. */
+export const DEFAULT_PROTOCOL: ProtocolName = PROTOCOL_MODULES[0].name;
+
+/** Any registered protocol's runner, as each module's runtime part builds it (derived from the registry). */
+export type RegisteredRunner = ReturnType<ReturnType<(typeof PROTOCOL_MODULES)[number]['runtime']['planRunner']>['build']>;
+
+export type { KeyPurpose, ProtocolRunner, ProtocolRuntimePart, ProtocolStatus, ProtocolStatusReport, RunnerPlan, RunnerPorts, StatusLines, ToIso } from './protocol-runtime-part.ts';

@@ -6,10 +6,14 @@
  * (docs/development.md "Protocol modules").
  */
 
+import type { ProtocolRuntimePart } from './protocol-runtime-part.ts';
+
 /** The protocols, as the file's `protocol:` and `--protocol` spell them. */
 export type ProtocolName = 'carp' | 'vrrp';
 
 /** One protocol. */
 export interface ProtocolModule {
   readonly name: ProtocolName;
+  /** What the daemon, control API and carpctl need from a group's protocol (protocol-runtime-part.ts). */
+  readonly runtime: ProtocolRuntimePart;
 }

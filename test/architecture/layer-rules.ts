@@ -9,6 +9,8 @@
  * - wire/ and fsm/ are pure: they import only wire/ and fsm/ (ports/ type-only), and no
  *   node: builtin but node:crypto and node:buffer, which a codec needs for the HMAC and its bytes
  *   (protocols/carp/carp-hmac.ts) — computing a digest is no I/O and no timer.
+ * - protocols/ are as pure, and may also import types (only) of config/ and control/: a protocol's
+ *   runtime part maps its group's config and renders its status fields (protocols/protocol-runtime-part.ts).
  * - ports/ imports only ports/, and types of wire/ and fsm/: a port is a contract in the
  *   domain's terms (an address, a phase), with no implementation to pull in, and no node:.
  * - engine/ imports only engine/, ports/, wire/ and fsm/, and no node: builtin: it runs the
@@ -173,9 +175,12 @@ export const IMPORT_RULES: readonly ImportRule[] = [
     allows: (target) => ['engine', 'ports', 'wire', 'fsm', 'protocols'].includes(target),
   },
   {
-    name: 'protocols/ are pure: only protocols/, wire/, fsm/, engine/, ports/, node:crypto and node:buffer',
+    name: 'protocols/ are pure: only protocols/, wire/, fsm/, engine/, ports/, node:crypto and node:buffer (config/ and control/ types only)',
     appliesTo: (layer) => layer === 'protocols',
-    allows: (target) => ['protocols', 'wire', 'fsm', 'engine', 'ports'].includes(target) || PURE_BUILTINS.has(target),
+    // Types only from config/ and control/: a protocol's runtime part maps its group's config to its
+    // engine's settings and its runner's state to its status fields (protocols/protocol-runtime-part.ts),
+    // and runs no code of either layer.
+    allows: (target, typeOnly) => ['protocols', 'wire', 'fsm', 'engine', 'ports'].includes(target) || PURE_BUILTINS.has(target) || (typeOnly && ['config', 'control'].includes(target)),
   },
   {
     name: 'linux/ imports no engine/, daemon/ or cli/',

@@ -1,6 +1,6 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatStatus } from '../../src/cli/carpctl.ts';
+import { formatStatus } from '../../src/cli/carpctl-status.ts';
 import { emptyDropCounts } from '../../src/wire/drop-reason.ts';
 import { sampleGroup, sampleStatus } from '../helpers/fake-daemon-control.ts';
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ago, formatStatus } from '../../src/cli/carpctl.ts';
+import { ago, formatStatus } from '../../src/cli/carpctl-status.ts';
 import { ControlServer } from '../../src/control/control-server.ts';
 import type { ControlEvent } from '../../src/control/control-types.ts';
 import { silentLogger } from '../../src/ports/logger.ts';

@@ -1,6 +1,8 @@
 /** CARP (OpenBSD/FreeBSD carp(4), ucarp) as a protocol module (protocols/protocol-module.ts). */
 import type { ProtocolModule } from '../protocol-module.ts';
+import { carpRuntime } from './carp-runtime.ts';
 
 export const carpModule = {
   name: 'carp',
+  runtime: carpRuntime,
 } as const satisfies ProtocolModule;
