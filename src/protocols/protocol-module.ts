@@ -5,6 +5,7 @@
  * only through the registry (protocols/index.ts) without knowing which one it is
  * (docs/development.md "Protocol modules").
  */
+import type { ProtocolSimPart } from './protocol-sim-part.ts';
 
 /** The protocols, as the file's `protocol:` and `--protocol` spell them. */
 export type ProtocolName = 'carp' | 'vrrp';
@@ -12,4 +13,6 @@ export type ProtocolName = 'carp' | 'vrrp';
 /** One protocol. */
 export interface ProtocolModule {
   readonly name: ProtocolName;
+  /** Builds the protocol's groups on the simulated LAN (src/sim/). */
+  readonly sim: ProtocolSimPart;
 }

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GroupRunner } from '../../src/protocols/carp/carp-group-runner.ts';
+import { GroupRunner } from '../../src/protocols/carp/carp-group-runner.ts';
 import { buildSimCluster } from '../../src/sim/cluster-builder.ts';
 import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';
@@ -32,7 +32,7 @@ function pair(): { clock: VirtualClock; logger: MemoryLogger; c: SimCluster } {
 
 function runner(c: SimCluster, host: string): GroupRunner {
   const r = c.host(host).runners.get(VHID);
-  assert.ok(r !== undefined);
+  assert.ok(r instanceof GroupRunner);
   return r;
 }
 

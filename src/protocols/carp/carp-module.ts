@@ -1,6 +1,8 @@
 /** CARP (OpenBSD/FreeBSD carp(4), ucarp) as a protocol module (protocols/protocol-module.ts). */
 import type { ProtocolModule } from '../protocol-module.ts';
+import { carpSim } from './carp-sim.ts';
 
 export const carpModule = {
   name: 'carp',
+  sim: carpSim,
 } as const satisfies ProtocolModule;
