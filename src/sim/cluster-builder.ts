@@ -74,3 +74,25 @@ export function buildSimCluster(description: SimClusterDescription, clock: Clock
   const lan = new SimLan(clock, seededRandom(description.seed ?? 1), description.lan);
   return new SimCluster(clock, lan, simHostSpecs(description), logger);
 }
+
+/**
+ * Several groups on the same hosts (CARP and VRRP groups side by side on one LAN, as one
+ * interface runs them): each description names the same nodes, in the same order, with that
+ * group's rank and interval; the LAN and seed are the first description's. Ids must differ.
+ */
+export function buildMultiGroupCluster(descriptions: readonly SimClusterDescription[], clock: Clock, logger?: Logger): SimCluster {
+  const [first, ...rest] = descriptions.map(simHostSpecs);
+  const head = descriptions[0];
+  if (first === undefined || head === undefined) throw new RangeError('no group described');
+  const hosts = first.map((host, i) => {
+    const groups = [...host.groups];
+    for (const other of rest) {
+      const same = other[i];
+      if (same === undefined || same.name !== host.name) throw new RangeError(`every group must describe the same nodes in the same order (${host.name})`);
+      groups.push(...same.groups);
+    }
+    return { ...host, groups };
+  });
+  const lan = new SimLan(clock, seededRandom(head.seed ?? 1), head.lan);
+  return new SimCluster(clock, lan, hosts, logger);
+}
