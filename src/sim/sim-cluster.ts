@@ -55,7 +55,11 @@ export class SimHost {
   /** Ids of every packet delivered to this host, across restarts (replay properties). */
   readonly receivedPacketIds = new Set<number>();
 
-  constructor(readonly spec: SimHostSpec) {}
+  constructor(readonly spec: SimHostSpec) {
+    const ids = spec.groups.map((group) => group.id);
+    // The host's groups, phases and holdings are keyed by id, whatever the protocol.
+    if (new Set(ids).size !== ids.length) throw new RangeError(`${spec.name}: two groups with one id (${ids.join(', ')})`);
+  }
 
   /** Stopped gracefully, its groups still leaving (SimCluster.stop). */
   stopping = false;

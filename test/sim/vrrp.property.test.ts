@@ -23,27 +23,16 @@ import fc from 'fast-check';
 import { buildSimCluster, type SimNodeDescription } from '../../src/sim/cluster-builder.ts';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
+import { applyFault, FAULT_WINDOW, faultArb } from './fault-schedule.ts';
 
 const SECOND = 1_000_000;
 const VRID = 42;
-const FAULT_WINDOW = 30 * SECOND;
 /** SimLan's default one-way delay plus its largest jitter (sim-lan.ts). */
 const MAX_LAN_DELAY = 200 + 100;
 const RUNS = Number(process.env.CARPD_PROPERTY_RUNS ?? 100);
 
 type Version = 2 | 3;
-type Fault =
-  | { kind: 'crash' | 'restart' | 'link-down' | 'link-up'; node: number; at: number }
-  | { kind: 'partition'; mask: number; at: number }
-  | { kind: 'heal'; at: number }
-  | { kind: 'loss'; rate: number; at: number };
 
-const faultArb: fc.Arbitrary<Fault> = fc.oneof(
-  fc.record({ kind: fc.constantFrom('crash' as const, 'restart' as const, 'link-down' as const, 'link-up' as const), node: fc.nat(7), at: fc.integer({ min: 0, max: FAULT_WINDOW }) }),
-  fc.record({ kind: fc.constant('partition' as const), mask: fc.nat(255), at: fc.integer({ min: 0, max: FAULT_WINDOW }) }),
-  fc.record({ kind: fc.constant('heal' as const), at: fc.integer({ min: 0, max: FAULT_WINDOW }) }),
-  fc.record({ kind: fc.constant('loss' as const), rate: fc.constantFrom(0, 0.1, 0.3, 0.6), at: fc.integer({ min: 0, max: FAULT_WINDOW }) }),
-);
 const rankArb = fc.constantFrom(0, 10, 50, 50, 100, 200);
 const scenarioArb = fc.record({
   ranks: fc.array(rankArb, { minLength: 2, maxLength: 5 }),
@@ -84,26 +73,6 @@ function describeNodes(scenario: { readonly ranks: readonly number[]; readonly i
 function cluster(version: Version, nodes: SimNodeDescription[], seed: number): { clock: VirtualClock; cluster: SimCluster } {
   const clock = new VirtualClock();
   return { clock, cluster: buildSimCluster({ protocol: 'vrrp', version, vhid: VRID, passphrase: 'pw', virtualAddresses: ['198.51.100.200'], nodes, seed }, clock) };
-}
-
-function applyFault(c: SimCluster, names: string[], fault: Fault): void {
-  const pick = (index: number) => names[index % names.length] as string;
-  switch (fault.kind) {
-    case 'crash':
-      return c.crash(pick(fault.node));
-    case 'restart':
-      return c.start(pick(fault.node));
-    case 'link-down':
-    case 'link-up':
-      if (c.host(pick(fault.node)).alive) c.setLink(pick(fault.node), fault.kind === 'link-up');
-      return;
-    case 'partition':
-      return c.lan.partition([names.filter((_, i) => (fault.mask >> i) & 1), names.filter((_, i) => !((fault.mask >> i) & 1))]);
-    case 'heal':
-      return c.lan.heal();
-    case 'loss':
-      return c.lan.setLossRate(fault.rate);
-  }
 }
 
 function runConvergence(version: Version, scenario: Scenario): void {
