@@ -106,9 +106,13 @@ export class SimCluster {
     const host = this.host(name);
     if (host.alive) return;
     if (host.stopping) {
-      // Restarted while its groups were still leaving: the old node goes now.
+      // Restarted while its groups were still leaving: the old process is killed now, as by a
+      // crash (its groups' timers and addresses go with it), else its leaving groups would keep
+      // advertising and holding the addresses beside the new ones.
       host.stopping = false;
+      for (const runner of host.runners.values()) runner.halt();
       host.node?.close();
+      host.holding.clear();
     }
     const transport = new SimTransport(this.lan, name, host.spec.addresses, host.receivedPacketIds);
     const node = new InterfaceNode(transport, this.logger, this.clock);
