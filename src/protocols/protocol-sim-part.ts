@@ -61,11 +61,14 @@ export interface ProtocolSimPart {
   addSimGroup(spec: SimGroupSpec, ports: SimGroupPorts, node: Pick<InterfaceNode, 'addGroup'>): SimGroup;
   /** How long a BACKUP of this spec waits for a silent master of the same interval (µs): the failover bound. */
   masterDownMicros(spec: SimGroupSpec): number;
-  /** The spec in the protocol's own words, for the demo ("advbase 1 advskew 50", "priority 204 ..."). */
+  /** The protocol versions a spec may name, default first (absent: one version, named by no spec). */
+  readonly versions?: readonly number[];
+  /** The group in the protocol's own words, for the demo ("vhid 1", "VRRPv3 VRID 1"). */
+  groupLabel(spec: SimGroupSpec): string;
+  /** The node's settings in the protocol's own words, for the demo ("advbase 1  advskew  50"). */
   describe(spec: SimGroupSpec): string;
-  /** What the group is called ("vhid", "VRID") and the protocol's name with its version, for the demo. */
-  readonly idName: string;
-  label(version?: number): string;
+  /** What the rank is called in the protocol ("advskew", "priority"), for the demo. */
+  readonly rankName: string;
   /** The leaving MASTER's farewell advert in the protocol's words, for the demo. */
   readonly farewell: string;
 }

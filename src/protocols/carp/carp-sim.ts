@@ -9,10 +9,11 @@ import { carpKeyFromPassphrase } from './carp-key.ts';
 const SIM_DEFAULT_PASSPHRASE = 'sim-passphrase';
 
 export const carpSim: ProtocolSimPart = {
-  idName: 'vhid',
+  rankName: 'advskew',
   farewell: 'a bow-out advert (advbase 255, advskew 255)',
-  label: () => 'CARP',
+  groupLabel: (spec) => `vhid ${spec.id}`,
   addSimGroup(spec, ports, node) {
+    if (spec.version !== undefined) throw new RangeError(`CARP has one version: no version ${spec.version}`);
     const runner = new GroupRunner(
       makeGroupSettings({
         name: spec.name,

@@ -10,6 +10,7 @@ import type { ProtocolSimPart, SimGroupSpec } from '../protocol-sim-part.ts';
 import { VrrpGroupRunner } from './vrrp-group-runner.ts';
 import { makeVrrpGroupSettings } from './vrrp-group-settings.ts';
 import { masterDownIntervalMicros } from './vrrp-intervals.ts';
+import { vrrp2AuthData } from './vrrp2-header.ts';
 import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH, VRRP_VERSIONS, type VrrpAuth, type VrrpVersion } from './vrrp-version.ts';
 
 /** The best priority a non-owner may have. */
@@ -31,13 +32,16 @@ function priorityOf(spec: SimGroupSpec): number {
 /** VRRPv2's simple password (the passphrase, at most 8 bytes); VRRPv3 has no authentication. */
 function authOf(spec: SimGroupSpec, version: VrrpVersion): VrrpAuth {
   if (version !== 2 || spec.passphrase === undefined) return VRRP_NO_AUTH;
-  return { type: 'pass', password: new TextEncoder().encode(spec.passphrase) };
+  const password = new TextEncoder().encode(spec.passphrase);
+  vrrp2AuthData(password); // throws on more than 8 bytes, here rather than at each advert
+  return { type: 'pass', password };
 }
 
 export const vrrpSim: ProtocolSimPart = {
-  idName: 'VRID',
+  versions: [DEFAULT_VRRP_VERSION, ...VRRP_VERSIONS.filter((version) => version !== DEFAULT_VRRP_VERSION)],
+  rankName: 'priority',
   farewell: 'an advert with priority 0',
-  label: (version) => `VRRPv${version ?? DEFAULT_VRRP_VERSION}`,
+  groupLabel: (spec) => `VRRPv${versionOf(spec)} VRID ${spec.id}`,
   addSimGroup(spec, ports, node) {
     const version = versionOf(spec);
     const sent: ((family: IpFamily, farewell: boolean) => void)[] = [];
