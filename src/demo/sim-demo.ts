@@ -5,7 +5,7 @@
  * sim part (protocols/protocol-sim-part.ts); CARP by default. Runs on any Clock: real time for
  * `npm run demo`, virtual time in tests.
  */
-import { protocolModule, type ProtocolName } from '../protocols/index.ts';
+import { moduleOf, type ProtocolName } from '../protocols/index.ts';
 import type { Clock } from '../ports/clock.ts';
 import { buildSimCluster, simHostSpecs, type SimClusterDescription } from '../sim/cluster-builder.ts';
 import type { ClusterEvent } from '../sim/sim-cluster.ts';
@@ -39,7 +39,7 @@ const NODES = [
 
 /** Runs the scripted scenario, printing a timeline through `print`. */
 export async function runSimDemo(clock: Clock, waitUntil: WaitUntil, print: (line: string) => void, options: SimDemoOptions = {}): Promise<DemoResult> {
-  const sim = protocolModule(options.protocol ?? 'carp').sim;
+  const sim = moduleOf(options).sim;
   const description: SimClusterDescription = {
     ...options,
     vhid: VHID,
