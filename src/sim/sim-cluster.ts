@@ -1,8 +1,8 @@
 /**
  * A cluster of simulated hosts on one SimLan, each group of any protocol: the protocol's own
  * runner (built by its module's sim part, protocols/protocol-sim-part.ts) on an InterfaceNode
- * with sim ports, as the daemon runs them. Hosts can crash (everything lost but the state store, as after a power cut), restart,
- * lose their link, and be partitioned. Tracks who holds each group's virtual addresses.
+ * with sim ports, as the daemon runs them. Hosts can crash (everything lost but the state store,
+ * as after a power cut), restart, lose their link, and be partitioned. Tracks who holds each group's virtual addresses.
  */
 import { InterfaceNode } from '../engine/interface-node.ts';
 import type { TransitionEvent } from '../engine/runner-core.ts';
