@@ -11,7 +11,7 @@ import { VrrpGroupRunner } from './vrrp-group-runner.ts';
 import { makeVrrpGroupSettings } from './vrrp-group-settings.ts';
 import { masterDownIntervalMicros } from './vrrp-intervals.ts';
 import { vrrp2AuthData } from './vrrp2-header.ts';
-import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH, VRRP_VERSIONS, type VrrpAuth, type VrrpVersion } from './vrrp-version.ts';
+import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH, VRRP_VERSIONS, vrrpProfile, type VrrpAuth, type VrrpVersion } from './vrrp-version.ts';
 
 /** The best priority a non-owner may have. */
 const TOP_PRIORITY = 254;
@@ -31,7 +31,7 @@ function priorityOf(spec: SimGroupSpec): number {
 
 /** VRRPv2's simple password (the passphrase, at most 8 bytes); VRRPv3 has no authentication. */
 function authOf(spec: SimGroupSpec, version: VrrpVersion): VrrpAuth {
-  if (version !== 2 || spec.passphrase === undefined) return VRRP_NO_AUTH;
+  if (spec.passphrase === undefined || !vrrpProfile(version).authTypes.includes('pass')) return VRRP_NO_AUTH;
   const password = new TextEncoder().encode(spec.passphrase);
   vrrp2AuthData(password); // throws on more than 8 bytes, here rather than at each advert
   return { type: 'pass', password };
