@@ -20,6 +20,8 @@ commands:
                  decode and verify captured CARP advertisements (one JSON object per packet)
   demo [--sim]   run a live 3-node failover demo: real daemons in network namespaces as
                  root, else (or with --sim) on a simulated LAN (about 20 s)
+     [--protocol carp|vrrp [--vrrp-version 3|2]]
+                 the same with VRRP groups (version 3, or 2) on the simulated LAN
 
 options:
   -h, --help     show this help

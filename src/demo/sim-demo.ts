@@ -1,15 +1,23 @@
 /**
  * The live demo on the simulated LAN: three carpd nodes elect a master, the master crashes,
  * a backup takes over, the old master comes back and preempts, then stops gracefully with a
- * bow-out. Runs on any Clock: real time for `npm run demo`, virtual time in tests.
+ * farewell advert (CARP's bow-out, VRRP's priority 0). Any protocol of the registry, through its
+ * sim part (protocols/protocol-sim-part.ts); CARP by default. Runs on any Clock: real time for
+ * `npm run demo`, virtual time in tests.
  */
-import { masterDownMicros } from '../protocols/carp/carp-intervals.ts';
+import { moduleOf, type ProtocolName } from '../protocols/index.ts';
 import type { Clock } from '../ports/clock.ts';
-import { buildSimCluster } from '../sim/cluster-builder.ts';
+import { buildSimCluster, simHostSpecs, type SimClusterDescription } from '../sim/cluster-builder.ts';
 import type { ClusterEvent } from '../sim/sim-cluster.ts';
 
 /** Waits until a monotonic time on the demo's clock. */
 export type WaitUntil = (atMicros: number) => Promise<void>;
+
+/** Which protocol the demo speaks (default CARP) and its version where it has several. */
+export interface SimDemoOptions {
+  readonly protocol?: ProtocolName;
+  readonly version?: number;
+}
 
 /** What the demo measured. */
 export interface DemoResult {
@@ -30,11 +38,19 @@ const NODES = [
 ] as const;
 
 /** Runs the scripted scenario, printing a timeline through `print`. */
-export async function runSimDemo(clock: Clock, waitUntil: WaitUntil, print: (line: string) => void): Promise<DemoResult> {
-  const cluster = buildSimCluster(
-    { vhid: VHID, passphrase: 'demo-secret', virtualAddresses: ['198.51.100.100'], nodes: NODES.map((n) => ({ ...n, preempt: true })), lan: { delayMicros: 300, jitterMicros: 200 } },
-    clock,
-  );
+export async function runSimDemo(clock: Clock, waitUntil: WaitUntil, print: (line: string) => void, options: SimDemoOptions = {}): Promise<DemoResult> {
+  const sim = moduleOf(options).sim;
+  const description: SimClusterDescription = {
+    ...options,
+    vhid: VHID,
+    // At most 8 bytes: VRRPv2 sends it as its simple password (docs/protocol-vrrp.md).
+    passphrase: 'demo-pw',
+    virtualAddresses: ['198.51.100.100'],
+    nodes: NODES.map((n) => ({ ...n, preempt: true })),
+    lan: { delayMicros: 300, jitterMicros: 200 },
+  };
+  const specs = simHostSpecs(description).map((host) => host.groups[0]);
+  const cluster = buildSimCluster(description, clock);
   const start = clock.nowMicros();
   const stamp = (at: number) => `+${((at - start) / SECOND).toFixed(3).padStart(7)}s`;
   const line = (at: number, text: string) => print(`${stamp(at)}  ${text}`);
@@ -50,11 +66,14 @@ export async function runSimDemo(clock: Clock, waitUntil: WaitUntil, print: (lin
     if (event.to === 'master') line(event.at, `          master is now ${event.host}; address holders: ${cluster.holders(VHID).join(', ')}`);
   });
 
-  print('carpd demo: 3 nodes on a simulated LAN, real timers, vhid 1, virtual address 198.51.100.100');
-  for (const n of NODES) {
-    const md = masterDownMicros('openbsd', 1, n.advskew) / SECOND;
-    print(`  ${n.name.padEnd(8)} ${n.address}  advbase 1  advskew ${String(n.advskew).padStart(3)}  master-down ${md.toFixed(3)} s  preempt on`);
-  }
+  const first = specs[0];
+  if (first === undefined) throw new Error('the demo has no nodes');
+  print(`carpd demo: 3 nodes on a simulated LAN, real timers, ${sim.groupLabel(first)}, virtual address 198.51.100.100`);
+  NODES.forEach((n, i) => {
+    const spec = specs[i] ?? first;
+    const md = sim.masterDownMicros(spec) / SECOND;
+    print(`  ${n.name.padEnd(8)} ${n.address}  ${sim.describe(spec)}  master-down ${md.toFixed(3)} s  preempt on`);
+  });
   print('');
   cluster.startAll();
   await waitUntil(start + 6 * SECOND);
@@ -67,12 +86,12 @@ export async function runSimDemo(clock: Clock, waitUntil: WaitUntil, print: (lin
   if (crashTakeover !== undefined) line(crashTakeover.at, `   address back on ${crashTakeover.host} after ${((crashTakeover.at - crashAt) / SECOND).toFixed(3)} s`);
 
   const rejoinAt = clock.nowMicros();
-  line(rejoinAt, '** alpha boots again and rejoins (it has the best advskew and preemption is on) **');
+  line(rejoinAt, `** alpha boots again and rejoins (it has the best ${sim.rankName} and preemption is on) **`);
   cluster.start('alpha');
   await waitUntil(rejoinAt + 5 * SECOND);
 
   const stopAt = clock.nowMicros();
-  line(stopAt, '** alpha stops gracefully: it sends a bow-out advert (advbase 255, advskew 255) **');
+  line(stopAt, `** alpha stops gracefully: it sends ${sim.farewell} **`);
   cluster.stop('alpha');
   await waitUntil(stopAt + 2 * SECOND);
   const gracefulTakeover = firstAddAfter(cluster, stopAt);

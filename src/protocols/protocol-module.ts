@@ -5,8 +5,8 @@
  * only through the registry (protocols/index.ts) without knowing which one it is
  * (docs/development.md "Protocol modules").
  */
-
 import type { ProtocolRuntimePart } from './protocol-runtime-part.ts';
+import type { ProtocolSimPart } from './protocol-sim-part.ts';
 
 /** The protocols, as the file's `protocol:` and `--protocol` spell them. */
 export type ProtocolName = 'carp' | 'vrrp';
@@ -16,4 +16,6 @@ export interface ProtocolModule {
   readonly name: ProtocolName;
   /** What the daemon, control API and carpctl need from a group's protocol (protocol-runtime-part.ts). */
   readonly runtime: ProtocolRuntimePart;
+  /** Builds the protocol's groups on the simulated LAN (src/sim/). */
+  readonly sim: ProtocolSimPart;
 }

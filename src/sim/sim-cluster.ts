@@ -1,11 +1,13 @@
 /**
- * A cluster of simulated CARP hosts on one SimLan: real GroupRunners and CarpNodes with sim
- * ports. Hosts can crash (everything lost but the state store, as after a power cut), restart,
- * lose their link, and be partitioned. Tracks who holds each group's virtual addresses.
+ * A cluster of simulated hosts on one SimLan, each group of any protocol: the protocol's own
+ * runner (built by its module's sim part, protocols/protocol-sim-part.ts) on an InterfaceNode
+ * with sim ports, as the daemon runs them. Hosts can crash (everything lost but the state store,
+ * as after a power cut), restart, lose their link, and be partitioned. Tracks who holds each group's virtual addresses.
  */
-import { CarpNode } from '../protocols/carp/carp-node.ts';
-import { GroupRunner, type TransitionEvent } from '../protocols/carp/carp-group-runner.ts';
-import type { GroupSettings } from '../protocols/carp/carp-group-settings.ts';
+import { InterfaceNode } from '../engine/interface-node.ts';
+import type { TransitionEvent } from '../engine/runner-core.ts';
+import { moduleOf, type ProtocolName } from '../protocols/index.ts';
+import type { SimGroupRunner, SimGroupSpec } from '../protocols/protocol-sim-part.ts';
 import type { Phase } from '../fsm/machine-types.ts';
 import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -15,12 +17,15 @@ import { silentLogger, type Logger } from '../ports/logger.ts';
 import type { SimLan } from './sim-lan.ts';
 import { SimTransport } from './sim-transport.ts';
 
+/** One group of a simulated host: the neutral spec and its protocol (default CARP). */
+export type SimHostGroup = SimGroupSpec & { readonly protocol?: ProtocolName };
+
 /** How to build one simulated host. */
 export interface SimHostSpec {
   readonly name: string;
   readonly addresses: readonly IpAddress[];
-  /** Group settings; each must have a distinct vhid. */
-  readonly groups: readonly GroupSettings[];
+  /** The host's groups; each must have a distinct id (vhid / VRID), whatever its protocol. */
+  readonly groups: readonly SimHostGroup[];
 }
 
 /** A script run or address change as the host saw it. */
@@ -37,9 +42,10 @@ export type ClusterEvent =
 
 /** One simulated host. */
 export class SimHost {
-  node: CarpNode | undefined;
+  node: InterfaceNode | undefined;
   transport: SimTransport | undefined;
-  readonly runners = new Map<number, GroupRunner>();
+  /** The running groups by id (vhid / VRID). */
+  readonly runners = new Map<number, SimGroupRunner>();
   /** vhids whose addresses this host currently has configured. */
   readonly holding = new Set<number>();
   readonly effects: SimHostEffect[] = [];
@@ -49,7 +55,11 @@ export class SimHost {
   /** Ids of every packet delivered to this host, across restarts (replay properties). */
   readonly receivedPacketIds = new Set<number>();
 
-  constructor(readonly spec: SimHostSpec) {}
+  constructor(readonly spec: SimHostSpec) {
+    const ids = spec.groups.map((group) => group.id);
+    // The host's groups, phases and holdings are keyed by id, whatever the protocol.
+    if (new Set(ids).size !== ids.length) throw new RangeError(`${spec.name}: two groups with one id (${ids.join(', ')})`);
+  }
 
   /** Stopped gracefully, its groups still leaving (SimCluster.stop). */
   stopping = false;
@@ -96,34 +106,32 @@ export class SimCluster {
     const host = this.host(name);
     if (host.alive) return;
     if (host.stopping) {
-      // Restarted while its groups were still leaving: the old node goes now.
+      // Restarted while its groups were still leaving: the old process is killed now, as by a
+      // crash (its groups' timers and addresses go with it), else its leaving groups would keep
+      // advertising and holding the addresses beside the new ones.
       host.stopping = false;
+      for (const runner of host.runners.values()) runner.halt();
       host.node?.close();
+      host.holding.clear();
     }
     const transport = new SimTransport(this.lan, name, host.spec.addresses, host.receivedPacketIds);
-    const node = new CarpNode(transport, this.logger, this.clock);
+    const node = new InterfaceNode(transport, this.logger, this.clock);
     host.transport = transport;
     host.node = node;
     host.runners.clear();
-    for (const settings of host.spec.groups) {
-      const vhid = settings.machine.vhid;
-      const runner = new GroupRunner(settings, {
-        clock: this.clock,
-        transport,
-        effects: this.effectsFor(host, vhid),
-        logger: this.logger,
-        stateStore: host.store,
-      });
-      runner.onTransition((event) => {
+    for (const spec of host.spec.groups) {
+      const vhid = spec.id;
+      const ports = { clock: this.clock, transport, effects: this.effectsFor(host, vhid), logger: this.logger, stateStore: host.store };
+      const group = moduleOf(spec).sim.addSimGroup(spec, ports, node);
+      group.runner.onTransition((event) => {
         this.emit({ kind: 'transition', host: name, ...event });
         this.leaveIfStopped(host);
       });
-      runner.onAdvertSent((family, _counter, bowOut) => {
+      group.onAdvertSent((family, bowOut) => {
         host.lastAdvertAt.set(vhid, this.clock.nowMicros());
         this.emit({ kind: 'advert-sent', host: name, vhid, family, at: this.clock.nowMicros(), bowOut });
       });
-      node.addGroup(runner);
-      host.runners.set(vhid, runner);
+      host.runners.set(vhid, group.runner);
     }
     for (const runner of host.runners.values()) runner.start();
   }

@@ -8,8 +8,6 @@ import assert from 'node:assert/strict';
 import { WarningLimiter } from '../../src/engine/warning-limiter.ts';
 import { PeerTable } from '../../src/engine/peer-table.ts';
 import { buildSimCluster, type SimNodeDescription } from '../../src/sim/cluster-builder.ts';
-import { makeGroupSettings } from '../../src/protocols/carp/carp-group-settings.ts';
-import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
 import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { SimCluster } from '../../src/sim/sim-cluster.ts';
 import { SimLan } from '../../src/sim/sim-lan.ts';
@@ -99,7 +97,7 @@ function host(name: string, address: string, vhid: number, passphrase: string) {
   return {
     name,
     addresses: [parseIpAddress(address)],
-    groups: [makeGroupSettings({ name: `${name}/vhid${vhid}`, vhid, key: carpKeyFromPassphrase(passphrase), addresses: [parseIpAddress('198.51.100.214')], sourceAddresses: { 4: parseIpAddress(address) } })],
+    groups: [{ name: `${name}/vhid${vhid}`, id: vhid, passphrase, virtualAddresses: [parseIpAddress('198.51.100.214')], sourceAddresses: { 4: parseIpAddress(address) }, rank: 0, intervalSeconds: 1, preempt: false }],
   };
 }
 

@@ -8,8 +8,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeGroupSettings } from '../../src/protocols/carp/carp-group-settings.ts';
-import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
 import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { SimCluster } from '../../src/sim/sim-cluster.ts';
@@ -23,7 +21,7 @@ function host(name: string, address: string, vhid: number, passphrase: string) {
   return {
     name,
     addresses: [parseIpAddress(address)],
-    groups: [makeGroupSettings({ name: `${name}/vhid${vhid}`, vhid, key: carpKeyFromPassphrase(passphrase), addresses: [parseIpAddress(VIP)], sourceAddresses: { 4: parseIpAddress(address) } })],
+    groups: [{ name: `${name}/vhid${vhid}`, id: vhid, passphrase, virtualAddresses: [parseIpAddress(VIP)], sourceAddresses: { 4: parseIpAddress(address) }, rank: 0, intervalSeconds: 1, preempt: false }],
   };
 }
 

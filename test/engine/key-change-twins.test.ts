@@ -33,7 +33,7 @@ function pair(): { clock: VirtualClock; logger: MemoryLogger; c: SimCluster } {
 function runner(c: SimCluster, host: string): GroupRunner {
   const r = c.host(host).runners.get(VHID);
   assert.ok(r !== undefined);
-  return r;
+  return r as GroupRunner;
 }
 
 /** Reloads a node with the new passphrase and a key-change window of `windowSeconds`. */

@@ -1,8 +1,10 @@
 /** VRRP, version 3 (RFC 5798) and 2 (RFC 3768; vrrp-version.ts), as a protocol module (protocols/protocol-module.ts). */
 import type { ProtocolModule } from '../protocol-module.ts';
 import { vrrpRuntime } from './vrrp-runtime.ts';
+import { vrrpSim } from './vrrp-sim.ts';
 
 export const vrrpModule = {
   name: 'vrrp',
   runtime: vrrpRuntime,
+  sim: vrrpSim,
 } as const satisfies ProtocolModule;
