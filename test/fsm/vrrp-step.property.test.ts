@@ -195,6 +195,28 @@ test('regression: equal-priority preempting backups at a shorter interval do not
   runScenario(FLAPPING_EQUAL_BACKUPS);
 });
 
+/**
+ * Seed 181829234, shrunk: all at priority 1 without preemption, the master (.94) at 1 s, the
+ * others (lower addresses) at 0.2 s: the same livelock among equals.
+ */
+const FLAPPING_EQUALS_NO_PREEMPT: Scenario = {
+  routers: [
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+    { priority: 1, intervalCentis: 100, startAt: 0 },
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+  ],
+  octets: [1, 2, 93, 94, 3],
+  preempt: false,
+  faults: [{ kind: 'crash', node: 2, at: 799218 }],
+  seed: 1610582997,
+};
+
+test('regression: equal-priority backups without preemption at a shorter interval do not flap (seed 181829234)', () => {
+  runScenario(FLAPPING_EQUALS_NO_PREEMPT);
+});
+
 test('property: after a quiet period one live router is master, with preemption the best; then stable', () => {
   fc.assert(fc.property(scenarioArb, runScenario), { numRuns: 100 });
 });
