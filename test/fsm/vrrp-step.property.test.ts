@@ -150,6 +150,73 @@ function applyFault(lan: VrrpLan, pick: (index: number) => string, fault: Fault)
   }
 }
 
+/**
+ * fast-check seed 434420654, shrunk: r1 (priority 150, 1 s) is master; three priority-1 backups
+ * at 0.2 s without preemption. One of them, briefly MASTER under loss, sends an advert that
+ * reaches the others just after r1's; followed per §6.4.2 (450) it shortened their
+ * Master_Down_Interval below r1's interval, so they took turns as MASTER forever
+ * (docs/protocol-vrrp.md "A backup follows the best live master").
+ */
+const FLAPPING_BACKUPS: Scenario = {
+  routers: [
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+    { priority: 150, intervalCentis: 100, startAt: 0 },
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+  ],
+  octets: [1, 2, 109, 3, 4],
+  preempt: false,
+  faults: [{ kind: 'loss', rate: 0.3, at: 5199218 }],
+  seed: 18,
+};
+
+test('regression: lower-priority backups at a shorter interval do not flap under a slower master (seed 434420654)', () => {
+  runScenario(FLAPPING_BACKUPS);
+});
+
+/**
+ * fast-check seed 1027 (of 40 seeds 1001–1040, 5 failed before the fix), shrunk: the same
+ * livelock with preemption, between two priority-100 backups at 0.2 s under a priority-200
+ * master at 1 s (a backup follows an equal priority, §6.4.2 (445)).
+ */
+const FLAPPING_EQUAL_BACKUPS: Scenario = {
+  routers: [
+    { priority: 200, intervalCentis: 100, startAt: 0 },
+    { priority: 100, intervalCentis: 20, startAt: 2121875 },
+    { priority: 100, intervalCentis: 20, startAt: 0 },
+  ],
+  octets: [1, 2, 7, 3, 4],
+  preempt: true,
+  faults: [{ kind: 'link-down', node: 0, at: 19218750 }],
+  seed: 15,
+};
+
+test('regression: equal-priority preempting backups at a shorter interval do not flap under a slower master (seed 1027)', () => {
+  runScenario(FLAPPING_EQUAL_BACKUPS);
+});
+
+/**
+ * Seed 181829234, shrunk: all at priority 1 without preemption, the master (.94) at 1 s, the
+ * others (lower addresses) at 0.2 s: the same livelock among equals.
+ */
+const FLAPPING_EQUALS_NO_PREEMPT: Scenario = {
+  routers: [
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+    { priority: 1, intervalCentis: 100, startAt: 0 },
+    { priority: 1, intervalCentis: 20, startAt: 0 },
+  ],
+  octets: [1, 2, 93, 94, 3],
+  preempt: false,
+  faults: [{ kind: 'crash', node: 2, at: 799218 }],
+  seed: 1610582997,
+};
+
+test('regression: equal-priority backups without preemption at a shorter interval do not flap (seed 181829234)', () => {
+  runScenario(FLAPPING_EQUALS_NO_PREEMPT);
+});
+
 test('property: after a quiet period one live router is master, with preemption the best; then stable', () => {
   fc.assert(fc.property(scenarioArb, runScenario), { numRuns: 100 });
 });

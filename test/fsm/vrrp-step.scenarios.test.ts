@@ -169,6 +169,68 @@ const scenarios: VrrpScenario[] = [
       [S, advert({ priority: 50, intervalCentis: 300 }), 'backup', ['arm-timer'], arms('master-down-4', S + 10_828_125)],
     ],
   },
+  // --- carpd: a backup follows the best live master (docs/protocol-vrrp.md "A backup follows the best live master") ---
+  {
+    name: 'backup, preempt off: a worse router’s advert while the followed master is live restarts the timer with the followed master’s interval, not its own',
+    config: { preempt: false },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ priority: 150, intervalCentis: 100, source: '10.0.0.2' }), 'backup', ['arm-timer'], arms('master-down-4', S + MD)],
+      // The RFC would learn 20 cs here: master-down 721875 µs, before the master's next advert.
+      [S + 1000, advert({ priority: 50, intervalCentis: 20, source: '10.0.0.3' }), 'backup', ['arm-timer'], arms('master-down-4', S + 1000 + MD),
+        stateHas((st) => st.masterAdverIntervalCentis === 100 && st.followedMaster?.address.text === '10.0.0.2', 'still follows 10.0.0.2 at 100 cs')],
+      [2 * S, advert({ priority: 150, intervalCentis: 100, source: '10.0.0.2' }), 'backup', ['arm-timer'], arms('master-down-4', 2 * S + MD)],
+      [2 * S + 500_000, advert({ priority: 50, intervalCentis: 20, source: '10.0.0.3' }), 'backup', ['arm-timer'], arms('master-down-4', 2 * S + 500_000 + MD)],
+      // 10.0.0.2 silent for its Master_Down_Interval: the worse router is followed as the RFC says.
+      [2 * S + MD, advert({ priority: 50, intervalCentis: 20, source: '10.0.0.3' }), 'backup', ['arm-timer'], arms('master-down-4', 2 * S + MD + 721_875),
+        stateHas((st) => st.masterAdverIntervalCentis === 20 && st.followedMaster?.address.text === '10.0.0.3', 'follows 10.0.0.3 at 20 cs')],
+      [2 * S + MD + 721_875, fire('master-down-4'), 'master', [...MASTER_ENTRY], reason('master-down-timeout'), stateHas((st) => st.followedMaster === undefined, 'a master follows nobody')],
+    ],
+  },
+  {
+    name: 'backup, preempt on: an equal-priority router at a lower address does not shorten the interval learned from a live better master',
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ priority: 200, intervalCentis: 100, source: '10.0.0.2' }), 'backup', ['arm-timer'], arms('master-down-4', S + MD)],
+      [S + 1000, advert({ priority: 100, intervalCentis: 20, source: '10.0.0.3' }), 'backup', ['arm-timer'], arms('master-down-4', S + 1000 + MD),
+        stateHas((st) => st.masterAdverIntervalCentis === 100, 'still 100 cs')],
+    ],
+  },
+  {
+    name: 'backup: a better router replaces the followed master, whose own adverts are followed even after a demotion',
+    config: { preempt: false },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ priority: 150, intervalCentis: 100, source: '10.0.0.2' }), 'backup', ['arm-timer'], arms('master-down-4', S + MD)],
+      // The followed master demoted to 50 and sped up: still its adverts, learned.
+      [2 * S, advert({ priority: 50, intervalCentis: 20, source: '10.0.0.2' }), 'backup', ['arm-timer'], arms('master-down-4', 2 * S + 721_875),
+        stateHas((st) => st.masterAdverIntervalCentis === 20 && st.followedMaster?.priority === 50, 'learned from the followed master')],
+      // A better router (200, 50 cs): followed, learned (1.5 s + 304687 µs).
+      [2 * S + 1000, advert({ priority: 200, intervalCentis: 50, source: '10.0.0.4' }), 'backup', ['arm-timer'], arms('master-down-4', 2 * S + 1000 + 1_804_687),
+        stateHas((st) => st.masterAdverIntervalCentis === 50 && st.followedMaster?.address.text === '10.0.0.4', 'follows 10.0.0.4')],
+    ],
+  },
+  {
+    name: 'backup: after the followed master’s priority 0 the next advertiser is followed as the RFC says',
+    config: { preempt: false },
+    rows: [
+      [0, start, 'backup', [...BACKUP_ENTRY]],
+      [S, advert({ priority: 150, intervalCentis: 100, source: '10.0.0.2' }), 'backup', ['arm-timer'], arms('master-down-4', S + MD)],
+      [S + 1000, advert({ priority: 0, intervalCentis: 100, source: '10.0.0.2' }), 'backup', ['arm-timer'], arms('master-down-4', S + 1000 + SKEW),
+        stateHas((st) => st.followedMaster === undefined, 'the followed master has gone')],
+      [S + 2000, advert({ priority: 50, intervalCentis: 20, source: '10.0.0.3' }), 'backup', ['arm-timer'], arms('master-down-4', S + 2000 + 721_875),
+        stateHas((st) => st.masterAdverIntervalCentis === 20, 'learned 20 cs')],
+    ],
+  },
+  {
+    name: 'master, outranked: steps down following the better master, so a worse advert then keeps its interval',
+    config: { preempt: false },
+    rows: [
+      ...toMaster,
+      [MD + 10, advert({ priority: 200, intervalCentis: 100, source: '10.0.0.2' }), 'backup', ['send-advert', ...YIELD], stateHas((st) => st.followedMaster?.address.text === '10.0.0.2', 'follows 10.0.0.2')],
+      [MD + 20, advert({ priority: 50, intervalCentis: 20, source: '10.0.0.3' }), 'backup', ['arm-timer'], arms('master-down-4', MD + 20 + MD)],
+    ],
+  },
   {
     name: 'backup, preempt on: an equal-priority master is followed even from a lower address (the tie rule is the master’s)',
     config: { primaryAddress: parseIpAddress('10.0.0.9') },

@@ -113,6 +113,12 @@ export interface VrrpState extends MachineLifecycle<VrrpTransitionReason> {
   readonly preempting?: boolean;
   readonly lastHeardMaster?: VrrpHeardMaster;
   /**
+   * BACKUP: the master we follow, i.e. whose Max Adver Int is our Master_Adver_Interval, as last
+   * heard. While it is live a worse advertiser's adverts restart Master_Down_Timer but do not
+   * replace it (docs/protocol-vrrp.md "A backup follows the best live master").
+   */
+  readonly followedMaster?: VrrpHeardMaster;
+  /**
    * MASTER being shut down: it has resigned (priority 0) and keeps its addresses until it hears
    * another router's advert or `until` passes (make-before-break, fsm/lifecycle.ts).
    */

@@ -12,6 +12,8 @@
  *   backup  timer master-down-N            advert, add VIPs, announce, adver timer      master   §6.4.2 (370)–(410)
  *   backup  advert, priority 0             master-down := Skew_Time                     backup   §6.4.2 (425)–(430)
  *   backup  advert, preempt off or ≥ P     learn Master_Adver_Interval, re-arm          backup   §6.4.2 (445)–(460)
+ *           ... but worse than the live    re-arm with the followed master's interval   backup   (carpd: docs/protocol-vrrp.md
+ *           master we follow                                                                     "A backup follows the best live master")
  *   backup  advert, preempt on and < P     discarded (master-down runs out: preemption) backup   §6.4.2 (465)–(470)
  *   master  timer advert                   advert, re-arm adver timer                   master   §6.4.3 (685)–(690)
  *   master  advert, priority 0             advert at once, re-arm adver timer           master   §6.4.3 (705)–(715)
@@ -58,6 +60,11 @@
  *   Advertisement_Interval later; meanwhile we re-announce (rival-master.ts).
  * - Interval mismatch: a backup follows the master's Max Adver Int (§6.4.2 (450)), as FRR and
  *   keepalived do for v3 (keepalived only logs the mismatch); it is never a reason to drop.
+ * - A backup follows the best live master: an advert from a worse (priority, address) than the
+ *   master it follows, while that one is live (heard within Master_Down_Interval), restarts
+ *   Master_Down_Timer with the followed master's interval instead of learning its own. The RFC
+ *   learns every followed advert's interval, which lets backups at a shorter interval than the
+ *   master take turns as MASTER forever (docs/protocol-vrrp.md "A backup follows the best live master").
  * - Link down/up: the RFC has no link events. link-down leaves for Initialize without a
  *   priority-0 advert (the link cannot carry it); link-up is a Startup event, so an owner is
  *   master again at once. (keepalived has its FAULT state for this.)
@@ -71,7 +78,7 @@ import type { LifecycleRules } from '../../fsm/lifecycle-types.ts';
 import { Lifecycle, ignored, masterDownTimer } from '../../fsm/lifecycle.ts';
 import type { TimerId } from '../../fsm/machine-types.ts';
 import { ipAddressEquals } from '../../wire/ip-address.ts';
-import { RESIGN_PRIORITY, advertOutranksMaster, backupFollowsAdvert, effectivePriority, isAddressOwner, isResignation } from './vrrp-election.ts';
+import { RESIGN_PRIORITY, advertOutranksMaster, backupFollowsAdvert, compareVrrpOffers, effectivePriority, isAddressOwner, isResignation } from './vrrp-election.ts';
 import { centisToMicros, followedIntervalCentis, masterDownIntervalMicros, skewTimeMicros } from './vrrp-intervals.ts';
 import type { VrrpAction, VrrpAdvertFields, VrrpAdvertReceived, VrrpConfig, VrrpEvent, VrrpHeardMaster, VrrpState, VrrpStepResult, VrrpTransitionReason } from './vrrp-machine-types.ts';
 
@@ -140,7 +147,11 @@ function initialize(config: VrrpConfig, state: VrrpState, now: number, reason: V
 function enterPhase(_config: VrrpConfig, state: VrrpState, masterDownAt: number | undefined): VrrpState {
   const { masterDownAt: _md, masterResigned: _mr, preempting: _p, ...rest } = state;
   if (state.phase === 'init') {
-    const { preemptAfter: _pa, ...left } = rest;
+    const { preemptAfter: _pa, followedMaster: _fm, ...left } = rest;
+    return left;
+  }
+  if (state.phase === 'master') {
+    const { followedMaster: _fm, ...left } = rest;
     return left;
   }
   return masterDownAt === undefined ? rest : { ...rest, masterDownAt };
@@ -183,7 +194,8 @@ function onAdvertAsMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
   if (advertOutranksMaster(own, { priority: advert.priority, address: advert.source })) {
     // §6.4.3 (745): learn the master's interval; one last advert of ours first (fsm/lifecycle.ts stepDown).
     const learned = followedIntervalCentis(config.advertIntervalCentis, advert.maxAdvertIntervalCentis, config.version);
-    return VRRP_LIFECYCLE.stepDown(config, state, config.family, becomeBackup(config, { ...state, lastHeardMaster: heard(advert, now) }, now, 'outranked-by-peer', learned));
+    const master = heard(advert, now);
+    return VRRP_LIFECYCLE.stepDown(config, state, config.family, becomeBackup(config, { ...state, lastHeardMaster: master, followedMaster: master }, now, 'outranked-by-peer', learned));
   }
   if (ipAddressEquals(advert.source, config.primaryAddress)) return ignored(state, 'advert', 'our own advert, looped back');
   // §6.4.3 (775) discards it: the other master yields on our next periodic advert. But it also
@@ -200,16 +212,42 @@ function onAdvertAsBackup(config: VrrpConfig, state: VrrpState, advert: VrrpAdve
     // stopping master repeats its priority 0 (onShutdown): a repeat never pushes the takeover back.
     const at = now + skewTimeMicros(priority, state.masterAdverIntervalCentis, config.version);
     if (state.masterResigned === true && state.masterDownAt !== undefined && state.masterDownAt <= at) return { state: withHeard, actions: [] };
-    return rearmMasterDown(config, { ...withHeard, masterResigned: true, preempting: false }, at);
+    return rearmMasterDown(config, { ...forgetFollowedIfFrom(withHeard, advert), masterResigned: true, preempting: false }, at);
   }
   if (backupFollowsAdvert(preemptMode(config, state, priority, now), priority, advert.priority)) {
+    if (worseThanLiveFollowedMaster(config, state, advert, priority, now)) {
+      // carpd (docs/protocol-vrrp.md "A backup follows the best live master"): restart the timer
+      // as §6.4.2 (460) says, but with the followed master's interval, not the worse one's.
+      const keeping: VrrpState = { ...withHeard, masterResigned: false, preempting: false };
+      return rearmMasterDown(config, keeping, now + masterDownIntervalMicros(priority, state.masterAdverIntervalCentis, config.version));
+    }
     // §6.4.2 (450)–(460): learn the master's interval (VRRPv3 only), recompute Master_Down_Interval, restart the timer.
     const learned = followedIntervalCentis(config.advertIntervalCentis, advert.maxAdvertIntervalCentis, config.version);
-    const following: VrrpState = { ...withHeard, masterAdverIntervalCentis: learned, masterResigned: false, preempting: false };
+    const following: VrrpState = { ...withHeard, followedMaster: heard(advert, now), masterAdverIntervalCentis: learned, masterResigned: false, preempting: false };
     return rearmMasterDown(config, following, now + masterDownIntervalMicros(priority, learned, config.version));
   }
   // §6.4.2 (470): discarded, so Master_Down_Timer runs out and we preempt the lower-priority master.
   return { state: { ...withHeard, preempting: true }, actions: [] };
+}
+
+/**
+ * The advert comes from another router, worse in (priority, address) than the master we follow,
+ * and that master is live: heard within our Master_Down_Interval for its interval
+ * (Master_Adver_Interval). The followed master's own adverts are always followed, whatever
+ * priority they now carry (it may have been demoted).
+ */
+function worseThanLiveFollowedMaster(config: VrrpConfig, state: VrrpState, advert: VrrpAdvertReceived, priority: number, now: number): boolean {
+  const followed = state.followedMaster;
+  if (followed === undefined || ipAddressEquals(advert.source, followed.address)) return false;
+  if (now >= followed.at + masterDownIntervalMicros(priority, state.masterAdverIntervalCentis, config.version)) return false;
+  return compareVrrpOffers({ priority: advert.priority, address: advert.source }, { priority: followed.priority, address: followed.address }) > 0;
+}
+
+/** The followed master's priority 0: it has gone, so whoever speaks next is followed by the RFC's rules. */
+function forgetFollowedIfFrom(state: VrrpState, advert: VrrpAdvertReceived): VrrpState {
+  if (state.followedMaster === undefined || !ipAddressEquals(advert.source, state.followedMaster.address)) return state;
+  const { followedMaster: _fm, ...rest } = state;
+  return rest;
 }
 
 /** Preempt_Mode now: the owner always preempts (§6.1); anyone else per config, after preempt_delay. */
