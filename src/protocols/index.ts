@@ -6,6 +6,7 @@
 import { carpModule } from './carp/carp-module.ts';
 import type { ProtocolModule, ProtocolName } from './protocol-module.ts';
 import { vrrpModule } from './vrrp/vrrp-module.ts';
+import { assembleDropReasons } from './protocol-wire-part.ts';
 
 export type { ProtocolModule, ProtocolName } from './protocol-module.ts';
 
@@ -23,3 +24,6 @@ export function protocolModule(name: ProtocolName): (typeof PROTOCOL_MODULES)[nu
 export function moduleOf(group: { readonly protocol?: ProtocolName }): (typeof PROTOCOL_MODULES)[number] {
   return protocolModule(group.protocol ?? 'carp');
 }
+
+/** Every drop reason, in metric order (docs/metrics.md): the IP layer's, then each protocol's (protocol-wire-part.ts). */
+export const DROP_REASONS = assembleDropReasons(PROTOCOL_MODULES.map((module) => module.wire));

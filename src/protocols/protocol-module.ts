@@ -6,10 +6,14 @@
  * (docs/development.md "Protocol modules").
  */
 
+import type { ProtocolWirePart } from './protocol-wire-part.ts';
+
 /** The protocols, as the file's `protocol:` and `--protocol` spell them. */
 export type ProtocolName = 'carp' | 'vrrp';
 
 /** One protocol. */
 export interface ProtocolModule {
   readonly name: ProtocolName;
+  /** Its payloads, node, foreign-advert summary and drop reasons (protocol-wire-part.ts). */
+  readonly wire: ProtocolWirePart;
 }

@@ -5,6 +5,8 @@
  * are MachineDriver's and timers, effects, scripts, transition reports and send-error logging
  * RunnerCore's, both shared with VrrpGroupRunner.
  */
+import { CARP_DROP_REASONS } from './carp-wire-reasons.ts';
+import { summarizeForeignAdvert } from '../foreign-advert.ts';
 import { advertFields, initialState, step } from './carp-step.ts';
 import { advertIntervalMicros, masterDownMicros } from '../../fsm/intervals.ts';
 import { isBowOutOffer } from './carp-election.ts';
@@ -103,7 +105,7 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     settings: GroupSettings,
     private readonly ports: GroupPorts,
   ) {
-    super(ports);
+    super(ports, { dropReasons: CARP_DROP_REASONS, summarizeForeign: summarizeForeignAdvert });
     this.currentSettings = settings;
     this.packetLog = ports.packetLog ?? new PacketWarningLog(ports.logger, ports.clock);
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);
