@@ -6,8 +6,7 @@
  */
 import type { EventOf, MachineLifecycle, StartMode, TransitionReason } from '../fsm/machine-types.ts';
 import type { DropReason } from '../wire/drop-reason.ts';
-import type { ForeignAdvertKind, ForeignAdvertSummary } from '../protocols/foreign-advert.ts';
-import { ForeignMasterWatch, type ForeignMasterStats } from './foreign-master-watch.ts';
+import { ForeignMasterWatch, type ForeignAdvertKind, type ForeignAdvertSummary, type ForeignMasterStats } from './foreign-master-watch.ts';
 import type { GroupStats } from './group-stats.ts';
 import { RunnerCore, type RunnerCorePorts, type TransitionEvent } from './runner-core.ts';
 import { SendFault } from './send-fault.ts';

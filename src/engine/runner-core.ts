@@ -17,8 +17,8 @@ import type { ForeignMasterStats } from './foreign-master-watch.ts';
 import { FamilyLossLog } from './family-loss-log.ts';
 import type { PeerTable } from './peer-table.ts';
 
-/** The protocol a group speaks. */
-export type RunnerProtocol = 'carp' | 'vrrp';
+/** The protocol a group speaks: a ProtocolName (protocols/protocol-module.ts); the engine keeps no list of them. */
+export type RunnerProtocol = string;
 
 /** A transition as reported to listeners (logs, demo timeline, control API events). */
 export interface TransitionEvent {

@@ -6,36 +6,32 @@
  * farewell ends the conflict at once, the interval says when the sender has fallen silent.
  * Nothing here is authenticated; a forged value costs at most one extra announcement.
  */
+import type { ForeignAdvertKind, ForeignAdvertSummary } from '../engine/foreign-master-watch.ts';
 import { PROTOCOL_MODULES } from './index.ts';
 import { classifyProtocol112, type Protocol112Kind } from './protocol-112.ts';
 
-/** Which kind of speaker a foreign advert comes from, as status and metrics name it. */
-export type ForeignAdvertKind =
-  /** A VRRPv2 router on a VRRPv3 group's VRID (keepalived's default `vrrp_version 2`). */
-  | 'vrrp-v2'
-  /** A VRRPv3 router on a VRRPv2 group's VRID. */
-  | 'vrrp-v3'
-  /** A CARP node on a VRRP group's VRID. */
-  | 'carp'
-  /** A VRRP router (v2 or v3) on a CARP group's vhid. */
-  | 'vrrp'
-  /** A CARP node with this group's passphrase and addresses under another vhid (changed on one side). */
-  | 'other-vhid'
-  /** A CARP advert for this group's vhid that fails authentication (not a key-change twin), or a VRRPv2 one with another password or auth type. */
-  | 'bad-auth';
+declare module '../engine/foreign-master-watch.ts' {
+  /** Which kind of speaker a foreign advert comes from, as status and metrics name it. */
+  interface ForeignAdvertKinds {
+    /** A VRRPv2 router on a VRRPv3 group's VRID (keepalived's default `vrrp_version 2`). */
+    'vrrp-v2': true;
+    /** A VRRPv3 router on a VRRPv2 group's VRID. */
+    'vrrp-v3': true;
+    /** A CARP node on a VRRP group's VRID. */
+    carp: true;
+    /** A VRRP router (v2 or v3) on a CARP group's vhid. */
+    vrrp: true;
+    /** A CARP node with this group's passphrase and addresses under another vhid (changed on one side). */
+    'other-vhid': true;
+    /** A CARP advert for this group's vhid that fails authentication (not a key-change twin), or a VRRPv2 one with another password or auth type. */
+    'bad-auth': true;
+  }
+}
+
+export type { ForeignAdvertKind, ForeignAdvertSummary } from '../engine/foreign-master-watch.ts';
 
 /** The foreign kinds, for metric labels and docs. */
 export const FOREIGN_ADVERT_KINDS: readonly ForeignAdvertKind[] = ['vrrp-v2', 'vrrp-v3', 'carp', 'vrrp', 'other-vhid', 'bad-auth'];
-
-/** What an unheard advert says about its sender. */
-export interface ForeignAdvertSummary {
-  /** 2 or 3 for VRRP, 2 for CARP (as in the version nibble). */
-  readonly version: number;
-  /** CARP's bow-out (advbase and advskew 255) or VRRP's priority 0: the sender is leaving mastership. */
-  readonly farewell: boolean;
-  /** Its advertisement interval in µs, when the advert carries a usable one. */
-  readonly intervalMicros?: number;
-}
 
 /**
  * Reads a payload's farewell flag and interval, by the protocol whose shape it has (each
