@@ -86,13 +86,28 @@ export class InterfaceDemux {
 
   /** Routes one datagram to one protocol's node (see the table above). Never throws. */
   receive(datagram: Datagram): void {
+    this.choose(datagram).node.receive(datagram);
+  }
+
+  /** The side that judges a datagram: see the header (one shape test per protocol, no allocation: a flood passes here). */
+  private choose(datagram: Datagram): Side {
     const id = datagram.payload[1];
-    const order = [...this.sides.filter((side) => side.spec.judgesFirst(datagram.payload)), ...this.sides.filter((side) => !side.spec.judgesFirst(datagram.payload))];
-    const chosen =
-      (id === undefined ? undefined : order.find((side) => side.node.has(datagram.family, id))) ??
-      order.find((side) => side.node.size > 0) ??
-      (this.sides[0] as Side);
-    chosen.node.receive(datagram);
+    let firstOwner: Side | undefined;
+    let otherOwner: Side | undefined;
+    let firstBusy: Side | undefined;
+    let otherBusy: Side | undefined;
+    for (const side of this.sides) {
+      const first = side.spec.judgesFirst(datagram.payload);
+      if (id !== undefined && side.node.has(datagram.family, id)) {
+        if (first) firstOwner ??= side;
+        else otherOwner ??= side;
+      }
+      if (side.node.size > 0) {
+        if (first) firstBusy ??= side;
+        else otherBusy ??= side;
+      }
+    }
+    return firstOwner ?? otherOwner ?? firstBusy ?? otherBusy ?? (this.sides[0] as Side);
   }
 
   /** Closes the transport. */
