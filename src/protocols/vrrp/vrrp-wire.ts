@@ -6,7 +6,7 @@
  */
 import type { ProtocolWirePart } from '../protocol-wire-part.ts';
 import type { ForeignAdvertSummary } from '../foreign-advert.ts';
-import { classifyProtocol112, type Protocol112Kind } from '../protocol-112.ts';
+import type { Protocol112Kind } from '../protocol-112.ts';
 import { vrrpProtocolNode } from './vrrp-node.ts';
 import { VRRP_WIRE_DROP_REASONS } from './vrrp-wire-reasons.ts';
 
@@ -32,7 +32,8 @@ export const vrrpWire = {
   protocol: 'vrrp',
   // A short version-2 payload that is not CARP-shaped is read as VRRPv2's fixed part (protocol-112.ts).
   payloadKinds: ['vrrp-v2', 'vrrp-v3', 'short'],
-  judgesFirst: (payload) => classifyProtocol112(payload) === 'vrrp-v3',
+  // classifyProtocol112's first test, alone (it runs on every datagram): version nibble 3 is VRRPv3.
+  judgesFirst: (payload) => payload[0] !== undefined && payload[0] >> 4 === 3,
   // Called, not referenced, at load: a protocol's files may be mid-load in an import cycle through the registry.
   createNode: (context) => vrrpProtocolNode(context),
   summarizeForeign: summarizeVrrpAdvert,
