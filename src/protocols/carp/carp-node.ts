@@ -48,7 +48,7 @@ export type ProbeAuthenticatorFactory = (key: Uint8Array, vhid: number, addresse
 
 /** CarpNode's options. */
 export interface CarpNodeOptions {
-  /** false: the caller subscribes to the transport and calls receive() (interface-node.ts). */
+  /** false: the caller subscribes to the transport and calls receive() (engine/interface-demux.ts through carpProtocolNode). */
   readonly attach?: boolean;
   /** The daemon-wide budget for packet-caused warnings (else one of this node's own). */
   readonly packetLog?: PacketWarningLog;

@@ -3,7 +3,7 @@
  * docs/replay-and-threat-model.md), so the first failing check names the drop, as in ip_carp.c's
  * carpstats; the reasons only CARP gives are merged into wire/drop-reason.ts's closed set below.
  */
-import type { NeutralDropReason } from '../../wire/drop-reason.ts';
+import type { DropReason } from '../../wire/drop-reason.ts';
 
 declare module '../../wire/drop-reason.ts' {
   interface ProtocolDropReasons {
@@ -34,4 +34,4 @@ export const CARP_DROP_REASONS = [
   'bad-auth',
   'key-change-twin',
   'replay',
-] as const satisfies readonly (NeutralDropReason | 'vrrp' | 'bad-auth' | 'key-change-twin' | 'replay')[];
+] as const satisfies readonly DropReason[];

@@ -3,7 +3,7 @@
  * order: VRRP_DROP_REASONS, VRRP2_DROP_REASONS), here in metric order; the reasons only VRRP
  * gives are merged into wire/drop-reason.ts's closed set below.
  */
-import type { NeutralDropReason } from '../../wire/drop-reason.ts';
+import type { DropReason } from '../../wire/drop-reason.ts';
 
 declare module '../../wire/drop-reason.ts' {
   interface ProtocolDropReasons {
@@ -43,4 +43,4 @@ export const VRRP_WIRE_DROP_REASONS = [
   'auth-type-mismatch',
   'password-mismatch',
   'interval-mismatch',
-] as const satisfies readonly (NeutralDropReason | 'vrrp-v2' | 'carp' | 'bad-interval' | 'vrrp-v3' | 'auth-type-mismatch' | 'password-mismatch' | 'interval-mismatch')[];
+] as const satisfies readonly DropReason[];
