@@ -3,7 +3,7 @@
  * the demultiplexing InterfaceNode (CARP and VRRP groups), one AF_PACKET socket for framed adverts and announcements, and the
  * interface's own addresses (advert sources, own-advert detection).
  */
-import { InterfaceNode } from '../engine/interface-node.ts';
+import { InterfaceNode } from '../protocols/interface-node.ts';
 import type { PacketWarningLog } from '../engine/packet-warning-log.ts';
 import { ipAddressEquals, type IpAddress, type IpFamily } from '../wire/ip-address.ts';
 import { parseMacAddress, type MacAddress } from '../wire/mac-address.ts';

@@ -11,8 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.ts';
-import { masterDownMicros } from '../protocols/carp/carp-intervals.ts';
+import { protocolModule } from '../protocols/index.ts';
 import { Lab, type LabHost, type LabProcess } from '../lab/lab.ts';
+
+/** CARP's master-down at advbase 1 and this advskew (µs): the lab demo's daemons run CARP at their defaults. */
+function carpMasterDownMicros(advskew: number): number {
+  return protocolModule('carp').sim.masterDownMicros({ name: 'demo', id: 1, virtualAddresses: [], sourceAddresses: {}, rank: advskew, intervalSeconds: 1, preempt: true });
+}
 import { parsePingOutput, type PingReply } from '../lab/ping.ts';
 
 const VHID = 1;
@@ -291,7 +296,7 @@ export async function runLabDemo(print: (line: string) => void): Promise<boolean
 function printSetup(lab: Lab, print: (line: string) => void, buildMs: number): void {
   print(`lab built in ${buildMs} ms (namespaces ${lab.prefix}-*, bridge ${lab.bridge})`);
   for (const { name, advskew } of SERVERS) {
-    const md = masterDownMicros('openbsd', 1, advskew) / 1e6;
+    const md = carpMasterDownMicros(advskew) / 1e6;
     print(`  ${name.padEnd(8)} ${lab.host(name).ipv4.padEnd(14)} advbase 1  advskew ${String(advskew).padStart(3)}  master-down ${md.toFixed(3)} s  preempt on`);
   }
   print(`  ${'client'.padEnd(8)} ${lab.host('client').ipv4.padEnd(14)} pings ${VIP} every 10 ms`);
@@ -390,7 +395,7 @@ async function finish(demo: DemoLab, measured: Measured): Promise<boolean> {
     arpVirtual === demo.arpSeen.length
       ? `the client's ARP entry for ${VIP} was ${VMAC} every time (${arpVirtual} looks)`
       : `the client's ARP entry for ${VIP} was ${VMAC} in ${arpVirtual} of ${demo.arpSeen.length} looks; otherwise a server's real eth0 MAC`;
-  const bravoDown = masterDownMicros('openbsd', 1, 50) / 1000;
+  const bravoDown = carpMasterDownMicros(50) / 1000;
   timeline.stop();
   const sent = timeline.replies.at(-1)?.seq ?? 0;
   const out: string[] = [

@@ -6,8 +6,26 @@
  * adverts, from whom last, and how many re-announcements.
  */
 import { FOREIGN_MASTER_IDLE, foreignMasterHeard, foreignMasterWake, type ForeignMasterState, type ForeignMasterStep } from '../fsm/foreign-master.ts';
-import type { ForeignAdvertKind, ForeignAdvertSummary } from '../protocols/foreign-advert.ts';
 import type { Clock, TimerHandle } from '../ports/clock.ts';
+
+/**
+ * The kinds of foreign speaker, as status and metrics name them: a closed set that
+ * protocols/foreign-advert.ts fills in (declaration merging), so the engine names no protocol.
+ */
+export interface ForeignAdvertKinds {}
+
+/** Which kind of speaker a foreign advert comes from (protocols/foreign-advert.ts lists them). */
+export type ForeignAdvertKind = keyof ForeignAdvertKinds;
+
+/** What an unheard advert says about its sender (each protocol's wire part reads it: protocols/foreign-advert.ts). */
+export interface ForeignAdvertSummary {
+  /** 2 or 3 for VRRP, 2 for CARP (as in the version nibble). */
+  readonly version: number;
+  /** CARP's bow-out (advbase and advskew 255) or VRRP's priority 0: the sender is leaving mastership. */
+  readonly farewell: boolean;
+  /** Its advertisement interval in µs, when the advert carries a usable one. */
+  readonly intervalMicros?: number;
+}
 
 /** What status shows about foreign masters. */
 export interface ForeignMasterStats {

@@ -11,6 +11,7 @@ export interface GroupStats {
 }
 
 /** Zeroed counters. */
-export function emptyGroupStats(): GroupStats {
-  return { advertsSent: 0, advertsReceived: 0, sendErrors: 0, transitions: 0, drops: emptyDropCounts() };
+/** `dropReasons`: the reasons the group's protocol gives (its wire part's list), each counted from 0. */
+export function emptyGroupStats(dropReasons?: readonly DropReason[]): GroupStats {
+  return { advertsSent: 0, advertsReceived: 0, sendErrors: 0, transitions: 0, drops: emptyDropCounts(dropReasons) };
 }

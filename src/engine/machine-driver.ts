@@ -6,11 +6,21 @@
  */
 import type { EventOf, MachineLifecycle, StartMode, TransitionReason } from '../fsm/machine-types.ts';
 import type { DropReason } from '../wire/drop-reason.ts';
-import { summarizeForeignAdvert, type ForeignAdvertKind } from '../protocols/foreign-advert.ts';
-import { ForeignMasterWatch, type ForeignMasterStats } from './foreign-master-watch.ts';
+import { ForeignMasterWatch, type ForeignAdvertKind, type ForeignAdvertSummary, type ForeignMasterStats } from './foreign-master-watch.ts';
 import type { GroupStats } from './group-stats.ts';
 import { RunnerCore, type RunnerCorePorts, type TransitionEvent } from './runner-core.ts';
 import { SendFault } from './send-fault.ts';
+
+
+/**
+ * What a runner takes from its protocol's wire side (protocols/protocol-wire-part.ts), handed in
+ * by the protocol's runner so that the engine imports no protocol: the drop reasons it counts
+ * (each from 0) and how a foreign advert of any protocol is summarised (protocols/foreign-advert.ts).
+ */
+export interface RunnerWire {
+  readonly dropReasons: readonly DropReason[];
+  summarizeForeign(payload: Uint8Array): ForeignAdvertSummary | undefined;
+}
 
 /** Takeovers from a master that is still there: it cannot hear us if our adverts fail (send-fault.ts). */
 const PREEMPTION_REASONS: ReadonlySet<TransitionReason> = new Set(['preempting-worse-master', 'master-more-demoted', 'master-will-time-out']);
@@ -30,8 +40,11 @@ export abstract class MachineDriver<Advert> {
   private stopWaiters: (() => void)[] = [];
   private readonly log: RunnerCorePorts['logger'];
 
-  constructor(ports: RunnerCorePorts) {
-    this.core = new RunnerCore(ports, () => ({ name: this.settings.name, vhid: this.vhid }), (timer, wakeupAt) => this.dispatch({ type: 'timer', timer, wakeupAt }));
+  private readonly summarizeForeign: (payload: Uint8Array) => ForeignAdvertSummary | undefined;
+
+  constructor(ports: RunnerCorePorts, wire: RunnerWire) {
+    this.core = new RunnerCore(ports, () => ({ name: this.settings.name, vhid: this.vhid }), (timer, wakeupAt) => this.dispatch({ type: 'timer', timer, wakeupAt }), wire.dropReasons);
+    this.summarizeForeign = wire.summarizeForeign;
     this.foreign = new ForeignMasterWatch(
       ports.clock,
       () => ports.effects.announce(),
@@ -135,7 +148,7 @@ export abstract class MachineDriver<Advert> {
    * has counted the drop and logs the warning.
    */
   protected hearForeign(peer: string, kind: ForeignAdvertKind, payload: Uint8Array): void {
-    this.foreign.heard(peer, kind, summarizeForeignAdvert(payload));
+    this.foreign.heard(peer, kind, this.summarizeForeign(payload));
   }
 
   /** The group's vhid (a VRRP group's VRID), read at each use. */
@@ -210,6 +223,6 @@ export abstract class MachineDriver<Advert> {
 
   /** Counts a drop that acceptance attributed to this group. */
   countDrop(reason: DropReason): void {
-    this.core.stats.drops[reason]++;
+    this.core.stats.drops[reason] = (this.core.stats.drops[reason] ?? 0) + 1;
   }
 }

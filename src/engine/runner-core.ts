@@ -12,12 +12,13 @@ import type { GroupEffects } from '../ports/group-effects.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { PacketTransport } from '../ports/packet-transport.ts';
 import { emptyGroupStats, type GroupStats } from './group-stats.ts';
+import type { DropReason } from '../wire/drop-reason.ts';
 import type { ForeignMasterStats } from './foreign-master-watch.ts';
 import { FamilyLossLog } from './family-loss-log.ts';
 import type { PeerTable } from './peer-table.ts';
 
-/** The protocol a group speaks. */
-export type RunnerProtocol = 'carp' | 'vrrp';
+/** The protocol a group speaks: a ProtocolName (protocols/protocol-module.ts); the engine keeps no list of them. */
+export type RunnerProtocol = string;
 
 /** A transition as reported to listeners (logs, demo timeline, control API events). */
 export interface TransitionEvent {
@@ -91,7 +92,7 @@ export interface RunnerIdentity {
 
 /** The shared half of a group runner. */
 export class RunnerCore {
-  readonly stats: GroupStats = emptyGroupStats();
+  readonly stats: GroupStats;
   private readonly timers = new Map<TimerId, TimerHandle>();
   private readonly transitionListeners: ((event: TransitionEvent) => void)[] = [];
   private lastSendErrorLogAt: number | undefined;
@@ -106,7 +107,10 @@ export class RunnerCore {
     private readonly identity: () => RunnerIdentity,
     /** Feeds an expired timer back to the machine, with the wakeup it ran in (Clock.setTimer's wakeupAt). */
     private readonly onTimer: (timer: TimerId, wakeupAt: number) => void,
+    /** The drop reasons the protocol gives (its wire part's list): the keys of stats.drops. */
+    dropReasons?: readonly DropReason[],
   ) {
+    this.stats = emptyGroupStats(dropReasons);
     this.familyLoss = new FamilyLossLog(ports.logger);
   }
 

@@ -8,7 +8,7 @@
  * `group` label, so CARP and VRRP groups with the same vhid/VRID can be told apart.
  */
 import type { GroupStatus, StateName, StatusReport } from '../control/control-types.ts';
-import { DROP_REASONS } from '../wire/drop-reason.ts';
+import { DROP_REASONS } from '../protocols/index.ts';
 
 /** The content type of the text format. */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

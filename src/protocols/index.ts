@@ -7,6 +7,7 @@ import { carpModule } from './carp/carp-module.ts';
 import type { ProtocolModule, ProtocolName } from './protocol-module.ts';
 import type { ProtocolRuntimePart } from './protocol-runtime-part.ts';
 import { vrrpModule } from './vrrp/vrrp-module.ts';
+import { assembleDropReasons } from './protocol-wire-part.ts';
 
 export type { ProtocolModule, ProtocolName } from './protocol-module.ts';
 
@@ -37,3 +38,5 @@ export const DEFAULT_PROTOCOL: ProtocolName = PROTOCOL_MODULES[0].name;
 export type RegisteredRunner = ReturnType<ReturnType<(typeof PROTOCOL_MODULES)[number]['runtime']['planRunner']>['build']>;
 
 export type { KeyPurpose, ProtocolRunner, ProtocolRuntimePart, ProtocolStatus, ProtocolStatusReport, RunnerPlan, RunnerPorts, StatusLines, ToIso } from './protocol-runtime-part.ts';
+/** Every drop reason, in metric order (docs/metrics.md): the IP layer's, then each protocol's (protocol-wire-part.ts). */
+export const DROP_REASONS = assembleDropReasons(PROTOCOL_MODULES.map((module) => module.wire));

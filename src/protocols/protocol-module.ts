@@ -7,6 +7,7 @@
  */
 import type { ProtocolRuntimePart } from './protocol-runtime-part.ts';
 import type { ProtocolSimPart } from './protocol-sim-part.ts';
+import type { ProtocolWirePart } from './protocol-wire-part.ts';
 
 /** The protocols, as the file's `protocol:` and `--protocol` spell them. */
 export type ProtocolName = 'carp' | 'vrrp';
@@ -18,4 +19,6 @@ export interface ProtocolModule {
   readonly runtime: ProtocolRuntimePart;
   /** Builds the protocol's groups on the simulated LAN (src/sim/). */
   readonly sim: ProtocolSimPart;
+  /** Its payloads, node, foreign-advert summary and drop reasons (protocol-wire-part.ts). */
+  readonly wire: ProtocolWirePart;
 }

@@ -12,7 +12,7 @@
 import type { GroupConfig } from '../config/config-types.ts';
 import type { GroupStatus } from '../control/control-types.ts';
 import type { ProtocolRunner as RunnerCoreContract } from '../engine/runner-core.ts';
-import type { InterfaceNode } from '../engine/interface-node.ts';
+import type { InterfaceNode } from './interface-node.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { RunnerCorePorts } from '../engine/runner-core.ts';
@@ -89,7 +89,7 @@ export interface StatusLines {
   readonly heard: readonly (readonly [string, string])[];
 }
 
-/** The interface node a runner joins: the demultiplexer of its interface (engine/interface-node.ts). */
+/** The interface node a runner joins: the demultiplexer of its interface (protocols/interface-node.ts). */
 export type RunnerNode = Pick<InterfaceNode, 'addGroup' | 'removeGroup'>;
 
 /** One protocol's runtime part; `C` is its own group config. */

@@ -6,7 +6,7 @@
  */
 import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
 import type { ProtocolRunner, RunnerCorePorts } from '../engine/runner-core.ts';
-import type { InterfaceNode } from '../engine/interface-node.ts';
+import type { InterfaceNode } from './interface-node.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 
 /** A simulated group, the same for every protocol. */

@@ -4,7 +4,7 @@
  * with sim ports, as the daemon runs them. Hosts can crash (everything lost but the state store,
  * as after a power cut), restart, lose their link, and be partitioned. Tracks who holds each group's virtual addresses.
  */
-import { InterfaceNode } from '../engine/interface-node.ts';
+import { InterfaceNode } from '../protocols/interface-node.ts';
 import type { TransitionEvent } from '../engine/runner-core.ts';
 import { moduleOf, type ProtocolName } from '../protocols/index.ts';
 import type { SimGroupRunner, SimGroupSpec } from '../protocols/protocol-sim-part.ts';

@@ -1,40 +1,47 @@
 /**
- * Why a received packet was dropped: a closed set, each a metric label. The CARP reasons are
- * listed in the order CARP's checks run (see carp-acceptance.ts and docs/replay-and-threat-model.md),
- * so the first failing check names the drop, as in ip_carp.c's carpstats. The reasons only a
- * VRRPv3 group gives follow them; vrrp-acceptance.ts has VRRP's order, which reuses the shared
- * reasons (bad-ttl, short, bad-length, bad-version, bad-type, bad-checksum, unknown-vhid, ...).
+ * Why a received packet was dropped: a closed set, each a metric label
+ * (`carpd_drops_total{reason=…}`, docs/metrics.md). The reasons here are the protocol-neutral
+ * ones: the IP layer's, and the checks every protocol-112 protocol makes in its own terms (TTL,
+ * length, version, type, checksum, an unknown group, a source it does not accept, its own advert
+ * come back). Each protocol adds the reasons only it gives in its wire part
+ * (protocols/<name>/<name>-wire.ts), by merging them into ProtocolDropReasons below, so the type
+ * stays closed while wire/ knows no protocol. The full list, in metric order, is assembled from
+ * the registry (protocols/index.ts DROP_REASONS; protocols/protocol-wire-part.ts).
  */
-export const DROP_REASONS = [
+export const NEUTRAL_DROP_REASONS = [
   'bad-ip', // the IP header does not parse (version, lengths, header checksum)
   'wrong-protocol', // not IP protocol 112
   'bad-ttl', // TTL / hop limit is not 255: the packet did not originate on this link
-  'short', // fewer than 36 bytes of payload (VRRP: fewer than its 8-byte fixed part)
-  'vrrp', // VRRPv2 or VRRPv3 sharing protocol 112 and the group (docs/protocol-vrrp.md "CARP and VRRP on one segment")
-  'bad-version', // CARP version nibble is not 2 (VRRP: neither 3, nor VRRPv2 or CARP)
-  'bad-length', // CARP-shaped but longer than 36 bytes (VRRP: not 8 + count × address size)
-  'bad-checksum', // RFC 1071 sum over the 36 header bytes is not zero (VRRP: no accepted variant, vrrp-checksum.ts)
+  'short', // fewer bytes than the protocol's fixed header
+  'bad-version', // a version nibble the protocol does not speak
+  'bad-length', // the payload length does not fit the protocol's layout
+  'bad-checksum', // the protocol's checksum does not verify
   'bad-type', // type is not 1 (advertisement)
-  'unknown-vhid', // no group with this vhid on the receiving interface (VRRP: this VRID and family)
+  'unknown-vhid', // no group with this vhid (VRRP: this VRID and family) on the receiving interface
   'unexpected-source', // a unicast group only accepts its listed peers
   'own-advert', // our own advert came back (source is ours, or the counter is one we sent)
-  'bad-auth', // HMAC-SHA1 does not match the key and address list
-  'key-change-twin', // fails authentication, but is the other-key copy of a rolling key change (key-change-twin.ts)
-  'replay', // authentic, but its counter is not above the group's high-water mark
-  // VRRP groups only (vrrp-acceptance.ts):
-  'vrrp-v2', // a VRRPv2 packet reached a VRRPv3 group (RFC 3768 layout, docs/protocol-vrrp.md "VRRPv2")
-  'carp', // a CARP advert reached a VRRP group: same protocol and group (docs/protocol-vrrp.md "CARP and VRRP on one segment")
-  'bad-interval', // Max Advertisement Interval 0: Master_Down_Interval would be 0 (RFC 9568 §7.1 erratum)
-  'vrrp-v3', // a VRRPv3 packet reached a VRRPv2 group (docs/protocol-vrrp.md "VRRPv2")
-  'auth-type-mismatch', // VRRPv2: the Auth Type is not the group's (none / simple text password)
-  'password-mismatch', // VRRPv2: the simple text password is not the group's
-  'interval-mismatch', // VRRPv2: the Advertisement Interval is not the group's (RFC 3768 §7.1 discards it)
 ] as const;
 
-/** One drop reason. */
-export type DropReason = (typeof DROP_REASONS)[number];
+/** The reasons counted before any protocol sees the packet (the IP layer's), first in metric order. */
+export const PRE_PROTOCOL_DROP_REASONS = ['bad-ip', 'wrong-protocol'] as const satisfies readonly NeutralDropReason[];
 
-/** A zeroed counter per drop reason. */
-export function emptyDropCounts(): Record<DropReason, number> {
-  return Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+/** One protocol-neutral drop reason. */
+export type NeutralDropReason = (typeof NEUTRAL_DROP_REASONS)[number];
+
+/**
+ * The reasons the protocols add, one key per reason: each protocol's wire file merges its own in
+ * (`declare module '…/wire/drop-reason.ts' { interface ProtocolDropReasons { … } }`).
+ */
+export interface ProtocolDropReasons {}
+
+/** One drop reason. */
+export type DropReason = NeutralDropReason | keyof ProtocolDropReasons;
+
+/**
+ * A zeroed counter per drop reason. Without a list, the neutral reasons only: the counters that
+ * the engine and the nodes keep are made from the list their protocol(s) give (protocols/index.ts
+ * DROP_REASONS), and readers of a counter table treat a missing reason as 0 (metrics/prometheus.ts).
+ */
+export function emptyDropCounts(reasons: readonly DropReason[] = NEUTRAL_DROP_REASONS): Record<DropReason, number> {
+  return Object.fromEntries(reasons.map((r) => [r, 0])) as Record<DropReason, number>;
 }

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { checkLayers, importsOf, realTimeUses, type SourceFile } from './layer-rules.ts';
+import { checkLayers, importsOf, KNOWN_DEEP_IMPORTS, realTimeUses, type SourceFile } from './layer-rules.ts';
 
 const repository = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -86,6 +86,8 @@ test('breaches: each rule fails a file that breaks it, naming the file and the i
     ['src/config/c.ts', "import { Daemon } from '../daemon/daemon.ts';", ['src/config/c.ts: ../daemon/daemon.ts']],
     ['src/daemon/d.ts', "import { main } from '../cli/carpd.ts';", ['src/daemon/d.ts: ../cli/carpd.ts']],
     ['src/daemon/d.ts', "import { setTimeout as sleep } from 'node:timers/promises';", ['src/daemon/d.ts: node:timers/promises']],
+    ['src/engine/e.ts', "import type { ProtocolName } from '../protocols/protocol-module.ts';", ['src/engine/e.ts: ../protocols/protocol-module.ts']],
+    ['src/engine/e.ts', "import { CarpNode } from '../protocols/carp/carp-node.ts';", ['src/engine/e.ts: ../protocols/carp/carp-node.ts', 'src/engine/e.ts: ../protocols/carp/carp-node.ts']],
   ];
   for (const [path, text, expected] of cases) assert.deepEqual(breachesOf(path, text), expected, `${path}: ${text}`);
 });
@@ -106,4 +108,34 @@ test('real time in daemon/: each global use fails, the Clock port and the compos
   assert.equal(checkLayers([{ path: 'src/daemon/d.ts', text }]).length, 6);
   assert.deepEqual(checkLayers([{ path: 'src/daemon/run-daemon.ts', text }]), []);
   assert.deepEqual(checkLayers([{ path: 'src/engine/e.ts', text }]), []);
+});
+
+test('protocols are reached through the registry: a deep import fails outside protocols/ and across protocol folders', () => {
+  const cases: [string, string, string[]][] = [
+    // Outside protocols/: the registry and the part interfaces only.
+    ['src/daemon/d.ts', "import { PROTOCOL_MODULES } from '../protocols/index.ts';", []],
+    ['src/metrics/m.ts', "import type { ProtocolWirePart } from '../protocols/protocol-wire-part.ts';", []],
+    ['src/daemon/d.ts', "import { CarpNode } from '../protocols/carp/carp-node.ts';", ['src/daemon/d.ts: ../protocols/carp/carp-node.ts']],
+    ['src/config/c.ts', "import type { VrrpVersion } from '../protocols/vrrp/vrrp-version.ts';", ['src/config/c.ts: ../protocols/vrrp/vrrp-version.ts']],
+    ['src/control/k.ts', "export { carpModule } from '../protocols/carp/carp-module.ts';", ['src/control/k.ts: ../protocols/carp/carp-module.ts']],
+    ['src/sim/v.ts', "const m = await import('../protocols/vrrp/vrrp-node.ts');", ['src/sim/v.ts: ../protocols/vrrp/vrrp-node.ts']],
+    ['src/cli/x.ts', "import { decodeCarpHeader } from '../protocols/carp/carp-header.ts';", ['src/cli/x.ts: ../protocols/carp/carp-header.ts']],
+    // Inside protocols/: a folder keeps to itself; the top-level files may reach every folder.
+    ['src/protocols/vrrp/v.ts', "import { stepCarp } from '../carp/carp-step.ts';", ['src/protocols/vrrp/v.ts: ../carp/carp-step.ts']],
+    ['src/protocols/carp/c.ts', "import type { VrrpHeader } from '../vrrp/vrrp-header.ts';", ['src/protocols/carp/c.ts: ../vrrp/vrrp-header.ts']],
+    ['src/protocols/carp/c.ts', "import { CARP_DROP_REASONS } from './carp-wire-reasons.ts';", []],
+    ['src/protocols/carp/c.ts', "import { classifyProtocol112 } from '../protocol-112.ts';", []],
+    ['src/protocols/x.ts', "import { vrrpWire } from './vrrp/vrrp-wire.ts';", []],
+  ];
+  for (const [path, text, expected] of cases) assert.deepEqual(breachesOf(path, text), expected, `${path}: ${text}`);
+});
+
+test('the known deep imports are allowed for their file only, and only while listed', () => {
+  const known = 'src/protocols/vrrp/vrrp-step.ts -> ../carp/carp-step.ts';
+  assert.ok(KNOWN_DEEP_IMPORTS.has(known));
+  assert.deepEqual(breachesOf('src/protocols/vrrp/vrrp-step.ts', "import { x } from '../carp/carp-step.ts';"), []);
+  // The same import from another file of the same folder is not known.
+  assert.deepEqual(breachesOf('src/protocols/vrrp/vrrp-other.ts', "import { x } from '../carp/carp-step.ts';"), ['src/protocols/vrrp/vrrp-other.ts: ../carp/carp-step.ts']);
+  // Every entry names a file of src/ and a deep import of a protocol folder.
+  for (const entry of KNOWN_DEEP_IMPORTS) assert.match(entry, /^src\/[a-z-]+\/[a-z0-9/-]+\.ts -> (\.\.\/protocols\/|\.\.\/)[a-z0-9]+\/[a-z0-9-]+\.ts$/, entry);
 });

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GroupRunner, type TransitionEvent } from '../../src/protocols/carp/carp-group-runner.ts';
 import { makeGroupSettings } from '../../src/protocols/carp/carp-group-settings.ts';
-import { InterfaceNode } from '../../src/engine/interface-node.ts';
+import { InterfaceNode } from '../../src/protocols/interface-node.ts';
 import { VrrpGroupRunner } from '../../src/protocols/vrrp/vrrp-group-runner.ts';
 import { makeVrrpGroupSettings } from '../../src/protocols/vrrp/vrrp-group-settings.ts';
 import { parseIpAddress } from '../../src/wire/ip-address.ts';

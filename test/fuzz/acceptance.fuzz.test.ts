@@ -18,7 +18,7 @@ import { acceptAdvert, type Acceptance, type AcceptanceContext, type GroupAccept
 import { encodeCarpHeader, CARP_HEADER_LENGTH } from '../../src/protocols/carp/carp-header.ts';
 import { CarpAuthenticator } from '../../src/protocols/carp/carp-hmac.ts';
 import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
-import { DROP_REASONS } from '../../src/wire/drop-reason.ts';
+import { DROP_REASONS } from '../../src/protocols/index.ts';
 import { internetChecksum } from '../../src/wire/internet-checksum.ts';
 import { ipAddressEquals, ipAddressFromBytes, isIpv6LinkLocal, parseIpAddress, type IpAddress } from '../../src/wire/ip-address.ts';
 import { IPPROTO_CARP, type Datagram } from '../../src/wire/ip-packet.ts';

@@ -23,7 +23,7 @@ import type { CarpHeader } from '../../src/protocols/carp/carp-header.ts';
 import { CarpAuthenticator } from '../../src/protocols/carp/carp-hmac.ts';
 import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
 import { acceptAdvert, type AcceptanceContext } from '../../src/protocols/carp/carp-acceptance.ts';
-import { DROP_REASONS } from '../../src/wire/drop-reason.ts';
+import { DROP_REASONS } from '../../src/protocols/index.ts';
 import { checkReplay, initialReplayState, type ReplayMode } from '../../src/protocols/carp/replay-guard.ts';
 import { internetChecksum } from '../../src/wire/internet-checksum.ts';
 import { parseIpAddress } from '../../src/wire/ip-address.ts';

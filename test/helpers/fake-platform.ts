@@ -20,7 +20,7 @@ import { Daemon, type DaemonDependencies } from '../../src/daemon/daemon.ts';
 import { CarpNode } from '../../src/protocols/carp/carp-node.ts';
 import { GroupRunner } from '../../src/protocols/carp/carp-group-runner.ts';
 import { makeGroupSettings } from '../../src/protocols/carp/carp-group-settings.ts';
-import { InterfaceNode } from '../../src/engine/interface-node.ts';
+import { InterfaceNode } from '../../src/protocols/interface-node.ts';
 import { VrrpGroupRunner } from '../../src/protocols/vrrp/vrrp-group-runner.ts';
 import { makeVrrpGroupSettings } from '../../src/protocols/vrrp/vrrp-group-settings.ts';
 import { classifyProtocol112 } from '../../src/protocols/protocol-112.ts';

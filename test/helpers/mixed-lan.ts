@@ -6,7 +6,7 @@
  */
 import { GroupRunner } from '../../src/protocols/carp/carp-group-runner.ts';
 import { makeGroupSettings, type GroupSettingsInput } from '../../src/protocols/carp/carp-group-settings.ts';
-import { InterfaceNode } from '../../src/engine/interface-node.ts';
+import { InterfaceNode } from '../../src/protocols/interface-node.ts';
 import type { TransitionEvent } from '../../src/engine/runner-core.ts';
 import { VrrpGroupRunner } from '../../src/protocols/vrrp/vrrp-group-runner.ts';
 import { makeVrrpGroupSettings, type VrrpGroupSettingsInput } from '../../src/protocols/vrrp/vrrp-group-settings.ts';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DROP_REASONS } from '../../src/wire/drop-reason.ts';
+import { DROP_REASONS } from '../../src/protocols/index.ts';
 import { ipAddressEquals, parseIpAddress, type IpAddress } from '../../src/wire/ip-address.ts';
 import { decodeIpPacket, type Datagram } from '../../src/wire/ip-packet.ts';
 import { acceptVrrpAdvert, VRRP2_DROP_REASONS, type VrrpAcceptanceContext, type VrrpDropReason, type VrrpGroupAcceptance } from '../../src/protocols/vrrp/vrrp-acceptance.ts';

@@ -1,6 +1,6 @@
 /**
  * CARP and VRRP groups side by side on one simulated LAN, every host running all of them on one
- * interface (engine/interface-node.ts tells each datagram's protocol by its shape): a CARP group
+ * interface (protocols/interface-node.ts and engine/interface-demux.ts tell each datagram's protocol by its shape): a CARP group
  * (vhid 7), a VRRPv3 group (VRID 8) and a VRRPv2 group (VRID 9), each node with its own rank in
  * each group. Over random fault schedules, once the
  * network has healed and settled, each group has exactly one master, alone holding its address,

@@ -5,6 +5,8 @@
  * are MachineDriver's and timers, effects, scripts, transition reports and send-error logging
  * RunnerCore's, both shared with VrrpGroupRunner.
  */
+import { DROP_REASONS } from '../index.ts';
+import { summarizeForeignAdvert } from '../foreign-advert.ts';
 import { advertFields, initialState, step } from './carp-step.ts';
 import { advertIntervalMicros, masterDownMicros } from './carp-intervals.ts';
 import { isBowOutOffer } from './carp-election.ts';
@@ -103,7 +105,8 @@ export class GroupRunner extends MachineDriver<AdvertReceived> implements Protoc
     settings: GroupSettings,
     private readonly ports: GroupPorts,
   ) {
-    super(ports);
+    // Every label at 0 for every group, whatever its protocol: status and metrics list them all (docs/control-api.md).
+    super(ports, { dropReasons: DROP_REASONS, summarizeForeign: summarizeForeignAdvert });
     this.currentSettings = settings;
     this.packetLog = ports.packetLog ?? new PacketWarningLog(ports.logger, ports.clock);
     this.authenticator = new CarpAuthenticator(settings.key, settings.machine.vhid, settings.addresses);

@@ -27,6 +27,9 @@ import { CarpAuthenticator } from './carp-hmac.ts';
 import { WarningLimiter } from '../../engine/warning-limiter.ts';
 import { PacketWarningLog } from '../../engine/packet-warning-log.ts';
 import { TokenBucket } from '../../engine/token-bucket.ts';
+import type { ProtocolNode, ProtocolNodeContext } from '../../engine/protocol-node.ts';
+import type { ProtocolRunner } from '../../engine/runner-core.ts';
+import { CARP_DROP_REASONS } from './carp-wire-reasons.ts';
 
 /** A vhid mismatch with one peer is logged at once, then at most once a minute. */
 const VHID_MISMATCH_WARNING_INTERVAL_MICROS = 60_000_000;
@@ -45,7 +48,7 @@ export type ProbeAuthenticatorFactory = (key: Uint8Array, vhid: number, addresse
 
 /** CarpNode's options. */
 export interface CarpNodeOptions {
-  /** false: the caller subscribes to the transport and calls receive() (interface-node.ts). */
+  /** false: the caller subscribes to the transport and calls receive() (engine/interface-demux.ts through carpProtocolNode). */
   readonly attach?: boolean;
   /** The daemon-wide budget for packet-caused warnings (else one of this node's own). */
   readonly packetLog?: PacketWarningLog;
@@ -58,7 +61,7 @@ const MAX_KNOWN_FOREIGN_VHIDS = 16;
 /** A node: one transport, many groups. */
 export class CarpNode {
   /** Drops that could not be attributed to a configured group. */
-  readonly unattributedDrops: Record<DropReason, number> = emptyDropCounts();
+  readonly unattributedDrops: Record<DropReason, number> = emptyDropCounts(CARP_DROP_REASONS);
   private readonly groups = new Map<number, { runner: GroupRunner; acceptance: GroupAcceptance }>();
   private readonly context: AcceptanceContext;
   private readonly mismatchWarnings = new WarningLimiter(VHID_MISMATCH_WARNING_INTERVAL_MICROS);
@@ -221,4 +224,24 @@ export class CarpNode {
   close(): void {
     this.transport.close();
   }
+}
+
+/** CarpNode as the interface's CARP node (engine/protocol-node.ts): the demultiplexer subscribes to the transport. */
+export function carpProtocolNode(context: ProtocolNodeContext): ProtocolNode {
+  const node = new CarpNode(context.transport, context.logger, context.clock, { attach: false, packetLog: context.packetLog });
+  const carpRunner = (runner: ProtocolRunner): GroupRunner => {
+    // The registry gives each protocol's runners only to its own node; this guards the cast.
+    if (runner.protocol !== 'carp') throw new Error(`a ${runner.protocol} group cannot join the CARP node`);
+    return runner as GroupRunner;
+  };
+  return {
+    has: (_family, vhid) => node.has(vhid), // a vhid is one group whatever the family
+    get size() {
+      return node.size;
+    },
+    addGroup: (runner, options) => node.addGroup(carpRunner(runner), options),
+    removeGroup: (runner) => node.removeGroup(carpRunner(runner).vhid),
+    receive: (datagram) => node.receive(datagram),
+    unattributedDrops: node.unattributedDrops,
+  };
 }

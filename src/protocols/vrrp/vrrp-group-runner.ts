@@ -13,6 +13,8 @@
  * IPv4 checksum computed without the pseudo-header or over 224.0.0.18 for a unicast advert
  * (accepted in checksum_mode compatible: v3_checksum_as_v2, FRR, keepalived ≤ 1.3.6).
  */
+import { DROP_REASONS } from '../index.ts';
+import { summarizeForeignAdvert } from '../foreign-advert.ts';
 import { initialVrrpState, stepVrrp, vrrpPriority } from './vrrp-step.ts';
 import type { VrrpAction, VrrpAdvertFields, VrrpAdvertReceived, VrrpConfig, VrrpEvent, VrrpState } from './vrrp-machine-types.ts';
 import { centisToMicros, masterDownIntervalMicros } from './vrrp-intervals.ts';
@@ -87,7 +89,8 @@ export class VrrpGroupRunner extends MachineDriver<VrrpAdvertReceived> implement
     settings: VrrpGroupSettings,
     private readonly ports: VrrpGroupPorts,
   ) {
-    super(ports);
+    // Every label at 0 for every group, whatever its protocol: status and metrics list them all (docs/control-api.md).
+    super(ports, { dropReasons: DROP_REASONS, summarizeForeign: summarizeForeignAdvert });
     this.packetLog = ports.packetLog ?? new PacketWarningLog(ports.logger, ports.clock);
     const primary = vrrpSourceAddress(ports.transport, settings);
     if (primary === undefined) {

@@ -2,9 +2,11 @@
 import type { ProtocolModule } from '../protocol-module.ts';
 import { vrrpRuntime } from './vrrp-runtime.ts';
 import { vrrpSim } from './vrrp-sim.ts';
+import { vrrpWire } from './vrrp-wire.ts';
 
 export const vrrpModule = {
   name: 'vrrp',
+  wire: vrrpWire,
   runtime: vrrpRuntime,
   sim: vrrpSim,
 } as const satisfies ProtocolModule;

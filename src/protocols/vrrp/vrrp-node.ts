@@ -10,11 +10,14 @@ import type { Datagram } from '../../wire/ip-packet.ts';
 import { acceptVrrpAdvert, type VrrpAcceptanceContext } from './vrrp-acceptance.ts';
 import type { PacketWarningLog } from '../../engine/packet-warning-log.ts';
 import type { VrrpGroupRunner } from './vrrp-group-runner.ts';
+import type { ProtocolNode, ProtocolNodeContext } from '../../engine/protocol-node.ts';
+import type { ProtocolRunner } from '../../engine/runner-core.ts';
+import { VRRP_WIRE_DROP_REASONS } from './vrrp-wire-reasons.ts';
 
 /** The VRRP side of one interface. */
 export class VrrpNode {
   /** Drops that could not be attributed to a configured VRRP group. */
-  readonly unattributedDrops: Record<DropReason, number> = emptyDropCounts();
+  readonly unattributedDrops: Record<DropReason, number> = emptyDropCounts(VRRP_WIRE_DROP_REASONS);
   private readonly groups = new Map<string, VrrpGroupRunner>();
   /** How many groups speak each VRRP version (a group's version never changes in place). */
   private readonly groupsByVersion = new Map<number, number>();
@@ -85,6 +88,26 @@ export class VrrpNode {
       this.packetLog.log('error', 'internal error while handling a VRRP datagram', { error: String(error), source: datagram.source.text });
     }
   }
+}
+
+/** VrrpNode as the interface's VRRP node (engine/protocol-node.ts). */
+export function vrrpProtocolNode(context: ProtocolNodeContext): ProtocolNode {
+  const node = new VrrpNode((address) => context.transport.isOwnAddress(address), context.packetLog);
+  const vrrpRunner = (runner: ProtocolRunner): VrrpGroupRunner => {
+    // The registry gives each protocol's runners only to its own node; this guards the cast.
+    if (runner.protocol !== 'vrrp') throw new Error(`a ${runner.protocol} group cannot join the VRRP node`);
+    return runner as VrrpGroupRunner;
+  };
+  return {
+    has: (family, vrid) => node.has(family, vrid),
+    get size() {
+      return node.size;
+    },
+    addGroup: (runner) => node.addGroup(vrrpRunner(runner)),
+    removeGroup: (runner) => node.removeGroup(vrrpRunner(runner)),
+    receive: (datagram) => node.receive(datagram),
+    unattributedDrops: node.unattributedDrops,
+  };
 }
 
 function key(family: IpFamily, vrid: number): string {
