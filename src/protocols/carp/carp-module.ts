@@ -4,9 +4,20 @@ import { carpRuntime } from './carp-runtime.ts';
 import { carpSim } from './carp-sim.ts';
 import { carpWire } from './carp-wire.ts';
 
+/**
+ * The parts are getters: a part's files may import the registry (the runners take the full
+ * drop-reason list from it), and a getter is read only when used, never while the modules of an
+ * import cycle are still loading.
+ */
 export const carpModule = {
   name: 'carp',
-  wire: carpWire,
-  runtime: carpRuntime,
-  sim: carpSim,
+  get wire() {
+    return carpWire;
+  },
+  get runtime() {
+    return carpRuntime;
+  },
+  get sim() {
+    return carpSim;
+  },
 } as const satisfies ProtocolModule;
