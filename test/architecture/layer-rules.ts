@@ -9,6 +9,9 @@
  * - wire/ and fsm/ are pure: they import only wire/ and fsm/ (ports/ type-only), and no
  *   node: builtin but node:crypto and node:buffer, which a codec needs for the HMAC and its bytes
  *   (protocols/carp/carp-hmac.ts) — computing a digest is no I/O and no timer.
+ * - quorum/ is pure like fsm/: only quorum/ and wire/, node:crypto and node:buffer (the beacon
+ *   HMAC), and no timers: the vote runs on an injected clock so that it is proved on virtual time
+ *   (docs/partitions.md).
  * - ports/ imports only ports/, and types of wire/ and fsm/: a port is a contract in the
  *   domain's terms (an address, a phase), with no implementation to pull in, and no node:.
  * - engine/ imports only engine/, ports/, wire/ and fsm/, and no node: builtin: it runs the
@@ -161,6 +164,11 @@ export const IMPORT_RULES: readonly ImportRule[] = [
     name: 'wire/ and fsm/ are pure: only wire/, fsm/, types of ports/, node:crypto and node:buffer',
     appliesTo: (layer) => PURE.has(layer),
     allows: (target, typeOnly) => PURE.has(target) || (target === 'ports' && typeOnly) || PURE_BUILTINS.has(target),
+  },
+  {
+    name: 'quorum/ is pure: only quorum/, wire/, node:crypto and node:buffer',
+    appliesTo: (layer) => layer === 'quorum',
+    allows: (target) => target === 'quorum' || target === 'wire' || PURE_BUILTINS.has(target),
   },
   {
     name: 'ports/ imports only ports/ and types of wire/ and fsm/',
