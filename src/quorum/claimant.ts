@@ -41,6 +41,8 @@ export interface ClaimantState {
   readonly leaseEnds: ReadonlyMap<number, number>;
   /** When the next request goes (renewal or retry). */
   readonly nextRequestAt: number;
+  /** Claiming: the last claim was abandoned, the next goes at nextRequestAt with a new epoch. */
+  readonly backingOff: boolean;
 }
 
 export type ClaimantEvent =
@@ -75,7 +77,7 @@ export interface ClaimantStep {
 }
 
 export function initialClaimant(self: number, voters: readonly number[], advertIntervalUs: number, margins: SafetyMargins = DEFAULT_MARGINS): ClaimantState {
-  return { self, voters, advertIntervalUs, margins, phase: 'idle', epoch: 0, highestEpochSeen: 0, rounds: [], leaseEnds: new Map(), nextRequestAt: Number.POSITIVE_INFINITY };
+  return { self, voters, advertIntervalUs, margins, phase: 'idle', epoch: 0, highestEpochSeen: 0, rounds: [], leaseEnds: new Map(), nextRequestAt: Number.POSITIVE_INFINITY, backingOff: false };
 }
 
 /**
@@ -102,7 +104,7 @@ export function stepClaimant(state: ClaimantState, event: ClaimantEvent, now: nu
   switch (event.type) {
     case 'want-claim':
       if (state.phase !== 'idle') return { state, actions: [] };
-      return sendRound({ ...state, phase: 'claiming', epoch: nextEpoch(state.highestEpochSeen, state.self), leaseEnds: new Map() }, event.nonce, now, [{ type: 'held-back', reason: 'quorum' }]);
+      return sendRound({ ...state, phase: 'claiming', epoch: nextEpoch(state.highestEpochSeen, state.self), leaseEnds: new Map(), backingOff: false }, event.nonce, now, [{ type: 'held-back', reason: 'quorum' }]);
     case 'stand-down':
       return state.phase === 'idle' ? { state, actions: [] } : toIdle(state, state.phase === 'holding' ? 'stand-down' : undefined);
     case 'heard-master': {
@@ -122,8 +124,23 @@ export function stepClaimant(state: ClaimantState, event: ClaimantEvent, now: nu
 
 function onTick(state: ClaimantState, nonce: bigint, now: number): ClaimantStep {
   if (state.phase === 'holding' && now >= releaseAt(state)) return toIdle(state, 'lease-ending');
-  if (state.phase !== 'idle' && now >= state.nextRequestAt) return sendRound(state, nonce, now, []);
-  return { state, actions: armFor(state) };
+  if (state.phase === 'idle' || now < state.nextRequestAt) return { state, actions: armFor(state) };
+  if (state.phase === 'claiming' && !state.backingOff) return abandon(state, nonce, now);
+  return sendRound({ ...state, backingOff: false }, nonce, now, []);
+}
+
+/**
+ * A claim that did not reach a quorum (refused by too many, or unanswered until the next try)
+ * is given up before the next: its epoch is abandoned (late grants for it are then dropped as
+ * old-epoch), the voters that granted it, this member's own first, are told to free their
+ * promise, and the next claim, with a new epoch, waits a random backoff (from the random nonce),
+ * during which this member's own voter is free for another claimant. Without it, members that
+ * claim together each keep their own vote and nobody ever reaches a majority.
+ */
+function abandon(state: ClaimantState, nonce: bigint, from: number): ClaimantStep {
+  const backoff = Number(nonce % BigInt(Math.max(1, Math.floor(renewIntervalUs(state.advertIntervalUs) / 4))));
+  const next: ClaimantState = { ...state, epoch: nextEpoch(Math.max(state.highestEpochSeen, state.epoch), state.self), leaseEnds: new Map(), backingOff: true, nextRequestAt: from + backoff };
+  return { state: next, actions: [{ type: 'abandon', epoch: state.epoch }, ...armFor(next)] };
 }
 
 function onGrant(state: ClaimantState, event: Extract<ClaimantEvent, { type: 'grant' }>, now: number): ClaimantStep {
@@ -159,13 +176,8 @@ function onRefusal(state: ClaimantState, event: Extract<ClaimantEvent, { type: '
     if (askAgain < next.nextRequestAt) next = { ...next, nextRequestAt: askAgain };
     return { state: next, actions: armFor(next) };
   }
-  // This claim cannot reach a quorum any more: give up its epoch (late grants for it are then
-  // dropped as old-epoch), let the voters that granted it free their promise, and claim again
-  // with a new epoch after a random wait (the nonce is random), so that members that claimed
-  // together and split the vote do not keep splitting it.
-  const jitter = Number(event.nonce % BigInt(Math.max(1, Math.floor(renewIntervalUs(state.advertIntervalUs) / 4))));
-  next = { ...next, epoch: nextEpoch(Math.max(next.highestEpochSeen, state.epoch), state.self), leaseEnds: new Map(), nextRequestAt: askAgain + jitter };
-  return { state: next, actions: [{ type: 'abandon', epoch: state.epoch }, ...armFor(next)] };
+  // This claim cannot reach a quorum any more: give it up now (see abandon).
+  return abandon(next, event.nonce, askAgain);
 }
 
 /** The round a grant or refusal answers, with that voter marked, or why it is dropped. */
@@ -187,7 +199,7 @@ function sendRound(state: ClaimantState, nonce: bigint, now: number, before: Cla
 }
 
 function toIdle(state: ClaimantState, release: ReleaseReason | undefined): ClaimantStep {
-  const idle: ClaimantState = { ...state, phase: 'idle', rounds: [], leaseEnds: new Map(), nextRequestAt: Number.POSITIVE_INFINITY, highestEpochSeen: Math.max(state.highestEpochSeen, state.epoch) };
+  const idle: ClaimantState = { ...state, phase: 'idle', rounds: [], leaseEnds: new Map(), nextRequestAt: Number.POSITIVE_INFINITY, backingOff: false, highestEpochSeen: Math.max(state.highestEpochSeen, state.epoch) };
   return { state: idle, actions: release === undefined ? [] : [{ type: 'release', epoch: state.epoch, reason: release }] };
 }
 

@@ -45,7 +45,9 @@ export interface SimOptions {
    * 'cut-holder' / 'freeze-holder': one fault only, at faultsFromUs, on whoever holds then: every
    * link to it cut (until the heal), or its daemon frozen for 6 s; the sharpest test of a margin.
    */
-  readonly faultPlan?: 'random' | 'cut-holder' | 'freeze-holder';
+  readonly faultPlan?: 'random' | 'cut-holder' | 'freeze-holder' | 'scripted';
+  /** For 'scripted': at each time, the directed links cut from then on (replacing earlier cuts), and a member to crash. */
+  readonly timeline?: readonly { readonly atUs: number; readonly cuts?: readonly (readonly [number, number])[]; readonly crash?: number }[];
   /** Called with a line per claimant action (debugging a failing seed). */
   readonly trace?: (line: string) => void;
   /** When faults may begin (default 2 s). */
@@ -68,6 +70,7 @@ type SimEvent =
   | { readonly kind: 'deliver'; readonly to: number; readonly message: Message }
   | { readonly kind: 'periodic'; readonly member: number; readonly gen: number }
   | { readonly kind: 'tick'; readonly member: number; readonly gen: number }
+  | { readonly kind: 'master-down'; readonly member: number; readonly gen: number }
   | { readonly kind: 'kernel-expire'; readonly member: number; readonly gen: number }
   | { readonly kind: 'removed'; readonly member: number; readonly gen: number; readonly epoch: number | undefined }
   | { readonly kind: 'fault'; readonly apply: () => void };
@@ -88,6 +91,7 @@ interface MemberNode extends Node {
   lastMasterHeardLocal: number;
   gen: number;
   tickGen: number;
+  downGen: number;
   addrGen: number;
   present: boolean;
   since: number;
@@ -115,7 +119,6 @@ class VoteSim {
   private readonly queue: { at: number; order: number; event: SimEvent }[] = [];
   private order = 0;
   private now = 0;
-  private nonce = 1n;
   private messages = 0;
   private readonly members: MemberNode[] = [];
   private readonly witness: Node | undefined;
@@ -133,7 +136,7 @@ class VoteSim {
     this.ids = voters;
     for (let i = 0; i < options.members; i += 1) {
       const intervalUs = 1_000_000 + Math.floor(((ADVSKEWS[i] ?? 0) * 1_000_000) / 256);
-      const node: MemberNode = { id: i, ...this.clockOf(), up: true, frozenUntil: 0, voter: initialVoter(0, this.margins), intervalUs, masterDownUs: 3 * intervalUs, claimant: initialClaimant(i, voters, intervalUs, this.margins), lastMasterHeardLocal: 0, gen: 0, tickGen: 0, addrGen: 0, present: false, since: 0 };
+      const node: MemberNode = { id: i, ...this.clockOf(), up: true, frozenUntil: 0, voter: initialVoter(0, this.margins), intervalUs, masterDownUs: 3 * intervalUs, claimant: initialClaimant(i, voters, intervalUs, this.margins), lastMasterHeardLocal: 0, gen: 0, tickGen: 0, downGen: 0, addrGen: 0, present: false, since: 0 };
       node.voter = initialVoter(this.local(node), this.margins);
       node.lastMasterHeardLocal = this.local(node);
       this.members.push(node);
@@ -146,10 +149,14 @@ class VoteSim {
   }
 
   run(): SimResult {
-    for (const member of this.members) this.schedule(Math.floor(this.random() * member.intervalUs), { kind: 'periodic', member: member.id, gen: member.gen });
+    for (const member of this.members) {
+      this.schedule(Math.floor(this.random() * member.intervalUs), { kind: 'periodic', member: member.id, gen: member.gen });
+      this.armMasterDown(member);
+    }
     const plan = this.options.faultPlan ?? 'random';
     if (this.options.faults !== false && plan === 'random') this.scheduleFaults();
-    if (plan !== 'random') this.schedule(this.options.faultsFromUs ?? 10_000_000, { kind: 'fault', apply: () => this.hitHolder(plan) });
+    if (plan === 'scripted') for (const step of this.options.timeline ?? []) this.schedule(step.atUs, { kind: 'fault', apply: () => this.scripted(step) });
+    else if (plan !== 'random') this.schedule(this.options.faultsFromUs ?? 10_000_000, { kind: 'fault', apply: () => this.hitHolder(plan) });
     if (this.options.protectHolder === true) this.schedule(this.options.faultsFromUs ?? 0, { kind: 'fault', apply: () => this.fixProtected() });
     this.schedule(this.options.healAtUs, { kind: 'fault', apply: () => this.heal() });
     while (this.queue.length > 0) {
@@ -161,6 +168,11 @@ class VoteSim {
     for (const member of this.members) if (member.present) this.holdings.push({ member: member.id, from: member.since, to: this.options.durationUs });
     const finalStates = this.members.map((m) => ({ id: m.id, up: m.up, phase: m.claimant.phase, epoch: m.claimant.epoch, promise: m.voter.promise, grantedEpoch: m.voter.grantedEpoch, heard: [...m.voter.heardMasters.keys()], nextRequestAt: m.claimant.nextRequestAt - this.local(m), rounds: m.claimant.rounds.length }));
     return { holdings: this.holdings, messages: this.messages, protectedHolder: this.protectedHolder, finalStates };
+  }
+
+  /** A random 64-bit nonce, as the daemon draws them (the claimant's backoff comes from it). */
+  private freshNonce(): bigint {
+    return (BigInt(Math.floor(this.random() * 2 ** 32)) << 32n) | BigInt(Math.floor(this.random() * 2 ** 32));
   }
 
   // ---- clocks
@@ -245,13 +257,28 @@ class VoteSim {
       if (event.gen === member.gen) this.periodic(member);
       return;
     }
-    if (event.gen === member.tickGen) this.claimant(member, { type: 'tick', nonce: this.nonce++ });
+    if (event.kind === 'master-down') {
+      if (event.gen === member.downGen) this.masterDown(member);
+      return;
+    }
+    if (event.gen === member.tickGen) this.claimant(member, { type: 'tick', nonce: this.freshNonce() });
+  }
+
+  /** The member's master-down timer: armed again on each MASTER beacon heard, as the protocol's is. */
+  private armMasterDown(member: MemberNode): void {
+    member.downGen += 1;
+    member.lastMasterHeardLocal = this.local(member);
+    this.schedule(this.realOf(member, member.lastMasterHeardLocal + member.masterDownUs), { kind: 'master-down', member: member.id, gen: member.downGen });
+  }
+
+  private masterDown(member: MemberNode): void {
+    if (member.claimant.phase === 'idle') this.claimant(member, { type: 'want-claim', nonce: this.freshNonce() });
   }
 
   private periodic(member: MemberNode): void {
     const holding = member.claimant.phase === 'holding';
     this.broadcast(member.id, { type: 'beacon', from: member.id, master: holding, epoch: member.claimant.epoch, intervalUs: member.intervalUs, released: false });
-    if (member.claimant.phase === 'idle' && this.local(member) - member.lastMasterHeardLocal >= member.masterDownUs) this.claimant(member, { type: 'want-claim', nonce: this.nonce++ });
+    if (member.claimant.phase === 'idle' && this.local(member) - member.lastMasterHeardLocal >= member.masterDownUs) this.claimant(member, { type: 'want-claim', nonce: this.freshNonce() });
     this.schedule(this.realOf(member, this.local(member) + member.intervalUs), { kind: 'periodic', member: member.id, gen: member.gen });
   }
 
@@ -263,7 +290,7 @@ class VoteSim {
         else if (message.master) node.voter = stepVoter(node.voter, { type: 'heard-master', member: message.from, advertIntervalUs: message.intervalUs }, this.local(node)).state;
         else node.voter = stepVoter(node.voter, { type: 'heard-not-master', member: message.from }, this.local(node)).state;
         if (member !== undefined && message.master) {
-          member.lastMasterHeardLocal = this.local(member);
+          this.armMasterDown(member);
           this.claimant(member, { type: 'heard-master', member: message.from, epoch: message.epoch });
           if (member.claimant.phase === 'claiming') this.claimant(member, { type: 'stand-down' });
         }
@@ -358,7 +385,7 @@ class VoteSim {
     member.frozenUntil = 0;
     member.voter = initialVoter(this.local(member), this.margins);
     member.claimant = initialClaimant(member.id, this.ids, member.intervalUs, this.margins);
-    member.lastMasterHeardLocal = this.local(member);
+    this.armMasterDown(member);
     member.gen += 1;
     this.schedule(this.now + Math.floor(this.random() * member.intervalUs), { kind: 'periodic', member: member.id, gen: member.gen });
   }
@@ -416,6 +443,12 @@ class VoteSim {
       else if (r < 0.8) this.restart(member);
       else if (member.up && this.options.kernelBackstop !== false) member.frozenUntil = Math.max(member.frozenUntil, this.now + duration);
     };
+  }
+
+  private scripted(step: { readonly cuts?: readonly (readonly [number, number])[]; readonly crash?: number }): void {
+    if (step.cuts !== undefined) this.link = new Map(step.cuts.map(([a, b]) => [`${a}>${b}`, false]));
+    const crashed = step.crash === undefined ? undefined : this.members[step.crash];
+    if (crashed !== undefined) this.crash(crashed);
   }
 
   private hitHolder(plan: 'cut-holder' | 'freeze-holder'): void {
