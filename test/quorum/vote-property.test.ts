@@ -1,5 +1,6 @@
 /**
- * The vote algorithm alone on virtual time (docs/partitions.md "Safety argument", "Liveness"):
+ * The vote algorithm alone on virtual time (docs/partitions.md "Safety argument: never two holders",
+ * "Proof on virtual time"):
  * random partitions (non-transitive and one-way included), loss, delay up to 100 ms, crashes and
  * restarts of members and witness, freezes longer than a lease with the kernel backstop, clock
  * rates off by ±500 ppm. Holdings (removal time included) never overlap; after the heal exactly
