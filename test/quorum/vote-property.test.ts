@@ -75,6 +75,22 @@ test('vote: a holder that keeps its quorum is never displaced (partitions, crash
   t.diagnostic(`${runs} runs`);
 });
 
+test('vote, fast mode (100 ms adverts): never two holders under the same faults; one master after the heal', (t) => {
+  let runs = 0;
+  fc.assert(
+    fc.property(scenario, ({ seed, shape }) => {
+      const healAtUs = 30_000_000;
+      const durationUs = healAtUs + CONVERGENCE_US + 5_000_000;
+      const result = runVoteSim({ seed, ...shape, durationUs, healAtUs, maxDelayUs: 20_000, advertBaseUs: 100_000 });
+      assert.deepEqual(judgeHoldings(result.holdings).overlaps, [], `seed ${seed}: two holders`);
+      assert.equal(result.holdings.filter((holding) => holding.to >= durationUs).length, 1, `seed ${seed}: one holder at the end`);
+      runs += 1;
+    }),
+    { numRuns: Math.max(10, Math.floor(RUNS / 3)) },
+  );
+  t.diagnostic(`${runs} runs`);
+});
+
 /** Runs a fixed set of 90 seeds × shapes of one fault plan; how many had two holders, and the smallest gap. */
 function sweep(options: Partial<SimOptions>): { failing: number; smallestGapUs: number } {
   let failing = 0;

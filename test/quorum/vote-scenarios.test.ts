@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { holdersAt, judgeHoldings, runVoteSim, type Holding } from './vote-sim.ts';
 import { WITNESS_INDEX } from '../../src/quorum/quorum-key.ts';
+import { QUORUM_LEASE_US, promiseDurationUs, renewIntervalUs } from '../../src/quorum/quorum-timing.ts';
 
 const CUT_AT = 15_000_000;
 const END = 40_000_000;
@@ -94,4 +95,24 @@ test('3 nodes, the non-transitive split (B hears A and C, A and C do not hear ea
     assert.deepEqual(result.holdings.filter((h) => h.to > CUT_AT).map((h) => h.member), [a], `seed ${seed}: A keeps it (B still hears A, so C gets no vote)`);
   }
   t.diagnostic(`${SEEDS.length} seeds: A kept the VIP, C never held`);
+});
+
+test('fast mode (100 ms adverts): master isolated, or crashed: never two holders; the lease, not master-down, bounds the takeover', (t) => {
+  const FAST = 100_000;
+  const bound = promiseDurationUs(QUORUM_LEASE_US) + renewIntervalUs(FAST) + 4 * 10_000;
+  let worst = 0;
+  for (const timeline of [[{ atUs: CUT_AT, cuts: isolate(0, [1, W]) }], [{ atUs: CUT_AT, crash: 0 }]]) {
+    for (const seed of SEEDS) {
+      const result = runVoteSim({ seed, members: 2, witness: true, durationUs: 25_000_000, healAtUs: END, maxDelayUs: 10_000, advertBaseUs: FAST, faultPlan: 'scripted', timeline });
+      assert.deepEqual(judgeHoldings(result.holdings).overlaps, []);
+      const before = holdersAt(result.holdings, CUT_AT - 1);
+      assert.equal(before.length, 1, `seed ${seed}`);
+      if (before[0] !== 0) continue; // the cut hits member 0; when 1 won the start, nothing to take over
+      const b = firstAfter(result.holdings, 1, CUT_AT);
+      assert.ok(b !== undefined, `seed ${seed}: B serves`);
+      worst = Math.max(worst, b.from - CUT_AT);
+      assert.ok(b.from - CUT_AT <= bound, `seed ${seed}: ${ms(b.from - CUT_AT)} ms`);
+    }
+  }
+  t.diagnostic(`${2 * SEEDS.length} runs: worst takeover ${ms(worst)} ms (K·L + R + 4D = ${ms(bound)} ms)`);
 });

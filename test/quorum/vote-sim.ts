@@ -48,6 +48,8 @@ export interface SimOptions {
   readonly faultPlan?: 'random' | 'cut-holder' | 'freeze-holder' | 'scripted';
   /** For 'scripted': at each time, the directed links cut from then on (replacing earlier cuts), and a member to crash. */
   readonly timeline?: readonly { readonly atUs: number; readonly cuts?: readonly (readonly [number, number])[]; readonly crash?: number }[];
+  /** Advert interval of an advskew-0 member (default 1 s); others scale with advskew/256. */
+  readonly advertBaseUs?: number;
   /** Called with a line per claimant action (debugging a failing seed). */
   readonly trace?: (line: string) => void;
   /** When faults may begin (default 2 s). */
@@ -135,7 +137,8 @@ class VoteSim {
     const voters = [...Array.from({ length: options.members }, (_, i) => i), ...(options.witness ? [WITNESS_INDEX] : [])];
     this.ids = voters;
     for (let i = 0; i < options.members; i += 1) {
-      const intervalUs = 1_000_000 + Math.floor(((ADVSKEWS[i] ?? 0) * 1_000_000) / 256);
+      const base = options.advertBaseUs ?? 1_000_000;
+      const intervalUs = base + Math.floor(((ADVSKEWS[i] ?? 0) * base) / 256);
       const node: MemberNode = { id: i, ...this.clockOf(), up: true, frozenUntil: 0, voter: initialVoter(0, this.margins), intervalUs, masterDownUs: 3 * intervalUs, claimant: initialClaimant(i, voters, intervalUs, this.margins), lastMasterHeardLocal: 0, gen: 0, tickGen: 0, downGen: 0, addrGen: 0, present: false, since: 0 };
       node.voter = initialVoter(this.local(node), this.margins);
       node.lastMasterHeardLocal = this.local(node);
