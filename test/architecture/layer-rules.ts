@@ -11,6 +11,9 @@
  *   (protocols/carp/carp-hmac.ts) — computing a digest is no I/O and no timer.
  * - protocols/ are as pure, and may also import types (only) of config/ and control/: a protocol's
  *   runtime part maps its group's config and renders its status fields (protocols/protocol-runtime-part.ts).
+ * - quorum/ is pure like fsm/: only quorum/ and wire/, node:crypto and node:buffer (the beacon
+ *   HMAC), and no timers: the vote runs on an injected clock so that it is proved on virtual time
+ *   (docs/partitions.md).
  * - ports/ imports only ports/, and types of wire/ and fsm/: a port is a contract in the
  *   domain's terms (an address, a phase), with no implementation to pull in, and no node:.
  * - engine/ imports only engine/, ports/, wire/ and fsm/, and no node: builtin: it runs the
@@ -170,6 +173,11 @@ export const IMPORT_RULES: readonly ImportRule[] = [
     name: 'wire/ and fsm/ are pure: only wire/, fsm/, types of ports/, node:crypto and node:buffer',
     appliesTo: (layer) => PURE.has(layer),
     allows: (target, typeOnly) => PURE.has(target) || (target === 'ports' && typeOnly) || PURE_BUILTINS.has(target),
+  },
+  {
+    name: 'quorum/ is pure: only quorum/, wire/, node:crypto and node:buffer',
+    appliesTo: (layer) => layer === 'quorum',
+    allows: (target) => target === 'quorum' || target === 'wire' || PURE_BUILTINS.has(target),
   },
   {
     name: 'ports/ imports only ports/ and types of wire/ and fsm/',
