@@ -6,10 +6,13 @@
  * (docs/development.md "Protocol modules").
  */
 
+import type { ProtocolConfigPart } from './protocol-config-part.ts';
+
 /** The protocols, as the file's `protocol:` and `--protocol` spell them. */
 export type ProtocolName = 'carp' | 'vrrp';
 
 /** One protocol. */
 export interface ProtocolModule {
   readonly name: ProtocolName;
+  readonly config: ProtocolConfigPart;
 }
