@@ -3,7 +3,7 @@
  * replay mode, or VRRP's `vrrp` block; the master as last heard and the nodes heard, in each
  * protocol's terms. GroupInstance adds what both share (demotion, counters, scripts, fault ...).
  */
-import type { GroupConfig } from '../config/config-types.ts';
+import type { CarpGroupConfig, GroupConfig, VrrpGroupConfig } from '../config/config-types.ts';
 import type { GroupStatus, VrrpStatus } from '../control/control-types.ts';
 import type { GroupRunner } from '../protocols/carp/carp-group-runner.ts';
 import type { HeardPeer } from '../engine/peer-table.ts';
@@ -32,7 +32,7 @@ export function foreignStatus(runner: Pick<ProtocolRunner, 'foreignMasters'> | u
 export type ToIso = (micros: number) => string;
 
 /** A CARP group's part. */
-export function carpStatus(config: GroupConfig, runner: GroupRunner | undefined, toIso: ToIso): ProtocolStatus {
+export function carpStatus(config: CarpGroupConfig, runner: GroupRunner | undefined, toIso: ToIso): ProtocolStatus {
   const state = runner?.state;
   const fields = runner === undefined ? { advbase: config.advbase, advskew: config.advskew, demote: 0 } : advertFields(runner.settings.machine, runner.state);
   const heard = state?.lastHeardMaster;
@@ -71,7 +71,7 @@ function familyLoss(runner: GroupRunner | undefined, toIso: ToIso): NonNullable<
 }
 
 /** A VRRP group's part. */
-export function vrrpStatus(config: GroupConfig, runner: VrrpGroupRunner | undefined, toIso: ToIso): ProtocolStatus {
+export function vrrpStatus(config: VrrpGroupConfig, runner: VrrpGroupRunner | undefined, toIso: ToIso): ProtocolStatus {
   const settings = config.vrrp;
   const priority = settings?.priority ?? VRRP_DEFAULTS.priority;
   const interval = settings?.advertIntervalCentis ?? VRRP_DEFAULTS.advertIntervalCentis;

@@ -59,8 +59,9 @@ export function planRunner(config: GroupConfig, key: Uint8Array, addresses: read
 
 /** A reload's in-place changes, handed to the runner in its protocol's terms. */
 export function reconfigureRunner(runner: AnyGroupRunner | undefined, config: GroupConfig, key: Uint8Array, addresses: readonly ResolvedAddress[]): void {
-  if (runner?.protocol === 'vrrp') runner.reconfigure(vrrpSettingsFor(config, addresses, key));
-  else runner?.reconfigure(carpSettingsFor(config, key, addresses), (config.keyChangeWindowSeconds ?? DEFAULT_KEY_CHANGE_WINDOW_SECONDS) * 1_000_000);
+  if (runner?.protocol === 'vrrp') {
+    if (isVrrpGroup(config)) runner.reconfigure(vrrpSettingsFor(config, addresses, key));
+  } else if (!isVrrpGroup(config)) runner?.reconfigure(carpSettingsFor(config, key, addresses), (config.keyChangeWindowSeconds ?? DEFAULT_KEY_CHANGE_WINDOW_SECONDS) * 1_000_000);
 }
 
 /** The protocol's part of a group's status, and CARP's key change window while one is open. */

@@ -3,7 +3,7 @@
  * GroupRunner, VrrpGroupSettings for VrrpGroupRunner. Pure mappings; the config layer has
  * validated everything (a VRRP group has a `vrrp` block and addresses of one family).
  */
-import type { GroupConfig } from '../config/config-types.ts';
+import type { CarpGroupConfig, GroupConfig, VrrpGroupConfig } from '../config/config-types.ts';
 import { makeGroupSettings, type GroupSettings } from '../protocols/carp/carp-group-settings.ts';
 import { makeVrrpGroupSettings, type VrrpGroupSettings } from '../protocols/vrrp/vrrp-group-settings.ts';
 import { OWNER_PRIORITY } from '../protocols/vrrp/vrrp-election.ts';
@@ -14,13 +14,13 @@ import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH } from '../protocols/vrrp/vrrp-versi
 import type { KeyPurpose } from './read-passphrase.ts';
 
 /** True for a `protocol: vrrp` group. */
-export function isVrrpGroup(config: Pick<GroupConfig, 'protocol'>): boolean {
+export function isVrrpGroup<G extends Pick<GroupConfig, 'protocol'>>(config: G): config is G & { readonly protocol: 'vrrp' } {
   return config.protocol === 'vrrp';
 }
 
 /** True for a VRRP group configured as the address owner (priority 255, RFC 5798 §1). */
-export function isAddressOwner(config: Pick<GroupConfig, 'protocol' | 'vrrp'>): boolean {
-  return isVrrpGroup(config) && config.vrrp?.priority === OWNER_PRIORITY;
+export function isAddressOwner(config: GroupConfig): boolean {
+  return isVrrpGroup(config) && config.vrrp.priority === OWNER_PRIORITY;
 }
 
 /** A group's virtual MAC: CARP's 00:00:5e:00:01:vhid, or VRRP's per family (RFC 5798 §7.3; VRRPv2's is the IPv4 one). */
@@ -33,13 +33,13 @@ export function virtualMacOf(config: Pick<GroupConfig, 'protocol' | 'vhid' | 'ad
  * What a group's passphrase source is read as: CARP's key, a VRRPv2 group's simple password, or
  * nothing (VRRPv3, or VRRPv2 without authentication).
  */
-export function keyPurposeOf(config: Pick<GroupConfig, 'protocol' | 'vrrp'>): KeyPurpose | undefined {
+export function keyPurposeOf(config: GroupConfig): KeyPurpose | undefined {
   if (!isVrrpGroup(config)) return 'carp-key';
-  return config.vrrp?.authType === 'pass' ? 'vrrp2-password' : undefined;
+  return config.vrrp.authType === 'pass' ? 'vrrp2-password' : undefined;
 }
 
 /** The CARP engine's settings. */
-export function carpSettingsFor(config: GroupConfig, key: Uint8Array, addresses: readonly ResolvedAddress[]): GroupSettings {
+export function carpSettingsFor(config: CarpGroupConfig, key: Uint8Array, addresses: readonly ResolvedAddress[]): GroupSettings {
   return makeGroupSettings({
     name: config.name,
     vhid: config.vhid,
@@ -59,7 +59,7 @@ export function carpSettingsFor(config: GroupConfig, key: Uint8Array, addresses:
 }
 
 /** The VRRP engine's settings; the VRID is the group's vhid, `key` a VRRPv2 group's password (keyPurposeOf). */
-export function vrrpSettingsFor(config: GroupConfig, addresses: readonly ResolvedAddress[], key: Uint8Array = new Uint8Array(0)): VrrpGroupSettings {
+export function vrrpSettingsFor(config: VrrpGroupConfig, addresses: readonly ResolvedAddress[], key: Uint8Array = new Uint8Array(0)): VrrpGroupSettings {
   const vrrp = config.vrrp;
   return makeVrrpGroupSettings({
     name: config.name,
