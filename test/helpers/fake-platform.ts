@@ -254,13 +254,15 @@ export function vrrpGroupConfig(options: VrrpGroupOptions = {}): VrrpGroupConfig
   const iface = rest.interface ?? PARENT.name;
   const addressTexts = texts ?? [`198.51.100.${vhid}`];
   const v6 = addressTexts[0]?.includes(':') === true;
+  const { addresses: _none, ...common } = commonGroupConfig(vhid, iface, { passphrase: passphrase ?? { kind: 'none' } });
   return {
-    ...commonGroupConfig(vhid, iface, addressTexts),
+    ...common,
     name: `${iface}/vrrp${vhid}`,
     virtualInterface: v6 ? `vrrp6-${vhid}` : `vrrp${vhid}`,
     preempt: true,
     ...rest,
     vhid,
+    addresses: parseAddresses(addressTexts),
     protocol: 'vrrp',
     passphrase: passphrase ?? { kind: 'none' },
     vrrp: { priority: priority ?? 100, advertIntervalCentis: advertIntervalCentis ?? 100, acceptMode: acceptMode ?? false, checksumMode: checksumMode ?? 'compatible' },
@@ -270,26 +272,39 @@ export function vrrpGroupConfig(options: VrrpGroupOptions = {}): VrrpGroupConfig
 /** The options of groupConfig: any CARP group field, addresses as text ("IP" or "IP/PREFIX"). */
 export type GroupOptions = Partial<Omit<CarpGroupConfig, 'addresses'>> & { readonly addresses?: readonly string[] };
 
-/** The fields every group has, at build-group.ts's defaults (CARP's names). */
-function commonGroupConfig(vhid: number, iface: string, texts: readonly string[]): GroupConfigCommon {
-  const addresses = texts.map((text) => {
+/** Addresses as text ("IP" or "IP/PREFIX") parsed. */
+function parseAddresses(texts: readonly string[]): GroupConfigCommon['addresses'] {
+  return texts.map((text) => {
     const [ip, prefix] = text.split('/');
     return prefix === undefined ? { address: parseIpAddress(ip as string) } : { address: parseIpAddress(ip as string), prefixLength: Number(prefix) };
   });
+}
+
+/**
+ * The fields every group has, at build-group.ts's defaults, in a CARP group's key order, with the
+ * CARP fields given (`carp`) where they have always been (reload-plan lists changed fields in key
+ * order); the result holds them too, beyond its type.
+ */
+function commonGroupConfig(vhid: number, iface: string, carp: Partial<CarpGroupConfig>): GroupConfigCommon {
+  const { passphrase, advbase, advskew, masterDown, deadRatio, replay } = carp;
   return {
     name: `${iface}/vhid${vhid}`,
     interface: iface,
     vhid,
-    addresses,
+    ...(passphrase === undefined ? {} : { passphrase }),
+    ...(advbase === undefined ? {} : { advbase, advskew }),
     preempt: CONFIG_DEFAULTS.preempt,
+    ...(masterDown === undefined ? {} : { masterDown, deadRatio }),
     vmac: CONFIG_DEFAULTS.vmac,
     manageAddresses: CONFIG_DEFAULTS.manageAddresses,
     virtualInterface: `carp${vhid}`,
+    ...(replay === undefined ? {} : { replay }),
     scripts: { timeoutSeconds: CONFIG_DEFAULTS.scriptTimeoutSeconds, style: 'carpd', neutral: false },
     announce: { intervalSeconds: CONFIG_DEFAULTS.announceIntervalSeconds, router: false },
     peers: [],
     unicastTtl: CONFIG_DEFAULTS.unicastTtl,
     track: { interfaces: [], checks: [] },
+    addresses: [],
   };
 }
 
@@ -301,18 +316,16 @@ export function groupConfig(options: GroupOptions = {}): CarpGroupConfig {
   const { addresses: texts, ...rest } = options;
   const vhid = rest.vhid ?? 7;
   const iface = rest.interface ?? PARENT.name;
-  const common = commonGroupConfig(vhid, iface, texts ?? [`198.51.100.${vhid}`]);
-  return {
-    ...common,
+  const carp = {
     passphrase: { kind: 'inline', value: 'secret' },
     advbase: CONFIG_DEFAULTS.advbase,
     advskew: CONFIG_DEFAULTS.advskew,
     masterDown: CONFIG_DEFAULTS.masterDown,
     deadRatio: CONFIG_DEFAULTS.deadRatio,
     replay: { mode: CONFIG_DEFAULTS.replayMode, windowSeconds: CONFIG_DEFAULTS.replayWindowSeconds },
-    ...rest,
-    addresses: common.addresses,
-  };
+  } as const;
+  const { addresses: _none, ...common } = commonGroupConfig(vhid, iface, carp);
+  return { ...(common as GroupConfigCommon & typeof carp), ...rest, addresses: parseAddresses(texts ?? [`198.51.100.${vhid}`]) };
 }
 
 /** A whole configuration holding these groups, the global settings at their defaults. */
