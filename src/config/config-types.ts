@@ -5,11 +5,10 @@
  */
 import type { IpAddress } from '../wire/ip-address.ts';
 import type { MasterDownFormula } from '../fsm/intervals.ts';
-import type { ReplayMode } from '../protocols/carp/replay-guard.ts';
-import type { CarpGroupConfig, ProtocolGroupConfig, ProtocolName, VrrpGroupConfig } from '../protocols/index.ts';
+import type { CarpGroupConfig, ProtocolGroupConfig, ProtocolName, ReplayMode, VrrpChecksumMode, VrrpGroupConfig } from '../protocols/index.ts';
 
 export type { CarpGroupConfig, VrrpGroupConfig } from '../protocols/index.ts';
-import type { VrrpChecksumMode } from '../protocols/vrrp/vrrp-checksum.ts';
+// A leaf of constants, imported directly: the registry's modules read CONFIG_DEFAULTS as they load.
 import { VRRP_DEFAULTS } from '../protocols/vrrp/vrrp-machine-types.ts';
 
 /** Log levels. */

@@ -10,6 +10,8 @@ import { vrrpModule } from './vrrp/vrrp-module.ts';
 
 export type { ProtocolModule, ProtocolName } from './protocol-module.ts';
 export type { CarpGroupConfig } from './carp/carp-config.ts';
+export type { ReplayMode } from './carp/replay-guard.ts';
+export type { VrrpChecksumMode } from './vrrp/vrrp-checksum.ts';
 export type { VrrpGroupConfig } from './vrrp/vrrp-config.ts';
 export type { FlagParseContext, ProtocolConfigPart, ProtocolFields, SecretLimit, SettingNames, ValueProblem } from './protocol-config-part.ts';
 
