@@ -13,6 +13,7 @@
 import { parseArgs } from 'node:util';
 import { tryParseIpAddress, type IpAddress } from '../wire/ip-address.ts';
 import { CONFIG_DEFAULTS, type GroupConfig, type GroupProtocol } from './config-types.ts';
+import { integerProblem } from './config-schema.ts';
 import { aliasConflictDetail, appliesTo, DEFAULT_PROTOCOL, FLAG_NAMES, flagsNotFor, GROUP_PROTOCOLS } from './protocol-keys.ts';
 import { protocolModule, type FlagParseContext, type ProtocolFields, type SecretLimit, type ValueProblem } from '../protocols/index.ts';
 import { DEFAULT_SECRET_LIMIT } from './build-group.ts';
@@ -243,6 +244,7 @@ function flagContext(values: FlagValues, addresses: readonly IpAddress[], int: I
     given: (name) => values[name] !== undefined && values[name] !== false,
     int,
     oneOf: (name, allowed, fallback) => oneOf(str(name), allowed, fallback, `--${name}`, errors),
+    integerIn: (name, min, max) => numberFlag(str(name), `--${name}`, (v) => integerProblem(v, min, max), errors),
     number: (name, check) => numberFlag(str(name), `--${name}`, check, errors),
     passphrase: (limit) => parsePassphrase(str('pass'), str('passfile'), errors, limit),
     addresses,

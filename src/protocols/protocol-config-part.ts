@@ -48,6 +48,8 @@ export interface FlagParseContext {
   int(name: string, min: number, max: number, fallback: number): number;
   /** A flag with one of `allowed`, else `fallback`. */
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T;
+  /** A decimal number flag that is an integer in min..max, worded as the file's (config-schema.ts); undefined when absent or refused. */
+  integerIn(name: string, min: number, max: number): number | undefined;
   /** A decimal number flag that `check` accepts; undefined when absent or refused. */
   number(name: string, check: (value: number) => ValueProblem | undefined): number | undefined;
   /** --pass / --passfile with this limit; undefined after an error (or when neither is given and `required` is false). */

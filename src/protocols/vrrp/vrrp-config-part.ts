@@ -9,7 +9,6 @@ import { CONFIG_DEFAULTS } from '../../config/config-types.ts';
 import { configProblem } from '../../config/error-codes.ts';
 import type { ProtocolConfigPart, SettingNames } from '../protocol-config-part.ts';
 import type { VrrpGroupConfig, VrrpSettings } from './vrrp-config.ts';
-import { integerProblem } from '../../config/config-schema.ts';
 import { advertIntervalCentis, advertIntervalProblemFor, mixedFamily, mixedFamilyDetail, VRRP_PRIORITY_RANGE, VRRP2_SECRET_LIMIT, vrrpDefaultName, vrrpDefaultVirtualInterface } from './vrrp-config-rules.ts';
 import { buildVrrpAuth, checkVrrpVersionRules, vrrp2FamilyProblem } from './vrrp2-config-rules.ts';
 import { DEFAULT_VRRP_VERSION, VRRP_AUTH_TYPES, VRRP_VERSIONS, type VrrpVersion } from './vrrp-version.ts';
@@ -99,7 +98,7 @@ export const vrrpConfigPart: ProtocolConfigPart<VrrpGroupConfig> = {
     const ipv6 = version === 2 ? vrrp2FamilyProblem(flags.addresses) : undefined;
     if (ipv6 !== undefined) flags.errors.push(`--addr: ${ipv6.text} is IPv6: VRRPv2 (--vrrp-version 2) is IPv4 only (RFC 3768); use --vrrp-version 3 for IPv6`);
     const [min, max] = VRRP_PRIORITY_RANGE;
-    const priority = flags.number('priority', (v) => integerProblem(v, min, max)) ?? d.priority;
+    const priority = flags.integerIn('priority', min, max) ?? d.priority;
     const seconds = flags.number('advert-interval', (v) => advertIntervalProblemFor(version, v));
     const vrrp: VrrpSettings = {
       priority,
