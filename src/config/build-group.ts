@@ -5,13 +5,20 @@
  * at most 19 bytes); checks across groups live in config-file.ts.
  */
 import { isMulticast, tryParseIpAddress, type IpAddress, type IpFamily } from '../wire/ip-address.ts';
-import { CONFIG_DEFAULTS, type GroupConfig, type GroupProtocol, type HealthCheckConfig, type PassphraseSource, type TrackedInterfaceConfig, type VirtualAddressConfig, type VrrpGroupConfig } from './config-types.ts';
+import { CONFIG_DEFAULTS, type GroupConfig, type GroupConfigCommon, type HealthCheckConfig, type PassphraseSource, type TrackedInterfaceConfig, type VirtualAddressConfig } from './config-types.ts';
 import { configProblem, type ConfigErrorCode, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { STOP_SCRIPT_BUDGET_SECONDS } from './stop-budget.ts';
 import { RANGES, type RawCheck, type RawGroup } from './config-schema.ts';
-import { aliasConflictDetail, FILE_NAMES } from './protocol-keys.ts';
-import { advertIntervalCentis, CARP_SECRET_LIMIT, mixedFamily, mixedFamilyDetail, VRRP_INERT_CARP_SETTINGS, vrrpDefaultName, vrrpDefaultVirtualInterface, vrrpFamily, type CarpSettings, type SecretLimit } from './vrrp-settings.ts';
-import { buildVrrpAuth, checkVrrpVersionRules } from './vrrp-version-settings.ts';
+import { aliasConflictDetail, DEFAULT_PROTOCOL, FILE_NAMES } from './protocol-keys.ts';
+import { protocolModule, type ProtocolConfigPart, type SecretLimit } from '../protocols/index.ts';
+
+/** The secret limit of a group of the default protocol (CARP's passphrase), for callers that give none. */
+export const DEFAULT_SECRET_LIMIT: SecretLimit = protocolModule(DEFAULT_PROTOCOL).config.secretLimit({}) as SecretLimit;
+
+/** The family of a group: that of its first address (IPv4 when none parsed). */
+export function groupFamily(addresses: readonly VirtualAddressConfig[]): IpFamily {
+  return addresses[0]?.address.family ?? 4;
+}
 
 /** Where problems go while building. */
 export interface ProblemSink {
@@ -37,24 +44,22 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
   const before = sink.errors.length;
   const at = (...rest: PathSegment[]): PathSegment[] => ['groups', index, ...rest];
   const error = (code: ConfigErrorCode, path: PathSegment[], detail: string) => sink.errors.push(configProblem(code, path, detail));
-  const protocol = raw.protocol ?? 'carp';
+  const part: ProtocolConfigPart = protocolModule(raw.protocol ?? DEFAULT_PROTOCOL).config;
   checkInterfaceName(raw.interface, at('interface'), sink);
-  const vhid = groupId(raw, protocol, at, sink) ?? 0;
+  const vhid = groupId(raw, part, at, sink) ?? 0;
   const addresses = buildAddresses(raw.addresses, at('addresses'), sink);
-  if (protocol === 'vrrp') checkOneFamily(raw.addresses, at('addresses'), sink);
-  if (protocol === 'vrrp') checkVrrpVersionRules(raw, addresses, at, sink);
-  const family = vrrpFamily(addresses);
-  const vrrpAuth = protocol === 'vrrp' ? buildVrrpAuth(raw, at, env, sink, buildPassphrase) : undefined;
-  const carp = protocol === 'carp' ? buildCarpSettings(raw, at, env, sink) : vrrpAuth === undefined ? undefined : { ...VRRP_INERT_CARP_SETTINGS, passphrase: vrrpAuth.passphrase };
+  const family = groupFamily(addresses);
+  const context = { raw, own, addresses, family, at, sink, readPassphrase: (limit: SecretLimit) => buildPassphrase(raw, at(), env, sink, limit) };
+  const protocolFields = part.build(context);
   const sourceAddress = raw.source_address === undefined ? undefined : parseAddressAt(raw.source_address, at('source_address'), sink);
   if (sourceAddress !== undefined && addresses.length > 0 && !addresses.some((a) => a.address.family === sourceAddress.family)) {
     error('CARPD_CONFIG_SOURCE_FAMILY', at('source_address'), `${sourceAddress.text} is IPv${sourceAddress.family} but the group has no IPv${sourceAddress.family} address`);
   }
   const peers = buildPeers(raw, addresses, at, sink);
   const vmac = raw.vmac ?? CONFIG_DEFAULTS.vmac;
-  const virtualInterface = raw.virtual_interface ?? (protocol === 'vrrp' ? vrrpDefaultVirtualInterface(vhid, family) : `carp${vhid}`);
+  const virtualInterface = raw.virtual_interface ?? part.defaultVirtualInterface(vhid, family);
   if (vmac || raw.virtual_interface !== undefined) checkInterfaceName(virtualInterface, at('virtual_interface'), sink);
-  const name = raw.name ?? (protocol === 'vrrp' ? vrrpDefaultName(raw.interface, vhid, family) : `${raw.interface}/vhid${vhid}`);
+  const name = raw.name ?? part.defaultName(raw.interface, vhid, family);
   checkName(name, at('name'), sink);
   const scripts = raw.scripts ?? {};
   for (const key of ['master', 'backup', 'stop'] as const) {
@@ -63,17 +68,16 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
   }
   const track = buildTrack(raw, at, sink);
   if (raw.sync_set !== undefined) checkName(raw.sync_set, at('sync_set'), sink);
-  warnUnused(raw, own, family, at, sink);
+  warnUnused(raw, own, at, sink);
+  part.warnUnused(context);
   warnStopBudget(scripts.timeout_seconds, at('scripts', 'timeout_seconds'), sink);
-  if (sink.errors.length > before || carp === undefined) return undefined;
-  return {
-    ...(protocol === 'vrrp' ? { protocol, vrrp: { ...buildVrrpSettings(raw), ...vrrpAuth?.fields } } : {}),
+  if (sink.errors.length > before || protocolFields === undefined) return undefined;
+  const common: GroupConfigCommon = {
     name,
     interface: raw.interface,
     vhid,
     addresses,
-    ...carp,
-    preempt: raw.preempt ?? (protocol === 'vrrp' ? CONFIG_DEFAULTS.vrrp.preempt : CONFIG_DEFAULTS.preempt),
+    preempt: raw.preempt ?? part.defaultPreempt,
     ...(sourceAddress === undefined ? {} : { sourceAddress }),
     vmac,
     // ucarp drop-in mode sets false (ucarp-flags.ts); from YAML it is opt-out.
@@ -95,56 +99,22 @@ export function buildGroup(raw: RawGroup, own: Record<string, unknown>, index: n
     ...(raw.sync_set === undefined ? {} : { syncSet: raw.sync_set }),
     ...(raw.preempt_delay === undefined ? {} : { preemptDelaySeconds: raw.preempt_delay }),
   };
-}
-
-/** A VRRP group's addresses are of one family (mixedFamilyDetail says why). */
-function checkOneFamily(texts: readonly string[], path: PathSegment[], sink: ProblemSink): void {
-  const mixed = mixedFamily(texts.map((text) => tryParseIpAddress(text.split('/', 1)[0] ?? '')));
-  if (mixed !== undefined) sink.errors.push(configProblem('CARPD_CONFIG_VRRP_FAMILY', [...path, mixed.index], mixedFamilyDetail(mixed.first, mixed.other)));
+  // The part built the fields of the protocol `raw` names, so the two make that protocol's group.
+  return { ...common, ...protocolFields } as GroupConfig;
 }
 
 /** The two names of a group's id: CARP's vhid, and VRRP's VRID (the same field). */
 export const ID_KEYS = ['vhid', 'vrid'] as const;
 
 /** The vhid (VRRP: the VRID, written `vhid` or `vrid`), or undefined after an error. */
-function groupId(raw: RawGroup, protocol: GroupProtocol, at: (...rest: PathSegment[]) => PathSegment[], sink: ProblemSink): number | undefined {
+function groupId(raw: RawGroup, part: ProtocolConfigPart, at: (...rest: PathSegment[]) => PathSegment[], sink: ProblemSink): number | undefined {
   if (raw.vhid !== undefined && raw.vrid !== undefined) {
     sink.errors.push(configProblem('CARPD_CONFIG_ALIAS_CONFLICT', at('vrid'), aliasConflictDetail(FILE_NAMES)));
     return undefined;
   }
   const id = raw.vhid ?? raw.vrid;
-  if (id === undefined) sink.errors.push(configProblem('CARPD_CONFIG_REQUIRED', at('vhid'), `is required (a number${protocol === 'vrrp' ? '; vrid is the same key' : ''})`));
+  if (id === undefined) sink.errors.push(configProblem('CARPD_CONFIG_REQUIRED', at('vhid'), part.idRequiredDetail));
   return id;
-}
-
-/** The CARP-only fields: passphrase, timing, replay; undefined after an error in the passphrase. */
-function buildCarpSettings(raw: RawGroup, at: (...rest: PathSegment[]) => PathSegment[], env: Record<string, string | undefined>, sink: ProblemSink): CarpSettings | undefined {
-  const passphrase = buildPassphrase(raw, at(), env, sink);
-  const advbase = raw.advbase ?? CONFIG_DEFAULTS.advbase;
-  const advskew = raw.advskew ?? CONFIG_DEFAULTS.advskew;
-  // ucarp refuses 0/0 and OpenBSD would advertise every 1/256 s (docs/protocol-carp.md "The 36-byte header").
-  if (advbase === 0 && advskew === 0) sink.errors.push(configProblem('CARPD_CONFIG_ADVBASE_ZERO', at('advbase'), 'advbase 0 needs advskew 1..254 (0 with 0 would advertise 256 times a second)'));
-  if (passphrase === undefined) return undefined;
-  return {
-    passphrase,
-    advbase,
-    advskew,
-    masterDown: raw.master_down ?? CONFIG_DEFAULTS.masterDown,
-    deadRatio: raw.dead_ratio ?? CONFIG_DEFAULTS.deadRatio,
-    replay: { mode: raw.replay?.mode ?? CONFIG_DEFAULTS.replayMode, windowSeconds: raw.replay?.window_seconds ?? CONFIG_DEFAULTS.replayWindowSeconds },
-    ...(raw.key_change_window === undefined ? {} : { keyChangeWindowSeconds: raw.key_change_window }),
-  };
-}
-
-/** The VRRPv3 block of a `protocol: vrrp` group, defaults filled in (the schema checked the values). */
-function buildVrrpSettings(raw: RawGroup): VrrpGroupConfig {
-  const d = CONFIG_DEFAULTS.vrrp;
-  return {
-    priority: raw.priority ?? d.priority,
-    advertIntervalCentis: raw.advert_interval === undefined ? d.advertIntervalCentis : advertIntervalCentis(raw.advert_interval),
-    acceptMode: raw.accept_mode ?? d.acceptMode,
-    checksumMode: raw.checksum_mode ?? d.checksumMode,
-  };
 }
 
 /** Unicast peers; every address family of the group needs one. */
@@ -204,7 +174,7 @@ function parseAddressAt(text: string, path: PathSegment[], sink: ProblemSink, ro
 }
 
 /** The passphrase source of a group, checked against `limit` (CARP's 19 bytes by default); undefined after an error. */
-export function buildPassphrase(raw: RawGroup, path: PathSegment[], env: Record<string, string | undefined>, sink: ProblemSink, limit: SecretLimit = CARP_SECRET_LIMIT): PassphraseSource | undefined {
+export function buildPassphrase(raw: RawGroup, path: PathSegment[], env: Record<string, string | undefined>, sink: ProblemSink, limit: SecretLimit = DEFAULT_SECRET_LIMIT): PassphraseSource | undefined {
   const given = PASSPHRASE_KEYS.filter((key) => raw[key] !== undefined);
   const error = (code: ConfigErrorCode, at: PathSegment[], detail: string) => {
     sink.errors.push(configProblem(code, at, detail));
@@ -231,7 +201,7 @@ export function buildPassphrase(raw: RawGroup, path: PathSegment[], env: Record<
  * Why a passphrase cannot be used (never quoting it), or undefined. docs/protocol-carp.md "Key":
  * at most 19 bytes for CARP; a VRRPv2 simple password at most 8 (vrrp-settings.ts).
  */
-export function passphraseProblem(secret: string, limit: SecretLimit = CARP_SECRET_LIMIT): { code: ConfigErrorCode; detail: string } | undefined {
+export function passphraseProblem(secret: string, limit: SecretLimit = DEFAULT_SECRET_LIMIT): { code: ConfigErrorCode; detail: string } | undefined {
   if (secret === '') return { code: 'CARPD_CONFIG_PASSPHRASE_EMPTY', detail: 'is empty' };
   const bytes = Buffer.byteLength(secret, 'utf8');
   if (bytes > limit.maxBytes) return { code: limit.code, detail: `is ${bytes} bytes; ${limit.what} 1..${limit.maxBytes}` };
@@ -343,18 +313,12 @@ export function warnStopBudget(timeoutSeconds: number | undefined, path: PathSeg
   sink.warnings.push(configProblem('CARPD_CONFIG_SCRIPT_STOP_BUDGET', path, `${timeoutSeconds} s is longer than the ${STOP_SCRIPT_BUDGET_SECONDS} s stop budget: at shutdown the final script is cut to at most ${STOP_SCRIPT_BUDGET_SECONDS} s`));
 }
 
-function warnUnused(raw: RawGroup, own: Record<string, unknown>, family: IpFamily, at: (...rest: PathSegment[]) => PathSegment[], sink: ProblemSink): void {
+/** Warnings about keys every protocol has; each protocol's part warns about its own (ProtocolConfigPart.warnUnused). */
+function warnUnused(raw: RawGroup, own: Record<string, unknown>, at: (...rest: PathSegment[]) => PathSegment[], sink: ProblemSink): void {
   const warn = (path: PathSegment[], detail: string) => sink.warnings.push(configProblem('CARPD_CONFIG_UNUSED_SETTING', path, detail));
   const ownScripts = (own['scripts'] ?? {}) as Record<string, unknown>;
-  if (own['dead_ratio'] !== undefined && raw.master_down !== 'ucarp') warn(at('dead_ratio'), 'has no effect unless master_down is ucarp');
   if (own['unicast_ttl'] !== undefined && (raw.peers ?? []).length === 0) warn(at('unicast_ttl'), 'has no effect without peers');
   if (raw.scripts?.style !== 'ucarp') {
     if (ownScripts['extra_parameter'] !== undefined) warn(at('scripts', 'extra_parameter'), 'has no effect unless style is ucarp');
   }
-  // RFC 5798 §6.1: the owner accepts packets for its own addresses whatever Accept_Mode says.
-  if (own['accept_mode'] !== undefined && raw.priority === 255) warn(at('accept_mode'), 'has no effect with priority 255: the address owner always accepts packets for its addresses');
-  // IPv6 has one checksum (vrrp-checksum.ts), which strict and compatible both accept.
-  if (own['checksum_mode'] !== undefined && raw.protocol === 'vrrp' && family === 6) warn(at('checksum_mode'), 'has no effect in an IPv6 group: IPv6 has one checksum');
-  // VRRPv2 has one checksum too, over the message alone (protocols/vrrp/vrrp-version.ts).
-  else if (own['checksum_mode'] !== undefined && raw.protocol === 'vrrp' && raw.vrrp_version === 2) warn(at('checksum_mode'), 'has no effect in a VRRPv2 group: its checksum covers the message alone');
 }

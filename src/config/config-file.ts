@@ -15,10 +15,9 @@ import type { CarpdConfig, GroupConfig } from './config-types.ts';
 import { CONFIG_DEFAULTS } from './config-types.ts';
 import { configProblem, formatConfigProblem, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { defaultsSchema, describeInput, groupSchema, topSchema, validate, type RawTop } from './config-schema.ts';
-import { buildGroup, ID_KEYS, parseHostPort, passphraseProblem, PASSPHRASE_KEYS, type ProblemSink } from './build-group.ts';
-import { FILE_NAMES, groupProtocol, groupVrrpVersion, keysNotFor, notForCode, notForDetail, withoutKeysNotFor } from './protocol-keys.ts';
-import { CARP_SECRET_LIMIT, VRRP2_SECRET_LIMIT, vrrpFamily, type SecretLimit } from './vrrp-settings.ts';
-import { DEFAULT_VRRP_VERSION } from '../protocols/vrrp/vrrp-version.ts';
+import { buildGroup, DEFAULT_SECRET_LIMIT, groupFamily, ID_KEYS, parseHostPort, passphraseProblem, PASSPHRASE_KEYS, type ProblemSink } from './build-group.ts';
+import { DEFAULT_PROTOCOL, FILE_NAMES, groupProtocol, keysNotFor, notForCode, notForDetail, withoutKeysNotFor } from './protocol-keys.ts';
+import { protocolModule, type SecretLimit } from '../protocols/index.ts';
 import { attachScriptUsers, type UserLookup } from './script-user.ts';
 import { scriptPolicyProblems } from './script-security.ts';
 import type { DaemonIdentity } from './script-user.ts';
@@ -118,7 +117,7 @@ export function configFileLoader(
 }
 
 /** Reads the passphrase file the way the daemon will (first line) to catch problems early. */
-async function checkPassphraseFile(file: string, index: number, sink: ProblemSink, missingIsError: boolean, limit: SecretLimit = CARP_SECRET_LIMIT): Promise<void> {
+async function checkPassphraseFile(file: string, index: number, sink: ProblemSink, missingIsError: boolean, limit: SecretLimit = DEFAULT_SECRET_LIMIT): Promise<void> {
   const path: PathSegment[] = ['groups', index, 'passphrase_file'];
   let text: string;
   try {
@@ -209,13 +208,14 @@ function passphraseFilesOf(value: unknown): PassphraseFileRef[] {
   const refs: PassphraseFileRef[] = [];
   value['groups'].forEach((entry: unknown, index) => {
     if (!isPlainObject(entry)) return;
-    // A VRRPv3 group reads no passphrase: its own passphrase_file is an error, the defaults' is left out.
-    // A VRRPv2 group's is its simple password, of at most 8 bytes.
-    const vrrp = groupProtocol(defaults, entry) === 'vrrp';
-    if (vrrp && groupVrrpVersion(defaults, entry) !== 2) return;
-    // A VRRPv2 group takes no passphrase from defaults (effectiveGroup).
-    const file = (vrrp ? entry : mergeDefaults(defaults, entry))['passphrase_file'];
-    if (typeof file === 'string' && file.startsWith('/')) refs.push({ index, file, limit: vrrp ? VRRP2_SECRET_LIMIT : CARP_SECRET_LIMIT });
+    // The group's protocol says whether it reads a secret and how long it may be (a VRRPv3 group
+    // reads none; a VRRPv2 group's simple password is at most 8 bytes); the defaults' keys apply
+    // as effectiveGroup merges them (a VRRPv2 group takes no passphrase from defaults).
+    const protocol = groupProtocol(defaults, entry) ?? DEFAULT_PROTOCOL;
+    const limit = protocolModule(protocol).config.secretLimit({ ...defaults, ...entry });
+    if (limit === undefined) return;
+    const file = mergeDefaults(withoutKeysNotFor(protocol, defaults), entry)['passphrase_file'];
+    if (typeof file === 'string' && file.startsWith('/')) refs.push({ index, file, limit });
   });
   return refs;
 }
@@ -318,12 +318,14 @@ interface BuiltGroup {
 function effectiveGroup(defaults: Record<string, unknown>, own: Record<string, unknown>, index: number, sink: ProblemSink): { own: Record<string, unknown>; merged: Record<string, unknown> } {
   const protocol = groupProtocol(defaults, own);
   if (protocol === undefined) return { own, merged: mergeDefaults(defaults, own) };
-  const version = groupVrrpVersion(defaults, own);
-  for (const key of keysNotFor(protocol, own, version)) sink.errors.push(configProblem(notForCode(protocol), ['groups', index, key], notForDetail(key, protocol, FILE_NAMES)));
-  const applicable = withoutKeysNotFor(protocol, own, version);
-  // A VRRP group's authentication is its own: a passphrase from defaults (CARP's secret) never
-  // becomes a VRRPv2 password that every advert would carry in clear.
-  return { own: applicable, merged: mergeDefaults(withoutKeysNotFor(protocol, defaults, protocol === 'vrrp' ? DEFAULT_VRRP_VERSION : version), applicable) };
+  // The group's variant (VRRP's version) is its own keys' over the defaults'.
+  const variant = { ...defaults, ...own };
+  for (const key of keysNotFor(protocol, own, variant)) sink.errors.push(configProblem(notForCode(protocol), ['groups', index, key], notForDetail(key, protocol, FILE_NAMES)));
+  const applicable = withoutKeysNotFor(protocol, own, variant);
+  // The defaults are judged as for the protocol's plain variant: a group's authentication is its
+  // own, so a passphrase from defaults (CARP's secret) never becomes a VRRPv2 password that every
+  // advert would carry in clear.
+  return { own: applicable, merged: mergeDefaults(withoutKeysNotFor(protocol, defaults), applicable) };
 }
 
 /** `replay: compat` means `replay: {mode: compat}`; a tracked interface may be a plain name. */
@@ -395,20 +397,19 @@ function checkAcrossGroups(built: readonly BuiltGroup[], sink: ProblemSink): voi
  * each family its own virtual MAC, 00:00:5e:00:01:VRID and 00:00:5e:00:02:VRID).
  */
 function idClash(group: GroupConfig, other: GroupConfig, j: number): string | undefined {
-  const mine = group.protocol ?? 'carp';
-  const theirs = other.protocol ?? 'carp';
-  const word = (protocol: string) => (protocol === 'vrrp' ? 'vrid' : 'vhid');
-  const where = `${word(mine)} ${group.vhid} on ${group.interface}`;
-  if (mine === 'carp' && theirs === 'carp') return `${where} is also used by groups[${j}]`;
-  if (mine === 'vrrp' && theirs === 'vrrp') {
-    const family = vrrpFamily(group.addresses);
-    if (family !== vrrpFamily(other.addresses)) return undefined;
-    return `${where} is also used by groups[${j}] for IPv${family}; two VRRP groups share a VRID only when one is IPv4 and the other IPv6`;
+  const mine = group.protocol ?? DEFAULT_PROTOCOL;
+  const theirs = other.protocol ?? DEFAULT_PROTOCOL;
+  const where = `${protocolModule(mine).config.idWord} ${group.vhid} on ${group.interface}`;
+  if (mine !== theirs) {
+    return (
+      `${where} is also the ${protocolModule(theirs).config.idWord} of groups[${j}] (protocol ${theirs}); CARP and VRRP share IP protocol 112 and 224.0.0.18, ` +
+      'so ids on one interface must differ to keep their adverts apart'
+    );
   }
-  return (
-    `${where} is also the ${word(theirs)} of groups[${j}] (protocol ${theirs}); CARP and VRRP share IP protocol 112 and 224.0.0.18, ` +
-    'so ids on one interface must differ to keep their adverts apart'
-  );
+  const family = groupFamily(group.addresses);
+  if (!protocolModule(mine).config.idPerFamily) return `${where} is also used by groups[${j}]`;
+  if (family !== groupFamily(other.addresses)) return undefined;
+  return `${where} is also used by groups[${j}] for IPv${family}; two ${protocolModule(mine).config.title} groups share a ${protocolModule(mine).config.idWord.toUpperCase()} only when one is IPv4 and the other IPv6`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

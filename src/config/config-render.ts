@@ -6,6 +6,8 @@
  */
 import { stringify } from 'yaml';
 import type { CarpdConfig, GroupConfig, HealthCheckConfig, PassphraseSource } from './config-types.ts';
+import { DEFAULT_PROTOCOL } from './protocol-keys.ts';
+import { configPartOf } from '../protocols/index.ts';
 
 /** The normalised configuration as YAML in the file's own key names; secrets are never shown. */
 export function renderNormalisedConfig(config: CarpdConfig): string {
@@ -20,44 +22,21 @@ export function renderNormalisedConfig(config: CarpdConfig): string {
 }
 
 /**
- * One group, in the file's key order. A VRRP group shows its VRRP keys and none of CARP's (which
- * it may not have); its id as `vrid`.
+ * One group, in the file's key order: the common keys here, the protocol's own from its module
+ * (a VRRP group shows its VRRP keys, its id as `vrid`, and none of CARP's).
  */
 function renderGroup(group: GroupConfig): Record<string, unknown> {
-  const vrrp = group.protocol === 'vrrp' ? group.vrrp : undefined;
-  const protocolKeys =
-    vrrp === undefined
-      ? {
-          vhid: group.vhid,
-          addresses: renderAddresses(group),
-          ...renderPassphrase(group.passphrase),
-          advbase: group.advbase,
-          advskew: group.advskew,
-          preempt: group.preempt,
-          master_down: group.masterDown,
-          dead_ratio: group.deadRatio,
-        }
-      : {
-          vrid: group.vhid,
-          ...(vrrp.version === 2 ? { vrrp_version: 2, auth_type: vrrp.authType ?? 'none', ...renderPassphrase(group.passphrase) } : {}),
-          addresses: renderAddresses(group),
-          priority: vrrp.priority,
-          advert_interval: vrrp.advertIntervalCentis / 100,
-          preempt: group.preempt,
-          accept_mode: vrrp.acceptMode,
-          checksum_mode: vrrp.checksumMode,
-        };
+  const protocol = configPartOf(group).render(group, { addresses: renderAddresses(group), passphrase: renderPassphrase });
   return {
     name: group.name,
-    protocol: vrrp === undefined ? 'carp' : 'vrrp',
+    protocol: group.protocol ?? DEFAULT_PROTOCOL,
     interface: group.interface,
-    ...protocolKeys,
+    ...protocol.keys,
     ...(group.sourceAddress === undefined ? {} : { source_address: group.sourceAddress.text }),
     vmac: group.vmac,
     manage_addresses: group.manageAddresses,
     virtual_interface: group.virtualInterface,
-    ...(vrrp === undefined ? { replay: { mode: group.replay.mode, window_seconds: group.replay.windowSeconds } } : {}),
-    ...(vrrp !== undefined || group.keyChangeWindowSeconds === undefined ? {} : { key_change_window: group.keyChangeWindowSeconds }),
+    ...protocol.lateKeys,
     ...(group.preemptDelaySeconds === undefined ? {} : { preempt_delay: group.preemptDelaySeconds }),
     ...(group.scripts.user === undefined ? {} : { script_user: group.scripts.user.name }),
     scripts: {
@@ -80,7 +59,7 @@ function renderGroup(group: GroupConfig): Record<string, unknown> {
   };
 }
 
-function renderAddresses(group: GroupConfig): string[] {
+function renderAddresses(group: Pick<GroupConfig, 'addresses'>): string[] {
   return group.addresses.map((a) => (a.prefixLength === undefined ? a.address.text : `${a.address.text}/${a.prefixLength}`));
 }
 

@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { configProblem, type ConfigErrorCode, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { GROUP_PROTOCOLS } from './protocol-keys.ts';
 import { VRRP_AUTH_TYPES, VRRP_VERSIONS } from '../protocols/vrrp/vrrp-version.ts';
-import { advertIntervalProblemAnyVersion, VRRP_ADVERT_INTERVAL_RANGE, VRRP_PRIORITY_RANGE, type ValueProblem } from './vrrp-settings.ts';
+import { advertIntervalProblemAnyVersion, VRRP_ADVERT_INTERVAL_RANGE, VRRP_PRIORITY_RANGE, type ValueProblem } from '../protocols/vrrp/vrrp-config-rules.ts';
 
 /** Why a number is not an integer in min..max (a fraction is a type error), or undefined; the flags word it the same. */
 export function integerProblem(value: number, min: number, max: number): ValueProblem | undefined {

@@ -4,11 +4,11 @@
  * never sees raw input. Secrets stay as sources until the daemon reads them.
  */
 import type { IpAddress } from '../wire/ip-address.ts';
-import type { MasterDownFormula } from '../protocols/carp/carp-intervals.ts';
-import type { ReplayMode } from '../protocols/carp/replay-guard.ts';
-import type { VrrpChecksumMode } from '../protocols/vrrp/vrrp-checksum.ts';
+import type { CarpGroupConfig, MasterDownFormula, ProtocolGroupConfig, ProtocolName, ReplayMode, VrrpChecksumMode, VrrpGroupConfig } from '../protocols/index.ts';
+
+export type { CarpGroupConfig, VrrpGroupConfig } from '../protocols/index.ts';
+// A leaf of constants, imported directly: the registry's modules read CONFIG_DEFAULTS as they load.
 import { VRRP_DEFAULTS } from '../protocols/vrrp/vrrp-machine-types.ts';
-import type { VrrpVersion } from '../protocols/vrrp/vrrp-version.ts';
 
 /** Log levels. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -90,51 +90,21 @@ export type HealthCheckConfig =
   | (HealthCheckCommon & { readonly kind: 'tcp'; readonly host: string; readonly port: number })
   | (HealthCheckCommon & { readonly kind: 'http'; readonly url: string; readonly expectStatus: readonly number[] });
 
-/** The protocol of a group: CARP (the default) or VRRPv3 (RFC 5798 / RFC 9568). */
-export type GroupProtocol = 'carp' | 'vrrp';
+/** The protocol of a group: CARP (the default) or VRRP (RFC 5798 / RFC 3768), as the registry names them. */
+export type GroupProtocol = ProtocolName;
 
 /**
- * The VRRPv3 settings of a `protocol: vrrp` group. CARP's advbase, advskew, passphrase and
- * replay do not apply to it; preempt, peers (keepalived's unicast_peer), scripts, checks and the
- * rest of GroupConfig do. The vhid is the VRID.
+ * The fields every group has, whatever its protocol; each protocol's own fields are in its
+ * module's config type (protocols/<name>/<name>-config.ts), and GroupConfig is their union.
  */
-export interface VrrpGroupConfig {
-  /** 1..255, default 100; 255 only for the address owner (the addresses are its own). */
-  readonly priority: number;
-  /** Advertisement interval in centiseconds, 1..4095 (advert_interval 0.01..40.95 s, default 1 s). */
-  readonly advertIntervalCentis: number;
-  /** RFC 5798 Accept_Mode: a master that is not the owner accepts packets for the addresses (default false). */
-  readonly acceptMode: boolean;
-  /** Which IPv4 checksum variants are accepted on receive (vrrp-checksum.ts; default compatible). */
-  readonly checksumMode: VrrpChecksumMode;
-  /** `vrrp_version: 2` (RFC 3768); absent: VRRPv3. Only a VRRPv2 group has the key, so VRRPv3 configs read as before. */
-  readonly version?: VrrpVersion;
-  /** VRRPv2 only: none, or 'pass' (the simple password, from the group's `passphrase` source, sent in clear). */
-  readonly authType?: 'none' | 'pass';
-}
-
-/**
- * One CARP or VRRPv3 group (virtual host / virtual router). A VRRP group (protocol 'vrrp') has
- * one address family, its VRID in `vhid`, passphrase kind 'none', and CARP's defaults in the
- * CARP-only fields (advbase, advskew, masterDown, deadRatio, replay), which nothing reads for it.
- */
-export interface GroupConfig {
-  /** Absent means 'carp'. */
-  readonly protocol?: GroupProtocol;
-  /** Present exactly when protocol is 'vrrp'. */
-  readonly vrrp?: VrrpGroupConfig;
-  /** Unique name, default `<interface>/vhid<vhid>`; used by carpctl, status and metrics. */
+export interface GroupConfigCommon {
+  /** Unique name, default `<interface>/vhid<vhid>` (VRRP: `<interface>/vrid<vrid>`); used by carpctl, status and metrics. */
   readonly name: string;
   readonly interface: string;
+  /** CARP's vhid, VRRP's VRID. */
   readonly vhid: number;
   readonly addresses: readonly VirtualAddressConfig[];
-  readonly passphrase: PassphraseSource;
-  readonly advbase: number;
-  readonly advskew: number;
   readonly preempt: boolean;
-  readonly masterDown: MasterDownFormula;
-  /** ucarp's --deadratio, for masterDown 'ucarp'. */
-  readonly deadRatio: number;
   readonly sourceAddress?: IpAddress;
   readonly vmac: boolean;
   /**
@@ -143,9 +113,8 @@ export interface GroupConfig {
    * ucarp, and carpd only announces it (gratuitous ARP) and runs the scripts.
    */
   readonly manageAddresses: boolean;
-  /** Default `carp<vhid>`. */
+  /** Default `carp<vhid>` (VRRP: `vrrp<vrid>`). */
   readonly virtualInterface: string;
-  readonly replay: { readonly mode: ReplayMode; readonly windowSeconds: number };
   readonly scripts: ScriptsConfig;
   readonly announce: AnnounceConfig;
   /** Unicast peers: adverts go to each instead of the multicast group, and only they are accepted. */
@@ -155,14 +124,16 @@ export interface GroupConfig {
   readonly track: { readonly interfaces: readonly TrackedInterfaceConfig[]; readonly checks: readonly HealthCheckConfig[] };
   /** Groups sharing a sync set share fate: if one must yield, all do. */
   readonly syncSet?: string;
-  /**
-   * After a reload changes the address list or the key, how long (seconds) the old ones are still
-   * signed with and accepted, so the nodes can be reloaded one by one (default 600; 0 = at once).
-   */
-  readonly keyChangeWindowSeconds?: number;
   /** keepalived's preempt_delay: no preemption for this long (seconds) after start-up or link-up. */
   readonly preemptDelaySeconds?: number;
 }
+
+/**
+ * One group (virtual host / virtual router): the union of every protocol module's group config,
+ * discriminated by `protocol` (a CARP group may leave it out). A group has its own protocol's
+ * settings and none of another's.
+ */
+export type GroupConfig = ProtocolGroupConfig;
 
 /** The whole configuration. */
 export interface CarpdConfig {

@@ -6,32 +6,17 @@
  *
  * plus ucarp's --upscript/--downscript (the same as -m/-b) and a few operational settings; and
  * with `--protocol vrrp` one VRRPv3 virtual router (issue 12), whose flags mirror the file's
- * VRRP keys. Values are checked by the same functions as the file's (vrrp-settings.ts,
- * protocol-keys.ts), so a flag and its key are refused with the same words. Parsing is pure: it
+ * VRRP keys. Values are checked by the same functions as the file's (each protocol's
+ * config part, protocol-keys.ts), so a flag and its key are refused with the same words. Parsing is pure: it
  * returns typed options or a list of errors that name the flag.
  */
 import { parseArgs } from 'node:util';
-import { CARP_MAX_PASSPHRASE_BYTES } from '../protocols/carp/carp-key.ts';
 import { tryParseIpAddress, type IpAddress } from '../wire/ip-address.ts';
-import type { MasterDownFormula } from '../protocols/carp/carp-intervals.ts';
-import type { ReplayMode } from '../protocols/carp/replay-guard.ts';
-import { CONFIG_DEFAULTS, type GroupProtocol, type VrrpGroupConfig } from './config-types.ts';
+import { CONFIG_DEFAULTS, type GroupConfig, type GroupProtocol } from './config-types.ts';
 import { integerProblem } from './config-schema.ts';
-import { aliasConflictDetail, FLAG_NAMES, flagsNotFor, GROUP_PROTOCOLS } from './protocol-keys.ts';
-import {
-  advertIntervalCentis,
-  advertIntervalProblemFor,
-  CARP_SECRET_LIMIT,
-  mixedFamily,
-  mixedFamilyDetail,
-  VRRP_PRIORITY_RANGE,
-  VRRP2_SECRET_LIMIT,
-  vrrpDefaultVirtualInterface,
-  type SecretLimit,
-  type ValueProblem,
-} from './vrrp-settings.ts';
-import { vrrp2FamilyProblem } from './vrrp-version-settings.ts';
-import { VRRP_AUTH_TYPES, type VrrpVersion } from '../protocols/vrrp/vrrp-version.ts';
+import { aliasConflictDetail, appliesTo, DEFAULT_PROTOCOL, FLAG_NAMES, flagsNotFor, GROUP_PROTOCOLS } from './protocol-keys.ts';
+import { protocolModule, type FlagParseContext, type ProtocolFields, type SecretLimit, type ValueProblem } from '../protocols/index.ts';
+import { DEFAULT_SECRET_LIMIT } from './build-group.ts';
 
 /** A virtual address with its prefix length (undefined: take the parent's subnet, else a host route). */
 export interface VirtualAddress {
@@ -44,20 +29,15 @@ export type PassphraseSource = { readonly kind: 'inline'; readonly value: string
 
 /** Validated options of one daemon process. */
 export interface DaemonOptions {
-  /** 'carp' unless --protocol vrrp. */
+  /** The default protocol unless --protocol names another. */
   readonly protocol: GroupProtocol;
-  /** Present exactly when protocol is 'vrrp'. */
-  readonly vrrp?: VrrpGroupConfig;
+  /** The protocol's own fields of the group, from its flags (its module's ProtocolConfigPart.fromFlags). */
+  readonly protocolFields: ProtocolFields<GroupConfig>;
   readonly interfaceName: string;
   /** The vhid; for VRRP the VRID (--vrid or --vhid). */
   readonly vhid: number;
-  readonly passphrase: PassphraseSource;
   readonly addresses: readonly VirtualAddress[];
   readonly sourceAddress?: IpAddress;
-  /** CARP only; the default for a VRRP group. */
-  readonly advbase: number;
-  /** CARP only; the default for a VRRP group. */
-  readonly advskew: number;
   readonly preempt: boolean;
   /** keepalived's preempt_delay: no preemption for this long after start-up or link-up (0 = none). */
   readonly preemptDelaySeconds: number;
@@ -65,10 +45,6 @@ export interface DaemonOptions {
   readonly backupScript?: string;
   readonly vmac: boolean;
   readonly virtualInterfaceName: string;
-  /** CARP only; the default for a VRRP group. */
-  readonly replayMode: ReplayMode;
-  /** CARP only; the default for a VRRP group. */
-  readonly masterDownFormula: MasterDownFormula;
   readonly stateDirectory: string;
   /** Seconds between gratuitous ARP / NA refreshes while MASTER; 0 disables. */
   readonly announceIntervalSeconds: number;
@@ -104,7 +80,7 @@ export const DAEMON_USAGE = `usage: carpd --interface IF --vhid N (--pass SECRET
       --protocol P          carp (default) or vrrp (VRRPv3, RFC 5798: one address family per group)
 
 CARP only:
-  -p, --pass SECRET         passphrase, at most ${CARP_MAX_PASSPHRASE_BYTES} bytes (shared by every node)
+  -p, --pass SECRET         passphrase, at most ${DEFAULT_SECRET_LIMIT.maxBytes} bytes (shared by every node)
       --passfile FILE       read the passphrase from the first line of FILE
       --advbase N           advertisement base interval in seconds, 0..254 (default 1)
   -k, --advskew N           skew in 1/256 s, 0..254 (default 0); lower wins
@@ -181,11 +157,11 @@ export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult
     }
     return Number(raw);
   };
-  const protocol = oneOf(str('protocol'), GROUP_PROTOCOLS, 'carp', '--protocol', errors);
+  const protocol = oneOf(str('protocol'), GROUP_PROTOCOLS, DEFAULT_PROTOCOL, '--protocol', errors);
   // Which flags are required or refused depends on the protocol: without one, judge nothing else.
   if (errors.length > 0) return { ok: false, errors };
-  const vrrpVersion = oneOf(str('vrrp-version'), ['2', '3'] as const, '3', '--vrrp-version', errors) === '2' ? 2 : 3;
-  for (const misplaced of flagsNotFor(protocol, new Set(Object.keys(values).filter((k) => values[k] !== undefined)), vrrpVersion)) errors.push(misplaced.detail);
+  const part = protocolModule(protocol).config;
+  for (const misplaced of flagsNotFor(protocol, new Set(Object.keys(values).filter((k) => values[k] !== undefined)), flagVariant(values))) errors.push(misplaced.detail);
   const interfaceName = str('interface');
   if (interfaceName === undefined || interfaceName === '') errors.push('--interface: required');
   else if (interfaceName.length > 15 || /[\s/]/.test(interfaceName)) errors.push(`--interface: ${JSON.stringify(interfaceName)} is not an interface name`);
@@ -195,8 +171,7 @@ export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult
   const srcipText = str('srcip');
   const sourceAddress = srcipText === undefined ? undefined : tryParseIpAddress(srcipText);
   if (srcipText !== undefined && sourceAddress === undefined) errors.push(`--srcip: ${JSON.stringify(srcipText)} is not an IP address`);
-  const carp = protocol === 'carp' ? parseCarpFlags(values, int, errors) : undefined;
-  const vrrp = protocol === 'vrrp' ? parseVrrpFlags(values, addresses, vrrpVersion, errors) : undefined;
+  const protocolFields = part.fromFlags(flagContext(values, addresses.map((a) => a.address), int, errors));
   if (values['preempt'] === true && values['no-preempt'] === true) errors.push('--preempt and --no-preempt: choose one');
   if (values['vmac'] === true && values['no-vmac'] === true) errors.push('--vmac and --no-vmac: choose one');
   const masterScript = pickScript(str('master-script'), str('upscript'), '--master-script/--upscript', errors);
@@ -206,15 +181,15 @@ export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult
   const scriptTimeoutSeconds = int('script-timeout', 1, 3_600, 30);
   const preemptDelaySeconds = int('preempt-delay', 0, 3_600, 0);
   const family = addresses[0]?.address.family ?? 4;
-  const virtualInterfaceName = str('vif-name') ?? (protocol === 'vrrp' ? vrrpDefaultVirtualInterface(vhid, family) : `carp${vhid}`);
+  const virtualInterfaceName = str('vif-name') ?? part.defaultVirtualInterface(vhid, family);
   if (virtualInterfaceName.length > 15) errors.push(`--vif-name: ${JSON.stringify(virtualInterfaceName)} is longer than 15 characters`);
-  const protocolOptions = carp ?? (vrrp === undefined ? undefined : { ...VRRP_CARP_FLAG_DEFAULTS, protocol, vrrp: vrrp.vrrp, passphrase: vrrp.passphrase });
-  if (errors.length > 0 || interfaceName === undefined || protocolOptions === undefined) return { ok: false, errors };
-  const preemptDefault = protocol === 'vrrp' ? CONFIG_DEFAULTS.vrrp.preempt : CONFIG_DEFAULTS.preempt;
+  if (errors.length > 0 || interfaceName === undefined || protocolFields === undefined) return { ok: false, errors };
+  const preemptDefault = part.defaultPreempt;
   return {
     ok: true,
     options: {
-      ...protocolOptions,
+      protocol,
+      protocolFields,
       interfaceName,
       vhid,
       addresses,
@@ -233,18 +208,6 @@ export function parseDaemonOptions(args: readonly string[]): DaemonOptionsResult
   };
 }
 
-/** The options only CARP has, and the protocol. */
-type CarpFlagOptions = Pick<DaemonOptions, 'protocol' | 'passphrase' | 'advbase' | 'advskew' | 'replayMode' | 'masterDownFormula'>;
-
-/** What a VRRP group has in CARP's options: no passphrase, CARP's defaults (nothing reads them). */
-const VRRP_CARP_FLAG_DEFAULTS: Omit<CarpFlagOptions, 'protocol'> = {
-  passphrase: { kind: 'none' },
-  advbase: CONFIG_DEFAULTS.advbase,
-  advskew: CONFIG_DEFAULTS.advskew,
-  replayMode: CONFIG_DEFAULTS.replayMode,
-  masterDownFormula: CONFIG_DEFAULTS.masterDown,
-};
-
 type IntFlag = (name: string, min: number, max: number, fallback: number) => number;
 
 /** --vhid, or for VRRP its alias --vrid (not both); 0 after an error. */
@@ -254,52 +217,39 @@ function parseId(values: FlagValues, protocol: GroupProtocol, int: IntFlag, erro
     errors.push(`--vrid: ${aliasConflictDetail(FLAG_NAMES)}`);
     return 0;
   }
-  // A CARP --vrid was refused already (flagsNotFor).
-  const flag = protocol === 'vrrp' && given('vrid') ? 'vrid' : 'vhid';
-  if (!given(flag)) errors.push(protocol === 'vrrp' ? '--vrid (or --vhid): required (1..255)' : '--vhid: required (1..255)');
+  // --vrid where the protocol has no such alias was refused already (flagsNotFor).
+  const alias = appliesTo('vrid', protocol);
+  const flag = alias && given('vrid') ? 'vrid' : 'vhid';
+  if (!given(flag)) errors.push(alias ? '--vrid (or --vhid): required (1..255)' : '--vhid: required (1..255)');
   return int(flag, 1, 255, 0);
 }
 
-/** The CARP-only flags; undefined after an error in the passphrase. */
-function parseCarpFlags(values: FlagValues, int: IntFlag, errors: string[]): CarpFlagOptions | undefined {
-  const str = (name: string) => values[name] as string | undefined;
-  const passphrase = parsePassphrase(str('pass'), str('passfile'), errors);
-  const advbase = int('advbase', 0, 254, 1);
-  const advskew = int('advskew', 0, 254, 0);
-  if (advbase === 0 && advskew === 0 && str('advbase') !== undefined) errors.push('--advbase 0 needs a non-zero --advskew (ucarp refuses 0/0; OpenBSD sends every 1/256 s)');
-  const replayMode = oneOf(str('replay'), ['strict', 'compat'] as const, 'strict', '--replay', errors);
-  const masterDownFormula = oneOf(str('master-down'), ['openbsd', 'freebsd', 'ucarp'] as const, 'openbsd', '--master-down', errors);
-  return passphrase === undefined ? undefined : { protocol: 'carp', passphrase, advbase, advskew, replayMode, masterDownFormula };
+/**
+ * The flags given, as the file keys they stand for (numbers as numbers), for keys that only some
+ * variants of a protocol have (VRRPv2's password): what protocol-keys.ts judges a group's keys by.
+ */
+function flagVariant(values: FlagValues): Record<string, unknown> {
+  const variant: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (typeof value === 'string') variant[name.replaceAll('-', '_')] = /^[0-9]+$/.test(value) ? Number(value) : value;
+  }
+  return variant;
 }
 
-/**
- * The VRRP-only flags, checked as the file's keys are (same functions, same words); with
- * --vrrp-version 2 also --auth-type and the password (--pass/--passfile, at most 8 bytes).
- */
-function parseVrrpFlags(values: FlagValues, addresses: readonly VirtualAddress[], version: VrrpVersion, errors: string[]): { vrrp: VrrpGroupConfig; passphrase: PassphraseSource } {
+/** The readers a protocol's part parses its flags with (ProtocolConfigPart.fromFlags). */
+function flagContext(values: FlagValues, addresses: readonly IpAddress[], int: IntFlag, errors: string[]): FlagParseContext {
   const str = (name: string) => values[name] as string | undefined;
-  const d = CONFIG_DEFAULTS.vrrp;
-  const mixed = mixedFamily(addresses.map((a) => a.address));
-  if (mixed !== undefined) errors.push(`--addr: ${mixedFamilyDetail(mixed.first, mixed.other)}`);
-  const ipv6 = version === 2 ? vrrp2FamilyProblem(addresses.map((a) => a.address)) : undefined;
-  if (ipv6 !== undefined) errors.push(`--addr: ${ipv6.text} is IPv6: VRRPv2 (--vrrp-version 2) is IPv4 only (RFC 3768); use --vrrp-version 3 for IPv6`);
-  const [min, max] = VRRP_PRIORITY_RANGE;
-  const priority = numberFlag(str('priority'), '--priority', (v) => integerProblem(v, min, max), errors) ?? d.priority;
-  const seconds = numberFlag(str('advert-interval'), '--advert-interval', (v) => advertIntervalProblemFor(version, v), errors);
-  const vrrp: VrrpGroupConfig = {
-    priority,
-    advertIntervalCentis: seconds === undefined ? d.advertIntervalCentis : advertIntervalCentis(seconds),
-    acceptMode: values['accept-mode'] === true,
-    checksumMode: oneOf(str('checksum-mode'), ['compatible', 'strict'] as const, d.checksumMode, '--checksum-mode', errors),
+  return {
+    str,
+    given: (name) => values[name] !== undefined && values[name] !== false,
+    int,
+    oneOf: (name, allowed, fallback) => oneOf(str(name), allowed, fallback, `--${name}`, errors),
+    integerIn: (name, min, max) => numberFlag(str(name), `--${name}`, (v) => integerProblem(v, min, max), errors),
+    number: (name, check) => numberFlag(str(name), `--${name}`, check, errors),
+    passphrase: (limit) => parsePassphrase(str('pass'), str('passfile'), errors, limit),
+    addresses,
+    errors,
   };
-  if (version === 3) return { vrrp, passphrase: { kind: 'none' } };
-  const given = str('pass') !== undefined || str('passfile') !== undefined;
-  const authType = oneOf(str('auth-type'), VRRP_AUTH_TYPES, given ? 'pass' : 'none', '--auth-type', errors);
-  if (authType === 'ah') errors.push('--auth-type: ah (IP Authentication Header) is not supported; use pass or none');
-  if (authType === 'pass' && !given) errors.push('--auth-type pass: needs --pass or --passfile (at most 8 bytes, the same on every router)');
-  if (authType === 'none' && given) errors.push('--pass/--passfile: no effect with --auth-type none; remove it or use --auth-type pass');
-  const passphrase = authType === 'pass' && given ? (parsePassphrase(str('pass'), str('passfile'), errors, VRRP2_SECRET_LIMIT) ?? { kind: 'none' as const }) : { kind: 'none' as const };
-  return { vrrp: { ...vrrp, version: 2, authType: authType === 'pass' ? 'pass' : 'none' }, passphrase };
 }
 
 /** A decimal number flag whose value `check` accepts; undefined when absent or refused. */
@@ -315,7 +265,7 @@ function numberFlag(raw: string | undefined, flag: string, check: (value: number
   return undefined;
 }
 
-function parsePassphrase(inline: string | undefined, file: string | undefined, errors: string[], limit: SecretLimit = CARP_SECRET_LIMIT): PassphraseSource | undefined {
+function parsePassphrase(inline: string | undefined, file: string | undefined, errors: string[], limit: SecretLimit = DEFAULT_SECRET_LIMIT): PassphraseSource | undefined {
   if (inline !== undefined && file !== undefined) {
     errors.push('--pass and --passfile: choose one');
     return undefined;
@@ -327,7 +277,7 @@ function parsePassphrase(inline: string | undefined, file: string | undefined, e
   }
   const bytes = Buffer.byteLength(inline, 'utf8');
   if (bytes > limit.maxBytes) {
-    errors.push(limit === CARP_SECRET_LIMIT ? `--pass: the passphrase is ${bytes} bytes; CARP peers can use at most ${CARP_MAX_PASSPHRASE_BYTES}` : `--pass: the password is ${bytes} bytes; ${limit.what} 1..${limit.maxBytes}`);
+    errors.push(`--pass: ${limit.flagDetail?.(bytes) ?? `the password is ${bytes} bytes; ${limit.what} 1..${limit.maxBytes}`}`);
     return undefined;
   }
   return { kind: 'inline', value: inline };

@@ -4,7 +4,8 @@
  */
 import { CONFIG_DEFAULTS, type CarpdConfig, type GroupConfig } from './config-types.ts';
 import type { DaemonOptions } from './daemon-options.ts';
-import { VRRP_INERT_CARP_SETTINGS, vrrpDefaultName, vrrpFamily } from './vrrp-settings.ts';
+import { groupFamily } from './build-group.ts';
+import { protocolModule } from '../protocols/index.ts';
 
 /** Converts validated daemon flags into the normalised configuration (one group). */
 export function configFromDaemonOptions(options: DaemonOptions): CarpdConfig {
@@ -14,7 +15,8 @@ export function configFromDaemonOptions(options: DaemonOptions): CarpdConfig {
     controlSocket: CONFIG_DEFAULTS.controlSocket,
     groups: [
       {
-        ...protocolSettings(options),
+        ...options.protocolFields,
+        name: protocolModule(options.protocol).config.defaultName(options.interfaceName, options.vhid, groupFamily(options.addresses)),
         interface: options.interfaceName,
         vhid: options.vhid,
         addresses: options.addresses.map((a) => (a.prefixLength === undefined ? { address: a.address } : { address: a.address, prefixLength: a.prefixLength })),
@@ -37,23 +39,5 @@ export function configFromDaemonOptions(options: DaemonOptions): CarpdConfig {
         track: { interfaces: [], checks: [] },
       },
     ],
-  };
-}
-
-/** The name and the protocol's own fields: CARP's from its flags, or VRRP's block with CARP's inert (as from the file). */
-function protocolSettings(options: DaemonOptions): Pick<GroupConfig, 'protocol' | 'vrrp' | 'name' | 'passphrase' | 'advbase' | 'advskew' | 'masterDown' | 'deadRatio' | 'replay'> {
-  if (options.protocol === 'vrrp' && options.vrrp !== undefined) {
-    const family = vrrpFamily(options.addresses);
-    // A VRRPv2 group's simple password keeps its source (--pass/--passfile); VRRPv3's is none.
-    return { protocol: 'vrrp', vrrp: options.vrrp, name: vrrpDefaultName(options.interfaceName, options.vhid, family), ...VRRP_INERT_CARP_SETTINGS, passphrase: options.passphrase };
-  }
-  return {
-    name: `${options.interfaceName}/vhid${options.vhid}`,
-    passphrase: options.passphrase,
-    advbase: options.advbase,
-    advskew: options.advskew,
-    masterDown: options.masterDownFormula,
-    deadRatio: CONFIG_DEFAULTS.deadRatio,
-    replay: { mode: options.replayMode, windowSeconds: CONFIG_DEFAULTS.replayWindowSeconds },
   };
 }

@@ -5,7 +5,7 @@
  * the status. Nothing here knows which protocol a group speaks.
  */
 import type { GroupConfig } from '../config/config-types.ts';
-import { moduleOf, runtimeOf, type ProtocolRunner, type ProtocolStatusReport, type RegisteredRunner, type RunnerPlan, type ToIso } from '../protocols/index.ts';
+import { moduleOf, runtimeOf, type ProtocolRunner, type ProtocolRuntimePart, type ProtocolStatusReport, type RegisteredRunner, type RunnerPlan, type ToIso } from '../protocols/index.ts';
 import type { GroupStateStore } from '../ports/group-state-store.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { InterfaceHost } from './interface-host.ts';
@@ -25,7 +25,7 @@ export function planRunner(config: GroupConfig, key: Uint8Array, addresses: read
   if (refusal !== undefined) throw new StartupError(refusal.message, refusal.code);
   // Through the module itself rather than the neutral part, so the plan's runner keeps its
   // registered type (RegisteredRunner); the daemon holds it as a ProtocolRunner.
-  return moduleOf(config).runtime.planRunner(config, context);
+  return (moduleOf(config).runtime as ProtocolRuntimePart<GroupConfig, RegisteredRunner>).planRunner(config, context);
 }
 
 /** A reload's in-place changes, handed to the runner in its protocol's terms. */

@@ -88,21 +88,21 @@ export function planReload(running: readonly KeyedGroup[], wanted: readonly Keye
  */
 export function changedFields(a: KeyedGroup, b: KeyedGroup): string[] {
   const fields: string[] = [];
-  const keys = new Set([...Object.keys(a.config), ...Object.keys(b.config)]) as Set<keyof GroupConfig>;
+  const keys = new Set([...Object.keys(a.config), ...Object.keys(b.config)]);
   for (const key of keys) {
-    if (key === 'vrrp' && a.config.vrrp !== undefined && b.config.vrrp !== undefined) {
+    if (key === 'vrrp' && a.config.protocol === 'vrrp' && b.config.protocol === 'vrrp') {
       const before = a.config.vrrp;
       const after = b.config.vrrp;
       for (const field of Object.keys({ ...before, ...after }) as (keyof typeof before)[]) if (before[field] !== after[field]) fields.push(`vrrp.${field}`);
       if (runtimeOf(a.config).isAddressOwner(a.config) !== runtimeOf(b.config).isAddressOwner(b.config)) fields.push(OWNER_FIELD);
       continue;
     }
-    if (key === 'replay') {
+    if (key === 'replay' && a.config.protocol !== 'vrrp' && b.config.protocol !== 'vrrp') {
       if (a.config.replay.mode !== b.config.replay.mode) fields.push('replay.mode');
       if (a.config.replay.windowSeconds !== b.config.replay.windowSeconds) fields.push('replay.windowSeconds');
       continue;
     }
-    if (json(a.config[key]) !== json(b.config[key])) fields.push(key);
+    if (json((a.config as unknown as Record<string, unknown>)[key]) !== json((b.config as unknown as Record<string, unknown>)[key])) fields.push(key);
   }
   if (!sameBytes(a.key, b.key)) fields.push('key');
   return fields;

@@ -4,12 +4,21 @@
  * is a folder under protocols/ and one line below.
  */
 import { carpModule } from './carp/carp-module.ts';
+import type { ProtocolConfigPart } from './protocol-config-part.ts';
 import type { ProtocolModule, ProtocolName } from './protocol-module.ts';
 import type { ProtocolRuntimePart } from './protocol-runtime-part.ts';
 import { vrrpModule } from './vrrp/vrrp-module.ts';
 import { assembleDropReasons } from './protocol-wire-part.ts';
 
 export type { ProtocolModule, ProtocolName } from './protocol-module.ts';
+import type { CarpGroupConfig } from './carp/carp-config.ts';
+import type { VrrpGroupConfig } from './vrrp/vrrp-config.ts';
+export type { CarpGroupConfig } from './carp/carp-config.ts';
+export type { ReplayMode } from './carp/replay-guard.ts';
+export type { MasterDownFormula } from './carp/carp-intervals.ts';
+export type { VrrpChecksumMode } from './vrrp/vrrp-checksum.ts';
+export type { VrrpGroupConfig } from './vrrp/vrrp-config.ts';
+export type { FlagParseContext, ProtocolConfigPart, ProtocolFields, SecretLimit, SettingNames, ValueProblem } from './protocol-config-part.ts';
 
 /** Every protocol, CARP (the default) first. */
 export const PROTOCOL_MODULES = [carpModule, vrrpModule] as const satisfies readonly ProtocolModule[];
@@ -37,6 +46,20 @@ export const DEFAULT_PROTOCOL: ProtocolName = PROTOCOL_MODULES[0].name;
 /** Any registered protocol's runner, as each module's runtime part builds it (derived from the registry). */
 export type RegisteredRunner = ReturnType<ReturnType<(typeof PROTOCOL_MODULES)[number]['runtime']['planRunner']>['build']>;
 
+
 export type { KeyPurpose, ProtocolRunner, ProtocolRuntimePart, ProtocolStatus, ProtocolStatusReport, RunnerPlan, RunnerPorts, StatusLines, ToIso } from './protocol-runtime-part.ts';
+
 /** Every drop reason, in metric order (docs/metrics.md): the IP layer's, then each protocol's (protocol-wire-part.ts). */
 export const DROP_REASONS = assembleDropReasons(PROTOCOL_MODULES.map((module) => module.wire));
+
+/**
+ * A group's config: the union of every protocol's group type, discriminated by `protocol`
+ * (config/config-types.ts GroupConfig). Spelled out rather than derived from PROTOCOL_MODULES:
+ * the parts' own types mention GroupConfig, so deriving it would make the type circular.
+ */
+export type ProtocolGroupConfig = CarpGroupConfig | VrrpGroupConfig;
+
+/** The config part of a group's protocol, typed for that group. */
+export function configPartOf<Group extends ProtocolGroupConfig>(group: Group): ProtocolConfigPart<Group> {
+  return moduleOf(group).config as ProtocolConfigPart<Group>;
+}

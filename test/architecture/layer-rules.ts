@@ -18,14 +18,17 @@
  *   domain's terms (an address, a phase), with no implementation to pull in, and no node:.
  * - engine/ imports only engine/, ports/, wire/ and fsm/, and no node: builtin: it runs the
  *   state machines through ports, so that sim/ and the unit tests run it on fakes (today it
- *   does; this is stricter than "no linux/, daemon/, config/, cli/, control/"). It imports no
- *   protocols/ either: the protocols sit on top of it (engine/protocol-node.ts is the contract
- *   their nodes meet; protocols/interface-node.ts hands it the registry's).
- * - a protocol is reached through the registry: outside src/protocols/, code imports only the
- *   top-level src/protocols/*.ts files (the registry index.ts and the part interfaces), never a
- *   file under src/protocols/<name>/; and a file of src/protocols/<a>/ imports nothing of
- *   src/protocols/<b>/. So adding a protocol is its folder and one registry line (issue 21).
- *   KNOWN_DEEP_IMPORTS lists the deep imports that still exist while the other parts move.
+    name: 'protocols/ are pure: only protocols/, wire/, fsm/, engine/, ports/, node:crypto and node:buffer (types of config/ and control/; config/ itself from a config part)',
+    appliesTo: (layer) => layer === 'protocols',
+    // Types only from config/ and control/: a protocol's runtime part maps its group's config to its
+    // engine's settings and its runner's state to its status fields (protocols/protocol-runtime-part.ts),
+    // and runs no code of either layer. A config part (protocols/protocol-config-part.ts) works in the
+    // config layer's terms (raw groups, coded problems) and may import config/.
+    allows: (target, typeOnly, _layer, file) =>
+      ['protocols', 'wire', 'fsm', 'engine', 'ports'].includes(target) ||
+      PURE_BUILTINS.has(target) ||
+      (typeOnly && ['config', 'control'].includes(target)) ||
+      (target === 'config' && isProtocolConfigPart(file)),
  * - linux/ imports no engine/, daemon/ or cli/: adapters implement ports, they do not reach into
  *   what runs on top of them.
  * - sim/ imports no linux/, daemon/, config/ or cli/: the simulator runs the engine on virtual
@@ -163,7 +166,16 @@ interface ImportRule {
   /** Whether the rule covers a file of this layer. */
   readonly appliesTo: (layer: string) => boolean;
   /** Whether an import from that layer to `target` (a layer, node:x or <package>) is allowed. */
-  readonly allows: (target: string, typeOnly: boolean, layer: string) => boolean;
+  readonly allows: (target: string, typeOnly: boolean, layer: string, file: string) => boolean;
+}
+
+/**
+ * A protocol's config part (protocols/protocol-config-part.ts, protocols/<name>/<name>-config*.ts):
+ * it builds and checks the protocol's part of a group in the config layer's terms (the raw group,
+ * coded ConfigProblems, the common fields), so it alone in protocols/ may import config/.
+ */
+export function isProtocolConfigPart(file: string): boolean {
+  return file === 'src/protocols/protocol-config-part.ts' || /^src\/protocols\/[^/]+\/[^/]+-config[^/]*\.ts$/.test(file);
 }
 
 const PURE = new Set(['wire', 'fsm']);
@@ -190,12 +202,17 @@ export const IMPORT_RULES: readonly ImportRule[] = [
     allows: (target) => ['engine', 'ports', 'wire', 'fsm'].includes(target),
   },
   {
-    name: 'protocols/ are pure: only protocols/, wire/, fsm/, engine/, ports/, node:crypto and node:buffer (config/ and control/ types only)',
+    name: 'protocols/ are pure: only protocols/, wire/, fsm/, engine/, ports/, node:crypto and node:buffer (types of config/ and control/; config/ itself from a config part)',
     appliesTo: (layer) => layer === 'protocols',
     // Types only from config/ and control/: a protocol's runtime part maps its group's config to its
     // engine's settings and its runner's state to its status fields (protocols/protocol-runtime-part.ts),
-    // and runs no code of either layer.
-    allows: (target, typeOnly) => ['protocols', 'wire', 'fsm', 'engine', 'ports'].includes(target) || PURE_BUILTINS.has(target) || (typeOnly && ['config', 'control'].includes(target)),
+    // and runs no code of either layer. A config part (protocols/protocol-config-part.ts) works in the
+    // config layer's terms (raw groups, coded problems) and may import config/.
+    allows: (target, typeOnly, _layer, file) =>
+      ['protocols', 'wire', 'fsm', 'engine', 'ports'].includes(target) ||
+      PURE_BUILTINS.has(target) ||
+      (typeOnly && ['config', 'control'].includes(target)) ||
+      (target === 'config' && isProtocolConfigPart(file)),
   },
   {
     name: 'linux/ imports no engine/, daemon/ or cli/',
@@ -320,7 +337,7 @@ export function checkLayers(files: readonly SourceFile[]): LayerBreach[] {
       const target = use.specifier === '<computed>' ? '<computed>' : targetOf(file.path, use.specifier);
       for (const rule of IMPORT_RULES) {
         if (root && rule.name.startsWith('daemon/ takes time')) continue;
-        if (rule.appliesTo(layer) && !rule.allows(target, use.typeOnly, layer)) breaches.push({ file: file.path, what: use.specifier, rule: rule.name });
+        if (rule.appliesTo(layer) && !rule.allows(target, use.typeOnly, layer, file.path)) breaches.push({ file: file.path, what: use.specifier, rule: rule.name });
       }
       if (isForbiddenDeepImport(file.path, use.specifier) && !KNOWN_DEEP_IMPORTS.has(`${file.path} -> ${use.specifier}`)) {
         breaches.push({ file: file.path, what: use.specifier, rule: DEEP_IMPORT_RULE });

@@ -91,6 +91,12 @@ test('breaches: each rule fails a file that breaks it, naming the file and the i
     ['src/daemon/d.ts', "import { setTimeout as sleep } from 'node:timers/promises';", ['src/daemon/d.ts: node:timers/promises']],
     ['src/engine/e.ts', "import type { ProtocolName } from '../protocols/protocol-module.ts';", ['src/engine/e.ts: ../protocols/protocol-module.ts']],
     ['src/engine/e.ts', "import { CarpNode } from '../protocols/carp/carp-node.ts';", ['src/engine/e.ts: ../protocols/carp/carp-node.ts', 'src/engine/e.ts: ../protocols/carp/carp-node.ts']],
+    // Only a protocol's config part may import config/ (layer-rules.ts isProtocolConfigPart).
+    ['src/protocols/carp/carp-step.ts', "import { CONFIG_DEFAULTS } from '../../config/config-types.ts';", ['src/protocols/carp/carp-step.ts: ../../config/config-types.ts']],
+    ['src/protocols/index.ts', "import { CONFIG_DEFAULTS } from '../config/config-types.ts';", ['src/protocols/index.ts: ../config/config-types.ts']],
+    ['src/protocols/carp/carp-config-part.ts', "import { configProblem } from '../../config/error-codes.ts';", []],
+    ['src/protocols/protocol-config-part.ts', "import type { RawGroup } from '../config/config-schema.ts';", []],
+    ['src/protocols/carp/carp-config-part.ts', "import { readFileSync } from 'node:fs';", ['src/protocols/carp/carp-config-part.ts: node:fs']],
   ];
   for (const [path, text, expected] of cases) assert.deepEqual(breachesOf(path, text), expected, `${path}: ${text}`);
 });

@@ -15,6 +15,7 @@ import { parseDaemonOptions } from '../../src/config/daemon-options.ts';
 import { CONFIG_ERROR_CODES } from '../../src/config/error-codes.ts';
 import { STOP_SCRIPT_BUDGET_SECONDS } from '../../src/config/stop-budget.ts';
 import { CONFIG_DEFAULTS, type CarpdConfig } from '../../src/config/config-types.ts';
+import { carpGroup } from './group-view.ts';
 
 const env = { CARP_PASS: 'from-env', LONG_PASS: 'x'.repeat(20), EMPTY_PASS: '' };
 const group = (extra: Record<string, unknown> = {}) => ({ interface: 'eth0', vhid: 1, addresses: ['192.0.2.10/24'], passphrase: 'secret', ...extra });
@@ -149,7 +150,7 @@ test('ok, minimal group: every default filled in', () => {
   assert.equal(config.stateDirectory, CONFIG_DEFAULTS.stateDirectory);
   assert.equal(config.controlSocket, CONFIG_DEFAULTS.controlSocket);
   assert.equal(config.metricsListen, undefined);
-  const g = config.groups[0];
+  const g = carpGroup(config.groups[0]);
   assert.ok(g);
   assert.equal(g.name, 'eth0/vhid1');
   assert.equal(g.virtualInterface, 'carp1');
@@ -175,7 +176,7 @@ test('ok, defaults section applies to every group; the group wins, mappings merg
     groups: [group({ passphrase: undefined }), { ...group({ vhid: 2, addresses: ['192.0.2.11'], advskew: 7, scripts: { backup: '/etc/carpd/down' } }), passphrase: 'own' }],
   });
   const config = ok(parseConfigText(text, { env }));
-  const [a, b] = config.groups;
+  const [a, b] = config.groups.map(carpGroup);
   assert.ok(a && b);
   assert.equal(a.advskew, 100);
   assert.equal(b.advskew, 7);
@@ -193,7 +194,7 @@ test('ok, normalisation: addresses parsed, IPv6 canonical, prefixes kept, shorth
       { env },
     ),
   );
-  const g = config.groups[0];
+  const g = carpGroup(config.groups[0]);
   assert.ok(g);
   assert.deepEqual(
     g.addresses.map((a) => [a.address.family, a.address.text, a.prefixLength]),

@@ -6,17 +6,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseUcarpFlags } from '../../src/config/ucarp-flags.ts';
-import type { CarpdConfig, GroupConfig } from '../../src/config/config-types.ts';
+import type { CarpdConfig, CarpGroupConfig } from '../../src/config/config-types.ts';
+import { carpGroup } from './group-view.ts';
 
 /** The V1 command lines, split as a shell would. */
 const V1_A = '--interface=msVA0 --srcip=192.0.2.1 --vhid=7 --pass=secret-pass --addr=192.0.2.100 --advbase=1 --advskew=0 --upscript=vip-up.sh --downscript=vip-down.sh --xparam=msVA --shutdown'.split(' ');
 const V1_B = '--interface=msVB0 --srcip=192.0.2.2 --vhid=7 --pass=secret-pass --addr=192.0.2.100 --advbase=1 --advskew=50 --upscript=vip-up.sh --downscript=vip-down.sh --xparam=msVB --shutdown'.split(' ');
 const MINIMAL = ['-i', 'eth0', '-s', '10.0.0.1', '-v', '1', '-p', 'pw', '-a', '10.0.0.100'];
 
-function ok(args: string[]): { config: CarpdConfig; group: GroupConfig; notes: string[] } {
+function ok(args: string[]): { config: CarpdConfig; group: CarpGroupConfig; notes: string[] } {
   const result = parseUcarpFlags(args);
   assert.ok(result.ok, `expected success, got ${JSON.stringify(result)}`);
-  const group = result.config.groups[0];
+  const group = carpGroup(result.config.groups[0]);
   assert.ok(group !== undefined);
   return { config: result.config, group, notes: result.notes };
 }
@@ -83,7 +84,7 @@ test('long options with separate values, abbreviations and permuted order', () =
 });
 
 test('every flag, one at a time', async (t) => {
-  const cases: { name: string; extra: string[]; check: (c: CarpdConfig, g: GroupConfig, notes: string[]) => void }[] = [
+  const cases: { name: string; extra: string[]; check: (c: CarpdConfig, g: CarpGroupConfig, notes: string[]) => void }[] = [
     { name: '--preempt / -P', extra: ['-P'], check: (_c, g) => assert.equal(g.preempt, true) },
     { name: '--neutral / -n', extra: ['--neutral'], check: (_c, g) => assert.equal(g.scripts.neutral, true) },
     { name: '--advbase / -b', extra: ['-b', '3'], check: (_c, g) => assert.equal(g.advbase, 3) },

@@ -14,6 +14,7 @@ import { configFromDaemonOptions } from '../../src/config/flags-to-config.ts';
 import { parseDaemonOptions } from '../../src/config/daemon-options.ts';
 import { CONFIG_ERROR_CODES } from '../../src/config/error-codes.ts';
 import { CONFIG_DEFAULTS, type CarpdConfig, type GroupConfig } from '../../src/config/config-types.ts';
+import { carpGroup, view, views, type GroupView } from './group-view.ts';
 
 const env = { CARP_PASS: 'from-env' };
 const carp = (extra: Record<string, unknown> = {}) => ({ interface: 'eth0', vhid: 1, addresses: ['192.0.2.10/24'], passphrase: 'secret', ...extra });
@@ -26,10 +27,10 @@ function ok(result: ConfigResult): CarpdConfig {
   return result.config;
 }
 
-function only(result: ConfigResult): GroupConfig {
+function only(result: ConfigResult): GroupView {
   const config = ok(result);
   assert.equal(config.groups.length, 1);
-  return config.groups[0] as GroupConfig;
+  return view(config.groups[0] as GroupConfig);
 }
 
 /**
@@ -175,8 +176,8 @@ test('ok, minimal IPv4 VRRP group: every default filled in', () => {
   assert.equal(g.vmac, true);
   assert.equal(g.manageAddresses, true);
   assert.equal(g.keyChangeWindowSeconds, undefined);
-  // CARP's fields hold CARP's defaults, which nothing reads for a VRRP group.
-  assert.deepEqual([g.advbase, g.advskew, g.masterDown, g.deadRatio, g.replay], [1, 0, 'openbsd', 3, { mode: 'strict', windowSeconds: 300 }]);
+  // A VRRP group has none of CARP's fields (GroupConfig is a union by protocol: no inert settings).
+  for (const key of ['advbase', 'advskew', 'masterDown', 'deadRatio', 'replay', 'keyChangeWindowSeconds']) assert.equal(key in g, false, key);
 });
 
 test('ok, IPv6 VRRP group: the name and the virtual interface say so', () => {
@@ -258,13 +259,14 @@ test('one defaults block serves both protocols: keys of the other protocol are l
   const result = parseConfigText(withDefaults(defaults, carp({ passphrase: undefined }), vrrp()), { env });
   const config = ok(result);
   assert.deepEqual(result.ok && result.warnings, []);
-  const [c, v] = config.groups as [GroupConfig, GroupConfig];
+  const [c, v] = [carpGroup(config.groups[0] as GroupConfig), view(config.groups[1] as GroupConfig)];
   assert.deepEqual(c.passphrase, { kind: 'env', variable: 'CARP_PASS' });
   assert.deepEqual([c.advbase, c.advskew, c.replay.mode, c.masterDown, c.keyChangeWindowSeconds], [2, 50, 'compat', 'freebsd', 60]);
   assert.equal(c.vrrp, undefined);
   assert.deepEqual(v.vrrp, { priority: 150, advertIntervalCentis: 50, acceptMode: true, checksumMode: 'strict' });
   assert.deepEqual(v.passphrase, { kind: 'none' });
-  assert.deepEqual([v.advbase, v.advskew, v.replay.mode, v.masterDown, v.keyChangeWindowSeconds], [1, 0, 'strict', 'openbsd', undefined]);
+  // The defaults' CARP keys are left out of the VRRP group: it has no CARP field at all.
+  for (const key of ['advbase', 'advskew', 'replay', 'masterDown', 'keyChangeWindowSeconds']) assert.equal(key in v, false, key);
   for (const g of [c, v]) {
     assert.equal(g.preemptDelaySeconds, 20, 'a key both have applies to both');
     assert.equal(g.announce.intervalSeconds, 15);
@@ -273,7 +275,7 @@ test('one defaults block serves both protocols: keys of the other protocol are l
 
 test('defaults may set protocol; a group says protocol: carp to be CARP; a default vrid is replaced by the own vhid', () => {
   const config = ok(parseConfigText(withDefaults({ protocol: 'vrrp', vrid: 9, passphrase: 'secret' }, vrrp({ protocol: undefined, vrid: undefined }), carp({ protocol: 'carp', passphrase: undefined, vhid: 3 })), { env }));
-  const [v, c] = config.groups as [GroupConfig, GroupConfig];
+  const [v, c] = views(config.groups) as [GroupView, GroupView];
   assert.deepEqual([v.protocol, v.vhid, v.passphrase], ['vrrp', 9, { kind: 'none' }]);
   assert.deepEqual([c.protocol, c.vhid, c.passphrase], [undefined, 3, { kind: 'inline', value: 'secret' }]);
   // A group's own vhid replaces a default vrid rather than conflicting with it.
@@ -478,7 +480,7 @@ test('--init: the starter file shows a VRRP group, and parses with it switched o
   const result = parseConfigText(text, { env: {} });
   const config = ok(result);
   assert.deepEqual(result.ok && result.warnings, []);
-  const [c, v] = config.groups as [GroupConfig, GroupConfig];
+  const [c, v] = views(config.groups) as [GroupView, GroupView];
   assert.equal(c.protocol, undefined);
   assert.equal(v.protocol, 'vrrp');
   assert.deepEqual(v.vrrp, { priority: 100, advertIntervalCentis: 100, acceptMode: false, checksumMode: 'compatible' });

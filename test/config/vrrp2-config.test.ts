@@ -12,15 +12,16 @@ import { renderNormalisedConfig } from '../../src/config/config-render.ts';
 import { configFromDaemonOptions } from '../../src/config/flags-to-config.ts';
 import { parseDaemonOptions } from '../../src/config/daemon-options.ts';
 import type { GroupConfig } from '../../src/config/config-types.ts';
+import { view, type GroupView } from './group-view.ts';
 
 const env = { V2_PASS: 'envpass', LONG: 'nine-byte' };
 const v2 = (extra: Record<string, unknown> = {}) => ({ protocol: 'vrrp', vrrp_version: 2, interface: 'eth0', vrid: 51, addresses: ['192.0.2.51/24'], ...extra });
 const groups = (...gs: Record<string, unknown>[]) => stringify({ groups: gs });
 
-function only(result: ConfigResult): GroupConfig {
+function only(result: ConfigResult): GroupView {
   if (!result.ok) assert.fail(`expected ok, got ${JSON.stringify(result.errors)}`);
   assert.equal(result.config.groups.length, 1);
-  return result.config.groups[0] as GroupConfig;
+  return view(result.config.groups[0] as GroupConfig);
 }
 
 function errors(result: ConfigResult): string[] {
@@ -85,7 +86,7 @@ test('ok, a passphrase in defaults serves CARP groups and is left out of VRRP gr
   const result = parseConfigText(text, { env });
   assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
   assert.deepEqual(result.config.groups.map((g) => g.passphrase.kind), ['env', 'none', 'none']);
-  assert.equal(result.config.groups[1]?.vrrp?.authType, 'none');
+  assert.equal(view(result.config.groups[1])?.vrrp?.authType, 'none');
 });
 
 test('bad, a passphrase_file over 8 bytes is caught at load time; ok under 8 with a warning', async () => {
@@ -123,7 +124,7 @@ test('ok, the normalised render of a VRRPv2 group reads back to the same group',
 test('flags: --vrrp-version 2 with --pass and --auth-type, the same config as the file', () => {
   const parsed = parseDaemonOptions(['--protocol', 'vrrp', '--vrrp-version', '2', '--interface', 'eth0', '--vrid', '51', '--addr', '192.0.2.51/24', '--pass', 'secret', '--advert-interval', '3']);
   assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
-  const g = configFromDaemonOptions(parsed.options).groups[0];
+  const g = view(configFromDaemonOptions(parsed.options).groups[0]);
   assert.deepEqual(g?.vrrp, { priority: 100, advertIntervalCentis: 300, acceptMode: false, checksumMode: 'compatible', version: 2, authType: 'pass' });
   assert.deepEqual(g?.passphrase, { kind: 'inline', value: 'secret' });
 });

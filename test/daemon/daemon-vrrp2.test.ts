@@ -5,17 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GroupConfig, PassphraseSource } from '../../src/config/config-types.ts';
+import type { GroupConfig, PassphraseSource, VrrpGroupConfig } from '../../src/config/config-types.ts';
 import { prepareGroups } from '../../src/daemon/daemon.ts';
 import { decodeIpPacket } from '../../src/wire/ip-packet.ts';
 import { decodeVrrp2Header } from '../../src/protocols/vrrp/vrrp2-header.ts';
 import { MemoryLogger } from '../../src/ports/logger.ts';
 import { carpdConfig, makeDaemon, vrrpGroupConfig, type DaemonRig } from '../helpers/fake-platform.ts';
 
-function v2Group(password: string | undefined): GroupConfig {
+function v2Group(password: string | undefined): VrrpGroupConfig {
   const base = vrrpGroupConfig();
   const passphrase: PassphraseSource = password === undefined ? { kind: 'none' } : { kind: 'inline', value: password };
-  return { ...base, passphrase, vrrp: { ...(base.vrrp as NonNullable<GroupConfig['vrrp']>), version: 2, authType: password === undefined ? 'none' : 'pass' } };
+  return { ...base, passphrase, vrrp: { ...base.vrrp, version: 2, authType: password === undefined ? 'none' : 'pass' } };
 }
 
 /** The VRRPv2 adverts the daemon sent: their Auth Type and password text. */

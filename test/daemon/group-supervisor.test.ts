@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StartupError } from '../../src/daemon/startup-error.ts';
 import { groupConfig } from '../helpers/fake-platform.ts';
+import type { CarpGroupConfig } from '../../src/config/config-types.ts';
 import { supervisorRig } from './supervisor-rig.ts';
 
 const KEY = new Uint8Array(20).fill(7);
@@ -57,7 +58,7 @@ test('apply: added, removed, changed in place; committed once, after the changes
   });
   assert.deepEqual(result, { added: [c.name], removed: [b.name], changed: [a.name], inPlace: [a.name] });
   assert.equal(commits, 1);
-  assert.equal(rig.supervisor.get(a.name)?.config.advskew, 50);
+  assert.equal((rig.supervisor.get(a.name)?.config as CarpGroupConfig | undefined)?.advskew, 50);
 });
 
 test('apply failing part way puts the groups back as they were, and does not commit', async () => {

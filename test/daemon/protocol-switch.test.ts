@@ -7,7 +7,7 @@
  */
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GroupConfig } from '../../src/config/config-types.ts';
+import type { GroupConfig, VrrpGroupConfig } from '../../src/config/config-types.ts';
 import { handOverRefusal, isProtocolSwitch } from '../../src/daemon/protocol-switch.ts';
 import { changedFields } from '../../src/daemon/reload-plan.ts';
 import { carpKeyFromPassphrase } from '../../src/protocols/carp/carp-key.ts';
@@ -22,8 +22,8 @@ const NAME = 'eth0/GW';
 const VIP = '198.51.100.7';
 
 const carp = (options: Parameters<typeof groupConfig>[0] = {}): GroupConfig => groupConfig({ name: NAME, vmac: false, ...options });
-const vrrp = (options: Parameters<typeof vrrpGroupConfig>[0] = {}): GroupConfig => vrrpGroupConfig({ name: NAME, vhid: 7, vmac: false, ...options });
-const v2 = (config: GroupConfig): GroupConfig => ({ ...config, vrrp: { ...(config.vrrp as NonNullable<GroupConfig['vrrp']>), version: 2 } });
+const vrrp = (options: Parameters<typeof vrrpGroupConfig>[0] = {}): VrrpGroupConfig => vrrpGroupConfig({ name: NAME, vhid: 7, vmac: false, ...options });
+const v2 = (config: VrrpGroupConfig): VrrpGroupConfig => ({ ...config, vrrp: { ...config.vrrp, version: 2 } });
 const keyed = (config: GroupConfig) => ({ config, key: config.protocol === 'vrrp' ? NONE : KEY });
 
 describe('isProtocolSwitch: the reload plan\'s changed fields', () => {

@@ -12,7 +12,7 @@
  * hold-down, stop()'s timeouts): the rig passes zero retry delays and short hold-downs, and
  * settle() waits for the queued work and the fake kernel's events to run out.
  */
-import type { CarpdConfig, GroupConfig, PassphraseSource } from '../../src/config/config-types.ts';
+import type { CarpdConfig, CarpGroupConfig, GroupConfig, GroupConfigCommon, PassphraseSource, VrrpGroupConfig } from '../../src/config/config-types.ts';
 import { CONFIG_DEFAULTS } from '../../src/config/config-types.ts';
 import type { ControlEvent } from '../../src/control/control-types.ts';
 import type { GuardSpec } from '../../src/daemon/cleanup-guard.ts';
@@ -233,67 +233,99 @@ export class FakePlatform implements DaemonPlatform {
 /** Parent interface and address every rig starts with. */
 export const PARENT = { name: 'eth0', mac: '52:54:00:12:34:56', address: '198.51.100.10', prefixLength: 24 } as const;
 
+/** The options of vrrpGroupConfig: any common field, addresses as text, and the VRRP block's fields. */
+export type VrrpGroupOptions = Partial<Omit<GroupConfigCommon, 'addresses'>> & {
+  readonly addresses?: readonly string[];
+  readonly passphrase?: PassphraseSource;
+  readonly priority?: number;
+  readonly advertIntervalCentis?: number;
+  readonly acceptMode?: boolean;
+  readonly checksumMode?: 'strict' | 'compatible';
+};
+
 /**
  * A `protocol: vrrp` GroupConfig as the config layer builds one: passphrase none, preempt on,
  * the VRRP block at RFC 5798's defaults (priority 100, 1 s), `vrrp<vhid>` (IPv4) or
  * `vrrp6-<vhid>` (IPv6), name `<interface>/vrrp<vhid>`. Default VRID 9, VIP 198.51.100.9.
  */
-export function vrrpGroupConfig(options: GroupOptions & { readonly priority?: number; readonly advertIntervalCentis?: number; readonly acceptMode?: boolean; readonly checksumMode?: 'strict' | 'compatible' } = {}): GroupConfig {
-  const { priority, advertIntervalCentis, acceptMode, checksumMode, ...rest } = options;
+export function vrrpGroupConfig(options: VrrpGroupOptions = {}): VrrpGroupConfig {
+  const { priority, advertIntervalCentis, acceptMode, checksumMode, addresses: texts, passphrase, ...rest } = options;
   const vhid = rest.vhid ?? 9;
   const iface = rest.interface ?? PARENT.name;
-  const texts = rest.addresses ?? [`198.51.100.${vhid}`];
-  const v6 = texts[0]?.includes(':') === true;
-  return groupConfig({
+  const addressTexts = texts ?? [`198.51.100.${vhid}`];
+  const v6 = addressTexts[0]?.includes(':') === true;
+  const { addresses: _none, ...common } = commonGroupConfig(vhid, iface, { passphrase: passphrase ?? { kind: 'none' } });
+  return {
+    ...common,
     name: `${iface}/vrrp${vhid}`,
     virtualInterface: v6 ? `vrrp6-${vhid}` : `vrrp${vhid}`,
     preempt: true,
     ...rest,
     vhid,
-    addresses: texts,
+    addresses: parseAddresses(addressTexts),
     protocol: 'vrrp',
-    passphrase: { kind: 'none' },
+    passphrase: passphrase ?? { kind: 'none' },
     vrrp: { priority: priority ?? 100, advertIntervalCentis: advertIntervalCentis ?? 100, acceptMode: acceptMode ?? false, checksumMode: checksumMode ?? 'compatible' },
-  });
+  };
 }
 
-/** The options of groupConfig: any GroupConfig field, addresses as text ("IP" or "IP/PREFIX"). */
-export type GroupOptions = Partial<Omit<GroupConfig, 'addresses'>> & { readonly addresses?: readonly string[] };
+/** The options of groupConfig: any CARP group field, addresses as text ("IP" or "IP/PREFIX"). */
+export type GroupOptions = Partial<Omit<CarpGroupConfig, 'addresses'>> & { readonly addresses?: readonly string[] };
 
-/**
- * A GroupConfig with every default filled in as build-group.ts fills it: eth0, vhid 7, VIP
- * 198.51.100.7, inline passphrase, --vmac with carp<vhid>, name `<interface>/vhid<vhid>`.
- */
-export function groupConfig(options: GroupOptions = {}): GroupConfig {
-  const { addresses: texts, ...rest } = options;
-  const vhid = rest.vhid ?? 7;
-  const iface = rest.interface ?? PARENT.name;
-  const addresses = (texts ?? [`198.51.100.${vhid}`]).map((text) => {
+/** Addresses as text ("IP" or "IP/PREFIX") parsed. */
+function parseAddresses(texts: readonly string[]): GroupConfigCommon['addresses'] {
+  return texts.map((text) => {
     const [ip, prefix] = text.split('/');
     return prefix === undefined ? { address: parseIpAddress(ip as string) } : { address: parseIpAddress(ip as string), prefixLength: Number(prefix) };
   });
+}
+
+/**
+ * The fields every group has, at build-group.ts's defaults, in a CARP group's key order, with the
+ * CARP fields given (`carp`) where they have always been (reload-plan lists changed fields in key
+ * order); the result holds them too, beyond its type.
+ */
+function commonGroupConfig(vhid: number, iface: string, carp: Partial<CarpGroupConfig>): GroupConfigCommon {
+  const { passphrase, advbase, advskew, masterDown, deadRatio, replay } = carp;
   return {
     name: `${iface}/vhid${vhid}`,
     interface: iface,
     vhid,
-    passphrase: { kind: 'inline', value: 'secret' },
-    advbase: CONFIG_DEFAULTS.advbase,
-    advskew: CONFIG_DEFAULTS.advskew,
+    ...(passphrase === undefined ? {} : { passphrase }),
+    ...(advbase === undefined ? {} : { advbase, advskew }),
     preempt: CONFIG_DEFAULTS.preempt,
-    masterDown: CONFIG_DEFAULTS.masterDown,
-    deadRatio: CONFIG_DEFAULTS.deadRatio,
+    ...(masterDown === undefined ? {} : { masterDown, deadRatio }),
     vmac: CONFIG_DEFAULTS.vmac,
     manageAddresses: CONFIG_DEFAULTS.manageAddresses,
     virtualInterface: `carp${vhid}`,
-    replay: { mode: CONFIG_DEFAULTS.replayMode, windowSeconds: CONFIG_DEFAULTS.replayWindowSeconds },
+    ...(replay === undefined ? {} : { replay }),
     scripts: { timeoutSeconds: CONFIG_DEFAULTS.scriptTimeoutSeconds, style: 'carpd', neutral: false },
     announce: { intervalSeconds: CONFIG_DEFAULTS.announceIntervalSeconds, router: false },
     peers: [],
     unicastTtl: CONFIG_DEFAULTS.unicastTtl,
     track: { interfaces: [], checks: [] },
-    ...rest,
-    addresses,
+    addresses: [],
   };
+}
+
+/**
+ * A CARP GroupConfig with every default filled in as build-group.ts fills it: eth0, vhid 7, VIP
+ * 198.51.100.7, inline passphrase, --vmac with carp<vhid>, name `<interface>/vhid<vhid>`.
+ */
+export function groupConfig(options: GroupOptions = {}): CarpGroupConfig {
+  const { addresses: texts, ...rest } = options;
+  const vhid = rest.vhid ?? 7;
+  const iface = rest.interface ?? PARENT.name;
+  const carp = {
+    passphrase: { kind: 'inline', value: 'secret' },
+    advbase: CONFIG_DEFAULTS.advbase,
+    advskew: CONFIG_DEFAULTS.advskew,
+    masterDown: CONFIG_DEFAULTS.masterDown,
+    deadRatio: CONFIG_DEFAULTS.deadRatio,
+    replay: { mode: CONFIG_DEFAULTS.replayMode, windowSeconds: CONFIG_DEFAULTS.replayWindowSeconds },
+  } as const;
+  const { addresses: _none, ...common } = commonGroupConfig(vhid, iface, carp);
+  return { ...(common as GroupConfigCommon & typeof carp), ...rest, addresses: parseAddresses(texts ?? [`198.51.100.${vhid}`]) };
 }
 
 /** A whole configuration holding these groups, the global settings at their defaults. */

@@ -32,16 +32,16 @@ test('a CARP config maps to the engine settings field by field', () => {
 
 test("CARP's key, virtual MAC, owner and label", () => {
   const config = groupConfig({ vhid: 42 });
-  assert.equal(carpRuntime.keyPurpose(), 'carp-key');
+  assert.equal(carpRuntime.keyPurpose(config), 'carp-key');
   assert.equal(carpRuntime.virtualMac(config).text, '00:00:5e:00:01:2a');
-  assert.equal(carpRuntime.isAddressOwner(), false);
-  assert.equal(carpRuntime.label(), 'carp');
+  assert.equal(carpRuntime.isAddressOwner(config), false);
+  assert.equal(carpRuntime.label(config), 'carp');
   assert.equal(carpRuntime.hostAddressHint, '');
 });
 
 test('a CARP group needs no pre-start check: even an interface without an address of its family is accepted', () => {
   const { context } = runtimeRig([], KEY, ['198.51.100.7']);
-  assert.equal(carpRuntime.preStartCheck(), undefined);
+  assert.equal(carpRuntime.preStartCheck(groupConfig(), context), undefined);
   assert.equal(carpRuntime.planRunner(groupConfig(), context).protocol, 'carp');
 });
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { vrrpRuntime, vrrpSettingsFor } from '../../src/protocols/vrrp/vrrp-runtime.ts';
 import { carpRuntime } from '../../src/protocols/carp/carp-runtime.ts';
 import { VrrpGroupRunner } from '../../src/protocols/vrrp/vrrp-group-runner.ts';
-import type { GroupConfig } from '../../src/config/config-types.ts';
+import type { GroupConfig, VrrpGroupConfig } from '../../src/config/config-types.ts';
 import type { GroupStatus } from '../../src/control/control-types.ts';
 import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { groupConfig, PARENT, vrrpGroupConfig } from '../helpers/fake-platform.ts';
@@ -19,9 +19,9 @@ const NO_KEY = new Uint8Array(0);
 const PASSWORD = new TextEncoder().encode('pw');
 
 /** A VRRPv2 group with `auth_type pass`. */
-function vrrp2Config(options: Parameters<typeof vrrpGroupConfig>[0] = {}): GroupConfig {
+function vrrp2Config(options: Parameters<typeof vrrpGroupConfig>[0] = {}): VrrpGroupConfig {
   const base = vrrpGroupConfig(options);
-  return { ...base, vrrp: { ...base.vrrp!, version: 2, authType: 'pass' } };
+  return { ...base, vrrp: { ...base.vrrp, version: 2, authType: 'pass' } };
 }
 
 test('a VRRPv3 config maps to the engine settings: the VRID is the vhid, no authentication', () => {

@@ -1,5 +1,6 @@
 /** CARP (OpenBSD/FreeBSD carp(4), ucarp) as a protocol module (protocols/protocol-module.ts). */
 import type { ProtocolModule } from '../protocol-module.ts';
+import { carpConfigPart } from './carp-config-part.ts';
 import { carpRuntime } from './carp-runtime.ts';
 import { carpSim } from './carp-sim.ts';
 import { carpWire } from './carp-wire.ts';
@@ -11,6 +12,9 @@ import { carpWire } from './carp-wire.ts';
  */
 export const carpModule = {
   name: 'carp',
+  get config() {
+    return carpConfigPart;
+  },
   get wire() {
     return carpWire;
   },

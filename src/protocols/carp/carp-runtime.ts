@@ -4,7 +4,7 @@
  * place with the key-change window (docs/reload.md, rolling changes), and attached to its
  * interface's node; CARP's virtual MAC (00:00:5e:00:01:vhid) and key. Status: carp-status.ts.
  */
-import type { GroupConfig } from '../../config/config-types.ts';
+import type { CarpGroupConfig } from './carp-config.ts';
 import { carpVirtualMac } from '../../wire/mac-address.ts';
 import type { GroupAddress, ProtocolRunner, ProtocolRuntimePart, RunnerNode } from '../protocol-runtime-part.ts';
 import { GroupRunner } from './carp-group-runner.ts';
@@ -15,7 +15,7 @@ import { carpStatus, carpStatusLines } from './carp-status.ts';
 export const DEFAULT_KEY_CHANGE_WINDOW_SECONDS = 600;
 
 /** The CARP engine's settings of a group. Pure; the config layer has validated everything. */
-export function carpSettingsFor(config: GroupConfig, key: Uint8Array, addresses: readonly GroupAddress[]): GroupSettings {
+export function carpSettingsFor(config: CarpGroupConfig, key: Uint8Array, addresses: readonly GroupAddress[]): GroupSettings {
   return makeGroupSettings({
     name: config.name,
     vhid: config.vhid,
@@ -35,7 +35,7 @@ export function carpSettingsFor(config: GroupConfig, key: Uint8Array, addresses:
 }
 
 /** The key-change window of a group, µs. */
-export function keyChangeWindowMicros(config: Pick<GroupConfig, 'keyChangeWindowSeconds'>): number {
+export function keyChangeWindowMicros(config: Pick<CarpGroupConfig, 'keyChangeWindowSeconds'>): number {
   return (config.keyChangeWindowSeconds ?? DEFAULT_KEY_CHANGE_WINDOW_SECONDS) * 1_000_000;
 }
 
@@ -45,7 +45,7 @@ export function asCarpRunner(runner: ProtocolRunner): GroupRunner {
   return runner;
 }
 
-export const carpRuntime = {
+export const carpRuntime: ProtocolRuntimePart<CarpGroupConfig, GroupRunner> = {
   keyPurpose: () => 'carp-key',
   virtualMac: (config) => carpVirtualMac(config.vhid),
   isAddressOwner: () => false,
@@ -61,4 +61,4 @@ export const carpRuntime = {
   detach: (runner, node: RunnerNode) => node.removeGroup(asCarpRunner(runner)),
   status: (config, runner, toIso) => carpStatus(config, runner === undefined ? undefined : asCarpRunner(runner), toIso),
   statusLines: carpStatusLines,
-} as const satisfies ProtocolRuntimePart<GroupConfig, GroupRunner>;
+};

@@ -3,7 +3,7 @@
  * advertised advskew and demote byte, replay mode, the master and the nodes heard in CARP's
  * terms, a dual-stack family loss, a rolling key change) and its lines in `carpctl status`.
  */
-import type { GroupConfig } from '../../config/config-types.ts';
+import type { CarpGroupConfig } from './carp-config.ts';
 import type { GroupStatus } from '../../control/control-types.ts';
 import type { IpFamily } from '../../wire/ip-address.ts';
 import type { ProtocolStatusReport, StatusLines, ToIso } from '../protocol-runtime-part.ts';
@@ -15,7 +15,7 @@ import { advertFields } from './carp-step.ts';
 const KEY_CHANGE_RECENT_MS = 10_000;
 
 /** A CARP group's status fields; before the runner exists, the configured values. */
-export function carpStatus(config: GroupConfig, runner: GroupRunner | undefined, toIso: ToIso): ProtocolStatusReport {
+export function carpStatus(config: CarpGroupConfig, runner: GroupRunner | undefined, toIso: ToIso): ProtocolStatusReport {
   const state = runner?.state;
   const fields = runner === undefined ? { advbase: config.advbase, advskew: config.advskew, demote: 0 } : advertFields(runner.settings.machine, runner.state);
   const heard = state?.lastHeardMaster;

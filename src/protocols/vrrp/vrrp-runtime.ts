@@ -6,7 +6,7 @@
  * the group's family (RFC 5798 §7.3; VRRPv2's is the IPv4 one) and the address owner
  * (priority 255). Status: vrrp-status.ts.
  */
-import type { GroupConfig } from '../../config/config-types.ts';
+import type { VrrpGroupConfig } from './vrrp-config.ts';
 import { isIpv6LinkLocal } from '../../wire/ip-address.ts';
 import { vrrpVirtualMac } from '../../wire/mac-address.ts';
 import type { GroupAddress, KeyPurpose, ProtocolRunner, ProtocolRuntimePart, ProtocolStatusReport, RunnerContext, RunnerNode, RunnerRefusal } from '../protocol-runtime-part.ts';
@@ -18,17 +18,17 @@ import { vrrpStatus, vrrpStatusLines } from './vrrp-status.ts';
 import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH } from './vrrp-version.ts';
 
 /** A VRRPv2 group with `auth_type pass` reads its password; VRRPv3 and VRRPv2 without authentication read nothing. */
-function keyPurpose(config: Pick<GroupConfig, 'vrrp'>): KeyPurpose | undefined {
+function keyPurpose(config: Pick<VrrpGroupConfig, 'vrrp'>): KeyPurpose | undefined {
   return config.vrrp?.authType === 'pass' ? 'vrrp2-password' : undefined;
 }
 
 /** True for a group configured as the address owner (priority 255, RFC 5798 §1). */
-function isAddressOwner(config: Pick<GroupConfig, 'vrrp'>): boolean {
+function isAddressOwner(config: Pick<VrrpGroupConfig, 'vrrp'>): boolean {
   return config.vrrp?.priority === OWNER_PRIORITY;
 }
 
 /** The VRRP engine's settings; `key` is a VRRPv2 group's password (keyPurpose). Pure. */
-export function vrrpSettingsFor(config: GroupConfig, addresses: readonly GroupAddress[], key: Uint8Array = new Uint8Array(0)): VrrpGroupSettings {
+export function vrrpSettingsFor(config: VrrpGroupConfig, addresses: readonly GroupAddress[], key: Uint8Array = new Uint8Array(0)): VrrpGroupSettings {
   const vrrp = config.vrrp;
   return makeVrrpGroupSettings({
     name: config.name,
@@ -52,7 +52,7 @@ export function vrrpSettingsFor(config: GroupConfig, addresses: readonly GroupAd
  * A VRRP advert's checksum covers its real source, which over IPv6 is the link-local address
  * (RFC 5798 §5.1.2.1) unless source_address says otherwise: without one, the group cannot run.
  */
-function sourceRefusal(config: GroupConfig, { key, addresses, host }: RunnerContext): RunnerRefusal | undefined {
+function sourceRefusal(config: VrrpGroupConfig, { key, addresses, host }: RunnerContext): RunnerRefusal | undefined {
   const settings = vrrpSettingsFor(config, addresses, key);
   const source = vrrpSourceAddress(host.transport, settings);
   const usable = source !== undefined && (settings.family === 4 || isIpv6LinkLocal(source) || config.sourceAddress !== undefined);
@@ -69,7 +69,7 @@ export function asVrrpRunner(runner: ProtocolRunner): VrrpGroupRunner {
   return runner;
 }
 
-export const vrrpRuntime = {
+export const vrrpRuntime: ProtocolRuntimePart<VrrpGroupConfig, VrrpGroupRunner> = {
   keyPurpose,
   virtualMac: (config) => vrrpVirtualMac(config.vhid, config.addresses[0]?.address.family ?? 4),
   isAddressOwner,
@@ -93,4 +93,4 @@ export const vrrpRuntime = {
   detach: (runner, node: RunnerNode) => node.removeGroup(asVrrpRunner(runner)),
   status: (config, runner, toIso): ProtocolStatusReport => ({ protocol: vrrpStatus(config, runner === undefined ? undefined : asVrrpRunner(runner), toIso) }),
   statusLines: vrrpStatusLines,
-} as const satisfies ProtocolRuntimePart<GroupConfig, VrrpGroupRunner>;
+};

@@ -3,7 +3,7 @@
  * master and the nodes heard in VRRP's terms; a VRRPv2 group's version and authentication) and
  * its lines in `carpctl status`.
  */
-import type { GroupConfig } from '../../config/config-types.ts';
+import type { VrrpGroupConfig } from './vrrp-config.ts';
 import type { GroupStatus, VrrpStatus } from '../../control/control-types.ts';
 import type { IpFamily } from '../../wire/ip-address.ts';
 import type { ProtocolStatus, StatusLines, ToIso } from '../protocol-runtime-part.ts';
@@ -13,7 +13,7 @@ import type { VrrpGroupRunner } from './vrrp-group-runner.ts';
 import { VRRP_DEFAULTS } from './vrrp-machine-types.ts';
 
 /** A VRRP group's status fields; before the runner exists, the configured values. */
-export function vrrpStatus(config: GroupConfig, runner: VrrpGroupRunner | undefined, toIso: ToIso): ProtocolStatus {
+export function vrrpStatus(config: VrrpGroupConfig, runner: VrrpGroupRunner | undefined, toIso: ToIso): ProtocolStatus {
   const settings = config.vrrp;
   const priority = settings?.priority ?? VRRP_DEFAULTS.priority;
   const interval = settings?.advertIntervalCentis ?? VRRP_DEFAULTS.advertIntervalCentis;

@@ -1,28 +1,24 @@
 /**
- * What a `protocol: vrrp` group's settings mean, shared by the YAML file (config-schema.ts,
- * build-group.ts) and the one-group flags (daemon-options.ts), so that both accept the same
- * values with the same messages: the advertisement interval in centiseconds (whole seconds in
- * VRRPv2), one address family per virtual router, the default names, the simple password's
- * length, and the CARP fields a VRRP group leaves inert.
+ * What a `protocol: vrrp` group's settings mean, shared by the YAML file (config/config-schema.ts,
+ * vrrp-config-part.ts) and the one-group flags (config/daemon-options.ts), so that both accept the
+ * same values with the same messages: the advertisement interval in centiseconds (whole seconds in
+ * VRRPv2), one address family per virtual router, the default names, the simple password's length.
  */
-import type { IpAddress, IpFamily } from '../wire/ip-address.ts';
-import { CARP_MAX_PASSPHRASE_BYTES } from '../protocols/carp/carp-key.ts';
-import { VRRP2_AUTH_DATA_LENGTH, VRRP2_MAX_ADVERT_INTERVAL } from '../protocols/vrrp/vrrp2-header.ts';
-import { DEFAULT_VRRP_VERSION, VRRP_VERSIONS, type VrrpVersion } from '../protocols/vrrp/vrrp-version.ts';
-import type { GroupConfig, VirtualAddressConfig } from './config-types.ts';
-import { CONFIG_DEFAULTS } from './config-types.ts';
-import type { ConfigErrorCode } from './error-codes.ts';
+import type { IpAddress, IpFamily } from '../../wire/ip-address.ts';
+import { VRRP2_AUTH_DATA_LENGTH, VRRP2_MAX_ADVERT_INTERVAL } from './vrrp2-header.ts';
+import { DEFAULT_VRRP_VERSION, VRRP_VERSIONS, type VrrpVersion } from './vrrp-version.ts';
+import type { VirtualAddressConfig } from '../../config/config-types.ts';
+import type { ConfigErrorCode } from '../../config/error-codes.ts';
+import type { SecretLimit, ValueProblem } from '../protocol-config-part.ts';
+
+export type { SecretLimit } from '../protocol-config-part.ts';
 
 /** Priority (RFC 5798 §5.2.4): 1..254 a backup, 255 the address owner. 0 is only sent, to resign. */
 export const VRRP_PRIORITY_RANGE = [1, 255] as const;
 /** advert_interval in seconds: the 12-bit Max Adver Int field in centiseconds, 1..4095 (§5.2.7). */
 export const VRRP_ADVERT_INTERVAL_RANGE = [0.01, 40.95] as const;
 
-/** A value's problem, as the file and the flags both word it. */
-export interface ValueProblem {
-  readonly code: ConfigErrorCode;
-  readonly detail: string;
-}
+export type { ValueProblem } from '../protocol-config-part.ts';
 
 /** advert_interval in a VRRPv2 group: whole seconds (RFC 3768 §5.3.7: one byte of seconds). */
 export const VRRP2_ADVERT_INTERVAL_RANGE = [1, VRRP2_MAX_ADVERT_INTERVAL] as const;
@@ -70,15 +66,6 @@ export function advertIntervalProblemAnyVersion(seconds: number): ValueProblem |
   return problems.some((p) => p === undefined) ? undefined : problems[VRRP_VERSIONS.indexOf(DEFAULT_VRRP_VERSION)];
 }
 
-/** How long a secret may be, and the code for a longer one: CARP's passphrase, or VRRPv2's simple password. */
-export interface SecretLimit {
-  readonly maxBytes: number;
-  readonly code: ConfigErrorCode;
-  readonly what: string;
-}
-
-/** CARP: 19 bytes (docs/protocol-carp.md "Key"). */
-export const CARP_SECRET_LIMIT: SecretLimit = { maxBytes: CARP_MAX_PASSPHRASE_BYTES, code: 'CARPD_CONFIG_PASSPHRASE_TOO_LONG', what: 'CARP allows' };
 /** VRRPv2: the 8 bytes of Authentication Data (RFC 3768 §5.3.10). */
 export const VRRP2_SECRET_LIMIT: SecretLimit = { maxBytes: VRRP2_AUTH_DATA_LENGTH, code: 'CARPD_CONFIG_VRRP2_PASSWORD_TOO_LONG', what: 'a VRRPv2 simple password (keepalived auth_pass) allows' };
 
@@ -118,20 +105,3 @@ export function vrrpDefaultName(interfaceName: string, vrid: number, family: IpF
 export function vrrpDefaultVirtualInterface(vrid: number, family: IpFamily): string {
   return family === 6 ? `vrrp6-${vrid}` : `vrrp${vrid}`;
 }
-
-/** The CARP-only fields of a GroupConfig. */
-export type CarpSettings = Pick<GroupConfig, 'passphrase' | 'advbase' | 'advskew' | 'masterDown' | 'deadRatio' | 'replay' | 'keyChangeWindowSeconds'>;
-
-/**
- * What a VRRP group has in the CARP-only fields: no passphrase, and CARP's defaults, which
- * nothing reads for it. Fixed values, so a file, its normalised render and the flags give equal
- * configs.
- */
-export const VRRP_INERT_CARP_SETTINGS: CarpSettings = {
-  passphrase: { kind: 'none' },
-  advbase: CONFIG_DEFAULTS.advbase,
-  advskew: CONFIG_DEFAULTS.advskew,
-  masterDown: CONFIG_DEFAULTS.masterDown,
-  deadRatio: CONFIG_DEFAULTS.deadRatio,
-  replay: { mode: CONFIG_DEFAULTS.replayMode, windowSeconds: CONFIG_DEFAULTS.replayWindowSeconds },
-};

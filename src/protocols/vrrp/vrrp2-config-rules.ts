@@ -3,14 +3,15 @@
  * rules): VRRPv2 (`vrrp_version: 2`, RFC 3768) is IPv4 only, carries whole seconds, and may
  * authenticate with a simple text password of at most 8 bytes, which every advert carries in
  * clear (docs/configuration.md "VRRPv2"). `auth_type: ah` is refused. VRRPv3 groups never reach
- * the password rules: protocol-keys.ts refuses their passphrase keys and auth_type.
+ * the password rules: config/protocol-keys.ts refuses their passphrase keys and auth_type (vrrp-config-part.ts).
  */
-import type { IpAddress } from '../wire/ip-address.ts';
-import type { PassphraseSource, VirtualAddressConfig, VrrpGroupConfig } from './config-types.ts';
-import { configProblem, type PathSegment } from './error-codes.ts';
-import type { RawGroup } from './config-schema.ts';
-import { advertIntervalProblemFor, VRRP2_SECRET_LIMIT, type SecretLimit } from './vrrp-settings.ts';
-import { DEFAULT_VRRP_VERSION, vrrpProfile } from '../protocols/vrrp/vrrp-version.ts';
+import type { IpAddress } from '../../wire/ip-address.ts';
+import type { PassphraseSource, VirtualAddressConfig } from '../../config/config-types.ts';
+import { configProblem, type PathSegment } from '../../config/error-codes.ts';
+import type { RawGroup } from '../../config/config-schema.ts';
+import { advertIntervalProblemFor, VRRP2_SECRET_LIMIT, type SecretLimit } from './vrrp-config-rules.ts';
+import type { VrrpSettings } from './vrrp-config.ts';
+import { DEFAULT_VRRP_VERSION, vrrpProfile } from './vrrp-version.ts';
 
 /** Where problems go (build-group.ts's sink). */
 interface Sink {
@@ -20,8 +21,8 @@ interface Sink {
 
 type At = (...rest: PathSegment[]) => PathSegment[];
 
-/** The passphrase reader of build-group.ts, passed in so that both files keep one reader. */
-export type PassphraseBuilder = (raw: RawGroup, path: PathSegment[], env: Record<string, string | undefined>, sink: Sink, limit: SecretLimit) => PassphraseSource | undefined;
+/** The passphrase reader of config/build-group.ts, passed in so that there is one reader. */
+export type PassphraseBuilder = (limit: SecretLimit) => PassphraseSource | undefined;
 
 /** The families and the advert_interval this group's version allows. */
 export function checkVrrpVersionRules(raw: RawGroup, addresses: readonly VirtualAddressConfig[], at: At, sink: Sink): void {
@@ -41,10 +42,9 @@ export function checkVrrpVersionRules(raw: RawGroup, addresses: readonly Virtual
 export function buildVrrpAuth(
   raw: RawGroup,
   at: At,
-  env: Record<string, string | undefined>,
   sink: Sink,
   readPassphrase: PassphraseBuilder,
-): { passphrase: PassphraseSource; fields: Pick<VrrpGroupConfig, 'version' | 'authType'> } | undefined {
+): { passphrase: PassphraseSource; fields: Pick<VrrpSettings, 'version' | 'authType'> } | undefined {
   if ((raw.vrrp_version ?? DEFAULT_VRRP_VERSION) !== 2) return { passphrase: { kind: 'none' }, fields: {} };
   const given = raw.passphrase !== undefined || raw.passphrase_file !== undefined || raw.passphrase_env !== undefined;
   const authType = raw.auth_type ?? (given ? 'pass' : 'none');
@@ -60,7 +60,7 @@ export function buildVrrpAuth(
     sink.errors.push(configProblem('CARPD_CONFIG_VRRP2_PASS_NEEDS_PASSPHRASE', at('auth_type'), 'pass needs the password: one of passphrase, passphrase_file, passphrase_env (at most 8 bytes, the same on every router)'));
     return undefined;
   }
-  const passphrase = readPassphrase(raw, at(), env, sink, VRRP2_SECRET_LIMIT);
+  const passphrase = readPassphrase(VRRP2_SECRET_LIMIT);
   if (passphrase === undefined) return undefined;
   sink.warnings.push(
     configProblem('CARPD_CONFIG_VRRP2_CLEARTEXT', at(passphraseKey(raw)), 'is a VRRPv2 simple password: every advert carries it in clear, so anyone on the link can read it; it guards against misconfiguration, not attackers; use CARP where the link is not trusted'),
