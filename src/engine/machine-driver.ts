@@ -2,7 +2,7 @@
  * The lifecycle commands of a group runner, CARP's (GroupRunner) or VRRPv3's (VrrpGroupRunner):
  * each is one event of the shape both machines share (machine-types.ts EventOf), fed to the
  * runner's own machine through dispatch(); RunnerCore keeps the timers and the counters. What a
- * command does in each protocol is the machine's business (protocols/carp/carp-step.ts, protocols/vrrp/vrrp-step.ts).
+ * command does in each protocol is the machine's business (fsm/lifecycle.ts, with each protocol's rules in protocols/carp/carp-step.ts and protocols/vrrp/vrrp-step.ts).
  */
 import type { EventOf, MachineLifecycle, StartMode, TransitionReason } from '../fsm/machine-types.ts';
 import type { DropReason } from '../wire/drop-reason.ts';
@@ -178,7 +178,7 @@ export abstract class MachineDriver<Advert> {
   /**
    * Stops the group: the farewell advert if MASTER, addresses removed, INIT; resolves when the
    * machine has left, then every timer is cancelled. A CARP MASTER keeps its addresses until it
-   * hears its successor, within a bound (protocols/carp/carp-step.ts onShutdown, docs/state-machine.md "Graceful
+   * hears its successor, within a bound (fsm/lifecycle.ts, the graceful stop; docs/state-machine.md "Graceful
    * stop"); calling shutdown() again during that wait leaves at once.
    */
   shutdown(): Promise<void> {
@@ -216,7 +216,7 @@ export abstract class MachineDriver<Advert> {
     this.dispatch({ type: 'force', phase });
   }
 
-  /** Leaves mastership because the addresses could not be configured (protocols/carp/carp-step.ts onResign, protocols/vrrp/vrrp-step.ts). */
+  /** Leaves mastership because the addresses could not be configured (fsm/lifecycle.ts, resign). */
   resign(): void {
     this.dispatch({ type: 'resign', reason: 'claim-failed' });
   }

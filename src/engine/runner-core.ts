@@ -53,7 +53,7 @@ export interface ProtocolRunner {
   start(mode?: StartMode): void;
   /**
    * Graceful stop: bow-out (CARP) or priority 0 (VRRP) when MASTER; resolves once the machine has
-   * left (a CARP MASTER waits for its successor, bounded: protocols/carp/carp-step.ts); timers cancelled. Called
+   * left (a CARP MASTER waits for its successor, bounded: fsm/lifecycle.ts); timers cancelled. Called
    * again meanwhile: leaves at once.
    */
   shutdown(): Promise<void>;

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { checkLayers, importsOf, KNOWN_DEEP_IMPORTS, realTimeUses, type SourceFile } from './layer-rules.ts';
+import { checkLayers, deepImportsOf, importsOf, KNOWN_DEEP_IMPORTS, realTimeUses, type SourceFile } from './layer-rules.ts';
 
 const repository = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -140,11 +140,19 @@ test('protocols are reached through the registry: a deep import fails outside pr
 });
 
 test('the known deep imports are allowed for their file only, and only while listed', () => {
-  const known = 'src/protocols/vrrp/vrrp-step.ts -> ../carp/carp-step.ts';
+  const known = 'src/config/ucarp-flags.ts -> ../protocols/carp/carp-key.ts';
   assert.ok(KNOWN_DEEP_IMPORTS.has(known));
-  assert.deepEqual(breachesOf('src/protocols/vrrp/vrrp-step.ts', "import { x } from '../carp/carp-step.ts';"), []);
+  assert.deepEqual(breachesOf('src/config/ucarp-flags.ts', "import { x } from '../protocols/carp/carp-key.ts';"), []);
   // The same import from another file of the same folder is not known.
-  assert.deepEqual(breachesOf('src/protocols/vrrp/vrrp-other.ts', "import { x } from '../carp/carp-step.ts';"), ['src/protocols/vrrp/vrrp-other.ts: ../carp/carp-step.ts']);
+  assert.deepEqual(breachesOf('src/config/ucarp-other.ts', "import { x } from '../protocols/carp/carp-key.ts';"), ['src/config/ucarp-other.ts: ../protocols/carp/carp-key.ts']);
+  // One protocol's folder never reaches into another's.
+  assert.deepEqual(breachesOf('src/protocols/vrrp/vrrp-step.ts', "import { x } from '../carp/carp-step.ts';"), ['src/protocols/vrrp/vrrp-step.ts: ../carp/carp-step.ts']);
   // Every entry names a file of src/ and a deep import of a protocol folder.
   for (const entry of KNOWN_DEEP_IMPORTS) assert.match(entry, /^src\/[a-z-]+\/[a-z0-9/-]+\.ts -> (\.\.\/protocols\/|\.\.\/)[a-z0-9]+\/[a-z0-9-]+\.ts$/, entry);
+});
+
+test('no known deep import is stale: every listed one is still made, so the list only shrinks', () => {
+  const made = deepImportsOf(sourceFiles(join(repository, 'src')));
+  assert.deepEqual([...KNOWN_DEEP_IMPORTS].filter((entry) => !made.has(entry)), []);
+  assert.deepEqual(deepImportsOf([{ path: 'src/cli/x.ts', text: "import { a } from '../protocols/carp/carp-key.ts';\nimport { b } from '../protocols/index.ts';" }]), new Set(['src/cli/x.ts -> ../protocols/carp/carp-key.ts']));
 });

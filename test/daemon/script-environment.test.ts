@@ -86,7 +86,7 @@ function preemptThenStopBoth(lan: MixedLan): void {
   lan.hosts.get('a')?.stop();
   lan.advance(3 * S);
   lan.hosts.get('b')?.stop();
-  // A stopping CARP MASTER alone on the LAN keeps its addresses for its hold (protocols/carp/carp-step.ts onShutdown).
+  // A stopping CARP MASTER alone on the LAN keeps its addresses for its hold (fsm/lifecycle.ts, the graceful stop).
   lan.advance(4 * S);
 }
 

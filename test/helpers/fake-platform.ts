@@ -507,7 +507,7 @@ export function makeDaemon(options: RigOptions): DaemonRig {
 /**
  * The real Daemon, whose stop() also moves the rig's virtual clock on while it runs: a stopping
  * MASTER keeps its addresses until it hears its successor or its hold (at most 4 s of the
- * group's clock) ends (protocols/carp/carp-step.ts onShutdown), and nothing else would advance that clock.
+ * group's clock) ends (fsm/lifecycle.ts, the graceful stop), and nothing else would advance that clock.
  */
 class VirtualTimeDaemon extends Daemon {
   constructor(
