@@ -11,7 +11,7 @@
  * (protocol-switch.ts decides, group-supervisor.ts does it).
  */
 import type { GroupConfig } from '../config/config-types.ts';
-import { runtimeOf } from '../protocols/index.ts';
+import { configPartOf, moduleOf, runtimeOf } from '../protocols/index.ts';
 
 /** A group with its key. */
 export interface KeyedGroup {
@@ -83,23 +83,23 @@ export function planReload(running: readonly KeyedGroup[], wanted: readonly Keye
 }
 
 /**
- * The top-level settings (and replay's two, and the VRRP block's by name) that differ, plus 'key'
+ * The top-level settings (and each field of the protocol's setting blocks, such as replay's two and
+ * the VRRP block's) that differ, plus 'key'
  * when the key bytes do and 'vrrp.owner' when priority 255 was given or taken away.
  */
 export function changedFields(a: KeyedGroup, b: KeyedGroup): string[] {
   const fields: string[] = [];
   const keys = new Set([...Object.keys(a.config), ...Object.keys(b.config)]);
+  // A protocol's setting blocks are compared field by field when both groups speak it; between
+  // protocols the blocks differ whole (and so does `protocol`).
+  const blocks = moduleOf(a.config).name === moduleOf(b.config).name ? configPartOf(a.config).settingBlocks : [];
   for (const key of keys) {
-    if (key === 'vrrp' && a.config.protocol === 'vrrp' && b.config.protocol === 'vrrp') {
-      const before = a.config.vrrp;
-      const after = b.config.vrrp;
-      for (const field of Object.keys({ ...before, ...after }) as (keyof typeof before)[]) if (before[field] !== after[field]) fields.push(`vrrp.${field}`);
+    if (blocks.includes(key)) {
+      const before = (a.config as unknown as Record<string, Record<string, unknown>>)[key] ?? {};
+      const after = (b.config as unknown as Record<string, Record<string, unknown>>)[key] ?? {};
+      for (const field of Object.keys({ ...before, ...after })) if (json(before[field]) !== json(after[field])) fields.push(`${key}.${field}`);
+      // Becoming or ceasing to be the address owner is a change of its own (a VRRP block's priority 255).
       if (runtimeOf(a.config).isAddressOwner(a.config) !== runtimeOf(b.config).isAddressOwner(b.config)) fields.push(OWNER_FIELD);
-      continue;
-    }
-    if (key === 'replay' && a.config.protocol !== 'vrrp' && b.config.protocol !== 'vrrp') {
-      if (a.config.replay.mode !== b.config.replay.mode) fields.push('replay.mode');
-      if (a.config.replay.windowSeconds !== b.config.replay.windowSeconds) fields.push('replay.windowSeconds');
       continue;
     }
     if (json((a.config as unknown as Record<string, unknown>)[key]) !== json((b.config as unknown as Record<string, unknown>)[key])) fields.push(key);

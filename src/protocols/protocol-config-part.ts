@@ -116,6 +116,12 @@ export interface ProtocolConfigPart<Group extends ProtocolGroup = ProtocolGroup>
   takesKey(fileKey: string, owner: ProtocolName, variant: Readonly<Record<string, unknown>>): boolean;
   /** Why a group of this protocol refuses `owner`'s key, with the owner's advice `instead`. */
   refusalDetail(fileKey: string, owner: ProtocolName, ownerTitle: string, instead: (n: SettingNames) => string, n: SettingNames): string;
+  /**
+   * The keys of its group config that hold several settings a reload compares one by one
+   * (`replay.mode`, `vrrp.priority`), so that some of them can change in place
+   * (daemon/reload-plan.ts).
+   */
+  readonly settingBlocks: readonly string[];
   /** The default of `preempt`. */
   readonly defaultPreempt: boolean;
   /** The default name of a group: `eth0/vhid1`, `eth0/vrid1`. */

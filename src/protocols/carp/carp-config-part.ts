@@ -23,6 +23,7 @@ const MASTER_DOWN_ADVICE = (n: SettingNames) => `uses RFC 5798's master-down int
 
 export const carpConfigPart: ProtocolConfigPart<CarpGroupConfig> = {
   title: 'CARP',
+  settingBlocks: ['replay'],
   notForCode: 'CARPD_CONFIG_NOT_FOR_CARP',
   ownSettings: {
     passphrase: { flag: 'pass', instead: PASSPHRASE_ADVICE },

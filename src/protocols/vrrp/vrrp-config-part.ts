@@ -32,6 +32,7 @@ export function rawVrrpVersion(raw: Readonly<Record<string, unknown>>): VrrpVers
 
 export const vrrpConfigPart: ProtocolConfigPart<VrrpGroupConfig> = {
   title: 'VRRP',
+  settingBlocks: ['vrrp'],
   notForCode: 'CARPD_CONFIG_NOT_FOR_VRRP',
   ownSettings: {
     vrid: { flag: 'vrid', instead: (n) => `uses ${n.key('vhid')}` },
