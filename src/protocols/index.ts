@@ -6,7 +6,7 @@
 import { carpModule } from './carp/carp-module.ts';
 import type { ProtocolConfigPart } from './protocol-config-part.ts';
 import type { ProtocolModule, ProtocolName } from './protocol-module.ts';
-import type { ProtocolRuntimePart } from './protocol-runtime-part.ts';
+import type { KeyPurpose, ProtocolRuntimePart, SecretReader } from './protocol-runtime-part.ts';
 import { vrrpModule } from './vrrp/vrrp-module.ts';
 import { assembleDropReasons } from './protocol-wire-part.ts';
 
@@ -47,7 +47,14 @@ export const DEFAULT_PROTOCOL: ProtocolName = PROTOCOL_MODULES[0].name;
 export type RegisteredRunner = ReturnType<ReturnType<(typeof PROTOCOL_MODULES)[number]['runtime']['planRunner']>['build']>;
 
 
-export type { KeyPurpose, ProtocolRunner, ProtocolRuntimePart, ProtocolStatus, ProtocolStatusReport, RunnerPlan, RunnerPorts, StatusLines, ToIso } from './protocol-runtime-part.ts';
+/** The secret reader of a purpose (the runtime part whose keyPurpose answers it). */
+export function secretReaderOf(purpose: KeyPurpose): SecretReader {
+  const found = PROTOCOL_MODULES.map((module): SecretReader => module.runtime.secretReader).find((reader) => reader.purpose === purpose);
+  if (found === undefined) throw new Error(`no protocol reads a ${purpose}`);
+  return found;
+}
+
+export type { KeyPurpose, SecretOrigin, SecretReader, ProtocolRunner, ProtocolRuntimePart, ProtocolStatus, ProtocolStatusReport, RunnerPlan, RunnerPorts, StatusLines, ToIso } from './protocol-runtime-part.ts';
 
 /** Every drop reason, in metric order (docs/metrics.md): the IP layer's, then each protocol's (protocol-wire-part.ts). */
 export const DROP_REASONS = assembleDropReasons(PROTOCOL_MODULES.map((module) => module.wire));

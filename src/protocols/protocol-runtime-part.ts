@@ -65,6 +65,22 @@ export interface RunnerPlan<R extends ProtocolRunner = ProtocolRunner> {
 /** What a group's passphrase source is read as (daemon/read-passphrase.ts). */
 export type KeyPurpose = 'carp-key' | 'vrrp2-password';
 
+/** Where a secret's text came from: inline in the config, an environment variable (unset reads as ''), a file's first line. */
+export type SecretOrigin = 'inline' | 'env' | 'file';
+
+/**
+ * How a protocol turns a secret's text into its key, with its own limits and wording. The daemon
+ * reads the text (daemon/read-passphrase.ts: files, environment) and names no protocol.
+ */
+export interface SecretReader {
+  /** The purpose this reader serves (keyPurpose's answer for the groups that use it). */
+  readonly purpose: KeyPurpose;
+  /** The message when a group of this purpose has no source at all. */
+  readonly noneMessage: string;
+  /** The key from the text; throws an Error naming `where` (the source) as the protocol words it, never the secret. */
+  keyFromText(text: string, origin: SecretOrigin, where: string): Uint8Array;
+}
+
 /** The fields of a group's status that depend on its protocol (control/control-types.ts GroupStatus). */
 export type ProtocolStatus = Pick<GroupStatus, 'protocol' | 'advbase' | 'advskew' | 'advertisedAdvskew' | 'demoteByte' | 'replayMode' | 'vrrp' | 'master' | 'heard' | 'familyLoss'>;
 
@@ -96,6 +112,8 @@ export type RunnerNode = Pick<InterfaceNode, 'addGroup' | 'removeGroup'>;
 export interface ProtocolRuntimePart<C = GroupConfig, R extends ProtocolRunner = ProtocolRunner> {
   /** What the group's passphrase source is read as; undefined: nothing is read. */
   keyPurpose(config: C): KeyPurpose | undefined;
+  /** How the secret of keyPurpose's answer is read (this part's one purpose). */
+  readonly secretReader: SecretReader;
   /** The group's virtual MAC (its macvlan's address). */
   virtualMac(config: C): MacAddress;
   /** True when the group's addresses are its interface's own (never added or removed). */

@@ -257,9 +257,6 @@ export const KNOWN_DEEP_IMPORTS: ReadonlySet<string> = new Set([
   'src/config/config-schema.ts -> ../protocols/vrrp/vrrp-version.ts',
   'src/config/config-schema.ts -> ../protocols/vrrp/vrrp-config-rules.ts',
   'src/config/config-types.ts -> ../protocols/vrrp/vrrp-machine-types.ts',
-  // Still to move behind the runtime part: the two secret readers word their errors differently.
-  'src/daemon/read-passphrase.ts -> ../protocols/carp/carp-key.ts',
-  'src/daemon/read-passphrase.ts -> ../protocols/vrrp/vrrp2-header.ts',
 ]);
 
 /** The protocol folder a file path is in (`src/protocols/carp/x.ts` → carp), else undefined. */

@@ -9,6 +9,7 @@ import { carpVirtualMac } from '../../wire/mac-address.ts';
 import type { GroupAddress, ProtocolRunner, ProtocolRuntimePart, RunnerNode } from '../protocol-runtime-part.ts';
 import { GroupRunner } from './carp-group-runner.ts';
 import { makeGroupSettings, type GroupSettings } from './carp-group-settings.ts';
+import { carpSecretReader } from './carp-secret.ts';
 import { carpStatus, carpStatusLines } from './carp-status.ts';
 
 /** How long a reload's old key or address list stays valid (signed and accepted), when the config says nothing. */
@@ -47,6 +48,7 @@ export function asCarpRunner(runner: ProtocolRunner): GroupRunner {
 
 export const carpRuntime: ProtocolRuntimePart<CarpGroupConfig, GroupRunner> = {
   keyPurpose: () => 'carp-key',
+  secretReader: carpSecretReader,
   virtualMac: (config) => carpVirtualMac(config.vhid),
   isAddressOwner: () => false,
   label: () => 'carp',

@@ -16,6 +16,7 @@ import { makeVrrpGroupSettings, type VrrpGroupSettings } from './vrrp-group-sett
 import { VRRP_DEFAULTS } from './vrrp-machine-types.ts';
 import { vrrpStatus, vrrpStatusLines } from './vrrp-status.ts';
 import { DEFAULT_VRRP_VERSION, VRRP_NO_AUTH } from './vrrp-version.ts';
+import { vrrp2SecretReader } from './vrrp2-secret.ts';
 
 /** A VRRPv2 group with `auth_type pass` reads its password; VRRPv3 and VRRPv2 without authentication read nothing. */
 function keyPurpose(config: Pick<VrrpGroupConfig, 'vrrp'>): KeyPurpose | undefined {
@@ -71,6 +72,7 @@ export function asVrrpRunner(runner: ProtocolRunner): VrrpGroupRunner {
 
 export const vrrpRuntime: ProtocolRuntimePart<VrrpGroupConfig, VrrpGroupRunner> = {
   keyPurpose,
+  secretReader: vrrp2SecretReader,
   virtualMac: (config) => vrrpVirtualMac(config.vhid, config.addresses[0]?.address.family ?? 4),
   isAddressOwner,
   label: (config) => (config.vrrp?.version === 2 ? 'vrrp2' : 'vrrp'),
