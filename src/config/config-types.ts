@@ -4,11 +4,11 @@
  * never sees raw input. Secrets stay as sources until the daemon reads them.
  */
 import type { IpAddress } from '../wire/ip-address.ts';
-import type { CarpGroupConfig, MasterDownFormula, ProtocolGroupConfig, ProtocolName, ReplayMode, VrrpChecksumMode, VrrpGroupConfig } from '../protocols/index.ts';
+import type { CarpGroupConfig, MasterDownFormula, ProtocolGroupConfig, ProtocolName, ReplayMode, VrrpGroupConfig } from '../protocols/index.ts';
 
 export type { CarpGroupConfig, VrrpGroupConfig } from '../protocols/index.ts';
-// A leaf of constants, imported directly: the registry's modules read CONFIG_DEFAULTS as they load.
-import { VRRP_DEFAULTS } from '../protocols/vrrp/vrrp-machine-types.ts';
+// Leaves of constants: the registry's modules read CONFIG_DEFAULTS as they load.
+import { PROTOCOL_SETTING_DEFAULTS } from '../protocols/protocol-setting-defaults.ts';
 
 /** Log levels. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -165,12 +165,6 @@ export const CONFIG_DEFAULTS = {
   unicastTtl: 'require-255' as const,
   check: { intervalSeconds: 2, timeoutSeconds: 1, rise: 2, fall: 3, weight: 50 },
   trackWeight: 50,
-  /** A `protocol: vrrp` group's: RFC 5798 §6.1 (preempt on, unlike CARP's), and every IPv4 checksum variant accepted. */
-  vrrp: {
-    priority: VRRP_DEFAULTS.priority,
-    advertIntervalCentis: VRRP_DEFAULTS.advertIntervalCentis,
-    preempt: VRRP_DEFAULTS.preempt,
-    acceptMode: VRRP_DEFAULTS.acceptMode,
-    checksumMode: 'compatible' as VrrpChecksumMode,
-  },
+  /** Each protocol's setting block's defaults (`vrrp`: protocols/vrrp/vrrp-config-defaults.ts). */
+  ...PROTOCOL_SETTING_DEFAULTS,
 } as const;

@@ -5,10 +5,10 @@
  * and rendering a group's `vrrp` block. VRRPv2's own rules are in vrrp2-config-rules.ts.
  */
 import { tryParseIpAddress } from '../../wire/ip-address.ts';
-import { CONFIG_DEFAULTS } from '../../config/config-types.ts';
 import { configProblem } from '../../config/error-codes.ts';
 import type { ProtocolConfigPart, SettingNames } from '../protocol-config-part.ts';
 import type { VrrpGroupConfig, VrrpSettings } from './vrrp-config.ts';
+import { VRRP_CONFIG_DEFAULTS } from './vrrp-config-defaults.ts';
 import { advertIntervalCentis, advertIntervalProblemFor, mixedFamily, mixedFamilyDetail, VRRP_PRIORITY_RANGE, VRRP2_SECRET_LIMIT, vrrpDefaultName, vrrpDefaultVirtualInterface } from './vrrp-config-rules.ts';
 import { buildVrrpAuth, checkVrrpVersionRules, vrrp2FamilyProblem } from './vrrp2-config-rules.ts';
 import { DEFAULT_VRRP_VERSION, VRRP_AUTH_TYPES, VRRP_VERSIONS, type VrrpVersion } from './vrrp-version.ts';
@@ -52,7 +52,7 @@ export const vrrpConfigPart: ProtocolConfigPart<VrrpGroupConfig> = {
     if (owner === 'vrrp') return `${n.key(fileKey)} is VRRPv2's; a VRRPv3 group ${VRRP2_ONLY_ADVICE(n)}`;
     return `${n.key(fileKey)} is ${ownerTitle}'s; a VRRP group (${n.protocol('vrrp')}) ${instead(n)}`;
   },
-  defaultPreempt: CONFIG_DEFAULTS.vrrp.preempt,
+  defaultPreempt: VRRP_CONFIG_DEFAULTS.preempt,
   defaultName: vrrpDefaultName,
   defaultVirtualInterface: vrrpDefaultVirtualInterface,
   idRequiredDetail: 'is required (a number; vrid is the same key)',
@@ -66,7 +66,7 @@ export const vrrpConfigPart: ProtocolConfigPart<VrrpGroupConfig> = {
     checkVrrpVersionRules(raw, addresses, at, sink);
     const auth = buildVrrpAuth(raw, at, sink, readPassphrase);
     if (auth === undefined) return undefined;
-    const d = CONFIG_DEFAULTS.vrrp;
+    const d = VRRP_CONFIG_DEFAULTS;
     const vrrp: VrrpSettings = {
       priority: raw.priority ?? d.priority,
       advertIntervalCentis: raw.advert_interval === undefined ? d.advertIntervalCentis : advertIntervalCentis(raw.advert_interval),
@@ -93,7 +93,7 @@ export const vrrpConfigPart: ProtocolConfigPart<VrrpGroupConfig> = {
    */
   fromFlags(flags) {
     const version: VrrpVersion = flags.oneOf('vrrp-version', ['2', '3'] as const, '3') === '2' ? 2 : 3;
-    const d = CONFIG_DEFAULTS.vrrp;
+    const d = VRRP_CONFIG_DEFAULTS;
     const mixed = mixedFamily(flags.addresses);
     if (mixed !== undefined) flags.errors.push(`--addr: ${mixedFamilyDetail(mixed.first, mixed.other)}`);
     const ipv6 = version === 2 ? vrrp2FamilyProblem(flags.addresses) : undefined;
