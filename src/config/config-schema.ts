@@ -8,28 +8,10 @@
 import * as z from 'zod';
 import { configProblem, type ConfigErrorCode, type ConfigProblem, type PathSegment } from './error-codes.ts';
 import { GROUP_PROTOCOLS } from './protocol-keys.ts';
-import { VRRP_AUTH_TYPES, VRRP_VERSIONS } from '../protocols/vrrp/vrrp-version.ts';
-import { advertIntervalProblemAnyVersion, VRRP_ADVERT_INTERVAL_RANGE, VRRP_PRIORITY_RANGE, type ValueProblem } from '../protocols/vrrp/vrrp-config-rules.ts';
+import { PROTOCOL_SCHEMA_KEYS } from '../protocols/protocol-schema-shapes.ts';
+import { intIn, zodShapeOfKeys } from './schema-numbers.ts';
 
-/** Why a number is not an integer in min..max (a fraction is a type error), or undefined; the flags word it the same. */
-export function integerProblem(value: number, min: number, max: number): ValueProblem | undefined {
-  if (!Number.isInteger(value)) return { code: 'CARPD_CONFIG_TYPE', detail: `${value} is not an integer (allowed ${min}..${max})` };
-  if (value < min || value > max) return { code: 'CARPD_CONFIG_RANGE', detail: `${value} is outside ${min}..${max}` };
-  return undefined;
-}
-
-/** A number whose problem `check` finds, as a zod schema. */
-function checked(check: (value: number) => ValueProblem | undefined) {
-  return z.number().superRefine((value, ctx) => {
-    const problem = check(value);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem.detail, params: { code: problem.code } });
-  });
-}
-
-/** An integer in min..max; a fraction is a type error, anything else outside a range error. */
-function intIn(min: number, max: number) {
-  return checked((value) => integerProblem(value, min, max));
-}
+export { integerProblem } from './schema-numbers.ts';
 
 /** A number (fractions allowed) in min..max. */
 function numberIn(min: number, max: number) {
@@ -55,8 +37,6 @@ export const RANGES = {
   riseFall: [1, 100],
   httpStatus: [100, 599],
   port: [1, 65_535],
-  priority: VRRP_PRIORITY_RANGE,
-  advertIntervalSeconds: VRRP_ADVERT_INTERVAL_RANGE,
 } as const;
 
 const r = (range: readonly [number, number]) => intIn(range[0], range[1]);
@@ -137,13 +117,8 @@ export const groupSchema = z.strictObject({
   sync_set: z.string().optional(),
   key_change_window: r(RANGES.keyChangeWindowSeconds).optional(),
   preempt_delay: r(RANGES.preemptDelaySeconds).optional(),
-  priority: r(RANGES.priority).optional(),
-  // Judged again per VRRP version in build-group.ts (VRRPv2: whole seconds 1..255).
-  advert_interval: checked(advertIntervalProblemAnyVersion).optional(),
-  accept_mode: z.boolean().optional(),
-  checksum_mode: z.enum(['compatible', 'strict']).optional(),
-  vrrp_version: z.literal(VRRP_VERSIONS).optional(),
-  auth_type: z.enum(VRRP_AUTH_TYPES).optional(),
+  // Each protocol's own keys (protocols/protocol-schema-shapes.ts).
+  ...zodShapeOfKeys(PROTOCOL_SCHEMA_KEYS),
   script_user: z.string().optional(),
 });
 

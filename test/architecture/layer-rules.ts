@@ -252,9 +252,6 @@ export const KNOWN_DEEP_IMPORTS: ReadonlySet<string> = new Set([
   'src/cli/inspect.ts -> ../protocols/carp/carp-key.ts',
   // ucarp's command line is CARP by definition (its passphrase limit is CARP's key's).
   'src/config/ucarp-flags.ts -> ../protocols/carp/carp-key.ts',
-  // Still to move behind the config part: the zod schema keeps VRRP's keys (RawGroup is inferred from it).
-  'src/config/config-schema.ts -> ../protocols/vrrp/vrrp-version.ts',
-  'src/config/config-schema.ts -> ../protocols/vrrp/vrrp-config-rules.ts',
 ]);
 
 /** The protocol folder a file path is in (`src/protocols/carp/x.ts` → carp), else undefined. */
