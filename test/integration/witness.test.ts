@@ -31,12 +31,13 @@ function startWitness(lab: Lab, passfile: string): LabProcess {
 }
 
 async function client(lab: Lab, host: string, spec: Omit<WitnessClientSpec, 'witness' | 'passphrase' | 'groups' | 'epoch'> & { groups?: number; epoch?: number }): Promise<Record<string, unknown>> {
-  const full: WitnessClientSpec = { witness: { address: lab.host('witness').ipv4, port: PORT }, passphrase: PASSPHRASE, groups: GROUPS, epoch: 16, ...spec };
+  const full: WitnessClientSpec = { witness: { address: lab.host('witness').ipv4, port: PORT }, passphrase: PASSPHRASE, groups: GROUPS, epoch: 17, ...spec };
   const run = await lab.exec(host, [process.execPath, '--import', 'tsx', CLIENT, JSON.stringify(full)], { timeoutMs: 30_000 });
   assert.equal(run.code, 0, run.stderr);
   return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
 }
 
+const rssKiBOf = (pid: number): number => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 const logTime = (line: string): number => Date.parse((JSON.parse(line) as { time: string }).time);
 
 /** A member asking for group 1 until granted, started (and ready) before the witness is. */
@@ -73,22 +74,21 @@ test('lab: carpd witness serves 100 groups: hold-off, one holder each, the other
     const firstAsker = await startAsking(lab, 'a', 0, '1');
     let witness = startWitness(lab, passfile);
     const firstStart = await witness.waitForLine(/"witness started"/, 10_000);
+    const idleRssKiB = rssKiBOf(witness.pid);
     t.diagnostic(`first grant ${await grantAfterHoldOff(firstAsker, firstStart)} ms after the witness's start (hold-off ${HOLD_OFF_MS} ms)`);
     await witness.waitForLine(/"witness hold-off over/, 5_000);
     const granted = await client(lab, 'a', { mode: 'ask', sender: 0, incarnation: '2' });
     assert.deepEqual(granted.answers, { grant: GROUPS });
-    const refused = await client(lab, 'b', { mode: 'ask', sender: 1, incarnation: '3', epoch: 17 });
+    const refused = await client(lab, 'b', { mode: 'ask', sender: 1, incarnation: '3', epoch: 18 });
     assert.deepEqual(refused.answers, { 'refuse:promised-other': GROUPS });
     assert.equal(witness.lines.filter((l) => l.includes('"witness granted a lease to a new holder"')).length, GROUPS);
 
     const replay = await client(lab, 'a', { mode: 'replay', sender: 0, incarnation: '4' });
     assert.deepEqual({ first: replay.first, afterReplay: replay.afterReplay }, { first: 'grant', afterReplay: 'none' });
 
-    const status = readFileSync(`/proc/${witness.pid}/status`, 'utf8');
-    const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
-    assert.ok(rssKiB > 0);
-    t.diagnostic(`carpd witness VmRSS serving ${GROUPS} groups: ${rssKiB} KiB (${(rssKiB / 1024).toFixed(1)} MiB)`);
-    process.stdout.write(`carpd witness VmRSS serving ${GROUPS} groups: ${rssKiB} KiB\n`);
+    const rssKiB = rssKiBOf(witness.pid);
+    assert.ok(rssKiB > 0 && idleRssKiB > 0);
+    t.diagnostic(`carpd witness VmRSS serving ${GROUPS} groups: ${rssKiB} KiB (${(rssKiB / 1024).toFixed(1)} MiB); at its start, no group: ${idleRssKiB} KiB`);
 
     // Renew member 0's leases, then restart the witness inside them.
     assert.deepEqual((await client(lab, 'a', { mode: 'ask', sender: 0, incarnation: '5' })).answers, { grant: GROUPS });
