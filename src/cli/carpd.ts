@@ -22,6 +22,8 @@ commands:
                  root, else (or with --sim) on a simulated LAN (about 20 s)
      [--protocol carp|vrrp [--vrrp-version 3|2]]
                  the same with VRRP groups (version 3, or 2) on the simulated LAN
+  witness --listen ADDR:PORT --passfile FILE
+                 run the quorum witness for many groups (UDP; carpd witness --help)
 
 options:
   -h, --help     show this help
@@ -68,6 +70,8 @@ export async function main(args: string[]): Promise<number> {
       }
       case 'demo':
         return await (await import('./demo.ts')).runDemo(rest);
+      case 'witness':
+        return await (await import('./witness.ts')).runWitness(rest);
       case 'ucarp':
         return await (await daemonCommand()).runUcarpCommand(rest);
       case 'cleanup':

@@ -90,6 +90,9 @@ export const CONFIG_ERROR_CODES = {
   CARPD_KEEPALIVED_OUT_OF_SCOPE: { summary: 'warning: a keepalived LVS or BFD block, which carpd does not do (exit status 3)' },
   CARPD_KEEPALIVED_DIFFERS: { summary: 'note: converted, but carpd behaves otherwise (script arguments, FAULT, state)' },
   CARPD_KEEPALIVED_SECRET_EXISTS: { summary: '--write-secrets found a passphrase file already there and left it as it was' },
+  // carpd witness (docs/partitions.md "Running the witness").
+  CARPD_WITNESS_LISTEN: { summary: 'carpd witness: the --listen address is not ADDR:PORT, or could not be bound' },
+  CARPD_WITNESS_PASSFILE: { summary: 'carpd witness: the --passfile is missing, not mode 0600 or 0400, or empty' },
 } as const satisfies Record<string, { readonly summary: string }>;
 
 /** A code from the catalogue. */

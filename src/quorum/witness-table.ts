@@ -21,6 +21,8 @@ interface WitnessGroup {
   voter: VoterState;
   readonly sequences: Map<number, SenderSequence>;
   lastUsed: number;
+  /** The member last granted a lease, so the command can log a grant to a new holder once. */
+  lastHolder: number | undefined;
 }
 
 export interface WitnessOptions {
@@ -31,8 +33,15 @@ export interface WitnessOptions {
   readonly margins?: SafetyMargins;
 }
 
-/** What the witness does with one datagram: the reply to send back, or why it was dropped. */
-export type WitnessOutcome = { readonly reply: Buffer | undefined } | { readonly drop: WitnessDrop };
+/** A grant the reply carries: the group (its member-list hash, hex), the holder, and whether it is another holder than the last. */
+export interface WitnessGrant {
+  readonly group: string;
+  readonly to: number;
+  readonly newHolder: boolean;
+}
+
+/** What the witness does with one datagram: the reply to send back (and the grant in it), or why it was dropped. */
+export type WitnessOutcome = { readonly reply: Buffer | undefined; readonly grant?: WitnessGrant } | { readonly drop: WitnessDrop };
 
 export const DEFAULT_MAX_WITNESS_GROUPS = 4096;
 
@@ -62,7 +71,7 @@ export class WitnessTable {
       if (found !== undefined) return found.key;
       // A new group is kept only once its message authenticates (and there is room).
       created = true;
-      found = { key: quorumKey(this.options.passphrase, listHash), voter: initialVoter(this.options.startedAt, this.margins), sequences: new Map(), lastUsed: now };
+      found = { key: quorumKey(this.options.passphrase, listHash), voter: initialVoter(this.options.startedAt, this.margins), sequences: new Map(), lastUsed: now, lastHolder: undefined };
       return found.key;
     });
     if (!decoded.ok) return this.dropped(decoded.error);
@@ -79,10 +88,10 @@ export class WitnessTable {
     if (judged.verdict === 'replay') return this.dropped('replay');
     if (judged.next !== undefined) group.sequences.set(message.sender, judged.next);
     group.lastUsed = now;
-    return { reply: this.apply(group, message, now) };
+    return this.apply(group, message, now);
   }
 
-  private apply(group: WitnessGroup, message: QuorumMessage, now: number): Buffer | undefined {
+  private apply(group: WitnessGroup, message: QuorumMessage, now: number): WitnessOutcome {
     if (message.type === 'beacon') {
       const event = message.released
         ? ({ type: 'released', member: message.sender, epoch: message.epoch } as const)
@@ -90,16 +99,21 @@ export class WitnessTable {
           ? ({ type: 'heard-master', member: message.sender, advertIntervalUs: message.advertIntervalUs } as const)
           : ({ type: 'heard-not-master', member: message.sender } as const);
       group.voter = stepVoter(group.voter, event, now).state;
-      return undefined;
+      return { reply: undefined };
     }
     if (message.type !== 'request') {
       this.count('not-a-request');
-      return undefined;
+      return { reply: undefined };
     }
     const step = stepVoter(group.voter, { type: 'request', from: message.sender, nonce: message.nonce, epoch: message.epoch, kind: message.kind, leaseUs: message.leaseUs }, now);
     group.voter = step.state;
     const action = step.actions[0];
-    return action === undefined ? undefined : encodeQuorumMessage(this.replyOf(message.listHash, action), group.key);
+    if (action === undefined) return { reply: undefined };
+    const reply = encodeQuorumMessage(this.replyOf(message.listHash, action), group.key);
+    if (action.type !== 'grant') return { reply };
+    const grant: WitnessGrant = { group: message.listHash.toString('hex'), to: action.to, newHolder: group.lastHolder !== action.to };
+    group.lastHolder = action.to;
+    return { reply, grant };
   }
 
   private replyOf(listHash: Buffer, action: VoterAction): QuorumMessage {

@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseDaemonOptions } from '../../src/config/daemon-options.ts';
 import { parseUcarpFlags } from '../../src/config/ucarp-flags.ts';
+import { parseWitnessArgs } from '../../src/cli/witness.ts';
 import { parseArgs as parseFromKeepalivedArgs } from '../../src/cli/from-keepalived.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -87,7 +88,7 @@ test('every flag and command named in the docs\' prose exists in the help of its
   const carpctlHelp = helpOf(join(ROOT, 'bin/carpctl'), '--help');
   const flags = (help: string) => new Set([...help.matchAll(/(?<![\w-])(--?[a-zA-Z][\w-]*)/g)].map((m) => m[1] as string));
   const known = { carpd: flags(carpdHelp), carpctl: flags(carpctlHelp) };
-  const words = { carpd: new Set(['inspect', 'demo', 'ucarp', 'cleanup', 'help']), carpctl: new Set([...carpctlHelp.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1] as string)) };
+  const words = { carpd: new Set(['inspect', 'demo', 'ucarp', 'cleanup', 'help', 'witness']), carpctl: new Set([...carpctlHelp.matchAll(/^  ([a-z]+) /gm)].map((m) => m[1] as string)) };
   assert.ok(words.carpctl.has('handover') && known.carpd.has('--preempt-delay'), 'the help texts were read');
   for (const s of shown.filter((x) => x.inline)) {
     for (const raw of s.args) {
@@ -122,6 +123,11 @@ test('every carpd command line in the docs parses', { skip }, () => {
     if (first === 'inspect' || first === 'ucarp' || ['--init', '--version', '-V', '--help', '--help-daemon'].includes(first ?? '')) {
       const run = spawnSync(process.execPath, [join(ROOT, 'bin/carpd'), ...s.args], { encoding: 'utf8', timeout: 20_000, cwd: ROOT });
       assert.equal(run.status, 0, `${what}: ${run.stderr}`);
+      continue;
+    }
+    if (first === 'witness') {
+      // Parsed only: run, it would serve until stopped (its passphrase file need not exist here).
+      assert.doesNotThrow(() => parseWitnessArgs(s.args.slice(1)), what);
       continue;
     }
     if (first === 'from-keepalived' || s.args.includes('--from-keepalived')) {
