@@ -18,17 +18,12 @@
  *   domain's terms (an address, a phase), with no implementation to pull in, and no node:.
  * - engine/ imports only engine/, ports/, wire/ and fsm/, and no node: builtin: it runs the
  *   state machines through ports, so that sim/ and the unit tests run it on fakes (today it
-    name: 'protocols/ are pure: only protocols/, wire/, fsm/, engine/, ports/, node:crypto and node:buffer (types of config/ and control/; config/ itself from a config part)',
-    appliesTo: (layer) => layer === 'protocols',
-    // Types only from config/ and control/: a protocol's runtime part maps its group's config to its
-    // engine's settings and its runner's state to its status fields (protocols/protocol-runtime-part.ts),
-    // and runs no code of either layer. A config part (protocols/protocol-config-part.ts) works in the
-    // config layer's terms (raw groups, coded problems) and may import config/.
-    allows: (target, typeOnly, _layer, file) =>
-      ['protocols', 'wire', 'fsm', 'engine', 'ports'].includes(target) ||
-      PURE_BUILTINS.has(target) ||
-      (typeOnly && ['config', 'control'].includes(target)) ||
-      (target === 'config' && isProtocolConfigPart(file)),
+ *   does; this is stricter than "no linux/, daemon/, config/, cli/, control/").
+ * - a protocol's config part (protocols/protocol-config-part.ts, protocols/<name>/<name>-config*.ts)
+ *   may also import config/: it works in the config layer's terms (raw groups, coded problems).
+ * - outside protocols/, a protocol is reached only through the top-level protocols/*.ts files
+ *   (the registry and the part interfaces), and no protocols/<a>/ file imports protocols/<b>/:
+ *   adding a protocol is its folder and the registry (KNOWN_DEEP_IMPORTS lists what remains, why).
  * - linux/ imports no engine/, daemon/ or cli/: adapters implement ports, they do not reach into
  *   what runs on top of them.
  * - sim/ imports no linux/, daemon/, config/ or cli/: the simulator runs the engine on virtual
