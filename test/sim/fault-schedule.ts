@@ -1,10 +1,11 @@
 /**
  * Random fault schedules on the simulated LAN shared by the property tests of
  * vrrp.property.test.ts and mixed-protocols.property.test.ts: crashes, restarts, link flaps,
- * partitions and loss within the first FAULT_WINDOW, healed afterwards by the test.
+ * partitions and loss within the first FAULT_WINDOW, then healed (runFaultsThenHeal).
  */
 import fc from 'fast-check';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';
+import type { VirtualClock } from '../../src/sim/virtual-clock.ts';
 
 /** Faults happen within the first 30 s. */
 export const FAULT_WINDOW = 30_000_000;
@@ -42,3 +43,22 @@ export function applyFault(c: SimCluster, names: string[], fault: Fault): void {
   }
 }
 
+/**
+ * Starts every host at its offset and applies the faults in time order on the cluster's virtual
+ * clock, then, after the fault window, heals the LAN: no partition, no loss, every live host's
+ * link up. The properties then judge the cluster from there.
+ */
+export function runFaultsThenHeal(c: SimCluster, clock: VirtualClock, names: string[], startOffsets: readonly number[], faults: readonly Fault[]): void {
+  const timeline = [
+    ...names.map((name, i) => ({ at: startOffsets[i] ?? 0, run: () => c.start(name) })),
+    ...faults.map((fault) => ({ at: fault.at, run: () => applyFault(c, names, fault) })),
+  ].sort((a, b) => a.at - b.at);
+  for (const entry of timeline) {
+    clock.advanceTo(entry.at);
+    entry.run();
+  }
+  clock.advanceTo(FAULT_WINDOW + 1);
+  c.lan.heal();
+  c.lan.setLossRate(0);
+  for (const name of names) if (c.host(name).alive) c.setLink(name, true);
+}

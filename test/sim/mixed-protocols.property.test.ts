@@ -15,7 +15,7 @@ import { compareOffers } from '../../src/protocols/carp/carp-election.ts';
 import { parseIpAddress } from '../../src/wire/ip-address.ts';
 import { buildMultiGroupCluster, type SimClusterDescription } from '../../src/sim/cluster-builder.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
-import { applyFault, FAULT_WINDOW, faultArb } from './fault-schedule.ts';
+import { faultArb, runFaultsThenHeal } from './fault-schedule.ts';
 
 const SECOND = 1_000_000;
 /** Every group advertises each second: Master_Down ≤ 3 s + skew ≤ 4 s, then one advert to be heard. */
@@ -60,18 +60,7 @@ test('property: CARP, VRRPv3 and VRRPv2 groups on one LAN: one master per group 
       }));
       const clock = new VirtualClock();
       const c = buildMultiGroupCluster(descriptions, clock);
-      const timeline = [
-        ...nodes.map((name, i) => ({ at: startOffsets[i] ?? 0, run: () => c.start(name) })),
-        ...faults.map((fault) => ({ at: fault.at, run: () => applyFault(c, nodes, fault) })),
-      ].sort((a, b) => a.at - b.at);
-      for (const entry of timeline) {
-        clock.advanceTo(entry.at);
-        entry.run();
-      }
-      clock.advanceTo(FAULT_WINDOW + 1);
-      c.lan.heal();
-      c.lan.setLossRate(0);
-      for (const name of nodes) if (c.host(name).alive) c.setLink(name, true);
+      runFaultsThenHeal(c, clock, nodes, startOffsets, faults);
       clock.advanceTo(clock.nowMicros() + SETTLE);
       const live = nodes.map((_, i) => i).filter((i) => c.host(`n${i}`).alive);
       GROUPS.forEach((group, g) => {

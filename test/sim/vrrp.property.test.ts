@@ -23,7 +23,7 @@ import fc from 'fast-check';
 import { buildSimCluster, type SimNodeDescription } from '../../src/sim/cluster-builder.ts';
 import type { SimCluster } from '../../src/sim/sim-cluster.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
-import { applyFault, FAULT_WINDOW, faultArb } from './fault-schedule.ts';
+import { faultArb, runFaultsThenHeal } from './fault-schedule.ts';
 
 const SECOND = 1_000_000;
 const VRID = 42;
@@ -82,18 +82,7 @@ function runConvergence(version: Version, scenario: Scenario): void {
   c.onEvent((event) => {
     if (event.kind === 'transition' && event.to === 'master') assert.equal(c.host(event.host).lastAdvertAt.get(VRID), clock.nowMicros(), `${event.host} became master without an advert`);
   });
-  const timeline = [
-    ...names.map((name, i) => ({ at: scenario.startOffsets[i] ?? 0, run: () => c.start(name) })),
-    ...scenario.faults.map((fault) => ({ at: fault.at, run: () => applyFault(c, names, fault) })),
-  ].sort((a, b) => a.at - b.at);
-  for (const entry of timeline) {
-    clock.advanceTo(entry.at);
-    entry.run();
-  }
-  clock.advanceTo(FAULT_WINDOW + 1);
-  c.lan.heal();
-  c.lan.setLossRate(0);
-  for (const name of names) if (c.host(name).alive) c.setLink(name, true);
+  runFaultsThenHeal(c, clock, names, scenario.startOffsets, scenario.faults);
   const healedAt = clock.nowMicros();
   const mastersSinceHeal = new Set(c.masters(VRID));
   c.onEvent((event) => {
